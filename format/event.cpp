@@ -1,0 +1,25 @@
+#include "format/event.h"
+
+namespace traceloop::format {
+
+OwnedEvent OwnedEvent::from(const Event& e) {
+  OwnedEvent owned;
+  owned.fields = e;
+  owned.comm.assign(e.comm);
+  owned.captures.reserve(e.captures.size());
+  for (const auto& c : e.captures) owned.captures.push_back({c.arg, c.size, std::string(c.bytes)});
+  owned.fields.comm = {};
+  owned.fields.captures = {};
+  return owned;
+}
+
+Event OwnedEvent::view() const {
+  Event e = fields;
+  e.comm = comm;
+  capture_views_.clear();
+  for (const auto& c : captures) capture_views_.push_back({c.arg, c.size, c.bytes});
+  e.captures = capture_views_;
+  return e;
+}
+
+}  // namespace traceloop::format

@@ -1,0 +1,99 @@
+#pragma once
+// Column encoding of events into one frame (EventBatch in the schema) and the
+// decoded, reusable form readers hand out.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "format/event.h"
+#include "format/frame.h"
+#include "format/result.h"
+
+namespace traceloop::format {
+
+class ZstdCompressor;
+
+// Accumulates events and loss markers; finish() compresses them into one
+// frame and starts over. Memory is bounded by the caller flushing when
+// should_flush() says so.
+class EventBatchBuilder {
+ public:
+  explicit EventBatchBuilder(uint32_t max_events = 65536, uint32_t max_raw_bytes = 8u << 20);
+  ~EventBatchBuilder();
+  EventBatchBuilder(EventBatchBuilder&&) noexcept;
+  EventBatchBuilder& operator=(EventBatchBuilder&&) noexcept;
+
+  void add(const Event& event);
+  void add_loss(const LossMarker& loss);
+  uint32_t event_count() const;
+  size_t raw_bytes() const;
+  bool empty() const;
+  bool should_flush() const;
+  // Encodes, compresses (zstd level of the compressor) and resets the builder.
+  EncodedFrame finish(ZstdCompressor& compressor);
+
+ private:
+  struct Columns;
+  std::unique_ptr<Columns> columns_;
+  uint32_t max_events_;
+  uint32_t max_raw_bytes_;
+};
+
+// An event or a loss marker, in file order.
+struct Record {
+  enum class Kind : uint8_t { event, loss };
+  Kind kind = Kind::event;
+  Event event;
+  LossMarker loss;
+};
+
+// One frame's events, decoded into columns. Reused from frame to frame so a
+// steady-state read allocates nothing.
+class DecodedBatch {
+ public:
+  size_t size() const { return enter_ns_.size(); }
+  Event event(size_t i) const;
+  struct PositionedLoss {
+    uint32_t before_event;
+    LossMarker loss;
+  };
+  std::span<const PositionedLoss> losses() const { return losses_; }
+
+  // Direct column access for aggregations that need one or two fields.
+  std::span<const uint32_t> syscall_numbers() const { return nr_; }
+  std::span<const int64_t> return_values() const { return ret_; }
+
+ private:
+  friend Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& out,
+                                         const ReaderLimits& limits);
+  void clear();
+
+  std::vector<uint64_t> enter_ns_;
+  std::vector<uint64_t> duration_ns_;
+  std::vector<uint32_t> pid_;
+  std::vector<uint32_t> tid_;
+  std::vector<uint32_t> cpu_;
+  std::vector<uint32_t> nr_;
+  std::vector<int64_t> ret_;
+  std::vector<uint8_t> state_;
+  std::vector<uint8_t> arg_count_;
+  std::vector<uint64_t> args_;  // 6 per event
+  std::vector<uint32_t> comm_index_;
+  std::vector<std::string> comms_;
+  std::vector<uint32_t> container_;
+  std::vector<uint32_t> capture_begin_;  // per event + 1: index into captures_
+  std::vector<CaptureView> captures_;    // bytes point into capture_bytes_
+  std::string capture_bytes_;
+  std::vector<PositionedLoss> losses_;
+};
+
+// Parses an EventBatch message (decompressed frame payload) into `out`,
+// checking every count and length against the message itself.
+Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& out, const ReaderLimits& limits);
+
+}  // namespace traceloop::format

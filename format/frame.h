@@ -1,0 +1,49 @@
+#pragma once
+// Framing of a .tl file (the only place that knows it):
+//
+//   preamble (16 bytes): "\x89TLTRACE" | u16 major | u16 minor | u32 reserved (0)
+//   frame*:              u8 type | u8[3] zero | u32 compressed size |
+//                        u32 raw (decompressed) size | u32 event count |
+//                        zstd frame (content checksum on) of a Cap'n Proto
+//                        message (unpacked, single segment framing)
+//
+// All integers little endian. Frames are bounded by kMaxFrameRawBytes so a
+// reader needs bounded memory and a cut file loses at most one frame.
+
+#include <cstdint>
+#include <string>
+
+namespace traceloop::format {
+
+enum class FrameType : uint8_t { header = 1, events = 2, processes = 3, trailer = 4 };
+
+inline constexpr char kMagic[8] = {'\x89', 'T', 'L', 'T', 'R', 'A', 'C', 'E'};
+inline constexpr size_t kPreambleBytes = 16;
+inline constexpr size_t kFrameHeaderBytes = 16;
+
+// Writers never exceed these; readers refuse anything larger (decompression bombs).
+inline constexpr uint32_t kMaxFrameRawBytes = 64u << 20;
+inline constexpr uint32_t kMaxFrameCompressedBytes = 64u << 20;
+
+// What a reader accepts; every declared size is checked against these before
+// any allocation.
+struct ReaderLimits {
+  uint32_t max_frame_compressed_bytes = kMaxFrameCompressedBytes;
+  uint32_t max_frame_raw_bytes = kMaxFrameRawBytes;
+  uint64_t traversal_limit_words = 16u << 20;  // Cap'n Proto traversal budget per message
+  int nesting_limit = 16;
+};
+
+// A complete frame, header included, ready to be appended to a file.
+struct EncodedFrame {
+  FrameType type = FrameType::events;
+  std::string bytes;
+  uint32_t raw_size = 0;
+  uint32_t event_count = 0;
+  uint64_t first_ns = 0;  // enter time of the first event (events frames)
+  uint64_t last_ns = 0;
+  uint64_t lost = 0;         // sums of the loss markers inside
+  uint64_t overwritten = 0;
+};
+
+}  // namespace traceloop::format

@@ -1,0 +1,63 @@
+#include "format/frame_codec.h"
+
+#include <capnp/serialize.h>
+
+#include <cstring>
+
+namespace traceloop::format::detail {
+namespace {
+
+void put_u32(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+void put_u16(char* p, uint16_t v) {
+  p[0] = static_cast<char>(v & 0xff);
+  p[1] = static_cast<char>(v >> 8);
+}
+uint32_t get_u32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<uint8_t>(p[i])) << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+void write_frame_header(char* out, FrameType type, uint32_t compressed_size, uint32_t raw_size,
+                        uint32_t event_count) {
+  std::memset(out, 0, kFrameHeaderBytes);
+  out[0] = static_cast<char>(type);
+  put_u32(out + 4, compressed_size);
+  put_u32(out + 8, raw_size);
+  put_u32(out + 12, event_count);
+}
+
+FrameHeader parse_frame_header(const char* in) {
+  FrameHeader h;
+  h.type = static_cast<uint8_t>(in[0]);
+  h.compressed_size = get_u32(in + 4);
+  h.raw_size = get_u32(in + 8);
+  h.event_count = get_u32(in + 12);
+  return h;
+}
+
+std::string make_preamble(uint16_t major, uint16_t minor) {
+  std::string p(kPreambleBytes, '\0');
+  std::memcpy(p.data(), kMagic, sizeof(kMagic));
+  put_u16(p.data() + 8, major);
+  put_u16(p.data() + 10, minor);
+  return p;
+}
+
+void encode_frame(FrameType type, capnp::MessageBuilder& message, uint32_t event_count, ZstdCompressor& compressor,
+                  EncodedFrame& frame) {
+  const kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+  const auto bytes = words.asChars();
+  frame.type = type;
+  frame.raw_size = static_cast<uint32_t>(bytes.size());
+  frame.bytes.assign(kFrameHeaderBytes, '\0');
+  compressor.compress(std::string_view(bytes.begin(), bytes.size()), frame.bytes);
+  write_frame_header(frame.bytes.data(), type, static_cast<uint32_t>(frame.bytes.size() - kFrameHeaderBytes),
+                     frame.raw_size, event_count);
+}
+
+}  // namespace traceloop::format::detail

@@ -1,0 +1,34 @@
+#pragma once
+// Frame headers and Cap'n Proto message (de)serialisation. Internal to format/.
+
+#include <capnp/message.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "format/frame.h"
+#include "format/result.h"
+#include "format/zstd_codec.h"
+
+namespace traceloop::format::detail {
+
+struct FrameHeader {
+  uint8_t type = 0;
+  uint32_t compressed_size = 0;
+  uint32_t raw_size = 0;
+  uint32_t event_count = 0;
+};
+
+void write_frame_header(char* out, FrameType type, uint32_t compressed_size, uint32_t raw_size,
+                        uint32_t event_count);
+FrameHeader parse_frame_header(const char* in);
+
+std::string make_preamble(uint16_t major, uint16_t minor);
+
+// Serialises, compresses and frames one message.
+void encode_frame(FrameType type, capnp::MessageBuilder& message, uint32_t event_count, ZstdCompressor& compressor,
+                  EncodedFrame& frame);
+
+}  // namespace traceloop::format::detail

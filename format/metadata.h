@@ -1,0 +1,75 @@
+#pragma once
+// What a trace says about itself, besides its events.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "format/catalogue.h"
+
+namespace traceloop::format {
+
+inline constexpr uint16_t kFormatMajor = 1;
+inline constexpr uint16_t kFormatMinor = 0;
+
+struct CaptureSettings {
+  std::string mode = "run";  // run, daemon, synthetic, slice
+  std::vector<std::string> syscall_filters;  // empty: all
+  uint32_t max_data_bytes = 256;
+  bool capture_data = true;
+  uint64_t ring_bytes = 0;
+  uint64_t budget_bytes = 0;
+  friend bool operator==(const CaptureSettings&, const CaptureSettings&) = default;
+};
+
+struct ContainerInfo {
+  std::string id;
+  std::string name;
+  std::string runtime;
+  std::string pod_name;
+  std::string pod_namespace;
+  std::string container_name;
+  std::string cgroup_path;
+  uint64_t cgroup_id = 0;
+  uint64_t mount_ns_id = 0;
+  std::vector<std::pair<std::string, std::string>> annotations;
+  int64_t started_wall_ns = 0;
+  int64_t exited_wall_ns = 0;
+  friend bool operator==(const ContainerInfo&, const ContainerInfo&) = default;
+};
+
+struct TraceMetadata {
+  uint16_t format_major = kFormatMajor;  // filled by the reader; writers always write the current one
+  uint16_t format_minor = kFormatMinor;
+  std::string recorder_version;
+  std::string host_name;
+  std::string kernel_release;
+  Arch arch = Arch::x86_64;
+  int64_t boot_to_wall_ns = 0;  // wall ns = boot-time ns + this
+  int64_t created_wall_ns = 0;
+  CaptureSettings capture;
+  std::vector<ContainerInfo> containers;
+  Catalogue catalogue;
+  std::vector<std::string> command;
+};
+
+struct Counters {
+  uint64_t events_recorded = 0;
+  uint64_t events_lost = 0;
+  uint64_t events_overwritten = 0;
+  std::vector<uint64_t> lost_per_cpu;
+  uint64_t first_ns = 0;
+  uint64_t last_ns = 0;
+  int64_t end_wall_ns = 0;
+  friend bool operator==(const Counters&, const Counters&) = default;
+};
+
+// Fills host name, kernel release, arch, clock offset and creation time from
+// the running system; recorder_version from the build.
+void fill_host_metadata(TraceMetadata& metadata);
+
+// Version string of this build ("0.1.0").
+std::string_view traceloop_version();
+
+}  // namespace traceloop::format

@@ -1,0 +1,230 @@
+#include "format/schema_convert.h"
+
+#include <string>
+
+namespace traceloop::format::detail {
+namespace {
+
+// Sanity caps on what a header may declare: far above anything real, far
+// below what would hurt.
+constexpr unsigned kMaxSyscalls = 8192;
+constexpr unsigned kMaxParams = 6;
+constexpr unsigned kMaxContainers = 1 << 16;
+constexpr unsigned kMaxListItems = 1 << 16;
+
+std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+
+template <typename List>
+std::vector<std::string> texts(List list) {
+  std::vector<std::string> out;
+  out.reserve(list.size());
+  for (auto t : list) out.push_back(text(t));
+  return out;
+}
+
+template <typename Builder>
+void set_texts(Builder builder, const std::vector<std::string>& values) {
+  for (unsigned i = 0; i < values.size(); ++i) builder.set(i, values[i]);
+}
+
+}  // namespace
+
+void to_schema(const TraceMetadata& m, schema::Header::Builder out) {
+  out.setRecorderVersion(m.recorder_version);
+  out.setHostName(m.host_name);
+  out.setKernelRelease(m.kernel_release);
+  out.setArch(std::string(arch_name(m.arch)));
+  out.setBootToWallNs(m.boot_to_wall_ns);
+  out.setCreatedWallNs(m.created_wall_ns);
+  auto cap = out.initCapture();
+  cap.setMode(m.capture.mode);
+  set_texts(cap.initSyscallFilters(static_cast<unsigned>(m.capture.syscall_filters.size())), m.capture.syscall_filters);
+  cap.setMaxDataBytes(m.capture.max_data_bytes);
+  cap.setCaptureData(m.capture.capture_data);
+  cap.setRingBytes(m.capture.ring_bytes);
+  cap.setBudgetBytes(m.capture.budget_bytes);
+  auto containers = out.initContainers(static_cast<unsigned>(m.containers.size()));
+  for (unsigned i = 0; i < m.containers.size(); ++i) {
+    const auto& c = m.containers[i];
+    auto b = containers[i];
+    b.setId(c.id);
+    b.setName(c.name);
+    b.setRuntime(c.runtime);
+    b.setPodName(c.pod_name);
+    b.setPodNamespace(c.pod_namespace);
+    b.setContainerName(c.container_name);
+    b.setCgroupPath(c.cgroup_path);
+    b.setCgroupId(c.cgroup_id);
+    b.setMountNsId(c.mount_ns_id);
+    auto ann = b.initAnnotations(static_cast<unsigned>(c.annotations.size()));
+    for (unsigned k = 0; k < c.annotations.size(); ++k) {
+      ann[k].setKey(c.annotations[k].first);
+      ann[k].setValue(c.annotations[k].second);
+    }
+    b.setStartedWallNs(c.started_wall_ns);
+    b.setExitedWallNs(c.exited_wall_ns);
+  }
+  auto cat = out.initCatalogue();
+  cat.setArch(std::string(arch_name(m.catalogue.arch())));
+  const auto syscalls = m.catalogue.syscalls();
+  auto list = cat.initSyscalls(static_cast<unsigned>(syscalls.size()));
+  for (unsigned i = 0; i < syscalls.size(); ++i) {
+    const auto& s = syscalls[i];
+    auto b = list[i];
+    b.setNr(s.nr);
+    b.setName(s.name);
+    b.setReturns(static_cast<schema::ReturnKind>(s.returns));
+    b.setNeverReturns(s.never_returns);
+    auto params = b.initParams(static_cast<unsigned>(s.params.size()));
+    for (unsigned k = 0; k < s.params.size(); ++k) {
+      const auto& p = s.params[k];
+      auto pb = params[k];
+      pb.setName(p.name);
+      pb.setCType(p.c_type);
+      pb.setKind(static_cast<schema::ArgKind>(p.kind));
+      pb.setLenArg(p.len_arg);
+      pb.setFlagSet(p.flag_set);
+      pb.setStructType(p.struct_type);
+      pb.setStructSize(p.struct_size);
+    }
+  }
+  set_texts(out.initCommand(static_cast<unsigned>(m.command.size())), m.command);
+}
+
+Result<TraceMetadata> from_schema(schema::Header::Reader in) {
+  TraceMetadata m;
+  m.recorder_version = text(in.getRecorderVersion());
+  m.host_name = text(in.getHostName());
+  m.kernel_release = text(in.getKernelRelease());
+  const auto arch = arch_from_name(text(in.getArch()));
+  if (!arch) return Error{"unknown architecture '" + text(in.getArch()) + "'"};
+  m.arch = *arch;
+  m.boot_to_wall_ns = in.getBootToWallNs();
+  m.created_wall_ns = in.getCreatedWallNs();
+  auto cap = in.getCapture();
+  m.capture.mode = text(cap.getMode());
+  if (cap.getSyscallFilters().size() > kMaxSyscalls) return Error{"header declares too many syscall filters"};
+  m.capture.syscall_filters = texts(cap.getSyscallFilters());
+  m.capture.max_data_bytes = cap.getMaxDataBytes();
+  m.capture.capture_data = cap.getCaptureData();
+  m.capture.ring_bytes = cap.getRingBytes();
+  m.capture.budget_bytes = cap.getBudgetBytes();
+  if (in.getContainers().size() > kMaxContainers) return Error{"header declares too many containers"};
+  for (auto c : in.getContainers()) {
+    ContainerInfo info;
+    info.id = text(c.getId());
+    info.name = text(c.getName());
+    info.runtime = text(c.getRuntime());
+    info.pod_name = text(c.getPodName());
+    info.pod_namespace = text(c.getPodNamespace());
+    info.container_name = text(c.getContainerName());
+    info.cgroup_path = text(c.getCgroupPath());
+    info.cgroup_id = c.getCgroupId();
+    info.mount_ns_id = c.getMountNsId();
+    if (c.getAnnotations().size() > kMaxListItems) return Error{"header declares too many annotations"};
+    for (auto kv : c.getAnnotations()) info.annotations.emplace_back(text(kv.getKey()), text(kv.getValue()));
+    info.started_wall_ns = c.getStartedWallNs();
+    info.exited_wall_ns = c.getExitedWallNs();
+    m.containers.push_back(std::move(info));
+  }
+  auto cat = in.getCatalogue();
+  const auto cat_arch = arch_from_name(text(cat.getArch()));
+  if (!cat_arch) return Error{"unknown catalogue architecture '" + text(cat.getArch()) + "'"};
+  if (cat.getSyscalls().size() > kMaxSyscalls) return Error{"header declares too many syscalls"};
+  std::vector<SyscallSpec> syscalls;
+  syscalls.reserve(cat.getSyscalls().size());
+  for (auto s : cat.getSyscalls()) {
+    SyscallSpec spec;
+    spec.nr = s.getNr();
+    spec.name = text(s.getName());
+    const auto returns = static_cast<unsigned>(s.getReturns());
+    if (returns > static_cast<unsigned>(ReturnKind::none)) return Error{"catalogue has an unknown return kind"};
+    spec.returns = static_cast<ReturnKind>(returns);
+    spec.never_returns = s.getNeverReturns();
+    if (s.getParams().size() > kMaxParams) return Error{"catalogue entry " + spec.name + " has more than 6 params"};
+    for (auto p : s.getParams()) {
+      ParamSpec param;
+      param.name = text(p.getName());
+      param.c_type = text(p.getCType());
+      const auto kind = static_cast<unsigned>(p.getKind());
+      if (kind > static_cast<unsigned>(ArgKind::struct_array_out))
+        return Error{"catalogue entry " + spec.name + " has an unknown argument kind"};
+      param.kind = static_cast<ArgKind>(kind);
+      param.len_arg = p.getLenArg();
+      if (param.len_arg < kNoLenArg || param.len_arg > 5)
+        return Error{"catalogue entry " + spec.name + " has a length argument out of range"};
+      param.flag_set = text(p.getFlagSet());
+      param.struct_type = text(p.getStructType());
+      param.struct_size = p.getStructSize();
+      spec.params.push_back(std::move(param));
+    }
+    syscalls.push_back(std::move(spec));
+  }
+  m.catalogue = Catalogue(*cat_arch, std::move(syscalls));
+  if (in.getCommand().size() > kMaxListItems) return Error{"header declares too many command arguments"};
+  m.command = texts(in.getCommand());
+  return m;
+}
+
+void to_schema(const std::vector<ProcessInfo>& processes, schema::ProcessTable::Builder out) {
+  auto list = out.initProcesses(static_cast<unsigned>(processes.size()));
+  for (unsigned i = 0; i < processes.size(); ++i) {
+    const auto& p = processes[i];
+    auto b = list[i];
+    b.setPid(p.pid);
+    b.setPpid(p.ppid);
+    b.setComm(p.comm);
+    set_texts(b.initArgv(static_cast<unsigned>(p.argv.size())), p.argv);
+    b.setContainerIndex(p.container);
+    b.setStartNs(p.start_ns);
+    b.setExitNs(p.exit_ns);
+    b.setExitStatus(p.exit_status);
+  }
+}
+
+Result<std::vector<ProcessInfo>> from_schema(schema::ProcessTable::Reader in) {
+  std::vector<ProcessInfo> out;
+  if (in.getProcesses().size() > (1u << 22)) return Error{"process table too large"};
+  out.reserve(in.getProcesses().size());
+  for (auto p : in.getProcesses()) {
+    ProcessInfo info;
+    info.pid = p.getPid();
+    info.ppid = p.getPpid();
+    info.comm = text(p.getComm());
+    if (p.getArgv().size() > kMaxListItems) return Error{"process argv too long"};
+    info.argv = texts(p.getArgv());
+    info.container = p.getContainerIndex();
+    info.start_ns = p.getStartNs();
+    info.exit_ns = p.getExitNs();
+    info.exit_status = p.getExitStatus();
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+void to_schema(const Counters& c, schema::Trailer::Builder out) {
+  out.setEventsRecorded(c.events_recorded);
+  out.setEventsLost(c.events_lost);
+  out.setEventsOverwritten(c.events_overwritten);
+  auto per_cpu = out.initLostPerCpu(static_cast<unsigned>(c.lost_per_cpu.size()));
+  for (unsigned i = 0; i < c.lost_per_cpu.size(); ++i) per_cpu.set(i, c.lost_per_cpu[i]);
+  out.setFirstNs(c.first_ns);
+  out.setLastNs(c.last_ns);
+  out.setEndWallNs(c.end_wall_ns);
+}
+
+Counters from_schema(schema::Trailer::Reader in) {
+  Counters c;
+  c.events_recorded = in.getEventsRecorded();
+  c.events_lost = in.getEventsLost();
+  c.events_overwritten = in.getEventsOverwritten();
+  const auto per_cpu = in.getLostPerCpu();
+  const unsigned n = std::min(per_cpu.size(), 65536u);
+  for (unsigned i = 0; i < n; ++i) c.lost_per_cpu.push_back(per_cpu[i]);
+  c.first_ns = in.getFirstNs();
+  c.last_ns = in.getLastNs();
+  c.end_wall_ns = in.getEndWallNs();
+  return c;
+}
+
+}  // namespace traceloop::format::detail

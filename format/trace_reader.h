@@ -1,0 +1,102 @@
+#pragma once
+// Streams a .tl file in bounded memory. Defends against hostile input: every
+// size is checked against limits before allocating, every frame against its
+// checksum, every Cap'n Proto message against traversal limits. Errors are
+// one line, meant for the user ("FILE: not a traceloop trace").
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "format/event.h"
+#include "format/event_batch.h"
+#include "format/metadata.h"
+#include "format/result.h"
+
+namespace traceloop::format {
+
+class TraceReader {
+ public:
+  // Opens, checks the preamble and reads the header frame. "-" reads stdin.
+  static Result<TraceReader> open(const std::filesystem::path& path, ReaderLimits limits = {});
+  TraceReader(TraceReader&&) noexcept;
+  TraceReader& operator=(TraceReader&&) noexcept;
+  ~TraceReader();
+
+  const TraceMetadata& metadata() const;
+  const std::string& file_name() const;
+
+  // The next batch of events; nullptr at the end of the file. A file cut
+  // short ends after its last complete frame with a warning; a corrupt frame
+  // is an error.
+  Result<const DecodedBatch*> next_batch();
+
+  // Process table and trailer seen so far (complete once next_batch() returned nullptr).
+  const std::vector<ProcessInfo>& processes() const;
+  const std::optional<Counters>& counters() const;
+  const std::vector<std::string>& warnings() const;
+
+  // Records (events and loss markers in file order) as an input range.
+  // Throws FatalError where next_batch() would return an error.
+  class RecordIterator;
+  struct Sentinel {};
+  class RecordRange;
+  RecordRange records();
+
+ private:
+  struct State;
+  explicit TraceReader(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+class TraceReader::RecordIterator {
+ public:
+  using value_type = Record;
+  using difference_type = std::ptrdiff_t;
+  using iterator_category = std::input_iterator_tag;
+
+  RecordIterator() = default;
+  explicit RecordIterator(TraceReader* reader);
+  const Record& operator*() const { return current_; }
+  const Record* operator->() const { return &current_; }
+  RecordIterator& operator++();
+  void operator++(int) { ++*this; }
+  friend bool operator==(const RecordIterator& it, Sentinel) { return it.done_; }
+
+ private:
+  void advance();
+  TraceReader* reader_ = nullptr;
+  const DecodedBatch* batch_ = nullptr;
+  size_t event_index_ = 0;
+  size_t loss_index_ = 0;
+  Record current_;
+  bool done_ = true;
+};
+
+class TraceReader::RecordRange {
+ public:
+  explicit RecordRange(TraceReader* reader) : reader_(reader) {}
+  RecordIterator begin() { return RecordIterator(reader_); }
+  Sentinel end() const { return {}; }
+
+ private:
+  TraceReader* reader_;
+};
+
+// A whole trace in memory (tests, tl-diff on small files). Bounded by `max_events`.
+struct LoadedTrace {
+  TraceMetadata metadata;
+  std::vector<OwnedEvent> events;
+  std::vector<std::pair<size_t, LossMarker>> losses;  // shown before events[first]
+  std::vector<ProcessInfo> processes;
+  std::optional<Counters> counters;
+  std::vector<std::string> warnings;
+};
+Result<LoadedTrace> load_trace(const std::filesystem::path& path, size_t max_events = 50'000'000);
+
+}  // namespace traceloop::format

@@ -1,0 +1,60 @@
+#pragma once
+// Writes a .tl file. The file appears under its final name only when finish()
+// succeeds: it is written to a temporary name in the same directory, fsynced
+// and renamed, so a reader never sees a half-written published file.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+
+#include "format/event.h"
+#include "format/event_batch.h"
+#include "format/frame.h"
+#include "format/metadata.h"
+#include "format/result.h"
+
+namespace traceloop::format {
+
+struct WriterOptions {
+  mode_t file_mode = 0600;  // traces hold secrets
+  int compression_level = 6;
+  uint32_t max_events_per_frame = 65536;
+  uint32_t max_frame_raw_bytes = 8u << 20;
+};
+
+class TraceWriter {
+ public:
+  // Creates the temporary file and writes the preamble and header frame, so
+  // an unwritable destination fails here, before any tracing starts.
+  static Result<TraceWriter> create(const std::filesystem::path& path, const TraceMetadata& metadata,
+                                    WriterOptions options = {});
+  TraceWriter(TraceWriter&&) noexcept;
+  TraceWriter& operator=(TraceWriter&&) noexcept;
+  ~TraceWriter();  // without finish(): the temporary file is removed
+
+  Result<void> append(const Event& event);
+  Result<void> append_loss(const LossMarker& loss);
+  Result<void> append_processes(std::span<const ProcessInfo> processes);
+  // A frame made elsewhere (the daemon's in-memory history) — its events and
+  // losses are added to the counters.
+  Result<void> append_frame(const EncodedFrame& frame);
+  // Counters accumulated from what was appended; callers may add to them
+  // (lost_per_cpu, overwritten events that never reached the writer).
+  Counters& counters();
+
+  // Flushes, writes the trailer, fsyncs, renames into place, fsyncs the directory.
+  Result<void> finish();
+
+  const std::filesystem::path& path() const;
+  uint64_t bytes_written() const;
+
+ private:
+  struct State;
+  explicit TraceWriter(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace traceloop::format

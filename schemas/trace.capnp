@@ -1,0 +1,196 @@
+# traceloop trace file schema.
+#
+# A .tl file is: a 16-byte file preamble, then a sequence of frames (see
+# format/framing.h). Each frame carries one Cap'n Proto message, compressed
+# by zstd on its own, so a reader can stream in bounded memory and a file cut
+# short still yields every complete frame. The frame type says which root
+# struct below the message holds.
+#
+# Versioning: the preamble carries major.minor of the format. Readers refuse a
+# newer major; a newer minor only adds fields (Cap'n Proto keeps old readers
+# working). Fields are never renumbered or removed.
+@0xe839cf2774f826e5;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("traceloop::schema");
+
+# ---------------------------------------------------------------- header ----
+
+# Frame type 1, exactly one, first frame of the file.
+struct Header {
+  recorderVersion @0 :Text;
+  hostName @1 :Text;
+  kernelRelease @2 :Text;
+  arch @3 :Text;                 # "x86_64" or "aarch64": selects struct layouts
+  bootToWallNs @4 :Int64;        # wall clock (ns since epoch) = boot-time ns + this
+  createdWallNs @5 :Int64;
+  capture @6 :CaptureSettings;
+  containers @7 :List(Container); # events refer to these by index
+  catalogue @8 :Catalogue;        # the syscall catalogue the recorder used
+  command @9 :List(Text);         # argv of the traced command (run mode)
+}
+
+struct CaptureSettings {
+  mode @0 :Text;                  # "run", "daemon", "synthetic", "slice"
+  syscallFilters @1 :List(Text);  # empty: every syscall
+  maxDataBytes @2 :UInt32;        # per-argument data limit
+  captureData @3 :Bool;           # false with --no-data
+  ringBytes @4 :UInt64;
+  budgetBytes @5 :UInt64;         # daemon: history budget of this container
+}
+
+struct KeyValue {
+  key @0 :Text;
+  value @1 :Text;
+}
+
+struct Container {
+  id @0 :Text;
+  name @1 :Text;
+  runtime @2 :Text;               # runc, containerd, docker, podman, cri-o, "host"
+  podName @3 :Text;
+  podNamespace @4 :Text;
+  containerName @5 :Text;
+  cgroupPath @6 :Text;
+  cgroupId @7 :UInt64;
+  mountNsId @8 :UInt64;
+  annotations @9 :List(KeyValue);
+  startedWallNs @10 :Int64;
+  exitedWallNs @11 :Int64;        # 0 while running
+}
+
+# ------------------------------------------------------------- catalogue ----
+
+enum ArgKind {
+  integer @0;       # signed integer, printed in decimal
+  unsigned @1;      # unsigned integer / size
+  hex @2;           # integer best shown in hex (addresses given as numbers)
+  fd @3;
+  dirfd @4;         # fd or AT_FDCWD
+  pointer @5;       # opaque user pointer, nothing captured
+  path @6;          # NUL-terminated path, captured at entry
+  string @7;        # other NUL-terminated string at entry (xattr name, ...)
+  bufferIn @8;      # bytes at entry, length from argument lenArg
+  bufferOut @9;     # bytes at exit, length from the return value (lenArg = -1) or argument lenArg
+  structIn @10;     # fixed-size structure read at entry
+  structOut @11;    # fixed-size structure read at exit (only if the call succeeded)
+  stringArray @12;  # NULL-terminated array of strings (argv) at entry
+  sockaddrIn @13;   # sockaddr at entry, length from argument lenArg
+  sockaddrOut @14;  # sockaddr at exit, length pointed to by argument lenArg
+  flags @15;        # bit set named by flagSet
+  enumValue @16;    # one value of the set named by flagSet
+  signal @17;
+  mode @18;         # file mode bits (octal)
+  pid @19;
+  uid @20;
+  gid @21;
+  structArrayIn @22;  # array of structType, count from argument lenArg, at entry
+  structArrayOut @23; # array of structType at exit, count from the return value (lenArg = -1) or argument lenArg
+}
+
+struct Param {
+  name @0 :Text;
+  cType @1 :Text;
+  kind @2 :ArgKind;
+  lenArg @3 :Int8;     # buffer/sockaddr/array length source: argument index, -1 = return value
+  flagSet @4 :Text;    # for flags / enumValue: name of the decoder's set ("open_flags", ...)
+  structType @5 :Text; # for struct kinds: "stat", "statx", "timespec", ...
+  structSize @6 :UInt32; # bytes of one structure on the recording architecture
+}
+
+enum ReturnKind {
+  integer @0;   # -4095..-1 are errors
+  fd @1;
+  hex @2;       # addresses (mmap, brk)
+  pid @3;
+  unsigned @4;
+  none @5;      # never returns (exit, exit_group) — rendered as X
+}
+
+struct Syscall {
+  nr @0 :UInt32;
+  name @1 :Text;
+  params @2 :List(Param);
+  returns @3 :ReturnKind;
+  neverReturns @4 :Bool;  # exit, exit_group, rt_sigreturn
+}
+
+struct Catalogue {
+  arch @0 :Text;
+  syscalls @1 :List(Syscall);
+}
+
+# ---------------------------------------------------------------- events ----
+
+# Frame type 2. A batch of events in columns. Every column is a Data blob of
+# LEB128 varints (unsigned), one value per event unless said otherwise;
+# "zigzag" marks signed values mapped to unsigned. Columns compress far better
+# than rows: consecutive values of one field are alike.
+struct EventBatch {
+  count @0 :UInt32;
+  baseEnterNs @1 :UInt64;    # enterDelta of event 0 is relative to this
+  enterDelta @2 :Data;       # zigzag(enter_ns - previous enter_ns)
+  duration @3 :Data;         # exit_ns - enter_ns; 0 when the call did not return
+  tid @4 :Data;              # zigzag(tid - previous tid)
+  pidDelta @5 :Data;         # tid - pid (0 for a thread group leader)
+  cpu @6 :Data;
+  syscallNr @7 :Data;
+  # Arguments: six per event, event-major. Each is zigzag(value - the value of
+  # the same argument slot in the previous event of the same syscall number in
+  # this batch), so repeated fds, flags and nearby pointers encode in a byte.
+  args @8 :Data;
+  argCount @9 :Data;         # how many of the six args are stored (rest are 0)
+  ret @10 :Data;             # zigzag(return value)
+  state @11 :Data;           # CallState: 0 returned, 1 never returned, 2 unfinished
+  commIndex @12 :Data;       # index into comms
+  comms @13 :List(Text);
+  containerIndex @14 :Data;  # index into Header.containers; omitted (empty) = all 0
+  captureCount @15 :Data;    # captures of each event
+  # Per capture, in event order:
+  captureArg @16 :Data;      # argument index 0-5
+  captureSize @17 :Data;     # original size of the data in user memory
+  captureLen @18 :Data;      # bytes kept (<= captureSize unless truncated strings, see format/event.h)
+  captureBytes @19 :Data;    # the kept bytes, concatenated
+  losses @20 :List(LossMarker);
+}
+
+struct LossMarker {
+  beforeEvent @0 :UInt32;    # position in this batch: shown before event beforeEvent
+  lost @1 :UInt64;           # events lost because the ring buffer was full
+  overwritten @2 :UInt64;    # events dropped to keep within the history budget
+  cpu @3 :Int32;             # -1: all CPUs
+  containerIndex @4 :UInt32;
+  atNs @5 :UInt64;           # boot-time ns when the loss was noticed
+}
+
+# ------------------------------------------------------------- processes ----
+
+# Frame type 3, any number, anywhere after the header: the process table
+# grows as processes appear. Later entries for a pid update earlier ones.
+struct ProcessTable {
+  processes @0 :List(Process);
+}
+
+struct Process {
+  pid @0 :UInt32;
+  ppid @1 :UInt32;
+  comm @2 :Text;
+  argv @3 :List(Text);        # exec'd argv where captured
+  containerIndex @4 :UInt32;
+  startNs @5 :UInt64;
+  exitNs @6 :UInt64;
+  exitStatus @7 :Int32;       # wait status; meaningful when exitNs != 0
+}
+
+# --------------------------------------------------------------- trailer ----
+
+# Frame type 4, last frame. Missing when the recorder died: readers warn.
+struct Trailer {
+  eventsRecorded @0 :UInt64;
+  eventsLost @1 :UInt64;
+  eventsOverwritten @2 :UInt64;
+  lostPerCpu @3 :List(UInt64);
+  firstNs @4 :UInt64;
+  lastNs @5 :UInt64;
+  endWallNs @6 :Int64;
+}

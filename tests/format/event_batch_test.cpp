@@ -1,0 +1,118 @@
+// Column encoding details: varints, zigzag, argument deltas, comm interning.
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "format/event_batch.h"
+#include "format/varint.h"
+#include "format/zstd_codec.h"
+
+namespace traceloop::format {
+namespace {
+
+TEST(Varint, RoundTripsExtremes) {
+  std::string buf;
+  const uint64_t values[] = {0, 1, 127, 128, 16383, 16384, UINT32_MAX, UINT64_MAX - 1, UINT64_MAX};
+  for (uint64_t v : values) detail::put_varint(buf, v);
+  detail::VarintReader r(buf);
+  for (uint64_t v : values) EXPECT_EQ(r.next(), v);
+  EXPECT_TRUE(r.at_end());
+  EXPECT_FALSE(r.failed());
+}
+
+TEST(Varint, OverrunAndOverlongFail) {
+  detail::VarintReader cut(std::string_view("\x80\x80", 2));
+  EXPECT_EQ(cut.next(), 0u);
+  EXPECT_TRUE(cut.failed());
+  const std::string overlong(11, '\x80');
+  detail::VarintReader r(overlong);
+  r.next();
+  EXPECT_TRUE(r.failed());
+}
+
+TEST(Varint, Zigzag) {
+  for (int64_t v : {int64_t{0}, int64_t{-1}, int64_t{1}, int64_t{-4095}, std::numeric_limits<int64_t>::min(),
+                    std::numeric_limits<int64_t>::max()})
+    EXPECT_EQ(detail::unzigzag(detail::zigzag(v)), v);
+  EXPECT_EQ(detail::zigzag(-1), 1u);
+  EXPECT_EQ(detail::zigzag(1), 2u);
+}
+
+std::string decompress(const EncodedFrame& f) {
+  std::string raw(f.raw_size, '\0');
+  ZstdDecompressor d;
+  EXPECT_TRUE(d.decompress(std::string_view(f.bytes).substr(kFrameHeaderBytes), raw.data(), raw.size()).ok());
+  return raw;
+}
+
+TEST(EventBatch, RepeatedArgumentsCostLittle) {
+  ZstdCompressor compressor(3);
+  EventBatchBuilder same, varied;
+  Event e;
+  e.comm = "loop";
+  e.nr = 0;
+  e.arg_count = 3;
+  for (int i = 0; i < 1000; ++i) {
+    e.enter_ns = 1'000'000 + static_cast<uint64_t>(i) * 1000;
+    e.exit_ns = e.enter_ns + 500;
+    e.args = {3, 0x7ffc00001000, 4096, 0, 0, 0};
+    same.add(e);
+    e.args = {static_cast<uint64_t>(i) * 7919 % 1000, 0x7ffc00001000 + static_cast<uint64_t>(i) * 4096 * 7919, 4096};
+    varied.add(e);
+  }
+  const size_t same_raw = same.raw_bytes();
+  EXPECT_LT(same_raw, varied.raw_bytes());
+  // One byte a column (two for the time columns) before zstd, and next to nothing after.
+  EXPECT_LE(same_raw, 17u * 1000 + 64);
+  const EncodedFrame frame = same.finish(compressor);
+  EXPECT_LT(frame.bytes.size(), 600u);
+  DecodedBatch out;
+  ASSERT_TRUE(decode_event_batch(decompress(frame), out, ReaderLimits{}).ok());
+  ASSERT_EQ(out.size(), 1000u);
+  EXPECT_EQ(out.event(999).args[1], 0x7ffc00001000u);
+  EXPECT_EQ(out.event(999).comm, "loop");
+}
+
+TEST(EventBatch, ArgumentsBeyondArgCountReadAsZero) {
+  ZstdCompressor compressor(1);
+  EventBatchBuilder b;
+  Event e;
+  e.comm = "c";
+  e.arg_count = 2;
+  e.args = {1, 2, 3, 4, 5, 6};
+  b.add(e);
+  DecodedBatch out;
+  ASSERT_TRUE(decode_event_batch(decompress(b.finish(compressor)), out, ReaderLimits{}).ok());
+  EXPECT_EQ(out.event(0).args, (std::array<uint64_t, 6>{1, 2, 0, 0, 0, 0}));
+  EXPECT_EQ(out.event(0).arg_count, 2);
+}
+
+TEST(EventBatch, ShouldFlushAtTheEventLimit) {
+  EventBatchBuilder b(3);
+  Event e;
+  e.comm = "c";
+  b.add(e);
+  b.add(e);
+  EXPECT_FALSE(b.should_flush());
+  b.add(e);
+  EXPECT_TRUE(b.should_flush());
+}
+
+TEST(EventBatch, CommsAreInternedPerBatch) {
+  ZstdCompressor compressor(1);
+  EventBatchBuilder b;
+  Event e;
+  for (const char* comm : {"sh", "bc", "sh", "cat", "bc", "sh"}) {
+    e.comm = comm;
+    b.add(e);
+  }
+  DecodedBatch out;
+  ASSERT_TRUE(decode_event_batch(decompress(b.finish(compressor)), out, ReaderLimits{}).ok());
+  std::vector<std::string> comms;
+  for (size_t i = 0; i < out.size(); ++i) comms.emplace_back(out.event(i).comm);
+  EXPECT_EQ(comms, (std::vector<std::string>{"sh", "bc", "sh", "cat", "bc", "sh"}));
+}
+
+}  // namespace
+}  // namespace traceloop::format

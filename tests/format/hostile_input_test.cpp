@@ -1,0 +1,327 @@
+// The reader against hostile bytes: every case ends in one clear line (or, for
+// a file cut short, every complete frame plus a warning), in bounded memory,
+// without a crash or a hang.
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+
+#include "format/frame_codec.h"
+#include "format/synthetic_workload.h"
+#include "format/trace_reader.h"
+#include "format/trace_writer.h"
+#include "format/zstd_codec.h"
+#include "tests/support/temp_dir.h"
+
+namespace traceloop::format {
+namespace {
+
+using testing::TempDir;
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+void write_file(const std::filesystem::path& p, std::string_view bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+TraceMetadata metadata() {
+  TraceMetadata m;
+  fill_host_metadata(m);
+  m.catalogue = builtin_catalogue(Arch::x86_64);
+  return m;
+}
+
+// A valid trace of `n` synthetic events in frames of `per_frame`.
+std::string valid_trace(const TempDir& dir, int n, uint32_t per_frame) {
+  const auto path = dir / "valid.tl";
+  auto writer = TraceWriter::create(path, metadata(), WriterOptions{.max_events_per_frame = per_frame});
+  if (!writer) throw std::runtime_error(writer.error().message);
+  SyntheticWorkload workload(builtin_catalogue(Arch::x86_64), 1);
+  for (int i = 0; i < n; ++i)
+    if (!writer->append(workload.next())) throw std::runtime_error("append failed");
+  if (!writer->finish()) throw std::runtime_error("finish failed");
+  return read_file(path);
+}
+
+struct Outcome {
+  bool ok = false;
+  std::string error;
+  size_t events = 0;
+  std::vector<std::string> warnings;
+};
+
+Outcome read_all(const std::filesystem::path& path) {
+  Outcome o;
+  auto reader = TraceReader::open(path);
+  if (!reader) {
+    o.error = reader.error().message;
+    return o;
+  }
+  for (;;) {
+    auto batch = reader->next_batch();
+    if (!batch) {
+      o.error = batch.error().message;
+      return o;
+    }
+    if (*batch == nullptr) break;
+    o.events += (*batch)->size();
+  }
+  o.ok = true;
+  o.warnings = reader->warnings();
+  return o;
+}
+
+// Runs `body` in a child whose address space is capped, so an unbounded
+// allocation fails the test instead of passing unnoticed.
+// The cap is what the process already maps plus `extra_bytes`.
+size_t mapped_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0;
+  statm >> pages;
+  return pages * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+void expect_bounded(const std::function<bool()>& body, size_t extra_bytes = 256u << 20) {
+  const size_t cap_bytes = mapped_bytes() + extra_bytes;
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    rlimit limit{cap_bytes, cap_bytes};
+    ::setrlimit(RLIMIT_AS, &limit);
+    bool ok = false;
+    try {
+      ok = body();
+    } catch (...) {
+      ok = false;
+    }
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "child died: status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+std::string one_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+TEST(HostileInput, NotATrace) {
+  TempDir dir;
+  write_file(dir / "x.txt", "hello, I am a text file\n");
+  const auto o = read_all(dir / "x.txt");
+  EXPECT_FALSE(o.ok);
+  EXPECT_EQ(o.error, (dir / "x.txt").string() + ": not a traceloop trace");
+}
+
+TEST(HostileInput, EmptyFile) {
+  TempDir dir;
+  write_file(dir / "e.tl", "");
+  EXPECT_EQ(read_all(dir / "e.tl").error, (dir / "e.tl").string() + ": not a traceloop trace");
+}
+
+TEST(HostileInput, MissingFile) {
+  const auto o = read_all("/nonexistent/x.tl");
+  EXPECT_EQ(o.error, "/nonexistent/x.tl: No such file or directory");
+}
+
+TEST(HostileInput, NewerMajorVersion) {
+  TempDir dir;
+  std::string bytes = valid_trace(dir, 10, 100);
+  bytes[8] = static_cast<char>(kFormatMajor + 1);
+  write_file(dir / "n.tl", bytes);
+  const auto o = read_all(dir / "n.tl");
+  EXPECT_EQ(o.error, (dir / "n.tl").string() + ": trace format " + std::to_string(kFormatMajor + 1) +
+                         ".0 is newer than this tool reads (1.x); upgrade traceloop");
+}
+
+TEST(HostileInput, NewerMinorVersionAndUnknownFrameTypesAreRead) {
+  TempDir dir;
+  std::string bytes = valid_trace(dir, 100, 50);
+  bytes[10] = 9;  // minor 9
+  // Insert an unknown frame type (a future addition) after the header frame.
+  const auto header = detail::parse_frame_header(bytes.data() + kPreambleBytes);
+  const size_t after_header = kPreambleBytes + kFrameHeaderBytes + header.compressed_size;
+  ZstdCompressor compressor(1);
+  std::string payload(64, '\0');
+  std::string frame(kFrameHeaderBytes, '\0');
+  compressor.compress(payload, frame);
+  detail::write_frame_header(frame.data(), static_cast<FrameType>(42),
+                             static_cast<uint32_t>(frame.size() - kFrameHeaderBytes), 64, 0);
+  bytes.insert(after_header, frame);
+  write_file(dir / "m.tl", bytes);
+  const auto o = read_all(dir / "m.tl");
+  EXPECT_TRUE(o.ok) << o.error;
+  EXPECT_EQ(o.events, 100u);
+}
+
+TEST(HostileInput, TruncatedAnywhereYieldsCompleteFramesAndAWarning) {
+  TempDir dir;
+  const std::string bytes = valid_trace(dir, 2000, 100);  // 20 event frames
+  const auto header = detail::parse_frame_header(bytes.data() + kPreambleBytes);
+  const size_t after_header = kPreambleBytes + kFrameHeaderBytes + header.compressed_size;
+  size_t last_events = 0;
+  for (size_t cut = after_header; cut < bytes.size(); cut += 97) {
+    write_file(dir / "cut.tl", std::string_view(bytes).substr(0, cut));
+    const auto o = read_all(dir / "cut.tl");
+    ASSERT_TRUE(o.ok) << "cut at " << cut << ": " << o.error;
+    ASSERT_EQ(o.events % 100, 0u) << "only complete frames";
+    EXPECT_GE(o.events, last_events);
+    last_events = o.events;
+    ASSERT_EQ(o.warnings.size(), 1u) << "cut at " << cut;
+    EXPECT_TRUE(o.warnings[0].find("truncated") != std::string::npos ||
+                o.warnings[0].find("no trailer") != std::string::npos)
+        << o.warnings[0];
+  }
+  EXPECT_EQ(last_events, 2000u);
+  // Cut inside the preamble or the header frame: nothing to show, one line.
+  for (size_t cut : {size_t{3}, size_t{12}, kPreambleBytes + 5, after_header - 1}) {
+    write_file(dir / "cut.tl", std::string_view(bytes).substr(0, cut));
+    const auto o = read_all(dir / "cut.tl");
+    EXPECT_FALSE(o.ok) << cut;
+    EXPECT_EQ(one_line(o.error), o.error);
+  }
+}
+
+TEST(HostileInput, CorruptFrameBodyIsAnError) {
+  TempDir dir;
+  const std::string bytes = valid_trace(dir, 500, 100);
+  const auto header = detail::parse_frame_header(bytes.data() + kPreambleBytes);
+  const size_t first_events_frame = kPreambleBytes + kFrameHeaderBytes + header.compressed_size;
+  std::string corrupt = bytes;
+  corrupt[first_events_frame + kFrameHeaderBytes + 40] ^= 0x5a;
+  write_file(dir / "c.tl", corrupt);
+  const auto o = read_all(dir / "c.tl");
+  EXPECT_FALSE(o.ok);
+  EXPECT_NE(o.error.find("corrupt frame"), std::string::npos) << o.error;
+  EXPECT_EQ(one_line(o.error), o.error);
+}
+
+TEST(HostileInput, AbsurdDeclaredSizesAreRefusedBeforeAllocating) {
+  TempDir dir;
+  const std::string bytes = valid_trace(dir, 50, 100);
+  const auto header = detail::parse_frame_header(bytes.data() + kPreambleBytes);
+  const size_t frame_at = kPreambleBytes + kFrameHeaderBytes + header.compressed_size;
+  const auto events = detail::parse_frame_header(bytes.data() + frame_at);
+  for (auto [compressed, raw] : {std::pair<uint32_t, uint32_t>{0xffffffffu, events.raw_size},
+                                 {events.compressed_size, 0xfffffff8u},
+                                 {events.compressed_size, 3},
+                                 {events.compressed_size, events.raw_size + 8}}) {
+    std::string evil = bytes;
+    detail::write_frame_header(evil.data() + frame_at, FrameType::events, compressed, raw, events.event_count);
+    write_file(dir / "s.tl", evil);
+    expect_bounded([&] {
+      const auto o = read_all(dir / "s.tl");
+      return !o.ok && o.error.find("corrupt frame") != std::string::npos && one_line(o.error) == o.error;
+    });
+  }
+}
+
+TEST(HostileInput, DecompressionBombIsRefused) {
+  TempDir dir;
+  const std::string bytes = valid_trace(dir, 10, 100);
+  const auto header = detail::parse_frame_header(bytes.data() + kPreambleBytes);
+  const size_t after_header = kPreambleBytes + kFrameHeaderBytes + header.compressed_size;
+  // 4 x 48 MiB of zeros compress to a few KiB; the frame claims 4 KiB.
+  ZstdCompressor compressor(1);
+  std::string frame(kFrameHeaderBytes, '\0');
+  {
+    const std::string zeros(48u << 20, '\0');
+    for (int i = 0; i < 4; ++i) compressor.compress(zeros, frame);
+    frame.shrink_to_fit();
+  }
+  detail::write_frame_header(frame.data(), FrameType::events, static_cast<uint32_t>(frame.size() - kFrameHeaderBytes),
+                             4096, 10);
+  std::string evil = bytes.substr(0, after_header) + frame;
+  write_file(dir / "bomb.tl", evil);
+  expect_bounded([&] {
+    const auto o = read_all(dir / "bomb.tl");
+    return !o.ok && o.error.find("corrupt frame") != std::string::npos;
+  });
+  // Same bomb declaring its true size: over the limit, refused from the header alone.
+  detail::write_frame_header(evil.data() + after_header, FrameType::events,
+                             static_cast<uint32_t>(frame.size() - kFrameHeaderBytes), 0xfffffff8u, 10);
+  write_file(dir / "bomb2.tl", evil);
+  expect_bounded([&] {
+    const auto o = read_all(dir / "bomb2.tl");
+    return !o.ok && o.error.find("limit") != std::string::npos;
+  });
+}
+
+TEST(HostileInput, HugeCapnpMessagesHitTheTraversalLimit) {
+  TempDir dir;
+  valid_trace(dir, 10, 100);
+  ReaderLimits tight;
+  tight.traversal_limit_words = 64;  // the catalogue alone is far larger
+  auto reader = TraceReader::open(dir / "valid.tl", tight);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_NE(reader.error().message.find("corrupt header"), std::string::npos) << reader.error().message;
+  EXPECT_EQ(one_line(reader.error().message), reader.error().message);
+}
+
+TEST(HostileInput, LyingEventBatchesAreRefused) {
+  // Hand-made EventBatch messages whose counts and columns disagree.
+  ZstdCompressor compressor(1);
+  auto batch_bytes = [&](const std::function<void(EventBatchBuilder&)>& fill) {
+    EventBatchBuilder b;
+    fill(b);
+    EncodedFrame f = b.finish(compressor);
+    std::string raw(f.raw_size, '\0');
+    ZstdDecompressor d;
+    EXPECT_TRUE(d.decompress(std::string_view(f.bytes).substr(kFrameHeaderBytes), raw.data(), raw.size()).ok());
+    return raw;
+  };
+  OwnedEvent e;
+  e.comm = "x";
+  e.captures.push_back({1, 5, "hello"});
+  std::string raw = batch_bytes([&](EventBatchBuilder& b) { b.add(e.view()); });
+  DecodedBatch out;
+  ASSERT_TRUE(decode_event_batch(raw, out, ReaderLimits{}).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out.event(0).captures[0].bytes, "hello");
+  // Flip every byte in turn: each result is either a clean decode or an error, never a crash.
+  int errors = 0;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    std::string evil = raw;
+    evil[i] = static_cast<char>(evil[i] ^ 0xff);
+    DecodedBatch o;
+    auto r = decode_event_batch(evil, o, ReaderLimits{});
+    if (!r) {
+      ++errors;
+      EXPECT_EQ(one_line(r.error().message), r.error().message);
+    } else {
+      for (size_t k = 0; k < o.size(); ++k) (void)o.event(k);
+    }
+  }
+  EXPECT_GT(errors, 0);
+}
+
+TEST(HostileInput, RandomMutationsNeverCrash) {
+  TempDir dir;
+  const std::string bytes = valid_trace(dir, 3000, 500);
+  std::mt19937 random(12345);
+  int errors = 0, oks = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string evil = bytes;
+    const int flips = 1 + static_cast<int>(random() % 8);
+    for (int f = 0; f < flips; ++f) evil[random() % evil.size()] ^= static_cast<char>(1 + random() % 255);
+    write_file(dir / "mut.tl", evil);
+    const auto o = read_all(dir / "mut.tl");
+    if (o.ok) {
+      ++oks;
+    } else {
+      ++errors;
+      EXPECT_EQ(one_line(o.error), o.error);
+      EXPECT_EQ(o.error.rfind((dir / "mut.tl").string() + ": ", 0), 0u) << o.error;
+    }
+  }
+  EXPECT_GT(errors, 250);  // zstd checksums catch nearly every flip
+}
+
+}  // namespace
+}  // namespace traceloop::format
