@@ -75,7 +75,8 @@ class Catalogue {
   std::span<const SyscallSpec> syscalls() const { return syscalls_; }
   // nullptr for numbers the catalogue does not know (decoders print syscall_NNN).
   const SyscallSpec* find(uint32_t nr) const {
-    return nr < by_nr_.size() && by_nr_[nr] >= 0 ? &syscalls_[static_cast<size_t>(by_nr_[nr])] : nullptr;
+    if (nr < by_nr_.size()) return by_nr_[nr] >= 0 ? &syscalls_[static_cast<size_t>(by_nr_[nr])] : nullptr;
+    return find_unindexed(nr);
   }
   const SyscallSpec* find(std::string_view name) const;
   // Name, or "syscall_<nr>" when unknown.
@@ -86,6 +87,9 @@ class Catalogue {
   }
 
  private:
+  // Numbers too large for by_nr_ (only in odd embedded catalogues).
+  const SyscallSpec* find_unindexed(uint32_t nr) const;
+
   Arch arch_ = Arch::x86_64;
   std::vector<SyscallSpec> syscalls_;  // sorted by nr
   std::vector<int32_t> by_nr_;

@@ -163,7 +163,9 @@ TEST(TraceRoundTrip, ManyFramesThroughTheRecordRange) {
       const Event& e = workload.next();
       expected.push_back(OwnedEvent::from(e));
       ASSERT_TRUE(writer->append(e).ok());
-      if (i % 5000 == 4999) ASSERT_TRUE(writer->append_loss({.lost = 3}).ok());
+      if (i % 5000 == 4999) {
+        ASSERT_TRUE(writer->append_loss({.lost = 3}).ok());
+      }
     }
     ASSERT_TRUE(writer->finish().ok());
   }

@@ -1,0 +1,540 @@
+#!/usr/bin/env python3
+"""Generate the built-in syscall catalogue tables (format/syscalls/*.inc).
+
+Sources of truth, all read on the build machine:
+
+* Parameter names and C types: the kernel's tracefs syscall events,
+  ``/sys/kernel/tracing/events/syscalls/sys_enter_<name>/format``. The fields
+  after ``__syscall_nr`` are the parameters. tracefs names events after the
+  kernel function, so a few names need fix-ups (``fstat`` is the event
+  ``newfstat``, ``uname`` is ``newuname`` ...); see ``tracefs`` lines in the
+  annotation file.
+* x86_64 numbers: ``/usr/include/x86_64-linux-gnu/asm/unistd_64.h``.
+* aarch64 numbers: the generic ``asm-generic/unistd.h`` preprocessed with
+  ``cpp -dM`` and the defines arm64's uapi ``asm/unistd.h`` sets
+  (``__ARCH_WANT_RENAMEAT``, ``__ARCH_WANT_NEW_STAT``, ...); the
+  ``__NR3264_*`` chains resolve to the 64-bit names (``newfstatat``,
+  ``fstat``, ``lseek``, ``mmap`` ...).
+* Everything the kernel cannot tell us (which ``int`` is a flag set, which
+  buffer is read at exit and how long it is, structure sizes per
+  architecture, return kinds, prototypes of syscalls this kernel has no
+  tracefs event for, numbers of syscalls newer than the installed uapi
+  headers, arch-specific argument orders): the reviewed annotation file
+  ``format/syscalls/annotations.txt``. Its header documents the syntax.
+
+Run it on an x86_64 machine (Debian's x86_64 uapi headers, the x86_64
+kernel's tracefs). The aarch64 table borrows those tracefs prototypes by name:
+parameter names and types are the same on both, except where the annotation
+file gives a ``proto@aarch64`` override (``clone`` with CLONE_BACKWARDS
+argument order, ``fadvise64``). Struct sizes per arch come from the
+annotations too, so nothing here depends on the build host's ABI.
+
+Re-run (as root; tracefs is mounted if it is not)::
+
+    python3 scripts/gen_syscall_catalogue.py          # rewrite the .inc files
+    python3 scripts/gen_syscall_catalogue.py --check  # exit 1 if they differ
+
+Output is deterministic: the same kernel, headers and annotations give the
+same bytes. The build itself never runs this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ARCHES = ("x86_64", "aarch64")
+
+# Names as spelled in annotations.txt and by arg_kind_name() in C++; the
+# second column is the C++ enumerator.
+ARG_KINDS = {
+    "integer": "integer", "unsigned": "unsigned_int", "hex": "hex", "fd": "fd",
+    "dirfd": "dirfd", "pointer": "pointer", "path": "path", "string": "string",
+    "buffer_in": "buffer_in", "buffer_out": "buffer_out",
+    "struct_in": "struct_in", "struct_out": "struct_out",
+    "string_array": "string_array", "sockaddr_in": "sockaddr_in",
+    "sockaddr_out": "sockaddr_out", "flags": "flags", "enum_value": "enum_value",
+    "signal": "signal", "mode": "mode", "pid": "pid", "uid": "uid", "gid": "gid",
+    "struct_array_in": "struct_array_in", "struct_array_out": "struct_array_out",
+}
+RETURN_KINDS = {"integer": "integer", "fd": "fd", "hex": "hex", "pid": "pid",
+                "unsigned": "unsigned_int", "none": "none"}
+NEEDS_LEN = {"buffer_in", "buffer_out", "sockaddr_in", "sockaddr_out",
+             "struct_array_in", "struct_array_out"}
+NEEDS_STRUCT = {"struct_in", "struct_out", "struct_array_in", "struct_array_out"}
+NEEDS_SET = {"flags", "enum_value"}
+LEN_FROM_RETURN = -1
+NO_LEN_ARG = -2
+
+# Heuristics for what the annotation file does not say.
+FD_NAMES = {"fd", "ufd", "fildes", "oldfd", "newfd", "epfd", "fd_in", "fd_out",
+            "fdin", "fdout", "out_fd", "in_fd", "pidfd", "fanotify_fd", "fs_fd",
+            "ruleset_fd", "mountdirfd", "group_fd", "mqdes", "kernel_fd",
+            "initrd_fd"}
+DIRFD_NAMES = {"dfd", "olddfd", "newdfd", "from_dfd", "to_dfd"}
+PATH_NAMES = {"filename", "pathname", "path", "oldname", "newname",
+              "specialfile", "new_root", "put_old", "from_pathname",
+              "to_pathname", "dir_name"}
+PID_NAMES = {"pid", "upid", "tgid", "pgid"}
+HEX_NAMES = {"addr", "start", "brk", "new_addr", "newsp", "tls", "arg", "arg2",
+             "arg3", "arg4", "arg5", "data", "ctx_id", "ctx", "init_val"}
+INTEGER_TYPES = {"int", "long", "unsigned int", "unsigned long", "unsigned",
+                 "u32", "u64", "__u32", "__u64", "__s32", "size_t", "loff_t",
+                 "off_t", "key_t", "key_serial_t", "qid_t", "timer_t", "mqd_t",
+                 "aio_context_t", "rwf_t", "clockid_t", "pid_t", "uid_t",
+                 "gid_t", "umode_t"}
+UNSIGNED_TYPES = {"unsigned int", "unsigned long", "unsigned", "u32", "u64",
+                  "__u32", "__u64", "size_t", "qid_t"}
+
+
+class GenError(Exception):
+    pass
+
+
+@dataclasses.dataclass
+class Param:
+    name: str
+    c_type: str
+    kind: str = "integer"
+    len_arg: int = NO_LEN_ARG
+    flag_set: str = ""
+    struct_type: str = ""
+    struct_size: int = 0
+
+
+@dataclasses.dataclass
+class Syscall:
+    nr: int
+    name: str
+    params: list[Param]
+    returns: str = "integer"
+    never_returns: bool = False
+    note: str = ""
+
+
+# ------------------------------------------------------------- sources ----
+
+def find_tracefs(explicit: str | None) -> Path:
+    candidates = [Path(explicit)] if explicit else [
+        Path("/sys/kernel/tracing"), Path("/sys/kernel/debug/tracing")]
+    for c in candidates:
+        if (c / "events" / "syscalls").is_dir():
+            return c
+    if not explicit and os.geteuid() == 0:
+        # tracefs is often simply not mounted; we are root, so mount it.
+        subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"],
+                       check=False, stderr=subprocess.DEVNULL)
+        if Path("/sys/kernel/tracing/events/syscalls").is_dir():
+            return Path("/sys/kernel/tracing")
+    raise GenError("tracefs syscall events not found; run as root or "
+                   "`mount -t tracefs nodev /sys/kernel/tracing`")
+
+
+FIELD_RE = re.compile(r"^\s*field:(?P<decl>[^;]+);")
+
+
+def read_tracefs(root: Path) -> dict[str, list[tuple[str, str]]]:
+    """Event name (without sys_enter_) -> [(c type, parameter name)]."""
+    events: dict[str, list[tuple[str, str]]] = {}
+    for d in sorted((root / "events" / "syscalls").glob("sys_enter_*")):
+        params: list[tuple[str, str]] = []
+        seen_nr = False
+        for line in (d / "format").read_text().splitlines():
+            m = FIELD_RE.match(line)
+            if not m:
+                continue
+            decl = m.group("decl").strip()
+            ctype, name = split_decl(decl)
+            if name == "__syscall_nr":
+                seen_nr = True
+            elif seen_nr:
+                params.append((ctype, name))
+        events[d.name[len("sys_enter_"):]] = params
+    if len(events) < 100:
+        raise GenError(f"only {len(events)} syscall events under {root}")
+    return events
+
+
+def split_decl(decl: str) -> tuple[str, str]:
+    m = re.match(r"^(?P<type>.*?[\s*])(?P<name>[A-Za-z_][A-Za-z0-9_]*)$", decl.strip())
+    if not m:
+        raise GenError(f"cannot parse declaration {decl!r}")
+    return normalize_type(m.group("type")), m.group("name")
+
+
+def normalize_type(t: str) -> str:
+    t = re.sub(r"\s+", " ", t.strip())
+    t = re.sub(r"\s*\*", " *", t)          # "char*" / "char *" -> "char *"
+    t = t.replace("* *", "**").replace("**", "* *")
+    return t.strip()
+
+
+def read_x86_numbers(header: Path) -> dict[str, int]:
+    numbers = {}
+    for line in header.read_text().splitlines():
+        m = re.match(r"#define __NR_(\w+)\s+(\d+)\s*$", line)
+        if m:
+            numbers[m.group(1)] = int(m.group(2))
+    if len(numbers) < 300:
+        raise GenError(f"{header}: only {len(numbers)} syscall numbers")
+    return numbers
+
+
+# arm64's uapi <asm/unistd.h> sets these before including the generic table.
+ARM64_DEFINES = ("__ARCH_WANT_RENAMEAT", "__ARCH_WANT_NEW_STAT",
+                 "__ARCH_WANT_SET_GET_RLIMIT", "__ARCH_WANT_TIME32_SYSCALLS",
+                 "__ARCH_WANT_SYS_CLONE3", "__ARCH_WANT_MEMFD_SECRET")
+
+
+def read_generic_numbers(include_dir: Path) -> dict[str, int]:
+    src = "".join(f"#define {d}\n" for d in ARM64_DEFINES)
+    src += "#include <asm-generic/unistd.h>\n"
+    with tempfile.NamedTemporaryFile("w", suffix=".c") as f:
+        f.write(src)
+        f.flush()
+        out = subprocess.run(["cpp", "-dM", "-nostdinc", "-I", str(include_dir),
+                              "-I", str(include_dir / "x86_64-linux-gnu"), f.name],
+                             check=True, capture_output=True, text=True).stdout
+    macros = {}
+    for line in out.splitlines():
+        m = re.match(r"#define (\w+) (.*)$", line)
+        if m:
+            macros[m.group(1)] = m.group(2).strip()
+    if macros.get("__BITS_PER_LONG") != "64":
+        raise GenError("asm-generic/unistd.h did not see __BITS_PER_LONG 64")
+
+    def resolve(value: str, depth: int = 0) -> int | None:
+        value = value.strip()
+        if value.startswith("(") and value.endswith(")"):
+            value = value[1:-1].strip()
+        if re.fullmatch(r"\d+", value):
+            return int(value)
+        m = re.fullmatch(r"(\w+)\s*\+\s*(\d+)", value)
+        if m and depth < 10:
+            base = resolve(macros.get(m.group(1), ""), depth + 1)
+            return None if base is None else base + int(m.group(2))
+        if value in macros and depth < 10:
+            return resolve(macros[value], depth + 1)
+        return None
+
+    numbers = {}
+    for macro, value in macros.items():
+        if not macro.startswith("__NR_") or macro.startswith("__NR3264_"):
+            continue
+        name = macro[len("__NR_"):]
+        if name in ("syscalls", "arch_specific_syscall"):
+            continue
+        nr = resolve(value)
+        if nr is not None:
+            numbers[name] = nr
+    if len(numbers) < 280:
+        raise GenError(f"asm-generic/unistd.h: only {len(numbers)} syscall numbers")
+    return numbers
+
+
+# --------------------------------------------------------- annotations ----
+
+@dataclasses.dataclass
+class ArgNote:
+    kind: str
+    len_ref: str = ""       # parameter name or "ret"
+    flag_set: str = ""
+    struct_type: str = ""
+    line: int = 0
+
+
+@dataclasses.dataclass
+class Annotations:
+    sets: dict[str, str] = dataclasses.field(default_factory=dict)
+    structs: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
+    args: dict[tuple[str, str], ArgNote] = dataclasses.field(default_factory=dict)
+    returns: dict[str, str] = dataclasses.field(default_factory=dict)
+    noreturn: set[str] = dataclasses.field(default_factory=set)
+    protos: dict[tuple[str, str], list[tuple[str, str]]] = dataclasses.field(default_factory=dict)
+    numbers: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
+    tracefs: dict[str, str] = dataclasses.field(default_factory=dict)
+    used_args: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+
+
+def parse_annotations(path: Path) -> Annotations:
+    ann = Annotations()
+    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        where = f"{path.name}:{lineno}"
+        word, _, rest = line.partition(" ")
+        rest = rest.strip()
+        try:
+            if word == "set":
+                name = rest.split()[0]
+                ann.sets[name] = rest[len(name):].strip()
+            elif word == "struct":
+                fields = rest.split()
+                sizes = {}
+                for f in fields[1:]:
+                    if "=" in f:
+                        arch, size = f.split("=")
+                        if arch not in ARCHES:
+                            raise GenError(f"unknown arch {arch}")
+                        sizes[arch] = int(size)
+                    else:
+                        sizes = {a: int(f) for a in ARCHES}
+                if set(sizes) != set(ARCHES):
+                    raise GenError("struct needs a size for every arch")
+                ann.structs[fields[0]] = sizes
+            elif word == "arg":
+                fields = rest.split()
+                syscalls, params, kind = fields[0], fields[1], fields[2]
+                if kind not in ARG_KINDS:
+                    raise GenError(f"unknown kind {kind}")
+                note = ArgNote(kind=kind, line=lineno)
+                for opt in fields[3:]:
+                    key, _, value = opt.partition("=")
+                    if key == "len":
+                        note.len_ref = value
+                    elif key == "set":
+                        note.flag_set = value
+                    elif key == "struct":
+                        note.struct_type = value
+                    else:
+                        raise GenError(f"unknown option {opt}")
+                for sc in syscalls.split(","):
+                    for p in params.split(","):
+                        if (sc, p) in ann.args:
+                            raise GenError(f"duplicate arg {sc} {p}")
+                        ann.args[(sc, p)] = note
+            elif word == "ret":
+                syscalls, kind = rest.split()
+                if kind not in RETURN_KINDS:
+                    raise GenError(f"unknown return kind {kind}")
+                for sc in syscalls.split(","):
+                    ann.returns[sc] = kind
+            elif word == "noreturn":
+                ann.noreturn.update(rest.split(","))
+            elif word.startswith("proto"):
+                arch = word.partition("@")[2] or "*"
+                if arch != "*" and arch not in ARCHES:
+                    raise GenError(f"unknown arch {arch}")
+                m = re.fullmatch(r"(\w+)\s*\((.*)\)", rest)
+                if not m:
+                    raise GenError("proto NAME (TYPE NAME, ...)")
+                decls = [d.strip() for d in m.group(2).split(",") if d.strip()]
+                ann.protos[(m.group(1), arch)] = [split_decl(d) for d in decls]
+            elif word == "number":
+                fields = rest.split()
+                ann.numbers[fields[0]] = {}
+                for f in fields[1:]:
+                    arch, nr = f.split("=")
+                    if arch not in ARCHES:
+                        raise GenError(f"unknown arch {arch}")
+                    ann.numbers[fields[0]][arch] = int(nr)
+            elif word == "tracefs":
+                name, event = rest.split()
+                ann.tracefs[name] = event
+            else:
+                raise GenError(f"unknown directive {word}")
+        except (GenError, ValueError, IndexError) as e:
+            raise GenError(f"{where}: {e}: {raw.strip()}") from None
+    for (sc, p), note in ann.args.items():
+        where = f"{path.name}:{note.line}"
+        if note.flag_set and note.flag_set not in ann.sets:
+            raise GenError(f"{where}: set {note.flag_set} is not declared with `set`")
+        if note.struct_type and note.struct_type not in ann.structs:
+            raise GenError(f"{where}: struct {note.struct_type} is not declared with `struct`")
+        if (note.kind in NEEDS_SET) != bool(note.flag_set):
+            raise GenError(f"{where}: set= goes with flags/enum_value only")
+        if note.kind in NEEDS_STRUCT and not note.struct_type:
+            raise GenError(f"{where}: {note.kind} needs struct=")
+        if note.kind in NEEDS_LEN and not note.len_ref:
+            raise GenError(f"{where}: {note.kind} needs len=")
+    return ann
+
+
+# ------------------------------------------------------------ building ----
+
+def guess_kind(ctype: str, name: str) -> str:
+    base = ctype.replace("const ", "").strip()
+    if "*" in base or base in ("cap_user_header_t", "cap_user_data_t"):
+        if base == "char *" and name in PATH_NAMES:
+            return "path"
+        if base == "char *" and ctype.startswith("const"):
+            return "path" if name in PATH_NAMES else "string"
+        return "pointer"
+    if base == "umode_t":
+        return "mode"
+    if base == "pid_t" or (base in INTEGER_TYPES and name in PID_NAMES):
+        return "pid"
+    if base == "uid_t":
+        return "uid"
+    if base == "gid_t":
+        return "gid"
+    if name in DIRFD_NAMES:
+        return "dirfd"
+    if name in FD_NAMES:
+        return "fd"
+    if name == "sig" and base == "int":  # rseq's u32 sig is a signature
+        return "signal"
+    if name in HEX_NAMES or name == "flags" or name.endswith("_flags") or base in (
+            "aio_context_t", "rwf_t"):
+        return "hex"
+    if base in UNSIGNED_TYPES:
+        return "unsigned"
+    return "integer"
+
+
+def build_table(arch: str, numbers: dict[str, int], events: dict[str, list[tuple[str, str]]],
+                ann: Annotations) -> list[Syscall]:
+    table = []
+    for name, nr in sorted(numbers.items(), key=lambda kv: (kv[1], kv[0])):
+        note = ""
+        if (name, arch) in ann.protos:
+            proto = ann.protos[(name, arch)]
+            note = f"prototype from annotations ({arch})"
+        elif ann.tracefs.get(name, name) in events:
+            proto = events[ann.tracefs.get(name, name)]
+        elif (name, "*") in ann.protos:
+            proto = ann.protos[(name, "*")]
+            note = "no tracefs event on the generating kernel; prototype from annotations"
+        else:
+            raise GenError(f"{arch}: {name} ({nr}) has no tracefs event and no "
+                           "`proto` line in the annotation file")
+        params = []
+        names = [p[1] for p in proto]
+        for ctype, pname in proto:
+            p = Param(name=pname, c_type=ctype, kind=guess_kind(ctype, pname))
+            a = ann.args.get((name, pname))
+            if a:
+                ann.used_args.add((name, pname))
+                p.kind = a.kind
+                p.flag_set = a.flag_set
+                if a.struct_type:
+                    p.struct_type = a.struct_type
+                    p.struct_size = ann.structs[a.struct_type][arch]
+                if a.len_ref == "ret":
+                    p.len_arg = LEN_FROM_RETURN
+                elif a.len_ref:
+                    if a.len_ref not in names:
+                        raise GenError(f"annotations.txt:{a.line}: {name} has no "
+                                       f"parameter {a.len_ref} (has {', '.join(names)})")
+                    p.len_arg = names.index(a.len_ref)
+            elif p.kind in ("flags", "enum_value"):
+                p.kind = "hex"
+            params.append(p)
+        table.append(Syscall(nr=nr, name=name, params=params,
+                             returns=ann.returns.get(name, "integer"),
+                             never_returns=name in ann.noreturn, note=note))
+    return table
+
+
+def numbers_for(arch: str, base: dict[str, int], ann: Annotations) -> dict[str, int]:
+    numbers = dict(base)
+    for name, per_arch in ann.numbers.items():
+        if arch not in per_arch:
+            continue
+        if name in numbers and numbers[name] != per_arch[arch]:
+            raise GenError(f"{arch}: annotation says {name}={per_arch[arch]}, "
+                           f"header says {numbers[name]}")
+        numbers[name] = per_arch[arch]
+    by_nr: dict[int, str] = {}
+    for name, nr in numbers.items():
+        if nr in by_nr:
+            raise GenError(f"{arch}: {name} and {by_nr[nr]} share number {nr}")
+        by_nr[nr] = name
+    return numbers
+
+
+# ----------------------------------------------------------- rendering ----
+
+def c_string(s: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_ *,.()\[\]-]*", s):
+        raise GenError(f"unexpected characters in {s!r}")
+    return f'"{s}"'
+
+
+def render(arch: str, table: list[Syscall]) -> str:
+    out = [
+        f"// GENERATED by scripts/gen_syscall_catalogue.py -- do not edit; re-run it.",
+        f"// Syscall catalogue for {arch}: numbers from "
+        + ("asm/unistd_64.h" if arch == "x86_64" else "asm-generic/unistd.h (arm64 defines)")
+        + ", parameters from tracefs,",
+        "// kinds from format/syscalls/annotations.txt.",
+        "// TL_SYSCALL(nr, name, return kind, never returns, parameter count)",
+        "// TL_PARAM(name, C type, kind, len arg (-1 return value, -2 none), flag set, struct type, struct size)",
+    ]
+    for sc in table:
+        if sc.note:
+            out.append(f"// {sc.name}: {sc.note}")
+        out.append(f"TL_SYSCALL({sc.nr}, {c_string(sc.name)}, {RETURN_KINDS[sc.returns]}, "
+                   f"{'true' if sc.never_returns else 'false'}, {len(sc.params)})")
+        for p in sc.params:
+            out.append(f"  TL_PARAM({c_string(p.name)}, {c_string(p.c_type)}, {ARG_KINDS[p.kind]}, "
+                       f"{p.len_arg}, {c_string(p.flag_set)}, {c_string(p.struct_type)}, "
+                       f"{p.struct_size})")
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--check", action="store_true",
+                    help="do not write; exit 1 if the checked-in files differ")
+    ap.add_argument("--tracefs", help="tracefs mount point (default: find it)")
+    ap.add_argument("--include-dir", default="/usr/include",
+                    help="uapi headers root (default /usr/include)")
+    ap.add_argument("--annotations", default=str(ROOT / "format/syscalls/annotations.txt"))
+    ap.add_argument("--out-dir", default=str(ROOT / "format/syscalls"))
+    ap.add_argument("--stats", action="store_true", help="print counts to stderr")
+    args = ap.parse_args()
+
+    try:
+        ann = parse_annotations(Path(args.annotations))
+        events = read_tracefs(find_tracefs(args.tracefs))
+        include = Path(args.include_dir)
+        bases = {
+            "x86_64": read_x86_numbers(include / "x86_64-linux-gnu/asm/unistd_64.h"),
+            "aarch64": read_generic_numbers(include),
+        }
+        outputs = {}
+        for arch in ARCHES:
+            table = build_table(arch, numbers_for(arch, bases[arch], ann), events, ann)
+            outputs[arch] = render(arch, table)
+            if args.stats:
+                annotated = sum(1 for sc in table for p in sc.params
+                                if (sc.name, p.name) in ann.args)
+                print(f"{arch}: {len(table)} syscalls, "
+                      f"{sum(len(sc.params) for sc in table)} parameters, "
+                      f"{annotated} with annotated kinds", file=sys.stderr)
+        unused = sorted(set(ann.args) - ann.used_args)
+        if unused:
+            raise GenError("annotations for unknown syscall parameters: "
+                           + ", ".join(f"{s}.{p}" for s, p in unused))
+        unused_sets = sorted(set(ann.sets) - {n.flag_set for n in ann.args.values()})
+        if unused_sets:
+            raise GenError("declared sets never used: " + ", ".join(unused_sets))
+    except (GenError, OSError, subprocess.CalledProcessError) as e:
+        print(f"gen_syscall_catalogue: {e}", file=sys.stderr)
+        return 2
+
+    status = 0
+    for arch, text in outputs.items():
+        path = Path(args.out_dir) / f"{arch}.inc"
+        old = path.read_text() if path.exists() else None
+        if args.check:
+            if old != text:
+                print(f"{path} is out of date; re-run {Path(__file__).name}", file=sys.stderr)
+                status = 1
+        elif old != text:
+            path.write_text(text)
+            print(f"wrote {path}", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
