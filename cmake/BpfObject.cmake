@@ -46,7 +46,9 @@ function(bpf_object name source)
     COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH}
             -I${BPF_GENERATED_DIR} -I${src_dir} -I${PROJECT_SOURCE_DIR}
             -c ${source} -o ${obj}
-    DEPENDS ${source} ${BPF_GENERATED_DIR}/vmlinux.h ${BPF_DEPENDS}
+    # vmlinux.h is produced by a rule of the top directory: depend on its
+    # target (a file dependency across directories has no rule here)
+    DEPENDS ${source} bpf_vmlinux_h ${BPF_DEPENDS}
     COMMENT "BPF object ${name}.bpf.o"
     VERBATIM)
   add_custom_command(

@@ -20,7 +20,7 @@ namespace traceloop::format {
 
 struct WriterOptions {
   mode_t file_mode = 0600;  // traces hold secrets
-  int compression_level = 6;
+  int compression_level = 3;
   uint32_t max_events_per_frame = 65536;
   uint32_t max_frame_raw_bytes = 8u << 20;
 };
