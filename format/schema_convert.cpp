@@ -1,6 +1,7 @@
 #include "format/schema_convert.h"
 
 #include <string>
+#include <unordered_map>
 
 namespace traceloop::format::detail {
 namespace {
@@ -26,6 +27,24 @@ template <typename Builder>
 void set_texts(Builder builder, const std::vector<std::string>& values) {
   for (unsigned i = 0; i < values.size(); ++i) builder.set(i, values[i]);
 }
+
+// Interns catalogue strings; index 0 is the empty string.
+struct StringTable {
+  std::vector<std::string> values{""};
+  std::unordered_map<std::string, uint16_t> ids{{"", 0}};
+  uint16_t index(const std::string& s) {
+    auto [it, inserted] = ids.try_emplace(s, static_cast<uint16_t>(values.size()));
+    if (inserted) values.push_back(s);
+    return it->second;
+  }
+};
+
+// The C++ enums mirror the schema's by value.
+static_assert(static_cast<unsigned>(schema::ArgKind::STRUCT_ARRAY_OUT) ==
+              static_cast<unsigned>(ArgKind::struct_array_out));
+static_assert(static_cast<unsigned>(schema::ArgKind::SOCKADDR_OUT) == static_cast<unsigned>(ArgKind::sockaddr_out));
+static_assert(static_cast<unsigned>(schema::ReturnKind::NONE) == static_cast<unsigned>(ReturnKind::none));
+static_assert(static_cast<unsigned>(schema::ReturnKind::UNSIGNED) == static_cast<unsigned>(ReturnKind::unsigned_int));
 
 }  // namespace
 
@@ -66,28 +85,30 @@ void to_schema(const TraceMetadata& m, schema::Header::Builder out) {
   }
   auto cat = out.initCatalogue();
   cat.setArch(std::string(arch_name(m.catalogue.arch())));
+  StringTable strings;
   const auto syscalls = m.catalogue.syscalls();
   auto list = cat.initSyscalls(static_cast<unsigned>(syscalls.size()));
   for (unsigned i = 0; i < syscalls.size(); ++i) {
     const auto& s = syscalls[i];
     auto b = list[i];
     b.setNr(s.nr);
-    b.setName(s.name);
+    b.setName(strings.index(s.name));
     b.setReturns(static_cast<schema::ReturnKind>(s.returns));
     b.setNeverReturns(s.never_returns);
     auto params = b.initParams(static_cast<unsigned>(s.params.size()));
     for (unsigned k = 0; k < s.params.size(); ++k) {
       const auto& p = s.params[k];
       auto pb = params[k];
-      pb.setName(p.name);
-      pb.setCType(p.c_type);
+      pb.setName(strings.index(p.name));
+      pb.setCType(strings.index(p.c_type));
       pb.setKind(static_cast<schema::ArgKind>(p.kind));
       pb.setLenArg(p.len_arg);
-      pb.setFlagSet(p.flag_set);
-      pb.setStructType(p.struct_type);
+      pb.setFlagSet(strings.index(p.flag_set));
+      pb.setStructType(strings.index(p.struct_type));
       pb.setStructSize(p.struct_size);
     }
   }
+  set_texts(cat.initStrings(static_cast<unsigned>(strings.values.size())), strings.values);
   set_texts(out.initCommand(static_cast<unsigned>(m.command.size())), m.command);
 }
 
@@ -131,12 +152,23 @@ Result<TraceMetadata> from_schema(schema::Header::Reader in) {
   const auto cat_arch = arch_from_name(text(cat.getArch()));
   if (!cat_arch) return Error{"unknown catalogue architecture '" + text(cat.getArch()) + "'"};
   if (cat.getSyscalls().size() > kMaxSyscalls) return Error{"header declares too many syscalls"};
+  if (cat.getStrings().size() > kMaxListItems) return Error{"header declares too many catalogue strings"};
+  const std::vector<std::string> strings = texts(cat.getStrings());
+  bool bad_index = false;
+  const auto string_at = [&](uint16_t index) -> std::string {
+    if (index == 0) return {};
+    if (index >= strings.size()) {
+      bad_index = true;
+      return {};
+    }
+    return strings[index];
+  };
   std::vector<SyscallSpec> syscalls;
   syscalls.reserve(cat.getSyscalls().size());
   for (auto s : cat.getSyscalls()) {
     SyscallSpec spec;
     spec.nr = s.getNr();
-    spec.name = text(s.getName());
+    spec.name = string_at(s.getName());
     const auto returns = static_cast<unsigned>(s.getReturns());
     if (returns > static_cast<unsigned>(ReturnKind::none)) return Error{"catalogue has an unknown return kind"};
     spec.returns = static_cast<ReturnKind>(returns);
@@ -144,8 +176,8 @@ Result<TraceMetadata> from_schema(schema::Header::Reader in) {
     if (s.getParams().size() > kMaxParams) return Error{"catalogue entry " + spec.name + " has more than 6 params"};
     for (auto p : s.getParams()) {
       ParamSpec param;
-      param.name = text(p.getName());
-      param.c_type = text(p.getCType());
+      param.name = string_at(p.getName());
+      param.c_type = string_at(p.getCType());
       const auto kind = static_cast<unsigned>(p.getKind());
       if (kind > static_cast<unsigned>(ArgKind::struct_array_out))
         return Error{"catalogue entry " + spec.name + " has an unknown argument kind"};
@@ -153,13 +185,14 @@ Result<TraceMetadata> from_schema(schema::Header::Reader in) {
       param.len_arg = p.getLenArg();
       if (param.len_arg < kNoLenArg || param.len_arg > 5)
         return Error{"catalogue entry " + spec.name + " has a length argument out of range"};
-      param.flag_set = text(p.getFlagSet());
-      param.struct_type = text(p.getStructType());
+      param.flag_set = string_at(p.getFlagSet());
+      param.struct_type = string_at(p.getStructType());
       param.struct_size = p.getStructSize();
       spec.params.push_back(std::move(param));
     }
     syscalls.push_back(std::move(spec));
   }
+  if (bad_index) return Error{"catalogue refers to a string it does not have"};
   m.catalogue = Catalogue(*cat_arch, std::move(syscalls));
   if (in.getCommand().size() > kMaxListItems) return Error{"header declares too many command arguments"};
   m.command = texts(in.getCommand());

@@ -41,6 +41,8 @@ class UniqueFd {
   int fd_ = -1;
 };
 
+constexpr int kHeaderCompressionLevel = 19;
+
 int64_t wall_now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -125,8 +127,10 @@ Result<TraceWriter> TraceWriter::create(const std::filesystem::path& path, const
 
   capnp::MallocMessageBuilder message;
   detail::to_schema(metadata, message.initRoot<schema::Header>());
+  // Written once per file, mostly the catalogue: worth the strongest level.
+  ZstdCompressor header_compressor(kHeaderCompressionLevel);
   EncodedFrame header;
-  detail::encode_frame(FrameType::header, message, 0, state->compressor, header);
+  detail::encode_frame(FrameType::header, message, 0, header_compressor, header);
   if (header.raw_size > kMaxFrameRawBytes) {
     ::unlink(state->temp_path.c_str());
     return Error{path.string() + ": trace header too large"};

@@ -88,13 +88,16 @@ enum ArgKind {
   structArrayOut @23; # array of structType at exit, count from the return value (lenArg = -1) or argument lenArg
 }
 
+# Names, C types, set and struct names are indexes into Catalogue.strings
+# (0 is the empty string): the catalogue repeats few distinct strings, and
+# fixed-size structs without pointers compress far better.
 struct Param {
-  name @0 :Text;
-  cType @1 :Text;
+  name @0 :UInt16;
+  cType @1 :UInt16;
   kind @2 :ArgKind;
-  lenArg @3 :Int8;     # buffer/sockaddr/array length source: argument index, -1 = return value
-  flagSet @4 :Text;    # for flags / enumValue: name of the decoder's set ("open_flags", ...)
-  structType @5 :Text; # for struct kinds: "stat", "statx", "timespec", ...
+  lenArg @3 :Int8;       # buffer/sockaddr/array length source: argument index, -1 = return value, -2 = none
+  flagSet @4 :UInt16;    # for flags / enumValue: name of the decoder's set ("open_flags", ...)
+  structType @5 :UInt16; # for struct kinds: "stat", "statx", "timespec", ...
   structSize @6 :UInt32; # bytes of one structure on the recording architecture
 }
 
@@ -109,7 +112,7 @@ enum ReturnKind {
 
 struct Syscall {
   nr @0 :UInt32;
-  name @1 :Text;
+  name @1 :UInt16;        # index into Catalogue.strings
   params @2 :List(Param);
   returns @3 :ReturnKind;
   neverReturns @4 :Bool;  # exit, exit_group, rt_sigreturn
@@ -118,6 +121,7 @@ struct Syscall {
 struct Catalogue {
   arch @0 :Text;
   syscalls @1 :List(Syscall);
+  strings @2 :List(Text);  # strings[0] is ""
 }
 
 # ---------------------------------------------------------------- events ----
@@ -147,7 +151,9 @@ struct EventBatch {
   containerIndex @14 :Data;  # index into Header.containers; omitted (empty) = all 0
   captureCount @15 :Data;    # captures of each event
   # Per capture, in event order:
-  captureArg @16 :Data;      # argument index 0-5
+  captureArg @16 :Data;      # argument index 0-5, plus 8 when the bytes are XORed with the previous
+                             # capture of the same syscall number and argument (same length):
+                             # consecutive stat/statx results then differ in a few bytes only
   captureSize @17 :Data;     # original size of the data in user memory
   captureLen @18 :Data;      # bytes kept (<= captureSize unless truncated strings, see format/event.h)
   captureBytes @19 :Data;    # the kept bytes, concatenated

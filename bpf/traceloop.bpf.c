@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0
+/* traceloop: syscall capture for traced cgroups.
+ *
+ * Hot path, in order: cgroup filter (a compare in run mode, one hash lookup
+ * for a set of cgroups), syscall filter and capture plan (one array lookup),
+ * then one ring record. Records without data
+ * are reserved in place; records with data are assembled in a per-CPU scratch
+ * buffer and copied with bpf_ringbuf_output of the used length only.
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "traceloop_events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by user space before load. */
+const volatile __u32 max_data = 256;        /* per-argument data limit, <= TL_MAX_DATA_LIMIT */
+const volatile __u8 filter_mode = TL_FILTER_SET; /* enum tl_filter_mode */
+
+/* TL_FILTER_SINGLE: the one traced cgroup (run mode), written by user space
+ * through the mmapped .bss; a compare instead of a hash lookup keeps the
+ * cost for every untraced task on the host minimal. */
+__u64 single_cgroup_id = 0;
+const volatile __u64 wakeup_bytes = 1 << 20; /* wake the consumer when this much is queued */
+
+#define SCRATCH_SIZE 32768 /* power of two: sizes are masked with SCRATCH_SIZE - 1 for the verifier */
+/* Captures start below CAPTURE_AREA; each is at most 8 + TL_MAX_DATA_LIMIT + 1
+ * bytes, so the end stays inside the scratch buffer. Arguments beyond it
+ * (only with several multi-KiB captures in one call) are not captured. */
+#define CAPTURE_AREA 16384
+
+struct scratch {
+  __u8 buf[SCRATCH_SIZE];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 8 << 20); /* resized by user space */
+} events SEC(".maps");
+
+/* v2 cgroup id -> container index (user space's numbering). */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u64);
+  __type(value, __u32);
+} traced_cgroups SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, TL_MAX_SYSCALLS);
+  __type(key, __u32);
+  __type(value, struct tl_plan);
+} plans SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct tl_cpu_counters);
+} counters SEC(".maps");
+
+/* Records lost per traced cgroup id. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u64);
+  __type(value, __u64);
+} lost_per_cgroup SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+/* An AND the compiler cannot drop: the verifier then sees the bound on the
+ * very register passed to the helper. */
+static __always_inline __u64 mask_for_verifier(__u64 v, const __u64 mask)
+{
+  asm volatile("%0 &= %1" : "+r"(v) : "i"(mask));
+  return v;
+}
+
+static __always_inline int is_traced_cgroup(__u64 cgroup_id)
+{
+  if (filter_mode == TL_FILTER_ALL)
+    return 1;
+  if (filter_mode == TL_FILTER_SINGLE)
+    return cgroup_id == single_cgroup_id;
+  return bpf_map_lookup_elem(&traced_cgroups, &cgroup_id) != 0;
+}
+
+static __always_inline int is_error(long ret) { return ret < 0 && ret >= -4095; }
+
+static __always_inline __u64 take_unreported(struct tl_cpu_counters *c)
+{
+  __u64 lost = c->lost_unreported;
+  if (lost)
+    c->lost_unreported = 0;
+  return lost;
+}
+
+static __always_inline void count_loss(struct tl_cpu_counters *c, __u64 cgroup_id)
+{
+  c->lost_total++;
+  c->lost_unreported++;
+  __u64 *n = bpf_map_lookup_elem(&lost_per_cgroup, &cgroup_id);
+  if (!n) {
+    __u64 zero = 0;
+    /* NOEXIST: a concurrent first loss on another CPU keeps its entry */
+    bpf_map_update_elem(&lost_per_cgroup, &cgroup_id, &zero, BPF_NOEXIST);
+    n = bpf_map_lookup_elem(&lost_per_cgroup, &cgroup_id);
+  }
+  if (n)
+    __sync_fetch_and_add(n, 1);
+}
+
+/* A wakeup is an irq_work (an IPI) and costs more than a whole record, so
+ * the consumer is woken only by the record that makes the queued data cross
+ * wakeup_bytes; otherwise it drains the ring on its own timer. Called after
+ * the reservation, which already counts in AVAIL_DATA. */
+static __always_inline __u64 submit_flags(__u64 size)
+{
+  __u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+  if (avail >= wakeup_bytes && avail < wakeup_bytes + size + 8)
+    return BPF_RB_FORCE_WAKEUP;
+  return BPF_RB_NO_WAKEUP;
+}
+
+/* ---- registers: tp_btf hands a trusted pointer (direct loads), the raw
+ * tracepoint an untrusted one (probe reads). */
+
+#if defined(__TARGET_ARCH_x86)
+#define REG_ARG0 di
+#define REG_ARG1 si
+#define REG_ARG2 dx
+#define REG_ARG3 r10
+#define REG_ARG4 r8
+#define REG_ARG5 r9
+#define REG_NR orig_ax
+#elif defined(__TARGET_ARCH_arm64)
+#define REG_ARG0 orig_x0
+#define REG_NR syscallno
+#endif
+
+static __always_inline void read_args(struct pt_regs *regs, __u64 *args, int btf)
+{
+#if defined(__TARGET_ARCH_x86)
+  if (btf) {
+    args[0] = regs->REG_ARG0;
+    args[1] = regs->REG_ARG1;
+    args[2] = regs->REG_ARG2;
+    args[3] = regs->REG_ARG3;
+    args[4] = regs->REG_ARG4;
+    args[5] = regs->REG_ARG5;
+  } else {
+    args[0] = BPF_CORE_READ(regs, REG_ARG0);
+    args[1] = BPF_CORE_READ(regs, REG_ARG1);
+    args[2] = BPF_CORE_READ(regs, REG_ARG2);
+    args[3] = BPF_CORE_READ(regs, REG_ARG3);
+    args[4] = BPF_CORE_READ(regs, REG_ARG4);
+    args[5] = BPF_CORE_READ(regs, REG_ARG5);
+  }
+#elif defined(__TARGET_ARCH_arm64)
+  if (btf) {
+    args[0] = regs->orig_x0;
+    args[1] = regs->regs[1];
+    args[2] = regs->regs[2];
+    args[3] = regs->regs[3];
+    args[4] = regs->regs[4];
+    args[5] = regs->regs[5];
+  } else {
+    args[0] = BPF_CORE_READ(regs, orig_x0);
+    args[1] = BPF_CORE_READ(regs, regs[1]);
+    args[2] = BPF_CORE_READ(regs, regs[2]);
+    args[3] = BPF_CORE_READ(regs, regs[3]);
+    args[4] = BPF_CORE_READ(regs, regs[4]);
+    args[5] = BPF_CORE_READ(regs, regs[5]);
+  }
+#endif
+}
+
+static __always_inline long read_nr(struct pt_regs *regs, int btf)
+{
+  if (btf)
+    return regs->REG_NR;
+  return BPF_CORE_READ(regs, REG_NR);
+}
+
+/* ---- captures ---- */
+
+static __always_inline __u32 clamp_len(__u64 len)
+{
+  __u32 limit = max_data;
+  if (limit > TL_MAX_DATA_LIMIT)
+    limit = TL_MAX_DATA_LIMIT;
+  return len > limit ? limit : (__u32)len;
+}
+
+/* Writes one capture at buf[off]; returns the new offset (unchanged when
+ * nothing was captured). */
+static __always_inline __u32 put_bytes(__u8 *buf, __u64 off, __u8 arg, const void *uptr, __u64 size)
+{
+  if (off >= CAPTURE_AREA)
+    return off;
+  off = mask_for_verifier(off, CAPTURE_AREA - 1);
+  struct tl_capture *cap = (struct tl_capture *)(buf + off);
+  __u32 len = clamp_len(size);
+  if (len > TL_MAX_DATA_LIMIT)
+    return off;
+  if (len && bpf_probe_read_user(buf + off + sizeof(*cap), len, uptr) != 0)
+    len = 0;
+  cap->arg = arg;
+  cap->pad0 = 0;
+  cap->len = len;
+  cap->size = size > 0xffffffffull ? 0xffffffffu : (__u32)size;
+  return off + TL_ALIGN8(sizeof(*cap) + len);
+}
+
+static __always_inline __u32 put_string(__u8 *buf, __u64 off, __u8 arg, const void *uptr)
+{
+  if (off >= CAPTURE_AREA)
+    return off;
+  off = mask_for_verifier(off, CAPTURE_AREA - 1);
+  struct tl_capture *cap = (struct tl_capture *)(buf + off);
+  __u32 limit = clamp_len(TL_MAX_DATA_LIMIT);
+  /* one byte more than the limit tells "longer than the limit" apart */
+  long n = bpf_probe_read_user_str(buf + off + sizeof(*cap), limit + 1, uptr);
+  if (n <= 0)
+    return off;
+  __u32 len = n, size = n;
+  if (len > limit) {
+    len = limit;
+    size = limit + 1;
+  }
+  cap->arg = arg;
+  cap->pad0 = 0;
+  cap->len = len;
+  cap->size = size;
+  return off + TL_ALIGN8(sizeof(*cap) + len);
+}
+
+/* argv: elements kept NUL-separated, within max_data in total. */
+static __always_inline __u32 put_string_array(__u8 *buf, __u64 off, __u8 arg, const void *uptr)
+{
+  if (off >= CAPTURE_AREA)
+    return off;
+  off = mask_for_verifier(off, CAPTURE_AREA - 1);
+  struct tl_capture *cap = (struct tl_capture *)(buf + off);
+  __u64 base = off + sizeof(*cap);
+  __u32 limit = clamp_len(TL_MAX_DATA_LIMIT);
+  __u32 used = 0;
+  __u32 size = 0;
+  int complete = 0;
+  for (int i = 0; i < TL_MAX_ARGV; i++) {
+    const char *p = 0;
+    if (bpf_probe_read_user(&p, sizeof(p), (const char *const *)uptr + i) != 0)
+      break;
+    if (!p) {
+      complete = 1;
+      break;
+    }
+    if (used >= limit) {
+      size = used + 1;
+      break;
+    }
+    /* masks keep both bounds visible to the verifier (used < limit <= 4096) */
+    __u64 room = mask_for_verifier(limit - used, 2 * TL_MAX_DATA_LIMIT - 1);
+    __u64 at = base + mask_for_verifier(used, TL_MAX_DATA_LIMIT - 1);
+    if (room == 0)
+      break;
+    long n = bpf_probe_read_user_str(buf + at, room, p);
+    if (n <= 0)
+      break;
+    used += n;
+    size = used;
+  }
+  if (!complete && size <= used)
+    size = used + 1; /* elements dropped */
+  if (used > TL_MAX_DATA_LIMIT)
+    used = TL_MAX_DATA_LIMIT;
+  cap->arg = arg;
+  cap->pad0 = 0;
+  cap->len = used;
+  cap->size = size;
+  return off + TL_ALIGN8(sizeof(*cap) + used);
+}
+
+/* `when` is a constant at every call site: each program only carries the
+ * capture kinds of its side, which keeps verification small. */
+static __always_inline __u32 put_capture(__u8 *buf, __u32 off, __u8 arg, const struct tl_arg_plan *p,
+                                         const __u64 *args, long ret, const __u8 when)
+{
+  const void *uptr = (const void *)args[arg];
+  if (!uptr)
+    return off;
+  __u64 elem = p->elem_size ? p->elem_size : 1;
+  __u8 how = p->how;
+  if (how == TL_CAP_FIXED)
+    return put_bytes(buf, off, arg, uptr, p->elem_size);
+  if (how == TL_CAP_LEN_ARG) {
+    if (p->len_arg < 0 || p->len_arg >= TL_ARGS)
+      return off;
+    return put_bytes(buf, off, arg, uptr, args[p->len_arg & 7] * elem);
+  }
+  if (when == TL_WHEN_ENTRY) {
+    if (how == TL_CAP_STRING)
+      return put_string(buf, off, arg, uptr);
+    if (how == TL_CAP_STRING_ARRAY)
+      return put_string_array(buf, off, arg, uptr);
+  } else {
+    if (how == TL_CAP_LEN_RET) {
+      if (ret <= 0)
+        return off;
+      return put_bytes(buf, off, arg, uptr, (__u64)ret * elem);
+    }
+    if (how == TL_CAP_LEN_PTR_ARG) {
+      if (p->len_arg < 0 || p->len_arg >= TL_ARGS)
+        return off;
+      __u32 n = 0;
+      const void *lenp = (const void *)args[p->len_arg & 7];
+      if (!lenp || bpf_probe_read_user(&n, sizeof(n), lenp) != 0)
+        return off;
+      return put_bytes(buf, off, arg, uptr, n);
+    }
+  }
+  return off;
+}
+
+static __always_inline __u32 put_captures(__u8 *buf, __u32 off, const struct tl_plan *plan, const __u8 when,
+                                          const __u64 *args, long ret, __u8 *count)
+{
+  for (int i = 0; i < TL_ARGS; i++) {
+    const struct tl_arg_plan *p = &plan->args[i];
+    if (p->when != when || p->how == TL_CAP_NONE)
+      continue;
+    __u32 next = put_capture(buf, off, i, p, args, ret, when);
+    if (next != off)
+      (*count)++;
+    off = next;
+  }
+  return off;
+}
+
+/* ---- programs ---- */
+
+static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
+{
+  __u64 cgroup_id = bpf_get_current_cgroup_id();
+  if (!is_traced_cgroup(cgroup_id))
+    return 0;
+  __u32 nr = id;
+  struct tl_plan *plan = bpf_map_lookup_elem(&plans, &nr);
+  if (!plan || !plan->traced)
+    return 0;
+  __u32 zero = 0;
+  struct tl_cpu_counters *counters_p = bpf_map_lookup_elem(&counters, &zero);
+  if (!counters_p)
+    return 0;
+
+  struct tl_enter_record *rec;
+  struct scratch *s = 0;
+  if (plan->entry_captures) {
+    s = bpf_map_lookup_elem(&scratch_map, &zero);
+    if (!s)
+      return 0;
+    rec = (struct tl_enter_record *)s->buf;
+  } else {
+    rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+    if (!rec) {
+      count_loss(counters_p, cgroup_id);
+      return 0;
+    }
+  }
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  rec->head.type = TL_RECORD_ENTER;
+  rec->head.ncaptures = 0;
+  rec->head.pad0 = 0;
+  rec->head.size = sizeof(*rec);
+  rec->nr = nr;
+  rec->cpu = bpf_get_smp_processor_id();
+  rec->pid = pid_tgid >> 32;
+  rec->tid = (__u32)pid_tgid;
+  rec->ts = bpf_ktime_get_boot_ns();
+  rec->cgroup_id = cgroup_id;
+  read_args(regs, rec->args, btf);
+  bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+
+  if (!s) {
+    rec->lost_before = take_unreported(counters_p);
+    bpf_ringbuf_submit(rec, submit_flags(sizeof(*rec)));
+    return 0;
+  }
+  __u8 count = 0;
+  __u64 args[TL_ARGS];
+  for (int i = 0; i < TL_ARGS; i++)
+    args[i] = rec->args[i];
+  __u32 size = put_captures(s->buf, sizeof(*rec), plan, TL_WHEN_ENTRY, args, 0, &count);
+  rec->head.ncaptures = count;
+  rec->head.size = size;
+  rec->lost_before = counters_p->lost_unreported;
+  if (size >= SCRATCH_SIZE) { /* cannot happen (CAPTURE_AREA); counted rather than dropped silently */
+    count_loss(counters_p, cgroup_id);
+    return 0;
+  }
+  if (bpf_ringbuf_output(&events, s->buf, mask_for_verifier(size, SCRATCH_SIZE - 1), submit_flags(size)) != 0) {
+    count_loss(counters_p, cgroup_id);
+    return 0;
+  }
+  counters_p->lost_unreported = 0;
+  return 0;
+}
+
+static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
+{
+  __u64 cgroup_id = bpf_get_current_cgroup_id();
+  if (!is_traced_cgroup(cgroup_id))
+    return 0;
+  __u32 nr = read_nr(regs, btf);
+  struct tl_plan *plan = bpf_map_lookup_elem(&plans, &nr);
+  if (!plan || !plan->traced)
+    return 0;
+  __u32 zero = 0;
+  struct tl_cpu_counters *counters_p = bpf_map_lookup_elem(&counters, &zero);
+  if (!counters_p)
+    return 0;
+
+  int with_data = plan->exit_captures && !is_error(ret);
+  struct tl_exit_record *rec;
+  struct scratch *s = 0;
+  if (with_data) {
+    s = bpf_map_lookup_elem(&scratch_map, &zero);
+    if (!s)
+      return 0;
+    rec = (struct tl_exit_record *)s->buf;
+  } else {
+    rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+    if (!rec) {
+      count_loss(counters_p, cgroup_id);
+      return 0;
+    }
+  }
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  rec->head.type = TL_RECORD_EXIT;
+  rec->head.ncaptures = 0;
+  rec->head.pad0 = 0;
+  rec->head.size = sizeof(*rec);
+  rec->nr = nr;
+  rec->cpu = bpf_get_smp_processor_id();
+  rec->pid = pid_tgid >> 32;
+  rec->tid = (__u32)pid_tgid;
+  rec->ts = bpf_ktime_get_boot_ns();
+  rec->cgroup_id = cgroup_id;
+  rec->ret = ret;
+
+  if (!s) {
+    rec->lost_before = take_unreported(counters_p);
+    bpf_ringbuf_submit(rec, submit_flags(sizeof(*rec)));
+    return 0;
+  }
+  __u64 args[TL_ARGS];
+  read_args(regs, args, btf);
+  __u8 count = 0;
+  __u32 size = put_captures(s->buf, sizeof(*rec), plan, TL_WHEN_EXIT, args, ret, &count);
+  rec->head.ncaptures = count;
+  rec->head.size = size;
+  rec->lost_before = counters_p->lost_unreported;
+  if (size >= SCRATCH_SIZE) { /* cannot happen (CAPTURE_AREA); counted rather than dropped silently */
+    count_loss(counters_p, cgroup_id);
+    return 0;
+  }
+  if (bpf_ringbuf_output(&events, s->buf, mask_for_verifier(size, SCRATCH_SIZE - 1), submit_flags(size)) != 0) {
+    count_loss(counters_p, cgroup_id);
+    return 0;
+  }
+  counters_p->lost_unreported = 0;
+  return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(tl_sys_enter_btf, struct pt_regs *regs, long id)
+{
+  return on_enter(regs, id, 1);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tl_sys_exit_btf, struct pt_regs *regs, long ret)
+{
+  return on_exit(regs, ret, 1);
+}
+
+SEC("raw_tracepoint/sys_enter")
+int tl_sys_enter_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+  return on_enter((struct pt_regs *)ctx->args[0], (long)ctx->args[1], 0);
+}
+
+SEC("raw_tracepoint/sys_exit")
+int tl_sys_exit_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+  return on_exit((struct pt_regs *)ctx->args[0], (long)ctx->args[1], 0);
+}

@@ -1,0 +1,140 @@
+/* The contract between traceloop.bpf.c and user space (recorder/).
+ *
+ * Every syscall of a traced task produces two ring records: an enter record
+ * (args, comm, data read at entry) and an exit record (return value, data read
+ * at exit). User space pairs them by tid; the ring buffer keeps the order in
+ * which records were reserved, so a thread's exit always follows its enter.
+ * Calls that never return produce only the enter record.
+ *
+ * Included by C (BPF) and C++; only fixed-width types, explicit padding, every
+ * record 8-byte aligned.
+ */
+#ifndef TRACELOOP_EVENTS_H
+#define TRACELOOP_EVENTS_H
+
+#ifdef __cplusplus
+#include <cstdint>
+typedef uint8_t tl_u8;
+typedef int8_t tl_s8;
+typedef uint16_t tl_u16;
+typedef uint32_t tl_u32;
+typedef uint64_t tl_u64;
+typedef int64_t tl_s64;
+#else
+typedef __u8 tl_u8;
+typedef __s8 tl_s8;
+typedef __u16 tl_u16;
+typedef __u32 tl_u32;
+typedef __u64 tl_u64;
+typedef __s64 tl_s64;
+#endif
+
+#define TL_COMM_LEN 16
+#define TL_ARGS 6
+/* Syscall numbers below this index the plan map; no arch has more. */
+#define TL_MAX_SYSCALLS 1024
+/* Upper bound of --max-data: keeps one record inside the per-CPU scratch. */
+#define TL_MAX_DATA_LIMIT 4096
+/* execve argv: at most this many elements are read. */
+#define TL_MAX_ARGV 32
+
+enum tl_record_type {
+  TL_RECORD_ENTER = 1,
+  TL_RECORD_EXIT = 2,
+};
+
+/* Common first 8 bytes of every record. */
+struct tl_record_head {
+  tl_u8 type;       /* enum tl_record_type */
+  tl_u8 ncaptures;  /* struct tl_capture entries following the fixed part */
+  tl_u16 pad0;
+  tl_u32 size;      /* total bytes of the record, captures included */
+};
+
+struct tl_enter_record {
+  struct tl_record_head head;
+  tl_u32 nr;        /* syscall number (native table) */
+  tl_u32 cpu;
+  tl_u32 pid;       /* thread group id */
+  tl_u32 tid;
+  tl_u64 ts;        /* bpf_ktime_get_boot_ns() at entry */
+  tl_u64 cgroup_id; /* v2 cgroup id of the task */
+  tl_u64 lost_before; /* records this CPU failed to reserve since its last successful record */
+  tl_u64 args[TL_ARGS];
+  char comm[TL_COMM_LEN];
+  /* struct tl_capture entries follow */
+};
+
+struct tl_exit_record {
+  struct tl_record_head head;
+  tl_u32 nr;
+  tl_u32 cpu;
+  tl_u32 pid;
+  tl_u32 tid;
+  tl_u64 ts;        /* bpf_ktime_get_boot_ns() at exit */
+  tl_u64 cgroup_id;
+  tl_u64 lost_before;
+  tl_s64 ret;
+  /* struct tl_capture entries follow */
+};
+
+/* One argument's data. `len` bytes follow the header, then padding to 8.
+ * `size` follows format::CaptureView: the size in user memory when known
+ * (count of a write, return value of a read, strlen+1 of a path); a string cut
+ * by the limit before its NUL has size = len + 1. */
+struct tl_capture {
+  tl_u8 arg;        /* argument index 0..5 */
+  tl_u8 pad0;
+  tl_u16 len;       /* bytes kept, <= max data */
+  tl_u32 size;
+};
+
+#define TL_ALIGN8(x) (((x) + 7u) & ~7u)
+
+/* How to read one argument (per syscall, per argument; see tl_plan). */
+enum tl_capture_how {
+  TL_CAP_NONE = 0,
+  TL_CAP_STRING = 1,       /* NUL-terminated string */
+  TL_CAP_LEN_ARG = 2,      /* bytes, length = value of argument len_arg (times elem_size when set) */
+  TL_CAP_LEN_RET = 3,      /* bytes, length = return value (times elem_size when set); exit only */
+  TL_CAP_FIXED = 4,        /* fixed_size bytes */
+  TL_CAP_STRING_ARRAY = 5, /* NULL-terminated array of strings, kept NUL-separated */
+  TL_CAP_LEN_PTR_ARG = 6,  /* bytes, length = u32 read from the pointer in argument len_arg (sockaddr out) */
+};
+
+enum tl_capture_when {
+  TL_WHEN_ENTRY = 1,
+  TL_WHEN_EXIT = 2,        /* only when the call succeeded (ret >= 0) */
+};
+
+struct tl_arg_plan {
+  tl_u8 how;        /* enum tl_capture_how */
+  tl_u8 when;       /* enum tl_capture_when */
+  tl_s8 len_arg;    /* argument index for LEN_ARG / LEN_PTR_ARG */
+  tl_u8 pad0;
+  tl_u32 elem_size; /* FIXED: bytes; LEN_*: bytes per counted element (0 = 1) */
+};
+
+/* Value of the `plans` array map, indexed by syscall number. */
+struct tl_plan {
+  tl_u8 traced;     /* 0: the syscall filter excludes it */
+  tl_u8 entry_captures; /* number of args with when == ENTRY */
+  tl_u8 exit_captures;  /* number of args with when == EXIT */
+  tl_u8 pad0[5];
+  struct tl_arg_plan args[TL_ARGS];
+};
+
+/* Which tasks are traced (rodata filter_mode). */
+enum tl_filter_mode {
+  TL_FILTER_ALL = 0,    /* every task on the host */
+  TL_FILTER_SINGLE = 1, /* the task's v2 cgroup id equals .bss single_cgroup_id */
+  TL_FILTER_SET = 2,    /* the task's v2 cgroup id is a key of map traced_cgroups */
+};
+
+/* Value of the per-CPU `counters` array (one element). */
+struct tl_cpu_counters {
+  tl_u64 lost_total;      /* records dropped because the ring was full */
+  tl_u64 lost_unreported; /* of those, not yet announced in a later record's lost_before */
+};
+
+#endif /* TRACELOOP_EVENTS_H */

@@ -1,0 +1,189 @@
+#include "recorder/bpf_recorder.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "traceloop_bpf.skel.h"
+
+namespace traceloop::recorder {
+
+namespace {
+
+// libbpf prints its diagnostics (verifier log) only when asked: they matter
+// when a kernel refuses the programs, not on every run.
+int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  if (std::getenv("TRACELOOP_LIBBPF_VERBOSE") == nullptr) return 0;
+  return std::vfprintf(stderr, format, args);
+}
+
+bool has_bpf_capabilities() {
+  __user_cap_header_struct header{};
+  __user_cap_data_struct data[2]{};
+  header.version = _LINUX_CAPABILITY_VERSION_3;
+  if (syscall(SYS_capget, &header, data) != 0) return false;
+  auto has = [&](int cap) { return (data[cap / 32].effective & (1u << (cap % 32))) != 0; };
+  constexpr int kCapSysAdmin = 21, kCapPerfmon = 38, kCapBpf = 39;
+  return has(kCapSysAdmin) || (has(kCapBpf) && has(kCapPerfmon));
+}
+
+std::string describe_errno(int err, const char* what) {
+  err = std::abs(err);
+  std::string msg = std::string(what) + ": " + std::strerror(err);
+  if ((err == EPERM || err == EACCES) && !has_bpf_capabilities())
+    msg += " (recording needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN: run as root)";
+  else if (err == EACCES || err == EINVAL)
+    msg += " (the kernel refused the programs; TRACELOOP_LIBBPF_VERBOSE=1 shows the verifier log)";
+  return msg;
+}
+
+struct Attempt {
+  struct ::traceloop_bpf* skel = nullptr;
+  int err = 0;
+  const char* step = "";
+};
+
+Attempt try_load(const BpfOptions& options, bool raw, uint64_t ring_bytes) {
+  Attempt a;
+  a.skel = traceloop_bpf__open();
+  if (a.skel == nullptr) {
+    a.err = errno ? errno : EINVAL;
+    a.step = "opening the BPF object";
+    return a;
+  }
+  auto* skel = a.skel;
+  skel->rodata->max_data = options.max_data;
+  skel->rodata->filter_mode = !options.filter_cgroups ? TL_FILTER_ALL
+                              : options.single_cgroup ? TL_FILTER_SINGLE
+                                                      : TL_FILTER_SET;
+  // the consumer drains on a timer and is woken once the ring is half full
+  skel->rodata->wakeup_bytes = ring_bytes / 2;
+  bpf_program__set_autoload(skel->progs.tl_sys_enter_btf, !raw);
+  bpf_program__set_autoload(skel->progs.tl_sys_exit_btf, !raw);
+  bpf_program__set_autoload(skel->progs.tl_sys_enter_raw, raw);
+  bpf_program__set_autoload(skel->progs.tl_sys_exit_raw, raw);
+  bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(ring_bytes));
+  bpf_map__set_max_entries(skel->maps.traced_cgroups, options.max_cgroups);
+  bpf_map__set_max_entries(skel->maps.lost_per_cgroup, options.max_cgroups);
+  int err = traceloop_bpf__load(skel);
+  if (err != 0) {
+    a.err = err;
+    a.step = "loading the BPF programs";
+  }
+  return a;
+}
+
+}  // namespace
+
+uint64_t BpfCounters::lost_total() const {
+  uint64_t total = 0;
+  for (uint64_t n : lost_per_cpu) total += n;
+  return total;
+}
+
+uint64_t round_ring_size(uint64_t bytes) {
+  uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  uint64_t size = page;
+  while (size < bytes && size < (1ull << 31)) size <<= 1;
+  return size;
+}
+
+void BpfRecorder::SkelDeleter::operator()(struct ::traceloop_bpf* skel) const { traceloop_bpf__destroy(skel); }
+
+BpfRecorder::~BpfRecorder() = default;
+
+Result<std::unique_ptr<BpfRecorder>> BpfRecorder::start(const BpfOptions& options) {
+  if (options.max_data > TL_MAX_DATA_LIMIT)
+    return Error{"--max-data must be at most " + std::to_string(TL_MAX_DATA_LIMIT)};
+  if (options.plans.size() != TL_MAX_SYSCALLS) return Error{"internal: capture plans missing"};
+  // memlock cannot be raised here and need not be: the kernel accounts BPF
+  // memory to the memory cgroup. STRICT_ALL only bumps the rlimit when needed.
+  libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+  libbpf_set_print(libbpf_print);
+
+  std::unique_ptr<BpfRecorder> rec(new BpfRecorder());
+  rec->ring_bytes_ = round_ring_size(options.ring_bytes);
+  bool raw = options.force_raw_tracepoint || std::getenv("TRACELOOP_FORCE_RAW_TRACEPOINT") != nullptr;
+  Attempt a = try_load(options, raw, rec->ring_bytes_);
+  if (a.err != 0 && !raw && has_bpf_capabilities()) {
+    // BTF tracepoints need kernel BTF and a recent kernel: fall back.
+    if (a.skel) traceloop_bpf__destroy(a.skel);
+    raw = true;
+    a = try_load(options, raw, rec->ring_bytes_);
+  }
+  if (a.err != 0) {
+    if (a.skel) traceloop_bpf__destroy(a.skel);
+    return Error{describe_errno(a.err, a.step)};
+  }
+  rec->skel_.reset(a.skel);
+  rec->raw_tracepoint_ = raw;
+  rec->single_cgroup_ = options.filter_cgroups && options.single_cgroup;
+
+  int plans_fd = bpf_map__fd(rec->skel_->maps.plans);
+  for (uint32_t nr = 0; nr < options.plans.size(); ++nr) {
+    if (bpf_map_update_elem(plans_fd, &nr, &options.plans[nr], BPF_ANY) != 0)
+      return Error{describe_errno(errno, "filling the capture plan map")};
+  }
+  if (traceloop_bpf__attach(rec->skel_.get()) != 0)
+    return Error{describe_errno(errno, "attaching to the sys_enter/sys_exit tracepoints")};
+  return rec;
+}
+
+Result<void> BpfRecorder::trace_cgroup(uint64_t cgroup_id, uint32_t container_index) {
+  if (single_cgroup_) {
+    auto* slot = &skel_->bss->single_cgroup_id;
+    if (__atomic_load_n(slot, __ATOMIC_RELAXED) != 0 && __atomic_load_n(slot, __ATOMIC_RELAXED) != cgroup_id)
+      return Error{"internal: this recorder traces a single cgroup"};
+    __atomic_store_n(slot, cgroup_id, __ATOMIC_RELEASE);
+    return ok_result();
+  }
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.traced_cgroups), &cgroup_id, &container_index, BPF_ANY) != 0)
+    return Error{describe_errno(errno, "adding a cgroup to the traced set")};
+  return ok_result();
+}
+
+Result<void> BpfRecorder::untrace_cgroup(uint64_t cgroup_id) {
+  if (single_cgroup_) {
+    __atomic_compare_exchange_n(&skel_->bss->single_cgroup_id, &cgroup_id, uint64_t{0}, false, __ATOMIC_RELEASE,
+                                __ATOMIC_RELAXED);
+    return ok_result();
+  }
+  if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.traced_cgroups), &cgroup_id) != 0 && errno != ENOENT)
+    return Error{describe_errno(errno, "removing a cgroup from the traced set")};
+  return ok_result();
+}
+
+void BpfRecorder::detach() { traceloop_bpf__detach(skel_.get()); }
+
+int BpfRecorder::ring_map_fd() const { return bpf_map__fd(skel_->maps.events); }
+
+BpfCounters BpfRecorder::counters() const {
+  BpfCounters out;
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return out;
+  std::vector<tl_cpu_counters> values(static_cast<size_t>(ncpu));
+  uint32_t zero = 0;
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.counters), &zero, values.data()) == 0)
+    for (const auto& v : values) out.lost_per_cpu.push_back(v.lost_total);
+  int fd = bpf_map__fd(skel_->maps.lost_per_cgroup);
+  uint64_t key = 0;
+  uint64_t next = 0;
+  uint64_t* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    uint64_t value = 0;
+    if (bpf_map_lookup_elem(fd, &next, &value) == 0) out.lost_per_cgroup[next] = value;
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
+}  // namespace traceloop::recorder

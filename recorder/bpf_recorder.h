@@ -1,0 +1,74 @@
+#pragma once
+// The BPF side's lifecycle: open -> configure -> load -> attach, the traced
+// cgroup set and the loss counters. Owns the libbpf skeleton (RAII). Used by
+// `run` and meant for the daemon too: nothing here knows about processes.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "bpf/traceloop_events.h"
+#include "format/catalogue.h"
+#include "format/result.h"
+
+struct traceloop_bpf;  // bpftool skeleton
+
+namespace traceloop::recorder {
+
+struct BpfOptions {
+  uint32_t max_data = 256;          // per-argument data limit, <= TL_MAX_DATA_LIMIT
+  uint64_t ring_bytes = 8u << 20;   // rounded up to a power of two pages
+  // Which tasks are traced: every task (filter_cgroups false), the cgroups
+  // given to trace_cgroup() (a hash lookup per syscall), or with
+  // single_cgroup exactly one cgroup (run: a compare, the cheapest for the
+  // rest of the host).
+  bool filter_cgroups = true;
+  bool single_cgroup = false;
+  bool force_raw_tracepoint = false;  // skip tp_btf (tests the fallback)
+  uint32_t max_cgroups = 4096;
+  std::vector<tl_plan> plans;       // from build_capture_plans()
+};
+
+struct BpfCounters {
+  std::vector<uint64_t> lost_per_cpu;              // ring records dropped, by CPU
+  std::map<uint64_t, uint64_t> lost_per_cgroup;    // by v2 cgroup id
+  uint64_t lost_total() const;
+};
+
+class BpfRecorder {
+ public:
+  // Loads and attaches; nothing is traced until trace_cgroup() (unless
+  // filter_cgroups is false). A refused load names the missing capability.
+  static Result<std::unique_ptr<BpfRecorder>> start(const BpfOptions& options);
+  ~BpfRecorder();
+  BpfRecorder(const BpfRecorder&) = delete;
+  BpfRecorder& operator=(const BpfRecorder&) = delete;
+
+  Result<void> trace_cgroup(uint64_t cgroup_id, uint32_t container_index);
+  Result<void> untrace_cgroup(uint64_t cgroup_id);
+  // Detaches the programs; returns once no program is running any more, so
+  // that the ring then holds everything that will ever be produced.
+  void detach();
+
+  int ring_map_fd() const;
+  bool uses_raw_tracepoint() const { return raw_tracepoint_; }
+  uint64_t ring_bytes() const { return ring_bytes_; }
+  BpfCounters counters() const;
+
+ private:
+  BpfRecorder() = default;
+  struct SkelDeleter {
+    void operator()(struct ::traceloop_bpf* skel) const;
+  };
+  std::unique_ptr<struct ::traceloop_bpf, SkelDeleter> skel_;
+  bool raw_tracepoint_ = false;
+  bool single_cgroup_ = false;
+  uint64_t ring_bytes_ = 0;
+};
+
+// Ring sizes must be a power-of-two multiple of the page size.
+uint64_t round_ring_size(uint64_t bytes);
+
+}  // namespace traceloop::recorder

@@ -1,0 +1,81 @@
+#include "recorder/capture_plan.h"
+
+#include <algorithm>
+
+namespace traceloop::recorder {
+
+namespace {
+
+tl_arg_plan make(uint8_t how, uint8_t when, int8_t len_arg = 0, uint32_t elem_size = 0) {
+  tl_arg_plan p{};
+  p.how = how;
+  p.when = when;
+  p.len_arg = len_arg;
+  p.elem_size = elem_size;
+  return p;
+}
+
+bool valid_arg(int8_t index) { return index >= 0 && index < TL_ARGS; }
+
+// Length of a buffer: from an argument, or from the return value (exit only).
+tl_arg_plan sized(const format::ParamSpec& param, uint8_t when, uint32_t elem_size) {
+  if (param.len_arg == format::kLenFromReturn && when == TL_WHEN_EXIT)
+    return make(TL_CAP_LEN_RET, when, 0, elem_size);
+  if (valid_arg(param.len_arg)) return make(TL_CAP_LEN_ARG, when, param.len_arg, elem_size);
+  return {};
+}
+
+}  // namespace
+
+tl_arg_plan plan_for_param(const format::ParamSpec& param) {
+  using format::ArgKind;
+  uint8_t when = param.captured_at_entry() ? TL_WHEN_ENTRY : param.captured_at_exit() ? TL_WHEN_EXIT : 0;
+  if (when == 0) return {};
+  switch (param.kind) {
+    case ArgKind::path:
+    case ArgKind::string:
+      return make(TL_CAP_STRING, when);
+    case ArgKind::string_array:
+      return make(TL_CAP_STRING_ARRAY, when);
+    case ArgKind::buffer_in:
+    case ArgKind::buffer_out:
+    case ArgKind::sockaddr_in:
+      return sized(param, when, 0);
+    case ArgKind::struct_in:
+    case ArgKind::struct_out:
+      if (param.struct_size == 0) return {};
+      return make(TL_CAP_FIXED, when, 0, param.struct_size);
+    case ArgKind::sockaddr_out:
+      // the length lives in user memory, behind a pointer argument
+      if (!valid_arg(param.len_arg)) return {};
+      return make(TL_CAP_LEN_PTR_ARG, when, param.len_arg);
+    case ArgKind::struct_array_in:
+    case ArgKind::struct_array_out:
+      if (param.struct_size == 0) return {};
+      return sized(param, when, param.struct_size);
+    default:
+      return {};
+  }
+}
+
+std::vector<tl_plan> build_capture_plans(const format::Catalogue& catalogue, const PlanOptions& options) {
+  std::vector<tl_plan> plans(TL_MAX_SYSCALLS);
+  const bool filtered = !options.syscall_filter.empty();
+  for (auto& plan : plans) plan.traced = filtered ? 0 : 1;
+  for (uint32_t nr : options.syscall_filter)
+    if (nr < TL_MAX_SYSCALLS) plans[nr].traced = 1;
+  if (!options.capture_data) return plans;
+  for (const auto& spec : catalogue.syscalls()) {
+    if (spec.nr >= TL_MAX_SYSCALLS) continue;
+    tl_plan& plan = plans[spec.nr];
+    const size_t n = std::min<size_t>(spec.params.size(), TL_ARGS);
+    for (size_t i = 0; i < n; ++i) {
+      plan.args[i] = plan_for_param(spec.params[i]);
+      if (plan.args[i].when == TL_WHEN_ENTRY) ++plan.entry_captures;
+      if (plan.args[i].when == TL_WHEN_EXIT) ++plan.exit_captures;
+    }
+  }
+  return plans;
+}
+
+}  // namespace traceloop::recorder

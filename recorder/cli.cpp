@@ -1,0 +1,74 @@
+#include "recorder/cli.h"
+
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "bpf/traceloop_events.h"
+#include "recorder/run_command.h"
+
+namespace traceloop::recorder {
+
+namespace {
+
+int run_subcommand(const RunOptions& options, bool verbose) {
+  auto result = run_traced(options);
+  if (!result.ok()) throw FatalError(result.error());
+  if (verbose) {
+    rusage self{};
+    getrusage(RUSAGE_SELF, &self);
+    auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+    std::cerr << "traceloop-record: " << result->events_written << " events, " << result->lost_written
+              << " lost (BPF counted " << result->bpf.lost_total() << ")"
+              << (result->raw_tracepoint ? ", raw tracepoints" : "") << ", recorder cpu " << secs(self.ru_utime)
+              << "s user " << secs(self.ru_stime) << "s sys -> " << result->output.string() << "\n";
+  }
+  return result->exit_status;
+}
+
+}  // namespace
+
+int record_main(int argc, char** argv) {
+  CLI::App app{"traceloop-record: flight recorder for system calls"};
+  app.require_subcommand(1);
+
+  RunOptions run;
+  std::string output;
+  bool verbose = false;
+  auto* run_cmd = app.add_subcommand("run", "record CMD and all its descendants until CMD exits, like strace -f");
+  run_cmd->add_option("-o,--output", output, "trace file (default: traceloop-<cmd>-<pid>.tl in the current directory)");
+  run_cmd->add_option("--syscall-filters", run.syscall_filters, "record only these syscalls (comma-separated names)")
+      ->delimiter(',');
+  run_cmd->add_option("--max-data", run.max_data, "bytes of data captured per argument")
+      ->default_val(256)
+      ->check(CLI::Range(0u, static_cast<unsigned>(TL_MAX_DATA_LIMIT)));
+  bool no_data = false;
+  run_cmd->add_flag("--no-data", no_data, "capture no data buffers or strings (raw arguments only)");
+  run_cmd->add_option("--ring-size", run.ring_bytes, "BPF ring buffer bytes (power of two pages)")->default_val(8u << 20);
+  run_cmd->add_flag("--raw-tracepoint", run.force_raw_tracepoint,
+                    "use raw tracepoints instead of BTF tracepoints");
+  run_cmd->add_flag("-v,--verbose", verbose, "print a summary (events, losses) on stderr");
+  run_cmd->add_option("command", run.command, "CMD ARGS...")->required();
+  run_cmd->positionals_at_end();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    if (run_cmd->parsed()) {
+      run.capture_data = !no_data;
+      if (!output.empty()) run.output = output;
+      return run_subcommand(run, verbose);
+    }
+  } catch (const FatalError& e) {
+    std::cerr << "traceloop-record: " << e.what() << "\n";
+    return 2;
+  }
+  return 2;
+}
+
+}  // namespace traceloop::recorder

@@ -1,0 +1,193 @@
+#include "recorder/event_converter.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace traceloop::recorder {
+
+namespace {
+
+template <typename T>
+bool read_struct(std::span<const uint8_t> bytes, T& out) {
+  if (bytes.size() < sizeof(T)) return false;
+  std::memcpy(&out, bytes.data(), sizeof(T));
+  return true;
+}
+
+std::string comm_of(const char (&comm)[TL_COMM_LEN]) {
+  size_t n = 0;
+  while (n < TL_COMM_LEN && comm[n] != '\0') ++n;
+  return std::string(comm, n);
+}
+
+}  // namespace
+
+EventConverter::EventConverter(const format::Catalogue& catalogue, EventSink& sink,
+                               std::function<uint32_t(uint64_t)> container_of)
+    : catalogue_(catalogue), sink_(sink), container_of_(std::move(container_of)) {
+  if (const auto* s = catalogue_.find("execve")) execve_nr_ = s->nr;
+  if (const auto* s = catalogue_.find("execveat")) execveat_nr_ = s->nr;
+}
+
+bool EventConverter::is_exec(uint32_t nr) const {
+  return static_cast<int64_t>(nr) == execve_nr_ || static_cast<int64_t>(nr) == execveat_nr_;
+}
+
+void EventConverter::consume(std::span<const uint8_t> sample) {
+  ++stats_.samples;
+  tl_record_head head{};
+  if (!read_struct(sample, head) || head.size > sample.size()) {
+    ++stats_.malformed;
+    return;
+  }
+  sample = sample.first(head.size);
+  if (head.type == TL_RECORD_ENTER) {
+    tl_enter_record rec{};
+    if (!read_struct(sample, rec)) {
+      ++stats_.malformed;
+      return;
+    }
+    on_enter(rec, sample.subspan(sizeof(rec)));
+  } else if (head.type == TL_RECORD_EXIT) {
+    tl_exit_record rec{};
+    if (!read_struct(sample, rec)) {
+      ++stats_.malformed;
+      return;
+    }
+    on_exit(rec, sample.subspan(sizeof(rec)));
+  } else {
+    ++stats_.malformed;
+  }
+}
+
+bool EventConverter::parse_captures(std::span<const uint8_t> bytes, unsigned count,
+                                    std::vector<format::OwnedCapture>& out) {
+  for (unsigned i = 0; i < count; ++i) {
+    tl_capture cap{};
+    if (!read_struct(bytes, cap)) return false;
+    if (cap.arg >= TL_ARGS || cap.len > bytes.size() - sizeof(cap)) return false;
+    format::OwnedCapture c;
+    c.arg = cap.arg;
+    c.size = std::max<uint32_t>(cap.size, cap.len);
+    c.bytes.assign(reinterpret_cast<const char*>(bytes.data() + sizeof(cap)), cap.len);
+    out.push_back(std::move(c));
+    size_t step = std::min<size_t>(TL_ALIGN8(sizeof(cap) + cap.len), bytes.size());
+    bytes = bytes.subspan(step);
+  }
+  return true;
+}
+
+void EventConverter::report_loss(uint64_t lost, uint32_t cpu, uint64_t cgroup_id, uint64_t ts) {
+  if (cpu >= reported_lost_.size()) reported_lost_.resize(cpu + 1, 0);
+  reported_lost_[cpu] += lost;
+  format::LossMarker marker;
+  marker.lost = lost;
+  marker.cpu = static_cast<int32_t>(cpu);
+  marker.container = container_of_(cgroup_id);
+  marker.at_ns = ts;
+  sink_.loss(marker);
+}
+
+void EventConverter::on_enter(const tl_enter_record& rec, std::span<const uint8_t> captures) {
+  if (rec.lost_before) report_loss(rec.lost_before, rec.cpu, rec.cgroup_id, rec.ts);
+  if (auto it = pending_.find(rec.tid); it != pending_.end()) {
+    // A new call on the same thread: the previous one's exit record was lost.
+    it->second.fields.state = format::CallState::unfinished;
+    emit(it->second);
+    pending_.erase(it);
+  }
+  Pending p;
+  if (!parse_captures(captures, rec.head.ncaptures, p.captures)) {
+    ++stats_.malformed;
+    p.captures.clear();
+  }
+  auto& f = p.fields;
+  f.enter_ns = rec.ts;
+  f.pid = rec.pid;
+  f.tid = rec.tid;
+  f.cpu = rec.cpu;
+  f.nr = rec.nr;
+  f.container = container_of_(rec.cgroup_id);
+  const format::SyscallSpec* spec = catalogue_.find(rec.nr);
+  f.arg_count = spec ? static_cast<uint8_t>(std::min<size_t>(spec->params.size(), TL_ARGS)) : TL_ARGS;
+  for (unsigned i = 0; i < TL_ARGS; ++i) f.args[i] = i < f.arg_count ? rec.args[i] : 0;
+  p.comm = comm_of(rec.comm);
+  if (spec && spec->never_returns) {
+    f.state = format::CallState::never_returned;
+    emit(p);
+    return;
+  }
+  f.state = format::CallState::unfinished;
+  pending_.emplace(rec.tid, std::move(p));
+}
+
+void EventConverter::on_exit(const tl_exit_record& rec, std::span<const uint8_t> captures) {
+  if (rec.lost_before) report_loss(rec.lost_before, rec.cpu, rec.cgroup_id, rec.ts);
+  auto it = pending_.find(rec.tid);
+  if (it != pending_.end() && it->second.fields.nr != rec.nr) {
+    // The thread's pending call never returned (its exit was lost, or exec
+    // killed it while this thread's execve succeeded).
+    it->second.fields.state = format::CallState::unfinished;
+    emit(it->second);
+    pending_.erase(it);
+    it = pending_.end();
+  }
+  if (it == pending_.end() && is_exec(rec.nr)) {
+    // A non-leader thread's successful execve returns under the leader's tid.
+    it = std::find_if(pending_.begin(), pending_.end(), [&](const auto& kv) {
+      return kv.second.fields.pid == rec.pid && kv.second.fields.nr == rec.nr;
+    });
+  }
+  if (it == pending_.end()) {
+    ++stats_.orphan_exits;
+    return;
+  }
+  Pending& p = it->second;
+  p.fields.exit_ns = rec.ts;
+  p.fields.ret = rec.ret;
+  p.fields.state = format::CallState::returned;
+  scratch_captures_.clear();
+  if (parse_captures(captures, rec.head.ncaptures, scratch_captures_)) {
+    for (auto& c : scratch_captures_) p.captures.push_back(std::move(c));
+  } else {
+    ++stats_.malformed;
+  }
+  emit(p);
+  pending_.erase(it);
+}
+
+void EventConverter::emit(Pending& p) {
+  std::sort(p.captures.begin(), p.captures.end(),
+            [](const format::OwnedCapture& a, const format::OwnedCapture& b) { return a.arg < b.arg; });
+  views_.clear();
+  for (const auto& c : p.captures) views_.push_back(format::CaptureView{c.arg, c.size, c.bytes});
+  format::Event e = p.fields;
+  if (e.state != format::CallState::returned) {
+    e.exit_ns = 0;
+    e.ret = 0;
+  }
+  e.comm = p.comm;
+  e.captures = views_;
+  ++stats_.events;
+  if (e.state == format::CallState::unfinished) ++stats_.unfinished;
+  sink_.event(e);
+}
+
+void EventConverter::finish(std::span<const uint64_t> lost_per_cpu, uint64_t end_ns) {
+  std::vector<Pending> rest;
+  rest.reserve(pending_.size());
+  for (auto& [tid, p] : pending_) rest.push_back(std::move(p));
+  pending_.clear();
+  std::sort(rest.begin(), rest.end(),
+            [](const Pending& a, const Pending& b) { return a.fields.enter_ns < b.fields.enter_ns; });
+  for (auto& p : rest) {
+    p.fields.state = format::CallState::unfinished;
+    emit(p);
+  }
+  for (uint32_t cpu = 0; cpu < lost_per_cpu.size(); ++cpu) {
+    uint64_t reported = cpu < reported_lost_.size() ? reported_lost_[cpu] : 0;
+    if (lost_per_cpu[cpu] > reported) report_loss(lost_per_cpu[cpu] - reported, cpu, 0, end_ns);
+  }
+}
+
+}  // namespace traceloop::recorder

@@ -1,0 +1,72 @@
+#pragma once
+// The one place where BPF ring records become format::Event: validates each
+// sample's size, pairs enter and exit records by thread id, attaches the data
+// captures and places loss markers where the BPF side reported them.
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bpf/traceloop_events.h"
+#include "format/catalogue.h"
+#include "format/event.h"
+#include "recorder/event_sink.h"
+
+namespace traceloop::recorder {
+
+struct ConverterStats {
+  uint64_t samples = 0;
+  uint64_t malformed = 0;       // samples whose sizes did not add up (dropped)
+  uint64_t orphan_exits = 0;    // exit records without an enter (enter lost, fork child's clone return)
+  uint64_t events = 0;
+  uint64_t unfinished = 0;
+};
+
+class EventConverter {
+ public:
+  // container_of maps a v2 cgroup id to the container index of the file.
+  EventConverter(const format::Catalogue& catalogue, EventSink& sink,
+                 std::function<uint32_t(uint64_t cgroup_id)> container_of);
+
+  // One ring sample, as the ring buffer hands it out.
+  void consume(std::span<const uint8_t> sample);
+
+  // End of the recording: the calls still in flight are emitted as
+  // unfinished, then the losses the BPF side counted but no record announced
+  // (lost_per_cpu: the BPF totals) are emitted per CPU.
+  void finish(std::span<const uint64_t> lost_per_cpu, uint64_t end_ns);
+
+  // Losses announced so far, by CPU.
+  const std::vector<uint64_t>& reported_lost_per_cpu() const { return reported_lost_; }
+  const ConverterStats& stats() const { return stats_; }
+
+ private:
+  struct Pending {
+    format::Event fields;
+    std::string comm;
+    std::vector<format::OwnedCapture> captures;
+  };
+
+  void on_enter(const tl_enter_record& rec, std::span<const uint8_t> captures);
+  void on_exit(const tl_exit_record& rec, std::span<const uint8_t> captures);
+  void report_loss(uint64_t lost, uint32_t cpu, uint64_t cgroup_id, uint64_t ts);
+  bool parse_captures(std::span<const uint8_t> bytes, unsigned count, std::vector<format::OwnedCapture>& out);
+  void emit(Pending& pending);
+  bool is_exec(uint32_t nr) const;
+
+  const format::Catalogue& catalogue_;
+  EventSink& sink_;
+  std::function<uint32_t(uint64_t)> container_of_;
+  std::unordered_map<uint32_t, Pending> pending_;  // by tid
+  std::vector<uint64_t> reported_lost_;
+  std::vector<format::CaptureView> views_;
+  std::vector<format::OwnedCapture> scratch_captures_;
+  ConverterStats stats_;
+  int64_t execve_nr_ = -1;
+  int64_t execveat_nr_ = -1;
+};
+
+}  // namespace traceloop::recorder

@@ -1,0 +1,79 @@
+#include "recorder/process_tracker.h"
+
+#include <algorithm>
+
+namespace traceloop::recorder {
+
+namespace {
+int64_t nr_of(const format::Catalogue& c, const char* name) {
+  const auto* s = c.find(name);
+  return s ? static_cast<int64_t>(s->nr) : -1;
+}
+
+std::vector<std::string> split_nul(std::string_view bytes) {
+  std::vector<std::string> out;
+  while (!bytes.empty()) {
+    size_t end = bytes.find('\0');
+    out.emplace_back(bytes.substr(0, end));
+    if (end == std::string_view::npos) break;
+    bytes.remove_prefix(end + 1);
+  }
+  return out;
+}
+}  // namespace
+
+ProcessTracker::ProcessTracker(const format::Catalogue& catalogue)
+    : execve_(nr_of(catalogue, "execve")),
+      execveat_(nr_of(catalogue, "execveat")),
+      exit_group_(nr_of(catalogue, "exit_group")) {
+  for (const char* name : {"fork", "vfork", "clone", "clone3"})
+    if (int64_t nr = nr_of(catalogue, name); nr >= 0) fork_like_.push_back(static_cast<uint32_t>(nr));
+}
+
+format::ProcessInfo& ProcessTracker::entry(uint32_t pid, uint64_t ns) {
+  auto [it, inserted] = processes_.try_emplace(pid);
+  if (inserted) {
+    it->second.pid = pid;
+    it->second.start_ns = ns;
+  }
+  return it->second;
+}
+
+void ProcessTracker::observe(const format::Event& e) {
+  auto& p = entry(e.pid, e.enter_ns);
+  const int64_t nr = e.nr;
+  if (std::find(fork_like_.begin(), fork_like_.end(), e.nr) != fork_like_.end() &&
+      e.state == format::CallState::returned && e.ret > 0) {
+    forked_by_[static_cast<uint32_t>(e.ret)] = e.pid;
+  }
+  if ((nr == execve_ || nr == execveat_) && e.state == format::CallState::returned && e.ret == 0) {
+    if (const auto* argv = e.capture_for(nr == execve_ ? 1 : 2)) p.argv = split_nul(argv->bytes);
+  }
+  if (nr == exit_group_) {
+    p.exit_ns = e.enter_ns;
+    p.exit_status = static_cast<int32_t>((e.args[0] & 0xff) << 8);
+  }
+  // the latest name wins: after an exec it is the new program's
+  p.comm = std::string(e.comm);
+}
+
+void ProcessTracker::set_root(uint32_t pid, uint32_t ppid) { forked_by_[pid] = ppid; }
+
+void ProcessTracker::set_exit_status(uint32_t pid, int32_t status, uint64_t exit_ns) {
+  auto it = processes_.find(pid);
+  if (it == processes_.end()) return;
+  it->second.exit_status = status;
+  if (it->second.exit_ns == 0) it->second.exit_ns = exit_ns;
+}
+
+std::vector<format::ProcessInfo> ProcessTracker::table() const {
+  std::vector<format::ProcessInfo> out;
+  for (const auto& [pid, info] : processes_) {
+    auto copy = info;
+    if (auto it = forked_by_.find(pid); it != forked_by_.end()) copy.ppid = it->second;
+    out.push_back(std::move(copy));
+  }
+  return out;
+}
+
+}  // namespace traceloop::recorder

@@ -1,0 +1,353 @@
+#include "recorder/run_command.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <optional>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "format/catalogue.h"
+#include "format/metadata.h"
+#include "format/trace_writer.h"
+#include "recorder/capture_plan.h"
+#include "recorder/cgroup.h"
+#include "recorder/process_tracker.h"
+#include "recorder/ring_consumer.h"
+
+namespace traceloop::recorder {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    reset(o.release());
+    return *this;
+  }
+  ~UniqueFd() { reset(); }
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_;
+};
+
+// Blocks the signals the recorder handles through a signalfd (to forward
+// them to CMD) and restores the previous mask on exit.
+class SignalBlock {
+ public:
+  SignalBlock() {
+    sigemptyset(&set_);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) sigaddset(&set_, sig);
+    sigprocmask(SIG_BLOCK, &set_, &old_);
+  }
+  ~SignalBlock() { sigprocmask(SIG_SETMASK, &old_, nullptr); }
+  const sigset_t& set() const { return set_; }
+  const sigset_t& old() const { return old_; }
+
+ private:
+  sigset_t set_{};
+  sigset_t old_{};
+};
+
+// The BPF side does not wake the consumer (too costly per record): it drains
+// the ring this often. 8 MiB of ring hold ~60k syscalls, far more than a
+// target makes in 10 ms.
+constexpr int kDrainIntervalMs = 10;
+
+uint64_t boot_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+int64_t wall_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000ll + ts.tv_nsec;
+}
+
+int shell_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+std::string file_safe(std::string_view name) {
+  std::string out;
+  for (char c : name) out.push_back((std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_');
+  return out.empty() ? "cmd" : out;
+}
+
+// Descriptors open right now, as listed in /proc/self/fd.
+std::vector<int> open_fds() {
+  std::vector<int> fds;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd", ec)) {
+    try {
+      fds.push_back(std::stoi(entry.path().filename().string()));
+    } catch (...) {
+    }
+  }
+  return fds;
+}
+
+// PATH search done before tracing starts, like strace: the trace then shows
+// one execve of the real program instead of one failed execve per PATH entry.
+std::optional<std::string> resolve_command(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (true) {
+    size_t colon = dirs.find(':');
+    std::string dir(dirs.substr(0, colon));
+    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
+  return std::nullopt;
+}
+
+struct ChildSetup {
+  int go_fd;
+  int go_write_fd;  // closed in the child: EOF on go_fd when the parent dies
+  const sigset_t* mask;
+  const char* program;  // resolved path, nullptr: not found
+  char* const* argv;
+  const std::vector<int>* recorder_fds;  // the recorder's own: not for CMD
+};
+
+// The child: waits until the parent has placed it in the traced cgroup, then
+// becomes CMD. Everything before the wait is untraced, so the trace of CMD
+// starts with its execve. Only async-signal-safe calls between fork and exec.
+[[noreturn]] void child_main(const ChildSetup& setup) {
+  ::close(setup.go_write_fd);
+  for (int fd : *setup.recorder_fds)
+    if (fd != setup.go_fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  sigprocmask(SIG_SETMASK, setup.mask, nullptr);
+  char byte = 0;
+  ssize_t n;
+  do {
+    n = ::read(setup.go_fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) _exit(126);  // the parent gave up before starting the command
+  int err = ENOENT;
+  if (setup.program != nullptr) {
+    ::execv(setup.program, setup.argv);
+    err = errno;
+  }
+  const char* what = err == ENOENT ? "command not found" : std::strerror(err);
+  for (const char* part : {"traceloop-record: ", static_cast<const char*>(setup.argv[0]), ": ", what, "\n"})
+    (void)!::write(STDERR_FILENO, part, std::strlen(part));
+  _exit(err == ENOENT ? 127 : 126);
+}
+
+class TraceFileSink : public EventSink {
+ public:
+  TraceFileSink(format::TraceWriter& writer, ProcessTracker& tracker) : writer_(writer), tracker_(tracker) {}
+  void event(const format::Event& e) override {
+    tracker_.observe(e);
+    value_or_throw(writer_.append(e));
+    ++events_;
+  }
+  void loss(const format::LossMarker& l) override {
+    value_or_throw(writer_.append_loss(l));
+    lost_ += l.lost;
+  }
+  uint64_t events() const { return events_; }
+  uint64_t lost() const { return lost_; }
+
+ private:
+  format::TraceWriter& writer_;
+  ProcessTracker& tracker_;
+  uint64_t events_ = 0;
+  uint64_t lost_ = 0;
+};
+
+uint64_t mount_ns_id() {
+  struct stat st {};
+  return ::stat("/proc/self/ns/mnt", &st) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
+}
+
+}  // namespace
+
+Result<RunResult> run_traced(const RunOptions& options) {
+  if (options.command.empty()) return Error{"no command given (usage: traceloop-record run [OPTIONS] -- CMD ARGS...)"};
+  // From the start: a SIGTERM while the programs load is forwarded to CMD
+  // once it runs, instead of killing the recorder.
+  SignalBlock signals;
+  const format::Catalogue& catalogue = format::builtin_catalogue(format::host_arch());
+  const std::vector<int> inherited_fds = open_fds();
+  const std::optional<std::string> program = resolve_command(options.command[0]);
+
+  PlanOptions plan_options;
+  plan_options.capture_data = options.capture_data;
+  if (!options.syscall_filters.empty()) {
+    auto nrs = format::resolve_syscall_names(catalogue, options.syscall_filters);
+    if (!nrs.ok()) return nrs.error();
+    plan_options.syscall_filter = *nrs;
+  }
+  BpfOptions bpf_options;
+  bpf_options.max_data = options.capture_data ? options.max_data : 0;
+  bpf_options.ring_bytes = options.ring_bytes;
+  bpf_options.force_raw_tracepoint = options.force_raw_tracepoint;
+  bpf_options.single_cgroup = true;
+  bpf_options.plans = build_capture_plans(catalogue, plan_options);
+  auto bpf = BpfRecorder::start(bpf_options);
+  if (!bpf.ok()) return bpf.error();
+  BpfRecorder& recorder = **bpf;
+
+  auto mount = cgroup2_mount();
+  if (!mount.ok()) return mount.error();
+  auto cgroup = ScopedCgroup::create(*mount, "traceloop.run-" + std::to_string(::getpid()));
+  if (!cgroup.ok()) return cgroup.error();
+
+  int go_pipe[2];
+  if (::pipe2(go_pipe, O_CLOEXEC) != 0) return Error{std::string("pipe: ") + std::strerror(errno)};
+  UniqueFd go_read(go_pipe[0]);
+  UniqueFd go_write(go_pipe[1]);
+
+  std::vector<char*> argv;
+  for (const auto& a : options.command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<int> recorder_fds;
+  for (int fd : open_fds())
+    if (fd > 2 && std::find(inherited_fds.begin(), inherited_fds.end(), fd) == inherited_fds.end())
+      recorder_fds.push_back(fd);
+  const ChildSetup setup{go_read.get(), go_write.get(), &signals.old(), program ? program->c_str() : nullptr, argv.data(),
+                         &recorder_fds};
+  pid_t child = ::fork();
+  if (child < 0) return Error{std::string("fork: ") + std::strerror(errno)};
+  if (child == 0) child_main(setup);
+  go_read.reset();
+  // From here on the child must be reaped on every path.
+  auto abandon = [&](Error e) -> Result<RunResult> {
+    go_write.reset();
+    int st = 0;
+    while (::waitpid(child, &st, 0) < 0 && errno == EINTR) {
+    }
+    return e;
+  };
+
+  RunResult result;
+  std::string cmd_name = fs::path(options.command[0]).filename().string();
+  result.output = options.output ? *options.output
+                                 : fs::current_path() / ("traceloop-" + file_safe(cmd_name) + "-" +
+                                                         std::to_string(child) + ".tl");
+  result.raw_tracepoint = recorder.uses_raw_tracepoint();
+
+  format::TraceMetadata metadata;
+  format::fill_host_metadata(metadata);
+  metadata.catalogue = catalogue;
+  metadata.command = options.command;
+  metadata.capture.mode = "run";
+  metadata.capture.syscall_filters = options.syscall_filters;
+  metadata.capture.max_data_bytes = options.capture_data ? options.max_data : 0;
+  metadata.capture.capture_data = options.capture_data;
+  metadata.capture.ring_bytes = recorder.ring_bytes();
+  format::ContainerInfo container;
+  container.id = "run-" + std::to_string(child);
+  container.name = cmd_name;
+  container.runtime = "host";
+  container.cgroup_path = cgroup->relative_path();
+  container.cgroup_id = cgroup->id();
+  container.mount_ns_id = mount_ns_id();
+  container.started_wall_ns = wall_ns();
+  metadata.containers.push_back(container);
+
+  auto writer = format::TraceWriter::create(result.output, metadata);
+  if (!writer.ok()) return abandon(writer.error());
+
+  ProcessTracker tracker(catalogue);
+  tracker.set_root(static_cast<uint32_t>(child), static_cast<uint32_t>(::getpid()));
+  TraceFileSink sink(*writer, tracker);
+  EventConverter converter(catalogue, sink, [](uint64_t) { return 0u; });
+  auto consumer = RingConsumer::create(recorder.ring_map_fd(),
+                                       [&](std::span<const uint8_t> s) { converter.consume(s); });
+  if (!consumer.ok()) return abandon(consumer.error());
+
+  if (auto r = cgroup->add_process(child); !r.ok()) return abandon(r.error());
+  if (auto r = recorder.trace_cgroup(cgroup->id(), 0); !r.ok()) return abandon(r.error());
+
+  UniqueFd sfd(::signalfd(-1, &signals.set(), SFD_CLOEXEC | SFD_NONBLOCK));
+  UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
+  if (sfd.get() < 0 || ep.get() < 0) return abandon(Error{std::string("signalfd/epoll: ") + std::strerror(errno)});
+  for (int fd : {sfd.get(), consumer->epoll_fd()}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev);
+  }
+
+  char go = 1;
+  if (::write(go_write.get(), &go, 1) != 1) return abandon(Error{std::string("starting the command: ") + std::strerror(errno)});
+  go_write.reset();
+
+  int status = 0;
+  bool exited = false;
+  while (!exited) {
+    epoll_event evs[4];
+    int n = ::epoll_wait(ep.get(), evs, 4, kDrainIntervalMs);
+    for (int i = 0; i < n; ++i) {
+      if (evs[i].data.fd != sfd.get()) continue;
+      signalfd_siginfo si{};
+      while (::read(sfd.get(), &si, sizeof(si)) == sizeof(si)) {
+        int sig = static_cast<int>(si.ssi_signo);
+        if (sig != SIGCHLD) ::kill(child, sig);
+      }
+    }
+    value_or_throw(consumer->drain());
+    pid_t w = ::waitpid(child, &status, WNOHANG);
+    if (w == child) exited = true;
+    else if (w < 0 && errno != EINTR) return Error{std::string("waitpid: ") + std::strerror(errno)};
+  }
+
+  // No program runs after detach() returns: the ring then holds the rest.
+  recorder.detach();
+  value_or_throw(consumer->drain());
+  (void)recorder.untrace_cgroup(cgroup->id());
+  result.bpf = recorder.counters();
+  uint64_t end = boot_ns();
+  converter.finish(result.bpf.lost_per_cpu, end);
+  tracker.set_exit_status(static_cast<uint32_t>(child), status, end);
+
+  auto table = tracker.table();
+  value_or_throw(writer->append_processes(table));
+  writer->counters().lost_per_cpu = result.bpf.lost_per_cpu;
+  writer->counters().end_wall_ns = wall_ns();
+  if (auto r = writer->finish(); !r.ok()) return r.error();
+
+  result.exit_status = shell_status(status);
+  result.conversion = converter.stats();
+  result.events_written = sink.events();
+  result.lost_written = sink.lost();
+  return result;
+}
+
+}  // namespace traceloop::recorder

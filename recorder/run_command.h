@@ -1,0 +1,41 @@
+#pragma once
+// `traceloop-record run`: records one command and all its descendants into a
+// trace file, like `strace -f -o FILE CMD`.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "format/result.h"
+#include "recorder/bpf_recorder.h"
+#include "recorder/event_converter.h"
+
+namespace traceloop::recorder {
+
+struct RunOptions {
+  std::vector<std::string> command;            // CMD ARGS...
+  std::optional<std::filesystem::path> output;  // default: traceloop-<cmd>-<pid>.tl in cwd
+  std::vector<std::string> syscall_filters;     // names; empty: all
+  uint32_t max_data = 256;
+  bool capture_data = true;
+  uint64_t ring_bytes = 8u << 20;
+  bool force_raw_tracepoint = false;
+};
+
+struct RunResult {
+  int exit_status = 0;                 // CMD's, shell style (128+signal when killed)
+  std::filesystem::path output;
+  BpfCounters bpf;                     // what the BPF side counted
+  ConverterStats conversion;
+  uint64_t events_written = 0;
+  uint64_t lost_written = 0;           // sum of the loss markers in the file
+  bool raw_tracepoint = false;
+};
+
+// Errors before CMD starts (bad options, unwritable output, no BPF permission)
+// come back as Error; CMD's own failure is its exit status (127: not found).
+Result<RunResult> run_traced(const RunOptions& options);
+
+}  // namespace traceloop::recorder

@@ -1,0 +1,112 @@
+// The BPF lifecycle as the daemon uses it: a set of traced cgroups, each with
+// its container index, events converted into a sink; untraced tasks absent.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "recorder/bpf_recorder.h"
+#include "recorder/capture_plan.h"
+#include "recorder/cgroup.h"
+#include "recorder/event_converter.h"
+#include "recorder/ring_consumer.h"
+#include "tests/recorder/recorder_test_util.h"
+
+namespace traceloop::recorder {
+namespace {
+
+struct Collect : EventSink {
+  std::vector<format::OwnedEvent> events;
+  void event(const format::Event& e) override { events.push_back(format::OwnedEvent::from(e)); }
+  void loss(const format::LossMarker&) override {}
+};
+
+// Runs `sh -c script` inside cgroup `cg` (moved there before exec).
+int run_in_cgroup(const ScopedCgroup& cg, const char* script) {
+  int go[2];
+  if (pipe(go) != 0) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(go[1]);
+    char b;
+    if (read(go[0], &b, 1) != 1) _exit(126);
+    execl("/bin/sh", "sh", "-c", script, static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(go[0]);
+  EXPECT_TRUE(cg.add_process(pid).ok());
+  char b = 1;
+  EXPECT_EQ(write(go[1], &b, 1), 1);
+  close(go[1]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+TEST(BpfRecorder, CgroupSetTracesOnlyItsMembersWithTheirContainerIndex) {
+  REQUIRE_BPF_OR_SKIP();
+  const auto& cat = format::builtin_catalogue(format::host_arch());
+  BpfOptions options;
+  options.plans = build_capture_plans(cat, {});
+  auto bpf = BpfRecorder::start(options);
+  ASSERT_TRUE(bpf.ok()) << bpf.error().message;
+  auto mount = cgroup2_mount();
+  ASSERT_TRUE(mount.ok());
+  auto a = ScopedCgroup::create(*mount, "traceloop.test-a-" + std::to_string(getpid()));
+  auto b = ScopedCgroup::create(*mount, "traceloop.test-b-" + std::to_string(getpid()));
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*bpf)->trace_cgroup(a->id(), 3).ok());
+  ASSERT_TRUE((*bpf)->trace_cgroup(b->id(), 7).ok());
+
+  Collect sink;
+  uint64_t a_id = a->id(), b_id = b->id();
+  EventConverter conv(cat, sink, [&](uint64_t id) { return id == a_id ? 3u : id == b_id ? 7u : 99u; });
+  auto ring = RingConsumer::create((*bpf)->ring_map_fd(), [&](std::span<const uint8_t> s) { conv.consume(s); });
+  ASSERT_TRUE(ring.ok());
+
+  run_in_cgroup(*a, "echo in-a > /dev/null");
+  run_in_cgroup(*b, "echo in-b > /dev/null");
+  ASSERT_TRUE((*bpf)->untrace_cgroup(b->id()).ok());
+  run_in_cgroup(*b, "echo b-untraced > /dev/null");
+  // this process is in no traced cgroup: its write must not appear
+  ASSERT_EQ(write(STDOUT_FILENO, "", 0), 0);
+  (*bpf)->detach();
+  ASSERT_TRUE(ring->drain().ok());
+  conv.finish((*bpf)->counters().lost_per_cpu, 0);
+
+  bool saw_a = false, saw_b = false, saw_untraced = false;
+  for (const auto& owned : sink.events) {
+    auto e = owned.view();
+    EXPECT_NE(e.pid, static_cast<uint32_t>(getpid()));
+    EXPECT_TRUE(e.container == 3 || e.container == 7) << e.container;
+    if (cat.name_of(e.nr) != "write") continue;
+    std::string data = testing::capture_string(e, 1);
+    if (data == "in-a\n") saw_a = e.container == 3;
+    if (data == "in-b\n") saw_b = e.container == 7;
+    if (data == "b-untraced\n") saw_untraced = true;
+  }
+  EXPECT_TRUE(saw_a);
+  EXPECT_TRUE(saw_b);
+  EXPECT_FALSE(saw_untraced);
+  EXPECT_EQ((*bpf)->counters().lost_total(), 0u);
+}
+
+TEST(BpfRecorder, RingSizeRoundsToPowerOfTwoPages) {
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  EXPECT_EQ(round_ring_size(1), page);
+  EXPECT_EQ(round_ring_size(page + 1), 2 * page);
+  EXPECT_EQ(round_ring_size(8u << 20), 8u << 20);
+}
+
+TEST(BpfRecorder, MaxDataAboveTheLimitIsRefused) {
+  BpfOptions options;
+  options.max_data = TL_MAX_DATA_LIMIT + 1;
+  options.plans = build_capture_plans(format::builtin_catalogue(format::host_arch()), {});
+  auto r = BpfRecorder::start(options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("--max-data"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace traceloop::recorder

@@ -1,0 +1,102 @@
+#include "recorder/capture_plan.h"
+
+#include <gtest/gtest.h>
+
+namespace traceloop::recorder {
+namespace {
+
+const format::Catalogue& cat() { return format::builtin_catalogue(format::host_arch()); }
+
+const tl_plan& plan_of(const std::vector<tl_plan>& plans, const char* name) {
+  const auto* spec = cat().find(name);
+  EXPECT_NE(spec, nullptr) << name;
+  return plans.at(spec ? spec->nr : 0);
+}
+
+TEST(CapturePlan, PathAtEntryForOpenat) {
+  auto plans = build_capture_plans(cat(), {});
+  const auto& p = plan_of(plans, "openat");
+  EXPECT_EQ(p.traced, 1);
+  EXPECT_EQ(p.args[1].how, TL_CAP_STRING);
+  EXPECT_EQ(p.args[1].when, TL_WHEN_ENTRY);
+  EXPECT_EQ(p.entry_captures, 1);
+  EXPECT_EQ(p.exit_captures, 0);
+}
+
+TEST(CapturePlan, ReadBufferAtExitSizedByReturn) {
+  auto plans = build_capture_plans(cat(), {});
+  const auto& p = plan_of(plans, "read");
+  EXPECT_EQ(p.args[1].how, TL_CAP_LEN_RET);
+  EXPECT_EQ(p.args[1].when, TL_WHEN_EXIT);
+  EXPECT_EQ(p.exit_captures, 1);
+  EXPECT_EQ(p.entry_captures, 0);
+}
+
+TEST(CapturePlan, WriteBufferAtEntrySizedByCount) {
+  auto plans = build_capture_plans(cat(), {});
+  const auto& p = plan_of(plans, "write");
+  EXPECT_EQ(p.args[1].how, TL_CAP_LEN_ARG);
+  EXPECT_EQ(p.args[1].when, TL_WHEN_ENTRY);
+  EXPECT_EQ(p.args[1].len_arg, 2);
+}
+
+TEST(CapturePlan, ExecveArgvAndStatStruct) {
+  auto plans = build_capture_plans(cat(), {});
+  EXPECT_EQ(plan_of(plans, "execve").args[1].how, TL_CAP_STRING_ARRAY);
+  EXPECT_EQ(plan_of(plans, "execve").args[0].how, TL_CAP_STRING);
+  const auto& fstat = plan_of(plans, "fstat");
+  EXPECT_EQ(fstat.args[1].how, TL_CAP_FIXED);
+  EXPECT_EQ(fstat.args[1].when, TL_WHEN_EXIT);
+  EXPECT_GT(fstat.args[1].elem_size, 0u);
+}
+
+TEST(CapturePlan, NoDataCapturesNothing) {
+  PlanOptions options;
+  options.capture_data = false;
+  auto plans = build_capture_plans(cat(), options);
+  for (const auto& p : plans) {
+    EXPECT_EQ(p.traced, 1);
+    EXPECT_EQ(p.entry_captures + p.exit_captures, 0);
+    for (const auto& a : p.args) EXPECT_EQ(a.how, TL_CAP_NONE);
+  }
+}
+
+TEST(CapturePlan, FilterTracesOnlyListedSyscalls) {
+  std::vector<std::string> names{"openat", "write"};
+  auto nrs = format::resolve_syscall_names(cat(), names);
+  ASSERT_TRUE(nrs.ok());
+  PlanOptions options;
+  options.syscall_filter = *nrs;
+  auto plans = build_capture_plans(cat(), options);
+  unsigned traced = 0;
+  for (const auto& p : plans) traced += p.traced;
+  EXPECT_EQ(traced, 2u);
+  EXPECT_EQ(plan_of(plans, "openat").traced, 1);
+  EXPECT_EQ(plan_of(plans, "read").traced, 0);
+}
+
+TEST(CapturePlan, ParamKinds) {
+  format::ParamSpec p;
+  p.kind = format::ArgKind::sockaddr_out;
+  p.len_arg = 2;
+  auto a = plan_for_param(p);
+  EXPECT_EQ(a.how, TL_CAP_LEN_PTR_ARG);
+  EXPECT_EQ(a.when, TL_WHEN_EXIT);
+  EXPECT_EQ(a.len_arg, 2);
+
+  p = {};
+  p.kind = format::ArgKind::struct_array_in;
+  p.len_arg = 1;
+  p.struct_size = 8;
+  a = plan_for_param(p);
+  EXPECT_EQ(a.how, TL_CAP_LEN_ARG);
+  EXPECT_EQ(a.when, TL_WHEN_ENTRY);
+  EXPECT_EQ(a.elem_size, 8u);
+
+  p = {};
+  p.kind = format::ArgKind::pointer;
+  EXPECT_EQ(plan_for_param(p).how, TL_CAP_NONE);
+}
+
+}  // namespace
+}  // namespace traceloop::recorder

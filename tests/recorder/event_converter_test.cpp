@@ -1,0 +1,221 @@
+#include "recorder/event_converter.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace traceloop::recorder {
+namespace {
+
+const format::Catalogue& cat() { return format::builtin_catalogue(format::host_arch()); }
+uint32_t nr(const char* name) { return cat().find(name)->nr; }
+
+struct CollectingSink : EventSink {
+  std::vector<format::OwnedEvent> events;
+  std::vector<format::LossMarker> losses;
+  std::vector<size_t> loss_positions;  // events emitted before each loss
+  void event(const format::Event& e) override { events.push_back(format::OwnedEvent::from(e)); }
+  void loss(const format::LossMarker& l) override {
+    losses.push_back(l);
+    loss_positions.push_back(events.size());
+  }
+};
+
+struct Cap {
+  uint8_t arg;
+  std::string bytes;
+  uint32_t size;
+};
+
+void append_captures(std::vector<uint8_t>& out, const std::vector<Cap>& caps) {
+  for (const auto& c : caps) {
+    tl_capture h{};
+    h.arg = c.arg;
+    h.len = static_cast<uint16_t>(c.bytes.size());
+    h.size = c.size;
+    size_t at = out.size();
+    out.resize(at + TL_ALIGN8(sizeof(h) + c.bytes.size()), 0);
+    std::memcpy(out.data() + at, &h, sizeof(h));
+    std::memcpy(out.data() + at + sizeof(h), c.bytes.data(), c.bytes.size());
+  }
+}
+
+std::vector<uint8_t> enter(uint32_t tid, uint32_t pid, uint32_t nr_, uint64_t ts, std::vector<Cap> caps = {},
+                           uint64_t lost_before = 0, uint32_t cpu = 0) {
+  tl_enter_record r{};
+  r.head.type = TL_RECORD_ENTER;
+  r.head.ncaptures = static_cast<uint8_t>(caps.size());
+  r.nr = nr_;
+  r.pid = pid;
+  r.tid = tid;
+  r.ts = ts;
+  r.cpu = cpu;
+  r.lost_before = lost_before;
+  for (unsigned i = 0; i < TL_ARGS; ++i) r.args[i] = 100 + i;
+  std::strcpy(r.comm, "prog");
+  std::vector<uint8_t> out(sizeof(r));
+  append_captures(out, caps);
+  r.head.size = static_cast<uint32_t>(out.size());
+  std::memcpy(out.data(), &r, sizeof(r));
+  return out;
+}
+
+std::vector<uint8_t> exit_(uint32_t tid, uint32_t pid, uint32_t nr_, uint64_t ts, int64_t ret,
+                           std::vector<Cap> caps = {}, uint64_t lost_before = 0, uint32_t cpu = 0) {
+  tl_exit_record r{};
+  r.head.type = TL_RECORD_EXIT;
+  r.head.ncaptures = static_cast<uint8_t>(caps.size());
+  r.nr = nr_;
+  r.pid = pid;
+  r.tid = tid;
+  r.ts = ts;
+  r.ret = ret;
+  r.cpu = cpu;
+  r.lost_before = lost_before;
+  std::vector<uint8_t> out(sizeof(r));
+  append_captures(out, caps);
+  r.head.size = static_cast<uint32_t>(out.size());
+  std::memcpy(out.data(), &r, sizeof(r));
+  return out;
+}
+
+struct Fixture {
+  CollectingSink sink;
+  EventConverter conv{cat(), sink, [](uint64_t) { return 0u; }};
+  void feed(const std::vector<uint8_t>& s) { conv.consume(s); }
+};
+
+TEST(EventConverter, PairsInterleavedThreadsByTid) {
+  Fixture f;
+  f.feed(enter(11, 10, nr("read"), 100));
+  f.feed(enter(12, 10, nr("write"), 110, {{1, "hi", 2}}));
+  f.feed(exit_(12, 10, nr("write"), 120, 2));
+  f.feed(exit_(11, 10, nr("read"), 130, 5, {{1, "hello", 5}}));
+  ASSERT_EQ(f.sink.events.size(), 2u);
+  auto w = f.sink.events[0].view();
+  EXPECT_EQ(w.tid, 12u);
+  EXPECT_EQ(w.ret, 2);
+  EXPECT_EQ(w.enter_ns, 110u);
+  EXPECT_EQ(w.exit_ns, 120u);
+  ASSERT_NE(w.capture_for(1), nullptr);
+  EXPECT_EQ(w.capture_for(1)->bytes, "hi");
+  auto r = f.sink.events[1].view();
+  EXPECT_EQ(r.tid, 11u);
+  EXPECT_EQ(r.state, format::CallState::returned);
+  EXPECT_EQ(r.comm, "prog");
+  ASSERT_NE(r.capture_for(1), nullptr);
+  EXPECT_EQ(r.capture_for(1)->bytes, "hello");
+  EXPECT_EQ(r.arg_count, 3);
+  EXPECT_EQ(r.args[0], 100u);
+  EXPECT_EQ(r.args[3], 0u);  // beyond read's three parameters
+}
+
+TEST(EventConverter, NeverReturningCallsAreEmittedAtEntry) {
+  Fixture f;
+  f.feed(enter(11, 11, nr("exit_group"), 100));
+  ASSERT_EQ(f.sink.events.size(), 1u);
+  EXPECT_EQ(f.sink.events[0].view().state, format::CallState::never_returned);
+  // rt_sigreturn's exit record, if any, is not an error and creates nothing
+  f.feed(enter(12, 12, nr("rt_sigreturn"), 200));
+  f.feed(exit_(12, 12, nr("rt_sigreturn"), 210, 0));
+  EXPECT_EQ(f.sink.events.size(), 2u);
+  EXPECT_EQ(f.conv.stats().orphan_exits, 1u);
+}
+
+TEST(EventConverter, InFlightCallsBecomeUnfinishedAtTheEnd) {
+  Fixture f;
+  f.feed(enter(11, 11, nr("wait4"), 300));
+  f.feed(enter(12, 12, nr("read"), 200));
+  f.conv.finish({}, 1000);
+  ASSERT_EQ(f.sink.events.size(), 2u);
+  EXPECT_EQ(f.sink.events[0].view().enter_ns, 200u);  // in entry order
+  for (const auto& e : f.sink.events) {
+    EXPECT_EQ(e.view().state, format::CallState::unfinished);
+    EXPECT_EQ(e.view().exit_ns, 0u);
+  }
+}
+
+TEST(EventConverter, LossesAreReportedWhereAnnouncedAndTheRestAtTheEnd) {
+  Fixture f;
+  f.feed(enter(11, 11, nr("getpid"), 100));
+  f.feed(exit_(11, 11, nr("getpid"), 110, 11));
+  f.feed(enter(11, 11, nr("getpid"), 200, {}, /*lost_before=*/3, /*cpu=*/1));
+  f.feed(exit_(11, 11, nr("getpid"), 210, 11));
+  std::vector<uint64_t> bpf_totals{2, 3};  // CPU 0 lost 2 records nobody announced
+  f.conv.finish(bpf_totals, 500);
+  ASSERT_EQ(f.sink.losses.size(), 2u);
+  EXPECT_EQ(f.sink.losses[0].lost, 3u);
+  EXPECT_EQ(f.sink.losses[0].cpu, 1);
+  EXPECT_EQ(f.sink.loss_positions[0], 1u);
+  EXPECT_EQ(f.sink.losses[1].lost, 2u);
+  EXPECT_EQ(f.sink.losses[1].cpu, 0);
+  uint64_t total = 0;
+  for (const auto& l : f.sink.losses) total += l.lost;
+  EXPECT_EQ(total, 5u);
+}
+
+TEST(EventConverter, LostExitMakesThePreviousCallUnfinished) {
+  Fixture f;
+  f.feed(enter(11, 11, nr("read"), 100));
+  f.feed(enter(11, 11, nr("close"), 200, {}, 1));
+  f.feed(exit_(11, 11, nr("close"), 210, 0));
+  ASSERT_EQ(f.sink.events.size(), 2u);
+  EXPECT_EQ(f.sink.events[0].view().state, format::CallState::unfinished);
+  EXPECT_EQ(f.sink.events[1].view().ret, 0);
+}
+
+TEST(EventConverter, OrphanExitIsDropped) {
+  Fixture f;
+  f.feed(exit_(11, 11, nr("clone"), 100, 0));
+  EXPECT_TRUE(f.sink.events.empty());
+  EXPECT_EQ(f.conv.stats().orphan_exits, 1u);
+}
+
+TEST(EventConverter, ExecveOfNonLeaderThreadReturnsUnderLeaderTid) {
+  Fixture f;
+  f.feed(enter(10, 10, nr("futex"), 50));  // the leader waits; exec kills that call
+  f.feed(enter(12, 10, nr("execve"), 100, {{0, std::string("/bin/x\0", 7), 7}}));
+  f.feed(exit_(10, 10, nr("execve"), 150, 0));
+  ASSERT_EQ(f.sink.events.size(), 2u);
+  EXPECT_EQ(f.sink.events[0].view().nr, nr("futex"));
+  EXPECT_EQ(f.sink.events[0].view().state, format::CallState::unfinished);
+  auto e = f.sink.events[1].view();
+  EXPECT_EQ(e.nr, nr("execve"));
+  EXPECT_EQ(e.state, format::CallState::returned);
+  EXPECT_EQ(e.tid, 12u);
+  EXPECT_EQ(e.ret, 0);
+}
+
+TEST(EventConverter, MalformedSamplesAreRejected) {
+  Fixture f;
+  auto s = enter(11, 11, nr("openat"), 100, {{1, "/etc/passwd", 12}});
+  auto cut = s;
+  cut.resize(10);  // shorter than a record
+  f.feed(cut);
+  auto lying = s;
+  tl_record_head h{};
+  std::memcpy(&h, lying.data(), sizeof(h));
+  h.size = static_cast<uint32_t>(lying.size() + 100);  // claims more than the sample
+  std::memcpy(lying.data(), &h, sizeof(h));
+  f.feed(lying);
+  auto bad_capture = s;
+  bad_capture.resize(bad_capture.size() - 8);  // capture bytes cut off
+  std::memcpy(&h, bad_capture.data(), sizeof(h));
+  h.size = static_cast<uint32_t>(bad_capture.size());
+  std::memcpy(bad_capture.data(), &h, sizeof(h));
+  f.feed(bad_capture);
+  std::vector<uint8_t> unknown(sizeof(tl_exit_record), 0);
+  unknown[0] = 9;
+  unknown[4] = static_cast<uint8_t>(unknown.size());
+  f.feed(unknown);
+  EXPECT_EQ(f.conv.stats().malformed, 4u);
+  f.conv.finish({}, 1000);
+  // the enter whose capture was cut is kept without its capture
+  ASSERT_EQ(f.sink.events.size(), 1u);
+  EXPECT_TRUE(f.sink.events[0].captures.empty());
+}
+
+}  // namespace
+}  // namespace traceloop::recorder

@@ -1,0 +1,438 @@
+// Integration tests: traceloop-record run on real programs, asserting on the
+// decoded trace (format::load_trace + the file's catalogue).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "recorder/run_command.h"
+#include "tests/recorder/recorder_test_util.h"
+
+namespace traceloop::recorder {
+namespace {
+
+using namespace traceloop::recorder::testing;
+using format::CallState;
+
+TEST(RecordRun, MultiplicationDemo) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "demo.tl", {},
+                    {"busybox", "sh", "-c",
+                     "RANDOM=output ; echo \"3*7*2\" | bc > /tmp/file-$RANDOM ; cat /tmp/file-$RANDOM"});
+  const auto& t = rec.trace;
+  EXPECT_EQ(rec.result.status, 1) << rec.result.err;  // cat fails, like the shell
+  EXPECT_NE(rec.result.err.find("can't open '/tmp/file-"), std::string::npos) << rec.result.err;
+
+  bool wrote_42 = false;
+  for (const auto* e : events_named(t, "write")) {
+    auto v = e->view();
+    if (capture_string(v, 1) == "42\n" && v.ret == 3) wrote_42 = v.comm == "bc";
+  }
+  EXPECT_TRUE(wrote_42) << dump(t);
+
+  std::string written, failed;
+  for (const char* name : {"open", "openat"}) {
+    for (const auto* e : events_named(t, name)) {
+      auto v = e->view();
+      unsigned path_arg = std::string(name) == "openat" ? 1 : 0;
+      std::string path = capture_string(v, path_arg);
+      if (path.rfind("/tmp/file-", 0) != 0) continue;
+      if (v.state == CallState::returned && v.ret >= 0) written = path;
+      if (v.state == CallState::returned && v.ret == -ENOENT) failed = path;
+    }
+  }
+  EXPECT_FALSE(written.empty()) << dump(t);
+  EXPECT_FALSE(failed.empty()) << dump(t);
+  EXPECT_NE(written, failed);
+  if (!written.empty()) {
+    std::ifstream in(written);
+    std::string content((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(content, "42\n");
+    ::unlink(written.c_str());
+  }
+  auto exits = events_named(t, "exit_group");
+  ASSERT_GE(exits.size(), 3u) << dump(t);  // sh, bc, cat
+  for (const auto* e : exits) EXPECT_EQ(e->view().state, CallState::never_returned);
+  // metadata of a run
+  EXPECT_EQ(t.metadata.capture.mode, "run");
+  EXPECT_EQ(t.metadata.capture.max_data_bytes, 256u);
+  ASSERT_EQ(t.metadata.containers.size(), 1u);
+  EXPECT_GT(t.metadata.containers[0].cgroup_id, 0u);
+  EXPECT_EQ(t.metadata.command.at(0), "busybox");
+  ASSERT_TRUE(t.counters.has_value());
+  EXPECT_EQ(t.counters->events_recorded, t.events.size());
+  EXPECT_EQ(t.counters->events_lost, 0u);
+}
+
+TEST(RecordRun, MultiThreadedProgram) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "threads.tl", {}, {helper_binary("tl_threads").string(), "4"});
+  EXPECT_EQ(rec.result.status, 0) << rec.result.err;
+  std::set<uint32_t> tids, pids;
+  std::set<std::string> paths;
+  for (const auto* name : {"openat", "open"}) {
+    for (const auto* e : events_named(rec.trace, name)) {
+      auto v = e->view();
+      std::string path = capture_string(v, std::string(name) == "openat" ? 1 : 0);
+      if (path.rfind("/nonexistent/tl-thread-", 0) != 0) continue;
+      paths.insert(path);
+      tids.insert(v.tid);
+      pids.insert(v.pid);
+      EXPECT_EQ(v.ret, -ENOENT);
+      EXPECT_NE(v.tid, v.pid);  // made by a thread, not the main thread
+    }
+  }
+  EXPECT_EQ(paths.size(), 4u) << dump(rec.trace);
+  EXPECT_EQ(tids.size(), 4u);
+  EXPECT_EQ(pids.size(), 1u);
+  // every thread's own calls are paired: none left unfinished
+  for (const auto& e : rec.trace.events) {
+    if (name_of(rec.trace, e) != "exit" && name_of(rec.trace, e) != "exit_group") {
+      EXPECT_NE(e.view().state, CallState::unfinished) << name_of(rec.trace, e);
+    }
+  }
+}
+
+TEST(RecordRun, ForkExecChain) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "chain.tl", {},
+                    {"/bin/sh", "-c", "/bin/true; /bin/sh -c '/bin/echo chain-ok; /bin/true'; /bin/true"});
+  EXPECT_EQ(rec.result.status, 0) << rec.result.err;
+  EXPECT_EQ(rec.result.out, "chain-ok\n");
+  const auto& t = rec.trace;
+  uint32_t root = 0, echo_pid = 0;
+  int execs = 0;
+  for (const auto* e : events_named(t, "execve")) {
+    auto v = e->view();
+    if (v.state != CallState::returned || v.ret != 0) continue;
+    ++execs;
+    if (root == 0) root = v.pid;
+    if (capture_string(v, 0) == "/bin/echo") echo_pid = v.pid;
+  }
+  EXPECT_GE(execs, 4) << dump(t);  // sh, true, sh, echo (true...)
+  ASSERT_NE(echo_pid, 0u) << dump(t);
+  EXPECT_NE(echo_pid, root);
+  bool echo_wrote = false;
+  for (const auto* e : events_named(t, "write"))
+    if (e->view().pid == echo_pid && capture_string(e->view(), 1) == "chain-ok\n") echo_wrote = true;
+  EXPECT_TRUE(echo_wrote);
+  // the process table links echo to the root through its parents
+  std::map<uint32_t, const format::ProcessInfo*> table;
+  for (const auto& p : t.processes) table[p.pid] = &p;
+  ASSERT_TRUE(table.count(echo_pid));
+  const auto* echo = table[echo_pid];
+  ASSERT_GE(echo->argv.size(), 2u);
+  EXPECT_EQ(echo->argv[0], "/bin/echo");
+  EXPECT_EQ(echo->argv[1], "chain-ok");
+  EXPECT_EQ(echo->comm, "echo");
+  uint32_t p = echo_pid;
+  int hops = 0;
+  while (p != root && table.count(p) && hops < 10) {
+    p = table[p]->ppid;
+    ++hops;
+  }
+  EXPECT_EQ(p, root);
+  EXPECT_GE(hops, 2);  // echo <- inner sh <- outer sh
+  ASSERT_TRUE(table.count(root));
+  EXPECT_NE(table[root]->ppid, 0u);
+}
+
+TEST(RecordRun, PipeReadCapturedAtExitWithReturnedLength) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "pipe.tl", {}, {"/bin/sh", "-c", "echo hello-pipe | cat"});
+  EXPECT_EQ(rec.result.out, "hello-pipe\n");
+  bool found = false;
+  for (const auto* e : events_named(rec.trace, "read")) {
+    auto v = e->view();
+    if (v.comm != "cat" || v.ret != 11) continue;
+    const auto* c = v.capture_for(1);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->bytes, "hello-pipe\n");
+    EXPECT_EQ(c->size, 11u);
+    EXPECT_GT(v.args[2], 11u);  // the buffer was larger than what was read
+    found = true;
+  }
+  EXPECT_TRUE(found) << dump(rec.trace);
+  // pipe2's fds come back as a structure filled at exit
+  bool pipe_seen = false;
+  for (const char* name : {"pipe", "pipe2"})
+    for (const auto* e : events_named(rec.trace, name))
+      if (const auto* c = e->view().capture_for(0); c && c->bytes.size() == 8) pipe_seen = true;
+  EXPECT_TRUE(pipe_seen) << dump(rec.trace);
+}
+
+TEST(RecordRun, StructuresFilledAtExit) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "structs.tl", {}, {"/bin/sh", "-c", "ls -l / > /dev/null; uname -a > /dev/null"});
+  const auto& t = rec.trace;
+  const auto& cat = t.metadata.catalogue;
+  // stat-like: the whole structure, as the catalogue sizes it
+  int stats = 0;
+  for (const char* name : {"statx", "newfstatat", "fstat", "lstat", "stat"}) {
+    const auto* spec = cat.find(name);
+    if (spec == nullptr) continue;
+    for (const auto* e : events_named(t, name)) {
+      auto v = e->view();
+      if (v.state != CallState::returned || v.ret != 0) continue;
+      for (unsigned i = 0; i < spec->params.size(); ++i) {
+        if (spec->params[i].kind != format::ArgKind::struct_out) continue;
+        const auto* c = v.capture_for(i);
+        ASSERT_NE(c, nullptr) << name;
+        EXPECT_EQ(c->size, spec->params[i].struct_size);
+        EXPECT_EQ(c->bytes.size(), std::min<uint32_t>(c->size, 256));
+        ++stats;
+      }
+    }
+  }
+  EXPECT_GT(stats, 5) << dump(t);
+  // uname's 390-byte structure is cut at the 256-byte limit
+  auto unames = events_named(t, "uname");
+  ASSERT_FALSE(unames.empty());
+  const auto* u = unames.back()->view().capture_for(0);
+  ASSERT_NE(u, nullptr);
+  EXPECT_EQ(u->size, 390u);
+  EXPECT_EQ(u->bytes.size(), 256u);
+  EXPECT_EQ(u->bytes.substr(0, 5), "Linux");
+  // getdents64: the records, as many bytes as returned (up to the limit)
+  bool dents = false;
+  for (const auto* e : events_named(t, "getdents64")) {
+    auto v = e->view();
+    if (v.ret <= 0) continue;
+    const auto* c = v.capture_for(1);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->size, static_cast<uint32_t>(v.ret));
+    EXPECT_EQ(c->bytes.size(), std::min<size_t>(static_cast<size_t>(v.ret), 256));
+    dents = true;
+  }
+  EXPECT_TRUE(dents);
+  // wait4: the status word of the child the shell waited for
+  bool waited = false;
+  for (const auto* e : events_named(t, "wait4")) {
+    auto v = e->view();
+    if (v.ret <= 0) continue;
+    const auto* c = v.capture_for(1);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->bytes.size(), 4u);
+    waited = true;
+  }
+  EXPECT_TRUE(waited) << dump(t);
+}
+
+TEST(RecordRun, SockaddrOfConnect) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "connect.tl", {},
+                    {"python3", "-c", "import socket; s = socket.socket(); print(s.connect_ex(('127.0.0.1', 1)))"});
+  bool found = false;
+  for (const auto* e : events_named(rec.trace, "connect")) {
+    auto v = e->view();
+    const auto* c = v.capture_for(1);
+    ASSERT_NE(c, nullptr);
+    ASSERT_EQ(c->bytes.size(), 16u);  // sockaddr_in, length from addrlen
+    EXPECT_EQ(static_cast<uint8_t>(c->bytes[0]), 2);  // AF_INET
+    EXPECT_EQ(static_cast<uint8_t>(c->bytes[2]), 0);  // port 1, network order
+    EXPECT_EQ(static_cast<uint8_t>(c->bytes[3]), 1);
+    EXPECT_EQ(c->bytes.substr(4, 4), std::string("\x7f\x00\x00\x01", 4));
+    EXPECT_EQ(v.ret, -ECONNREFUSED);
+    found = true;
+  }
+  EXPECT_TRUE(found) << dump(rec.trace);
+}
+
+TEST(RecordRun, SyscallFilter) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "filter.tl", {"--syscall-filters", "openat,write,execve"},
+                    {"/bin/sh", "-c", "cat /etc/hostname > /dev/null; echo filtered"});
+  EXPECT_EQ(rec.result.status, 0);
+  std::map<std::string, int> seen;
+  for (const auto& e : rec.trace.events) seen[name_of(rec.trace, e)]++;
+  EXPECT_EQ(seen.size(), 3u) << dump(rec.trace);
+  EXPECT_GT(seen["openat"], 0);
+  EXPECT_GT(seen["write"], 0);
+  EXPECT_GT(seen["execve"], 0);
+  EXPECT_EQ(rec.trace.metadata.capture.syscall_filters,
+            (std::vector<std::string>{"openat", "write", "execve"}));
+}
+
+TEST(RecordRun, UnknownSyscallInFilterIsAnError) {
+  TempDir dir;
+  auto r = run_process({recorder_binary().string(), "run", "-o", (dir.path() / "x.tl").string(),
+                        "--syscall-filters", "openat,no_such_call", "--", "true"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("no_such_call"), std::string::npos) << r.err;
+}
+
+TEST(RecordRun, NoDataCapturesNoBuffers) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "nodata.tl", {"--no-data"}, {"/bin/sh", "-c", "cat /etc/hostname > /dev/null"});
+  EXPECT_FALSE(rec.trace.events.empty());
+  for (const auto& e : rec.trace.events) EXPECT_TRUE(e.captures.empty()) << name_of(rec.trace, e);
+  EXPECT_FALSE(events_named(rec.trace, "openat").empty());
+  EXPECT_FALSE(rec.trace.metadata.capture.capture_data);
+}
+
+TEST(RecordRun, MaxDataTruncates) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "max.tl", {"--max-data", "8"}, {"/bin/sh", "-c", "echo 0123456789abcdef"});
+  bool found = false;
+  for (const auto* e : events_named(rec.trace, "write")) {
+    const auto* c = e->view().capture_for(1);
+    if (c == nullptr) continue;
+    EXPECT_EQ(c->bytes, "01234567");
+    EXPECT_EQ(c->size, 17u);
+    EXPECT_TRUE(c->truncated());
+    found = true;
+  }
+  EXPECT_TRUE(found) << dump(rec.trace);
+  // a path longer than the limit: size says "longer" (bytes + 1)
+  for (const auto* e : events_named(rec.trace, "execve")) {
+    const auto* c = e->view().capture_for(0);
+    ASSERT_NE(c, nullptr);
+    EXPECT_LE(c->bytes.size(), 8u);
+  }
+}
+
+TEST(RecordRun, RawTracepointFallback) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  RunOptions options;
+  options.command = {"/bin/sh", "-c", "echo raw-path > /dev/null"};
+  options.output = dir.path() / "raw.tl";
+  options.force_raw_tracepoint = true;
+  auto r = run_traced(options);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->raw_tracepoint);
+  auto t = format::load_trace(*options.output);
+  ASSERT_TRUE(t.ok());
+  bool found = false;
+  for (const auto* e : events_named(*t, "write")) found |= capture_string(e->view(), 1) == "raw-path\n";
+  EXPECT_TRUE(found) << dump(*t);
+  // args read through probe reads equal what the program passed
+  for (const auto* e : events_named(*t, "write")) {
+    if (capture_string(e->view(), 1) == "raw-path\n") {
+      EXPECT_EQ(e->view().args[2], 9u);
+    }
+  }
+}
+
+TEST(RecordRun, RingOverflowIsCountedAndMarked) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  RunOptions options;
+  options.command = {helper_binary("tl_storm").string(), "300000"};
+  options.output = dir.path() / "storm.tl";
+  options.ring_bytes = 4096;  // one page: the storm overflows it
+  auto r = run_traced(options);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->exit_status, 0);
+  const uint64_t bpf_lost = r->bpf.lost_total();
+  EXPECT_GT(bpf_lost, 0u);
+  EXPECT_EQ(r->lost_written, bpf_lost);
+  auto t = format::load_trace(*options.output);
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  ASSERT_TRUE(t->counters.has_value());
+  EXPECT_EQ(t->counters->events_lost, bpf_lost);
+  EXPECT_FALSE(t->losses.empty());
+  uint64_t marked = 0;
+  for (const auto& [pos, loss] : t->losses) marked += loss.lost;
+  EXPECT_EQ(marked, bpf_lost);
+  uint64_t per_cpu = 0;
+  for (uint64_t n : t->counters->lost_per_cpu) per_cpu += n;
+  EXPECT_EQ(per_cpu, bpf_lost);
+  // per cgroup: all losses belong to the run's cgroup
+  uint64_t per_cgroup = 0;
+  for (const auto& [id, n] : r->bpf.lost_per_cgroup) {
+    EXPECT_EQ(id, t->metadata.containers.at(0).cgroup_id);
+    per_cgroup += n;
+  }
+  EXPECT_EQ(per_cgroup, bpf_lost);
+  EXPECT_GT(t->events.size(), 0u);
+}
+
+TEST(RecordRun, ExitStatusIsTheCommands) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "st.tl", {}, {"/bin/sh", "-c", "exit 7"});
+  EXPECT_EQ(rec.result.status, 7);
+  auto killed = record(dir.path() / "kill.tl", {}, {"/bin/sh", "-c", "kill -TERM $$"});
+  EXPECT_EQ(killed.result.status, 128 + SIGTERM);
+  EXPECT_FALSE(killed.trace.events.empty());  // published although CMD was killed
+}
+
+TEST(RecordRun, SignalIsForwardedAndTraceStillPublished) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto out = dir.path() / "sig.tl";
+  auto started = dir.path() / "started";
+  // the recorder gets SIGTERM once CMD runs (CMD says so with a file); CMD
+  // must get it too, and the recorder exits with CMD's status
+  auto r = run_process({"/bin/sh", "-c",
+                        recorder_binary().string() + " run -o " + out.string() + " -- /bin/sh -c 'touch " +
+                            started.string() + "; exec sleep 30' & rec=$!; while [ ! -e " + started.string() +
+                            " ]; do sleep 0.05; done; kill -TERM $rec; wait $rec; echo status=$?"});
+  EXPECT_NE(r.out.find("status=143"), std::string::npos) << r.out << r.err;
+  auto t = format::load_trace(out);
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_FALSE(events_named(*t, "execve").empty());
+}
+
+TEST(RecordRun, DefaultOutputName) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto r = run_process({"/bin/sh", "-c", "cd " + dir.path().string() + " && " + recorder_binary().string() +
+                                             " run -- true && ls"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("traceloop-true-", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(".tl\n"), std::string::npos) << r.out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    struct stat st {};
+    ASSERT_EQ(::stat(entry.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+  }
+}
+
+TEST(RecordRun, NonexistentCommand) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto r = run_process({recorder_binary().string(), "run", "-o", (dir.path() / "nx.tl").string(), "--",
+                        "no-such-command-tl"});
+  EXPECT_EQ(r.status, 127);
+  EXPECT_NE(r.err.find("no-such-command-tl: command not found"), std::string::npos) << r.err;
+}
+
+TEST(RecordRun, UnwritableOutputFailsBeforeTracing) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto marker = dir.path() / "ran";
+  auto r = run_process({recorder_binary().string(), "run", "-o", "/nonexistent-dir/x.tl", "--", "touch",
+                        marker.string()});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("/nonexistent-dir/x.tl"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(marker));  // the command never ran
+}
+
+TEST(RecordRun, NoBpfPermissionNamesTheCapability) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to drop privileges";
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0777);
+  auto r = run_process({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                        recorder_binary().string(), "run", "-o", (dir.path() / "np.tl").string(), "--", "true"});
+  if (r.status == 127 && r.err.empty()) GTEST_SKIP() << "setpriv not available";
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("CAP_BPF"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace traceloop::recorder
