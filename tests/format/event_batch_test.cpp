@@ -116,3 +116,41 @@ TEST(EventBatch, CommsAreInternedPerBatch) {
 
 }  // namespace
 }  // namespace traceloop::format
+
+namespace traceloop::format {
+namespace {
+
+TEST(EventBatch, SimilarStructuresAreStoredAsDeltasAndReadBackExactly) {
+  ZstdCompressor compressor(3);
+  EventBatchBuilder b;
+  std::vector<std::string> structs;
+  for (int i = 0; i < 200; ++i) {
+    std::string st(144, '\0');
+    st[0] = static_cast<char>(i);         // st_dev-like constant bytes around a changing inode
+    st[8] = static_cast<char>(i * 7);
+    st[48] = static_cast<char>(0x42 + i % 3);
+    for (int k = 100; k < 144; ++k) st[static_cast<size_t>(k)] = static_cast<char>(0x55);
+    structs.push_back(st);
+  }
+  std::vector<CaptureView> views(1);
+  for (const auto& st : structs) {
+    Event e;
+    e.comm = "ls";
+    e.nr = 5;
+    views[0] = {1, 144, st};
+    e.captures = views;
+    b.add(e);
+  }
+  const EncodedFrame frame = b.finish(compressor);
+  DecodedBatch out;
+  ASSERT_TRUE(decode_event_batch(decompress(frame), out, ReaderLimits{}).ok());
+  ASSERT_EQ(out.size(), structs.size());
+  for (size_t i = 0; i < structs.size(); ++i) {
+    ASSERT_EQ(out.event(i).captures.size(), 1u);
+    EXPECT_EQ(out.event(i).captures[0].bytes, structs[i]) << i;
+    EXPECT_EQ(out.event(i).captures[0].arg, 1);
+  }
+}
+
+}  // namespace
+}  // namespace traceloop::format
