@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what building and testing traceloop needs (Debian 12 packages,
+# idempotent: nothing is installed twice), then configures and builds.
+#   scripts/setup.sh [BUILD_DIR]      default: build
+# Environment: TRACELOOP_SKIP_INSTALL=1 skips apt-get (e.g. in a prepared image).
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${1:-$top/build}
+
+packages=(
+  # toolchain
+  build-essential cmake pkg-config clang llvm ccache
+  # BPF: libbpf headers + library, bpftool for skeletons
+  libbpf-dev bpftool libelf-dev zlib1g-dev
+  # libraries
+  libcapnp-dev capnproto libzstd-dev zstd libcli11-dev librange-v3-dev
+  libgtest-dev libre2-dev libfmt-dev
+  # tests and benchmarks run real programs and real containers
+  strace runc busybox-static bc python3
+)
+
+missing_packages() {
+  local p
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+
+if [[ "${TRACELOOP_SKIP_INSTALL:-0}" != 1 ]]; then
+  mapfile -t missing < <(missing_packages)
+  if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    if [[ $(id -u) -ne 0 ]]; then sudo=sudo; else sudo=; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+cmake -S "$top" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
+cmake --build "$build_dir" -j"$(nproc)"
+echo "setup: built in $build_dir"

@@ -1,0 +1,140 @@
+// Renderer details the goldens do not cover: colors, the container column,
+// loss text, timestamps, JSON validity of hostile strings, terminal detection.
+
+#include "tools/lib/render.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "tests/tools/show_fixtures.h"
+#include "tools/lib/output.h"
+#include "tools/lib/text_append.h"
+
+namespace traceloop::tools {
+namespace {
+
+using testing::EventBuilder;
+
+class RenderTest : public ::testing::Test {
+ protected:
+  RenderTest() : metadata_(testing::test_metadata()), decoder_(metadata_), builder_(metadata_.catalogue) {}
+
+  std::string render(const RenderOptions& options, bool with_header = false) {
+    auto r = make_renderer(options, decoder_, metadata_);
+    std::string out;
+    if (with_header) r->header(out);
+    for (const auto& e : builder_.events()) r->event(out, e.view());
+    return out;
+  }
+
+  format::TraceMetadata metadata_;
+  Decoder decoder_;
+  EventBuilder builder_;
+};
+
+TEST_F(RenderTest, ColorOnlyWhenAsked) {
+  builder_.call("close", {9}, -9);
+  RenderOptions plain;
+  EXPECT_EQ(render(plain).find('\x1b'), std::string::npos);
+  RenderOptions color;
+  color.color = true;
+  const auto out = render(color);
+  EXPECT_NE(out.find("\x1b[31m-1 EBADF (Bad file descriptor)\x1b[0m"), std::string::npos) << out;
+  color.format = OutputFormat::strace;
+  EXPECT_NE(render(color).find("\x1b[31m-1 EBADF"), std::string::npos);
+}
+
+TEST_F(RenderTest, ContainerColumnWithSeveralContainers) {
+  format::ContainerInfo other;
+  other.id = "abcdef0123456789";
+  metadata_.containers.push_back(other);
+  builder_.call("close", {3}, 0);
+  builder_.in_container(1).call("close", {4}, 0);
+  const auto out = render(RenderOptions{}, true);
+  EXPECT_EQ(out.rfind("CONTAINER", 0), 0u) << out;
+  EXPECT_NE(out.find("\nmypod "), std::string::npos) << out;
+  EXPECT_NE(out.find("\nabcdef012345 "), std::string::npos) << out;
+  RenderOptions off;
+  off.container_column = false;
+  EXPECT_EQ(render(off, true).find("CONTAINER"), std::string::npos);
+}
+
+TEST_F(RenderTest, WideNumbersKeepColumnsApart) {
+  builder_.as(123456789, "x").on_cpu(1234).call("close", {3}, 0);
+  RenderOptions table;
+  table.header = false;
+  EXPECT_EQ(render(table).rfind("1234 123456789 x", 0), 0u) << render(table);
+  std::string hex;
+  append_hex(hex, 0);
+  append_hex(hex, 0xdeadbeef);
+  append_decimal(hex, int64_t{-5});
+  EXPECT_EQ(hex, "0x00xdeadbeef-5");
+}
+
+TEST_F(RenderTest, LossText) {
+  std::string out;
+  append_loss_text(out, format::LossMarker{5, 0, 2, 0, 0});
+  EXPECT_EQ(out, "\u2026 5 events lost on CPU 2 \u2026");
+  out.clear();
+  append_loss_text(out, format::LossMarker{1, 40, -1, 0, 0});
+  EXPECT_EQ(out, "\u2026 1 event lost, 40 events overwritten \u2026");
+}
+
+TEST_F(RenderTest, Timestamps) {
+  builder_.call("close", {3}, 0);  // enter at 5.00001 s after boot, 2.5 us long
+  const auto e = builder_.last();
+  uint64_t prev = 0;
+  std::string out;
+  append_timestamp(out, TimestampMode::wall_seconds, e, metadata_.boot_to_wall_ns, 0, prev);
+  EXPECT_EQ(out, "03:00:05 ");
+  out.clear();
+  append_timestamp(out, TimestampMode::wall_seconds, e, metadata_.boot_to_wall_ns, 3600, prev);
+  EXPECT_EQ(out, "04:00:05 ");
+  out.clear();
+  append_timestamp(out, TimestampMode::wall_micros, e, metadata_.boot_to_wall_ns, 0, prev);
+  EXPECT_EQ(out, "03:00:05.000010 ");
+  out.clear();
+  append_timestamp(out, TimestampMode::epoch_micros, e, metadata_.boot_to_wall_ns, 0, prev);
+  EXPECT_EQ(out, "1795316405.000010 ");
+  out.clear();
+  prev = e.enter_ns - 1500;
+  append_timestamp(out, TimestampMode::relative, e, metadata_.boot_to_wall_ns, 0, prev);
+  EXPECT_EQ(out, "     0.000001 ");
+  EXPECT_EQ(prev, e.enter_ns);
+  out.clear();
+  append_duration(out, e);
+  EXPECT_EQ(out, " <0.000002>");
+}
+
+TEST_F(RenderTest, JsonStaysValidForHostileBytes) {
+  builder_.as(7, std::string("a\"b\\\x1b\xff", 6)).call("write", {1, 0x1000, 3}, 3).data(1, "\x1b\"\n");
+  RenderOptions json;
+  json.format = OutputFormat::json;
+  const auto out = render(json);
+  EXPECT_NE(out.find(R"("comm":"a\"b\\\u001b\u00ff")"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("value":"\"\\33\\\"\\n\"")"), std::string::npos) << out;
+  for (char c : out) EXPECT_TRUE((c >= 0x20 && c < 0x7f) || c == '\n') << int(c);
+}
+
+TEST(OutputTest, ColorWantedOnlyOnTerminalsWithoutNoColor) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  EXPECT_FALSE(color_wanted(fds[1]));  // a pipe is not a terminal
+  close(fds[0]);
+  close(fds[1]);
+  setenv("NO_COLOR", "1", 1);
+  EXPECT_FALSE(color_wanted(STDOUT_FILENO));
+  unsetenv("NO_COLOR");
+}
+
+TEST(OutputTest, OutputFormatNames) {
+  EXPECT_EQ(output_format_from_name("strace"), OutputFormat::strace);
+  EXPECT_EQ(output_format_from_name("json"), OutputFormat::json);
+  EXPECT_EQ(output_format_from_name("table"), OutputFormat::table);
+  EXPECT_FALSE(output_format_from_name("xml").has_value());
+}
+
+}  // namespace
+}  // namespace traceloop::tools

@@ -1,0 +1,242 @@
+#pragma once
+// Helpers for the tl-show tests: events built by syscall name against the
+// built-in catalogue, structure bytes in each architecture's layout, traces
+// written with TraceWriter, and golden comparisons with a readable diff.
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "format/catalogue.h"
+#include "format/event.h"
+#include "format/metadata.h"
+#include "format/trace_writer.h"
+
+namespace traceloop::testing {
+
+inline format::TraceMetadata test_metadata(format::Arch arch = format::Arch::x86_64) {
+  format::TraceMetadata m;
+  m.recorder_version = "test";
+  m.host_name = "testhost";
+  m.kernel_release = "6.18.0-test";
+  m.arch = arch;
+  // 2026-11-22T03:00:00Z at boot time 0.
+  m.boot_to_wall_ns = 1'795'316'400'000'000'000LL;
+  m.created_wall_ns = m.boot_to_wall_ns + 10'000'000'000LL;
+  m.capture.mode = "synthetic";
+  m.catalogue = format::builtin_catalogue(arch);
+  format::ContainerInfo c;
+  c.id = "50f702a9e3f0cd2b8d6c1f6a1c4e0d7e2b9a8c7d6e5f4a3b2c1d0e9f8a7b6c5d";
+  c.name = "mypod";
+  c.runtime = "runc";
+  m.containers.push_back(c);
+  return m;
+}
+
+// Builds OwnedEvents by syscall name; calls start 10 us apart and last 2.5 us.
+class EventBuilder {
+ public:
+  explicit EventBuilder(const format::Catalogue& catalogue) : catalogue_(catalogue) {}
+
+  EventBuilder& call(std::string_view name, std::initializer_list<uint64_t> args, int64_t ret) {
+    const auto* spec = catalogue_.find(name);
+    EXPECT_NE(spec, nullptr) << "catalogue has no " << name;
+    return call_nr(spec ? spec->nr : 0, args, ret);
+  }
+  EventBuilder& call_nr(uint32_t nr, std::initializer_list<uint64_t> args, int64_t ret) {
+    format::OwnedEvent e;
+    now_ns_ += 10000;
+    e.fields.enter_ns = now_ns_;
+    e.fields.exit_ns = now_ns_ + 2500;
+    e.fields.pid = pid_;
+    e.fields.tid = tid_ ? tid_ : pid_;
+    e.fields.cpu = cpu_;
+    e.fields.nr = nr;
+    e.fields.ret = ret;
+    e.fields.container = container_;
+    size_t i = 0;
+    for (uint64_t a : args) e.fields.args[i++] = a;
+    const auto* spec = catalogue_.find(nr);
+    e.fields.arg_count = static_cast<uint8_t>(spec ? spec->params.size() : 6);
+    if (spec && spec->never_returns) {
+      e.fields.state = format::CallState::never_returned;
+      e.fields.exit_ns = 0;
+      e.fields.ret = 0;
+    }
+    e.comm = comm_;
+    events_.push_back(std::move(e));
+    return *this;
+  }
+  // Data of argument `arg`: `size` is its size in user memory (default: all of it).
+  EventBuilder& data(uint8_t arg, std::string_view bytes, int64_t size = -1) {
+    events_.back().captures.push_back(
+        {arg, static_cast<uint32_t>(size < 0 ? bytes.size() : static_cast<size_t>(size)), std::string(bytes)});
+    return *this;
+  }
+  // A NUL-terminated string argument.
+  EventBuilder& str(uint8_t arg, std::string_view text) {
+    std::string s(text);
+    s.push_back('\0');
+    return data(arg, s);
+  }
+  EventBuilder& state(format::CallState s) {
+    events_.back().fields.state = s;
+    if (s != format::CallState::returned) events_.back().fields.exit_ns = 0;
+    return *this;
+  }
+  EventBuilder& as(uint32_t pid, std::string_view comm, uint32_t tid = 0) {
+    pid_ = pid;
+    tid_ = tid;
+    comm_ = comm;
+    return *this;
+  }
+  EventBuilder& on_cpu(uint32_t cpu) {
+    cpu_ = cpu;
+    return *this;
+  }
+  EventBuilder& in_container(uint32_t c) {
+    container_ = c;
+    return *this;
+  }
+  EventBuilder& loss(uint64_t lost, uint64_t overwritten = 0) {
+    losses_.push_back({events_.size(), format::LossMarker{lost, overwritten, -1, container_, now_ns_}});
+    return *this;
+  }
+  const std::vector<format::OwnedEvent>& events() const { return events_; }
+  const std::vector<std::pair<size_t, format::LossMarker>>& losses() const { return losses_; }
+  format::Event last() const { return events_.back().view(); }
+
+ private:
+  const format::Catalogue& catalogue_;
+  std::vector<format::OwnedEvent> events_;
+  std::vector<std::pair<size_t, format::LossMarker>> losses_;
+  uint64_t now_ns_ = 5'000'000'000;
+  uint32_t pid_ = 100;
+  uint32_t tid_ = 0;
+  uint32_t cpu_ = 1;
+  uint32_t container_ = 0;
+  std::string comm_ = "sh";
+};
+
+inline void write_trace(const std::filesystem::path& path, const format::TraceMetadata& metadata,
+                        const EventBuilder& builder) {
+  auto writer = format::TraceWriter::create(path, metadata);
+  ASSERT_TRUE(writer.ok()) << writer.error().message;
+  size_t loss_index = 0;
+  const auto& losses = builder.losses();
+  for (size_t i = 0; i < builder.events().size(); ++i) {
+    while (loss_index < losses.size() && losses[loss_index].first <= i)
+      ASSERT_TRUE(writer->append_loss(losses[loss_index++].second).ok());
+    ASSERT_TRUE(writer->append(builder.events()[i].view()).ok());
+  }
+  while (loss_index < losses.size()) ASSERT_TRUE(writer->append_loss(losses[loss_index++].second).ok());
+  auto done = writer->finish();
+  ASSERT_TRUE(done.ok()) << done.error().message;
+}
+
+// Little-endian structure bytes.
+class StructBytes {
+ public:
+  explicit StructBytes(size_t size) : bytes_(size, '\0') {}
+  template <typename T>
+  StructBytes& set(size_t offset, T value) {
+    std::memcpy(bytes_.data() + offset, &value, sizeof(T));
+    return *this;
+  }
+  StructBytes& text(size_t offset, std::string_view s) {
+    std::memcpy(bytes_.data() + offset, s.data(), s.size());
+    return *this;
+  }
+  const std::string& str() const { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
+inline std::string stat_bytes(format::Arch arch, uint32_t mode, int64_t size) {
+  if (arch == format::Arch::aarch64) return StructBytes(128).set<uint32_t>(16, mode).set<int64_t>(48, size).str();
+  return StructBytes(144).set<uint32_t>(24, mode).set<int64_t>(48, size).str();
+}
+
+inline std::string dirent64(uint64_t ino, const std::string& name, uint8_t type) {
+  const size_t reclen = (19 + name.size() + 1 + 7) / 8 * 8;
+  StructBytes b(reclen);
+  b.set<uint64_t>(0, ino).set<int64_t>(8, static_cast<int64_t>(ino * 10)).set<uint16_t>(16, static_cast<uint16_t>(reclen));
+  b.set<uint8_t>(18, type).text(19, name);
+  return b.str();
+}
+
+inline std::filesystem::path source_dir() {
+  const char* dir = std::getenv("TRACELOOP_SOURCE_DIR");
+  return dir ? std::filesystem::path(dir) : std::filesystem::current_path();
+}
+
+// The build directory: TRACELOOP_BINARY_DIR (set by ctest), else derived from
+// this test binary's place (BUILD/tests/tools/<test>).
+inline std::filesystem::path binary_dir() {
+  if (const char* dir = std::getenv("TRACELOOP_BINARY_DIR"); dir && *dir) return dir;
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  return self.parent_path().parent_path().parent_path();
+}
+
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Line diff for humans: the first differing lines with their numbers.
+inline std::string line_diff(const std::string& expected, const std::string& actual, size_t max_lines = 12) {
+  auto split = [](const std::string& s) {
+    std::vector<std::string> lines;
+    std::stringstream ss(s);
+    std::string line;
+    while (std::getline(ss, line)) lines.push_back(line);
+    return lines;
+  };
+  const auto e = split(expected), a = split(actual);
+  std::string out;
+  size_t shown = 0;
+  for (size_t i = 0; i < std::max(e.size(), a.size()) && shown < max_lines; ++i) {
+    const std::string* el = i < e.size() ? &e[i] : nullptr;
+    const std::string* al = i < a.size() ? &a[i] : nullptr;
+    if (el && al && *el == *al) continue;
+    out += "line " + std::to_string(i + 1) + ":\n";
+    out += "  - " + (el ? *el : std::string("<missing>")) + "\n";
+    out += "  + " + (al ? *al : std::string("<missing>")) + "\n";
+    ++shown;
+  }
+  if (e.size() != a.size())
+    out += "expected " + std::to_string(e.size()) + " lines, got " + std::to_string(a.size()) + "\n";
+  return out;
+}
+
+// Compares with testdata/golden/<name>; TRACELOOP_UPDATE_GOLDEN=1 rewrites it.
+inline void expect_golden(const std::string& name, const std::string& actual) {
+  const auto path = source_dir() / "testdata" / "golden" / name;
+  const char* update = std::getenv("TRACELOOP_UPDATE_GOLDEN");
+  if (update && std::string(update) == "1") {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << actual;
+    return;
+  }
+  ASSERT_TRUE(std::filesystem::exists(path))
+      << path << " is missing; run with TRACELOOP_UPDATE_GOLDEN=1 to create it";
+  const std::string expected = read_file(path);
+  EXPECT_TRUE(expected == actual) << "output differs from " << path << " (TRACELOOP_UPDATE_GOLDEN=1 regenerates):\n"
+                                  << line_diff(expected, actual);
+}
+
+}  // namespace traceloop::testing

@@ -1,0 +1,77 @@
+#pragma once
+// Renderers: one per output format, each its own module (render_table.cpp,
+// render_strace.cpp, render_json.cpp). A renderer appends text for the
+// header, each event, each loss marker and the footer to a std::string the
+// caller flushes in big writes (see output.h), so rendering allocates nothing
+// per event.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "format/event.h"
+#include "format/metadata.h"
+#include "tools/lib/decode.h"
+
+namespace traceloop::tools {
+
+enum class OutputFormat { table, strace, json };
+std::optional<OutputFormat> output_format_from_name(std::string_view name);  // "table", "strace", "json"
+
+enum class TimestampMode {
+  none,
+  relative,      // -r: seconds since the previous shown event's entry
+  wall_seconds,  // -t: HH:MM:SS wall clock
+  wall_micros,   // -tt: HH:MM:SS.uuuuuu
+  epoch_micros,  // -ttt: seconds.uuuuuu since the epoch
+};
+
+struct RenderOptions {
+  OutputFormat format = OutputFormat::table;
+  TimestampMode timestamps = TimestampMode::none;
+  bool durations = false;  // -T: time spent in the call, <0.000123>
+  bool header = true;      // table header line / JSON has none
+  bool color = false;      // ANSI colors (terminals only: see output.h)
+  // Table: CONTAINER column. Automatic when the trace holds several containers.
+  std::optional<bool> container_column;
+  // Wall clock zone for -t/-tt: UTC unless local is asked (tests need stable output).
+  bool local_time = false;
+};
+
+class Renderer {
+ public:
+  virtual ~Renderer() = default;
+  virtual void header(std::string& out) = 0;
+  virtual void event(std::string& out, const format::Event& event) = 0;
+  virtual void loss(std::string& out, const format::LossMarker& loss) = 0;
+  virtual void footer(std::string& out) = 0;
+};
+
+// The decoder and metadata must outlive the renderer.
+std::unique_ptr<Renderer> make_renderer(const RenderOptions& options, const Decoder& decoder,
+                                        const format::TraceMetadata& metadata);
+
+// Per-format factories (render_table.cpp, render_strace.cpp, render_json.cpp).
+std::unique_ptr<Renderer> make_table_renderer(const RenderOptions& options, const Decoder& decoder,
+                                              const format::TraceMetadata& metadata);
+std::unique_ptr<Renderer> make_strace_renderer(const RenderOptions& options, const Decoder& decoder,
+                                               const format::TraceMetadata& metadata);
+std::unique_ptr<Renderer> make_json_renderer(const RenderOptions& options, const Decoder& decoder,
+                                             const format::TraceMetadata& metadata);
+
+// Shared by the text renderers: the timestamp prefix (with trailing space,
+// nothing for TimestampMode::none). `utc_offset_s` shifts -t/-tt to local
+// time (0: UTC); `previous_enter_ns` feeds -r and is updated.
+void append_timestamp(std::string& out, TimestampMode mode, const format::Event& event,
+                      int64_t boot_to_wall_ns, int64_t utc_offset_s, uint64_t& previous_enter_ns);
+// The offset of local time from UTC when the trace was made (0 unless
+// options.local_time): computed once per renderer, not per event.
+int64_t utc_offset_for(const RenderOptions& options, const format::TraceMetadata& metadata);
+// " <0.000123>" for -T (nothing for calls that did not return).
+void append_duration(std::string& out, const format::Event& event);
+// "… 12 events lost …" / "… 3 events lost, 40 overwritten …" (no newline).
+void append_loss_text(std::string& out, const format::LossMarker& loss);
+
+}  // namespace traceloop::tools

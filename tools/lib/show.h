@@ -1,0 +1,30 @@
+#pragma once
+// tl-show: render a trace as text (table, strace, JSON lines).
+
+#include <cstddef>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "tools/lib/filter.h"
+#include "tools/lib/render.h"
+
+namespace traceloop::tools {
+
+struct ShowOptions {
+  std::string path;  // "-" reads stdin
+  RenderOptions render;
+  FilterOptions filter;
+  // -s: bytes of strings/buffers shown; unset: 32 (strace), 64 (table), unlimited (json).
+  std::optional<size_t> string_limit;
+};
+
+// Default -s of a format.
+size_t default_string_limit(OutputFormat format);
+
+// Exit status: 0 ok (also when the reader of `out` went away), 2 error (one
+// line on `err`: "tl-show: FILE: not a traceloop trace"). Reader warnings
+// (file cut short) go to `err` after the output.
+int run_show(const ShowOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace traceloop::tools

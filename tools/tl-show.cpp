@@ -1,0 +1,37 @@
+// tl-show FILE: render a trace as text (table, strace, JSON lines).
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <unistd.h>
+
+#include "tools/lib/cli_options.h"
+#include "tools/lib/output.h"
+#include "tools/lib/show.h"
+
+int main(int argc, char** argv) {
+  using namespace traceloop::tools;
+  CLI::App app{"Render a traceloop trace as text"};
+  ShowOptions options;
+  std::string format = "table";
+  TimestampFlags timestamps;
+  bool no_header = false;
+  size_t string_limit = 0;
+  app.add_option("file", options.path, "Trace file (- for stdin)")->required();
+  app.add_option("--format,-f", format, "table, strace or json")->check(CLI::IsMember({"table", "strace", "json"}));
+  auto* limit = app.add_option("-s,--string-limit", string_limit, "Bytes of strings shown (0: all)");
+  app.add_flag("--no-header", no_header, "No table header");
+  add_timestamp_options(app, timestamps, options.render.durations);
+  add_filter_options(app, options.filter);
+  CLI11_PARSE(app, argc, argv);
+
+  options.render.format = *output_format_from_name(format);
+  options.render.timestamps = timestamps.mode();
+  options.render.header = !no_header;
+  options.render.color = color_wanted(STDOUT_FILENO);
+  options.render.local_time = true;
+  if (limit->count() > 0) options.string_limit = string_limit;
+  ignore_sigpipe();
+  std::ios::sync_with_stdio(false);
+  return run_show(options, std::cout, std::cerr);
+}
