@@ -33,8 +33,13 @@ const volatile __u64 wakeup_bytes = 1 << 20; /* wake the consumer when this much
  * (only with several multi-KiB captures in one call) are not captured. */
 #define CAPTURE_AREA 16384
 
-struct scratch {
-  __u8 buf[SCRATCH_SIZE];
+struct scratch { /* a per-CPU map value may not exceed 32 KiB */
+  __u8 buf[SCRATCH_SIZE - 8];
+  /* Bit i: entry string i could not be read. Kept in the map value, not on
+   * the stack, so the verifier does not track it bit by bit (which multiplies
+   * its states past the instruction budget). */
+  __u8 failed_strings;
+  __u8 pad[7];
 };
 
 struct {
@@ -63,6 +68,23 @@ struct {
   __type(key, __u32);
   __type(value, struct tl_cpu_counters);
 } counters SEC(".maps");
+
+/* Path strings that could not be read at entry, to read again at exit.
+ * bpf_probe_read_user_str cannot fault pages in: a path in a page the process
+ * has not touched yet (a string constant in a fresh binary) fails at entry,
+ * while at exit the kernel has faulted it in copying the path itself. */
+struct retry {
+  __u32 nr;   /* the syscall whose entry failed */
+  __u8 mask;  /* bit i: argument i */
+  __u8 pad[3];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct retry);
+} retry_strings SEC(".maps");
 
 /* Records lost per traced cgroup id. */
 struct {
@@ -333,8 +355,9 @@ static __always_inline __u32 put_capture(__u8 *buf, __u32 off, __u8 arg, const s
   return off;
 }
 
+/* `failed_strings` gets bit i for each entry string that could not be read. */
 static __always_inline __u32 put_captures(__u8 *buf, __u32 off, const struct tl_plan *plan, const __u8 when,
-                                          const __u64 *args, long ret, __u8 *count)
+                                          const __u64 *args, long ret, __u8 *count, __u8 *failed_strings)
 {
   for (int i = 0; i < TL_ARGS; i++) {
     const struct tl_arg_plan *p = &plan->args[i];
@@ -343,9 +366,40 @@ static __always_inline __u32 put_captures(__u8 *buf, __u32 off, const struct tl_
     __u32 next = put_capture(buf, off, i, p, args, ret, when);
     if (next != off)
       (*count)++;
+    else if (when == TL_WHEN_ENTRY && p->how == TL_CAP_STRING && args[i] && off < CAPTURE_AREA)
+      *failed_strings |= 1 << i;
     off = next;
   }
   return off;
+}
+
+static __always_inline int lowest_bit(__u8 mask)
+{
+  for (int i = 0; i < TL_ARGS; i++)
+    if (mask & (1 << i))
+      return i;
+  return -1;
+}
+
+/* The strings of `mask` read again at exit (see retry_strings): at most two,
+ * as no syscall has more path arguments (rename, link …); two call sites keep
+ * the program within the verifier's budget. */
+static __always_inline __u32 put_retried_strings(__u8 *buf, __u32 off, __u8 mask, const __u64 *args, __u8 *count)
+{
+  int first = lowest_bit(mask);
+  if (first < 0)
+    return off;
+  __u32 next = put_string(buf, off, first, (const void *)args[first & 7]);
+  if (next != off)
+    (*count)++;
+  off = next;
+  int second = lowest_bit(mask & ~(1 << first));
+  if (second < 0)
+    return off;
+  next = put_string(buf, off, second, (const void *)args[second & 7]);
+  if (next != off)
+    (*count)++;
+  return next;
 }
 
 /* ---- programs ---- */
@@ -401,7 +455,17 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
   __u64 args[TL_ARGS];
   for (int i = 0; i < TL_ARGS; i++)
     args[i] = rec->args[i];
-  __u32 size = put_captures(s->buf, sizeof(*rec), plan, TL_WHEN_ENTRY, args, 0, &count);
+  s->failed_strings = 0;
+  __u32 size = put_captures(s->buf, sizeof(*rec), plan, TL_WHEN_ENTRY, args, 0, &count, &s->failed_strings);
+  __u8 failed_strings = s->failed_strings;
+  if (failed_strings) {
+    struct retry *r = bpf_task_storage_get(&retry_strings, bpf_get_current_task_btf(), 0,
+                                           BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (r) {
+      r->nr = nr;
+      r->mask = failed_strings;
+    }
+  }
   rec->head.ncaptures = count;
   rec->head.size = size;
   rec->lost_before = counters_p->lost_unreported;
@@ -431,7 +495,16 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
   if (!counters_p)
     return 0;
 
-  int with_data = plan->exit_captures && !is_error(ret);
+  __u8 retry_mask = 0;
+  if (plan->entry_captures) {
+    struct retry *r = bpf_task_storage_get(&retry_strings, bpf_get_current_task_btf(), 0, 0);
+    if (r && r->mask) {
+      if (r->nr == nr)
+        retry_mask = r->mask;
+      r->mask = 0;
+    }
+  }
+  int with_data = (plan->exit_captures && !is_error(ret)) || retry_mask;
   struct tl_exit_record *rec;
   struct scratch *s = 0;
   if (with_data) {
@@ -467,7 +540,11 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
   __u64 args[TL_ARGS];
   read_args(regs, args, btf);
   __u8 count = 0;
-  __u32 size = put_captures(s->buf, sizeof(*rec), plan, TL_WHEN_EXIT, args, ret, &count);
+  __u32 size = sizeof(*rec);
+  if (plan->exit_captures && !is_error(ret))
+    size = put_captures(s->buf, size, plan, TL_WHEN_EXIT, args, ret, &count, &s->failed_strings);
+  if (retry_mask)
+    size = put_retried_strings(s->buf, size, retry_mask, args, &count);
   rec->head.ncaptures = count;
   rec->head.size = size;
   rec->lost_before = counters_p->lost_unreported;

@@ -169,6 +169,21 @@ TEST(RecordRun, PipeReadCapturedAtExitWithReturnedLength) {
   EXPECT_TRUE(pipe_seen) << dump(rec.trace);
 }
 
+TEST(RecordRun, PathInAnUntouchedPageIsReadAgainAtExit) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "cold.tl", {}, {helper_binary("tl_cold_path").string()});
+  EXPECT_EQ(rec.result.status, 0);
+  bool found = false;
+  for (const auto* e : events_named(rec.trace, "openat")) {
+    auto v = e->view();
+    if (v.ret != -2) continue;
+    EXPECT_EQ(capture_string(v, 1), "/proc/self/traceloop-cold-path-probe") << dump(rec.trace);
+    found = true;
+  }
+  EXPECT_TRUE(found) << dump(rec.trace);
+}
+
 TEST(RecordRun, StructuresFilledAtExit) {
   REQUIRE_BPF_OR_SKIP();
   TempDir dir;
