@@ -1,0 +1,30 @@
+// tl-diff A B: where two traces diverge (see tools/lib/diff.h).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "tools/lib/diff.h"
+#include "tools/lib/output.h"
+
+int main(int argc, char** argv) {
+  using namespace traceloop::tools;
+  DiffOptions options;
+  std::string format = "text";
+  CLI::App app{"Where two traceloop traces diverge, process by process, after normalising volatile values"};
+  app.add_option("A", options.path_a, "First trace")->required();
+  app.add_option("B", options.path_b, "Second trace")->required();
+  app.add_option("-U,--context", options.context, "Events of context around each change");
+  app.add_option("-s,--string-limit", options.string_limit, "Bytes of strings shown per argument");
+  app.add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // usage errors are errors: exit status 2 like every tl-* failure
+  }
+  options.format = format == "json" ? DiffFormat::json : DiffFormat::text;
+  options.color = options.format == DiffFormat::text && color_wanted(STDOUT_FILENO);
+  ignore_sigpipe();
+  return run_diff(options, std::cout, std::cerr);
+}

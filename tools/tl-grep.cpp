@@ -1,0 +1,75 @@
+// tl-grep PATTERN FILE...: find events, grep-style (see tools/lib/grep.h).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "tools/lib/cli_options.h"
+#include "tools/lib/grep.h"
+#include "tools/lib/output.h"
+
+int main(int argc, char** argv) {
+  using namespace traceloop::tools;
+  GrepOptions options;
+  std::vector<std::string> args;
+  std::string format = "table";
+  std::string color = "auto";
+  std::string field;
+  size_t context = 0;
+  bool with_name = false, without_name = false;
+  TimestampFlags timestamps;
+  CLI::App app{"Find events in traceloop traces, grep-style"};
+  app.set_help_flag("--help", "Print this help message and exit");
+  app.add_option("args", args, "PATTERN FILE... (FILE... alone with -e)")->required();
+  app.add_option("-e,--regexp", options.match.patterns, "Pattern (RE2 syntax); repeat for any of several")
+      ->allow_extra_args(false);
+  app.add_option("--field", field, "Match one field: syscall, comm, pid, tid, cpu, ret, errno, path, args, or a parameter name");
+  app.add_flag("-i,--ignore-case", options.match.ignore_case, "Ignore case");
+  app.add_flag("-v,--invert-match", options.invert, "Select events that do not match");
+  app.add_flag("-c,--count", options.count, "Print the number of selected events per file");
+  app.add_flag("-l,--files-with-matches", options.files_with_matches, "Print the names of files with a selected event");
+  app.add_flag("-n,--event-number", options.event_numbers, "Prefix the number of the event in its file");
+  app.add_flag("-H,--with-filename", with_name, "Prefix the file name");
+  app.add_flag("-h,--no-filename", without_name, "Never prefix the file name");
+  app.add_option("-A,--after-context", options.after, "Events of the same thread after each match");
+  app.add_option("-B,--before-context", options.before, "Events of the same thread before each match");
+  app.add_option("-C,--context", context, "Events of the same thread before and after each match");
+  app.add_option("--format", format, "table, strace or json")->check(CLI::IsMember({"table", "strace", "json"}));
+  app.add_option("--color,--colour", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
+  app.add_option("-s,--string-limit", options.string_limit, "Bytes of strings and buffers shown");
+  app.add_option("-o,--output", options.output_path, "Write the selected events as a new trace (a slice) instead of printing");
+  app.add_flag("--no-data", options.strip_data, "With -o: drop captured buffers, keep paths");
+  app.add_option("--threads", options.threads, "Worker threads (default: 2 on a machine with 2+ cores; 1: none)");
+  add_timestamp_options(app, timestamps, options.render.durations);
+  add_filter_options(app, options.filter);
+  // One value per occurrence: `--syscall openat FILE` must leave FILE to the positionals.
+  for (const char* name : {"--syscall", "--pid", "--tid", "--comm", "--container"})
+    app.get_option(name)->allow_extra_args(false);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (options.match.patterns.empty()) {
+    options.match.patterns.push_back(args.front());
+    args.erase(args.begin());
+  }
+  if (args.empty()) {
+    std::cerr << "tl-grep: no FILE given\n";
+    return 2;
+  }
+  options.paths = args;
+  if (!field.empty()) options.match.field = field;
+  if (context > 0) {
+    if (options.before == 0) options.before = context;
+    if (options.after == 0) options.after = context;
+  }
+  if (with_name) options.with_file_name = true;
+  if (without_name) options.with_file_name = false;
+  options.render.format = *output_format_from_name(format);
+  options.render.timestamps = timestamps.mode();
+  options.render.color = color == "always" || (color == "auto" && color_wanted(STDOUT_FILENO));
+  ignore_sigpipe();
+  return run_grep(options, std::cout, std::cerr);
+}

@@ -1,0 +1,32 @@
+// tl-stats FILE...: summaries of traces (see tools/lib/stats.h).
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "tools/lib/stats.h"
+
+int main(int argc, char** argv) {
+  using namespace traceloop::tools;
+  StatsOptions options;
+  std::string sort = "time";
+  std::string format = "text";
+  CLI::App app{"Summaries of traceloop traces: the strace -c table, errors, paths, latency histograms"};
+  app.add_option("files", options.paths, "Trace files")->required();
+  app.add_option("-S,--sort", sort, "Sort the syscall table by time|seconds|usecs|calls|errors|syscall")
+      ->check(CLI::IsMember({"time", "%time", "seconds", "usecs", "usecs/call", "avg", "calls", "errors", "syscall", "name"}));
+  app.add_flag("--per-process", options.per_process, "Breakdown per process");
+  app.add_flag("--per-container", options.per_container, "Breakdown per container");
+  app.add_option("--histogram", options.histograms, "log2 latency histogram of these syscalls (comma separated)")
+      ->delimiter(',')
+      ->allow_extra_args(false);  // `--histogram read FILE` leaves FILE to the positionals
+  app.add_option("--top", options.top_paths, "Number of paths listed (most opened / failed)");
+  app.add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // usage errors are errors: exit status 2 like every tl-* failure
+  }
+  options.sort = *stats_sort_key_from_name(sort);
+  options.format = format == "json" ? StatsFormat::json : StatsFormat::text;
+  return run_stats(options, std::cout, std::cerr);
+}
