@@ -293,7 +293,10 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
 
     std::vector<std::array<uint64_t, 6>> prev_flat(kFlatSyscallTable, std::array<uint64_t, 6>{});
     std::unordered_map<uint32_t, std::array<uint64_t, 6>> prev_other;
-    std::unordered_map<uint32_t, std::string_view> prev_capture;  // key: nr << 3 | arg
+    // Previous capture of each syscall argument, for XORed captures: a flat
+    // table for ordinary numbers (a map lookup per capture showed in profiles).
+    out.prev_capture_flat_.assign(static_cast<size_t>(kFlatSyscallTable) * 8, std::string_view());
+    std::unordered_map<uint32_t, std::string_view> prev_capture_other;
     uint64_t enter_ns = batch.getBaseEnterNs();
     uint32_t prev_tid = 0;
     size_t byte_offset = 0;
@@ -339,7 +342,9 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
         view.size = static_cast<uint32_t>(size);
         char* bytes_at = out.capture_bytes_.data() + byte_offset;
         view.bytes = std::string_view(bytes_at, len);
-        std::string_view& base = prev_capture[syscall_nr << 3 | static_cast<uint32_t>(arg_index)];
+        const uint32_t key = syscall_nr << 3 | static_cast<uint32_t>(arg_index);
+        std::string_view& base =
+            syscall_nr < kFlatSyscallTable ? out.prev_capture_flat_[key] : prev_capture_other[key];
         if ((arg & kXoredCapture) != 0) {
           if (base.size() != len) return Error{"corrupt frame (delta capture without a base)"};
           for (size_t b = 0; b < len; ++b) bytes_at[b] = static_cast<char>(bytes_at[b] ^ base[b]);

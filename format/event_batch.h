@@ -67,6 +67,12 @@ class DecodedBatch {
   // Direct column access for aggregations that need one or two fields.
   std::span<const uint32_t> syscall_numbers() const { return nr_; }
   std::span<const int64_t> return_values() const { return ret_; }
+  std::span<const uint64_t> enter_times() const { return enter_ns_; }
+  std::span<const uint64_t> durations() const { return duration_ns_; }  // 0 unless returned
+  std::span<const uint32_t> pids() const { return pid_; }
+  std::span<const uint32_t> tids() const { return tid_; }
+  CallState state(size_t i) const { return static_cast<CallState>(state_[i]); }
+  uint32_t container(size_t i) const { return container_.empty() ? 0 : container_[i]; }
 
  private:
   friend Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& out,
@@ -90,6 +96,7 @@ class DecodedBatch {
   std::vector<CaptureView> captures_;    // bytes point into capture_bytes_
   std::string capture_bytes_;
   std::vector<PositionedLoss> losses_;
+  std::vector<std::string_view> prev_capture_flat_;  // decoding scratch, kept to reuse its memory
 };
 
 // Parses an EventBatch message (decompressed frame payload) into `out`,

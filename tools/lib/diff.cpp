@@ -9,7 +9,7 @@
 #include "tools/lib/decode.h"
 #include "tools/lib/diff_normalise.h"
 #include "tools/lib/render.h"
-#include "tools/lib/stats_json.h"
+#include "tools/lib/json_string.h"
 
 namespace traceloop::tools {
 

@@ -1,48 +1,17 @@
 // JSON Lines: one object per event (and per loss marker) with raw and decoded
-// values, for jq. Every string is valid JSON whatever the trace holds: bytes
-// outside printable ASCII become \u00XX escapes (decoded values are already
-// C-escaped ASCII).
+// values, for jq. Every string is valid JSON whatever the trace holds (see
+// json_string.h; decoded values are already C-escaped ASCII).
 
 #include <fmt/format.h>
 
 #include <iterator>
 
+#include "tools/lib/json_string.h"
 #include "tools/lib/render.h"
 #include "tools/lib/text_append.h"
 
 namespace traceloop::tools {
 namespace {
-
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t run = i;
-    while (run < s.size()) {
-      const auto c = static_cast<uint8_t>(s[run]);
-      if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') break;
-      ++run;
-    }
-    out.append(s.data() + i, run - i);
-    if (run == s.size()) break;
-    const auto c = static_cast<uint8_t>(s[run]);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c == '\n') {
-      out.append("\\n");
-    } else if (c == '\t') {
-      out.append("\\t");
-    } else {
-      out.append("\\u00");
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-    i = run + 1;
-  }
-  out.push_back('"');
-}
 
 std::string_view state_name(format::CallState s) {
   switch (s) {

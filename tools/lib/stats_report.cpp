@@ -6,7 +6,7 @@
 
 #include "tools/lib/decode.h"
 #include "tools/lib/stats.h"
-#include "tools/lib/stats_json.h"
+#include "tools/lib/json_string.h"
 
 namespace traceloop::tools {
 

@@ -1,5 +1,5 @@
 #pragma once
-// JSON string literals for the analysis tools' --format json (tl-stats,
+// JSON string literals for every --format json (tl-show, tl-grep, tl-stats,
 // tl-diff): untrusted bytes become valid JSON whatever they hold.
 
 #include <string>

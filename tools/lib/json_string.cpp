@@ -1,6 +1,5 @@
-#include "tools/lib/stats_json.h"
+#include "tools/lib/json_string.h"
 
-#include <fmt/format.h>
 
 namespace traceloop::tools {
 
@@ -28,33 +27,42 @@ size_t utf8_length(std::string_view s, size_t i) {
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view bytes) {
-  out += '"';
-  for (size_t i = 0; i < bytes.size();) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t i = 0;
+  while (i < bytes.size()) {
+    // Printable ASCII in runs: the common case, appended at once.
+    size_t run = i;
+    while (run < bytes.size()) {
+      const auto c = static_cast<unsigned char>(bytes[run]);
+      if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') break;
+      ++run;
+    }
+    out.append(bytes.data() + i, run - i);
+    i = run;
+    if (i == bytes.size()) break;
     const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\\') {
-      out += "\\\\";
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
     } else if (c == '\n') {
-      out += "\\n";
+      out.append("\\n");
     } else if (c == '\t') {
-      out += "\\t";
+      out.append("\\t");
     } else if (c == '\r') {
-      out += "\\r";
-    } else if (c < 0x20 || c == 0x7f) {
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-    } else if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else if (const size_t n = utf8_length(bytes, i); n > 0) {
+      out.append("\\r");
+    } else if (const size_t n = c >= 0x80 ? utf8_length(bytes, i) : 0; n > 0) {
       out.append(bytes.substr(i, n));
       i += n;
       continue;
     } else {
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+      out.append("\\u00");
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
     }
     ++i;
   }
-  out += '"';
+  out.push_back('"');
 }
 
 std::string json_string(std::string_view bytes) {
