@@ -215,6 +215,22 @@ static __always_inline long read_nr(struct pt_regs *regs, int btf)
   return BPF_CORE_READ(regs, REG_NR);
 }
 
+/* bpf_get_current_comm costs about 50 ns a call here (a locked string copy);
+ * with a trusted task pointer two plain loads do. The comm may be torn by a
+ * concurrent prctl(PR_SET_NAME) of another thread — so may the helper's. */
+static __always_inline void read_comm(char *comm, int btf)
+{
+  if (btf) {
+    struct task_struct *task = bpf_get_current_task_btf();
+    const __u64 *src = (const __u64 *)task->comm;
+    __u64 *dst = (__u64 *)comm;
+    dst[0] = src[0];
+    dst[1] = src[1];
+  } else {
+    bpf_get_current_comm(comm, TL_COMM_LEN);
+  }
+}
+
 /* ---- captures ---- */
 
 static __always_inline __u32 clamp_len(__u64 len)
@@ -444,7 +460,7 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
   rec->ts = bpf_ktime_get_boot_ns();
   rec->cgroup_id = cgroup_id;
   read_args(regs, rec->args, btf);
-  bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+  read_comm(rec->comm, btf);
 
   if (!s) {
     rec->lost_before = take_unreported(counters_p);

@@ -23,6 +23,15 @@ enum bpf_map_type {
   BPF_MAP_TYPE_ARRAY = 2,
   BPF_MAP_TYPE_PERCPU_ARRAY = 6,
   BPF_MAP_TYPE_RINGBUF = 27,
+  BPF_MAP_TYPE_TASK_STORAGE = 29,
+};
+
+enum {
+  BPF_F_NO_PREALLOC = 1,
+};
+
+enum {
+  BPF_LOCAL_STORAGE_GET_F_CREATE = 1,
 };
 
 enum {
@@ -91,6 +100,11 @@ struct pt_regs {
   __u32 unused2;
 };
 #endif
+
+/* Only the field read directly (comm, by read_comm in tp_btf programs). */
+struct task_struct {
+  char comm[16];
+};
 
 struct bpf_raw_tracepoint_args {
   __u64 args[0];
