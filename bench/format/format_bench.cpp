@@ -11,11 +11,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
+#include "format/frame_export.h"
 #include "format/synthetic_workload.h"
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
@@ -27,27 +26,6 @@ using traceloop::format::Arch;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// The .tl file's frames without their 16-byte headers: a plain multi-frame
-// .zst file that `zstd -dc` reads, so both sides decompress the same bytes.
-uint64_t extract_zstd_frames(const std::filesystem::path& tl, const std::filesystem::path& zst) {
-  std::ifstream in(tl, std::ios::binary);
-  std::ofstream out(zst, std::ios::binary | std::ios::trunc);
-  in.seekg(16);
-  uint64_t raw_total = 0;
-  std::string buf;
-  char header[16];
-  while (in.read(header, sizeof(header))) {
-    uint32_t compressed = 0, raw = 0;
-    std::memcpy(&compressed, header + 4, 4);  // little endian on the machines we bench on
-    std::memcpy(&raw, header + 8, 4);
-    buf.resize(compressed);
-    if (!in.read(buf.data(), compressed)) break;
-    out.write(buf.data(), compressed);
-    raw_total += raw;
-  }
-  return raw_total;
 }
 
 }  // namespace
@@ -102,7 +80,12 @@ int main(int argc, char** argv) {
   }
   const double read_s = seconds_since(start);
 
-  const uint64_t raw_bytes = extract_zstd_frames(tl, zst);
+  const auto exported = traceloop::format::export_zstd_frames(tl, zst);
+  if (!exported) {
+    std::fprintf(stderr, "%s\n", exported.error().message.c_str());
+    return 2;
+  }
+  const uint64_t raw_bytes = exported->raw_bytes;
   start = Clock::now();
   const std::string command = "zstd -q -dc '" + zst.string() + "' > /dev/null";
   const int status = std::system(command.c_str());

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "format/catalogue.h"
-#include "format/frame.h"
+#include "format/frame_export.h"
 #include "format/metadata.h"
 #include "format/synthetic_workload.h"
 #include "format/trace_writer.h"
@@ -86,29 +86,6 @@ void generate(const fs::path& path, uint64_t events) {
   if (auto r = writer->finish(); !r) throw std::runtime_error(r.error().message);
 }
 
-uint32_t le32(const unsigned char* p) {
-  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
-         static_cast<uint32_t>(p[3]) << 24;
-}
-
-// Copies the zstd frames of a .tl file into a plain .zst (layout: format/frame.h).
-uint64_t extract_zstd_frames(const fs::path& trace, const fs::path& zst) {
-  std::ifstream in(trace, std::ios::binary);
-  std::ofstream out(zst, std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(format::kPreambleBytes));
-  std::vector<char> buffer;
-  uint64_t total = 0;
-  unsigned char header[format::kFrameHeaderBytes];
-  while (in.read(reinterpret_cast<char*>(header), sizeof header)) {
-    const uint32_t compressed = le32(header + 4);
-    buffer.resize(compressed);
-    if (!in.read(buffer.data(), compressed)) break;
-    out.write(buffer.data(), compressed);
-    total += compressed;
-  }
-  return total;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -135,7 +112,12 @@ int main(int argc, char** argv) {
       generate(trace, events);
     }
     const fs::path zst = dir / "frames.zst";
-    const uint64_t compressed = extract_zstd_frames(trace, zst);
+    const auto exported = format::export_zstd_frames(trace, zst);
+    if (!exported) {
+      fmt::print(stderr, "{}\n", exported.error().message);
+      return 2;
+    }
+    const uint64_t compressed = exported->compressed_bytes;
     fmt::print("trace: {} ({:.1f} MiB, zstd frames {:.1f} MiB)\n", trace.string(),
                static_cast<double>(fs::file_size(trace)) / (1 << 20), static_cast<double>(compressed) / (1 << 20));
 
