@@ -25,10 +25,6 @@ namespace {
 // Syscall numbers below this use a flat table for the previous-args lookup;
 // larger (hostile or exotic) numbers use a map.
 constexpr uint32_t kFlatSyscallTable = 1024;
-// Capture argument flag: bytes are XORed with the previous capture of the same
-// syscall and argument (see schemas/trace.capnp, captureArg).
-constexpr uint64_t kXoredCapture = 8;
-constexpr size_t kMinXorBytes = 16;
 
 }  // namespace
 
@@ -46,8 +42,6 @@ struct EventBatchBuilder::Columns {
   uint32_t last_comm_id = 0;
   std::vector<std::array<uint64_t, 6>> prev_args_flat = std::vector<std::array<uint64_t, 6>>(kFlatSyscallTable);
   std::unordered_map<uint32_t, std::array<uint64_t, 6>> prev_args_other;
-  std::unordered_map<uint32_t, std::string> prev_capture;  // key: nr << 3 | arg
-  std::string xor_scratch;
   struct Loss {
     uint32_t before;
     LossMarker marker;
@@ -64,21 +58,6 @@ struct EventBatchBuilder::Columns {
 
   std::array<uint64_t, 6>& prev_args(uint32_t syscall_nr) {
     return syscall_nr < kFlatSyscallTable ? prev_args_flat[syscall_nr] : prev_args_other[syscall_nr];
-  }
-
-  // Fills xor_scratch with prev ^ bytes when that leaves clearly more zero
-  // bytes than the data has (fixed-size structures repeated call after call).
-  bool xor_helps(std::string_view prev, std::string_view bytes) {
-    if (prev.size() != bytes.size() || bytes.size() < kMinXorBytes) return false;
-    xor_scratch.resize(bytes.size());
-    size_t zeros_plain = 0, zeros_xor = 0;
-    for (size_t i = 0; i < bytes.size(); ++i) {
-      const char x = static_cast<char>(prev[i] ^ bytes[i]);
-      xor_scratch[i] = x;
-      zeros_plain += bytes[i] == 0;
-      zeros_xor += x == 0;
-    }
-    return zeros_xor > zeros_plain + bytes.size() / 8;
   }
 
   uint32_t comm_id(std::string_view comm) {
@@ -134,13 +113,10 @@ void EventBatchBuilder::add(const Event& e) {
   c.any_container |= e.container != 0;
   put_varint(c.capture_count, e.captures.size());
   for (const auto& cap : e.captures) {
-    std::string& base = c.prev_capture[e.nr << 3 | (cap.arg & 7u)];
-    const bool xored = c.xor_helps(base, cap.bytes);
-    put_varint(c.capture_arg, (cap.arg & 7u) | (xored ? kXoredCapture : 0u));
+    put_varint(c.capture_arg, cap.arg);
     put_varint(c.capture_size, cap.size);
     put_varint(c.capture_len, cap.bytes.size());
-    c.capture_bytes.append(xored ? std::string_view(c.xor_scratch) : cap.bytes);
-    base.assign(cap.bytes);
+    c.capture_bytes.append(cap.bytes);
   }
   ++c.count;
 }
@@ -293,10 +269,6 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
 
     std::vector<std::array<uint64_t, 6>> prev_flat(kFlatSyscallTable, std::array<uint64_t, 6>{});
     std::unordered_map<uint32_t, std::array<uint64_t, 6>> prev_other;
-    // Previous capture of each syscall argument, for XORed captures: a flat
-    // table for ordinary numbers (a map lookup per capture showed in profiles).
-    out.prev_capture_flat_.assign(static_cast<size_t>(kFlatSyscallTable) * 8, std::string_view());
-    std::unordered_map<uint32_t, std::string_view> prev_capture_other;
     uint64_t enter_ns = batch.getBaseEnterNs();
     uint32_t prev_tid = 0;
     size_t byte_offset = 0;
@@ -334,22 +306,11 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
         const uint64_t arg = capture_arg.next();
         const uint64_t size = capture_size.next();
         const uint64_t len = capture_len.next();
-        const uint64_t arg_index = arg & ~kXoredCapture;
-        if (arg_index > 5 || arg > (5 | kXoredCapture) || size > UINT32_MAX ||
-            len > out.capture_bytes_.size() - byte_offset)
+        if (arg > 5 || size > UINT32_MAX || len > out.capture_bytes_.size() - byte_offset)
           return Error{"corrupt frame (capture out of bounds)"};
-        view.arg = static_cast<uint8_t>(arg_index);
+        view.arg = static_cast<uint8_t>(arg);
         view.size = static_cast<uint32_t>(size);
-        char* bytes_at = out.capture_bytes_.data() + byte_offset;
-        view.bytes = std::string_view(bytes_at, len);
-        const uint32_t key = syscall_nr << 3 | static_cast<uint32_t>(arg_index);
-        std::string_view& base =
-            syscall_nr < kFlatSyscallTable ? out.prev_capture_flat_[key] : prev_capture_other[key];
-        if ((arg & kXoredCapture) != 0) {
-          if (base.size() != len) return Error{"corrupt frame (delta capture without a base)"};
-          for (size_t b = 0; b < len; ++b) bytes_at[b] = static_cast<char>(bytes_at[b] ^ base[b]);
-        }
-        base = view.bytes;
+        view.bytes = std::string_view(out.capture_bytes_).substr(byte_offset, len);
         byte_offset += len;
         out.captures_.push_back(view);
       }

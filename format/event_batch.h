@@ -96,7 +96,6 @@ class DecodedBatch {
   std::vector<CaptureView> captures_;    // bytes point into capture_bytes_
   std::string capture_bytes_;
   std::vector<PositionedLoss> losses_;
-  std::vector<std::string_view> prev_capture_flat_;  // decoding scratch, kept to reuse its memory
 };
 
 // Parses an EventBatch message (decompressed frame payload) into `out`,

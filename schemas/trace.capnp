@@ -151,9 +151,7 @@ struct EventBatch {
   containerIndex @14 :Data;  # index into Header.containers; omitted (empty) = all 0
   captureCount @15 :Data;    # captures of each event
   # Per capture, in event order:
-  captureArg @16 :Data;      # argument index 0-5, plus 8 when the bytes are XORed with the previous
-                             # capture of the same syscall number and argument (same length):
-                             # consecutive stat/statx results then differ in a few bytes only
+  captureArg @16 :Data;      # argument index 0-5
   captureSize @17 :Data;     # original size of the data in user memory
   captureLen @18 :Data;      # bytes kept (<= captureSize unless truncated strings, see format/event.h)
   captureBytes @19 :Data;    # the kept bytes, concatenated

@@ -120,7 +120,7 @@ TEST(EventBatch, CommsAreInternedPerBatch) {
 namespace traceloop::format {
 namespace {
 
-TEST(EventBatch, SimilarStructuresAreStoredAsDeltasAndReadBackExactly) {
+TEST(EventBatch, ManyCapturesOfOneArgumentReadBackExactly) {
   ZstdCompressor compressor(3);
   EventBatchBuilder b;
   std::vector<std::string> structs;
