@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "bpf/traceloop_events.h"
+#include "recorder/daemon/daemon_cli.h"
 #include "recorder/run_command.h"
 
 namespace traceloop::recorder {
@@ -53,12 +54,16 @@ int record_main(int argc, char** argv) {
   run_cmd->add_option("command", run.command, "CMD ARGS...")->required();
   run_cmd->positionals_at_end();
 
+  traceloop::daemon::DaemonCliState daemon_cli;
+  traceloop::daemon::add_daemon_commands(app, daemon_cli);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   try {
+    if (auto status = traceloop::daemon::run_daemon_commands(daemon_cli)) return *status;
     if (run_cmd->parsed()) {
       run.capture_data = !no_data;
       if (!output.empty()) run.output = output;

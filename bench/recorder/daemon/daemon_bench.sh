@@ -15,12 +15,10 @@ SECONDS_LOOP=${2:-5}
 REPEAT=${REPEAT:-3}
 SRC=$(cd "$(dirname "$0")/../../.." && pwd)
 DEPTH="$BUILD/bench/recorder/daemon/history_depth_bench"
-CLI="$BUILD/tests/recorder/daemon/tl_daemon_cli"
-[ -x "$BUILD/recorder/traceloop-record" ] && "$BUILD/recorder/traceloop-record" daemon --help >/dev/null 2>&1 &&
-  CLI="$BUILD/recorder/traceloop-record"
+CLI="$BUILD/recorder/traceloop-record"
 LOOP="$BUILD/bench/recorder/tl_bench_open_read_close"
 for f in "$DEPTH" "$CLI" "$LOOP"; do
-  [ -x "$f" ] || { echo "missing $f (build history_depth_bench, tl_daemon_cli, tl_bench_open_read_close)" >&2; exit 2; }
+  [ -x "$f" ] || { echo "missing $f (build history_depth_bench, traceloop-record, tl_bench_open_read_close)" >&2; exit 2; }
 done
 
 WORK=$(mktemp -d /tmp/tl-daemon-bench-XXXXXX)
@@ -35,15 +33,22 @@ trap cleanup EXIT
 echo "== 1. history depth per MiB of budget (synthetic shell workload)"
 "$DEPTH" 1000000
 
+# Waits for the daemon's socket; stops the benchmark if the daemon died.
+wait_socket() {
+  while [ ! -S "$1" ]; do
+    kill -0 "$DAEMON" 2>/dev/null || { echo "the daemon did not start" >&2; DAEMON=""; exit 2; }
+    sleep 0.05
+  done
+}
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 loop_ns() { sed -n 's/.*loop_ns=\([0-9]*\).*/\1/p' | tail -n 1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 min() { if [ -z "$1" ] || [ "$2" -lt "$1" ]; then echo "$2"; else echo "$1"; fi; }
 
 echo "== 1b. history depth of a real container: 1 MiB budget, a shell running ls -l, bc, cat, find, sed in a loop"
-"$CLI" daemon --dir "$WORK/depth" --budget-per-container 1M 2>/dev/null &
+"$CLI" daemon --dir "$WORK/depth" --budget-per-container 1M &
 DAEMON=$!
-while [ ! -S "$WORK/depth/control.sock" ]; do sleep 0.05; done
+wait_socket "$WORK/depth/control.sock"
 "$SRC/scripts/demo_container.sh" --work "$WORK/c" "tldepth-$$" -- sh -c \
   'i=0; while [ $i -lt 150 ]; do ls -l /bin >/dev/null; echo "3*7*$i" | bc >/dev/null; cat /etc/passwd >/dev/null;
    find / -xdev -name "*sh*" >/dev/null 2>&1; sed -n 1p /etc/passwd >/dev/null; i=$((i+1)); done' >/dev/null 2>&1 || true
@@ -53,9 +58,9 @@ echo "syscalls kept in 1 MiB: $KEPT (target >= 100000; older ones counted as ove
 kill -TERM "$DAEMON"; wait "$DAEMON" || true; DAEMON=""
 
 echo "== 2. daemon CPU while a container runs an open/read/close loop for ${SECONDS_LOOP}s"
-"$CLI" daemon --dir "$WORK/state" --budget-per-container 4M 2>/dev/null &
+"$CLI" daemon --dir "$WORK/state" --budget-per-container 4M &
 DAEMON=$!
-while [ ! -S "$WORK/state/control.sock" ]; do sleep 0.05; done
+wait_socket "$WORK/state/control.sock"
 HZ=$(getconf CLK_TCK)
 T0=$(cpu_ticks "$DAEMON")
 S0=$(date +%s%N)
@@ -83,9 +88,9 @@ A=""; B=""
 i=0
 while [ $i -lt "$REPEAT" ]; do
   A=$(min "$A" "$("$LOOP" 200000 | loop_ns)")
-  "$CLI" daemon --dir "$WORK/state2" 2>/dev/null &
+  "$CLI" daemon --dir "$WORK/state2" &
   DAEMON=$!
-  while [ ! -S "$WORK/state2/control.sock" ]; do sleep 0.05; done
+  wait_socket "$WORK/state2/control.sock"
   "$SRC/scripts/demo_container.sh" --work "$WORK/c" --detach "tlbench-$$" -- sh -c 'while :; do sleep 0.05; done'
   B=$(min "$B" "$("$LOOP" 200000 | loop_ns)")
   runc delete -f "tlbench-$$" >/dev/null 2>&1

@@ -1,0 +1,107 @@
+#include "recorder/daemon/control_protocol.h"
+
+#include <charconv>
+
+namespace traceloop::daemon {
+
+namespace {
+
+std::vector<std::string_view> split(std::string_view text, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (;;) {
+    size_t end = text.find(sep, start);
+    out.push_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) return out;
+    start = end + 1;
+  }
+}
+
+bool printable_token(std::string_view t) {
+  if (t.empty() || t.size() > 256) return false;
+  for (char c : t)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
+  return true;
+}
+
+// Fields of a list row travel tab-separated: whatever a container chose as
+// its pod name must not be able to add columns or rows.
+std::string field(std::string_view text) {
+  std::string out;
+  for (char c : text) out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+Result<Request> parse_request(std::string_view line) {
+  if (line.size() >= kMaxRequestBytes) return Error{"request too long"};
+  auto tokens = split(line, ' ');
+  for (auto t : tokens)
+    if (!printable_token(t)) return Error{"malformed request"};
+  Request r;
+  std::string_view verb = tokens[0];
+  size_t want_args = 0;
+  if (verb == "list") r.verb = Verb::list;
+  else if (verb == "stop") r.verb = Verb::stop;
+  else if (verb == "snapshot") r.verb = Verb::snapshot, want_args = 1;
+  else if (verb == "show") r.verb = Verb::show, want_args = 1;
+  else if (verb == "delete") r.verb = Verb::remove, want_args = 1;
+  else return Error{"unknown command"};
+  if (tokens.size() != want_args + 1) return Error{"wrong number of arguments"};
+  if (want_args == 1) r.id = std::string(tokens[1]);
+  return r;
+}
+
+std::string format_request(const Request& request) {
+  switch (request.verb) {
+    case Verb::list: return "list\n";
+    case Verb::stop: return "stop\n";
+    case Verb::snapshot: return "snapshot " + request.id + "\n";
+    case Verb::show: return "show " + request.id + "\n";
+    case Verb::remove: return "delete " + request.id + "\n";
+  }
+  return "list\n";
+}
+
+std::string format_reply(const Reply& reply) {
+  if (reply.ok) return "ok\n" + reply.body;
+  std::string msg;
+  for (char c : reply.error) msg.push_back(c == '\n' || c == '\r' ? ' ' : c);
+  return "error " + msg + "\n";
+}
+
+Result<Reply> parse_reply(std::string_view bytes) {
+  size_t nl = bytes.find('\n');
+  if (nl == std::string_view::npos) return Error{"truncated reply from the daemon"};
+  std::string_view first = bytes.substr(0, nl);
+  Reply reply;
+  if (first == "ok") {
+    reply.ok = true;
+    reply.body = std::string(bytes.substr(nl + 1));
+    return reply;
+  }
+  if (first.rfind("error ", 0) == 0) {
+    reply.error = std::string(first.substr(6));
+    return reply;
+  }
+  return Error{"malformed reply from the daemon"};
+}
+
+std::string format_list_row(const ListRow& row) {
+  return field(row.node) + '\t' + field(row.pod_namespace) + '\t' + field(row.pod) + '\t' + field(row.container) +
+         '\t' + field(row.id) + '\t' + field(row.state) + '\t' + std::to_string(row.events) + '\t' + field(row.file) +
+         '\n';
+}
+
+Result<ListRow> parse_list_row(std::string_view line) {
+  auto f = split(line, '\t');
+  if (f.size() != 8) return Error{"malformed list row from the daemon"};
+  ListRow row{std::string(f[0]), std::string(f[1]), std::string(f[2]), std::string(f[3]),
+              std::string(f[4]), std::string(f[5]), 0, std::string(f[7])};
+  auto [end, ec] = std::from_chars(f[6].data(), f[6].data() + f[6].size(), row.events);
+  if (ec != std::errc() || end != f[6].data() + f[6].size()) return Error{"malformed list row from the daemon"};
+  return row;
+}
+
+}  // namespace traceloop::daemon

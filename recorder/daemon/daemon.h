@@ -1,0 +1,80 @@
+#pragma once
+// `traceloop-record daemon`: the flight recorder for every container on the
+// host. One BPF recorder traces the containers' cgroups; each container's
+// recent history lives in its own FlightBuffer; when a container's cgroup
+// empties its history is published as DIR/<container-id>.tl. Serves the
+// control socket (list, show, snapshot, delete, stop).
+//
+// Discovery: a cgroup is traced from the moment its directory appears
+// (CgroupWatcher), provisionally; it becomes a container when an OCI
+// runtime's state names it (RuntimeWatcher), and is dropped if none does
+// within identify_timeout. Events of cgroups nobody traces never leave the
+// kernel (BPF filters by cgroup id), unless --host.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "format/result.h"
+
+namespace traceloop::daemon {
+
+struct DaemonOptions {
+  std::filesystem::path dir = "/var/lib/traceloop";
+  std::filesystem::path socket_path;  // default: dir/control.sock
+  std::optional<gid_t> group;         // may use the socket besides root
+  uint64_t budget_per_container = 4u << 20;
+  uint64_t budget_total = 256u << 20;
+  std::vector<std::string> syscall_filters;
+  uint32_t max_data = 256;
+  bool capture_data = true;
+  bool host = false;  // also record processes outside containers (as container "host")
+  uint64_t ring_bytes = 16u << 20;
+  std::filesystem::path runtime_prefix = "/";  // where /run/runc ... are looked for
+  std::chrono::milliseconds identify_timeout{10000};
+  int compression_level = 3;
+};
+
+// What the daemon counts about itself (tests, diagnostics).
+struct DaemonStats {
+  uint64_t events = 0;
+  uint64_t events_unattributed = 0;  // from cgroups no longer (or never) tracked
+  uint64_t containers_published = 0;
+  uint64_t cgroups_dropped = 0;      // traced provisionally, never identified
+  size_t tracked_cgroups = 0;        // entries of the BPF traced set
+  size_t live_containers = 0;
+};
+
+class Daemon {
+ public:
+  // Loads BPF, creates DIR (0700), the control socket and the watchers.
+  static Result<std::unique_ptr<Daemon>> start(const DaemonOptions& options);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Runs until SIGTERM/SIGINT (when `handle_signals`), a `stop` request or
+  // request_stop(); then publishes every live container's history and
+  // returns. Errors that end the recording come back as Error.
+  Result<void> run(bool handle_signals = true);
+  // From any thread.
+  void request_stop();
+  // From any thread: the figures as of the last loop iteration.
+  DaemonStats stats() const;
+
+ private:
+  struct State;
+  explicit Daemon(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// "4M", "512KiB", "1G", "100000" (bytes).
+Result<uint64_t> parse_size(std::string_view text);
+
+}  // namespace traceloop::daemon

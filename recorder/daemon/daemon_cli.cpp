@@ -1,0 +1,197 @@
+#include "recorder/daemon/daemon_cli.h"
+
+#include <grp.h>
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <iostream>
+
+#include "bpf/traceloop_events.h"
+#include "recorder/daemon/control_client.h"
+#include "tools/lib/show.h"
+
+namespace traceloop::daemon {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path socket_of(const DaemonCliState& s) {
+  return s.socket.empty() ? fs::path(s.dir) / "control.sock" : fs::path(s.socket);
+}
+
+void add_connection_options(CLI::App* cmd, DaemonCliState& s) {
+  cmd->add_option("--dir", s.dir, "the daemon's directory")->default_val("/var/lib/traceloop");
+  cmd->add_option("--socket", s.socket, "control socket (default DIR/control.sock)");
+}
+
+Result<std::optional<gid_t>> group_id(const std::string& name) {
+  if (name.empty()) return std::optional<gid_t>();
+  gid_t gid = 0;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), gid);
+  if (ec == std::errc() && end == name.data() + name.size()) return std::optional<gid_t>(gid);
+  if (const group* g = ::getgrnam(name.c_str())) return std::optional<gid_t>(g->gr_gid);
+  return Error{"unknown group " + name};
+}
+
+int run_daemon(const DaemonCliState& s, std::ostream& err) {
+  DaemonOptions o;
+  o.dir = s.dir;
+  o.socket_path = s.socket;
+  o.budget_per_container = value_or_throw(parse_size(s.budget_per_container));
+  o.budget_total = value_or_throw(parse_size(s.budget_total));
+  o.syscall_filters = s.syscall_filters;
+  o.max_data = s.max_data;
+  o.capture_data = !s.no_data;
+  o.host = s.host;
+  o.group = value_or_throw(group_id(s.group));
+  auto daemon = value_or_throw(Daemon::start(o));
+  err << "traceloop-record daemon: recording containers, histories in " << o.dir.string() << "\n";
+  value_or_throw(daemon->run());
+  return 0;
+}
+
+// Ends with the daemon's reply, or nullopt and an error on `err`.
+std::optional<Reply> ask(const DaemonCliState& s, const Request& request, std::ostream& err, int& status) {
+  auto reply = send_request(socket_of(s), request);
+  if (!reply.ok()) {
+    err << "traceloop-record: " << reply.error().message << "\n";
+    status = 2;
+    return std::nullopt;
+  }
+  if (!reply->ok) {
+    err << "traceloop-record: " << reply->error << "\n";
+    status = 1;
+    return std::nullopt;
+  }
+  return *reply;
+}
+
+int run_list(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
+  int status = 0;
+  auto reply = ask(s, {Verb::list, ""}, err, status);
+  if (!reply) return status;
+  std::vector<std::vector<std::string>> rows = {
+      {"NODE", "NAMESPACE", "POD", "CONTAINER", "CONTAINERID", "STATE", "EVENTS", "FILE"}};
+  std::string_view body = reply->body;
+  while (!body.empty()) {
+    size_t nl = body.find('\n');
+    auto row = parse_list_row(body.substr(0, nl));
+    body.remove_prefix(nl == std::string_view::npos ? body.size() : nl + 1);
+    if (!row.ok()) {
+      err << "traceloop-record: " << row.error().message << "\n";
+      return 2;
+    }
+    rows.push_back({row->node, row->pod_namespace, row->pod, row->container, row->id, row->state,
+                    std::to_string(row->events), row->file});
+  }
+  std::vector<size_t> width(8, 0);
+  for (const auto& r : rows)
+    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  for (const auto& r : rows) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
+    }
+    out << line << "\n";
+  }
+  return 0;
+}
+
+int run_snapshot(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
+  int status = 0;
+  auto reply = ask(s, {Verb::snapshot, s.id}, err, status);
+  if (!reply) return status;
+  std::string path = reply->body.substr(0, reply->body.find('\n'));
+  if (s.output.empty()) {
+    out << path << "\n";
+    return 0;
+  }
+  // Copied by the client, with the client's rights: the daemon never writes
+  // to a path a client chose.
+  std::error_code ec;
+  fs::path tmp = fs::path(s.output).string() + ".tmp-traceloop";
+  fs::copy_file(path, tmp, fs::copy_options::overwrite_existing, ec);
+  if (!ec) fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write, ec);
+  if (!ec) fs::rename(tmp, s.output, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    err << "traceloop-record: " << s.output << ": " << ec.message() << "\n";
+    return 2;
+  }
+  out << s.output << "\n";
+  return 0;
+}
+
+int run_show_command(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
+  int status = 0;
+  auto reply = ask(s, {Verb::show, s.id}, err, status);
+  if (!reply) return status;
+  tools::ShowOptions show;
+  show.path = reply->body.substr(0, reply->body.find('\n'));
+  auto format = tools::output_format_from_name(s.show_format);
+  if (!format) {
+    err << "traceloop-record: unknown format " << s.show_format << " (table, strace, json)\n";
+    return 2;
+  }
+  show.render.format = *format;
+  return tools::run_show(show, out, err);
+}
+
+}  // namespace
+
+void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
+  auto* d = app.add_subcommand("daemon", "flight recorder for every container on the host");
+  d->add_option("--dir", s.dir, "where histories are published and the control socket lives")
+      ->default_val("/var/lib/traceloop");
+  d->add_option("--socket", s.socket, "control socket (default DIR/control.sock)");
+  d->add_option("--budget-per-container", s.budget_per_container, "history kept per container (compressed), e.g. 4M")
+      ->default_val("4M");
+  d->add_option("--budget-total", s.budget_total, "history kept for all containers together")->default_val("256M");
+  d->add_option("--syscall-filters", s.syscall_filters, "record only these syscalls (comma-separated names)")
+      ->delimiter(',');
+  d->add_option("--max-data", s.max_data, "bytes of data captured per argument")
+      ->default_val(256)
+      ->check(CLI::Range(0u, static_cast<unsigned>(TL_MAX_DATA_LIMIT)));
+  d->add_flag("--no-data", s.no_data, "capture no data buffers or strings");
+  d->add_flag("--host", s.host, "also record processes outside containers (as container \"host\")");
+  d->add_option("--group", s.group, "group allowed to use the control socket besides root");
+  s.daemon_cmd = d;
+
+  s.list_cmd = app.add_subcommand("list", "containers with a live history or a saved trace");
+  add_connection_options(s.list_cmd, s);
+  s.show_cmd = app.add_subcommand("show", "render a container's history like tl-show (ID prefix accepted)");
+  add_connection_options(s.show_cmd, s);
+  s.show_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();
+  s.show_cmd->add_option("-f,--format", s.show_format, "table, strace or json")->default_val("table");
+  s.snapshot_cmd = app.add_subcommand("snapshot", "save a running container's history without stopping it");
+  add_connection_options(s.snapshot_cmd, s);
+  s.snapshot_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();
+  s.snapshot_cmd->add_option("-o,--output", s.output, "copy the snapshot to FILE (default: print its path in DIR)");
+  s.delete_cmd = app.add_subcommand("delete", "delete a saved trace");
+  add_connection_options(s.delete_cmd, s);
+  s.delete_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();
+  s.stop_cmd = app.add_subcommand("stop", "save every history and stop the daemon");
+  add_connection_options(s.stop_cmd, s);
+}
+
+std::optional<int> run_daemon_commands(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
+  if (s.daemon_cmd && s.daemon_cmd->parsed()) return run_daemon(s, err);
+  if (s.list_cmd && s.list_cmd->parsed()) return run_list(s, out, err);
+  if (s.show_cmd && s.show_cmd->parsed()) return run_show_command(s, out, err);
+  if (s.snapshot_cmd && s.snapshot_cmd->parsed()) return run_snapshot(s, out, err);
+  int status = 0;
+  if (s.delete_cmd && s.delete_cmd->parsed()) return ask(s, {Verb::remove, s.id}, err, status) ? 0 : status;
+  if (s.stop_cmd && s.stop_cmd->parsed()) return ask(s, {Verb::stop, ""}, err, status) ? 0 : status;
+  return std::nullopt;
+}
+
+std::optional<int> run_daemon_commands(const DaemonCliState& state) {
+  return run_daemon_commands(state, std::cout, std::cerr);
+}
+
+}  // namespace traceloop::daemon

@@ -1,0 +1,54 @@
+#pragma once
+// The daemon's subcommands of traceloop-record: `daemon` and the control
+// clients `list`, `show ID`, `snapshot ID [-o FILE]`, `delete ID`, `stop`.
+// The main registers them on its CLI::App before parsing and runs them after:
+//
+//   traceloop::daemon::DaemonCliState daemon_cli;
+//   traceloop::daemon::add_daemon_commands(app, daemon_cli);
+//   ... app.parse(argc, argv) ...
+//   if (auto status = traceloop::daemon::run_daemon_commands(daemon_cli)) return *status;
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "recorder/daemon/daemon.h"
+
+namespace CLI {
+class App;
+}
+
+namespace traceloop::daemon {
+
+struct DaemonCliState {
+  std::string dir = "/var/lib/traceloop";
+  std::string socket;  // default DIR/control.sock
+  std::string budget_per_container = "4M";
+  std::string budget_total = "256M";
+  std::vector<std::string> syscall_filters;
+  uint32_t max_data = 256;
+  bool no_data = false;
+  bool host = false;
+  std::string group;  // name or number: may use the socket besides root
+  std::string id;
+  std::string output;
+  std::string show_format = "table";
+
+  CLI::App* daemon_cmd = nullptr;
+  CLI::App* list_cmd = nullptr;
+  CLI::App* show_cmd = nullptr;
+  CLI::App* snapshot_cmd = nullptr;
+  CLI::App* delete_cmd = nullptr;
+  CLI::App* stop_cmd = nullptr;
+};
+
+void add_daemon_commands(CLI::App& app, DaemonCliState& state);
+
+// The exit status when one of these subcommands was parsed (0 ok, 1 the
+// daemon answered with an error, 2 usage or connection error); nullopt
+// otherwise. Throws FatalError only for the daemon's start-up failures.
+std::optional<int> run_daemon_commands(const DaemonCliState& state, std::ostream& out, std::ostream& err);
+std::optional<int> run_daemon_commands(const DaemonCliState& state);
+
+}  // namespace traceloop::daemon

@@ -1,0 +1,86 @@
+#include "recorder/daemon/flight_buffer.h"
+
+#include <algorithm>
+
+#include "format/trace_writer.h"
+
+namespace traceloop::daemon {
+
+namespace {
+
+uint32_t chunk_bytes(const FlightBufferOptions& o) {
+  if (o.chunk_raw_bytes != 0) return o.chunk_raw_bytes;
+  return static_cast<uint32_t>(std::clamp<uint64_t>(o.budget_bytes / 8, 16u << 10, 8u << 20));
+}
+
+}  // namespace
+
+FlightBuffer::FlightBuffer(FlightBufferOptions options)
+    : options_(options), open_(65536, chunk_bytes(options)) {}
+
+void FlightBuffer::add(const format::Event& event, format::ZstdCompressor& zstd) {
+  format::Event e = event;
+  e.container = 0;
+  open_.add(e);
+  ++events_seen_;
+  if (open_.should_flush()) seal(zstd);
+  // The open batch grows between seals: older frames make room for it.
+  while (bytes() > options_.budget_bytes && !frames_.empty()) drop_oldest();
+}
+
+void FlightBuffer::add_loss(const format::LossMarker& loss) {
+  format::LossMarker l = loss;
+  l.container = 0;
+  open_.add_loss(l);
+  lost_ += loss.lost;
+}
+
+void FlightBuffer::seal(format::ZstdCompressor& zstd) {
+  if (open_.empty()) return;
+  format::EncodedFrame frame = open_.finish(zstd);
+  sealed_bytes_ += frame.bytes.size();
+  sealed_events_ += frame.event_count;
+  frames_.push_back(std::move(frame));
+  enforce_budget();
+}
+
+bool FlightBuffer::drop_oldest() {
+  if (frames_.empty()) return false;
+  const format::EncodedFrame& oldest = frames_.front();
+  sealed_bytes_ -= oldest.bytes.size();
+  sealed_events_ -= oldest.event_count;
+  overwritten_ += oldest.event_count;
+  // Ring losses inside the dropped frame are history too: they stay counted
+  // in lost_ (the container's total), the marker only carries overwritten.
+  first_dropped_ns_ = oldest.last_ns;
+  frames_.pop_front();
+  return true;
+}
+
+void FlightBuffer::enforce_budget() {
+  // The newest frame always stays: a budget smaller than one frame still
+  // keeps the most recent events rather than nothing.
+  while (bytes() > options_.budget_bytes && frames_.size() > 1) drop_oldest();
+}
+
+Result<void> FlightBuffer::write(const std::filesystem::path& path, const format::TraceMetadata& metadata,
+                                 std::span<const format::ProcessInfo> processes, format::ZstdCompressor& zstd) {
+  seal(zstd);
+  auto writer = format::TraceWriter::create(path, metadata);
+  if (!writer.ok()) return writer.error();
+  if (overwritten_ > 0) {
+    format::EventBatchBuilder marker(1, 4096);
+    format::LossMarker loss;
+    loss.overwritten = overwritten_;
+    loss.at_ns = first_dropped_ns_;
+    marker.add_loss(loss);
+    if (auto r = writer->append_frame(marker.finish(zstd)); !r.ok()) return r;
+  }
+  for (const auto& frame : frames_)
+    if (auto r = writer->append_frame(frame); !r.ok()) return r;
+  if (!processes.empty())
+    if (auto r = writer->append_processes(processes); !r.ok()) return r;
+  return writer->finish();
+}
+
+}  // namespace traceloop::daemon

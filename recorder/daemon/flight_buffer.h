@@ -1,0 +1,73 @@
+#pragma once
+// One container's recent history, kept compressed within a byte budget: a
+// deque of sealed zstd frames (built by EventBatchBuilder, exactly the frames
+// of a .tl file) plus the open batch still being filled. When the budget is
+// exceeded the oldest frame goes first; its events are counted as
+// overwritten and show up as one LossMarker{overwritten} at the start of the
+// history when it is written out.
+
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <span>
+
+#include "format/event.h"
+#include "format/event_batch.h"
+#include "format/frame.h"
+#include "format/metadata.h"
+#include "format/result.h"
+#include "format/zstd_codec.h"
+
+namespace traceloop::daemon {
+
+struct FlightBufferOptions {
+  uint64_t budget_bytes = 1u << 20;  // compressed frames + the open batch's raw columns
+  // Raw bytes of the open batch before it is sealed; 0: budget/8 within
+  // [16 KiB, 8 MiB]. Larger chunks compress better but are dropped in bigger
+  // steps.
+  uint32_t chunk_raw_bytes = 0;
+};
+
+class FlightBuffer {
+ public:
+  explicit FlightBuffer(FlightBufferOptions options = {});
+  FlightBuffer(FlightBuffer&&) noexcept = default;
+  FlightBuffer& operator=(FlightBuffer&&) noexcept = default;
+
+  // The event is stored as the file's container 0 (one container per file).
+  void add(const format::Event& event, format::ZstdCompressor& zstd);
+  void add_loss(const format::LossMarker& loss);
+  // Compresses the open batch into a frame (snapshots, shutdown).
+  void seal(format::ZstdCompressor& zstd);
+  // Drops the oldest sealed frame (total-budget eviction); false when none.
+  bool drop_oldest();
+
+  uint64_t bytes() const { return sealed_bytes_ + open_.raw_bytes(); }
+  uint64_t budget() const { return options_.budget_bytes; }
+  uint64_t events_held() const { return sealed_events_ + open_.event_count(); }
+  uint64_t events_seen() const { return events_seen_; }
+  uint64_t overwritten() const { return overwritten_; }
+  uint64_t lost() const { return lost_; }
+  size_t frame_count() const { return frames_.size(); }
+
+  // Writes the history (sealing the open batch first, so a snapshot sees
+  // everything so far without stopping the recording) as a .tl file:
+  // atomic, mode 0600, with `metadata` and the process table.
+  Result<void> write(const std::filesystem::path& path, const format::TraceMetadata& metadata,
+                     std::span<const format::ProcessInfo> processes, format::ZstdCompressor& zstd);
+
+ private:
+  void enforce_budget();
+
+  FlightBufferOptions options_;
+  format::EventBatchBuilder open_;
+  std::deque<format::EncodedFrame> frames_;
+  uint64_t sealed_bytes_ = 0;
+  uint64_t sealed_events_ = 0;
+  uint64_t events_seen_ = 0;
+  uint64_t overwritten_ = 0;
+  uint64_t lost_ = 0;
+  uint64_t first_dropped_ns_ = 0;  // where the overwritten marker is placed
+};
+
+}  // namespace traceloop::daemon

@@ -1,0 +1,198 @@
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "recorder/daemon/control_client.h"
+#include "recorder/daemon/control_protocol.h"
+#include "recorder/daemon/control_server.h"
+#include "recorder/daemon/unique_fd.h"
+#include "tests/support/temp_dir.h"
+
+namespace traceloop::daemon {
+namespace {
+
+TEST(ControlProtocol, ParsesKnownRequests) {
+  auto list = parse_request("list");
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->verb, Verb::list);
+  auto snap = parse_request("snapshot abc");
+  ASSERT_TRUE(snap.ok());
+  EXPECT_EQ(snap->verb, Verb::snapshot);
+  EXPECT_EQ(snap->id, "abc");
+  EXPECT_EQ(parse_request("delete x")->verb, Verb::remove);
+  EXPECT_EQ(parse_request("show x")->verb, Verb::show);
+  EXPECT_EQ(parse_request("stop")->verb, Verb::stop);
+  for (const char* bad : {"", "lst", "snapshot", "snapshot a b", "list x", "show  a", "delete \x01", "stop "})
+    EXPECT_FALSE(parse_request(bad).ok()) << bad;
+  EXPECT_FALSE(parse_request(std::string(5000, 'a')).ok());
+  for (Verb v : {Verb::list, Verb::snapshot, Verb::show, Verb::remove, Verb::stop}) {
+    Request r{v, v == Verb::list || v == Verb::stop ? "" : "id1"};
+    std::string line = format_request(r);
+    auto back = parse_request(std::string_view(line).substr(0, line.size() - 1));
+    ASSERT_TRUE(back.ok()) << line;
+    EXPECT_EQ(back->verb, v);
+    EXPECT_EQ(back->id, r.id);
+  }
+}
+
+TEST(ControlProtocol, RepliesAndListRowsRoundTrip) {
+  auto ok = parse_reply(format_reply(ok_reply("a\nb\n")));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_TRUE(ok->ok);
+  EXPECT_EQ(ok->body, "a\nb\n");
+  auto err = parse_reply(format_reply(error_reply("no such\ncontainer")));
+  ASSERT_TRUE(err.ok());
+  EXPECT_FALSE(err->ok);
+  EXPECT_EQ(err->error, "no such container");
+  EXPECT_FALSE(parse_reply("garbage").ok());
+  EXPECT_FALSE(parse_reply("what\n").ok());
+
+  // A hostile pod name cannot add columns or rows.
+  ListRow row{"node1", "ns", "pod\twith\ttabs\nand newline", "", "c1", "running", 42, "/d/c1.tl"};
+  std::string line = format_list_row(row);
+  ASSERT_EQ(line.back(), '\n');
+  auto back = parse_list_row(std::string_view(line).substr(0, line.size() - 1));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->pod, "pod?with?tabs?and newline");
+  EXPECT_EQ(back->container, "-");
+  EXPECT_EQ(back->events, 42u);
+  EXPECT_EQ(back->file, "/d/c1.tl");
+  EXPECT_FALSE(parse_list_row("a\tb").ok());
+}
+
+ControlServerOptions options_for(const std::filesystem::path& path) {
+  ControlServerOptions o;
+  o.socket_path = path;
+  return o;
+}
+
+// Runs a server on its own thread, answering `list` with a fixed body.
+class ServerFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = ControlServer::create(options_for(socket_path()));
+    ASSERT_TRUE(server.ok()) << server.error().message;
+    server_.emplace(std::move(server.value()));
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{server_->fd(), POLLIN, 0};
+        ::poll(&p, 1, 20);
+        server_->process([this](const Request& r) -> Reply {
+          ++handled_;
+          if (r.verb == Verb::list) return ok_reply("row\n");
+          if (r.verb == Verb::snapshot) throw std::runtime_error("handler failed");
+          return error_reply("unsupported");
+        });
+      }
+    });
+  }
+  void TearDown() override {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  std::filesystem::path socket_path() const { return dir_ / "control.sock"; }
+
+  testing::TempDir dir_;
+  std::optional<ControlServer> server_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> handled_{0};
+};
+
+TEST_F(ServerFixture, AnswersRequestsAndSocketIsPrivate) {
+  auto reply = send_request(socket_path(), {Verb::list, ""});
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_TRUE(reply->ok);
+  EXPECT_EQ(reply->body, "row\n");
+  struct stat st {};
+  ASSERT_EQ(::lstat(socket_path().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(ServerFixture, MalformedAndOversizedRequestsGetErrorsServerCarriesOn) {
+  auto bad = send_raw_request(socket_path(), "hello world\n");
+  ASSERT_TRUE(bad.ok()) << bad.error().message;
+  EXPECT_FALSE(bad->ok);
+  EXPECT_EQ(bad->error, "unknown command");
+
+  auto binary = send_raw_request(socket_path(), std::string("\x00\xff\x01\n", 4));
+  ASSERT_TRUE(binary.ok());
+  EXPECT_FALSE(binary->ok);
+
+  auto huge = send_raw_request(socket_path(), std::string(3000, 'x') + std::string(3000, 'y'));
+  if (huge.ok()) {  // the server may reset the connection while the client still sends
+    EXPECT_FALSE(huge->ok);
+    EXPECT_EQ(huge->error, "request too long");
+  }
+
+  auto thrown = send_request(socket_path(), {Verb::snapshot, "x"});
+  ASSERT_TRUE(thrown.ok());
+  EXPECT_FALSE(thrown->ok);
+  EXPECT_EQ(thrown->error, "handler failed");
+
+  auto good = send_request(socket_path(), {Verb::list, ""});
+  ASSERT_TRUE(good.ok());
+  EXPECT_TRUE(good->ok);
+}
+
+TEST_F(ServerFixture, SilentClientDoesNotBlockOthers) {
+  UniqueFd silent(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  strcpy(addr.sun_path, socket_path().c_str());
+  ASSERT_EQ(::connect(silent.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::send(silent.get(), "li", 2, 0), 2);  // half a request, then nothing
+  auto reply = send_request(socket_path(), {Verb::list, ""});
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_TRUE(reply->ok);
+}
+
+TEST_F(ServerFixture, NonRootPeerIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
+  ::chmod(dir_.path().c_str(), 0755);  // let the unprivileged child reach the socket
+  ::chmod(socket_path().c_str(), 0666);  // and connect: SO_PEERCRED must be what refuses it
+  int before = handled_;
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(10);
+    auto reply = send_request(socket_path(), {Verb::list, ""});
+    if (!reply.ok()) _exit(11);
+    if (reply->ok) _exit(12);
+    _exit(reply->error.find("permission denied") != std::string::npos ? 0 : 13);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(handled_, before);
+  EXPECT_EQ(server_->refused_peers(), 1u);
+}
+
+TEST(ControlServer, RefusesToReplaceANonSocket) {
+  testing::TempDir dir;
+  std::ofstream(dir / "control.sock") << "not a socket";
+  auto server = ControlServer::create(options_for(dir / "control.sock"));
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.error().message.find("not a socket"), std::string::npos);
+}
+
+TEST(ControlClient, NoDaemonIsAClearError) {
+  testing::TempDir dir;
+  auto reply = send_request(dir / "control.sock", {Verb::list, ""});
+  ASSERT_FALSE(reply.ok());
+  EXPECT_NE(reply.error().message.find("daemon running"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace traceloop::daemon

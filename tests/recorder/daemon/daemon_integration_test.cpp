@@ -1,0 +1,473 @@
+// The daemon end to end, with real OCI containers run by runc from a
+// busybox-static rootfs (scripts/demo_container.sh), as root with BPF.
+#include <bpf/bpf.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "format/catalogue.h"
+#include "format/trace_reader.h"
+#include "recorder/daemon/control_client.h"
+#include "recorder/daemon/daemon.h"
+#include "tests/support/temp_dir.h"
+#include "tools/lib/show.h"
+
+namespace traceloop::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+bool bpf_required() { return std::getenv("TRACELOOP_REQUIRE_BPF") != nullptr; }
+
+fs::path source_dir() {
+  const char* dir = std::getenv("TRACELOOP_SOURCE_DIR");
+  return dir ? fs::path(dir) : fs::current_path();
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Runs `demo_container.sh OPTIONS ID -- sh -c SCRIPT`; returns the exit status.
+int run_container(const fs::path& work, const std::string& id, const std::string& script,
+                  const std::string& options = "") {
+  std::string cmd = shell_quote((source_dir() / "scripts/demo_container.sh").string()) + " --work " +
+                    shell_quote(work.string()) + " " + options + " " + id + " -- sh -c " + shell_quote(script) +
+                    " >/dev/null 2>&1";
+  int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+void kill_container(const std::string& id) {
+  std::system(("runc delete -f " + id + " >/dev/null 2>&1").c_str());
+}
+
+template <typename F>
+bool wait_for(F condition, std::chrono::milliseconds limit = 20s) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return condition();
+}
+
+std::string unique_id(const std::string& stem) {
+  static int n = 0;
+  return "tl" + stem + "-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
+}
+
+std::string name_of(const format::TraceMetadata& m, const format::Event& e) {
+  const format::SyscallSpec* s = m.catalogue.find(e.nr);
+  return s ? s->name : std::to_string(e.nr);
+}
+
+std::string capture_text(const format::Event& e, unsigned arg) {
+  const format::CaptureView* c = e.capture_for(arg);
+  std::string text = c ? std::string(c->bytes) : std::string();
+  while (!text.empty() && text.back() == '\0') text.pop_back();  // strings are kept with their NUL
+  return text;
+}
+
+// A daemon in this process, on its own thread, in its own directory.
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0 || std::system("command -v runc >/dev/null && command -v busybox >/dev/null") != 0) {
+      if (bpf_required()) FAIL() << "root, runc and busybox-static are required";
+      GTEST_SKIP() << "needs root, runc and busybox-static";
+    }
+    work_ = dir_ / "work";
+    options_.dir = dir_ / "state";
+    options_.identify_timeout = 3s;
+    options_.budget_per_container = 4u << 20;
+  }
+  void TearDown() override { stop(); }
+
+  // Starts the daemon; false (test skipped) when the kernel refuses BPF.
+  bool start() {
+    auto d = Daemon::start(options_);
+    if (!d.ok()) {
+      refusal_ = d.error().message;
+      return false;
+    }
+    daemon_ = std::move(d.value());
+    thread_ = std::thread([this] { result_ = daemon_->run(false).ok(); });
+    return true;
+  }
+  void stop() {
+    if (!daemon_) return;
+    daemon_->request_stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  fs::path socket() const { return options_.dir / "control.sock"; }
+  fs::path file_of(const std::string& id) const { return options_.dir / (id + ".tl"); }
+
+  std::vector<ListRow> list() {
+    auto reply = send_request(socket(), {Verb::list, ""});
+    EXPECT_TRUE(reply.ok() && reply->ok);
+    std::vector<ListRow> rows;
+    if (!reply.ok()) return rows;
+    std::istringstream in(reply->body);
+    std::string line;
+    while (std::getline(in, line))
+      if (auto row = parse_list_row(line); row.ok()) rows.push_back(*row);
+    return rows;
+  }
+  std::optional<ListRow> row_of(const std::string& id) {
+    for (auto& r : list())
+      if (r.id == id) return r;
+    return std::nullopt;
+  }
+
+  testing::TempDir dir_;
+  fs::path work_;
+  DaemonOptions options_;
+  std::unique_ptr<Daemon> daemon_;
+  std::thread thread_;
+  bool result_ = false;
+  std::string refusal_;
+};
+
+// The daemon or the test ends here when the kernel refuses BPF (a failure
+// when TRACELOOP_REQUIRE_BPF is set).
+#define START_DAEMON()                                                \
+  do {                                                                \
+    if (!start()) {                                                   \
+      if (bpf_required()) FAIL() << refusal_;                         \
+      GTEST_SKIP() << "daemon could not start (BPF?): " << refusal_;  \
+    }                                                                 \
+  } while (0)
+
+TEST_F(DaemonTest, MultiplicationDemoIsRecoveredAfterTheContainerIsDeleted) {
+  START_DAEMON();
+  std::string id = unique_id("mult");
+  int status = run_container(work_, id, "RANDOM=output ; echo \"3*7*2\" | bc > /tmp/file-$RANDOM ; cat /tmp/file-$RANDOM",
+                             "--pod mult-pod --namespace demo-ns --container multiplier");
+  EXPECT_EQ(status, 1);  // cat fails: the file name changed between the two $RANDOM
+  // `runc run` deletes the container when it exits; the history is published.
+  ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(id)); })) << "no " << file_of(id);
+
+  auto row = row_of(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->pod, "mult-pod");
+  EXPECT_EQ(row->pod_namespace, "demo-ns");
+  EXPECT_EQ(row->container, "multiplier");
+  EXPECT_EQ(row->state, "exited");
+  EXPECT_EQ(row->file, file_of(id).string());
+  EXPECT_GT(row->events, 0u);
+
+  auto trace = format::load_trace(file_of(id));
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  ASSERT_EQ(trace->metadata.containers.size(), 1u);
+  const auto& info = trace->metadata.containers[0];
+  EXPECT_EQ(info.id, id);
+  EXPECT_EQ(info.pod_name, "mult-pod");
+  EXPECT_EQ(info.runtime, "runc");
+  EXPECT_EQ(info.cgroup_path, "/traceloop-demo/" + id);
+  EXPECT_NE(info.mount_ns_id, 0u);
+  EXPECT_EQ(trace->metadata.capture.mode, "daemon");
+
+  bool bc_wrote_42 = false, created_file = false, failed_open = false, exit_group_x = false, execve_sh = false;
+  std::string written_file;
+  for (const auto& owned : trace->events) {
+    format::Event e = owned.view();
+    std::string name = name_of(trace->metadata, e);
+    if (name == "write" && e.comm == "bc" && capture_text(e, 1).find("42") == 0) bc_wrote_42 = true;
+    if (name == "openat" && capture_text(e, 1).rfind("/tmp/file-", 0) == 0) {
+      if (e.ret >= 0 && (e.args[2] & 0100) != 0) {  // O_CREAT: the shell's redirection
+        created_file = true;
+        written_file = capture_text(e, 1);
+      }
+      if (e.comm == "cat" && e.ret == -2) failed_open = true;
+    }
+    if (name == "exit_group" && e.state == format::CallState::never_returned) exit_group_x = true;
+    if (name == "execve" && e.comm == "sh") execve_sh = true;
+  }
+  EXPECT_TRUE(bc_wrote_42);
+  EXPECT_TRUE(created_file);
+  EXPECT_TRUE(failed_open);
+  EXPECT_TRUE(exit_group_x);
+  EXPECT_TRUE(execve_sh) << "the container's first exec was missed";
+
+  // show ID (by prefix) renders it like tl-show.
+  auto reply = send_request(socket(), {Verb::show, id.substr(0, id.size() - 1)});
+  ASSERT_TRUE(reply.ok() && reply->ok);
+  tools::ShowOptions show;
+  show.path = reply->body.substr(0, reply->body.find('\n'));
+  std::ostringstream out, err;
+  EXPECT_EQ(tools::run_show(show, out, err), 0) << err.str();
+  EXPECT_NE(out.str().find("\"42"), std::string::npos);
+  EXPECT_NE(out.str().find("ENOENT"), std::string::npos);
+  EXPECT_NE(out.str().find(written_file.empty() ? "/tmp/file-" : written_file), std::string::npos);
+  EXPECT_NE(out.str().find("exit_group"), std::string::npos);
+  if (HasFailure()) std::cerr << out.str();
+}
+
+TEST_F(DaemonTest, ListingDemoKeepsEveryStatOfLs) {
+  START_DAEMON();
+  std::string id = unique_id("ls");
+  EXPECT_EQ(run_container(work_, id, "ls -l /bin | grep mv"), 0);
+  ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(id)); }));
+  auto trace = format::load_trace(file_of(id));
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  std::set<std::string> stat_paths;
+  for (const auto& owned : trace->events) {
+    format::Event e = owned.view();
+    std::string name = name_of(trace->metadata, e);
+    if (e.comm != "ls") continue;
+    if (name == "lstat" || name == "stat") stat_paths.insert(capture_text(e, 0));
+    if (name == "newfstatat" || name == "statx") stat_paths.insert(capture_text(e, 1));
+  }
+  EXPECT_TRUE(stat_paths.count("/bin/mv") || stat_paths.count("mv"));
+  EXPECT_TRUE(stat_paths.count("/bin/cat") || stat_paths.count("cat")) << "other entries of /bin are recovered";
+  EXPECT_GT(stat_paths.size(), 100u);
+}
+
+TEST_F(DaemonTest, NoisyContainerDoesNotEvictAQuietOne) {
+  options_.budget_per_container = 128u << 10;
+  options_.budget_total = 512u << 10;
+  // The whole flood fits in the ring even if the daemon were slow: what is
+  // tested is the budget's eviction, not ring overflow (counted as lost).
+  options_.ring_bytes = 64u << 20;
+  START_DAEMON();
+  std::string quiet = unique_id("quiet"), noisy = unique_id("noisy");
+  ASSERT_EQ(run_container(work_, quiet, "echo quiet-marker > /tmp/q; exec sleep 30", "--detach"), 0);
+  ASSERT_TRUE(wait_for([&] { auto r = row_of(quiet); return r && r->events > 0; }));
+  EXPECT_EQ(run_container(work_, noisy, "dd if=/dev/zero of=/dev/null bs=1 count=100000"), 0);
+  ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(noisy)); }));
+  kill_container(quiet);
+  ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(quiet)); }));
+
+  auto nt = format::load_trace(file_of(noisy));
+  ASSERT_TRUE(nt.ok()) << nt.error().message;
+  ASSERT_TRUE(nt->counters.has_value());
+  EXPECT_GT(nt->counters->events_overwritten, 0u);
+  ASSERT_FALSE(nt->losses.empty());
+  EXPECT_EQ(nt->losses.front().first, 0u);
+  EXPECT_EQ(nt->losses.front().second.overwritten, nt->counters->events_overwritten);
+  // dd made 2 calls per byte: what was kept, overwritten (and lost, should
+  // the ring overflow after all) accounts for all of them.
+  uint64_t dd_calls = 0;
+  for (const auto& e : nt->events) dd_calls += e.comm == "dd" ? 1 : 0;
+  EXPECT_GE(dd_calls + nt->counters->events_overwritten + nt->counters->events_lost, 200000u);
+  EXPECT_LT(dd_calls, 200000u);
+  EXPECT_LE(nt->events.size() + nt->counters->events_overwritten, 200000u + 20000u);  // + runc, sh, dd start-up
+
+  auto qt = format::load_trace(file_of(quiet));
+  ASSERT_TRUE(qt.ok());
+  EXPECT_EQ(qt->counters->events_overwritten, 0u);
+  for (const auto& [at, loss] : qt->losses) EXPECT_EQ(loss.overwritten, 0u);
+  bool marker = false;
+  for (const auto& owned : qt->events) {
+    format::Event e = owned.view();
+    if (name_of(qt->metadata, e) == "write" && capture_text(e, 1).find("quiet-marker") == 0) marker = true;
+  }
+  EXPECT_TRUE(marker) << "the quiet container's history was evicted";
+}
+
+TEST_F(DaemonTest, SnapshotDeleteAndPrefixes) {
+  START_DAEMON();
+  std::string id = unique_id("snap");
+  ASSERT_EQ(run_container(work_, id, "echo snap-marker > /tmp/s; exec sleep 30", "--detach"), 0);
+  ASSERT_TRUE(wait_for([&] { auto r = row_of(id); return r && r->events > 0 && r->state == "running"; }));
+
+  // The container runs on its own: snapshot until its echo is in (or give up).
+  bool marker = false;
+  int snapshots = 0;
+  wait_for([&] {
+    auto reply = send_request(socket(), {Verb::snapshot, id});
+    if (!reply.ok() || !reply->ok) return false;
+    ++snapshots;
+    auto snap = format::load_trace(reply->body.substr(0, reply->body.find('\n')));
+    if (!snap.ok()) return false;
+    for (const auto& owned : snap->events) {
+      format::Event e = owned.view();
+      if (name_of(snap->metadata, e) == "write" && capture_text(e, 1).find("snap-marker") == 0) marker = true;
+    }
+    return marker;
+  });
+  EXPECT_GT(snapshots, 0);
+  EXPECT_TRUE(marker);
+  EXPECT_EQ(row_of(id)->state, "running");  // the snapshot did not stop anything
+
+  // Deleting a running container's history is refused; after it exits it works.
+  auto refused = send_request(socket(), {Verb::remove, id});
+  ASSERT_TRUE(refused.ok());
+  EXPECT_FALSE(refused->ok);
+  kill_container(id);
+  ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(id)); }));
+  auto unknown = send_request(socket(), {Verb::remove, "no-such-container"});
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(unknown->ok);
+  auto deleted = send_request(socket(), {Verb::remove, id});
+  ASSERT_TRUE(deleted.ok() && deleted->ok) << (deleted.ok() ? deleted->error : "");
+  EXPECT_FALSE(fs::exists(file_of(id)));
+  EXPECT_FALSE(row_of(id).has_value());
+}
+
+TEST_F(DaemonTest, StopPublishesLiveContainersAndSavedTracesAreListedAgain) {
+  START_DAEMON();
+  std::string id = unique_id("stop");
+  ASSERT_EQ(run_container(work_, id, "echo live > /tmp/l; exec sleep 30", "--detach"), 0);
+  ASSERT_TRUE(wait_for([&] { auto r = row_of(id); return r && r->events > 0; }));
+  auto reply = send_request(socket(), {Verb::stop, ""});
+  ASSERT_TRUE(reply.ok() && reply->ok);
+  thread_.join();
+  daemon_.reset();
+  kill_container(id);
+  EXPECT_TRUE(result_);
+  ASSERT_TRUE(fs::exists(file_of(id)));
+  EXPECT_TRUE(format::load_trace(file_of(id)).ok());
+
+  // A new daemon on the same directory lists the trace again.
+  START_DAEMON();
+  auto row = row_of(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->state, "exited");
+  EXPECT_GT(row->events, 0u);
+}
+
+TEST_F(DaemonTest, HostModeRecordsProcessesOutsideContainersButNotItself) {
+  options_.host = true;
+  START_DAEMON();
+  std::string marker = "host-marker-" + std::to_string(::getpid());
+  ASSERT_TRUE(wait_for([&] {
+    std::system(("sh -c 'echo " + marker + " > /dev/null'").c_str());
+    auto r = row_of("host");
+    return r && r->state == "host" && r->events > 0;
+  }));
+  stop();
+  auto trace = format::load_trace(file_of("host"));
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  EXPECT_EQ(trace->metadata.containers.at(0).runtime, "host");
+  bool found = false, self = false;
+  for (const auto& owned : trace->events) {
+    format::Event e = owned.view();
+    if (name_of(trace->metadata, e) == "write" && capture_text(e, 1).find(marker) == 0) found = true;
+    if (e.pid == static_cast<uint32_t>(::getpid())) self = true;
+  }
+  EXPECT_TRUE(found);
+  EXPECT_FALSE(self) << "the daemon recorded its own calls";
+}
+
+size_t open_fds() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// Entries of this process's BPF map named `name` (the daemon's traced set).
+long map_entries(const char* name) {
+  for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    if (fs::read_symlink(e.path(), ec).string() != "anon_inode:bpf-map") continue;
+    int fd = std::stoi(e.path().filename().string());
+    bpf_map_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0 || std::string(info.name) != name) continue;
+    long count = 0;
+    uint64_t key = 0, next = 0;
+    uint64_t* prev = nullptr;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+      ++count;
+      key = next;
+      prev = &key;
+    }
+    return count;
+  }
+  return -1;
+}
+
+TEST_F(DaemonTest, FiftyShortLivedContainersEachGetTheirFileWithoutLeaks) {
+  options_.identify_timeout = 1s;
+  ::setenv("TRACELOOP_DAEMON_DEBUG", "1", 1);  // decisions on stderr, for when it fails
+  START_DAEMON();
+  ::unsetenv("TRACELOOP_DAEMON_DEBUG");
+  std::vector<std::string> ids;
+  size_t fds_after_warmup = 0;
+  for (int i = 0; i < 50; ++i) {
+    std::string id = unique_id("churn");
+    ids.push_back(id);
+    EXPECT_EQ(run_container(work_, id, "echo " + id), 0);
+    ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(id)); })) << id;
+    if (i == 4) {
+      // The /traceloop-demo parent cgroup was traced provisionally: let it expire.
+      std::this_thread::sleep_for(1500ms);
+      fds_after_warmup = open_fds();
+    }
+  }
+  for (const auto& id : ids) {
+    auto trace = format::load_trace(file_of(id));
+    ASSERT_TRUE(trace.ok()) << id;
+    bool echoed = false;
+    for (const auto& owned : trace->events) {
+      format::Event e = owned.view();
+      if (name_of(trace->metadata, e) == "write" && capture_text(e, 1).find(id) == 0) echoed = true;
+    }
+    EXPECT_TRUE(echoed) << id;
+  }
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_LE(open_fds(), fds_after_warmup);
+  EXPECT_EQ(map_entries("traced_cgroups"), 0);
+  EXPECT_EQ(daemon_->stats().tracked_cgroups, 0u);
+  EXPECT_EQ(daemon_->stats().containers_published, 50u);
+}
+
+// The CLI as the main wires it: list's columns, and SIGTERM saves and exits 0.
+TEST_F(DaemonTest, CliDaemonSavesOnSigtermAndListsColumns) {
+  std::string state = options_.dir.string();
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execl(TL_DAEMON_CLI, TL_DAEMON_CLI, "daemon", "--dir", state.c_str(), "--budget-per-container", "2M",
+            static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  bool up = wait_for([&] { return fs::exists(socket()); });
+  if (!up) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!bpf_required() && WIFEXITED(status) && WEXITSTATUS(status) == 2) GTEST_SKIP() << "daemon could not start";
+    FAIL() << "daemon did not start";
+  }
+  std::string id = unique_id("cli");
+  ASSERT_EQ(run_container(work_, id, "echo cli; exec sleep 30", "--detach --pod cli-pod"), 0);
+  ASSERT_TRUE(wait_for([&] { auto r = row_of(id); return r && r->events > 0; }));
+
+  std::string cmd = std::string(TL_DAEMON_CLI) + " list --dir " + state;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
+  EXPECT_EQ(::pclose(p), 0);
+  EXPECT_EQ(out.rfind("NODE", 0), 0u) << out;
+  for (const char* col : {"NAMESPACE", "POD", "CONTAINER", "CONTAINERID", "STATE", "EVENTS", "FILE"})
+    EXPECT_NE(out.find(col), std::string::npos) << col;
+  EXPECT_NE(out.find("cli-pod"), std::string::npos) << out;
+  EXPECT_NE(out.find("running"), std::string::npos) << out;
+
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  kill_container(id);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(fs::exists(file_of(id)));
+  EXPECT_FALSE(fs::exists(socket()));
+}
+
+}  // namespace
+}  // namespace traceloop::daemon

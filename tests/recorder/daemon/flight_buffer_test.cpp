@@ -1,0 +1,201 @@
+#include "recorder/daemon/flight_buffer.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "format/synthetic_workload.h"
+#include "format/trace_reader.h"
+#include "recorder/daemon/publisher.h"
+#include "recorder/daemon/total_budget.h"
+#include "tests/support/temp_dir.h"
+
+namespace traceloop::daemon {
+namespace {
+
+const format::Catalogue& catalogue() { return format::builtin_catalogue(format::Arch::x86_64); }
+
+format::TraceMetadata metadata_for(const std::string& id) {
+  format::TraceMetadata m;
+  format::fill_host_metadata(m);
+  m.catalogue = catalogue();
+  m.capture.mode = "daemon";
+  format::ContainerInfo c;
+  c.id = id;
+  c.pod_name = "pod";
+  m.containers.push_back(c);
+  return m;
+}
+
+void feed(FlightBuffer& buffer, format::ZstdCompressor& zstd, uint64_t n, uint64_t seed, uint32_t container = 7) {
+  format::SyntheticWorkload work(catalogue(), seed);
+  for (uint64_t i = 0; i < n; ++i) {
+    format::Event e = work.next();
+    e.container = container;
+    buffer.add(e, zstd);
+  }
+}
+
+TEST(FlightBuffer, KeepsEverythingWithinBudget) {
+  format::ZstdCompressor zstd(3);
+  FlightBuffer buffer({.budget_bytes = 8u << 20});
+  feed(buffer, zstd, 5000, 1);
+  EXPECT_EQ(buffer.events_seen(), 5000u);
+  EXPECT_EQ(buffer.events_held(), 5000u);
+  EXPECT_EQ(buffer.overwritten(), 0u);
+
+  testing::TempDir dir;
+  auto path = dir / "c.tl";
+  ASSERT_TRUE(buffer.write(path, metadata_for("c"), {}, zstd).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto trace = format::load_trace(path);
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  ASSERT_EQ(trace->events.size(), 5000u);
+  EXPECT_TRUE(trace->losses.empty());
+  EXPECT_EQ(trace->events.front().fields.container, 0u);  // re-indexed for the one-container file
+  EXPECT_EQ(trace->metadata.containers.at(0).id, "c");
+  ASSERT_TRUE(trace->counters.has_value());
+  EXPECT_EQ(trace->counters->events_recorded, 5000u);
+  EXPECT_EQ(trace->counters->events_overwritten, 0u);
+
+  // The same events, in order, as the generator made them.
+  format::SyntheticWorkload again(catalogue(), 1);
+  for (size_t i = 0; i < 5000; ++i) ASSERT_EQ(trace->events[i].fields.enter_ns, again.next().enter_ns) << i;
+}
+
+TEST(FlightBuffer, DropsOldestFirstAndCountsOverwritten) {
+  format::ZstdCompressor zstd(3);
+  FlightBuffer buffer({.budget_bytes = 64u << 10, .chunk_raw_bytes = 16u << 10});
+  feed(buffer, zstd, 200000, 2);
+  EXPECT_LE(buffer.bytes(), buffer.budget());
+  EXPECT_GT(buffer.overwritten(), 0u);
+  EXPECT_EQ(buffer.overwritten() + buffer.events_held(), 200000u);
+
+  testing::TempDir dir;
+  ASSERT_TRUE(buffer.write(dir / "c.tl", metadata_for("c"), {}, zstd).ok());
+  auto trace = format::load_trace(dir / "c.tl");
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  EXPECT_EQ(trace->events.size(), buffer.events_held());
+  ASSERT_FALSE(trace->losses.empty());
+  EXPECT_EQ(trace->losses.front().first, 0u);  // before the first retained event
+  EXPECT_EQ(trace->losses.front().second.overwritten, buffer.overwritten());
+  EXPECT_EQ(trace->counters->events_overwritten, buffer.overwritten());
+  // What is kept is the most recent tail of the stream.
+  format::SyntheticWorkload again(catalogue(), 2);
+  uint64_t last = 0;
+  for (uint64_t i = 0; i < 200000; ++i) last = again.next().enter_ns;
+  EXPECT_EQ(trace->events.back().fields.enter_ns, last);
+}
+
+TEST(FlightBuffer, SnapshotDoesNotStopRecording) {
+  format::ZstdCompressor zstd(3);
+  FlightBuffer buffer;
+  feed(buffer, zstd, 1000, 3);
+  testing::TempDir dir;
+  ASSERT_TRUE(buffer.write(dir / "s1.tl", metadata_for("c"), {}, zstd).ok());
+  feed(buffer, zstd, 500, 4);
+  ASSERT_TRUE(buffer.write(dir / "s2.tl", metadata_for("c"), {}, zstd).ok());
+  EXPECT_EQ(format::load_trace(dir / "s1.tl")->events.size(), 1000u);
+  EXPECT_EQ(format::load_trace(dir / "s2.tl")->events.size(), 1500u);
+}
+
+TEST(FlightBuffer, RingLossesAreKeptInPlace) {
+  format::ZstdCompressor zstd(3);
+  FlightBuffer buffer;
+  feed(buffer, zstd, 10, 5);
+  format::LossMarker loss;
+  loss.lost = 17;
+  loss.cpu = 1;
+  buffer.add_loss(loss);
+  feed(buffer, zstd, 10, 6);
+  EXPECT_EQ(buffer.lost(), 17u);
+  testing::TempDir dir;
+  ASSERT_TRUE(buffer.write(dir / "l.tl", metadata_for("c"), {}, zstd).ok());
+  auto trace = format::load_trace(dir / "l.tl");
+  ASSERT_TRUE(trace.ok());
+  ASSERT_EQ(trace->losses.size(), 1u);
+  EXPECT_EQ(trace->losses[0].first, 10u);
+  EXPECT_EQ(trace->losses[0].second.lost, 17u);
+  EXPECT_EQ(trace->counters->events_lost, 17u);
+}
+
+TEST(FlightBuffer, UnwritableDestinationIsAnError) {
+  format::ZstdCompressor zstd(3);
+  FlightBuffer buffer;
+  feed(buffer, zstd, 10, 7);
+  auto r = buffer.write("/nonexistent-dir/x.tl", metadata_for("c"), {}, zstd);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(buffer.events_held(), 10u);  // history survives a failed write
+}
+
+// History depth is a size property of the encoding, deterministic for a
+// seed. The SPEC's target is 100,000 syscalls per MiB; this build measures
+// about 79,000 (bench/recorder/daemon/history_depth_bench), so this guards
+// against regressions below 75,000 rather than claiming the target.
+TEST(FlightBuffer, HistoryDepthPerMiBDoesNotRegress) {
+  format::ZstdCompressor zstd(3);
+  FlightBuffer buffer({.budget_bytes = 1u << 20});
+  feed(buffer, zstd, 1'000'000, 8);
+  EXPECT_GT(buffer.overwritten(), 0u);
+  EXPECT_GE(buffer.events_held(), 75'000u) << "bytes " << buffer.bytes();
+}
+
+TEST(TotalBudget, EvictsFromTheLargestFirst) {
+  format::ZstdCompressor zstd(3);
+  FlightBuffer noisy({.budget_bytes = 4u << 20, .chunk_raw_bytes = 16u << 10});
+  FlightBuffer quiet({.budget_bytes = 4u << 20, .chunk_raw_bytes = 16u << 10});
+  feed(quiet, zstd, 3000, 9);
+  quiet.seal(zstd);
+  uint64_t quiet_events = quiet.events_held();
+  feed(noisy, zstd, 300000, 10);
+  std::vector<FlightBuffer*> all = {&noisy, &quiet};
+  uint64_t total = quiet.bytes() + (512u << 10);
+  EXPECT_GT(enforce_total_budget(all, total), 0u);
+  EXPECT_LE(noisy.bytes() + quiet.bytes(), total);
+  EXPECT_EQ(quiet.events_held(), quiet_events);
+  EXPECT_EQ(quiet.overwritten(), 0u);
+  EXPECT_EQ(noisy.overwritten() + noisy.events_held(), 300000u);
+}
+
+}  // namespace
+}  // namespace traceloop::daemon
+
+namespace traceloop::daemon {
+namespace {
+
+TEST(Publisher, WritesHistoriesOnItsThreadAndReportsFailures) {
+  testing::TempDir dir;
+  format::ZstdCompressor zstd(3);
+  {
+    Publisher publisher(3);
+    for (int i = 0; i < 3; ++i) {
+      FlightBuffer buffer;
+      feed(buffer, zstd, 1000, 20 + static_cast<uint64_t>(i));
+      publisher.submit({std::move(buffer), metadata_for("c"), {}, dir / ("c" + std::to_string(i) + ".tl")});
+    }
+    FlightBuffer doomed;
+    feed(doomed, zstd, 10, 30);
+    publisher.submit({std::move(doomed), metadata_for("d"), {}, "/nonexistent-dir/d.tl"});
+    publisher.wait_idle();
+    EXPECT_FALSE(publisher.busy_with(dir / "c0.tl"));
+    auto done = publisher.take_done();
+    ASSERT_EQ(done.size(), 4u);
+    int failures = 0;
+    for (const auto& d : done) failures += d.error.has_value() ? 1 : 0;
+    EXPECT_EQ(failures, 1);
+    // Handed over and not waited for: the destructor still writes it.
+    FlightBuffer last;
+    feed(last, zstd, 500, 31);
+    publisher.submit({std::move(last), metadata_for("e"), {}, dir / "e.tl"});
+  }
+  for (const char* name : {"c0.tl", "c1.tl", "c2.tl"}) {
+    auto trace = format::load_trace(dir / name);
+    ASSERT_TRUE(trace.ok()) << name;
+    EXPECT_EQ(trace->events.size(), 1000u);
+  }
+  EXPECT_EQ(format::load_trace(dir / "e.tl")->events.size(), 500u);
+}
+
+}  // namespace
+}  // namespace traceloop::daemon
