@@ -420,6 +420,35 @@ static __always_inline __u32 put_retried_strings(__u8 *buf, __u32 off, __u8 mask
 
 /* ---- programs ---- */
 
+/* The fields enter and exit records share (same names in both structs). */
+#define fill_common(rec, record_type, syscall_nr, cgroup)   \
+  do {                                                      \
+    __u64 pid_tgid_ = bpf_get_current_pid_tgid();           \
+    (rec)->head.type = (record_type);                       \
+    (rec)->head.ncaptures = 0;                              \
+    (rec)->head.pad0 = 0;                                   \
+    (rec)->head.size = sizeof(*(rec));                      \
+    (rec)->nr = (syscall_nr);                               \
+    (rec)->cpu = bpf_get_smp_processor_id();                \
+    (rec)->pid = pid_tgid_ >> 32;                           \
+    (rec)->tid = (__u32)pid_tgid_;                          \
+    (rec)->ts = bpf_ktime_get_boot_ns();                    \
+    (rec)->cgroup_id = (cgroup);                            \
+  } while (0)
+
+/* Sends the `size` bytes of a record assembled in the scratch buffer; a
+ * failure is counted as a loss, never dropped silently. */
+static __always_inline void output_scratch(struct scratch *s, __u32 size, struct tl_cpu_counters *counters_p,
+                                           __u64 cgroup_id)
+{
+  if (size >= SCRATCH_SIZE || /* cannot happen (CAPTURE_AREA) */
+      bpf_ringbuf_output(&events, s->buf, mask_for_verifier(size, SCRATCH_SIZE - 1), submit_flags(size)) != 0) {
+    count_loss(counters_p, cgroup_id);
+    return;
+  }
+  counters_p->lost_unreported = 0;
+}
+
 static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
 {
   __u64 cgroup_id = bpf_get_current_cgroup_id();
@@ -448,17 +477,7 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
       return 0;
     }
   }
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  rec->head.type = TL_RECORD_ENTER;
-  rec->head.ncaptures = 0;
-  rec->head.pad0 = 0;
-  rec->head.size = sizeof(*rec);
-  rec->nr = nr;
-  rec->cpu = bpf_get_smp_processor_id();
-  rec->pid = pid_tgid >> 32;
-  rec->tid = (__u32)pid_tgid;
-  rec->ts = bpf_ktime_get_boot_ns();
-  rec->cgroup_id = cgroup_id;
+  fill_common(rec, TL_RECORD_ENTER, nr, cgroup_id);
   read_args(regs, rec->args, btf);
   read_comm(rec->comm, btf);
 
@@ -485,15 +504,7 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
   rec->head.ncaptures = count;
   rec->head.size = size;
   rec->lost_before = counters_p->lost_unreported;
-  if (size >= SCRATCH_SIZE) { /* cannot happen (CAPTURE_AREA); counted rather than dropped silently */
-    count_loss(counters_p, cgroup_id);
-    return 0;
-  }
-  if (bpf_ringbuf_output(&events, s->buf, mask_for_verifier(size, SCRATCH_SIZE - 1), submit_flags(size)) != 0) {
-    count_loss(counters_p, cgroup_id);
-    return 0;
-  }
-  counters_p->lost_unreported = 0;
+  output_scratch(s, size, counters_p, cgroup_id);
   return 0;
 }
 
@@ -535,17 +546,7 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
       return 0;
     }
   }
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  rec->head.type = TL_RECORD_EXIT;
-  rec->head.ncaptures = 0;
-  rec->head.pad0 = 0;
-  rec->head.size = sizeof(*rec);
-  rec->nr = nr;
-  rec->cpu = bpf_get_smp_processor_id();
-  rec->pid = pid_tgid >> 32;
-  rec->tid = (__u32)pid_tgid;
-  rec->ts = bpf_ktime_get_boot_ns();
-  rec->cgroup_id = cgroup_id;
+  fill_common(rec, TL_RECORD_EXIT, nr, cgroup_id);
   rec->ret = ret;
 
   if (!s) {
@@ -564,15 +565,7 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
   rec->head.ncaptures = count;
   rec->head.size = size;
   rec->lost_before = counters_p->lost_unreported;
-  if (size >= SCRATCH_SIZE) { /* cannot happen (CAPTURE_AREA); counted rather than dropped silently */
-    count_loss(counters_p, cgroup_id);
-    return 0;
-  }
-  if (bpf_ringbuf_output(&events, s->buf, mask_for_verifier(size, SCRATCH_SIZE - 1), submit_flags(size)) != 0) {
-    count_loss(counters_p, cgroup_id);
-    return 0;
-  }
-  counters_p->lost_unreported = 0;
+  output_scratch(s, size, counters_p, cgroup_id);
   return 0;
 }
 

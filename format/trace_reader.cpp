@@ -137,48 +137,51 @@ struct TraceReader::State {
     return options;
   }
 
+  // Parses the current frame's message as `Root` and hands it to `use`;
+  // Cap'n Proto's complaints about hostile bytes become "corrupt WHAT (...)".
+  template <typename Root, typename Use>
+  Result<void> parse_frame(const std::string& what, Use&& use) {
+    try {
+      capnp::FlatArrayMessageReader reader(kj::ArrayPtr<const capnp::word>(frame.message.data(), frame.message.size()),
+                                           reader_options());
+      Result<void> used = use(reader.template getRoot<Root>());
+      if (!used) return error("corrupt " + what + " (" + used.error().message + ")");
+      return {};
+    } catch (const kj::Exception& e) {
+      return error("corrupt " + what + " (" + std::string(e.getDescription().cStr()) + ")");
+    }
+  }
+
   Result<void> read_header() {
     auto got = next_frame();
     if (!got) return got.error();
     if (!*got || frame.header.type != static_cast<uint8_t>(FrameType::header))
       return error("corrupt trace (no header frame)");
-    try {
-      capnp::FlatArrayMessageReader reader(kj::ArrayPtr<const capnp::word>(frame.message.data(), frame.message.size()),
-                                           reader_options());
-      auto parsed = detail::from_schema(reader.getRoot<schema::Header>());
-      if (!parsed) return error("corrupt header (" + parsed.error().message + ")");
+    return parse_frame<schema::Header>("header", [&](schema::Header::Reader root) -> Result<void> {
+      auto parsed = detail::from_schema(root);
+      if (!parsed) return parsed.error();
       const uint16_t major = metadata.format_major, minor = metadata.format_minor;
       metadata = std::move(parsed).value();
       metadata.format_major = major;
       metadata.format_minor = minor;
-    } catch (const kj::Exception& e) {
-      return error("corrupt header (" + std::string(e.getDescription().cStr()) + ")");
-    }
-    return {};
+      return {};
+    });
   }
 
   Result<void> read_processes() {
-    try {
-      capnp::FlatArrayMessageReader reader(kj::ArrayPtr<const capnp::word>(frame.message.data(), frame.message.size()),
-                                           reader_options());
-      auto parsed = detail::from_schema(reader.getRoot<schema::ProcessTable>());
-      if (!parsed) return error("corrupt process table (" + parsed.error().message + ")");
+    return parse_frame<schema::ProcessTable>("process table", [&](schema::ProcessTable::Reader root) -> Result<void> {
+      auto parsed = detail::from_schema(root);
+      if (!parsed) return parsed.error();
       for (auto& p : *parsed) processes.push_back(std::move(p));
-    } catch (const kj::Exception& e) {
-      return error("corrupt process table (" + std::string(e.getDescription().cStr()) + ")");
-    }
-    return {};
+      return {};
+    });
   }
 
   Result<void> read_trailer() {
-    try {
-      capnp::FlatArrayMessageReader reader(kj::ArrayPtr<const capnp::word>(frame.message.data(), frame.message.size()),
-                                           reader_options());
-      counters = detail::from_schema(reader.getRoot<schema::Trailer>());
-    } catch (const kj::Exception& e) {
-      return error("corrupt trailer (" + std::string(e.getDescription().cStr()) + ")");
-    }
-    return {};
+    return parse_frame<schema::Trailer>("trailer", [&](schema::Trailer::Reader root) -> Result<void> {
+      counters = detail::from_schema(root);
+      return {};
+    });
   }
 };
 

@@ -13,6 +13,7 @@
 #include <random>
 
 #include "format/frame_codec.h"
+#include "format/unique_fd.h"
 #include "format/schema_convert.h"
 #include "format/zstd_codec.h"
 
@@ -21,25 +22,6 @@ namespace {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 constexpr int kHeaderCompressionLevel = 19;
 

@@ -22,6 +22,7 @@
 #include "format/trace_writer.h"
 #include "recorder/capture_plan.h"
 #include "recorder/cgroup.h"
+#include "format/unique_fd.h"
 #include "recorder/process_tracker.h"
 #include "recorder/ring_consumer.h"
 
@@ -30,30 +31,6 @@ namespace traceloop::recorder {
 namespace fs = std::filesystem;
 
 namespace {
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    reset(o.release());
-    return *this;
-  }
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
 
 // Blocks the signals the recorder handles through a signalfd (to forward
 // them to CMD) and restores the previous mask on exit.

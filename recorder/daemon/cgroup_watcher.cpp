@@ -1,5 +1,7 @@
 #include "recorder/daemon/cgroup_watcher.h"
 
+#include "recorder/daemon/inotify_events.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,40 +73,32 @@ bool CgroupWatcher::populated(const std::string& path) const {
 
 std::vector<CgroupChange> CgroupWatcher::read_changes() {
   std::vector<CgroupChange> out;
-  alignas(inotify_event) char buf[16384];
-  for (;;) {
-    ssize_t n = ::read(inotify_.get(), buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    for (char* p = buf; p < buf + n;) {
-      auto* ev = reinterpret_cast<inotify_event*>(p);
-      p += sizeof(inotify_event) + ev->len;
-      auto it = by_wd_.find(ev->wd);
-      if (it == by_wd_.end()) continue;
-      if (ev->mask & IN_IGNORED) {
-        wd_by_path_.erase(it->second.path);
-        by_wd_.erase(it);
-        continue;
-      }
-      if (ev->len == 0) continue;
-      std::string name(ev->name);
-      const std::string parent = it->second.path;
-      std::string child = (parent == "/" ? "" : parent) + "/" + name;
-      if ((ev->mask & IN_CREATE) && (ev->mask & IN_ISDIR)) {
-        add_tree(child, &out);
-      } else if ((ev->mask & IN_DELETE) && (ev->mask & IN_ISDIR)) {
-        uint64_t id = 0;
-        if (auto w = wd_by_path_.find(child); w != wd_by_path_.end()) {
-          id = by_wd_[w->second].id;
-          by_wd_.erase(w->second);
-          wd_by_path_.erase(w);
-        }
-        out.push_back({CgroupChange::Kind::removed, child, id});
-      } else if ((ev->mask & IN_MODIFY) && name == "cgroup.events") {
-        if (!populated(parent)) out.push_back({CgroupChange::Kind::emptied, parent, it->second.id});
-      }
+  drain_inotify(inotify_.get(), [&](const inotify_event& ev) {
+    auto it = by_wd_.find(ev.wd);
+    if (it == by_wd_.end()) return;
+    if (ev.mask & IN_IGNORED) {
+      wd_by_path_.erase(it->second.path);
+      by_wd_.erase(it);
+      return;
     }
-  }
+    if (ev.len == 0) return;
+    std::string name(ev.name);
+    const std::string parent = it->second.path;
+    std::string child = (parent == "/" ? "" : parent) + "/" + name;
+    if ((ev.mask & IN_CREATE) && (ev.mask & IN_ISDIR)) {
+      add_tree(child, &out);
+    } else if ((ev.mask & IN_DELETE) && (ev.mask & IN_ISDIR)) {
+      uint64_t id = 0;
+      if (auto w = wd_by_path_.find(child); w != wd_by_path_.end()) {
+        id = by_wd_[w->second].id;
+        by_wd_.erase(w->second);
+        wd_by_path_.erase(w);
+      }
+      out.push_back({CgroupChange::Kind::removed, child, id});
+    } else if ((ev.mask & IN_MODIFY) && name == "cgroup.events") {
+      if (!populated(parent)) out.push_back({CgroupChange::Kind::emptied, parent, it->second.id});
+    }
+  });
   return out;
 }
 

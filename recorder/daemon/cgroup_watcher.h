@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "format/result.h"
-#include "recorder/daemon/unique_fd.h"
+#include "format/unique_fd.h"
 
 namespace traceloop::daemon {
 

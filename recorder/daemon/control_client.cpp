@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "recorder/daemon/unique_fd.h"
+#include "format/unique_fd.h"
 
 namespace traceloop::daemon {
 

@@ -16,7 +16,7 @@
 
 #include "format/result.h"
 #include "recorder/daemon/control_protocol.h"
-#include "recorder/daemon/unique_fd.h"
+#include "format/unique_fd.h"
 
 namespace traceloop::daemon {
 

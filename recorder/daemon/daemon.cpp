@@ -32,7 +32,7 @@
 #include "recorder/daemon/publisher.h"
 #include "recorder/daemon/runtime_watcher.h"
 #include "recorder/daemon/total_budget.h"
-#include "recorder/daemon/unique_fd.h"
+#include "format/unique_fd.h"
 #include "recorder/event_converter.h"
 #include "recorder/event_sink.h"
 #include "recorder/process_tracker.h"

@@ -15,7 +15,7 @@
 #include "format/event.h"
 #include "format/metadata.h"
 #include "recorder/daemon/flight_buffer.h"
-#include "recorder/daemon/unique_fd.h"
+#include "format/unique_fd.h"
 
 namespace traceloop::daemon {
 

@@ -1,5 +1,7 @@
 #include "recorder/daemon/runtime_watcher.h"
 
+#include "recorder/daemon/inotify_events.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,42 +61,34 @@ void RuntimeWatcher::watch_container(size_t root, const std::string& id, std::ve
 
 std::vector<RuntimeChange> RuntimeWatcher::read_changes() {
   std::vector<RuntimeChange> out;
-  alignas(inotify_event) char buf[16384];
   bool retry_roots = false;
-  for (;;) {
-    ssize_t n = ::read(inotify_.get(), buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    for (char* p = buf; p < buf + n;) {
-      auto* ev = reinterpret_cast<inotify_event*>(p);
-      p += sizeof(inotify_event) + ev->len;
-      auto it = watches_.find(ev->wd);
-      if (it == watches_.end()) continue;
-      Watch w = it->second;
-      if (ev->mask & IN_IGNORED) {
-        watches_.erase(it);
-        if (w.kind == WatchKind::root) {
-          attached_[w.root] = false;  // the root went away: wait for it again
-          retry_roots = true;
-        }
-        continue;
+  drain_inotify(inotify_.get(), [&](const inotify_event& ev) {
+    auto it = watches_.find(ev.wd);
+    if (it == watches_.end()) return;
+    Watch w = it->second;
+    if (ev.mask & IN_IGNORED) {
+      watches_.erase(it);
+      if (w.kind == WatchKind::root) {
+        attached_[w.root] = false;  // the root went away: wait for it again
+        retry_roots = true;
       }
-      std::string name = ev->len ? std::string(ev->name) : std::string();
-      switch (w.kind) {
-        case WatchKind::ancestor: retry_roots = true; break;
-        case WatchKind::root: {
-          auto id = sanitize_container_id(name);
-          if (!id) break;  // an id that could not safely name a file is ignored
-          if (ev->mask & IN_DELETE) out.push_back({w.root, *id, true});
-          else if (ev->mask & IN_ISDIR) watch_container(w.root, *id, &out);
-          break;
-        }
-        case WatchKind::container:
-          if (name == "state.json") out.push_back({w.root, w.id, false});
-          break;
-      }
+      return;
     }
-  }
+    std::string name = ev.len ? std::string(ev.name) : std::string();
+    switch (w.kind) {
+      case WatchKind::ancestor: retry_roots = true; break;
+      case WatchKind::root: {
+        auto id = sanitize_container_id(name);
+        if (!id) break;  // an id that could not safely name a file is ignored
+        if (ev.mask & IN_DELETE) out.push_back({w.root, *id, true});
+        else if (ev.mask & IN_ISDIR) watch_container(w.root, *id, &out);
+        break;
+      }
+      case WatchKind::container:
+        if (name == "state.json") out.push_back({w.root, w.id, false});
+        break;
+    }
+  });
   if (retry_roots) attach_roots(&out);
   return out;
 }

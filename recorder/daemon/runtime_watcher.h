@@ -12,7 +12,7 @@
 
 #include "format/result.h"
 #include "recorder/daemon/container_metadata.h"
-#include "recorder/daemon/unique_fd.h"
+#include "format/unique_fd.h"
 
 namespace traceloop::daemon {
 

@@ -1,11 +1,11 @@
 #pragma once
-// Owns one file descriptor.
+// Owns one file descriptor (RAII), for every layer: format, recorder, daemon.
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace traceloop::daemon {
+namespace traceloop {
 
 class UniqueFd {
  public:
@@ -30,4 +30,4 @@ class UniqueFd {
   int fd_;
 };
 
-}  // namespace traceloop::daemon
+}  // namespace traceloop
