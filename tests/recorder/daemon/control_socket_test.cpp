@@ -14,7 +14,7 @@
 #include "recorder/daemon/control_client.h"
 #include "recorder/daemon/control_protocol.h"
 #include "recorder/daemon/control_server.h"
-#include "recorder/daemon/unique_fd.h"
+#include "format/unique_fd.h"
 #include "tests/support/temp_dir.h"
 
 namespace traceloop::daemon {
