@@ -62,5 +62,33 @@ TEST(GrepReal, FieldAndCountAcrossFiles) {
   expect_golden("real_grep_enoent_count.txt", text);
 }
 
+TEST(GrepReal, AcrossContainersFindsTheLostResult) {
+  // Two containers recorded by the daemon: only the multiplication one holds bc's 42.
+  GrepOptions o;
+  o.match.patterns = {"^bc$"};
+  o.match.field = "comm";
+  o.files_with_matches = true;
+  o.paths = {real("container-mult.tl"), real("container-ls.tl")};
+  std::ostringstream out, err;
+  EXPECT_EQ(run_grep(o, out, err), 0) << err.str();
+  EXPECT_EQ(out.str(), real("container-mult.tl") + "\n");
+
+  GrepOptions w;
+  w.match.patterns = {"write\\(1, \"42\\\\n\""};
+  w.paths = {real("container-mult.tl")};
+  w.render.format = OutputFormat::strace;
+  std::ostringstream found;
+  EXPECT_EQ(run_grep(w, found, err), 0) << err.str();
+  EXPECT_NE(found.str().find("write(1, \"42\\n\", 3)"), std::string::npos) << found.str();
+}
+
+TEST(GrepReal, LossMarkersOfARealOverflowAreShownInPlace) {
+  ShowOptions show;
+  show.path = real("storm.tl");
+  std::ostringstream out, err;
+  ASSERT_EQ(run_show(show, out, err), 0) << err.str();
+  EXPECT_NE(out.str().find("events lost on CPU"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace traceloop::tools

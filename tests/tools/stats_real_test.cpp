@@ -35,5 +35,27 @@ TEST(StatsReal, TwoRecordingsTogether) {
   EXPECT_NE(out.str().find("\"files\":2"), std::string::npos);
 }
 
+TEST(StatsReal, RealRingOverflowCountsItsLosses) {
+  // storm.tl: a one-page ring overflowed by a getppid storm (record.sh).
+  StatsOptions options;
+  options.paths = {(source_dir() / "testdata/analysis/real/storm.tl").string()};
+  std::ostringstream out, err;
+  EXPECT_EQ(run_stats(options, out, err), 0) << err.str();
+  expect_golden("real_stats_storm.txt", out.str());
+  EXPECT_EQ(out.str().find("lost: 0 events"), std::string::npos) << out.str();
+}
+
+TEST(StatsReal, TwoContainersRecordedByTheDaemon) {
+  StatsOptions options;
+  options.paths = {(source_dir() / "testdata/analysis/real/container-mult.tl").string(),
+                   (source_dir() / "testdata/analysis/real/container-ls.tl").string()};
+  options.per_container = true;
+  std::ostringstream out, err;
+  EXPECT_EQ(run_stats(options, out, err), 0) << err.str();
+  expect_golden("real_stats_containers.txt", out.str());
+  EXPECT_NE(out.str().find("mult-demo"), std::string::npos);
+  EXPECT_NE(out.str().find("ls-demo"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace traceloop::tools
