@@ -13,8 +13,8 @@
 #include <random>
 
 #include "format/frame_codec.h"
-#include "format/unique_fd.h"
 #include "format/schema_convert.h"
+#include "format/unique_fd.h"
 #include "format/zstd_codec.h"
 
 namespace traceloop::format {

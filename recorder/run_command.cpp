@@ -20,9 +20,9 @@
 #include "format/catalogue.h"
 #include "format/metadata.h"
 #include "format/trace_writer.h"
+#include "format/unique_fd.h"
 #include "recorder/capture_plan.h"
 #include "recorder/cgroup.h"
-#include "format/unique_fd.h"
 #include "recorder/process_tracker.h"
 #include "recorder/ring_consumer.h"
 

@@ -1,4 +1,5 @@
 #include "recorder/daemon/control_client.h"
+#include "format/unique_fd.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -6,7 +7,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "format/unique_fd.h"
 
 namespace traceloop::daemon {
 

@@ -15,8 +15,8 @@
 #include <string>
 
 #include "format/result.h"
-#include "recorder/daemon/control_protocol.h"
 #include "format/unique_fd.h"
+#include "recorder/daemon/control_protocol.h"
 
 namespace traceloop::daemon {
 

@@ -14,8 +14,8 @@
 
 #include "format/event.h"
 #include "format/metadata.h"
-#include "recorder/daemon/flight_buffer.h"
 #include "format/unique_fd.h"
+#include "recorder/daemon/flight_buffer.h"
 
 namespace traceloop::daemon {
 

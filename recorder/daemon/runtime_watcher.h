@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "format/result.h"
-#include "recorder/daemon/container_metadata.h"
 #include "format/unique_fd.h"
+#include "recorder/daemon/container_metadata.h"
 
 namespace traceloop::daemon {
 

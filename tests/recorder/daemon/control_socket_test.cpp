@@ -11,10 +11,10 @@
 #include <fstream>
 #include <thread>
 
+#include "format/unique_fd.h"
 #include "recorder/daemon/control_client.h"
 #include "recorder/daemon/control_protocol.h"
 #include "recorder/daemon/control_server.h"
-#include "format/unique_fd.h"
 #include "tests/support/temp_dir.h"
 
 namespace traceloop::daemon {
