@@ -7,6 +7,7 @@
 # then regenerate the goldens with TRACELOOP_UPDATE_GOLDENS=1 and review them.
 #   demo-a.tl, demo-b.tl        SPEC story 1 twice (other $RANDOM, pids, addresses)
 #   cat-exists.tl, cat-missing.tl  the same script where the file exists and where it does not
+#   empty.tl                    a recording without events (nothing matched the filter)
 #   storm.tl                    a ring overflow: real loss markers
 #   container-mult.tl, container-ls.tl  two containers recorded by the daemon
 set -eu
@@ -27,6 +28,9 @@ echo 42 > /tmp/tl-analysis-input
 rm -f /tmp/tl-analysis-input
 "$record" run -o "$out/cat-missing.tl" -- sh -c 'cat /tmp/tl-analysis-input; echo "status $?"'
 chmod 0644 "$out"/*.tl
+
+# empty.tl: a real recording in which nothing matched the syscall filter
+"$record" run --syscall-filters kexec_load -o "$out/empty.tl" -- true
 
 # storm.tl: a real ring overflow (one-page ring, a getppid storm): loss markers
 "$record" run --ring-size 4096 --syscall-filters getppid,exit_group -o "$out/storm.tl" -- \

@@ -56,6 +56,21 @@ TEST(DiffReal, JsonSaysWhichProcessDiverged) {
   EXPECT_NE(r.out.find("\"equal\":false"), std::string::npos);
 }
 
+TEST(DiffReal, EmptyAgainstARealRunShowsOnlyTheRun) {
+  const auto r = diff_real("empty.tl", "demo-a.tl");
+  EXPECT_EQ(r.status, 1);
+  expect_golden("real_diff_empty.txt", r.out);
+  EXPECT_NE(r.out.find("only in B"), std::string::npos) << r.out;
+  EXPECT_EQ(diff_real("empty.tl", "empty.tl").status, 0);
+}
+
+TEST(DiffReal, TwoContainersDivergeWhereTheirScriptsDo) {
+  // The multiplication and the listing containers: runc's set-up is alike, the scripts are not.
+  const auto r = diff_real("container-mult.tl", "container-ls.tl");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("==="), std::string::npos) << r.out;
+}
+
 TEST(DiffReal, ATraceEqualsItself) {
   EXPECT_EQ(diff_real("cat-missing.tl", "cat-missing.tl").status, 0);
 }

@@ -82,6 +82,15 @@ TEST(GrepReal, AcrossContainersFindsTheLostResult) {
   EXPECT_NE(found.str().find("write(1, \"42\\n\", 3)"), std::string::npos) << found.str();
 }
 
+TEST(GrepReal, RealRecordingWithoutEventsMatchesNothing) {
+  GrepOptions o;
+  o.match.patterns = {"."};
+  o.paths = {real("empty.tl")};
+  std::ostringstream out, err;
+  EXPECT_EQ(run_grep(o, out, err), 1) << err.str();
+  EXPECT_EQ(out.str(), "");
+}
+
 TEST(GrepReal, LossMarkersOfARealOverflowAreShownInPlace) {
   ShowOptions show;
   show.path = real("storm.tl");

@@ -35,6 +35,15 @@ TEST(StatsReal, TwoRecordingsTogether) {
   EXPECT_NE(out.str().find("\"files\":2"), std::string::npos);
 }
 
+TEST(StatsReal, RealRecordingWithoutEvents) {
+  StatsOptions options;
+  options.paths = {(source_dir() / "testdata/analysis/real/empty.tl").string()};
+  std::ostringstream out, err;
+  EXPECT_EQ(run_stats(options, out, err), 0) << err.str();
+  expect_golden("real_stats_empty.txt", out.str());
+  EXPECT_EQ(out.str().rfind("0 events in 1 file", 0), 0u) << out.str();
+}
+
 TEST(StatsReal, RealRingOverflowCountsItsLosses) {
   // storm.tl: a one-page ring overflowed by a getppid storm (record.sh).
   StatsOptions options;
