@@ -436,6 +436,24 @@ static __always_inline __u32 put_retried_strings(__u8 *buf, __u32 off, __u8 mask
     (rec)->cgroup_id = (cgroup);                            \
   } while (0)
 
+/* Where a record is built: in place in the ring when it carries no data (then
+ * submitted as is), in the per-CPU scratch buffer otherwise (*s set; sent by
+ * output_scratch with only the bytes used). NULL when the ring is full (the
+ * loss is counted) or the scratch buffer is missing. */
+static __always_inline void *record_space(int with_data, __u64 size, struct scratch **s,
+                                          struct tl_cpu_counters *counters_p, __u64 cgroup_id)
+{
+  __u32 zero = 0;
+  if (with_data) {
+    *s = bpf_map_lookup_elem(&scratch_map, &zero);
+    return *s ? (*s)->buf : 0;
+  }
+  void *rec = bpf_ringbuf_reserve(&events, size, 0);
+  if (!rec)
+    count_loss(counters_p, cgroup_id);
+  return rec;
+}
+
 /* Sends the `size` bytes of a record assembled in the scratch buffer; a
  * failure is counted as a loss, never dropped silently. */
 static __always_inline void output_scratch(struct scratch *s, __u32 size, struct tl_cpu_counters *counters_p,
@@ -463,20 +481,10 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
   if (!counters_p)
     return 0;
 
-  struct tl_enter_record *rec;
   struct scratch *s = 0;
-  if (plan->entry_captures) {
-    s = bpf_map_lookup_elem(&scratch_map, &zero);
-    if (!s)
-      return 0;
-    rec = (struct tl_enter_record *)s->buf;
-  } else {
-    rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-    if (!rec) {
-      count_loss(counters_p, cgroup_id);
-      return 0;
-    }
-  }
+  struct tl_enter_record *rec = record_space(plan->entry_captures, sizeof(*rec), &s, counters_p, cgroup_id);
+  if (!rec)
+    return 0;
   fill_common(rec, TL_RECORD_ENTER, nr, cgroup_id);
   read_args(regs, rec->args, btf);
   read_comm(rec->comm, btf);
@@ -532,20 +540,10 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
     }
   }
   int with_data = (plan->exit_captures && !is_error(ret)) || retry_mask;
-  struct tl_exit_record *rec;
   struct scratch *s = 0;
-  if (with_data) {
-    s = bpf_map_lookup_elem(&scratch_map, &zero);
-    if (!s)
-      return 0;
-    rec = (struct tl_exit_record *)s->buf;
-  } else {
-    rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-    if (!rec) {
-      count_loss(counters_p, cgroup_id);
-      return 0;
-    }
-  }
+  struct tl_exit_record *rec = record_space(with_data, sizeof(*rec), &s, counters_p, cgroup_id);
+  if (!rec)
+    return 0;
   fill_common(rec, TL_RECORD_EXIT, nr, cgroup_id);
   rec->ret = ret;
 
