@@ -23,7 +23,11 @@ int main(int argc, char** argv) {
   app.add_flag("--no-header", no_header, "No table header");
   add_timestamp_options(app, timestamps, options.render.durations);
   add_filter_options(app, options.filter);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // usage errors are errors: exit status 2 like every tl-* failure
+  }
 
   options.render.format = *output_format_from_name(format);
   options.render.timestamps = timestamps.mode();

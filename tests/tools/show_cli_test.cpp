@@ -264,6 +264,11 @@ TEST_F(ShowCliTest, BinaryStopsQuietlyWhenPipedToHead) {
   const std::string bad = tl_show.string() + " " + (dir_ / "missing.tl").string() + " 2>" + err_file.string();
   EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 2);
   EXPECT_EQ(count_lines(testing::read_file(err_file)), 1u);
+  // Usage errors are errors too.
+  for (const std::string args : {"", "--bogus " + path.string(), "--format yaml " + path.string()}) {
+    const std::string usage = tl_show.string() + " " + args + " >/dev/null 2>&1";
+    EXPECT_EQ(WEXITSTATUS(std::system(usage.c_str())), 2) << args;
+  }
 }
 
 }  // namespace
