@@ -265,7 +265,7 @@ TEST_F(ShowCliTest, BinaryStopsQuietlyWhenPipedToHead) {
   EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 2);
   EXPECT_EQ(count_lines(testing::read_file(err_file)), 1u);
   // Usage errors are errors too.
-  for (const std::string args : {"", "--bogus " + path.string(), "--format yaml " + path.string()}) {
+  for (const std::string& args : std::vector<std::string>{"", "--bogus " + path.string(), "--format yaml " + path.string()}) {
     const std::string usage = tl_show.string() + " " + args + " >/dev/null 2>&1";
     EXPECT_EQ(WEXITSTATUS(std::system(usage.c_str())), 2) << args;
   }
