@@ -1,4 +1,4 @@
-// What the renderers share: the factory, timestamps, durations, loss text.
+// What the renderers share: the factory, timestamps, durations, loss lines, row ends.
 
 #include "tools/lib/render.h"
 
@@ -93,6 +93,23 @@ void append_loss_text(std::string& out, const format::LossMarker& loss) {
   if (loss.lost == 0 && loss.overwritten == 0) out.append("events lost");
   if (loss.cpu >= 0) fmt::format_to(it, " on CPU {}", loss.cpu);
   out.append(" \u2026");
+}
+
+void append_loss_line(std::string& out, const format::LossMarker& loss, bool color) {
+  if (color) out.append(kYellow);
+  append_loss_text(out, loss);
+  if (color) out.append(kReset);
+  out.push_back('\n');
+}
+
+void append_return_and_end(std::string& out, const Decoder& decoder, const format::Event& event,
+                           const RenderOptions& options) {
+  const bool red = options.color && event.failed();
+  if (red) out.append(kRed);
+  decoder.append_return(out, event);
+  if (red) out.append(kReset);
+  if (options.durations) append_duration(out, event);
+  out.push_back('\n');
 }
 
 }  // namespace traceloop::tools

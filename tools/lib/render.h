@@ -73,5 +73,17 @@ int64_t utc_offset_for(const RenderOptions& options, const format::TraceMetadata
 void append_duration(std::string& out, const format::Event& event);
 // "… 12 events lost …" / "… 3 events lost, 40 overwritten …" (no newline).
 void append_loss_text(std::string& out, const format::LossMarker& loss);
+// The loss marker as a line of its own, yellow when `color`.
+void append_loss_line(std::string& out, const format::LossMarker& loss, bool color);
+// The return value (red for a failure when colouring), then the -T duration
+// when asked, then the newline: how every text row ends.
+void append_return_and_end(std::string& out, const Decoder& decoder, const format::Event& event,
+                           const RenderOptions& options);
+
+// Terminal colours of the text renderers.
+inline constexpr std::string_view kBold = "\x1b[1m";
+inline constexpr std::string_view kRed = "\x1b[31m";
+inline constexpr std::string_view kYellow = "\x1b[33m";
+inline constexpr std::string_view kReset = "\x1b[0m";
 
 }  // namespace traceloop::tools

@@ -13,10 +13,6 @@
 namespace traceloop::tools {
 namespace {
 
-constexpr std::string_view kRed = "\x1b[31m";
-constexpr std::string_view kYellow = "\x1b[33m";
-constexpr std::string_view kReset = "\x1b[0m";
-
 class StraceRenderer final : public Renderer {
  public:
   StraceRenderer(const RenderOptions& options, const Decoder& decoder, const format::TraceMetadata& metadata)
@@ -42,23 +38,15 @@ class StraceRenderer final : public Renderer {
     out.append(" = ");
     const auto* spec = decoder_.spec(e);
     if (e.state == format::CallState::never_returned || (spec && spec->returns == format::ReturnKind::none)) {
-      out.push_back('?');
-    } else {
-      const bool red = options_.color && e.failed();
-      if (red) out.append(kRed);
-      decoder_.append_return(out, e);
-      if (red) out.append(kReset);
+      out.append("?");
+      if (options_.durations) append_duration(out, e);
+      out.push_back('\n');
+      return;
     }
-    if (options_.durations) append_duration(out, e);
-    out.push_back('\n');
+    append_return_and_end(out, decoder_, e, options_);
   }
 
-  void loss(std::string& out, const format::LossMarker& loss) override {
-    if (options_.color) out.append(kYellow);
-    append_loss_text(out, loss);
-    if (options_.color) out.append(kReset);
-    out.push_back('\n');
-  }
+  void loss(std::string& out, const format::LossMarker& loss) override { append_loss_line(out, loss, options_.color); }
 
   void footer(std::string&) override {}
 

@@ -14,10 +14,6 @@ namespace traceloop::tools {
 namespace {
 
 constexpr size_t kParamsWidth = 60;
-constexpr std::string_view kBold = "\x1b[1m";
-constexpr std::string_view kRed = "\x1b[31m";
-constexpr std::string_view kYellow = "\x1b[33m";
-constexpr std::string_view kReset = "\x1b[0m";
 
 void pad_to(std::string& out, size_t line_start, size_t column) {
   const size_t used = out.size() - line_start;
@@ -47,7 +43,6 @@ class TableRenderer final : public Renderer {
   }
 
   void event(std::string& out, const format::Event& e) override {
-    const size_t start = out.size();
     append_timestamp(out, options_.timestamps, e, metadata_.boot_to_wall_ns, utc_offset_s_, previous_ns_);
     if (container_column_) {
       const size_t col = out.size();
@@ -73,21 +68,10 @@ class TableRenderer final : public Renderer {
     decoder_.append_args(out, e, ArgStyle::table);
     pad_to(out, col, kParamsWidth);
     out.push_back(' ');
-    const bool red = options_.color && e.failed();
-    if (red) out.append(kRed);
-    decoder_.append_return(out, e);
-    if (red) out.append(kReset);
-    if (options_.durations) append_duration(out, e);
-    out.push_back('\n');
-    (void)start;
+    append_return_and_end(out, decoder_, e, options_);
   }
 
-  void loss(std::string& out, const format::LossMarker& loss) override {
-    if (options_.color) out.append(kYellow);
-    append_loss_text(out, loss);
-    if (options_.color) out.append(kReset);
-    out.push_back('\n');
-  }
+  void loss(std::string& out, const format::LossMarker& loss) override { append_loss_line(out, loss, options_.color); }
 
   void footer(std::string&) override {}
 
