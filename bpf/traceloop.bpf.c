@@ -241,6 +241,17 @@ static __always_inline __u32 clamp_len(__u64 len)
   return len > limit ? limit : (__u32)len;
 }
 
+/* Fills the header of the capture at `off` whose `len` bytes follow it;
+ * returns the offset after it (8-byte aligned, as the contract says). */
+static __always_inline __u32 end_capture(struct tl_capture *cap, __u64 off, __u8 arg, __u32 len, __u32 size)
+{
+  cap->arg = arg;
+  cap->pad0 = 0;
+  cap->len = len;
+  cap->size = size;
+  return off + TL_ALIGN8(sizeof(*cap) + len);
+}
+
 /* Writes one capture at buf[off]; returns the new offset (unchanged when
  * nothing was captured). */
 static __always_inline __u32 put_bytes(__u8 *buf, __u64 off, __u8 arg, const void *uptr, __u64 size)
@@ -254,11 +265,7 @@ static __always_inline __u32 put_bytes(__u8 *buf, __u64 off, __u8 arg, const voi
     return off;
   if (len && bpf_probe_read_user(buf + off + sizeof(*cap), len, uptr) != 0)
     len = 0;
-  cap->arg = arg;
-  cap->pad0 = 0;
-  cap->len = len;
-  cap->size = size > 0xffffffffull ? 0xffffffffu : (__u32)size;
-  return off + TL_ALIGN8(sizeof(*cap) + len);
+  return end_capture(cap, off, arg, len, size > 0xffffffffull ? 0xffffffffu : (__u32)size);
 }
 
 static __always_inline __u32 put_string(__u8 *buf, __u64 off, __u8 arg, const void *uptr)
@@ -277,11 +284,7 @@ static __always_inline __u32 put_string(__u8 *buf, __u64 off, __u8 arg, const vo
     len = limit;
     size = limit + 1;
   }
-  cap->arg = arg;
-  cap->pad0 = 0;
-  cap->len = len;
-  cap->size = size;
-  return off + TL_ALIGN8(sizeof(*cap) + len);
+  return end_capture(cap, off, arg, len, size);
 }
 
 /* argv: elements kept NUL-separated, within max_data in total. */
@@ -323,11 +326,7 @@ static __always_inline __u32 put_string_array(__u8 *buf, __u64 off, __u8 arg, co
     size = used + 1; /* elements dropped */
   if (used > TL_MAX_DATA_LIMIT)
     used = TL_MAX_DATA_LIMIT;
-  cap->arg = arg;
-  cap->pad0 = 0;
-  cap->len = used;
-  cap->size = size;
-  return off + TL_ALIGN8(sizeof(*cap) + used);
+  return end_capture(cap, off, arg, used, size);
 }
 
 /* `when` is a constant at every call site: each program only carries the
