@@ -419,6 +419,18 @@ static __always_inline __u32 put_retried_strings(__u8 *buf, __u32 off, __u8 mask
 
 /* ---- programs ---- */
 
+/* After the cgroup filter, the same at entry and exit: is the syscall traced
+ * (its plan), and this CPU's loss counters. 0: ignore the call. */
+static __always_inline int traced_syscall(__u32 nr, struct tl_plan **plan, struct tl_cpu_counters **counters_p)
+{
+  *plan = bpf_map_lookup_elem(&plans, &nr);
+  if (!*plan || !(*plan)->traced)
+    return 0;
+  __u32 zero = 0;
+  *counters_p = bpf_map_lookup_elem(&counters, &zero);
+  return *counters_p != 0;
+}
+
 /* The fields enter and exit records share (same names in both structs). */
 #define fill_common(rec, record_type, syscall_nr, cgroup)   \
   do {                                                      \
@@ -469,15 +481,12 @@ static __always_inline void output_scratch(struct scratch *s, __u32 size, struct
 static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
 {
   __u64 cgroup_id = bpf_get_current_cgroup_id();
-  if (!is_traced_cgroup(cgroup_id))
+  if (!is_traced_cgroup(cgroup_id)) /* first: untraced tasks pay only this */
     return 0;
   __u32 nr = id;
-  struct tl_plan *plan = bpf_map_lookup_elem(&plans, &nr);
-  if (!plan || !plan->traced)
-    return 0;
-  __u32 zero = 0;
-  struct tl_cpu_counters *counters_p = bpf_map_lookup_elem(&counters, &zero);
-  if (!counters_p)
+  struct tl_plan *plan;
+  struct tl_cpu_counters *counters_p;
+  if (!traced_syscall(nr, &plan, &counters_p))
     return 0;
 
   struct scratch *s = 0;
@@ -518,15 +527,12 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
 static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
 {
   __u64 cgroup_id = bpf_get_current_cgroup_id();
-  if (!is_traced_cgroup(cgroup_id))
+  if (!is_traced_cgroup(cgroup_id)) /* first: untraced tasks pay only this */
     return 0;
   __u32 nr = read_nr(regs, btf);
-  struct tl_plan *plan = bpf_map_lookup_elem(&plans, &nr);
-  if (!plan || !plan->traced)
-    return 0;
-  __u32 zero = 0;
-  struct tl_cpu_counters *counters_p = bpf_map_lookup_elem(&counters, &zero);
-  if (!counters_p)
+  struct tl_plan *plan;
+  struct tl_cpu_counters *counters_p;
+  if (!traced_syscall(nr, &plan, &counters_p))
     return 0;
 
   __u8 retry_mask = 0;
