@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <fstream>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 namespace traceloop::daemon {
 
@@ -138,15 +140,18 @@ Result<RuntimeContainer> read_runtime_container(const RuntimeRoot& root, std::st
   std::string bundle;
   const JsonValue* config = state->find("config");
   if (const JsonValue* b = state->find("bundle"); b && b->string()) bundle = std::string(*b->string());
-  if (config) {
-    if (const JsonValue* labels = config->find("labels"); labels && labels->kind() == JsonValue::Kind::array) {
-      for (const auto& label : labels->items()) {
-        auto text = label.string();
-        if (!text) continue;
-        auto eq = text->find('=');
-        if (eq == std::string_view::npos) continue;
-        if (text->substr(0, eq) == "bundle") bundle = std::string(text->substr(eq + 1));
-      }
+  std::vector<std::pair<std::string_view, std::string_view>> labels;
+  if (const JsonValue* list = config ? config->find("labels") : nullptr;
+      list && list->kind() == JsonValue::Kind::array) {
+    for (const auto& label : list->items()) {
+      auto text = label.string();
+      if (!text) continue;
+      auto eq = text->find('=');
+      if (eq == std::string_view::npos) continue;
+      if (text->substr(0, eq) == "bundle")
+        bundle = std::string(text->substr(eq + 1));
+      else
+        labels.emplace_back(text->substr(0, eq), text->substr(eq + 1));
     }
   }
   // The bundle path is written by the runtime (root), but the bundle's
@@ -159,17 +164,8 @@ Result<RuntimeContainer> read_runtime_container(const RuntimeRoot& root, std::st
           if (v.string()) set_annotation(out.info, k, *v.string());
     }
   }
-  if (config) {
-    if (const JsonValue* labels = config->find("labels"); labels && labels->kind() == JsonValue::Kind::array) {
-      for (const auto& label : labels->items()) {
-        auto text = label.string();
-        if (!text) continue;
-        auto eq = text->find('=');
-        if (eq != std::string_view::npos && text->substr(0, eq) != "bundle")
-          set_annotation(out.info, text->substr(0, eq), text->substr(eq + 1));
-      }
-    }
-  }
+  // Labels come last: what the runtime recorded wins over the bundle.
+  for (const auto& [key, value] : labels) set_annotation(out.info, key, value);
   apply_kubernetes_annotations(out.info);
 
   // The kernel's word for the cgroup when the init process lives; else what
