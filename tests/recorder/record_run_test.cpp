@@ -342,6 +342,22 @@ TEST(RecordRun, RawTracepointFallback) {
   }
 }
 
+TEST(RecordRun, CommandLineFlagsReachTheRecorder) {
+  // --raw-tracepoint, --ring-size and -v through the real command line.
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "flags.tl", {"-v", "--raw-tracepoint", "--ring-size", "65536"},
+                    {"/bin/sh", "-c", "echo flags > /dev/null"});
+  EXPECT_EQ(rec.result.status, 0) << rec.result.err;
+  EXPECT_NE(rec.result.err.find("traceloop-record: "), std::string::npos) << rec.result.err;
+  EXPECT_NE(rec.result.err.find(" events, 0 lost (BPF counted 0), raw tracepoints"), std::string::npos)
+      << rec.result.err;
+  EXPECT_EQ(rec.trace.metadata.capture.ring_bytes, 65536u);
+  bool found = false;
+  for (const auto* e : events_named(rec.trace, "write")) found |= capture_string(e->view(), 1) == "flags\n";
+  EXPECT_TRUE(found) << dump(rec.trace);
+}
+
 TEST(RecordRun, RingOverflowIsCountedAndMarked) {
   REQUIRE_BPF_OR_SKIP();
   TempDir dir;

@@ -111,7 +111,7 @@ class DaemonTest : public ::testing::Test {
     daemon_->request_stop();
     if (thread_.joinable()) thread_.join();
   }
-  fs::path socket() const { return options_.dir / "control.sock"; }
+  fs::path socket() const { return options_.socket_path.empty() ? options_.dir / "control.sock" : options_.socket_path; }
   fs::path file_of(const std::string& id) const { return options_.dir / (id + ".tl"); }
 
   std::vector<ListRow> list() {
@@ -428,14 +428,16 @@ TEST_F(DaemonTest, FiftyShortLivedContainersEachGetTheirFileWithoutLeaks) {
 // The CLI as the main wires it: list's columns, and SIGTERM saves and exits 0.
 TEST_F(DaemonTest, CliDaemonSavesOnSigtermAndListsColumns) {
   std::string state = options_.dir.string();
+  options_.socket_path = options_.dir / "cli.sock";  // not the default: --socket is honoured
+  const fs::path sock = socket();
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::execl(TL_DAEMON_CLI, TL_DAEMON_CLI, "daemon", "--dir", state.c_str(), "--budget-per-container", "2M",
-            static_cast<char*>(nullptr));
+            "--budget-total", "64M", "--socket", sock.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  bool up = wait_for([&] { return fs::exists(socket()); });
+  bool up = wait_for([&] { return fs::exists(sock); });
   if (!up) {
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -446,7 +448,7 @@ TEST_F(DaemonTest, CliDaemonSavesOnSigtermAndListsColumns) {
   ASSERT_EQ(run_container(work_, id, "echo cli; exec sleep 30", "--detach --pod cli-pod"), 0);
   ASSERT_TRUE(wait_for([&] { auto r = row_of(id); return r && r->events > 0; }));
 
-  std::string cmd = std::string(TL_DAEMON_CLI) + " list --dir " + state;
+  std::string cmd = std::string(TL_DAEMON_CLI) + " list --socket " + sock.string();
   FILE* p = ::popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
   std::string out;
@@ -466,7 +468,7 @@ TEST_F(DaemonTest, CliDaemonSavesOnSigtermAndListsColumns) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_TRUE(fs::exists(file_of(id)));
-  EXPECT_FALSE(fs::exists(socket()));
+  EXPECT_FALSE(fs::exists(sock));
 }
 
 }  // namespace
