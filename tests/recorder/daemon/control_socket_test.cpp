@@ -179,6 +179,42 @@ TEST_F(ServerFixture, NonRootPeerIsRefused) {
   EXPECT_EQ(server_->refused_peers(), 1u);
 }
 
+TEST(ControlServer, ConfiguredGroupMayConnect) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
+  testing::TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  ControlServerOptions options = options_for(dir / "control.sock");
+  options.group = 65534;  // --group: its members may use the socket besides root
+  auto server = ControlServer::create(options);
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  struct stat st {};
+  ASSERT_EQ(::lstat((dir / "control.sock").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  EXPECT_EQ(st.st_gid, 65534u);
+  std::atomic<bool> stop{false};
+  std::thread serve([&] {
+    while (!stop) {
+      pollfd p{server->fd(), POLLIN, 0};
+      ::poll(&p, 1, 20);
+      server->process([](const Request&) -> Reply { return ok_reply("row\n"); });
+    }
+  });
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(10);
+    auto reply = send_request(dir / "control.sock", {Verb::list, ""});
+    _exit(reply.ok() && reply->ok ? 0 : 11);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  stop = true;
+  serve.join();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(server->refused_peers(), 0u);
+}
+
 TEST(ControlServer, RefusesToReplaceANonSocket) {
   testing::TempDir dir;
   std::ofstream(dir / "control.sock") << "not a socket";
