@@ -1,5 +1,6 @@
 // Integration tests: traceloop-record run on real programs, asserting on the
 // decoded trace (format::load_trace + the file's catalogue).
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -255,7 +256,7 @@ TEST(RecordRun, SockaddrOfConnect) {
     const auto* c = v.capture_for(1);
     ASSERT_NE(c, nullptr) << dump(rec.trace);
     ASSERT_GE(c->bytes.size(), 2u);
-    if (static_cast<uint8_t>(c->bytes[0]) != 2) continue;  // not AF_INET
+    if (static_cast<uint8_t>(c->bytes[0]) != AF_INET) continue;  // sa_family, little endian
     ++inet_connects;
     ASSERT_EQ(c->bytes.size(), 16u);  // sockaddr_in, length from addrlen
     EXPECT_EQ(static_cast<uint8_t>(c->bytes[2]), 0);  // port 1, network order
