@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 
 #include "format/frame_codec.h"
@@ -22,9 +23,124 @@ using detail::zigzag;
 
 namespace {
 
-// Syscall numbers below this use a flat table for the previous-args lookup;
-// larger (hostile or exotic) numbers use a map.
+// Syscall numbers below this use a flat table for the per-syscall
+// predictions; larger (hostile or exotic) numbers use a map.
 constexpr uint32_t kFlatSyscallTable = 1024;
+
+// Column encodings (EventBatch.columnEncoding).
+constexpr uint8_t kColumnsV1 = 0;
+constexpr uint8_t kColumnsPredicted = 1;
+
+// Which arguments an event captured. Events of one syscall nearly always
+// capture the same arguments (given success or failure), so the encoder
+// predicts the shape from the previous event with the same syscall number and
+// outcome, and a correct prediction costs one zero byte.
+struct CaptureShape {
+  uint8_t count = 0;
+  std::array<uint8_t, 6> args{};
+  friend bool operator==(const CaptureShape&, const CaptureShape&) = default;
+};
+
+// Two's complement arithmetic without signed overflow: hostile columns may
+// hold any value.
+int64_t wrapping_add(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+int64_t wrapping_sub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+
+// What the encoder and the decoder remember about a syscall number within a
+// batch; both update it identically, event by event.
+struct SyscallPrediction {
+  std::array<uint64_t, 6> args{};
+  uint8_t arg_count = 6;
+  std::array<CaptureShape, 2> shape{};  // [failed]
+  int64_t last_ret = 0;
+  // Per capture position, what the size of the previous event's capture was.
+  enum class SizeIs : uint8_t { other, return_value, string_length };
+  std::array<SizeIs, 6> size_is{};
+
+  // Addresses (mmap, brk) are predicted by the previous one; counts, fds and
+  // errors are small by themselves.
+  int64_t predict_ret() const { return last_ret >= -4095 && last_ret <= INT32_MAX ? 0 : last_ret; }
+
+  // The size column of capture k: a read's data is as long as what it
+  // returned and a write returns its count, so those store the difference
+  // from the return value. A whole C string (a path) stores 0: its size is
+  // where its NUL is. Position k's mode is learnt from the previous event.
+  uint64_t encode_size(size_t k, const CaptureView& cap, int64_t ret) const {
+    switch (mode(k)) {
+      case SizeIs::return_value: return zigzag(wrapping_sub(cap.size, ret));
+      case SizeIs::string_length: return is_whole_string(cap) ? 0 : zigzag(cap.size) + 1;
+      case SizeIs::other: break;
+    }
+    return zigzag(cap.size);
+  }
+  // `rest`: the capture bytes from this capture on. Nullopt: corrupt.
+  std::optional<uint64_t> decode_size(size_t k, uint64_t value, int64_t ret, std::string_view rest) const {
+    switch (mode(k)) {
+      case SizeIs::return_value: return static_cast<uint64_t>(wrapping_add(unzigzag(value), ret));
+      case SizeIs::string_length: {
+        if (value != 0) return static_cast<uint64_t>(unzigzag(value - 1));
+        const size_t nul = rest.find('\0');
+        if (nul == std::string_view::npos) return std::nullopt;
+        return nul + 1;
+      }
+      case SizeIs::other: break;
+    }
+    return static_cast<uint64_t>(unzigzag(value));
+  }
+  void learn_size(size_t k, const CaptureView& cap, int64_t ret) {
+    if (k >= size_is.size()) return;
+    if (static_cast<int64_t>(cap.size) == ret) size_is[k] = SizeIs::return_value;
+    else if (is_whole_string(cap)) size_is[k] = SizeIs::string_length;
+    else size_is[k] = SizeIs::other;
+  }
+
+ private:
+  SizeIs mode(size_t k) const { return k < size_is.size() ? size_is[k] : SizeIs::other; }
+  static bool is_whole_string(const CaptureView& cap) {
+    return !cap.bytes.empty() && cap.size == cap.bytes.size() && cap.bytes.find('\0') == cap.bytes.size() - 1;
+  }
+};
+
+// What they remember about a thread: its last call's end time (enter times are
+// stored as the gap since then, the thread's time in user space) and CPU.
+struct ThreadPrediction {
+  uint64_t end_ns = 0;
+  uint32_t cpu = 0;
+};
+
+class Predictions {
+ public:
+  SyscallPrediction& syscall(uint32_t nr) { return nr < kFlatSyscallTable ? flat_[nr] : other_[nr]; }
+  // Null when the thread has no earlier event in this batch.
+  ThreadPrediction* thread(uint32_t tid) {
+    if (tid == last_tid_ && last_thread_ != nullptr) return last_thread_;
+    auto it = threads_.find(tid);
+    if (it == threads_.end()) return nullptr;
+    last_tid_ = tid;
+    last_thread_ = &it->second;
+    return last_thread_;
+  }
+  void update_thread(uint32_t tid, uint64_t end_ns, uint32_t cpu) {
+    ThreadPrediction& t = threads_[tid];  // references into the map stay valid
+    t.end_ns = end_ns;
+    t.cpu = cpu;
+    last_tid_ = tid;
+    last_thread_ = &t;
+  }
+
+ private:
+  std::vector<SyscallPrediction> flat_ = std::vector<SyscallPrediction>(kFlatSyscallTable);
+  std::unordered_map<uint32_t, SyscallPrediction> other_;
+  std::unordered_map<uint32_t, ThreadPrediction> threads_;
+  uint32_t last_tid_ = 0;
+  ThreadPrediction* last_thread_ = nullptr;
+};
+
+bool is_failure(uint8_t state, int64_t ret) { return state == 0 && ret < 0 && ret >= -4095; }
 
 }  // namespace
 
@@ -33,15 +149,14 @@ struct EventBatchBuilder::Columns {
   uint64_t base_enter_ns = 0;
   uint64_t prev_enter_ns = 0;
   uint32_t prev_tid = 0;
-  std::string enter_delta, duration, tid, pid_delta, cpu, nr, args, arg_count, ret, state, comm_index,
-      container_index, capture_count, capture_arg, capture_size, capture_len, capture_bytes;
+  std::string enter_gap, duration, tid, pid_delta, cpu, nr, args, arg_count, ret, state, comm_index,
+      container_index, capture_shape, capture_arg, capture_size, capture_excess, capture_bytes;
   bool any_container = false;
   std::vector<std::string> comms;
   std::unordered_map<std::string, uint32_t> comm_ids;
   std::string last_comm;
   uint32_t last_comm_id = 0;
-  std::vector<std::array<uint64_t, 6>> prev_args_flat = std::vector<std::array<uint64_t, 6>>(kFlatSyscallTable);
-  std::unordered_map<uint32_t, std::array<uint64_t, 6>> prev_args_other;
+  Predictions predictions;
   struct Loss {
     uint32_t before;
     LossMarker marker;
@@ -50,14 +165,10 @@ struct EventBatchBuilder::Columns {
   uint64_t first_ns = 0, last_ns = 0, lost = 0, overwritten = 0;
 
   size_t raw_bytes() const {
-    return enter_delta.size() + duration.size() + tid.size() + pid_delta.size() + cpu.size() + nr.size() +
+    return enter_gap.size() + duration.size() + tid.size() + pid_delta.size() + cpu.size() + nr.size() +
            args.size() + arg_count.size() + ret.size() + state.size() + comm_index.size() +
-           container_index.size() + capture_count.size() + capture_arg.size() + capture_size.size() +
-           capture_len.size() + capture_bytes.size() + comms.size() * 24 + losses.size() * 48;
-  }
-
-  std::array<uint64_t, 6>& prev_args(uint32_t syscall_nr) {
-    return syscall_nr < kFlatSyscallTable ? prev_args_flat[syscall_nr] : prev_args_other[syscall_nr];
+           container_index.size() + capture_shape.size() + capture_arg.size() + capture_size.size() +
+           capture_excess.size() + capture_bytes.size() + comms.size() * 24 + losses.size() * 48;
   }
 
   uint32_t comm_id(std::string_view comm) {
@@ -91,31 +202,51 @@ void EventBatchBuilder::add(const Event& e) {
     c.first_ns = e.enter_ns;
   }
   c.last_ns = std::max(c.last_ns, e.enter_ns);
-  put_varint(c.enter_delta, zigzag(static_cast<int64_t>(e.enter_ns - c.prev_enter_ns)));
+  const ThreadPrediction* thread = c.predictions.thread(e.tid);
+  const uint64_t since = thread != nullptr ? thread->end_ns : c.prev_enter_ns;
+  put_varint(c.enter_gap, zigzag(static_cast<int64_t>(e.enter_ns - since)));
+  put_varint(c.cpu, thread != nullptr && thread->cpu == e.cpu ? 0 : uint64_t{e.cpu} + 1);
   c.prev_enter_ns = e.enter_ns;
   put_varint(c.duration, e.duration_ns());
   put_varint(c.tid, zigzag(static_cast<int64_t>(e.tid) - static_cast<int64_t>(c.prev_tid)));
   c.prev_tid = e.tid;
   put_varint(c.pid_delta, zigzag(static_cast<int64_t>(e.tid) - static_cast<int64_t>(e.pid)));
-  put_varint(c.cpu, e.cpu);
+  c.predictions.update_thread(e.tid, e.enter_ns + e.duration_ns(), e.cpu);
   put_varint(c.nr, e.nr);
+  SyscallPrediction& predicted = c.predictions.syscall(e.nr);
   const uint8_t arg_count = std::min<uint8_t>(e.arg_count, 6);
-  put_varint(c.arg_count, arg_count);
-  auto& prev = c.prev_args(e.nr);
+  put_varint(c.arg_count, arg_count == predicted.arg_count ? 0 : arg_count + 1);
+  predicted.arg_count = arg_count;
   for (unsigned i = 0; i < arg_count; ++i) {
-    put_varint(c.args, zigzag(static_cast<int64_t>(e.args[i] - prev[i])));
-    prev[i] = e.args[i];
+    put_varint(c.args, zigzag(static_cast<int64_t>(e.args[i] - predicted.args[i])));
+    predicted.args[i] = e.args[i];
   }
-  put_varint(c.ret, zigzag(e.ret));
+  put_varint(c.ret, zigzag(wrapping_sub(e.ret, predicted.predict_ret())));
+  predicted.last_ret = e.ret;
   put_varint(c.state, static_cast<uint8_t>(e.state));
   put_varint(c.comm_index, c.comm_id(e.comm));
   put_varint(c.container_index, e.container);
   c.any_container |= e.container != 0;
-  put_varint(c.capture_count, e.captures.size());
-  for (const auto& cap : e.captures) {
-    put_varint(c.capture_arg, cap.arg);
-    put_varint(c.capture_size, cap.size);
-    put_varint(c.capture_len, cap.bytes.size());
+
+  CaptureShape shape;
+  const bool fits = e.captures.size() <= shape.args.size();
+  if (fits) {
+    shape.count = static_cast<uint8_t>(e.captures.size());
+    for (size_t k = 0; k < e.captures.size(); ++k) shape.args[k] = e.captures[k].arg;
+  }
+  CaptureShape& expected = predicted.shape[is_failure(static_cast<uint8_t>(e.state), e.ret)];
+  if (fits && shape == expected) {
+    put_varint(c.capture_shape, 0);
+  } else {
+    put_varint(c.capture_shape, e.captures.size() + 1);
+    for (const auto& cap : e.captures) put_varint(c.capture_arg, cap.arg);
+    if (fits) expected = shape;
+  }
+  for (size_t k = 0; k < e.captures.size(); ++k) {
+    const CaptureView& cap = e.captures[k];
+    put_varint(c.capture_size, predicted.encode_size(k, cap, e.ret));
+    predicted.learn_size(k, cap, e.ret);
+    put_varint(c.capture_excess, zigzag(static_cast<int64_t>(cap.size) - static_cast<int64_t>(cap.bytes.size())));
     c.capture_bytes.append(cap.bytes);
   }
   ++c.count;
@@ -136,25 +267,26 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
     return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
   };
   batch.setCount(c.count);
+  batch.setColumnEncoding(kColumnsPredicted);
   batch.setBaseEnterNs(c.base_enter_ns);
-  batch.setEnterDelta(data(c.enter_delta));
+  batch.setEnterGap(data(c.enter_gap));
   batch.setDuration(data(c.duration));
   batch.setTid(data(c.tid));
   batch.setPidDelta(data(c.pid_delta));
-  batch.setCpu(data(c.cpu));
+  batch.setCpuChange(data(c.cpu));
   batch.setSyscallNr(data(c.nr));
   batch.setArgs(data(c.args));
-  batch.setArgCount(data(c.arg_count));
-  batch.setRet(data(c.ret));
+  batch.setArgCountChange(data(c.arg_count));
+  batch.setRetChange(data(c.ret));
   batch.setState(data(c.state));
   batch.setCommIndex(data(c.comm_index));
   auto comms = batch.initComms(static_cast<unsigned>(c.comms.size()));
   for (unsigned i = 0; i < c.comms.size(); ++i) comms.set(i, c.comms[i]);
   if (c.any_container) batch.setContainerIndex(data(c.container_index));
-  batch.setCaptureCount(data(c.capture_count));
+  batch.setCaptureShape(data(c.capture_shape));
   batch.setCaptureArg(data(c.capture_arg));
-  batch.setCaptureSize(data(c.capture_size));
-  batch.setCaptureLen(data(c.capture_len));
+  batch.setCaptureSizeChange(data(c.capture_size));
+  batch.setCaptureExcess(data(c.capture_excess));
   batch.setCaptureBytes(data(c.capture_bytes));
   auto losses = batch.initLosses(static_cast<unsigned>(c.losses.size()));
   for (unsigned i = 0; i < c.losses.size(); ++i) {
@@ -242,13 +374,21 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     out.comms_.resize(comms.size());
     for (unsigned i = 0; i < comms.size(); ++i) out.comms_[i].assign(comms[i].cStr(), comms[i].size());
 
-    VarintReader enter(text(batch.getEnterDelta())), duration(text(batch.getDuration())), tid(text(batch.getTid())),
-        pid_delta(text(batch.getPidDelta())), cpu(text(batch.getCpu())), nr(text(batch.getSyscallNr())),
-        args(text(batch.getArgs())), arg_count(text(batch.getArgCount())), ret(text(batch.getRet())),
+    const uint8_t encoding = batch.getColumnEncoding();
+    if (encoding != kColumnsV1 && encoding != kColumnsPredicted)
+      return Error{"corrupt frame (unknown column encoding " + std::to_string(encoding) + ")"};
+    const bool predicted = encoding == kColumnsPredicted;
+    VarintReader enter(text(predicted ? batch.getEnterGap() : batch.getEnterDelta())),
+        duration(text(batch.getDuration())), tid(text(batch.getTid())), pid_delta(text(batch.getPidDelta())),
+        cpu(text(predicted ? batch.getCpuChange() : batch.getCpu())), nr(text(batch.getSyscallNr())),
+        args(text(batch.getArgs())),
+        arg_count(text(predicted ? batch.getArgCountChange() : batch.getArgCount())), ret(text(predicted ? batch.getRetChange() : batch.getRet())),
         state(text(batch.getState())), comm_index(text(batch.getCommIndex())),
-        container(text(batch.getContainerIndex())), capture_count(text(batch.getCaptureCount())),
-        capture_arg(text(batch.getCaptureArg())), capture_size(text(batch.getCaptureSize())),
-        capture_len(text(batch.getCaptureLen()));
+        container(text(batch.getContainerIndex())),
+        capture_count(text(predicted ? batch.getCaptureShape() : batch.getCaptureCount())),
+        capture_arg(text(batch.getCaptureArg())),
+        capture_size(text(predicted ? batch.getCaptureSizeChange() : batch.getCaptureSize())),
+        capture_len(text(predicted ? batch.getCaptureExcess() : batch.getCaptureLen()));
     const bool has_container = batch.hasContainerIndex() && batch.getContainerIndex().size() > 0;
     const auto bytes = text(batch.getCaptureBytes());
     out.capture_bytes_.assign(bytes);
@@ -267,30 +407,46 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     if (has_container) out.container_.resize(count);
     out.capture_begin_.resize(static_cast<size_t>(count) + 1);
 
-    std::vector<std::array<uint64_t, 6>> prev_flat(kFlatSyscallTable, std::array<uint64_t, 6>{});
-    std::unordered_map<uint32_t, std::array<uint64_t, 6>> prev_other;
+    Predictions predictions;
     uint64_t enter_ns = batch.getBaseEnterNs();
     uint32_t prev_tid = 0;
     size_t byte_offset = 0;
     for (uint32_t i = 0; i < count; ++i) {
-      enter_ns += static_cast<uint64_t>(unzigzag(enter.next()));
-      out.enter_ns_[i] = enter_ns;
-      out.duration_ns_[i] = duration.next();
       prev_tid = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) + unzigzag(tid.next()));
       out.tid_[i] = prev_tid;
       out.pid_[i] = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) - unzigzag(pid_delta.next()));
-      out.cpu_[i] = static_cast<uint32_t>(cpu.next());
+      const uint64_t duration_ns = duration.next();
+      out.duration_ns_[i] = duration_ns;
+      if (predicted) {
+        const ThreadPrediction* thread = predictions.thread(prev_tid);
+        enter_ns = (thread != nullptr ? thread->end_ns : enter_ns) + static_cast<uint64_t>(unzigzag(enter.next()));
+        const uint64_t cpu_change = cpu.next();
+        if (cpu_change == 0 && thread == nullptr) return Error{"corrupt frame (cpu of an unseen thread)"};
+        out.cpu_[i] = cpu_change == 0 ? thread->cpu : static_cast<uint32_t>(cpu_change - 1);
+        predictions.update_thread(prev_tid, enter_ns + duration_ns, out.cpu_[i]);
+      } else {
+        enter_ns += static_cast<uint64_t>(unzigzag(enter.next()));
+        out.cpu_[i] = static_cast<uint32_t>(cpu.next());
+      }
+      out.enter_ns_[i] = enter_ns;
       const auto syscall_nr = static_cast<uint32_t>(nr.next());
       out.nr_[i] = syscall_nr;
-      const uint64_t n_args = arg_count.next();
+      SyscallPrediction& expected = predictions.syscall(syscall_nr);
+      uint64_t n_args = arg_count.next();
+      if (predicted) n_args = n_args == 0 ? expected.arg_count : n_args - 1;
       if (n_args > 6) return Error{"corrupt frame (argument count " + std::to_string(n_args) + ")"};
+      expected.arg_count = static_cast<uint8_t>(n_args);
       out.arg_count_[i] = static_cast<uint8_t>(n_args);
-      auto& prev = syscall_nr < kFlatSyscallTable ? prev_flat[syscall_nr] : prev_other[syscall_nr];
       for (unsigned a = 0; a < n_args; ++a) {
-        prev[a] += static_cast<uint64_t>(unzigzag(args.next()));
-        out.args_[i * 6 + a] = prev[a];
+        expected.args[a] += static_cast<uint64_t>(unzigzag(args.next()));
+        out.args_[i * 6 + a] = expected.args[a];
       }
-      out.ret_[i] = unzigzag(ret.next());
+      if (predicted) {
+        out.ret_[i] = wrapping_add(unzigzag(ret.next()), expected.predict_ret());
+        expected.last_ret = out.ret_[i];
+      } else {
+        out.ret_[i] = unzigzag(ret.next());
+      }
       const uint64_t st = state.next();
       if (st > 2) return Error{"corrupt frame (call state " + std::to_string(st) + ")"};
       out.state_[i] = static_cast<uint8_t>(st);
@@ -299,13 +455,44 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
       out.comm_index_[i] = static_cast<uint32_t>(ci);
       if (has_container) out.container_[i] = static_cast<uint32_t>(container.next());
       out.capture_begin_[i] = static_cast<uint32_t>(out.captures_.size());
-      const uint64_t n_captures = capture_count.next();
+
+      // The capture arguments: explicit, or (predicted columns, shape 0) those
+      // of the previous event with the same syscall and outcome.
+      uint64_t n_captures = capture_count.next();
+      CaptureShape* shape = nullptr;
+      bool from_shape = false;
+      if (predicted) {
+        shape = &expected.shape[is_failure(out.state_[i], out.ret_[i])];
+        if (n_captures == 0) {
+          from_shape = true;
+          n_captures = shape->count;
+        } else {
+          --n_captures;
+          if (n_captures > shape->args.size()) shape = nullptr;  // too many to remember
+          else shape->count = static_cast<uint8_t>(n_captures);
+        }
+      }
       if (n_captures > 64) return Error{"corrupt frame (" + std::to_string(n_captures) + " captures in one event)"};
       for (uint64_t k = 0; k < n_captures; ++k) {
         CaptureView view;
-        const uint64_t arg = capture_arg.next();
-        const uint64_t size = capture_size.next();
-        const uint64_t len = capture_len.next();
+        uint64_t arg = 0;
+        if (from_shape) {
+          arg = shape->args[k];
+        } else {
+          arg = capture_arg.next();
+          if (shape != nullptr) shape->args[k] = static_cast<uint8_t>(arg);
+        }
+        // [1] the size is predicted and the kept length follows from it; [0] both stored.
+        uint64_t size = capture_size.next(), len = capture_len.next();
+        if (predicted) {
+          const std::string_view rest = std::string_view(out.capture_bytes_).substr(byte_offset);
+          const auto decoded = expected.decode_size(k, size, out.ret_[i], rest);
+          if (!decoded) return Error{"corrupt frame (string capture without its NUL)"};
+          size = *decoded;
+          len = size - static_cast<uint64_t>(unzigzag(len));
+          if (len <= rest.size() && size <= UINT32_MAX)
+            expected.learn_size(k, CaptureView{0, static_cast<uint32_t>(size), rest.substr(0, len)}, out.ret_[i]);
+        }
         if (arg > 5 || size > UINT32_MAX || len > out.capture_bytes_.size() - byte_offset)
           return Error{"corrupt frame (capture out of bounds)"};
         view.arg = static_cast<uint8_t>(arg);

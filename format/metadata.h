@@ -10,7 +10,7 @@
 
 namespace traceloop::format {
 
-inline constexpr uint16_t kFormatMajor = 1;
+inline constexpr uint16_t kFormatMajor = 2;
 inline constexpr uint16_t kFormatMinor = 0;
 
 struct CaptureSettings {

@@ -8,7 +8,9 @@
 #
 # Versioning: the preamble carries major.minor of the format. Readers refuse a
 # newer major; a newer minor only adds fields (Cap'n Proto keeps old readers
-# working). Fields are never renumbered or removed.
+# working). Fields are never renumbered or removed. Major 2 added the
+# predicted event columns (EventBatch.columnEncoding 1), which a format 1
+# reader cannot decode; readers of major 2 read both.
 @0xe839cf2774f826e5;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -130,30 +132,57 @@ struct Catalogue {
 # LEB128 varints (unsigned), one value per event unless said otherwise;
 # "zigzag" marks signed values mapped to unsigned. Columns compress far better
 # than rows: consecutive values of one field are alike.
+#
+# Two column encodings exist (columnEncoding). Format 1 files use encoding 0
+# only; format 2 writers use encoding 1, where several columns store the
+# difference from a prediction that encoder and decoder both make from the
+# events before, within the batch: the same thread's previous event (time,
+# CPU) or the previous event with the same syscall number (argument count,
+# arguments, which arguments have captures). A right prediction is a zero, and
+# runs of zeros cost almost nothing once compressed. Fields marked [0] or [1]
+# are used by that encoding only; the others by both.
 struct EventBatch {
   count @0 :UInt32;
-  baseEnterNs @1 :UInt64;    # enterDelta of event 0 is relative to this
-  enterDelta @2 :Data;       # zigzag(enter_ns - previous enter_ns)
+  columnEncoding @21 :UInt8;  # 0: format 1 columns; 1: predicted columns
+  baseEnterNs @1 :UInt64;    # [0] enterDelta of event 0 is relative to this;
+                             # [1] the enterGap of a batch's first event of a thread is too
+  enterDelta @2 :Data;       # [0] zigzag(enter_ns - previous enter_ns)
+  enterGap @22 :Data;        # [1] zigzag(enter_ns - end of the same thread's previous event in the batch,
+                             #     its exit_ns, or its enter_ns if it did not return); a thread's first event:
+                             #     zigzag(enter_ns - previous event's enter_ns, or baseEnterNs)
   duration @3 :Data;         # exit_ns - enter_ns; 0 when the call did not return
   tid @4 :Data;              # zigzag(tid - previous tid)
   pidDelta @5 :Data;         # tid - pid (0 for a thread group leader)
-  cpu @6 :Data;
+  cpu @6 :Data;              # [0] cpu
+  cpuChange @23 :Data;       # [1] 0: the CPU of the same thread's previous event in the batch; else cpu + 1
   syscallNr @7 :Data;
-  # Arguments: six per event, event-major. Each is zigzag(value - the value of
-  # the same argument slot in the previous event of the same syscall number in
-  # this batch), so repeated fds, flags and nearby pointers encode in a byte.
+  # Arguments: up to six per event, event-major. Each is zigzag(value - the
+  # value of the same argument slot in the previous event of the same syscall
+  # number in this batch), so repeated fds, flags and nearby pointers encode in
+  # a byte.
   args @8 :Data;
-  argCount @9 :Data;         # how many of the six args are stored (rest are 0)
-  ret @10 :Data;             # zigzag(return value)
+  argCount @9 :Data;         # [0] how many of the six args are stored (rest are 0)
+  argCountChange @24 :Data;  # [1] 0: as the previous event with the same syscall number (6 for the first); else count + 1
+  ret @10 :Data;             # [0] zigzag(return value)
+  retChange @27 :Data;       # [1] zigzag(return value - prediction): the previous return value of the same syscall
+                             #     number in the batch when that one was not in -4095..INT32_MAX, else 0
   state @11 :Data;           # CallState: 0 returned, 1 never returned, 2 unfinished
   commIndex @12 :Data;       # index into comms
   comms @13 :List(Text);
   containerIndex @14 :Data;  # index into Header.containers; omitted (empty) = all 0
-  captureCount @15 :Data;    # captures of each event
+  captureCount @15 :Data;    # [0] captures of each event
+  captureShape @25 :Data;    # [1] 0: the captures are of the same arguments, in the same order, as those of the
+                             #     previous event with the same syscall number and outcome (failed: ret in
+                             #     -4095..-1, or not) in the batch (none for the first); else count + 1, and the
+                             #     arguments follow in captureArg
   # Per capture, in event order:
-  captureArg @16 :Data;      # argument index 0-5
-  captureSize @17 :Data;     # original size of the data in user memory
-  captureLen @18 :Data;      # bytes kept (<= captureSize unless truncated strings, see format/event.h)
+  captureArg @16 :Data;      # argument index 0-5 ([1] only for events whose captureShape is not 0)
+  captureSize @17 :Data;     # [0] original size of the data in user memory
+  captureSizeChange @28 :Data; # [1] zigzag(original size - prediction): the return value when the capture at
+                             #     this position of the previous event with the same syscall number had the size
+                             #     of its return value (reads, writes), else 0
+  captureExcess @26 :Data;   # [1] zigzag(original size - bytes kept)
+  captureLen @18 :Data;      # [0] bytes kept (<= the original size unless truncated strings, see format/event.h)
   captureBytes @19 :Data;    # the kept bytes, concatenated
   losses @20 :List(LossMarker);
 }

@@ -91,7 +91,7 @@ struct Daemon::State : recorder::EventSink {
   std::optional<ControlServer> control;
   std::optional<CgroupWatcher> cgroups;
   std::optional<RuntimeWatcher> runtimes;
-  format::ZstdCompressor zstd{3};
+  FlightCodec codec{3};
   UniqueFd stop_fd;
   std::string node;
   uint32_t next_index = 0;
@@ -109,7 +109,7 @@ struct Daemon::State : recorder::EventSink {
   bool debug = std::getenv("TRACELOOP_DAEMON_DEBUG") != nullptr;
   uint32_t self_pid = static_cast<uint32_t>(::getpid());
 
-  explicit State(const DaemonOptions& o) : options(o), zstd(o.compression_level) {}
+  explicit State(const DaemonOptions& o) : options(o), codec(o.compression_level) {}
 
   // Decisions about cgroups, on stderr when TRACELOOP_DAEMON_DEBUG is set.
   void trace_decision(const char* what, const std::string& path, const std::string& id = {}) const {
@@ -132,7 +132,7 @@ struct Daemon::State : recorder::EventSink {
       return;
     }
     ++counters.events;
-    t->buffer.add(e, zstd);
+    t->buffer.add(e, codec);
     t->processes.observe(e);
   }
   void loss(const format::LossMarker& l) override {
@@ -210,7 +210,7 @@ struct Daemon::State : recorder::EventSink {
 
   Result<fs::path> write_history(Tracked& t, const fs::path& path) {
     auto table = t.processes.table();
-    if (auto r = t.buffer.write(path, metadata_for(t), table, zstd); !r.ok()) return r.error();
+    if (auto r = t.buffer.write(path, metadata_for(t), table, codec); !r.ok()) return r.error();
     return path;
   }
 

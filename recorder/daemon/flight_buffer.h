@@ -1,7 +1,12 @@
 #pragma once
-// One container's recent history, kept compressed within a byte budget: a
-// deque of sealed zstd frames (built by EventBatchBuilder, exactly the frames
-// of a .tl file) plus the open batch still being filled. When the budget is
+// One container's recent history, kept compressed within a byte budget.
+//
+// Events go into an open batch (raw columns, counted in the budget at their
+// raw size), which is sealed into a small zstd frame when it reaches the
+// chunk size. Small frames compress worse than big ones, so once the small
+// frames hold the merge size they are re-encoded as one big frame. The
+// history is thus: big frames (oldest first), small frames, the open batch.
+// All frames are exactly the frames of a .tl file. When the budget is
 // exceeded the oldest frame goes first; its events are counted as
 // overwritten and show up as one LossMarker{overwritten} at the start of the
 // history when it is written out.
@@ -14,6 +19,7 @@
 #include "format/event.h"
 #include "format/event_batch.h"
 #include "format/frame.h"
+#include "format/frame_merge.h"
 #include "format/metadata.h"
 #include "format/result.h"
 #include "format/zstd_codec.h"
@@ -22,10 +28,21 @@ namespace traceloop::daemon {
 
 struct FlightBufferOptions {
   uint64_t budget_bytes = 1u << 20;  // compressed frames + the open batch's raw columns
-  // Raw bytes of the open batch before it is sealed; 0: budget/8 within
-  // [16 KiB, 8 MiB]. Larger chunks compress better but are dropped in bigger
-  // steps.
+  // Raw bytes of the open batch before it is sealed into a small frame;
+  // 0: budget/32 within [8 KiB, 1 MiB].
   uint32_t chunk_raw_bytes = 0;
+  // Raw bytes of small frames merged into one big frame; 0: budget/2 within
+  // [64 KiB, 8 MiB]. Bigger frames compress better but are dropped in
+  // bigger steps. Not above chunk_raw_bytes: no merging.
+  uint32_t merge_raw_bytes = 0;
+};
+
+// Compression state shared by every buffer of one thread: zstd contexts and
+// the merger's scratch space are large, buffers are many.
+struct FlightCodec {
+  explicit FlightCodec(int zstd_level) : zstd(zstd_level) {}
+  format::ZstdCompressor zstd;
+  format::EventFrameMerger merger;
 };
 
 class FlightBuffer {
@@ -35,10 +52,10 @@ class FlightBuffer {
   FlightBuffer& operator=(FlightBuffer&&) noexcept = default;
 
   // The event is stored as the file's container 0 (one container per file).
-  void add(const format::Event& event, format::ZstdCompressor& zstd);
+  void add(const format::Event& event, FlightCodec& codec);
   void add_loss(const format::LossMarker& loss);
-  // Compresses the open batch into a frame (snapshots, shutdown).
-  void seal(format::ZstdCompressor& zstd);
+  // Compresses the open batch into a small frame (snapshots, shutdown).
+  void seal(FlightCodec& codec);
   // Drops the oldest sealed frame (total-budget eviction); false when none.
   bool drop_oldest();
 
@@ -50,18 +67,22 @@ class FlightBuffer {
   uint64_t lost() const { return lost_; }
   size_t frame_count() const { return frames_.size(); }
 
-  // Writes the history (sealing the open batch first, so a snapshot sees
-  // everything so far without stopping the recording) as a .tl file:
-  // atomic, mode 0600, with `metadata` and the process table.
+  // Writes the history (sealing the open batch and merging the small frames
+  // first, so a snapshot sees everything so far without stopping the
+  // recording) as a .tl file: atomic, mode 0600, with `metadata` and the
+  // process table.
   Result<void> write(const std::filesystem::path& path, const format::TraceMetadata& metadata,
-                     std::span<const format::ProcessInfo> processes, format::ZstdCompressor& zstd);
+                     std::span<const format::ProcessInfo> processes, FlightCodec& codec);
 
  private:
+  void merge_small_frames(FlightCodec& codec);
   void enforce_budget();
 
   FlightBufferOptions options_;
   format::EventBatchBuilder open_;
-  std::deque<format::EncodedFrame> frames_;
+  std::deque<format::EncodedFrame> frames_;  // big ones, then the last small_frames_ small ones
+  size_t small_frames_ = 0;
+  uint64_t small_raw_bytes_ = 0;
   uint64_t sealed_bytes_ = 0;
   uint64_t sealed_events_ = 0;
   uint64_t events_seen_ = 0;

@@ -55,7 +55,7 @@ void Publisher::work(int compression_level) {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
-  format::ZstdCompressor zstd(compression_level);
+  FlightCodec codec(compression_level);
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
@@ -63,7 +63,7 @@ void Publisher::work(int compression_level) {
     Job job = std::move(jobs_.front());
     jobs_.pop_front();
     lock.unlock();
-    auto written = job.buffer.write(job.path, job.metadata, job.processes, zstd);
+    auto written = job.buffer.write(job.path, job.metadata, job.processes, codec);
     lock.lock();
     done_.push_back({job.path, written.ok() ? std::nullopt : std::optional<std::string>(written.error().message)});
     in_progress_.erase(std::find(in_progress_.begin(), in_progress_.end(), job.path));

@@ -1,0 +1,272 @@
+// The predicted column encoding (format 2): every prediction made by the
+// encoder is undone exactly by the decoder, whether it was right or wrong,
+// and a batch that lies about a prediction is refused. Format 1 files (the
+// real traces in testdata/) still read, and rewrite to format 2 unchanged.
+
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <functional>
+#include <random>
+
+#include "format/event_batch.h"
+#include "format/frame_merge.h"
+#include "format/trace_reader.h"
+#include "format/trace_writer.h"
+#include "format/zstd_codec.h"
+#include "tests/support/temp_dir.h"
+
+namespace traceloop::format {
+namespace {
+
+std::string decompress(const EncodedFrame& f) {
+  std::string raw(f.raw_size, '\0');
+  ZstdDecompressor d;
+  EXPECT_TRUE(d.decompress(std::string_view(f.bytes).substr(kFrameHeaderBytes), raw.data(), raw.size()).ok());
+  return raw;
+}
+
+// Events built to hit each predictor both ways: threads that stay on a CPU
+// and threads that move, syscalls whose argument count, capture arguments,
+// return values (addresses, errors, extremes) and capture sizes (return
+// value, whole C string, truncated string, binary) follow the previous event
+// of the same number or break the pattern.
+std::vector<OwnedEvent> stress_events(size_t n, uint64_t seed) {
+  std::mt19937_64 rnd(seed);
+  auto pick = [&](auto... v) {
+    const uint64_t values[] = {static_cast<uint64_t>(v)...};
+    return values[rnd() % sizeof...(v)];
+  };
+  std::vector<OwnedEvent> out;
+  uint64_t now = 5'000'000'000;
+  std::array<uint32_t, 4> cpu_of{};
+  for (size_t i = 0; i < n; ++i) {
+    OwnedEvent o;
+    Event& e = o.fields;
+    const size_t thread = rnd() % 4;
+    e.tid = static_cast<uint32_t>(pick(100, 101, 102, 70000)) + static_cast<uint32_t>(thread);
+    e.pid = rnd() % 3 == 0 ? e.tid : e.tid - static_cast<uint32_t>(thread);
+    if (rnd() % 4 == 0) cpu_of[thread] = static_cast<uint32_t>(pick(0, 1, 3, 255));
+    e.cpu = cpu_of[thread];
+    now += rnd() % 5000;
+    e.enter_ns = rnd() % 50 == 0 ? now - 100'000 : now;  // sometimes out of order
+    e.nr = static_cast<uint32_t>(pick(0, 1, 9, 59, 600, 5000, UINT32_MAX));
+    e.arg_count = rnd() % 5 == 0 ? static_cast<uint8_t>(rnd() % 7) : 6;
+    for (auto& a : e.args) a = pick(0, 3, 0x7ffc00001000, UINT64_MAX, rnd());
+    for (unsigned a = e.arg_count; a < 6; ++a) e.args[a] = 0;
+    e.state = static_cast<CallState>(rnd() % 10 == 0 ? 1 + rnd() % 2 : 0);
+    e.ret = static_cast<int64_t>(pick(0, 3, -2, -4095, 0x7f0000001000 + (rnd() & 0xfff000), 4096,
+                                      std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()));
+    if (e.state != CallState::returned) e.ret = 0;
+    e.exit_ns = e.state == CallState::returned ? e.enter_ns + rnd() % 100'000 : 0;
+    o.comm = rnd() % 2 ? "sh" : "worker";
+    const size_t captures = rnd() % 4 == 0 ? rnd() % 4 : 1;
+    for (size_t k = 0; k < captures; ++k) {
+      OwnedCapture c;
+      c.arg = static_cast<uint8_t>(rnd() % 3 == 0 ? rnd() % 6 : k + 1);
+      switch (rnd() % 6) {
+        case 0:  // a whole path
+          c.bytes = "/usr/lib/x" + std::to_string(rnd() % 1000) + std::string(1, '\0');
+          c.size = static_cast<uint32_t>(c.bytes.size());
+          break;
+        case 1:  // a path cut by the data limit
+          c.bytes = std::string(16, 'p');
+          c.size = 17;
+          break;
+        case 2:  // read-like: as long as the return value, maybe truncated
+          c.size = e.ret >= 0 && e.ret < 100000 ? static_cast<uint32_t>(e.ret) : 7;
+          c.bytes = std::string(std::min<uint32_t>(c.size, 256), 'r');
+          break;
+        case 3:  // binary with NULs inside
+          c.bytes = std::string("a\0b\0c", 5);
+          c.size = 5;
+          break;
+        case 4:  // empty string and empty buffer
+          c.bytes = rnd() % 2 ? std::string(1, '\0') : std::string();
+          c.size = static_cast<uint32_t>(c.bytes.size());
+          break;
+        default:  // recorded longer than the original size says
+          c.bytes = "xyz";
+          c.size = 1;
+          break;
+      }
+      o.captures.push_back(c);
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+void expect_same(const Event& got, const Event& want, size_t i) {
+  ASSERT_EQ(got.enter_ns, want.enter_ns) << i;
+  ASSERT_EQ(got.exit_ns, want.exit_ns) << i;
+  ASSERT_EQ(got.pid, want.pid) << i;
+  ASSERT_EQ(got.tid, want.tid) << i;
+  ASSERT_EQ(got.cpu, want.cpu) << i;
+  ASSERT_EQ(got.nr, want.nr) << i;
+  ASSERT_EQ(got.arg_count, want.arg_count) << i;
+  ASSERT_EQ(got.args, want.args) << i;
+  ASSERT_EQ(got.state, want.state) << i;
+  ASSERT_EQ(got.ret, want.ret) << i;
+  ASSERT_EQ(got.comm, want.comm) << i;
+  ASSERT_EQ(got.captures.size(), want.captures.size()) << i;
+  for (size_t k = 0; k < got.captures.size(); ++k) {
+    ASSERT_EQ(got.captures[k].arg, want.captures[k].arg) << i << "/" << k;
+    ASSERT_EQ(got.captures[k].size, want.captures[k].size) << i << "/" << k;
+    ASSERT_EQ(got.captures[k].bytes, want.captures[k].bytes) << i << "/" << k;
+  }
+}
+
+TEST(PredictedColumns, EveryPredictionRightOrWrongRoundTrips) {
+  for (uint64_t seed : {1, 2, 3}) {
+    const auto events = stress_events(20000, seed);
+    ZstdCompressor compressor(1);
+    EventBatchBuilder b;
+    for (const auto& o : events) b.add(o.view());
+    DecodedBatch out;
+    auto r = decode_event_batch(decompress(b.finish(compressor)), out, ReaderLimits{});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_EQ(out.size(), events.size());
+    for (size_t i = 0; i < events.size(); ++i) ASSERT_NO_FATAL_FAILURE(expect_same(out.event(i), events[i].view(), i));
+  }
+}
+
+TEST(PredictedColumns, RightPredictionsCostAlmostNothing) {
+  // The same call over and over (a read loop): after the first event every
+  // predicted column holds zeros.
+  ZstdCompressor compressor(3);
+  EventBatchBuilder b;
+  std::vector<CaptureView> views(1);
+  const std::string data(64, 'd');
+  for (int i = 0; i < 10000; ++i) {
+    Event e;
+    e.comm = "cat";
+    e.tid = e.pid = 42;
+    e.cpu = 1;
+    e.nr = 0;
+    e.arg_count = 3;
+    e.args = {3, 0x7ffc0000, 4096};
+    e.enter_ns = 1'000'000 + static_cast<uint64_t>(i) * 1000;
+    e.exit_ns = e.enter_ns + 400;
+    e.ret = 64;
+    views[0] = {1, 64, data};
+    e.captures = views;
+    b.add(e);
+  }
+  const EncodedFrame frame = b.finish(compressor);
+  EXPECT_LT(frame.bytes.size(), 10000u / 10) << "under a tenth of a byte per call";
+}
+
+// Encodes two events of threads 7 and 8 on CPU 0x55, each with a whole C
+// string capture, lets `corrupt` change the message, and decodes it.
+Result<void> decode_corrupted(const std::function<void(std::string&)>& corrupt) {
+  ZstdCompressor compressor(1);
+  EventBatchBuilder b;
+  std::vector<CaptureView> views{{0, 4, std::string_view("abc\0", 4)}};
+  for (uint32_t tid : {7, 8}) {
+    Event e;
+    e.comm = "c";
+    e.tid = e.pid = tid;
+    e.cpu = 0x55;
+    e.captures = views;
+    b.add(e);
+  }
+  std::string raw = decompress(b.finish(compressor));
+  corrupt(raw);
+  DecodedBatch out;
+  return decode_event_batch(raw, out, ReaderLimits{});
+}
+
+void replace_once(std::string& raw, std::string_view what, std::string_view with) {
+  const size_t at = raw.find(what);
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(raw.find(what, at + 1), std::string::npos) << "ambiguous";
+  raw.replace(at, what.size(), with);
+}
+
+TEST(PredictedColumns, LyingPredictionsAreRefused) {
+  ASSERT_TRUE(decode_corrupted([](std::string&) {}).ok());
+  // cpuChange "same as before" for a thread not seen before.
+  auto r = decode_corrupted([](std::string& raw) { replace_once(raw, "\x56\x56", std::string_view("\x00\x56", 2)); });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "corrupt frame (cpu of an unseen thread)");
+  // The second capture's size is "up to its NUL", and the NUL is gone.
+  r = decode_corrupted([](std::string& raw) { replace_once(raw, std::string_view("abc\0abc\0", 8), std::string_view("abc\0abcd", 8)); });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "corrupt frame (string capture without its NUL)");
+  // columnEncoding is the only UInt8 of the struct: the byte after the
+  // 4-byte count in the data section, which follows the segment table and
+  // the root pointer.
+  r = decode_corrupted([](std::string& raw) { raw[16 + 4] = 7; });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "corrupt frame (unknown column encoding 7)");
+}
+
+TEST(PredictedColumns, MergedFramesHoldTheSameEventsAndLosses) {
+  const auto events = stress_events(9000, 9);
+  ZstdCompressor compressor(3);
+  std::vector<EncodedFrame> frames;
+  EventBatchBuilder b;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i % 1000 == 500) b.add_loss(LossMarker{.lost = i, .overwritten = 0, .cpu = 1, .container = 0, .at_ns = i});
+    b.add(events[i].view());
+    if (i % 3000 == 2999) frames.push_back(b.finish(compressor));
+  }
+  b.add_loss(LossMarker{.lost = 5, .overwritten = 0, .cpu = -1, .container = 0, .at_ns = 1});
+  frames.push_back(b.finish(compressor));  // a frame of one trailing loss marker, no events
+
+  EventFrameMerger merger;
+  auto merged = merger.merge(frames, compressor);
+  ASSERT_TRUE(merged.ok()) << merged.error().message;
+  EXPECT_EQ(merged->event_count, events.size());
+  size_t separate = 0;
+  for (const auto& f : frames) separate += f.bytes.size();
+  EXPECT_LT(merged->bytes.size(), separate);
+
+  DecodedBatch out;
+  ASSERT_TRUE(decode_event_batch(decompress(*merged), out, ReaderLimits{}).ok());
+  ASSERT_EQ(out.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) ASSERT_NO_FATAL_FAILURE(expect_same(out.event(i), events[i].view(), i));
+  ASSERT_EQ(out.losses().size(), 10u);
+  for (size_t k = 0; k < 9; ++k) {
+    EXPECT_EQ(out.losses()[k].before_event, k * 1000 + 500);
+    EXPECT_EQ(out.losses()[k].loss.lost, k * 1000 + 500);
+  }
+  EXPECT_EQ(out.losses()[9].before_event, events.size());
+  EXPECT_EQ(out.losses()[9].loss.lost, 5u);
+
+  EncodedFrame header_like = frames[0];
+  header_like.type = FrameType::processes;
+  EXPECT_FALSE(merger.merge(std::span(&header_like, 1), compressor).ok());
+}
+
+TEST(PredictedColumns, Format1TracesReadAndRewriteUnchanged) {
+  const char* dir = std::getenv("TRACELOOP_SOURCE_DIR");
+  const std::filesystem::path source = dir != nullptr ? dir : TRACELOOP_TEST_SOURCE_DIR;
+  for (const char* name : {"multiplication.tl", "listing.tl"}) {
+    auto old = load_trace(source / "testdata" / "real" / name);
+    ASSERT_TRUE(old.ok()) << old.error().message;
+    ASSERT_EQ(old->metadata.format_major, 1) << name << " is meant to keep format 1 covered";
+    ASSERT_GT(old->events.size(), 50u);
+
+    testing::TempDir tmp;
+    auto writer = TraceWriter::create(tmp / name, old->metadata);
+    ASSERT_TRUE(writer.ok());
+    size_t next_loss = 0;
+    for (size_t i = 0; i < old->events.size(); ++i) {
+      for (; next_loss < old->losses.size() && old->losses[next_loss].first <= i; ++next_loss)
+        ASSERT_TRUE(writer->append_loss(old->losses[next_loss].second).ok());
+      ASSERT_TRUE(writer->append(old->events[i].view()).ok());
+    }
+    ASSERT_TRUE(writer->finish().ok());
+    auto now = load_trace(tmp / name);
+    ASSERT_TRUE(now.ok()) << now.error().message;
+    EXPECT_EQ(now->metadata.format_major, kFormatMajor);
+    ASSERT_EQ(now->events.size(), old->events.size());
+    for (size_t i = 0; i < old->events.size(); ++i)
+      ASSERT_NO_FATAL_FAILURE(expect_same(now->events[i].view(), old->events[i].view(), i)) << name;
+  }
+}
+
+}  // namespace
+}  // namespace traceloop::format
