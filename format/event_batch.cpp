@@ -69,10 +69,10 @@ struct SyscallPrediction {
   // returned and a write returns its count, so those store the difference
   // from the return value. A whole C string (a path) stores 0: its size is
   // where its NUL is. Position k's mode is learnt from the previous event.
-  uint64_t encode_size(size_t k, const CaptureView& cap, int64_t ret) const {
+  uint64_t encode_size(size_t k, const CaptureView& cap, int64_t ret, bool whole_string) const {
     switch (mode(k)) {
       case SizeIs::return_value: return zigzag(wrapping_sub(cap.size, ret));
-      case SizeIs::string_length: return is_whole_string(cap) ? 0 : zigzag(cap.size) + 1;
+      case SizeIs::string_length: return whole_string ? 0 : zigzag(cap.size) + 1;
       case SizeIs::other: break;
     }
     return zigzag(cap.size);
@@ -91,18 +91,23 @@ struct SyscallPrediction {
     }
     return static_cast<uint64_t>(unzigzag(value));
   }
-  void learn_size(size_t k, const CaptureView& cap, int64_t ret) {
+  // `whole_string`: is_whole_string(cap), which callers often know already.
+  void learn_size(size_t k, const CaptureView& cap, int64_t ret, bool whole_string) {
     if (k >= size_is.size()) return;
     if (static_cast<int64_t>(cap.size) == ret) size_is[k] = SizeIs::return_value;
-    else if (is_whole_string(cap)) size_is[k] = SizeIs::string_length;
+    else if (whole_string) size_is[k] = SizeIs::string_length;
     else size_is[k] = SizeIs::other;
+  }
+
+  bool size_is_string_length(size_t k) const { return mode(k) == SizeIs::string_length; }
+  // A C string kept whole: its only NUL ends it.
+  static bool is_whole_string(const CaptureView& cap) {
+    return !cap.bytes.empty() && cap.size == cap.bytes.size() && cap.bytes.back() == '\0' &&
+           cap.bytes.find('\0') == cap.bytes.size() - 1;
   }
 
  private:
   SizeIs mode(size_t k) const { return k < size_is.size() ? size_is[k] : SizeIs::other; }
-  static bool is_whole_string(const CaptureView& cap) {
-    return !cap.bytes.empty() && cap.size == cap.bytes.size() && cap.bytes.find('\0') == cap.bytes.size() - 1;
-  }
 };
 
 // What they remember about a thread: its last call's end time (enter times are
@@ -125,11 +130,12 @@ class Predictions {
     return last_thread_;
   }
   void update_thread(uint32_t tid, uint64_t end_ns, uint32_t cpu) {
-    ThreadPrediction& t = threads_[tid];  // references into the map stay valid
-    t.end_ns = end_ns;
-    t.cpu = cpu;
-    last_tid_ = tid;
-    last_thread_ = &t;
+    if (tid != last_tid_ || last_thread_ == nullptr) {
+      last_thread_ = &threads_[tid];  // references into the map stay valid
+      last_tid_ = tid;
+    }
+    last_thread_->end_ns = end_ns;
+    last_thread_->cpu = cpu;
   }
 
  private:
@@ -244,8 +250,9 @@ void EventBatchBuilder::add(const Event& e) {
   }
   for (size_t k = 0; k < e.captures.size(); ++k) {
     const CaptureView& cap = e.captures[k];
-    put_varint(c.capture_size, predicted.encode_size(k, cap, e.ret));
-    predicted.learn_size(k, cap, e.ret);
+    const bool whole_string = SyscallPrediction::is_whole_string(cap);
+    put_varint(c.capture_size, predicted.encode_size(k, cap, e.ret, whole_string));
+    predicted.learn_size(k, cap, e.ret, whole_string);
     put_varint(c.capture_excess, zigzag(static_cast<int64_t>(cap.size) - static_cast<int64_t>(cap.bytes.size())));
     c.capture_bytes.append(cap.bytes);
   }
@@ -315,19 +322,9 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
 // ------------------------------------------------------------------ decode --
 
 void DecodedBatch::clear() {
-  enter_ns_.clear();
-  duration_ns_.clear();
-  pid_.clear();
-  tid_.clear();
-  cpu_.clear();
-  nr_.clear();
-  ret_.clear();
-  state_.clear();
-  arg_count_.clear();
-  args_.clear();
-  comm_index_.clear();
+  // The per-event columns are resized and every element rewritten by the
+  // decoder: clearing them would only make resize() zero them first.
   container_.clear();
-  capture_begin_.clear();
   captures_.clear();
   capture_bytes_.clear();
   losses_.clear();
@@ -402,7 +399,7 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     out.ret_.resize(count);
     out.state_.resize(count);
     out.arg_count_.resize(count);
-    out.args_.assign(static_cast<size_t>(count) * 6, 0);
+    out.args_.resize(static_cast<size_t>(count) * 6);  // every slot is written below
     out.comm_index_.resize(count);
     if (has_container) out.container_.resize(count);
     out.capture_begin_.resize(static_cast<size_t>(count) + 1);
@@ -437,10 +434,12 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
       if (n_args > 6) return Error{"corrupt frame (argument count " + std::to_string(n_args) + ")"};
       expected.arg_count = static_cast<uint8_t>(n_args);
       out.arg_count_[i] = static_cast<uint8_t>(n_args);
+      uint64_t* event_args = &out.args_[i * 6];
       for (unsigned a = 0; a < n_args; ++a) {
         expected.args[a] += static_cast<uint64_t>(unzigzag(args.next()));
-        out.args_[i * 6 + a] = expected.args[a];
+        event_args[a] = expected.args[a];
       }
+      std::fill(event_args + n_args, event_args + 6, uint64_t{0});
       if (predicted) {
         out.ret_[i] = wrapping_add(unzigzag(ret.next()), expected.predict_ret());
         expected.last_ret = out.ret_[i];
@@ -486,12 +485,18 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
         uint64_t size = capture_size.next(), len = capture_len.next();
         if (predicted) {
           const std::string_view rest = std::string_view(out.capture_bytes_).substr(byte_offset);
+          const bool up_to_nul = expected.size_is_string_length(k) && size == 0;
           const auto decoded = expected.decode_size(k, size, out.ret_[i], rest);
           if (!decoded) return Error{"corrupt frame (string capture without its NUL)"};
           size = *decoded;
           len = size - static_cast<uint64_t>(unzigzag(len));
-          if (len <= rest.size() && size <= UINT32_MAX)
-            expected.learn_size(k, CaptureView{0, static_cast<uint32_t>(size), rest.substr(0, len)}, out.ret_[i]);
+          if (len <= rest.size() && size <= UINT32_MAX) {
+            const CaptureView kept{0, static_cast<uint32_t>(size), rest.substr(0, len)};
+            // Found by its NUL and kept whole: a whole string without scanning again.
+            const bool whole_string =
+                up_to_nul ? len == size : SyscallPrediction::is_whole_string(kept);
+            expected.learn_size(k, kept, out.ret_[i], whole_string);
+          }
         }
         if (arg > 5 || size > UINT32_MAX || len > out.capture_bytes_.size() - byte_offset)
           return Error{"corrupt frame (capture out of bounds)"};
