@@ -14,6 +14,7 @@
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
 #include "format/zstd_codec.h"
+#include "tests/support/same_event.h"
 #include "tests/support/temp_dir.h"
 
 namespace traceloop::format {
@@ -97,26 +98,6 @@ std::vector<OwnedEvent> stress_events(size_t n, uint64_t seed) {
   return out;
 }
 
-void expect_same(const Event& got, const Event& want, size_t i) {
-  ASSERT_EQ(got.enter_ns, want.enter_ns) << i;
-  ASSERT_EQ(got.exit_ns, want.exit_ns) << i;
-  ASSERT_EQ(got.pid, want.pid) << i;
-  ASSERT_EQ(got.tid, want.tid) << i;
-  ASSERT_EQ(got.cpu, want.cpu) << i;
-  ASSERT_EQ(got.nr, want.nr) << i;
-  ASSERT_EQ(got.arg_count, want.arg_count) << i;
-  ASSERT_EQ(got.args, want.args) << i;
-  ASSERT_EQ(got.state, want.state) << i;
-  ASSERT_EQ(got.ret, want.ret) << i;
-  ASSERT_EQ(got.comm, want.comm) << i;
-  ASSERT_EQ(got.captures.size(), want.captures.size()) << i;
-  for (size_t k = 0; k < got.captures.size(); ++k) {
-    ASSERT_EQ(got.captures[k].arg, want.captures[k].arg) << i << "/" << k;
-    ASSERT_EQ(got.captures[k].size, want.captures[k].size) << i << "/" << k;
-    ASSERT_EQ(got.captures[k].bytes, want.captures[k].bytes) << i << "/" << k;
-  }
-}
-
 TEST(PredictedColumns, EveryPredictionRightOrWrongRoundTrips) {
   for (uint64_t seed : {1, 2, 3}) {
     const auto events = stress_events(20000, seed);
@@ -127,7 +108,7 @@ TEST(PredictedColumns, EveryPredictionRightOrWrongRoundTrips) {
     auto r = decode_event_batch(decompress(b.finish(compressor)), out, ReaderLimits{});
     ASSERT_TRUE(r.ok()) << r.error().message;
     ASSERT_EQ(out.size(), events.size());
-    for (size_t i = 0; i < events.size(); ++i) ASSERT_NO_FATAL_FAILURE(expect_same(out.event(i), events[i].view(), i));
+    for (size_t i = 0; i < events.size(); ++i) ASSERT_NO_FATAL_FAILURE(testing::expect_same_event(out.event(i), events[i].view(), i));
   }
 }
 
@@ -226,7 +207,7 @@ TEST(PredictedColumns, MergedFramesHoldTheSameEventsAndLosses) {
   DecodedBatch out;
   ASSERT_TRUE(decode_event_batch(decompress(*merged), out, ReaderLimits{}).ok());
   ASSERT_EQ(out.size(), events.size());
-  for (size_t i = 0; i < events.size(); ++i) ASSERT_NO_FATAL_FAILURE(expect_same(out.event(i), events[i].view(), i));
+  for (size_t i = 0; i < events.size(); ++i) ASSERT_NO_FATAL_FAILURE(testing::expect_same_event(out.event(i), events[i].view(), i));
   ASSERT_EQ(out.losses().size(), 10u);
   for (size_t k = 0; k < 9; ++k) {
     EXPECT_EQ(out.losses()[k].before_event, k * 1000 + 500);
@@ -264,7 +245,7 @@ TEST(PredictedColumns, Format1TracesReadAndRewriteUnchanged) {
     EXPECT_EQ(now->metadata.format_major, kFormatMajor);
     ASSERT_EQ(now->events.size(), old->events.size());
     for (size_t i = 0; i < old->events.size(); ++i)
-      ASSERT_NO_FATAL_FAILURE(expect_same(now->events[i].view(), old->events[i].view(), i)) << name;
+      ASSERT_NO_FATAL_FAILURE(testing::expect_same_event(now->events[i].view(), old->events[i].view(), i)) << name;
   }
 }
 

@@ -7,6 +7,7 @@
 #include "format/trace_reader.h"
 #include "recorder/daemon/publisher.h"
 #include "recorder/daemon/total_budget.h"
+#include "tests/support/same_event.h"
 #include "tests/support/temp_dir.h"
 
 namespace traceloop::daemon {
@@ -164,15 +165,8 @@ TEST(FlightBuffer, MergingSmallFramesKeepsEveryEventAndLoss) {
   ASSERT_EQ(trace->events.size(), 30000u);
   format::SyntheticWorkload again(catalogue(), 11);
   for (size_t i = 0; i < 30000; ++i) {
-    const format::Event want = again.next();
-    const format::Event got = trace->events[i].view();
-    ASSERT_EQ(got.enter_ns, want.enter_ns) << i;
-    ASSERT_EQ(got.exit_ns, want.exit_ns) << i;
-    ASSERT_EQ(got.nr, want.nr) << i;
-    ASSERT_EQ(got.ret, want.ret) << i;
-    ASSERT_EQ(got.args, want.args) << i;
-    ASSERT_EQ(got.captures.size(), want.captures.size()) << i;
-    for (size_t k = 0; k < got.captures.size(); ++k) ASSERT_EQ(got.captures[k].bytes, want.captures[k].bytes) << i;
+    const format::Event& want = again.next();
+    ASSERT_NO_FATAL_FAILURE(testing::expect_same_event(trace->events[i].view(), want, i));
   }
   ASSERT_EQ(trace->losses.size(), 4u);  // at 3000, 10000, 17000, 24000
   for (size_t k = 0; k < 4; ++k) {
