@@ -69,10 +69,12 @@ struct SyscallPrediction {
   // returned and a write returns its count, so those store the difference
   // from the return value. A whole C string (a path) stores 0: its size is
   // where its NUL is. Position k's mode is learnt from the previous event.
-  uint64_t encode_size(size_t k, const CaptureView& cap, int64_t ret, bool whole_string) const {
+  // `whole_string()` as in learn_size().
+  template <class WholeString>
+  uint64_t encode_size(size_t k, const CaptureView& cap, int64_t ret, WholeString&& whole_string) const {
     switch (mode(k)) {
       case SizeIs::return_value: return zigzag(wrapping_sub(cap.size, ret));
-      case SizeIs::string_length: return whole_string ? 0 : zigzag(cap.size) + 1;
+      case SizeIs::string_length: return whole_string() ? 0 : zigzag(cap.size) + 1;
       case SizeIs::other: break;
     }
     return zigzag(cap.size);
@@ -91,11 +93,14 @@ struct SyscallPrediction {
     }
     return static_cast<uint64_t>(unzigzag(value));
   }
-  // `whole_string`: is_whole_string(cap), which callers often know already.
-  void learn_size(size_t k, const CaptureView& cap, int64_t ret, bool whole_string) {
+  // `whole_string()`: is_whole_string(cap), which callers often know
+  // already; asked only when the size is not the return value, so a read's
+  // buffer is not scanned.
+  template <class WholeString>
+  void learn_size(size_t k, const CaptureView& cap, int64_t ret, WholeString&& whole_string) {
     if (k >= size_is.size()) return;
     if (static_cast<int64_t>(cap.size) == ret) size_is[k] = SizeIs::return_value;
-    else if (whole_string) size_is[k] = SizeIs::string_length;
+    else if (whole_string()) size_is[k] = SizeIs::string_length;
     else size_is[k] = SizeIs::other;
   }
 
@@ -250,7 +255,11 @@ void EventBatchBuilder::add(const Event& e) {
   }
   for (size_t k = 0; k < e.captures.size(); ++k) {
     const CaptureView& cap = e.captures[k];
-    const bool whole_string = SyscallPrediction::is_whole_string(cap);
+    std::optional<bool> whole;  // scanned at most once, and only if asked
+    auto whole_string = [&] {
+      if (!whole) whole = SyscallPrediction::is_whole_string(cap);
+      return *whole;
+    };
     put_varint(c.capture_size, predicted.encode_size(k, cap, e.ret, whole_string));
     predicted.learn_size(k, cap, e.ret, whole_string);
     put_varint(c.capture_excess, zigzag(static_cast<int64_t>(cap.size) - static_cast<int64_t>(cap.bytes.size())));
@@ -493,9 +502,9 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
           if (len <= rest.size() && size <= UINT32_MAX) {
             const CaptureView kept{0, static_cast<uint32_t>(size), rest.substr(0, len)};
             // Found by its NUL and kept whole: a whole string without scanning again.
-            const bool whole_string =
-                up_to_nul ? len == size : SyscallPrediction::is_whole_string(kept);
-            expected.learn_size(k, kept, out.ret_[i], whole_string);
+            expected.learn_size(k, kept, out.ret_[i], [&] {
+              return up_to_nul ? len == size : SyscallPrediction::is_whole_string(kept);
+            });
           }
         }
         if (arg > 5 || size > UINT32_MAX || len > out.capture_bytes_.size() - byte_offset)
