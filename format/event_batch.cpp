@@ -57,62 +57,42 @@ struct SyscallPrediction {
   uint8_t arg_count = 6;
   std::array<CaptureShape, 2> shape{};  // [failed]
   int64_t last_ret = 0;
-  // Per capture position, what the size of the previous event's capture was.
-  enum class SizeIs : uint8_t { other, return_value, string_length };
-  std::array<SizeIs, 6> size_is{};
+  // Per capture position: the previous event's capture there had the size
+  // of its return value.
+  std::array<bool, 6> size_is_ret{};
 
   // Addresses (mmap, brk) are predicted by the previous one; counts, fds and
   // errors are small by themselves.
   int64_t predict_ret() const { return last_ret >= -4095 && last_ret <= INT32_MAX ? 0 : last_ret; }
 
-  // The size column of capture k: a read's data is as long as what it
-  // returned and a write returns its count, so those store the difference
-  // from the return value. A whole C string (a path) stores 0: its size is
-  // where its NUL is. Position k's mode is learnt from the previous event.
-  // `whole_string()` as in learn_size().
-  template <class WholeString>
-  uint64_t encode_size(size_t k, const CaptureView& cap, int64_t ret, WholeString&& whole_string) const {
-    switch (mode(k)) {
-      case SizeIs::return_value: return zigzag(wrapping_sub(cap.size, ret));
-      case SizeIs::string_length: return whole_string() ? 0 : zigzag(cap.size) + 1;
-      case SizeIs::other: break;
-    }
-    return zigzag(cap.size);
+  // The size column of capture k. A read's data is as long as what it
+  // returned and a write returns its count: when the previous capture at k
+  // was so, the column holds the difference from the return value. Otherwise
+  // 0 stands for a whole C string (a path), whose size is where its NUL is,
+  // and anything else for zigzag(size) + 1. Deciding this never reads the
+  // bytes of a capture that is not a string (structs a reader may skip).
+  uint64_t encode_size(size_t k, const CaptureView& cap, int64_t ret) const {
+    if (predicts_ret(k)) return zigzag(wrapping_sub(cap.size, ret));
+    return is_whole_string(cap) ? 0 : zigzag(cap.size) + 1;
   }
   // `rest`: the capture bytes from this capture on. Nullopt: corrupt.
   std::optional<uint64_t> decode_size(size_t k, uint64_t value, int64_t ret, std::string_view rest) const {
-    switch (mode(k)) {
-      case SizeIs::return_value: return static_cast<uint64_t>(wrapping_add(unzigzag(value), ret));
-      case SizeIs::string_length: {
-        if (value != 0) return static_cast<uint64_t>(unzigzag(value - 1));
-        const size_t nul = rest.find('\0');
-        if (nul == std::string_view::npos) return std::nullopt;
-        return nul + 1;
-      }
-      case SizeIs::other: break;
-    }
-    return static_cast<uint64_t>(unzigzag(value));
+    if (predicts_ret(k)) return static_cast<uint64_t>(wrapping_add(unzigzag(value), ret));
+    if (value != 0) return static_cast<uint64_t>(unzigzag(value - 1));
+    const size_t nul = rest.find('\0');
+    if (nul == std::string_view::npos) return std::nullopt;
+    return nul + 1;
   }
-  // `whole_string()`: is_whole_string(cap), which callers often know
-  // already; asked only when the size is not the return value, so a read's
-  // buffer is not scanned.
-  template <class WholeString>
-  void learn_size(size_t k, const CaptureView& cap, int64_t ret, WholeString&& whole_string) {
-    if (k >= size_is.size()) return;
-    if (static_cast<int64_t>(cap.size) == ret) size_is[k] = SizeIs::return_value;
-    else if (whole_string()) size_is[k] = SizeIs::string_length;
-    else size_is[k] = SizeIs::other;
-  }
-
-  bool size_is_string_length(size_t k) const { return mode(k) == SizeIs::string_length; }
-  // A C string kept whole: its only NUL ends it.
-  static bool is_whole_string(const CaptureView& cap) {
-    return !cap.bytes.empty() && cap.size == cap.bytes.size() && cap.bytes.back() == '\0' &&
-           cap.bytes.find('\0') == cap.bytes.size() - 1;
+  void learn_size(size_t k, uint64_t size, int64_t ret) {
+    if (k < size_is_ret.size()) size_is_ret[k] = static_cast<int64_t>(size) == ret;
   }
 
  private:
-  SizeIs mode(size_t k) const { return k < size_is.size() ? size_is[k] : SizeIs::other; }
+  bool predicts_ret(size_t k) const { return k < size_is_ret.size() && size_is_ret[k]; }
+  // A C string kept whole: its only NUL ends it.
+  static bool is_whole_string(const CaptureView& cap) {
+    return !cap.bytes.empty() && cap.size == cap.bytes.size() && cap.bytes.find('\0') == cap.bytes.size() - 1;
+  }
 };
 
 // What they remember about a thread: its last call's end time (enter times are
@@ -255,13 +235,8 @@ void EventBatchBuilder::add(const Event& e) {
   }
   for (size_t k = 0; k < e.captures.size(); ++k) {
     const CaptureView& cap = e.captures[k];
-    std::optional<bool> whole;  // scanned at most once, and only if asked
-    auto whole_string = [&] {
-      if (!whole) whole = SyscallPrediction::is_whole_string(cap);
-      return *whole;
-    };
-    put_varint(c.capture_size, predicted.encode_size(k, cap, e.ret, whole_string));
-    predicted.learn_size(k, cap, e.ret, whole_string);
+    put_varint(c.capture_size, predicted.encode_size(k, cap, e.ret));
+    predicted.learn_size(k, cap.size, e.ret);
     put_varint(c.capture_excess, zigzag(static_cast<int64_t>(cap.size) - static_cast<int64_t>(cap.bytes.size())));
     c.capture_bytes.append(cap.bytes);
   }
@@ -335,7 +310,7 @@ void DecodedBatch::clear() {
   // decoder: clearing them would only make resize() zero them first.
   container_.clear();
   captures_.clear();
-  capture_bytes_.clear();
+  capture_bytes_ = {};
   losses_.clear();
 }
 
@@ -397,7 +372,7 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
         capture_len(text(predicted ? batch.getCaptureExcess() : batch.getCaptureLen()));
     const bool has_container = batch.hasContainerIndex() && batch.getContainerIndex().size() > 0;
     const auto bytes = text(batch.getCaptureBytes());
-    out.capture_bytes_.assign(bytes);
+    out.capture_bytes_ = bytes;  // a view: the message outlives the batch's use (see event_batch.h)
 
     out.enter_ns_.resize(count);
     out.duration_ns_.resize(count);
@@ -493,25 +468,18 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
         // [1] the size is predicted and the kept length follows from it; [0] both stored.
         uint64_t size = capture_size.next(), len = capture_len.next();
         if (predicted) {
-          const std::string_view rest = std::string_view(out.capture_bytes_).substr(byte_offset);
-          const bool up_to_nul = expected.size_is_string_length(k) && size == 0;
+          const std::string_view rest = out.capture_bytes_.substr(byte_offset);
           const auto decoded = expected.decode_size(k, size, out.ret_[i], rest);
           if (!decoded) return Error{"corrupt frame (string capture without its NUL)"};
           size = *decoded;
           len = size - static_cast<uint64_t>(unzigzag(len));
-          if (len <= rest.size() && size <= UINT32_MAX) {
-            const CaptureView kept{0, static_cast<uint32_t>(size), rest.substr(0, len)};
-            // Found by its NUL and kept whole: a whole string without scanning again.
-            expected.learn_size(k, kept, out.ret_[i], [&] {
-              return up_to_nul ? len == size : SyscallPrediction::is_whole_string(kept);
-            });
-          }
+          expected.learn_size(k, size, out.ret_[i]);
         }
         if (arg > 5 || size > UINT32_MAX || len > out.capture_bytes_.size() - byte_offset)
           return Error{"corrupt frame (capture out of bounds)"};
         view.arg = static_cast<uint8_t>(arg);
         view.size = static_cast<uint32_t>(size);
-        view.bytes = std::string_view(out.capture_bytes_).substr(byte_offset, len);
+        view.bytes = out.capture_bytes_.substr(byte_offset, len);
         byte_offset += len;
         out.captures_.push_back(view);
       }

@@ -53,7 +53,8 @@ struct Record {
 };
 
 // One frame's events, decoded into columns. Reused from frame to frame so a
-// steady-state read allocates nothing.
+// steady-state read allocates nothing. Captured bytes are not copied: they
+// point into the message the batch was decoded from.
 class DecodedBatch {
  public:
   size_t size() const { return enter_ns_.size(); }
@@ -93,13 +94,15 @@ class DecodedBatch {
   std::vector<std::string> comms_;
   std::vector<uint32_t> container_;
   std::vector<uint32_t> capture_begin_;  // per event + 1: index into captures_
-  std::vector<CaptureView> captures_;    // bytes point into capture_bytes_
-  std::string capture_bytes_;
+  std::vector<CaptureView> captures_;  // bytes point into capture_bytes_
+  std::string_view capture_bytes_;     // the message's captureBytes column
   std::vector<PositionedLoss> losses_;
 };
 
 // Parses an EventBatch message (decompressed frame payload) into `out`,
-// checking every count and length against the message itself.
+// checking every count and length against the message itself. The events'
+// captures point into `message_bytes`, which must stay alive and unchanged
+// while `out` is used.
 Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& out, const ReaderLimits& limits);
 
 }  // namespace traceloop::format

@@ -178,9 +178,11 @@ struct EventBatch {
   # Per capture, in event order:
   captureArg @16 :Data;      # argument index 0-5 ([1] only for events whose captureShape is not 0)
   captureSize @17 :Data;     # [0] original size of the data in user memory
-  captureSizeChange @28 :Data; # [1] zigzag(original size - prediction): the return value when the capture at
-                             #     this position of the previous event with the same syscall number had the size
-                             #     of its return value (reads, writes), else 0
+  captureSizeChange @28 :Data; # [1] when the capture at this position of the previous event with the same syscall
+                             #     number in the batch had the size of its return value (reads, writes):
+                             #     zigzag(original size - return value); otherwise 0 for a whole C string
+                             #     (kept in full, its only NUL last: the size is where the NUL is), else
+                             #     zigzag(original size) + 1
   captureExcess @26 :Data;   # [1] zigzag(original size - bytes kept)
   captureLen @18 :Data;      # [0] bytes kept (<= the original size unless truncated strings, see format/event.h)
   captureBytes @19 :Data;    # the kept bytes, concatenated

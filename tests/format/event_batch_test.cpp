@@ -68,7 +68,8 @@ TEST(EventBatch, RepeatedArgumentsCostLittle) {
   const EncodedFrame frame = same.finish(compressor);
   EXPECT_LT(frame.bytes.size(), 600u);
   DecodedBatch out;
-  ASSERT_TRUE(decode_event_batch(decompress(frame), out, ReaderLimits{}).ok());
+  const std::string message = decompress(frame);  // the batch points into it
+  ASSERT_TRUE(decode_event_batch(message, out, ReaderLimits{}).ok());
   ASSERT_EQ(out.size(), 1000u);
   EXPECT_EQ(out.event(999).args[1], 0x7ffc00001000u);
   EXPECT_EQ(out.event(999).comm, "loop");
@@ -83,7 +84,8 @@ TEST(EventBatch, ArgumentsBeyondArgCountReadAsZero) {
   e.args = {1, 2, 3, 4, 5, 6};
   b.add(e);
   DecodedBatch out;
-  ASSERT_TRUE(decode_event_batch(decompress(b.finish(compressor)), out, ReaderLimits{}).ok());
+  const std::string message = decompress(b.finish(compressor));  // the batch points into it
+  ASSERT_TRUE(decode_event_batch(message, out, ReaderLimits{}).ok());
   EXPECT_EQ(out.event(0).args, (std::array<uint64_t, 6>{1, 2, 0, 0, 0, 0}));
   EXPECT_EQ(out.event(0).arg_count, 2);
 }
@@ -108,7 +110,8 @@ TEST(EventBatch, CommsAreInternedPerBatch) {
     b.add(e);
   }
   DecodedBatch out;
-  ASSERT_TRUE(decode_event_batch(decompress(b.finish(compressor)), out, ReaderLimits{}).ok());
+  const std::string message = decompress(b.finish(compressor));  // the batch points into it
+  ASSERT_TRUE(decode_event_batch(message, out, ReaderLimits{}).ok());
   std::vector<std::string> comms;
   for (size_t i = 0; i < out.size(); ++i) comms.emplace_back(out.event(i).comm);
   EXPECT_EQ(comms, (std::vector<std::string>{"sh", "bc", "sh", "cat", "bc", "sh"}));
@@ -143,7 +146,8 @@ TEST(EventBatch, ManyCapturesOfOneArgumentReadBackExactly) {
   }
   const EncodedFrame frame = b.finish(compressor);
   DecodedBatch out;
-  ASSERT_TRUE(decode_event_batch(decompress(frame), out, ReaderLimits{}).ok());
+  const std::string message = decompress(frame);  // the batch points into it
+  ASSERT_TRUE(decode_event_batch(message, out, ReaderLimits{}).ok());
   ASSERT_EQ(out.size(), structs.size());
   for (size_t i = 0; i < structs.size(); ++i) {
     ASSERT_EQ(out.event(i).captures.size(), 1u);

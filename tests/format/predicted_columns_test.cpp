@@ -105,7 +105,8 @@ TEST(PredictedColumns, EveryPredictionRightOrWrongRoundTrips) {
     EventBatchBuilder b;
     for (const auto& o : events) b.add(o.view());
     DecodedBatch out;
-    auto r = decode_event_batch(decompress(b.finish(compressor)), out, ReaderLimits{});
+    const std::string message = decompress(b.finish(compressor));  // the batch points into it
+    auto r = decode_event_batch(message, out, ReaderLimits{});
     ASSERT_TRUE(r.ok()) << r.error().message;
     ASSERT_EQ(out.size(), events.size());
     for (size_t i = 0; i < events.size(); ++i) ASSERT_NO_FATAL_FAILURE(testing::expect_same_event(out.event(i), events[i].view(), i));
@@ -205,7 +206,8 @@ TEST(PredictedColumns, MergedFramesHoldTheSameEventsAndLosses) {
   EXPECT_LT(merged->bytes.size(), separate);
 
   DecodedBatch out;
-  ASSERT_TRUE(decode_event_batch(decompress(*merged), out, ReaderLimits{}).ok());
+  const std::string message = decompress(*merged);  // the batch points into it
+  ASSERT_TRUE(decode_event_batch(message, out, ReaderLimits{}).ok());
   ASSERT_EQ(out.size(), events.size());
   for (size_t i = 0; i < events.size(); ++i) ASSERT_NO_FATAL_FAILURE(testing::expect_same_event(out.event(i), events[i].view(), i));
   ASSERT_EQ(out.losses().size(), 10u);
