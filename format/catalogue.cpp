@@ -175,6 +175,14 @@ const SyscallSpec* Catalogue::find_unindexed(uint32_t nr) const {
   return it != syscalls_.end() && it->nr == nr ? &*it : nullptr;
 }
 
+Catalogue Catalogue::subset(std::span<const uint32_t> nrs) const {
+  std::vector<SyscallSpec> kept;
+  for (const uint32_t nr : nrs) {
+    if (const SyscallSpec* spec = find(nr)) kept.push_back(*spec);
+  }
+  return Catalogue(arch_, std::move(kept));
+}
+
 std::string Catalogue::name_of(uint32_t nr) const {
   if (const SyscallSpec* spec = find(nr)) return spec->name;
   return "syscall_" + std::to_string(nr);

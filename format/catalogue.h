@@ -81,6 +81,9 @@ class Catalogue {
   const SyscallSpec* find(std::string_view name) const;
   // Name, or "syscall_<nr>" when unknown.
   std::string name_of(uint32_t nr) const;
+  // The entries of these numbers only (numbers it does not know are skipped):
+  // a trace embeds just what its events use.
+  Catalogue subset(std::span<const uint32_t> nrs) const;
 
   friend bool operator==(const Catalogue& a, const Catalogue& b) {
     return a.arch_ == b.arch_ && a.syscalls_ == b.syscalls_;

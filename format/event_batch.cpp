@@ -30,6 +30,7 @@ constexpr uint32_t kFlatSyscallTable = 1024;
 // Column encodings (EventBatch.columnEncoding).
 constexpr uint8_t kColumnsV1 = 0;
 constexpr uint8_t kColumnsPredicted = 1;
+constexpr uint8_t kColumnsRepeats = 2;  // predicted, and repeated strings by reference
 
 // Which arguments an event captured. Events of one syscall nearly always
 // capture the same arguments (given success or failure), so the encoder
@@ -86,6 +87,8 @@ struct SyscallPrediction {
   void learn_size(size_t k, uint64_t size, int64_t ret) {
     if (k < size_is_ret.size()) size_is_ret[k] = static_cast<int64_t>(size) == ret;
   }
+  // The size column's value says: a whole C string.
+  bool is_string_code(size_t k, uint64_t value) const { return value == 0 && !predicts_ret(k); }
 
  private:
   bool predicts_ret(size_t k) const { return k < size_is_ret.size() && size_is_ret[k]; }
@@ -95,10 +98,11 @@ struct SyscallPrediction {
   }
 };
 
-// What they remember about a thread: its last call's end time (enter times are
-// stored as the gap since then, the thread's time in user space) and CPU.
+// What they remember about a thread: its last call's end time in time units
+// (enter times are stored as the gap since then, the thread's time in user
+// space) and CPU.
 struct ThreadPrediction {
-  uint64_t end_ns = 0;
+  uint64_t end = 0;
   uint32_t cpu = 0;
 };
 
@@ -114,12 +118,12 @@ class Predictions {
     last_thread_ = &it->second;
     return last_thread_;
   }
-  void update_thread(uint32_t tid, uint64_t end_ns, uint32_t cpu) {
+  void update_thread(uint32_t tid, uint64_t end, uint32_t cpu) {
     if (tid != last_tid_ || last_thread_ == nullptr) {
       last_thread_ = &threads_[tid];  // references into the map stay valid
       last_tid_ = tid;
     }
-    last_thread_->end_ns = end_ns;
+    last_thread_->end = end;
     last_thread_->cpu = cpu;
   }
 
@@ -131,23 +135,64 @@ class Predictions {
   ThreadPrediction* last_thread_ = nullptr;
 };
 
+// The last distinct whole strings of a batch, most recent first, as places
+// in its captureBytes column. A path is often passed again soon (ls: statx,
+// lgetxattr and getxattr of each file): a repeat costs one byte instead of
+// the string. Encoder and decoder update it identically.
+class RecentStrings {
+ public:
+  static constexpr uint32_t kSize = 8;
+  // 1 + the index of `s` (moved to the front), or 0 when not there.
+  uint32_t find(std::string_view column, std::string_view s) {
+    for (uint32_t i = 0; i < count_; ++i) {
+      if (entries_[i].length == s.size() && column.compare(entries_[i].offset, s.size(), s) == 0) {
+        promote(i);
+        return i + 1;
+      }
+    }
+    return 0;
+  }
+  // The entry `repeat` (1-based) names, moved to the front; nullopt if none.
+  std::optional<std::string_view> use(std::string_view column, uint64_t repeat) {
+    if (repeat == 0 || repeat > count_) return std::nullopt;
+    promote(static_cast<uint32_t>(repeat - 1));
+    return column.substr(entries_[0].offset, entries_[0].length);
+  }
+  void add(size_t offset, size_t length) {
+    count_ = std::min(count_ + 1, kSize);
+    std::move_backward(entries_.begin(), entries_.begin() + count_ - 1, entries_.begin() + count_);
+    entries_[0] = {offset, length};
+  }
+
+ private:
+  struct Entry {
+    size_t offset = 0;
+    size_t length = 0;
+  };
+  void promote(uint32_t i) { std::rotate(entries_.begin(), entries_.begin() + i, entries_.begin() + i + 1); }
+  std::array<Entry, kSize> entries_{};
+  uint32_t count_ = 0;
+};
+
 bool is_failure(uint8_t state, int64_t ret) { return state == 0 && ret < 0 && ret >= -4095; }
 
 }  // namespace
 
 struct EventBatchBuilder::Columns {
   uint32_t count = 0;
+  uint64_t time_unit_ns = 1;
   uint64_t base_enter_ns = 0;
-  uint64_t prev_enter_ns = 0;
+  uint64_t prev_enter = 0;  // in time units, as the thread predictions
   uint32_t prev_tid = 0;
   std::string enter_gap, duration, tid, pid_delta, cpu, nr, args, arg_count, ret, state, comm_index,
-      container_index, capture_shape, capture_arg, capture_size, capture_excess, capture_bytes;
+      container_index, capture_shape, capture_arg, capture_size, capture_excess, capture_repeat, capture_bytes;
   bool any_container = false;
   std::vector<std::string> comms;
   std::unordered_map<std::string, uint32_t> comm_ids;
   std::string last_comm;
   uint32_t last_comm_id = 0;
   Predictions predictions;
+  RecentStrings recent_strings;
   struct Loss {
     uint32_t before;
     LossMarker marker;
@@ -159,7 +204,8 @@ struct EventBatchBuilder::Columns {
     return enter_gap.size() + duration.size() + tid.size() + pid_delta.size() + cpu.size() + nr.size() +
            args.size() + arg_count.size() + ret.size() + state.size() + comm_index.size() +
            container_index.size() + capture_shape.size() + capture_arg.size() + capture_size.size() +
-           capture_excess.size() + capture_bytes.size() + comms.size() * 24 + losses.size() * 48;
+           capture_excess.size() + capture_repeat.size() + capture_bytes.size() + comms.size() * 24 +
+           losses.size() * 48;
   }
 
   uint32_t comm_id(std::string_view comm) {
@@ -172,8 +218,16 @@ struct EventBatchBuilder::Columns {
   }
 };
 
-EventBatchBuilder::EventBatchBuilder(uint32_t max_events, uint32_t max_raw_bytes)
-    : columns_(std::make_unique<Columns>()), max_events_(max_events), max_raw_bytes_(max_raw_bytes) {}
+EventBatchBuilder::EventBatchBuilder(uint32_t max_events, uint32_t max_raw_bytes, uint32_t time_unit_ns)
+    : columns_(std::make_unique<Columns>()), max_events_(max_events), max_raw_bytes_(max_raw_bytes) {
+  set_time_unit(time_unit_ns);
+}
+
+void EventBatchBuilder::set_time_unit(uint32_t time_unit_ns) {
+  // Events already added were counted in the old unit.
+  if (columns_->count == 0) columns_->time_unit_ns = std::clamp<uint32_t>(time_unit_ns, 1, kMaxTimeUnitNs);
+}
+uint32_t EventBatchBuilder::time_unit() const { return static_cast<uint32_t>(columns_->time_unit_ns); }
 EventBatchBuilder::~EventBatchBuilder() = default;
 EventBatchBuilder::EventBatchBuilder(EventBatchBuilder&&) noexcept = default;
 EventBatchBuilder& EventBatchBuilder::operator=(EventBatchBuilder&&) noexcept = default;
@@ -187,22 +241,27 @@ bool EventBatchBuilder::should_flush() const {
 
 void EventBatchBuilder::add(const Event& e) {
   Columns& c = *columns_;
+  // Times in units: enter and exit are floored on their own, so the duration
+  // is the difference of the floored times and order is kept.
+  const uint64_t unit = c.time_unit_ns;
+  const uint64_t enter = e.enter_ns / unit;
+  const uint64_t duration = e.state == CallState::returned ? e.exit_ns / unit - enter : 0;
   if (c.count == 0) {
-    c.base_enter_ns = e.enter_ns;
-    c.prev_enter_ns = e.enter_ns;
-    c.first_ns = e.enter_ns;
+    c.base_enter_ns = enter * unit;
+    c.prev_enter = enter;
+    c.first_ns = enter * unit;
   }
-  c.last_ns = std::max(c.last_ns, e.enter_ns);
+  c.last_ns = std::max(c.last_ns, enter * unit);
   const ThreadPrediction* thread = c.predictions.thread(e.tid);
-  const uint64_t since = thread != nullptr ? thread->end_ns : c.prev_enter_ns;
-  put_varint(c.enter_gap, zigzag(static_cast<int64_t>(e.enter_ns - since)));
+  const uint64_t since = thread != nullptr ? thread->end : c.prev_enter;
+  put_varint(c.enter_gap, zigzag(static_cast<int64_t>(enter - since)));
   put_varint(c.cpu, thread != nullptr && thread->cpu == e.cpu ? 0 : uint64_t{e.cpu} + 1);
-  c.prev_enter_ns = e.enter_ns;
-  put_varint(c.duration, e.duration_ns());
+  c.prev_enter = enter;
+  put_varint(c.duration, duration);
   put_varint(c.tid, zigzag(static_cast<int64_t>(e.tid) - static_cast<int64_t>(c.prev_tid)));
   c.prev_tid = e.tid;
   put_varint(c.pid_delta, zigzag(static_cast<int64_t>(e.tid) - static_cast<int64_t>(e.pid)));
-  c.predictions.update_thread(e.tid, e.enter_ns + e.duration_ns(), e.cpu);
+  c.predictions.update_thread(e.tid, enter + duration, e.cpu);
   put_varint(c.nr, e.nr);
   SyscallPrediction& predicted = c.predictions.syscall(e.nr);
   const uint8_t arg_count = std::min<uint8_t>(e.arg_count, 6);
@@ -235,9 +294,17 @@ void EventBatchBuilder::add(const Event& e) {
   }
   for (size_t k = 0; k < e.captures.size(); ++k) {
     const CaptureView& cap = e.captures[k];
-    put_varint(c.capture_size, predicted.encode_size(k, cap, e.ret));
+    const uint64_t size_code = predicted.encode_size(k, cap, e.ret);
+    put_varint(c.capture_size, size_code);
+    const bool string = predicted.is_string_code(k, size_code);
     predicted.learn_size(k, cap.size, e.ret);
     put_varint(c.capture_excess, zigzag(static_cast<int64_t>(cap.size) - static_cast<int64_t>(cap.bytes.size())));
+    if (string) {
+      const uint32_t repeat = c.recent_strings.find(c.capture_bytes, cap.bytes);
+      put_varint(c.capture_repeat, repeat);
+      if (repeat != 0) continue;
+      c.recent_strings.add(c.capture_bytes.size(), cap.bytes.size());
+    }
     c.capture_bytes.append(cap.bytes);
   }
   ++c.count;
@@ -258,8 +325,9 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
     return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
   };
   batch.setCount(c.count);
-  batch.setColumnEncoding(kColumnsPredicted);
+  batch.setColumnEncoding(kColumnsRepeats);
   batch.setBaseEnterNs(c.base_enter_ns);
+  if (c.time_unit_ns != 1) batch.setTimeUnitNs(static_cast<uint32_t>(c.time_unit_ns));
   batch.setEnterGap(data(c.enter_gap));
   batch.setDuration(data(c.duration));
   batch.setTid(data(c.tid));
@@ -278,6 +346,7 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
   batch.setCaptureArg(data(c.capture_arg));
   batch.setCaptureSizeChange(data(c.capture_size));
   batch.setCaptureExcess(data(c.capture_excess));
+  batch.setCaptureRepeat(data(c.capture_repeat));
   batch.setCaptureBytes(data(c.capture_bytes));
   auto losses = batch.initLosses(static_cast<unsigned>(c.losses.size()));
   for (unsigned i = 0; i < c.losses.size(); ++i) {
@@ -299,7 +368,9 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
   frame.lost = c.lost;
   frame.overwritten = c.overwritten;
   detail::encode_frame(FrameType::events, message, c.count, compressor, frame);
+  const uint64_t unit = c.time_unit_ns;
   *columns_ = Columns();
+  columns_->time_unit_ns = unit;
   return frame;
 }
 
@@ -356,10 +427,11 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     for (unsigned i = 0; i < comms.size(); ++i) out.comms_[i].assign(comms[i].cStr(), comms[i].size());
 
     const uint8_t encoding = batch.getColumnEncoding();
-    if (encoding != kColumnsV1 && encoding != kColumnsPredicted)
+    if (encoding > kColumnsRepeats)
       return Error{"corrupt frame (unknown column encoding " + std::to_string(encoding) + ")"};
-    const bool predicted = encoding == kColumnsPredicted;
-    VarintReader enter(text(predicted ? batch.getEnterGap() : batch.getEnterDelta())),
+    const bool predicted = encoding != kColumnsV1;
+    const bool repeats = encoding == kColumnsRepeats;
+    VarintReader enter_column(text(predicted ? batch.getEnterGap() : batch.getEnterDelta())),
         duration(text(batch.getDuration())), tid(text(batch.getTid())), pid_delta(text(batch.getPidDelta())),
         cpu(text(predicted ? batch.getCpuChange() : batch.getCpu())), nr(text(batch.getSyscallNr())),
         args(text(batch.getArgs())),
@@ -369,7 +441,8 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
         capture_count(text(predicted ? batch.getCaptureShape() : batch.getCaptureCount())),
         capture_arg(text(batch.getCaptureArg())),
         capture_size(text(predicted ? batch.getCaptureSizeChange() : batch.getCaptureSize())),
-        capture_len(text(predicted ? batch.getCaptureExcess() : batch.getCaptureLen()));
+        capture_len(text(predicted ? batch.getCaptureExcess() : batch.getCaptureLen())),
+        capture_repeat(text(batch.getCaptureRepeat()));
     const bool has_container = batch.hasContainerIndex() && batch.getContainerIndex().size() > 0;
     const auto bytes = text(batch.getCaptureBytes());
     out.capture_bytes_ = bytes;  // a view: the message outlives the batch's use (see event_batch.h)
@@ -388,28 +461,33 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     if (has_container) out.container_.resize(count);
     out.capture_begin_.resize(static_cast<size_t>(count) + 1);
 
+    // Format 1 counts in ns; format 3 may count in a coarser unit.
+    const uint64_t unit = predicted ? std::max<uint32_t>(batch.getTimeUnitNs(), 1) : 1;
+    if (unit > kMaxTimeUnitNs) return Error{"corrupt frame (time unit of " + std::to_string(unit) + " ns)"};
+    out.time_unit_ns_ = static_cast<uint32_t>(unit);
     Predictions predictions;
-    uint64_t enter_ns = batch.getBaseEnterNs();
+    RecentStrings recent_strings;
+    uint64_t enter = batch.getBaseEnterNs() / unit;
     uint32_t prev_tid = 0;
     size_t byte_offset = 0;
     for (uint32_t i = 0; i < count; ++i) {
       prev_tid = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) + unzigzag(tid.next()));
       out.tid_[i] = prev_tid;
       out.pid_[i] = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) - unzigzag(pid_delta.next()));
-      const uint64_t duration_ns = duration.next();
-      out.duration_ns_[i] = duration_ns;
+      const uint64_t duration_units = duration.next();
+      out.duration_ns_[i] = duration_units * unit;
       if (predicted) {
         const ThreadPrediction* thread = predictions.thread(prev_tid);
-        enter_ns = (thread != nullptr ? thread->end_ns : enter_ns) + static_cast<uint64_t>(unzigzag(enter.next()));
+        enter = (thread != nullptr ? thread->end : enter) + static_cast<uint64_t>(unzigzag(enter_column.next()));
         const uint64_t cpu_change = cpu.next();
         if (cpu_change == 0 && thread == nullptr) return Error{"corrupt frame (cpu of an unseen thread)"};
         out.cpu_[i] = cpu_change == 0 ? thread->cpu : static_cast<uint32_t>(cpu_change - 1);
-        predictions.update_thread(prev_tid, enter_ns + duration_ns, out.cpu_[i]);
+        predictions.update_thread(prev_tid, enter + duration_units, out.cpu_[i]);
       } else {
-        enter_ns += static_cast<uint64_t>(unzigzag(enter.next()));
+        enter += static_cast<uint64_t>(unzigzag(enter_column.next()));
         out.cpu_[i] = static_cast<uint32_t>(cpu.next());
       }
-      out.enter_ns_[i] = enter_ns;
+      out.enter_ns_[i] = enter * unit;
       const auto syscall_nr = static_cast<uint32_t>(nr.next());
       out.nr_[i] = syscall_nr;
       SyscallPrediction& expected = predictions.syscall(syscall_nr);
@@ -467,6 +545,20 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
         }
         // [1] the size is predicted and the kept length follows from it; [0] both stored.
         uint64_t size = capture_size.next(), len = capture_len.next();
+        const bool string = repeats && expected.is_string_code(k, size);
+        if (string) {
+          if (const uint64_t repeat = capture_repeat.next(); repeat != 0) {
+            const auto earlier = recent_strings.use(out.capture_bytes_, repeat);
+            if (!earlier || len != 0) return Error{"corrupt frame (bad string repeat)"};
+            expected.learn_size(k, earlier->size(), out.ret_[i]);
+            if (arg > 5) return Error{"corrupt frame (capture out of bounds)"};
+            view.arg = static_cast<uint8_t>(arg);
+            view.size = static_cast<uint32_t>(earlier->size());
+            view.bytes = *earlier;
+            out.captures_.push_back(view);
+            continue;
+          }
+        }
         if (predicted) {
           const std::string_view rest = out.capture_bytes_.substr(byte_offset);
           const auto decoded = expected.decode_size(k, size, out.ret_[i], rest);
@@ -480,13 +572,14 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
         view.arg = static_cast<uint8_t>(arg);
         view.size = static_cast<uint32_t>(size);
         view.bytes = out.capture_bytes_.substr(byte_offset, len);
+        if (string) recent_strings.add(byte_offset, len);
         byte_offset += len;
         out.captures_.push_back(view);
       }
     }
     out.capture_begin_[count] = static_cast<uint32_t>(out.captures_.size());
-    for (auto* column : {&enter, &duration, &tid, &pid_delta, &cpu, &nr, &args, &arg_count, &ret, &state,
-                         &comm_index, &capture_count, &capture_arg, &capture_size, &capture_len}) {
+    for (auto* column : {&enter_column, &duration, &tid, &pid_delta, &cpu, &nr, &args, &arg_count, &ret, &state,
+                         &comm_index, &capture_count, &capture_arg, &capture_size, &capture_len, &capture_repeat}) {
       if (column->failed() || !column->at_end()) return Error{"corrupt frame (column length mismatch)"};
     }
     if (has_container && (container.failed() || !container.at_end()))

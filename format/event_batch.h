@@ -18,16 +18,25 @@ namespace traceloop::format {
 
 class ZstdCompressor;
 
+// A coarser unit than a second would make timestamps useless.
+inline constexpr uint32_t kMaxTimeUnitNs = 1'000'000'000;
+
 // Accumulates events and loss markers; finish() compresses them into one
 // frame and starts over. Memory is bounded by the caller flushing when
 // should_flush() says so.
 class EventBatchBuilder {
  public:
-  explicit EventBatchBuilder(uint32_t max_events = 65536, uint32_t max_raw_bytes = 8u << 20);
+  // Times are floored to `time_unit_ns` (1: kept to the ns), see
+  // CaptureSettings::timestamp_resolution_ns.
+  explicit EventBatchBuilder(uint32_t max_events = 65536, uint32_t max_raw_bytes = 8u << 20,
+                             uint32_t time_unit_ns = 1);
   ~EventBatchBuilder();
   EventBatchBuilder(EventBatchBuilder&&) noexcept;
   EventBatchBuilder& operator=(EventBatchBuilder&&) noexcept;
 
+  // Only while empty: a batch counts all its times in one unit.
+  void set_time_unit(uint32_t time_unit_ns);
+  uint32_t time_unit() const;
   void add(const Event& event);
   void add_loss(const LossMarker& loss);
   uint32_t event_count() const;
@@ -73,6 +82,8 @@ class DecodedBatch {
   std::span<const uint32_t> pids() const { return pid_; }
   std::span<const uint32_t> tids() const { return tid_; }
   CallState state(size_t i) const { return static_cast<CallState>(state_[i]); }
+  // The unit the batch's times were floored to.
+  uint32_t time_unit_ns() const { return time_unit_ns_; }
   uint32_t container(size_t i) const { return container_.empty() ? 0 : container_[i]; }
 
  private:
@@ -97,6 +108,7 @@ class DecodedBatch {
   std::vector<CaptureView> captures_;  // bytes point into capture_bytes_
   std::string_view capture_bytes_;     // the message's captureBytes column
   std::vector<PositionedLoss> losses_;
+  uint32_t time_unit_ns_ = 1;
 };
 
 // Parses an EventBatch message (decompressed frame payload) into `out`,

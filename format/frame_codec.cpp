@@ -52,12 +52,30 @@ void encode_frame(FrameType type, capnp::MessageBuilder& message, uint32_t event
                   EncodedFrame& frame) {
   const kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
   const auto bytes = words.asChars();
+  encode_raw_frame(type, std::string_view(bytes.begin(), bytes.size()), event_count, compressor, frame);
+}
+
+void encode_raw_frame(FrameType type, std::string_view message, uint32_t event_count, ZstdCompressor& compressor,
+                      EncodedFrame& frame) {
   frame.type = type;
-  frame.raw_size = static_cast<uint32_t>(bytes.size());
+  frame.raw_size = static_cast<uint32_t>(message.size());
   frame.bytes.assign(kFrameHeaderBytes, '\0');
-  compressor.compress(std::string_view(bytes.begin(), bytes.size()), frame.bytes);
+  compressor.compress(message, frame.bytes);
   write_frame_header(frame.bytes.data(), type, static_cast<uint32_t>(frame.bytes.size() - kFrameHeaderBytes),
                      frame.raw_size, event_count);
+}
+
+Result<std::string_view> decompress_frame(std::string_view frame, ZstdDecompressor& decompressor,
+                                          std::vector<capnp::word>& words) {
+  if (frame.size() < kFrameHeaderBytes) return Error{"frame shorter than its header"};
+  const FrameHeader h = parse_frame_header(frame.data());
+  if (h.compressed_size != frame.size() - kFrameHeaderBytes) return Error{"frame size disagrees with its header"};
+  if (h.raw_size > kMaxFrameRawBytes || h.raw_size % sizeof(capnp::word) != 0 || h.raw_size == 0)
+    return Error{"bad frame size"};
+  words.resize(h.raw_size / sizeof(capnp::word));
+  char* raw = reinterpret_cast<char*>(words.data());
+  if (auto r = decompressor.decompress(frame.substr(kFrameHeaderBytes), raw, h.raw_size); !r) return r.error();
+  return std::string_view(raw, h.raw_size);
 }
 
 }  // namespace traceloop::format::detail

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "format/frame.h"
 #include "format/result.h"
@@ -30,5 +31,14 @@ std::string make_preamble(uint16_t major, uint16_t minor);
 // Serialises, compresses and frames one message.
 void encode_frame(FrameType type, capnp::MessageBuilder& message, uint32_t event_count, ZstdCompressor& compressor,
                   EncodedFrame& frame);
+// Compresses and frames a serialised message.
+void encode_raw_frame(FrameType type, std::string_view message, uint32_t event_count, ZstdCompressor& compressor,
+                      EncodedFrame& frame);
+
+// The message of a whole frame (header and payload) this library wrote,
+// decompressed into `words` (word aligned for Cap'n Proto); the view is into
+// `words`. Sizes are checked against the writers' limits.
+Result<std::string_view> decompress_frame(std::string_view frame, ZstdDecompressor& decompressor,
+                                          std::vector<capnp::word>& words);
 
 }  // namespace traceloop::format::detail

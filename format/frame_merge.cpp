@@ -5,18 +5,24 @@
 namespace traceloop::format {
 
 Result<EncodedFrame> EventFrameMerger::merge(std::span<const EncodedFrame> frames, ZstdCompressor& compressor) {
+  if (auto r = add_all(frames); !r) {
+    builder_ = EventBatchBuilder(UINT32_MAX, UINT32_MAX);  // the next merge must not start half full
+    return r.error();
+  }
+  return builder_.finish(compressor);
+}
+
+Result<void> EventFrameMerger::add_all(std::span<const EncodedFrame> frames) {
   for (const EncodedFrame& frame : frames) {
-    if (frame.type != FrameType::events || frame.bytes.size() < kFrameHeaderBytes)
-      return Error{"merge: not an events frame"};
-    const detail::FrameHeader h = detail::parse_frame_header(frame.bytes.data());
-    if (h.raw_size > kMaxFrameRawBytes || h.raw_size % sizeof(capnp::word) != 0)
-      return Error{"merge: bad frame size"};
-    message_.resize(h.raw_size / sizeof(capnp::word));
-    char* raw = reinterpret_cast<char*>(message_.data());
-    if (auto r = decompressor_.decompress(std::string_view(frame.bytes).substr(kFrameHeaderBytes), raw, h.raw_size);
-        !r)
-      return r.error();
-    if (auto r = decode_event_batch(std::string_view(raw, h.raw_size), batch_, ReaderLimits{}); !r) return r.error();
+    if (frame.type != FrameType::events) return Error{"merge: not an events frame"};
+    auto message = detail::decompress_frame(frame.bytes, decompressor_, message_);
+    if (!message) return Error{"merge: " + message.error().message};
+    if (auto r = decode_event_batch(*message, batch_, ReaderLimits{}); !r) return r.error();
+    // One unit for the merged frame: a finer frame's times would be floored.
+    if (batch_.size() > 0) {
+      if (builder_.event_count() == 0) builder_.set_time_unit(batch_.time_unit_ns());
+      if (batch_.time_unit_ns() != builder_.time_unit()) return Error{"merge: frames of different time units"};
+    }
     auto losses = batch_.losses();
     size_t next_loss = 0;
     for (size_t i = 0; i < batch_.size(); ++i) {
@@ -26,7 +32,7 @@ Result<EncodedFrame> EventFrameMerger::merge(std::span<const EncodedFrame> frame
     }
     for (; next_loss < losses.size(); ++next_loss) builder_.add_loss(losses[next_loss].loss);
   }
-  return builder_.finish(compressor);
+  return {};
 }
 
 }  // namespace traceloop::format

@@ -22,6 +22,8 @@ class EventFrameMerger {
   Result<EncodedFrame> merge(std::span<const EncodedFrame> frames, ZstdCompressor& compressor);
 
  private:
+  Result<void> add_all(std::span<const EncodedFrame> frames);
+
   // Reused from merge to merge: a steady-state merge allocates little.
   ZstdDecompressor decompressor_;
   std::vector<capnp::word> message_;  // word aligned for Cap'n Proto

@@ -10,7 +10,7 @@
 
 namespace traceloop::format {
 
-inline constexpr uint16_t kFormatMajor = 2;
+inline constexpr uint16_t kFormatMajor = 3;
 inline constexpr uint16_t kFormatMinor = 0;
 
 struct CaptureSettings {
@@ -20,6 +20,10 @@ struct CaptureSettings {
   bool capture_data = true;
   uint64_t ring_bytes = 0;
   uint64_t budget_bytes = 0;
+  // Event times are floored to this many ns when written (1: full
+  // resolution). Recorders default to 1000: what strace shows, at a fraction
+  // of the bytes, since the nanoseconds of a syscall's times are noise.
+  uint32_t timestamp_resolution_ns = 1;
   friend bool operator==(const CaptureSettings&, const CaptureSettings&) = default;
 };
 

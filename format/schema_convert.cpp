@@ -1,5 +1,6 @@
 #include "format/schema_convert.h"
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 
@@ -62,6 +63,7 @@ void to_schema(const TraceMetadata& m, schema::Header::Builder out) {
   cap.setCaptureData(m.capture.capture_data);
   cap.setRingBytes(m.capture.ring_bytes);
   cap.setBudgetBytes(m.capture.budget_bytes);
+  cap.setTimestampResolutionNs(m.capture.timestamp_resolution_ns);
   auto containers = out.initContainers(static_cast<unsigned>(m.containers.size()));
   for (unsigned i = 0; i < m.containers.size(); ++i) {
     const auto& c = m.containers[i];
@@ -130,6 +132,7 @@ Result<TraceMetadata> from_schema(schema::Header::Reader in) {
   m.capture.capture_data = cap.getCaptureData();
   m.capture.ring_bytes = cap.getRingBytes();
   m.capture.budget_bytes = cap.getBudgetBytes();
+  m.capture.timestamp_resolution_ns = std::max<uint32_t>(cap.getTimestampResolutionNs(), 1);
   if (in.getContainers().size() > kMaxContainers) return Error{"header declares too many containers"};
   for (auto c : in.getContainers()) {
     ContainerInfo info;

@@ -14,6 +14,7 @@
 
 #include "format/frame_codec.h"
 #include "format/schema_convert.h"
+#include "format/trace_compaction.h"
 #include "format/unique_fd.h"
 #include "format/zstd_codec.h"
 
@@ -22,8 +23,40 @@ namespace {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
+Result<void> write_all(int fd, std::string_view bytes, const std::filesystem::path& path) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error{path.string() + ": write failed: " + errno_text(errno)};
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
 
-constexpr int kHeaderCompressionLevel = 19;
+// A name in the destination's directory, so that the final rename is atomic.
+std::filesystem::path temp_path_for(const std::filesystem::path& path) {
+  std::random_device random;
+  char suffix[32];
+  std::snprintf(suffix, sizeof(suffix), ".tmp.%d.%08x", ::getpid(), random());
+  std::filesystem::path temp = path;
+  temp += suffix;
+  return temp;
+}
+
+// The umask must not widen or narrow what the caller asked for.
+Result<UniqueFd> create_file(const std::filesystem::path& path, const std::filesystem::path& shown_as, mode_t mode) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (fd.get() < 0) return Error{shown_as.string() + ": cannot create trace file: " + errno_text(errno)};
+  if (::fchmod(fd.get(), mode) != 0) {
+    const int err = errno;
+    ::unlink(path.c_str());
+    return Error{shown_as.string() + ": cannot set file mode: " + errno_text(err)};
+  }
+  return fd;
+}
+
 
 int64_t wall_now_ns() {
   timespec ts{};
@@ -40,8 +73,11 @@ struct TraceWriter::State {
   WriterOptions options;
   ZstdCompressor compressor;
   EventBatchBuilder batch;
+  TraceMetadata metadata;  // for the compacted header
   Counters counters;
   uint64_t bytes_written = 0;
+  uint64_t frames_begin = 0;      // where the frames after the header start
+  uint64_t frames_raw_bytes = 0;  // decompressed size of every frame written
   bool finished = false;
   bool any_event = false;
 
@@ -49,22 +85,38 @@ struct TraceWriter::State {
       : options(opts), compressor(opts.compression_level), batch(opts.max_events_per_frame, opts.max_frame_raw_bytes) {}
 
   Result<void> write_all(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = ::write(fd.get(), bytes.data(), bytes.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Error{temp_path.string() + ": write failed: " + errno_text(errno)};
-      }
-      bytes.remove_prefix(static_cast<size_t>(n));
-      bytes_written += static_cast<uint64_t>(n);
-    }
+    if (auto r = format::write_all(fd.get(), bytes, temp_path); !r) return r;
+    bytes_written += bytes.size();
     return {};
+  }
+
+  Result<void> write_frame(const EncodedFrame& frame) {
+    frames_raw_bytes += frame.raw_size;
+    return write_all(frame.bytes);
+  }
+
+  // The compacted file under a second temporary name, fsynced: what finish()
+  // publishes instead of the first when compaction is on and worth it.
+  Result<std::filesystem::path> write_compacted() {
+    auto file = detail::compact_trace(fd.get(), frames_begin, bytes_written, metadata, options.compact_level);
+    if (!file) return file.error();
+    const auto path = temp_path_for(final_path);
+    auto out = create_file(path, final_path, options.file_mode);
+    if (!out) return out.error();
+    Result<void> written = format::write_all(out->get(), *file, path);
+    if (written && ::fsync(out->get()) != 0) written = Error{path.string() + ": fsync failed: " + errno_text(errno)};
+    if (!written) {
+      ::unlink(path.c_str());
+      return written.error();
+    }
+    bytes_written = file->size();
+    return path;
   }
 
   Result<void> flush_batch() {
     if (batch.empty()) return {};
     const EncodedFrame frame = batch.finish(compressor);
-    return write_all(frame.bytes);
+    return write_frame(frame);
   }
 
   void note_frame(uint64_t events, uint64_t first_ns, uint64_t last_ns) {
@@ -91,35 +143,21 @@ Result<TraceWriter> TraceWriter::create(const std::filesystem::path& path, const
                                         WriterOptions options) {
   auto state = std::make_unique<State>(options);
   state->final_path = path;
-  // Same directory as the destination, so the final rename is atomic.
-  std::random_device random;
-  char suffix[32];
-  std::snprintf(suffix, sizeof(suffix), ".tmp.%d.%08x", ::getpid(), random());
-  state->temp_path = path;
-  state->temp_path += suffix;
-  const int fd = ::open(state->temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, options.file_mode);
-  if (fd < 0) return Error{path.string() + ": cannot create trace file: " + errno_text(errno)};
-  state->fd.reset(fd);
-  // The umask must not widen or narrow what the caller asked for.
-  if (::fchmod(fd, options.file_mode) != 0) {
-    const int err = errno;
+  state->temp_path = temp_path_for(path);
+  auto fd = create_file(state->temp_path, path, options.file_mode);
+  if (!fd) return fd.error();
+  state->fd = std::move(*fd);
+  auto header = detail::encode_header_frame(metadata);
+  if (!header) {
     ::unlink(state->temp_path.c_str());
-    return Error{path.string() + ": cannot set file mode: " + errno_text(err)};
+    return Error{path.string() + ": " + header.error().message};
   }
-
-  capnp::MallocMessageBuilder message;
-  detail::to_schema(metadata, message.initRoot<schema::Header>());
-  // Written once per file, mostly the catalogue: worth the strongest level.
-  ZstdCompressor header_compressor(kHeaderCompressionLevel);
-  EncodedFrame header;
-  detail::encode_frame(FrameType::header, message, 0, header_compressor, header);
-  if (header.raw_size > kMaxFrameRawBytes) {
-    ::unlink(state->temp_path.c_str());
-    return Error{path.string() + ": trace header too large"};
-  }
+  state->metadata = metadata;
+  state->batch.set_time_unit(metadata.capture.timestamp_resolution_ns);
   TraceWriter writer(std::move(state));
   if (auto r = writer.state_->write_all(detail::make_preamble(kFormatMajor, kFormatMinor)); !r) return r.error();
-  if (auto r = writer.state_->write_all(header.bytes); !r) return r.error();
+  if (auto r = writer.state_->write_all(header->bytes); !r) return r.error();
+  writer.state_->frames_begin = writer.state_->bytes_written;
   return writer;
 }
 
@@ -147,7 +185,7 @@ Result<void> TraceWriter::append_processes(std::span<const ProcessInfo> processe
     detail::to_schema(std::vector<ProcessInfo>(chunk.begin(), chunk.end()), message.initRoot<schema::ProcessTable>());
     EncodedFrame frame;
     detail::encode_frame(FrameType::processes, message, 0, state_->compressor, frame);
-    if (auto r = state_->write_all(frame.bytes); !r) return r;
+    if (auto r = state_->write_frame(frame); !r) return r;
   }
   return {};
 }
@@ -159,7 +197,7 @@ Result<void> TraceWriter::append_frame(const EncodedFrame& frame) {
   s.note_frame(frame.event_count, frame.first_ns, frame.last_ns);
   s.counters.events_lost += frame.lost;
   s.counters.events_overwritten += frame.overwritten;
-  return s.write_all(frame.bytes);
+  return s.write_frame(frame);
 }
 
 Counters& TraceWriter::counters() { return state_->counters; }
@@ -172,11 +210,21 @@ Result<void> TraceWriter::finish() {
   detail::to_schema(s.counters, message.initRoot<schema::Trailer>());
   EncodedFrame trailer;
   detail::encode_frame(FrameType::trailer, message, 0, s.compressor, trailer);
-  if (auto r = s.write_all(trailer.bytes); !r) return r;
-  if (::fsync(s.fd.get()) != 0) return Error{s.temp_path.string() + ": fsync failed: " + errno_text(errno)};
+  if (auto r = s.write_frame(trailer); !r) return r;
+  std::filesystem::path published = s.temp_path;
+  if (s.options.compact_max_raw_bytes > 0 && s.frames_raw_bytes <= s.options.compact_max_raw_bytes) {
+    // The file as written is a complete trace: publish it if compaction fails.
+    if (auto compacted = s.write_compacted()) published = *compacted;
+  }
+  if (published == s.temp_path && ::fsync(s.fd.get()) != 0)
+    return Error{s.temp_path.string() + ": fsync failed: " + errno_text(errno)};
   s.fd.reset();
-  if (::rename(s.temp_path.c_str(), s.final_path.c_str()) != 0)
-    return Error{s.final_path.string() + ": cannot publish trace: " + errno_text(errno)};
+  if (::rename(published.c_str(), s.final_path.c_str()) != 0) {
+    const int err = errno;
+    if (published != s.temp_path) ::unlink(published.c_str());
+    return Error{s.final_path.string() + ": cannot publish trace: " + errno_text(err)};
+  }
+  if (published != s.temp_path) ::unlink(s.temp_path.c_str());
   s.finished = true;
   // The rename itself must survive a crash: sync the directory entry too.
   auto dir = s.final_path.parent_path();

@@ -23,6 +23,12 @@ struct WriterOptions {
   int compression_level = 3;
   uint32_t max_events_per_frame = 65536;
   uint32_t max_frame_raw_bytes = 8u << 20;
+  // finish() rewrites a trace whose frames hold at most this many raw bytes
+  // (0: never) at `compact_level`, with only the catalogue entries its events
+  // use: for a recorder whose command has ended, when a few seconds at most
+  // buy a file half the size. Larger traces are left as written.
+  uint64_t compact_max_raw_bytes = 0;
+  int compact_level = 19;
 };
 
 class TraceWriter {
@@ -45,7 +51,8 @@ class TraceWriter {
   // (lost_per_cpu, overwritten events that never reached the writer).
   Counters& counters();
 
-  // Flushes, writes the trailer, fsyncs, renames into place, fsyncs the directory.
+  // Flushes, writes the trailer, compacts (see WriterOptions), fsyncs, renames
+  // into place, fsyncs the directory.
   Result<void> finish();
 
   const std::filesystem::path& path() const;

@@ -10,7 +10,9 @@
 # newer major; a newer minor only adds fields (Cap'n Proto keeps old readers
 # working). Fields are never renumbered or removed. Major 2 added the
 # predicted event columns (EventBatch.columnEncoding 1), which a format 1
-# reader cannot decode; readers of major 2 read both.
+# reader cannot decode. Major 3 added EventBatch.timeUnitNs (a major 2 reader
+# would take microseconds for nanoseconds) and allows a header catalogue that
+# lists only the syscalls the file's events use. Readers of major 3 read all.
 @0xe839cf2774f826e5;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -28,7 +30,8 @@ struct Header {
   createdWallNs @5 :Int64;
   capture @6 :CaptureSettings;
   containers @7 :List(Container); # events refer to these by index
-  catalogue @8 :Catalogue;        # the syscall catalogue the recorder used
+  catalogue @8 :Catalogue;        # the syscall catalogue the recorder used: all of it, or (format 3)
+                                  # only the entries of the syscall numbers the file's events use
   command @9 :List(Text);         # argv of the traced command (run mode)
 }
 
@@ -39,6 +42,7 @@ struct CaptureSettings {
   captureData @3 :Bool;           # false with --no-data
   ringBytes @4 :UInt64;
   budgetBytes @5 :UInt64;         # daemon: history budget of this container
+  timestampResolutionNs @6 :UInt32; # event times were floored to this (0: 1 ns, full resolution)
 }
 
 struct KeyValue {
@@ -133,17 +137,18 @@ struct Catalogue {
 # "zigzag" marks signed values mapped to unsigned. Columns compress far better
 # than rows: consecutive values of one field are alike.
 #
-# Two column encodings exist (columnEncoding). Format 1 files use encoding 0
-# only; format 2 writers use encoding 1, where several columns store the
+# Three column encodings exist (columnEncoding). Format 1 files use encoding 0
+# only; format 2 writers use encoding 1, format 3 writers encoding 2 (which is
+# 1 plus captureRepeat). In 1 and 2, several columns store the
 # difference from a prediction that encoder and decoder both make from the
 # events before, within the batch: the same thread's previous event (time,
 # CPU) or the previous event with the same syscall number (argument count,
 # arguments, which arguments have captures). A right prediction is a zero, and
-# runs of zeros cost almost nothing once compressed. Fields marked [0] or [1]
-# are used by that encoding only; the others by both.
+# runs of zeros cost almost nothing once compressed. Fields marked [0] are
+# used by encoding 0 only, [1] by 1 and 2, [2] by 2; the others by all.
 struct EventBatch {
   count @0 :UInt32;
-  columnEncoding @21 :UInt8;  # 0: format 1 columns; 1: predicted columns
+  columnEncoding @21 :UInt8;  # 0: format 1 columns; 1: predicted columns; 2: predicted, with string repeats
   baseEnterNs @1 :UInt64;    # [0] enterDelta of event 0 is relative to this;
                              # [1] the enterGap of a batch's first event of a thread is too
   enterDelta @2 :Data;       # [0] zigzag(enter_ns - previous enter_ns)
@@ -184,9 +189,15 @@ struct EventBatch {
                              #     (kept in full, its only NUL last: the size is where the NUL is), else
                              #     zigzag(original size) + 1
   captureExcess @26 :Data;   # [1] zigzag(original size - bytes kept)
+  captureRepeat @30 :Data;   # [2] per capture whose captureSizeChange says "whole C string": 0, its bytes follow
+                             #     in captureBytes; k > 0, they are those of the k-th most recent of the last 8
+                             #     distinct whole strings of the batch (which becomes the most recent), and
+                             #     nothing is in captureBytes
   captureLen @18 :Data;      # [0] bytes kept (<= the original size unless truncated strings, see format/event.h)
   captureBytes @19 :Data;    # the kept bytes, concatenated
   losses @20 :List(LossMarker);
+  timeUnitNs @29 :UInt32;    # [1] baseEnterNs is a multiple of it, and enterGap and duration count in it
+                             #     (0: 1 ns); a writer floors every event time to it
 }
 
 struct LossMarker {

@@ -1,12 +1,15 @@
-// The predicted column encoding (format 2): every prediction made by the
-// encoder is undone exactly by the decoder, whether it was right or wrong,
-// and a batch that lies about a prediction is refused. Format 1 files (the
-// real traces in testdata/) still read, and rewrite to format 2 unchanged.
+// The predicted column encoding (formats 2 and 3): every prediction made by
+// the encoder is undone exactly by the decoder, whether it was right or
+// wrong, and a batch that lies about a prediction is refused. Strings passed
+// again are stored once; times count in the batch's unit. Format 1 files
+// (the real traces in testdata/) still read, and rewrite unchanged.
 
 #include <gtest/gtest.h>
 
-#include <limits>
+#include <capnp/serialize.h>
+
 #include <functional>
+#include <limits>
 #include <random>
 
 #include "format/event_batch.h"
@@ -15,6 +18,7 @@
 #include "format/trace_writer.h"
 #include "format/zstd_codec.h"
 #include "tests/support/same_event.h"
+#include "trace.capnp.h"
 #include "tests/support/temp_dir.h"
 
 namespace traceloop::format {
@@ -66,8 +70,8 @@ std::vector<OwnedEvent> stress_events(size_t n, uint64_t seed) {
       OwnedCapture c;
       c.arg = static_cast<uint8_t>(rnd() % 3 == 0 ? rnd() % 6 : k + 1);
       switch (rnd() % 6) {
-        case 0:  // a whole path
-          c.bytes = "/usr/lib/x" + std::to_string(rnd() % 1000) + std::string(1, '\0');
+        case 0:  // a whole path: often one of a few (repeats, near and evicted)
+          c.bytes = "/usr/lib/x" + std::to_string(rnd() % 2 ? rnd() % 12 : rnd() % 1000) + std::string(1, '\0');
           c.size = static_cast<uint32_t>(c.bytes.size());
           break;
         case 1:  // a path cut by the data limit
@@ -139,17 +143,18 @@ TEST(PredictedColumns, RightPredictionsCostAlmostNothing) {
   EXPECT_LT(frame.bytes.size(), 10000u / 10) << "under a tenth of a byte per call";
 }
 
-// Encodes two events of threads 7 and 8 on CPU 0x55, each with a whole C
-// string capture, lets `corrupt` change the message, and decodes it.
+// Encodes events of threads 7, 8 and 9 on CPU 0x55, with whole C string
+// captures "abc", "xyz" and "abc" again, lets `corrupt` change the message,
+// and decodes it.
 Result<void> decode_corrupted(const std::function<void(std::string&)>& corrupt) {
   ZstdCompressor compressor(1);
   EventBatchBuilder b;
-  std::vector<CaptureView> views{{0, 4, std::string_view("abc\0", 4)}};
-  for (uint32_t tid : {7, 8}) {
+  for (uint32_t tid : {7, 8, 9}) {
     Event e;
     e.comm = "c";
     e.tid = e.pid = tid;
     e.cpu = 0x55;
+    std::vector<CaptureView> views{{0, 4, std::string_view(tid == 8 ? "xyz\0" : "abc\0", 4)}};
     e.captures = views;
     b.add(e);
   }
@@ -166,22 +171,126 @@ void replace_once(std::string& raw, std::string_view what, std::string_view with
   raw.replace(at, what.size(), with);
 }
 
+// Where a Data field of the message's EventBatch lies in `raw`.
+template <typename Get>
+size_t column_offset(const std::string& raw, Get get) {
+  capnp::FlatArrayMessageReader reader(
+      kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(raw.data()), raw.size() / 8));
+  const capnp::Data::Reader column = get(reader.getRoot<schema::EventBatch>());
+  return static_cast<size_t>(reinterpret_cast<const char*>(column.begin()) - raw.data());
+}
+
 TEST(PredictedColumns, LyingPredictionsAreRefused) {
   ASSERT_TRUE(decode_corrupted([](std::string&) {}).ok());
   // cpuChange "same as before" for a thread not seen before.
-  auto r = decode_corrupted([](std::string& raw) { replace_once(raw, "\x56\x56", std::string_view("\x00\x56", 2)); });
+  auto r = decode_corrupted([](std::string& raw) {
+    const size_t at = column_offset(raw, [](auto batch) { return batch.getCpuChange(); });
+    ASSERT_EQ(raw.substr(at, 3), "\x56\x56\x56");
+    raw[at] = 0;
+  });
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "corrupt frame (cpu of an unseen thread)");
   // The second capture's size is "up to its NUL", and the NUL is gone.
-  r = decode_corrupted([](std::string& raw) { replace_once(raw, std::string_view("abc\0abc\0", 8), std::string_view("abc\0abcd", 8)); });
+  r = decode_corrupted([](std::string& raw) { replace_once(raw, std::string_view("abc\0xyz\0", 8), std::string_view("abc\0xyzw", 8)); });
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "corrupt frame (string capture without its NUL)");
+  // The third string repeats the second most recent one; the column says the
+  // third most recent, of two.
+  r = decode_corrupted([](std::string& raw) {
+    const size_t at = column_offset(raw, [](auto batch) { return batch.getCaptureRepeat(); });
+    ASSERT_EQ(raw.substr(at, 3), std::string_view("\0\0\2", 3));
+    raw[at + 2] = 3;
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "corrupt frame (bad string repeat)");
+  // A time unit over a second.
+  r = decode_corrupted([](std::string& raw) {
+    capnp::FlatArrayMessageReader reader(
+        kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(raw.data()), raw.size() / 8));
+    capnp::MallocMessageBuilder copy;
+    copy.setRoot(reader.getRoot<schema::EventBatch>());
+    copy.getRoot<schema::EventBatch>().setTimeUnitNs(2'000'000'000);
+    const auto words = capnp::messageToFlatArray(copy);
+    raw.assign(words.asChars().begin(), words.asChars().size());
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "corrupt frame (time unit of 2000000000 ns)");
   // columnEncoding is the only UInt8 of the struct: the byte after the
   // 4-byte count in the data section, which follows the segment table and
   // the root pointer.
   r = decode_corrupted([](std::string& raw) { raw[16 + 4] = 7; });
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "corrupt frame (unknown column encoding 7)");
+}
+
+TEST(PredictedColumns, RepeatedStringsAreStoredOnce) {
+  // ls -l: statx, lgetxattr and getxattr of each file name in turn.
+  auto encode = [](int calls_per_path) {
+    ZstdCompressor compressor(3);
+    EventBatchBuilder b;
+    std::vector<OwnedEvent> events;
+    for (int file = 0; file < 1000; ++file) {
+      for (int call = 0; call < calls_per_path; ++call) {
+        OwnedEvent o;
+        o.fields.tid = o.fields.pid = 42;
+        o.fields.nr = static_cast<uint32_t>(332 + call);
+        o.comm = "ls";
+        const std::string path = "/usr/bin/tool-" + std::to_string(file * 7919 % 100003) + std::string(1, '\0');
+        o.captures.push_back(OwnedCapture{1, static_cast<uint32_t>(path.size()), path});
+        events.push_back(std::move(o));
+        b.add(events.back().view());
+      }
+    }
+    EncodedFrame frame = b.finish(compressor);
+    DecodedBatch out;
+    const std::string message = decompress(frame);
+    EXPECT_TRUE(decode_event_batch(message, out, ReaderLimits{}).ok());
+    EXPECT_EQ(out.size(), events.size());
+    for (size_t i = 0; i < events.size() && i < out.size(); ++i)
+      EXPECT_NO_FATAL_FAILURE(testing::expect_same_event(out.event(i), events[i].view(), i));
+    return frame.bytes.size();
+  };
+  const size_t once = encode(1), thrice = encode(3);
+  EXPECT_LT(thrice, once + once / 5) << "two repeats of each path cost under a fifth of the paths";
+}
+
+TEST(PredictedColumns, TimesAreFlooredToTheBatchUnit) {
+  ZstdCompressor compressor(3);
+  EventBatchBuilder b(65536, 8u << 20, 1000);
+  auto events = stress_events(5000, 4);
+  for (const auto& o : events) b.add(o.view());
+  const EncodedFrame frame = b.finish(compressor);
+  DecodedBatch out;
+  const std::string message = decompress(frame);
+  ASSERT_TRUE(decode_event_batch(message, out, ReaderLimits{}).ok());
+  EXPECT_EQ(out.time_unit_ns(), 1000u);
+  ASSERT_EQ(out.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    Event expected = events[i].view();
+    expected.enter_ns -= expected.enter_ns % 1000;
+    if (expected.state == CallState::returned) expected.exit_ns -= expected.exit_ns % 1000;
+    ASSERT_NO_FATAL_FAILURE(testing::expect_same_event(out.event(i), expected, i));
+  }
+  EXPECT_EQ(frame.first_ns % 1000, 0u);
+
+  // Merging keeps the unit; frames of different units do not merge.
+  EventFrameMerger merger;
+  EventBatchBuilder again(65536, 8u << 20, 1000);
+  for (const auto& o : events) again.add(o.view());
+  const std::vector<EncodedFrame> same{frame, again.finish(compressor)};
+  auto merged = merger.merge(same, compressor);
+  ASSERT_TRUE(merged.ok()) << merged.error().message;
+  const std::string merged_message = decompress(*merged);
+  ASSERT_TRUE(decode_event_batch(merged_message, out, ReaderLimits{}).ok());
+  EXPECT_EQ(out.time_unit_ns(), 1000u);
+  EXPECT_EQ(out.enter_times()[events.size()], events[0].fields.enter_ns / 1000 * 1000);
+  EventBatchBuilder in_ns;
+  for (const auto& o : events) in_ns.add(o.view());
+  const std::vector<EncodedFrame> mixed{frame, in_ns.finish(compressor)};
+  EXPECT_FALSE(merger.merge(mixed, compressor).ok());
+  auto after_failure = merger.merge(same, compressor);
+  ASSERT_TRUE(after_failure.ok());
+  EXPECT_EQ(after_failure->event_count, 2 * events.size()) << "a failed merge leaves nothing behind";
 }
 
 TEST(PredictedColumns, MergedFramesHoldTheSameEventsAndLosses) {

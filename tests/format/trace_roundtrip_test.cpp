@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <set>
 
 #include "format/synthetic_workload.h"
 #include "format/trace_reader.h"
@@ -250,6 +251,106 @@ TEST(TraceRoundTrip, EncodedFramesFromElsewhereAreAppendedWithTheirCounts) {
   EXPECT_EQ(loaded->counters->events_overwritten, 40u);
   ASSERT_EQ(loaded->losses.size(), 1u);
   EXPECT_EQ(loaded->losses[0].first, 2u);
+}
+
+// Writes `n` synthetic events (several frames) with `options`; returns what
+// went in.
+std::vector<OwnedEvent> write_synthetic(const std::filesystem::path& path, size_t n, WriterOptions options,
+                                        uint32_t resolution_ns = 1) {
+  TraceMetadata m = sample_metadata();
+  m.capture.timestamp_resolution_ns = resolution_ns;
+  auto writer = TraceWriter::create(path, m, options);
+  EXPECT_TRUE(writer.ok());
+  SyntheticWorkload workload(m.catalogue, 7);
+  std::vector<OwnedEvent> events;
+  for (size_t i = 0; i < n; ++i) {
+    events.push_back(OwnedEvent::from(workload.next()));
+    EXPECT_TRUE(writer->append(events.back().view()).ok());
+    if (i == n / 2) {
+      EXPECT_TRUE(writer->append_loss(LossMarker{.lost = 3, .overwritten = 0, .cpu = 1, .container = 0, .at_ns = 9}).ok());
+    }
+  }
+  ProcessInfo sh;
+  sh.pid = 100;
+  sh.comm = "sh";
+  EXPECT_TRUE(writer->append_processes(std::vector<ProcessInfo>{sh}).ok());
+  EXPECT_TRUE(writer->finish().ok());
+  return events;
+}
+
+TEST(TraceRoundTrip, CompactionRecompressesAndKeepsOnlyTheCatalogueEntriesUsed) {
+  TempDir dir;
+  WriterOptions plain;
+  plain.compression_level = 1;
+  plain.max_events_per_frame = 5000;
+  WriterOptions compact = plain;
+  compact.compact_max_raw_bytes = 64u << 20;
+  const auto events = write_synthetic(dir / "plain.tl", 20000, plain);
+  write_synthetic(dir / "compact.tl", 20000, compact);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 2)
+      << "no temporary file left";
+  EXPECT_LT(std::filesystem::file_size(dir / "compact.tl"), std::filesystem::file_size(dir / "plain.tl") * 9 / 10);
+  struct stat st{};
+  ASSERT_EQ(::stat((dir / "compact.tl").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  auto full = load_trace(dir / "plain.tl");
+  auto loaded = load_trace(dir / "compact.tl");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_TRUE(loaded->warnings.empty());
+  ASSERT_EQ(loaded->events.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) ASSERT_NO_FATAL_FAILURE(expect_same(loaded->events[i].view(), events[i].view()));
+  ASSERT_EQ(loaded->losses.size(), 1u);
+  EXPECT_EQ(loaded->losses[0].first, 10001u);
+  ASSERT_EQ(loaded->processes.size(), 1u);
+  ASSERT_TRUE(loaded->counters.has_value());
+  EXPECT_EQ(loaded->counters->events_recorded, events.size());
+  EXPECT_EQ(loaded->counters->events_lost, 3u);
+
+  std::set<uint32_t> used;
+  for (const auto& e : events) used.insert(e.fields.nr);
+  EXPECT_EQ(full->metadata.catalogue, builtin_catalogue(Arch::x86_64));
+  ASSERT_EQ(loaded->metadata.catalogue.syscalls().size(), used.size());
+  for (const uint32_t nr : used) {
+    ASSERT_NE(loaded->metadata.catalogue.find(nr), nullptr);
+    EXPECT_EQ(*loaded->metadata.catalogue.find(nr), *builtin_catalogue(Arch::x86_64).find(nr));
+  }
+  TraceMetadata rest = loaded->metadata, full_rest = full->metadata;
+  rest.catalogue = full_rest.catalogue = Catalogue();
+  EXPECT_EQ(rest.capture, full_rest.capture);
+  EXPECT_EQ(rest.containers, full_rest.containers);
+  EXPECT_EQ(rest.command, full_rest.command);
+}
+
+TEST(TraceRoundTrip, TracesOverTheCompactionLimitStayAsWritten) {
+  TempDir dir;
+  WriterOptions options;
+  options.compact_max_raw_bytes = 1000;  // less than any frame
+  write_synthetic(dir / "big.tl", 3000, options);
+  auto loaded = load_trace(dir / "big.tl");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->metadata.catalogue, builtin_catalogue(Arch::x86_64));
+  EXPECT_EQ(loaded->events.size(), 3000u);
+}
+
+TEST(TraceRoundTrip, EventTimesAreFlooredToTheCaptureResolution) {
+  TempDir dir;
+  const auto events = write_synthetic(dir / "us.tl", 3000, WriterOptions{}, 1000);
+  auto loaded = load_trace(dir / "us.tl");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->metadata.capture.timestamp_resolution_ns, 1000u);
+  ASSERT_EQ(loaded->events.size(), events.size());
+  size_t not_whole_us = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Event& in = events[i].fields;
+    const Event& out = loaded->events[i].fields;
+    not_whole_us += in.enter_ns % 1000 != 0;
+    EXPECT_EQ(out.enter_ns, in.enter_ns / 1000 * 1000);
+    if (in.state == CallState::returned) {
+      EXPECT_EQ(out.exit_ns, in.exit_ns / 1000 * 1000);
+    }
+  }
+  EXPECT_GT(not_whole_us, events.size() / 2) << "the workload has nanoseconds to floor";
 }
 
 }  // namespace

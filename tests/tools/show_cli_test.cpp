@@ -12,6 +12,7 @@
 #include <sstream>
 #include <streambuf>
 
+#include "format/trace_reader.h"
 #include "format/trace_writer.h"
 #include "tests/tools/show_scenarios.h"
 #include "tools/lib/show.h"
@@ -187,6 +188,34 @@ TEST_F(ShowCliTest, FiltersSelect) {
   container.render.header = false;
   container.filter.containers = {"50f702a9"};  // id prefix
   EXPECT_EQ(count_lines(run(trace, container).out), 40u);
+}
+
+TEST_F(ShowCliTest, FiltersNameSyscallsTheTraceDoesNotList) {
+  // A compacted trace lists only the syscalls it recorded (close here).
+  const auto path = dir_ / "compact.tl";
+  auto metadata = testing::test_metadata();
+  format::WriterOptions options;
+  options.compact_max_raw_bytes = 1u << 20;
+  auto writer = format::TraceWriter::create(path, metadata, options);
+  ASSERT_TRUE(writer.ok());
+  testing::EventBuilder b(metadata.catalogue);
+  for (int i = 0; i < 5; ++i) b.call("close", {static_cast<uint64_t>(i)}, 0);
+  for (const auto& e : b.events()) ASSERT_TRUE(writer->append(e.view()).ok());
+  ASSERT_TRUE(writer->finish().ok());
+  auto loaded = format::load_trace(path);
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->metadata.catalogue.syscalls().size(), 1u);
+
+  ShowOptions o;
+  o.render.header = false;
+  o.filter.syscalls = {"openat"};  // known to the architecture, not to the file: matches nothing
+  const auto none = run(path, o);
+  EXPECT_EQ(none.status, 0) << none.err;
+  EXPECT_EQ(count_lines(none.out), 0u);
+  o.filter.syscalls = {"openat,close"};
+  EXPECT_EQ(count_lines(run(path, o).out), 5u);
+  o.filter.syscalls = {"frobnicate"};
+  expect_one_line_error(run(path, o), "frobnicate");
 }
 
 // A stream whose reader went away after `room` bytes.

@@ -118,7 +118,10 @@ Result<EventFilter> EventFilter::create(const FilterOptions& options, const form
     }
     std::vector<std::string> unknown;
     for (const auto& name : names) {
+      // A trace's catalogue may list only the syscalls it recorded: a name
+      // the architecture knows is valid, and matches nothing there.
       const auto* spec = metadata.catalogue.find(name);
+      if (!spec) spec = format::builtin_catalogue(metadata.catalogue.arch()).find(name);
       uint32_t nr = 0;
       if (spec) {
         nr = spec->nr;
