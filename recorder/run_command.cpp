@@ -32,6 +32,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Traces up to this many raw bytes of frames are recompressed when the
+// command ends (see WriterOptions::compact_max_raw_bytes).
+constexpr uint64_t kCompactMaxRawBytes = 4u << 20;
+
 // Blocks the signals the recorder handles through a signalfd (to forward
 // them to CMD) and restores the previous mask on exit.
 class SignalBlock {
@@ -248,6 +252,7 @@ Result<RunResult> run_traced(const RunOptions& options) {
   metadata.capture.max_data_bytes = options.capture_data ? options.max_data : 0;
   metadata.capture.capture_data = options.capture_data;
   metadata.capture.ring_bytes = recorder.ring_bytes();
+  metadata.capture.timestamp_resolution_ns = options.timestamp_resolution_ns;
   format::ContainerInfo container;
   container.id = "run-" + std::to_string(child);
   container.name = cmd_name;
@@ -258,7 +263,13 @@ Result<RunResult> run_traced(const RunOptions& options) {
   container.started_wall_ns = wall_ns();
   metadata.containers.push_back(container);
 
-  auto writer = format::TraceWriter::create(result.output, metadata);
+  // The command's trace is final once it ends: one more pass at zstd's
+  // strongest level saves a quarter of a short command's events and most of
+  // the 14 KB catalogue (~0.2 s per MiB of raw frames here); longer traces
+  // keep the level they streamed at.
+  format::WriterOptions writer_options;
+  writer_options.compact_max_raw_bytes = kCompactMaxRawBytes;
+  auto writer = format::TraceWriter::create(result.output, metadata, writer_options);
   if (!writer.ok()) return abandon(writer.error());
 
   ProcessTracker tracker(catalogue);

@@ -11,6 +11,7 @@
 #include "format/result.h"
 #include "recorder/bpf_recorder.h"
 #include "recorder/event_converter.h"
+#include "recorder/timestamp_resolution.h"
 
 namespace traceloop::recorder {
 
@@ -22,6 +23,7 @@ struct RunOptions {
   bool capture_data = true;
   uint64_t ring_bytes = 8u << 20;
   bool force_raw_tracepoint = false;
+  uint32_t timestamp_resolution_ns = kDefaultTimestampResolutionNs;
 };
 
 struct RunResult {

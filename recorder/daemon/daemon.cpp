@@ -148,6 +148,7 @@ struct Daemon::State : recorder::EventSink {
   FlightBufferOptions budget() const {
     FlightBufferOptions b;
     b.budget_bytes = options.budget_per_container;
+    b.time_unit_ns = options.timestamp_resolution_ns;
     return b;
   }
 
@@ -204,6 +205,7 @@ struct Daemon::State : recorder::EventSink {
     m.capture.capture_data = options.capture_data;
     m.capture.ring_bytes = bpf->ring_bytes();
     m.capture.budget_bytes = options.budget_per_container;
+    m.capture.timestamp_resolution_ns = options.timestamp_resolution_ns;
     m.containers.push_back(t.info);
     return m;
   }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "format/result.h"
+#include "recorder/timestamp_resolution.h"
 
 namespace traceloop::daemon {
 
@@ -39,6 +40,7 @@ struct DaemonOptions {
   std::filesystem::path runtime_prefix = "/";  // where /run/runc ... are looked for
   std::chrono::milliseconds identify_timeout{10000};
   int compression_level = 3;
+  uint32_t timestamp_resolution_ns = recorder::kDefaultTimestampResolutionNs;
 };
 
 // What the daemon counts about itself (tests, diagnostics).

@@ -46,6 +46,7 @@ int run_daemon(const DaemonCliState& s, std::ostream& err) {
   o.syscall_filters = s.syscall_filters;
   o.max_data = s.max_data;
   o.capture_data = !s.no_data;
+  o.timestamp_resolution_ns = s.timestamp_resolution_ns;
   o.host = s.host;
   o.group = value_or_throw(group_id(s.group));
   auto daemon = value_or_throw(Daemon::start(o));
@@ -158,6 +159,9 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
       ->default_val(256)
       ->check(CLI::Range(0u, static_cast<unsigned>(TL_MAX_DATA_LIMIT)));
   d->add_flag("--no-data", s.no_data, "capture no data buffers or strings");
+  d->add_option("--timestamp-resolution", s.timestamp_resolution_ns, recorder::kTimestampResolutionHelp)
+      ->transform(CLI::CheckedTransformer(recorder::timestamp_resolutions()))
+      ->default_str("us");
   d->add_flag("--host", s.host, "also record processes outside containers (as container \"host\")");
   d->add_option("--group", s.group, "group allowed to use the control socket besides root");
   s.daemon_cmd = d;

@@ -29,6 +29,7 @@ struct DaemonCliState {
   std::vector<std::string> syscall_filters;
   uint32_t max_data = 256;
   bool no_data = false;
+  uint32_t timestamp_resolution_ns = recorder::kDefaultTimestampResolutionNs;
   bool host = false;
   std::string group;  // name or number: may use the socket besides root
   std::string id;

@@ -21,7 +21,7 @@ uint32_t merge_bytes(const FlightBufferOptions& o) {
 }  // namespace
 
 FlightBuffer::FlightBuffer(FlightBufferOptions options)
-    : options_(options), open_(65536, chunk_bytes(options)) {
+    : options_(options), open_(65536, chunk_bytes(options), options.time_unit_ns) {
   options_.chunk_raw_bytes = chunk_bytes(options);
   options_.merge_raw_bytes = merge_bytes(options);
 }

@@ -35,6 +35,7 @@ struct FlightBufferOptions {
   // [64 KiB, 8 MiB]. Bigger frames compress better but are dropped in
   // bigger steps. Not above chunk_raw_bytes: no merging.
   uint32_t merge_raw_bytes = 0;
+  uint32_t time_unit_ns = 1;  // event times are floored to it (CaptureSettings::timestamp_resolution_ns)
 };
 
 // Compression state shared by every buffer of one thread: zstd contexts and

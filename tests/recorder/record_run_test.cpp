@@ -362,6 +362,42 @@ TEST(RecordRun, CommandLineFlagsReachTheRecorder) {
   EXPECT_TRUE(found) << dump(rec.trace);
 }
 
+TEST(RecordRun, TimesInMicrosecondsByDefaultAndCatalogueOfTheCallsMade) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "us.tl", {}, {"/bin/sh", "-c", "cat /etc/hostname > /dev/null"});
+  const auto& t = rec.trace;
+  ASSERT_FALSE(t.events.empty());
+  EXPECT_EQ(t.metadata.capture.timestamp_resolution_ns, 1000u);
+  for (const auto& e : t.events) {
+    EXPECT_EQ(e.fields.enter_ns % 1000, 0u);
+    EXPECT_EQ(e.fields.exit_ns % 1000, 0u);
+  }
+  // The command ended: the file was compacted to the syscalls it made.
+  std::set<uint32_t> used;
+  for (const auto& e : t.events) used.insert(e.fields.nr);
+  EXPECT_EQ(t.metadata.catalogue.syscalls().size(), used.size());
+  for (const uint32_t nr : used) EXPECT_NE(t.metadata.catalogue.find(nr), nullptr) << nr;
+  EXPECT_LT(t.metadata.catalogue.syscalls().size(),
+            format::builtin_catalogue(t.metadata.catalogue.arch()).syscalls().size() / 4);
+}
+
+TEST(RecordRun, NanosecondTimesOnRequest) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "ns.tl", {"--timestamp-resolution", "ns"},
+                    {"/bin/sh", "-c", "cat /etc/hostname > /dev/null"});
+  const auto& t = rec.trace;
+  EXPECT_EQ(t.metadata.capture.timestamp_resolution_ns, 1u);
+  size_t sub_us = 0;
+  for (const auto& e : t.events) sub_us += e.fields.enter_ns % 1000 != 0;
+  EXPECT_GT(sub_us, t.events.size() / 2) << "nanoseconds are kept";
+  auto bad = run_process({recorder_binary().string(), "run", "-o", (dir.path() / "x.tl").string(),
+                          "--timestamp-resolution", "fortnight", "--", "true"});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("fortnight"), std::string::npos) << bad.err;
+}
+
 TEST(RecordRun, RingOverflowIsCountedAndMarked) {
   REQUIRE_BPF_OR_SKIP();
   TempDir dir;

@@ -175,6 +175,34 @@ TEST(FlightBuffer, MergingSmallFramesKeepsEveryEventAndLoss) {
   }
 }
 
+TEST(FlightBuffer, MicrosecondTimesThroughMergesAndDeeperHistory) {
+  FlightCodec codec(3);
+  FlightBuffer buffer({.budget_bytes = 64u << 20, .chunk_raw_bytes = 16u << 10, .merge_raw_bytes = 128u << 10,
+                       .time_unit_ns = 1000});
+  format::SyntheticWorkload work(catalogue(), 12);
+  for (int i = 0; i < 20000; ++i) buffer.add(work.next(), codec);
+  testing::TempDir dir;
+  auto metadata = metadata_for("c");
+  metadata.capture.timestamp_resolution_ns = 1000;
+  ASSERT_TRUE(buffer.write(dir / "us.tl", metadata, {}, codec).ok());
+  auto trace = format::load_trace(dir / "us.tl");
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  ASSERT_EQ(trace->events.size(), 20000u);
+  format::SyntheticWorkload again(catalogue(), 12);
+  for (size_t i = 0; i < 20000; ++i) {
+    format::Event want = again.next();
+    want.enter_ns -= want.enter_ns % 1000;
+    if (want.state == format::CallState::returned) want.exit_ns -= want.exit_ns % 1000;
+    ASSERT_NO_FATAL_FAILURE(testing::expect_same_event(trace->events[i].view(), want, i));
+  }
+
+  FlightBuffer ns_buffer({.budget_bytes = 1u << 20});
+  FlightBuffer us_buffer({.budget_bytes = 1u << 20, .time_unit_ns = 1000});
+  feed(ns_buffer, codec, 400'000, 8);
+  feed(us_buffer, codec, 400'000, 8);
+  EXPECT_GT(us_buffer.events_held(), ns_buffer.events_held() * 11 / 10) << "microseconds keep 10% more history";
+}
+
 TEST(TotalBudget, EvictsFromTheLargestFirst) {
   FlightCodec codec(3);
   FlightBuffer noisy({.budget_bytes = 4u << 20, .chunk_raw_bytes = 16u << 10});
