@@ -51,10 +51,43 @@ int64_t wrapping_sub(int64_t a, int64_t b) {
   return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
 }
 
+// Argument values are predicted from two memories (column encoding 2):
+// the last distinct values of the same argument of the same syscall number
+// (fds, flags, buffers used again: a hit is the index alone), and the last
+// address-like values of any argument or return value of the batch (a path
+// stat'ed, then opened; an mmap'ed region, then mprotect'ed: a miss is the
+// difference from the nearest of them).
+constexpr uint32_t kRecentArgs = 4;
+constexpr uint32_t kRecentAddresses = 16;
+constexpr uint64_t kArgFromPrevious = kRecentArgs;             // code: difference from the last value
+constexpr uint64_t kArgFromAddress = kRecentArgs + 1;          // + i: difference from recent address i
+constexpr uint64_t kArgCodes = kArgFromAddress + kRecentAddresses;
+
+// Values that look like user-space addresses (not small numbers, not -errno
+// or AT_FDCWD sign-extended).
+bool is_address_like(uint64_t v) { return v >= 0x10000 && v < (uint64_t{1} << 56); }
+
+class RecentAddresses {
+ public:
+  // i = 0 is the most recent.
+  uint64_t get(uint64_t i) const { return values_[(head_ - 1 - i) % kRecentAddresses]; }
+  void note(uint64_t v) {
+    if (is_address_like(v)) values_[head_++ % kRecentAddresses] = v;
+  }
+
+ private:
+  std::array<uint64_t, kRecentAddresses> values_{};
+  uint32_t head_ = 0;
+};
+
+uint64_t distance(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
+
 // What the encoder and the decoder remember about a syscall number within a
 // batch; both update it identically, event by event.
 struct SyscallPrediction {
-  std::array<uint64_t, 6> args{};
+  // Per argument, its last distinct values, most recent first (encodings 0
+  // and 1 use only [0], the previous value).
+  std::array<std::array<uint64_t, kRecentArgs>, 6> args{};
   uint8_t arg_count = 6;
   std::array<CaptureShape, 2> shape{};  // [failed]
   int64_t last_ret = 0;
@@ -174,6 +207,15 @@ class RecentStrings {
   uint32_t count_ = 0;
 };
 
+// Moves recent[i] to the front.
+void promote(std::array<uint64_t, kRecentArgs>& recent, uint64_t i) {
+  std::rotate(recent.begin(), recent.begin() + static_cast<ptrdiff_t>(i), recent.begin() + static_cast<ptrdiff_t>(i) + 1);
+}
+void push_front(std::array<uint64_t, kRecentArgs>& recent, uint64_t v) {
+  std::move_backward(recent.begin(), recent.end() - 1, recent.end());
+  recent[0] = v;
+}
+
 bool is_failure(uint8_t state, int64_t ret) { return state == 0 && ret < 0 && ret >= -4095; }
 
 }  // namespace
@@ -185,7 +227,8 @@ struct EventBatchBuilder::Columns {
   uint64_t prev_enter = 0;  // in time units, as the thread predictions
   uint32_t prev_tid = 0;
   std::string enter_gap, duration, tid, pid_delta, cpu, nr, args, arg_count, ret, state, comm_index,
-      container_index, capture_shape, capture_arg, capture_size, capture_excess, capture_repeat, capture_bytes;
+      container_index, capture_shape, capture_arg, capture_size, capture_excess, capture_repeat, capture_bytes,
+      arg_code;
   bool any_container = false;
   std::vector<std::string> comms;
   std::unordered_map<std::string, uint32_t> comm_ids;
@@ -193,6 +236,7 @@ struct EventBatchBuilder::Columns {
   uint32_t last_comm_id = 0;
   Predictions predictions;
   RecentStrings recent_strings;
+  RecentAddresses recent_addresses;
   struct Loss {
     uint32_t before;
     LossMarker marker;
@@ -204,7 +248,7 @@ struct EventBatchBuilder::Columns {
     return enter_gap.size() + duration.size() + tid.size() + pid_delta.size() + cpu.size() + nr.size() +
            args.size() + arg_count.size() + ret.size() + state.size() + comm_index.size() +
            container_index.size() + capture_shape.size() + capture_arg.size() + capture_size.size() +
-           capture_excess.size() + capture_repeat.size() + capture_bytes.size() + comms.size() * 24 +
+           capture_excess.size() + capture_repeat.size() + capture_bytes.size() + arg_code.size() + comms.size() * 24 +
            losses.size() * 48;
   }
 
@@ -268,11 +312,31 @@ void EventBatchBuilder::add(const Event& e) {
   put_varint(c.arg_count, arg_count == predicted.arg_count ? 0 : arg_count + 1);
   predicted.arg_count = arg_count;
   for (unsigned i = 0; i < arg_count; ++i) {
-    put_varint(c.args, zigzag(static_cast<int64_t>(e.args[i] - predicted.args[i])));
-    predicted.args[i] = e.args[i];
+    const uint64_t v = e.args[i];
+    auto& recent = predicted.args[i];
+    const auto hit = std::find(recent.begin(), recent.end(), v);
+    if (hit != recent.end()) {
+      put_varint(c.arg_code, static_cast<uint64_t>(hit - recent.begin()));
+      promote(recent, static_cast<uint64_t>(hit - recent.begin()));
+    } else {
+      uint64_t code = kArgFromPrevious, base = recent[0], best = distance(v, base);
+      for (uint64_t k = 0; k < kRecentAddresses && best != 0; ++k) {
+        const uint64_t address = c.recent_addresses.get(k);
+        if (distance(v, address) < best) {
+          code = kArgFromAddress + k;
+          base = address;
+          best = distance(v, address);
+        }
+      }
+      put_varint(c.arg_code, code);
+      put_varint(c.args, zigzag(static_cast<int64_t>(v - base)));
+      push_front(recent, v);
+    }
+    c.recent_addresses.note(v);
   }
   put_varint(c.ret, zigzag(wrapping_sub(e.ret, predicted.predict_ret())));
   predicted.last_ret = e.ret;
+  c.recent_addresses.note(static_cast<uint64_t>(e.ret));
   put_varint(c.state, static_cast<uint8_t>(e.state));
   put_varint(c.comm_index, c.comm_id(e.comm));
   put_varint(c.container_index, e.container);
@@ -335,6 +399,7 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
   batch.setCpuChange(data(c.cpu));
   batch.setSyscallNr(data(c.nr));
   batch.setArgs(data(c.args));
+  batch.setArgCode(data(c.arg_code));
   batch.setArgCountChange(data(c.arg_count));
   batch.setRetChange(data(c.ret));
   batch.setState(data(c.state));
@@ -442,7 +507,7 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
         capture_arg(text(batch.getCaptureArg())),
         capture_size(text(predicted ? batch.getCaptureSizeChange() : batch.getCaptureSize())),
         capture_len(text(predicted ? batch.getCaptureExcess() : batch.getCaptureLen())),
-        capture_repeat(text(batch.getCaptureRepeat()));
+        capture_repeat(text(batch.getCaptureRepeat())), arg_code(text(batch.getArgCode()));
     const bool has_container = batch.hasContainerIndex() && batch.getContainerIndex().size() > 0;
     const auto bytes = text(batch.getCaptureBytes());
     out.capture_bytes_ = bytes;  // a view: the message outlives the batch's use (see event_batch.h)
@@ -467,6 +532,7 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     out.time_unit_ns_ = static_cast<uint32_t>(unit);
     Predictions predictions;
     RecentStrings recent_strings;
+    RecentAddresses recent_addresses;
     uint64_t enter = batch.getBaseEnterNs() / unit;
     uint32_t prev_tid = 0;
     size_t byte_offset = 0;
@@ -498,13 +564,29 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
       out.arg_count_[i] = static_cast<uint8_t>(n_args);
       uint64_t* event_args = &out.args_[i * 6];
       for (unsigned a = 0; a < n_args; ++a) {
-        expected.args[a] += static_cast<uint64_t>(unzigzag(args.next()));
-        event_args[a] = expected.args[a];
+        auto& recent = expected.args[a];
+        if (!repeats) {
+          recent[0] += static_cast<uint64_t>(unzigzag(args.next()));
+          event_args[a] = recent[0];
+          continue;
+        }
+        const uint64_t code = arg_code.next();
+        if (code < kRecentArgs) {
+          promote(recent, code);
+        } else if (code < kArgCodes) {
+          const uint64_t base = code == kArgFromPrevious ? recent[0] : recent_addresses.get(code - kArgFromAddress);
+          push_front(recent, base + static_cast<uint64_t>(unzigzag(args.next())));
+        } else {
+          return Error{"corrupt frame (argument code " + std::to_string(code) + ")"};
+        }
+        event_args[a] = recent[0];
+        recent_addresses.note(recent[0]);
       }
       std::fill(event_args + n_args, event_args + 6, uint64_t{0});
       if (predicted) {
         out.ret_[i] = wrapping_add(unzigzag(ret.next()), expected.predict_ret());
         expected.last_ret = out.ret_[i];
+        if (repeats) recent_addresses.note(static_cast<uint64_t>(out.ret_[i]));
       } else {
         out.ret_[i] = unzigzag(ret.next());
       }
@@ -579,7 +661,8 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     }
     out.capture_begin_[count] = static_cast<uint32_t>(out.captures_.size());
     for (auto* column : {&enter_column, &duration, &tid, &pid_delta, &cpu, &nr, &args, &arg_count, &ret, &state,
-                         &comm_index, &capture_count, &capture_arg, &capture_size, &capture_len, &capture_repeat}) {
+                         &comm_index, &capture_count, &capture_arg, &capture_size, &capture_len, &capture_repeat,
+                         &arg_code}) {
       if (column->failed() || !column->at_end()) return Error{"corrupt frame (column length mismatch)"};
     }
     if (has_container && (container.failed() || !container.at_end()))

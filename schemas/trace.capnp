@@ -161,11 +161,17 @@ struct EventBatch {
   cpu @6 :Data;              # [0] cpu
   cpuChange @23 :Data;       # [1] 0: the CPU of the same thread's previous event in the batch; else cpu + 1
   syscallNr @7 :Data;
-  # Arguments: up to six per event, event-major. Each is zigzag(value - the
-  # value of the same argument slot in the previous event of the same syscall
-  # number in this batch), so repeated fds, flags and nearby pointers encode in
-  # a byte.
+  # Arguments: up to six per event, event-major. [0] and [1]: each is
+  # zigzag(value - the value of the same argument slot in the previous event
+  # of the same syscall number in this batch), so repeated fds, flags and
+  # nearby pointers encode in a byte. [2]: zigzag(value - what argCode names),
+  # only for arguments whose code is 4 or more.
   args @8 :Data;
+  argCode @31 :Data;         # [2] per argument: 0-3, the 1st-4th most recent distinct value of this argument of
+                             #     this syscall number in the batch (which becomes the most recent); 4, the most
+                             #     recent value plus the difference in args; 5 + i, the i-th most recent address-like
+                             #     value (0x10000 <= v < 2^56) of any argument or return value of the batch plus the
+                             #     difference (a miss makes the value the most recent of its argument)
   argCount @9 :Data;         # [0] how many of the six args are stored (rest are 0)
   argCountChange @24 :Data;  # [1] 0: as the previous event with the same syscall number (6 for the first); else count + 1
   ret @10 :Data;             # [0] zigzag(return value)
