@@ -168,11 +168,15 @@ class Predictions {
   ThreadPrediction* last_thread_ = nullptr;
 };
 
-// The last distinct whole strings of a batch, most recent first, as places
-// in its captureBytes column. A path is often passed again soon (ls: statx,
-// lgetxattr and getxattr of each file): a repeat costs one byte instead of
-// the string. Encoder and decoder update it identically.
-class RecentStrings {
+// The last distinct captures of one kind in a batch (whole strings; other
+// captures of at least kMinRepeatBytes), most recent first, as places in its
+// captureBytes column. A path is often passed again soon (ls: statx,
+// lgetxattr and getxattr of each file), and so are structures (the same
+// sigaction, the stat of the same file): a repeat costs one byte instead of
+// the bytes. Encoder and decoder update them identically.
+constexpr size_t kMinRepeatBytes = 8;
+
+class RecentCaptures {
  public:
   static constexpr uint32_t kSize = 8;
   // 1 + the index of `s` (moved to the front), or 0 when not there.
@@ -235,7 +239,7 @@ struct EventBatchBuilder::Columns {
   std::string last_comm;
   uint32_t last_comm_id = 0;
   Predictions predictions;
-  RecentStrings recent_strings;
+  RecentCaptures recent_strings, recent_blobs;
   RecentAddresses recent_addresses;
   struct Loss {
     uint32_t before;
@@ -363,11 +367,12 @@ void EventBatchBuilder::add(const Event& e) {
     const bool string = predicted.is_string_code(k, size_code);
     predicted.learn_size(k, cap.size, e.ret);
     put_varint(c.capture_excess, zigzag(static_cast<int64_t>(cap.size) - static_cast<int64_t>(cap.bytes.size())));
-    if (string) {
-      const uint32_t repeat = c.recent_strings.find(c.capture_bytes, cap.bytes);
+    if (string || cap.bytes.size() >= kMinRepeatBytes) {
+      RecentCaptures& recent = string ? c.recent_strings : c.recent_blobs;
+      const uint32_t repeat = recent.find(c.capture_bytes, cap.bytes);
       put_varint(c.capture_repeat, repeat);
       if (repeat != 0) continue;
-      c.recent_strings.add(c.capture_bytes.size(), cap.bytes.size());
+      recent.add(c.capture_bytes.size(), cap.bytes.size());
     }
     c.capture_bytes.append(cap.bytes);
   }
@@ -531,7 +536,7 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     if (unit > kMaxTimeUnitNs) return Error{"corrupt frame (time unit of " + std::to_string(unit) + " ns)"};
     out.time_unit_ns_ = static_cast<uint32_t>(unit);
     Predictions predictions;
-    RecentStrings recent_strings;
+    RecentCaptures recent_strings, recent_blobs;
     RecentAddresses recent_addresses;
     uint64_t enter = batch.getBaseEnterNs() / unit;
     uint32_t prev_tid = 0;
@@ -649,12 +654,23 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
           len = size - static_cast<uint64_t>(unzigzag(len));
           expected.learn_size(k, size, out.ret_[i]);
         }
-        if (arg > 5 || size > UINT32_MAX || len > out.capture_bytes_.size() - byte_offset)
-          return Error{"corrupt frame (capture out of bounds)"};
+        if (arg > 5 || size > UINT32_MAX) return Error{"corrupt frame (capture out of bounds)"};
         view.arg = static_cast<uint8_t>(arg);
         view.size = static_cast<uint32_t>(size);
+        const bool blob = repeats && !string && len >= kMinRepeatBytes;
+        if (blob) {
+          if (const uint64_t repeat = capture_repeat.next(); repeat != 0) {
+            const auto earlier = recent_blobs.use(out.capture_bytes_, repeat);
+            if (!earlier || earlier->size() != len) return Error{"corrupt frame (bad capture repeat)"};
+            view.bytes = *earlier;
+            out.captures_.push_back(view);
+            continue;
+          }
+        }
+        if (len > out.capture_bytes_.size() - byte_offset) return Error{"corrupt frame (capture out of bounds)"};
         view.bytes = out.capture_bytes_.substr(byte_offset, len);
         if (string) recent_strings.add(byte_offset, len);
+        if (blob) recent_blobs.add(byte_offset, len);
         byte_offset += len;
         out.captures_.push_back(view);
       }

@@ -195,10 +195,11 @@ struct EventBatch {
                              #     (kept in full, its only NUL last: the size is where the NUL is), else
                              #     zigzag(original size) + 1
   captureExcess @26 :Data;   # [1] zigzag(original size - bytes kept)
-  captureRepeat @30 :Data;   # [2] per capture whose captureSizeChange says "whole C string": 0, its bytes follow
-                             #     in captureBytes; k > 0, they are those of the k-th most recent of the last 8
-                             #     distinct whole strings of the batch (which becomes the most recent), and
-                             #     nothing is in captureBytes
+  captureRepeat @30 :Data;   # [2] per capture whose captureSizeChange says "whole C string", and per other capture
+                             #     keeping 8 bytes or more: 0, its bytes follow in captureBytes; k > 0, they are
+                             #     those of the k-th most recent of the last 8 distinct captures of its kind (whole
+                             #     strings; the others) in the batch, which becomes the most recent, and nothing is
+                             #     in captureBytes
   captureLen @18 :Data;      # [0] bytes kept (<= the original size unless truncated strings, see format/event.h)
   captureBytes @19 :Data;    # the kept bytes, concatenated
   losses @20 :List(LossMarker);

@@ -317,6 +317,33 @@ TEST(PredictedColumns, ArgumentsSeenBeforeCostOnlyTheirCode) {
   EXPECT_LE(argument_columns(pairs).first, argument_columns(stats).first + 1200) << "about a byte per openat";
 }
 
+TEST(PredictedColumns, RepeatedStructuresAreStoredOnceAndCheckedOnRead) {
+  ZstdCompressor compressor(1);
+  EventBatchBuilder b;
+  const std::string sigaction("\x10\x20\x30\x40\0\0\0\x04\x00\x01\x02\x03", 12);
+  for (int i = 0; i < 3; ++i) {
+    Event e;
+    e.comm = "python3";
+    e.nr = 13;
+    std::vector<CaptureView> views{{2, 12, sigaction}};
+    e.captures = views;
+    b.add(e);
+  }
+  std::string raw = decompress(b.finish(compressor));
+  DecodedBatch out;
+  ASSERT_TRUE(decode_event_batch(raw, out, ReaderLimits{}).ok());
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(out.event(i).captures[0].bytes, sigaction);
+  capnp::FlatArrayMessageReader reader(
+      kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(raw.data()), raw.size() / 8));
+  EXPECT_EQ(reader.getRoot<schema::EventBatch>().getCaptureBytes().size(), sigaction.size()) << "stored once";
+  const size_t at = column_offset(raw, [](auto batch) { return batch.getCaptureRepeat(); });
+  ASSERT_EQ(raw.substr(at, 3), std::string_view("\0\1\1", 3));
+  raw[at + 2] = 2;  // the second most recent of one
+  auto r = decode_event_batch(raw, out, ReaderLimits{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "corrupt frame (bad capture repeat)");
+}
+
 TEST(PredictedColumns, TimesAreFlooredToTheBatchUnit) {
   ZstdCompressor compressor(3);
   EventBatchBuilder b(65536, 8u << 20, 1000);
