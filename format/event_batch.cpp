@@ -30,7 +30,7 @@ constexpr uint32_t kFlatSyscallTable = 1024;
 // Column encodings (EventBatch.columnEncoding).
 constexpr uint8_t kColumnsV1 = 0;
 constexpr uint8_t kColumnsPredicted = 1;
-constexpr uint8_t kColumnsRepeats = 2;  // predicted, and repeated strings by reference
+constexpr uint8_t kColumnsRepeats = 2;  // predicted, captures seen before by reference, arguments coded
 
 // Which arguments an event captured. Events of one syscall nearly always
 // capture the same arguments (given success or failure), so the encoder

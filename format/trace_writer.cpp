@@ -57,7 +57,6 @@ Result<UniqueFd> create_file(const std::filesystem::path& path, const std::files
   return fd;
 }
 
-
 int64_t wall_now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
