@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <unordered_map>
 
@@ -82,12 +83,32 @@ class RecentAddresses {
 
 uint64_t distance(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 
+// Per syscall number, per argument, the last distinct values, most recent
+// first (encodings 0 and 1 use only [0], the previous value). Apart from the
+// other predictions: a reader decodes arguments only when asked for them.
+using RecentValues = std::array<uint64_t, kRecentArgs>;
+using SyscallArgs = std::array<RecentValues, 6>;
+
+class RecentArgs {
+ public:
+  SyscallArgs& of(uint32_t nr) {
+    if (nr >= kFlatSyscallTable) return other_[nr];
+    if (slot_[nr] == 0) {
+      used_.emplace_back();
+      slot_[nr] = static_cast<uint16_t>(used_.size());
+    }
+    return used_[slot_[nr] - 1u];
+  }
+
+ private:
+  std::array<uint16_t, kFlatSyscallTable> slot_{};  // 1 + index into used_; 0: none yet
+  std::deque<SyscallArgs> used_;                    // references stay valid as it grows
+  std::unordered_map<uint32_t, SyscallArgs> other_;
+};
+
 // What the encoder and the decoder remember about a syscall number within a
 // batch; both update it identically, event by event.
 struct SyscallPrediction {
-  // Per argument, its last distinct values, most recent first (encodings 0
-  // and 1 use only [0], the previous value).
-  std::array<std::array<uint64_t, kRecentArgs>, 6> args{};
   uint8_t arg_count = 6;
   std::array<CaptureShape, 2> shape{};  // [failed]
   int64_t last_ret = 0;
@@ -141,7 +162,14 @@ struct ThreadPrediction {
 
 class Predictions {
  public:
-  SyscallPrediction& syscall(uint32_t nr) { return nr < kFlatSyscallTable ? flat_[nr] : other_[nr]; }
+  [[gnu::always_inline]] SyscallPrediction& syscall(uint32_t nr) {
+    if (nr >= kFlatSyscallTable) [[unlikely]] return other_[nr];
+    if (slot_[nr] == 0) {
+      used_.emplace_back();
+      slot_[nr] = static_cast<uint16_t>(used_.size());
+    }
+    return used_[slot_[nr] - 1u];
+  }
   // Null when the thread has no earlier event in this batch.
   ThreadPrediction* thread(uint32_t tid) {
     if (tid == last_tid_ && last_thread_ != nullptr) return last_thread_;
@@ -161,7 +189,11 @@ class Predictions {
   }
 
  private:
-  std::vector<SyscallPrediction> flat_ = std::vector<SyscallPrediction>(kFlatSyscallTable);
+  // A batch uses a few dozen syscall numbers: predictions are made for those
+  // only (one per number would be 260 KB to clear per batch). A deque keeps
+  // references valid as it grows.
+  std::array<uint16_t, kFlatSyscallTable> slot_{};  // 1 + index into used_; 0: none yet
+  std::deque<SyscallPrediction> used_;
   std::unordered_map<uint32_t, SyscallPrediction> other_;
   std::unordered_map<uint32_t, ThreadPrediction> threads_;
   uint32_t last_tid_ = 0;
@@ -197,26 +229,32 @@ class RecentCaptures {
   }
   void add(size_t offset, size_t length) {
     count_ = std::min(count_ + 1, kSize);
-    std::move_backward(entries_.begin(), entries_.begin() + count_ - 1, entries_.begin() + count_);
-    entries_[0] = {offset, length};
+    for (uint32_t i = count_ - 1; i > 0; --i) entries_[i] = entries_[i - 1];
+    entries_[0] = {static_cast<uint32_t>(offset), static_cast<uint32_t>(length)};
   }
 
  private:
-  struct Entry {
-    size_t offset = 0;
-    size_t length = 0;
+  struct Entry {  // a frame is far below 4 GiB
+    uint32_t offset = 0;
+    uint32_t length = 0;
   };
-  void promote(uint32_t i) { std::rotate(entries_.begin(), entries_.begin() + i, entries_.begin() + i + 1); }
+  void promote(uint32_t i) {
+    const Entry e = entries_[i];
+    for (; i > 0; --i) entries_[i] = entries_[i - 1];
+    entries_[0] = e;
+  }
   std::array<Entry, kSize> entries_{};
   uint32_t count_ = 0;
 };
 
 // Moves recent[i] to the front.
-void promote(std::array<uint64_t, kRecentArgs>& recent, uint64_t i) {
-  std::rotate(recent.begin(), recent.begin() + static_cast<ptrdiff_t>(i), recent.begin() + static_cast<ptrdiff_t>(i) + 1);
+void promote(RecentValues& recent, uint64_t i) {
+  const uint64_t v = recent[i];
+  for (; i > 0; --i) recent[i] = recent[i - 1];
+  recent[0] = v;
 }
-void push_front(std::array<uint64_t, kRecentArgs>& recent, uint64_t v) {
-  std::move_backward(recent.begin(), recent.end() - 1, recent.end());
+void push_front(RecentValues& recent, uint64_t v) {
+  for (uint32_t i = kRecentArgs - 1; i > 0; --i) recent[i] = recent[i - 1];
   recent[0] = v;
 }
 
@@ -240,6 +278,7 @@ struct EventBatchBuilder::Columns {
   uint32_t last_comm_id = 0;
   Predictions predictions;
   RecentCaptures recent_strings, recent_blobs;
+  RecentArgs recent_args;
   RecentAddresses recent_addresses;
   struct Loss {
     uint32_t before;
@@ -315,9 +354,10 @@ void EventBatchBuilder::add(const Event& e) {
   const uint8_t arg_count = std::min<uint8_t>(e.arg_count, 6);
   put_varint(c.arg_count, arg_count == predicted.arg_count ? 0 : arg_count + 1);
   predicted.arg_count = arg_count;
+  SyscallArgs& recent_args = c.recent_args.of(e.nr);
   for (unsigned i = 0; i < arg_count; ++i) {
     const uint64_t v = e.args[i];
-    auto& recent = predicted.args[i];
+    RecentValues& recent = recent_args[i];
     const auto hit = std::find(recent.begin(), recent.end(), v);
     if (hit != recent.end()) {
       put_varint(c.arg_code, static_cast<uint64_t>(hit - recent.begin()));
@@ -450,12 +490,54 @@ void DecodedBatch::clear() {
   // The per-event columns are resized and every element rewritten by the
   // decoder: clearing them would only make resize() zero them first.
   container_.clear();
-  captures_.clear();
+  // captures_ keeps its size: capture_begin_ says how much of it is this
+  // batch's, and growing it again for every batch would rewrite it.
   capture_bytes_ = {};
   losses_.clear();
+  arg_codes_ = arg_values_ = {};
+  args_pending_ = false;
+}
+
+void DecodedBatch::decode_args() const {
+  args_.resize(size() * 6);
+  RecentArgs recent_args;
+  RecentAddresses addresses;
+  VarintReader codes(arg_codes_), values(arg_values_);
+  for (size_t i = 0; i < size(); ++i) {
+    SyscallArgs& recent = recent_args.of(nr_[i]);
+    uint64_t* out = &args_[i * 6];
+    const unsigned n = arg_count_[i];
+    for (unsigned a = 0; a < n; ++a) {
+      RecentValues& r = recent[a];
+      if (!args_coded_) {
+        r[0] += static_cast<uint64_t>(unzigzag(values.next()));
+        out[a] = r[0];
+        continue;
+      }
+      const uint64_t code = codes.next();
+      if (code < kRecentArgs) {
+        promote(r, code);
+      } else {
+        const uint64_t base = code == kArgFromPrevious ? r[0] : addresses.get(code - kArgFromAddress);
+        push_front(r, base + static_cast<uint64_t>(unzigzag(values.next())));
+      }
+      out[a] = r[0];
+      addresses.note(r[0]);
+    }
+    std::fill(out + n, out + 6, uint64_t{0});
+    if (args_coded_) addresses.note(static_cast<uint64_t>(ret_[i]));
+  }
+  args_pending_ = false;
 }
 
 Event DecodedBatch::event(size_t i) const {
+  if (args_pending_) decode_args();
+  Event e = summary(i);
+  std::copy_n(&args_[i * 6], 6, e.args.begin());
+  return e;
+}
+
+Event DecodedBatch::summary(size_t i) const {
   Event e;
   e.enter_ns = enter_ns_[i];
   e.state = static_cast<CallState>(state_[i]);
@@ -467,7 +549,6 @@ Event DecodedBatch::event(size_t i) const {
   e.container = container_.empty() ? 0 : container_[i];
   e.arg_count = arg_count_[i];
   e.ret = ret_[i];
-  std::copy_n(&args_[i * 6], 6, e.args.begin());
   e.comm = comms_[comm_index_[i]];
   e.captures = std::span<const CaptureView>(captures_.data() + capture_begin_[i],
                                             capture_begin_[i + 1] - capture_begin_[i]);
@@ -504,7 +585,6 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     VarintReader enter_column(text(predicted ? batch.getEnterGap() : batch.getEnterDelta())),
         duration(text(batch.getDuration())), tid(text(batch.getTid())), pid_delta(text(batch.getPidDelta())),
         cpu(text(predicted ? batch.getCpuChange() : batch.getCpu())), nr(text(batch.getSyscallNr())),
-        args(text(batch.getArgs())),
         arg_count(text(predicted ? batch.getArgCountChange() : batch.getArgCount())), ret(text(predicted ? batch.getRetChange() : batch.getRet())),
         state(text(batch.getState())), comm_index(text(batch.getCommIndex())),
         container(text(batch.getContainerIndex())),
@@ -512,7 +592,7 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
         capture_arg(text(batch.getCaptureArg())),
         capture_size(text(predicted ? batch.getCaptureSizeChange() : batch.getCaptureSize())),
         capture_len(text(predicted ? batch.getCaptureExcess() : batch.getCaptureLen())),
-        capture_repeat(text(batch.getCaptureRepeat())), arg_code(text(batch.getArgCode()));
+        capture_repeat(text(batch.getCaptureRepeat()));
     const bool has_container = batch.hasContainerIndex() && batch.getContainerIndex().size() > 0;
     const auto bytes = text(batch.getCaptureBytes());
     out.capture_bytes_ = bytes;  // a view: the message outlives the batch's use (see event_batch.h)
@@ -526,7 +606,6 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     out.ret_.resize(count);
     out.state_.resize(count);
     out.arg_count_.resize(count);
-    out.args_.resize(static_cast<size_t>(count) * 6);  // every slot is written below
     out.comm_index_.resize(count);
     if (has_container) out.container_.resize(count);
     out.capture_begin_.resize(static_cast<size_t>(count) + 1);
@@ -537,10 +616,11 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     out.time_unit_ns_ = static_cast<uint32_t>(unit);
     Predictions predictions;
     RecentCaptures recent_strings, recent_blobs;
-    RecentAddresses recent_addresses;
     uint64_t enter = batch.getBaseEnterNs() / unit;
+    uint64_t arg_total = 0;
     uint32_t prev_tid = 0;
     size_t byte_offset = 0;
+    size_t n_captures_total = 0;
     for (uint32_t i = 0; i < count; ++i) {
       prev_tid = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) + unzigzag(tid.next()));
       out.tid_[i] = prev_tid;
@@ -567,31 +647,10 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
       if (n_args > 6) return Error{"corrupt frame (argument count " + std::to_string(n_args) + ")"};
       expected.arg_count = static_cast<uint8_t>(n_args);
       out.arg_count_[i] = static_cast<uint8_t>(n_args);
-      uint64_t* event_args = &out.args_[i * 6];
-      for (unsigned a = 0; a < n_args; ++a) {
-        auto& recent = expected.args[a];
-        if (!repeats) {
-          recent[0] += static_cast<uint64_t>(unzigzag(args.next()));
-          event_args[a] = recent[0];
-          continue;
-        }
-        const uint64_t code = arg_code.next();
-        if (code < kRecentArgs) {
-          promote(recent, code);
-        } else if (code < kArgCodes) {
-          const uint64_t base = code == kArgFromPrevious ? recent[0] : recent_addresses.get(code - kArgFromAddress);
-          push_front(recent, base + static_cast<uint64_t>(unzigzag(args.next())));
-        } else {
-          return Error{"corrupt frame (argument code " + std::to_string(code) + ")"};
-        }
-        event_args[a] = recent[0];
-        recent_addresses.note(recent[0]);
-      }
-      std::fill(event_args + n_args, event_args + 6, uint64_t{0});
+      arg_total += n_args;
       if (predicted) {
         out.ret_[i] = wrapping_add(unzigzag(ret.next()), expected.predict_ret());
         expected.last_ret = out.ret_[i];
-        if (repeats) recent_addresses.note(static_cast<uint64_t>(out.ret_[i]));
       } else {
         out.ret_[i] = unzigzag(ret.next());
       }
@@ -602,7 +661,7 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
       if (ci >= out.comms_.size()) return Error{"corrupt frame (comm index out of range)"};
       out.comm_index_[i] = static_cast<uint32_t>(ci);
       if (has_container) out.container_[i] = static_cast<uint32_t>(container.next());
-      out.capture_begin_[i] = static_cast<uint32_t>(out.captures_.size());
+      out.capture_begin_[i] = static_cast<uint32_t>(n_captures_total);
 
       // The capture arguments: explicit, or (predicted columns, shape 0) those
       // of the previous event with the same syscall and outcome.
@@ -642,7 +701,7 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
             view.arg = static_cast<uint8_t>(arg);
             view.size = static_cast<uint32_t>(earlier->size());
             view.bytes = *earlier;
-            out.captures_.push_back(view);
+            out.add_capture(n_captures_total++, view);
             continue;
           }
         }
@@ -663,7 +722,7 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
             const auto earlier = recent_blobs.use(out.capture_bytes_, repeat);
             if (!earlier || earlier->size() != len) return Error{"corrupt frame (bad capture repeat)"};
             view.bytes = *earlier;
-            out.captures_.push_back(view);
+            out.add_capture(n_captures_total++, view);
             continue;
           }
         }
@@ -672,17 +731,38 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
         if (string) recent_strings.add(byte_offset, len);
         if (blob) recent_blobs.add(byte_offset, len);
         byte_offset += len;
-        out.captures_.push_back(view);
+        out.add_capture(n_captures_total++, view);
       }
     }
-    out.capture_begin_[count] = static_cast<uint32_t>(out.captures_.size());
-    for (auto* column : {&enter_column, &duration, &tid, &pid_delta, &cpu, &nr, &args, &arg_count, &ret, &state,
-                         &comm_index, &capture_count, &capture_arg, &capture_size, &capture_len, &capture_repeat,
-                         &arg_code}) {
+    out.capture_begin_[count] = static_cast<uint32_t>(n_captures_total);
+    for (auto* column : {&enter_column, &duration, &tid, &pid_delta, &cpu, &nr, &arg_count, &ret, &state,
+                         &comm_index, &capture_count, &capture_arg, &capture_size, &capture_len, &capture_repeat}) {
       if (column->failed() || !column->at_end()) return Error{"corrupt frame (column length mismatch)"};
     }
     if (has_container && (container.failed() || !container.at_end()))
       return Error{"corrupt frame (column length mismatch)"};
+
+    // Arguments are decoded on first use (decode_args): checked here, so that
+    // decoding them then cannot fail.
+    uint64_t differences = arg_total;  // encodings 0 and 1: one per argument
+    if (repeats) {
+      const auto codes = text(batch.getArgCode());
+      VarintReader code(codes);
+      differences = 0;
+      for (uint64_t k = 0; k < arg_total; ++k) {
+        const uint64_t c = code.next();
+        if (c >= kArgCodes) return Error{"corrupt frame (argument code " + std::to_string(c) + ")"};
+        differences += c >= kArgFromPrevious ? 1 : 0;
+      }
+      if (code.failed() || !code.at_end()) return Error{"corrupt frame (column length mismatch)"};
+      out.arg_codes_ = codes;
+    }
+    const auto values = text(batch.getArgs());
+    if (detail::count_varints(values) != static_cast<int64_t>(differences))
+      return Error{"corrupt frame (column length mismatch)"};
+    out.arg_values_ = values;
+    out.args_coded_ = repeats;
+    out.args_pending_ = true;
 
     for (auto loss : batch.getLosses()) {
       if (loss.getBeforeEvent() > count) return Error{"corrupt frame (loss marker out of range)"};

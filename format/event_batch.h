@@ -67,7 +67,12 @@ struct Record {
 class DecodedBatch {
  public:
   size_t size() const { return enter_ns_.size(); }
+  // Arguments are decoded for the whole batch on the first call: a batch is
+  // used by one thread at a time.
   Event event(size_t i) const;
+  // The event with its arguments left 0, for aggregations that never look at
+  // them (tl-stats): they then cost nothing to decode.
+  Event summary(size_t i) const;
   struct PositionedLoss {
     uint32_t before_event;
     LossMarker loss;
@@ -90,6 +95,11 @@ class DecodedBatch {
   friend Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& out,
                                          const ReaderLimits& limits);
   void clear();
+  // captures_[i] = view, growing it geometrically (never shrunk: see clear()).
+  void add_capture(size_t i, const CaptureView& view) {
+    if (i >= captures_.size()) captures_.resize(captures_.size() * 2 + 64);
+    captures_[i] = view;
+  }
 
   std::vector<uint64_t> enter_ns_;
   std::vector<uint64_t> duration_ns_;
@@ -100,7 +110,11 @@ class DecodedBatch {
   std::vector<int64_t> ret_;
   std::vector<uint8_t> state_;
   std::vector<uint8_t> arg_count_;
-  std::vector<uint64_t> args_;  // 6 per event
+  void decode_args() const;
+  mutable std::vector<uint64_t> args_;  // 6 per event, once decoded
+  mutable bool args_pending_ = false;
+  std::string_view arg_codes_, arg_values_;  // the message's argCode and args columns
+  bool args_coded_ = false;                  // column encoding 2
   std::vector<uint32_t> comm_index_;
   std::vector<std::string> comms_;
   std::vector<uint32_t> container_;

@@ -21,14 +21,39 @@ inline void put_varint(std::string& out, uint64_t v) {
   out.append(buf, n);
 }
 
+// How many varints `column` holds, without decoding them; -1 if the last is
+// cut short or one is longer than 64 bits take (10 bytes).
+inline int64_t count_varints(std::string_view column) {
+  int64_t count = 0;
+  unsigned run = 0;  // continuation bytes in a row
+  for (const char c : column) {
+    if (static_cast<uint8_t>(c) < 0x80) {
+      ++count;
+      run = 0;
+    } else if (++run >= 10) {
+      return -1;
+    }
+  }
+  return run == 0 ? count : -1;
+}
+
 // Reads varints from a column; any overrun or overlong encoding sets failed()
 // and yields 0, so a corrupt column is detected once, after decoding.
 class VarintReader {
  public:
   explicit VarintReader(std::string_view data)
       : p_(reinterpret_cast<const uint8_t*>(data.data())), end_(p_ + data.size()) {}
-  uint64_t next() {
-    if (p_ < end_ && *p_ < 0x80) return *p_++;  // the common one-byte case
+  // The one-byte case inline everywhere; the rest out of line, so that the
+  // decoder's loop (a dozen columns) keeps this small enough to inline.
+  [[gnu::always_inline]] uint64_t next() {
+    if (p_ < end_ && *p_ < 0x80) [[likely]] return *p_++;
+    return next_long();
+  }
+  bool failed() const { return failed_; }
+  bool at_end() const { return p_ == end_; }
+
+ private:
+  [[gnu::noinline]] uint64_t next_long() {
     uint64_t result = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
       if (p_ == end_) {
@@ -42,10 +67,7 @@ class VarintReader {
     failed_ = true;
     return 0;
   }
-  bool failed() const { return failed_; }
-  bool at_end() const { return p_ == end_; }
 
- private:
   const uint8_t* p_;
   const uint8_t* end_;
   bool failed_ = false;

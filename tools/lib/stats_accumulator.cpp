@@ -107,7 +107,7 @@ void StatsAccumulator::add_batch(const format::DecodedBatch& batch) {
   // comm. Valid within this batch only (the table is reused by the next one).
   const char* cached_comm = nullptr;
   for (size_t i = 0; i < batch.size(); ++i) {
-    const format::Event e = batch.event(i);
+    const format::Event e = batch.summary(i);
     events_++;
     NrInfo& info = info_for(e.nr);
     SyscallTotals& totals = per_nr_totals_[static_cast<size_t>(info.totals_index)];
