@@ -344,6 +344,27 @@ TEST(PredictedColumns, RepeatedStructuresAreStoredOnceAndCheckedOnRead) {
   EXPECT_EQ(r.error().message, "corrupt frame (bad capture repeat)");
 }
 
+TEST(PredictedColumns, ArgumentColumnsAreCheckedBeforeTheyAreDecoded) {
+  // Arguments are decoded on first use; a lie in their columns must fail the
+  // batch's decoding, not surface later.
+  ZstdCompressor compressor(1);
+  EventBatchBuilder b;
+  const OwnedEvent e = call(1, {3, 0x7ffd0000, 42, 0, 0, 0});
+  b.add(e.view());
+  const std::string good = decompress(b.finish(compressor));
+  DecodedBatch out;
+  ASSERT_TRUE(decode_event_batch(good, out, ReaderLimits{}).ok());
+  EXPECT_EQ(out.event(0).args, e.fields.args);
+  EXPECT_EQ(out.summary(0).args, (std::array<uint64_t, 6>{})) << "summary() leaves them out";
+
+  std::string raw = good;
+  const size_t at = column_offset(raw, [](auto batch) { return batch.getArgs(); });
+  raw[at] = static_cast<char>(0x86);  // the first difference now runs into the next
+  auto r = decode_event_batch(raw, out, ReaderLimits{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "corrupt frame (column length mismatch)");
+}
+
 TEST(PredictedColumns, TimesAreFlooredToTheBatchUnit) {
   ZstdCompressor compressor(3);
   EventBatchBuilder b(65536, 8u << 20, 1000);
