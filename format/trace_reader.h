@@ -3,6 +3,9 @@
 // size is checked against limits before allocating, every frame against its
 // checksum, every Cap'n Proto message against traversal limits. Errors are
 // one line, meant for the user ("FILE: not a traceloop trace").
+// From the first next_batch() on, a thread of the reader's own decompresses
+// (and, while the caller is busy, decodes) up to two frames ahead; the reader
+// itself is still used from one thread at a time.
 
 #include <cstdint>
 #include <cstdio>
@@ -33,7 +36,8 @@ class TraceReader {
 
   // The next batch of events; nullptr at the end of the file. A file cut
   // short ends after its last complete frame with a warning; a corrupt frame
-  // is an error.
+  // is an error. The batch (its captures point into the frame) stays valid
+  // until the next call.
   Result<const DecodedBatch*> next_batch();
 
   // Process table and trailer seen so far (complete once next_batch() returned nullptr).
