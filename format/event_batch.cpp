@@ -190,10 +190,14 @@ class Predictions {
 
  private:
   // A batch uses a few dozen syscall numbers: predictions are made for those
-  // only (one per number would be 260 KB to clear per batch). A deque keeps
-  // references valid as it grows.
+  // only, not cleared for all 1024 per batch. At most kFlatSyscallTable
+  // entries, reserved: references stay valid.
   std::array<uint16_t, kFlatSyscallTable> slot_{};  // 1 + index into used_; 0: none yet
-  std::deque<SyscallPrediction> used_;
+  std::vector<SyscallPrediction> used_ = [] {
+    std::vector<SyscallPrediction> v;
+    v.reserve(kFlatSyscallTable);
+    return v;
+  }();
   std::unordered_map<uint32_t, SyscallPrediction> other_;
   std::unordered_map<uint32_t, ThreadPrediction> threads_;
   uint32_t last_tid_ = 0;
@@ -229,7 +233,7 @@ class RecentCaptures {
   }
   void add(size_t offset, size_t length) {
     count_ = std::min(count_ + 1, kSize);
-    for (uint32_t i = count_ - 1; i > 0; --i) entries_[i] = entries_[i - 1];
+    std::memmove(&entries_[1], &entries_[0], (kSize - 1) * sizeof(Entry));  // a constant size: a few moves
     entries_[0] = {static_cast<uint32_t>(offset), static_cast<uint32_t>(length)};
   }
 
@@ -746,15 +750,16 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     // decoding them then cannot fail.
     uint64_t differences = arg_total;  // encodings 0 and 1: one per argument
     if (repeats) {
+      // Every code is below 0x80, a one-byte varint: a byte per argument.
       const auto codes = text(batch.getArgCode());
-      VarintReader code(codes);
+      if (codes.size() != arg_total) return Error{"corrupt frame (column length mismatch)"};
+      uint8_t largest = 0;
       differences = 0;
-      for (uint64_t k = 0; k < arg_total; ++k) {
-        const uint64_t c = code.next();
-        if (c >= kArgCodes) return Error{"corrupt frame (argument code " + std::to_string(c) + ")"};
-        differences += c >= kArgFromPrevious ? 1 : 0;
+      for (const char c : codes) {
+        largest = std::max(largest, static_cast<uint8_t>(c));
+        differences += static_cast<uint8_t>(c) >= kArgFromPrevious ? 1 : 0;
       }
-      if (code.failed() || !code.at_end()) return Error{"corrupt frame (column length mismatch)"};
+      if (largest >= kArgCodes) return Error{"corrupt frame (argument code " + std::to_string(largest) + ")"};
       out.arg_codes_ = codes;
     }
     const auto values = text(batch.getArgs());
