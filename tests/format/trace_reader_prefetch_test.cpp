@@ -25,6 +25,7 @@
 #include "format/trace_writer.h"
 #include "format/zstd_codec.h"
 #include "tests/support/same_event.h"
+#include "tests/support/file_bytes.h"
 #include "tests/support/temp_dir.h"
 
 namespace traceloop::format {
@@ -33,14 +34,8 @@ namespace {
 using namespace std::chrono_literals;
 using testing::TempDir;
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-void write_file(const std::filesystem::path& p, std::string_view bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using testing::read_file;
+using testing::write_file;
 
 // A trace of `n` synthetic events, `per_frame` to a frame, with a loss marker
 // and a process table along the way; `events` gets what went in.

@@ -20,6 +20,7 @@
 #include "format/event.h"
 #include "format/metadata.h"
 #include "format/trace_writer.h"
+#include "tests/support/file_bytes.h"
 
 namespace traceloop::testing {
 
@@ -190,12 +191,6 @@ inline std::filesystem::path binary_dir() {
   return self.parent_path().parent_path().parent_path();
 }
 
-inline std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Line diff for humans: the first differing lines with their numbers.
 inline std::string line_diff(const std::string& expected, const std::string& actual, size_t max_lines = 12) {
