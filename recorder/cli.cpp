@@ -48,10 +48,7 @@ int record_main(int argc, char** argv) {
   bool no_data = false;
   run_cmd->add_flag("--no-data", no_data, "capture no data buffers or strings (raw arguments only)");
   run_cmd->add_option("--ring-size", run.ring_bytes, "BPF ring buffer bytes (power of two pages)")->default_val(8u << 20);
-  run_cmd->add_option("--timestamp-resolution", run.timestamp_resolution_ns, kTimestampResolutionHelp)
-      ->transform(CLI::CheckedTransformer(timestamp_resolutions()))
-      ->default_str("us")
-      ->option_text("ns|us|ms");
+  add_timestamp_resolution_option(*run_cmd, run.timestamp_resolution_ns);
   run_cmd->add_flag("--raw-tracepoint", run.force_raw_tracepoint,
                     "use raw tracepoints instead of BTF tracepoints");
   run_cmd->add_flag("-v,--verbose", verbose, "print a summary (events, losses) on stderr");

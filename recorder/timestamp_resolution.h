@@ -1,6 +1,8 @@
 #pragma once
 // --timestamp-resolution of `traceloop-record run` and `daemon`.
 
+#include <CLI/CLI.hpp>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -18,7 +20,14 @@ inline const std::map<std::string, uint32_t>& timestamp_resolutions() {
   return units;
 }
 
-inline constexpr const char* kTimestampResolutionHelp =
-    "resolution of event times: ns, us (default, as strace shows them) or ms";
+// The option, on `run` and on `daemon`.
+inline CLI::Option* add_timestamp_resolution_option(CLI::App& app, uint32_t& resolution_ns) {
+  return app
+      .add_option("--timestamp-resolution", resolution_ns,
+                  "resolution of event times: ns, us (default, as strace shows them) or ms")
+      ->transform(CLI::CheckedTransformer(timestamp_resolutions()))
+      ->default_str("us")
+      ->option_text("ns|us|ms");
+}
 
 }  // namespace traceloop::recorder

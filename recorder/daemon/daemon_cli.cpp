@@ -159,10 +159,7 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
       ->default_val(256)
       ->check(CLI::Range(0u, static_cast<unsigned>(TL_MAX_DATA_LIMIT)));
   d->add_flag("--no-data", s.no_data, "capture no data buffers or strings");
-  d->add_option("--timestamp-resolution", s.timestamp_resolution_ns, recorder::kTimestampResolutionHelp)
-      ->transform(CLI::CheckedTransformer(recorder::timestamp_resolutions()))
-      ->default_str("us")
-      ->option_text("ns|us|ms");
+  recorder::add_timestamp_resolution_option(*d, s.timestamp_resolution_ns);
   d->add_flag("--host", s.host, "also record processes outside containers (as container \"host\")");
   d->add_option("--group", s.group, "group allowed to use the control socket besides root");
   s.daemon_cmd = d;

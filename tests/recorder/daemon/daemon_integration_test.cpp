@@ -427,7 +427,7 @@ TEST_F(DaemonTest, FiftyShortLivedContainersEachGetTheirFileWithoutLeaks) {
   EXPECT_EQ(daemon_->stats().containers_published, 50u);
 }
 
-// The CLI as the main wires it: list's columns, and SIGTERM saves and exits 0.
+// The CLI as the main wires it: list's columns, options, and SIGTERM saves and exits 0.
 TEST_F(DaemonTest, CliDaemonSavesOnSigtermAndListsColumns) {
   std::string state = options_.dir.string();
   options_.socket_path = options_.dir / "cli.sock";  // not the default: --socket is honoured
@@ -436,7 +436,8 @@ TEST_F(DaemonTest, CliDaemonSavesOnSigtermAndListsColumns) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::execl(TL_DAEMON_CLI, TL_DAEMON_CLI, "daemon", "--dir", state.c_str(), "--budget-per-container", "2M",
-            "--budget-total", "64M", "--socket", sock.c_str(), static_cast<char*>(nullptr));
+            "--budget-total", "64M", "--socket", sock.c_str(), "--timestamp-resolution", "ns",
+            static_cast<char*>(nullptr));
     _exit(127);
   }
   bool up = wait_for([&] { return fs::exists(sock); });
@@ -471,6 +472,9 @@ TEST_F(DaemonTest, CliDaemonSavesOnSigtermAndListsColumns) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_TRUE(fs::exists(file_of(id)));
   EXPECT_FALSE(fs::exists(sock));
+  auto trace = format::load_trace(file_of(id));
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  EXPECT_EQ(trace->metadata.capture.timestamp_resolution_ns, 1u) << "--timestamp-resolution ns";
 }
 
 }  // namespace
