@@ -89,10 +89,14 @@ uint64_t distance(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 using RecentValues = std::array<uint64_t, kRecentArgs>;
 using SyscallArgs = std::array<RecentValues, 6>;
 
-class RecentArgs {
+// What a batch remembers per syscall number. A batch uses a few dozen
+// numbers: entries exist for those only, rather than 1024 cleared per batch.
+// References stay valid as it grows (a deque).
+template <typename T>
+class PerSyscall {
  public:
-  SyscallArgs& of(uint32_t nr) {
-    if (nr >= kFlatSyscallTable) return other_[nr];
+  [[gnu::always_inline]] T& operator[](uint32_t nr) {
+    if (nr >= kFlatSyscallTable) [[unlikely]] return other_[nr];  // hostile or exotic numbers
     if (slot_[nr] == 0) {
       used_.emplace_back();
       slot_[nr] = static_cast<uint16_t>(used_.size());
@@ -102,9 +106,10 @@ class RecentArgs {
 
  private:
   std::array<uint16_t, kFlatSyscallTable> slot_{};  // 1 + index into used_; 0: none yet
-  std::deque<SyscallArgs> used_;                    // references stay valid as it grows
-  std::unordered_map<uint32_t, SyscallArgs> other_;
+  std::deque<T> used_;
+  std::unordered_map<uint32_t, T> other_;
 };
+using RecentArgs = PerSyscall<SyscallArgs>;
 
 // What the encoder and the decoder remember about a syscall number within a
 // batch; both update it identically, event by event.
@@ -162,14 +167,7 @@ struct ThreadPrediction {
 
 class Predictions {
  public:
-  [[gnu::always_inline]] SyscallPrediction& syscall(uint32_t nr) {
-    if (nr >= kFlatSyscallTable) [[unlikely]] return other_[nr];
-    if (slot_[nr] == 0) {
-      used_.emplace_back();
-      slot_[nr] = static_cast<uint16_t>(used_.size());
-    }
-    return used_[slot_[nr] - 1u];
-  }
+  [[gnu::always_inline]] SyscallPrediction& syscall(uint32_t nr) { return syscalls_[nr]; }
   // Null when the thread has no earlier event in this batch.
   ThreadPrediction* thread(uint32_t tid) {
     if (tid == last_tid_ && last_thread_ != nullptr) return last_thread_;
@@ -189,16 +187,7 @@ class Predictions {
   }
 
  private:
-  // A batch uses a few dozen syscall numbers: predictions are made for those
-  // only, not cleared for all 1024 per batch. At most kFlatSyscallTable
-  // entries, reserved: references stay valid.
-  std::array<uint16_t, kFlatSyscallTable> slot_{};  // 1 + index into used_; 0: none yet
-  std::vector<SyscallPrediction> used_ = [] {
-    std::vector<SyscallPrediction> v;
-    v.reserve(kFlatSyscallTable);
-    return v;
-  }();
-  std::unordered_map<uint32_t, SyscallPrediction> other_;
+  PerSyscall<SyscallPrediction> syscalls_;
   std::unordered_map<uint32_t, ThreadPrediction> threads_;
   uint32_t last_tid_ = 0;
   ThreadPrediction* last_thread_ = nullptr;
@@ -358,7 +347,7 @@ void EventBatchBuilder::add(const Event& e) {
   const uint8_t arg_count = std::min<uint8_t>(e.arg_count, 6);
   put_varint(c.arg_count, arg_count == predicted.arg_count ? 0 : arg_count + 1);
   predicted.arg_count = arg_count;
-  SyscallArgs& recent_args = c.recent_args.of(e.nr);
+  SyscallArgs& recent_args = c.recent_args[e.nr];
   for (unsigned i = 0; i < arg_count; ++i) {
     const uint64_t v = e.args[i];
     RecentValues& recent = recent_args[i];
@@ -508,7 +497,7 @@ void DecodedBatch::decode_args() const {
   RecentAddresses addresses;
   VarintReader codes(arg_codes_), values(arg_values_);
   for (size_t i = 0; i < size(); ++i) {
-    SyscallArgs& recent = recent_args.of(nr_[i]);
+    SyscallArgs& recent = recent_args[nr_[i]];
     uint64_t* out = &args_[i * 6];
     const unsigned n = arg_count_[i];
     for (unsigned a = 0; a < n; ++a) {

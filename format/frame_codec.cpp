@@ -40,6 +40,19 @@ FrameHeader parse_frame_header(const char* in) {
   return h;
 }
 
+std::string frame_header_problem(const char* in, const ReaderLimits& limits) {
+  const FrameHeader h = parse_frame_header(in);
+  if (in[1] != 0 || in[2] != 0 || in[3] != 0) return "bad frame header";
+  if (h.compressed_size > limits.max_frame_compressed_bytes)
+    return "declares " + std::to_string(h.compressed_size) + " compressed bytes, limit " +
+           std::to_string(limits.max_frame_compressed_bytes);
+  if (h.raw_size > limits.max_frame_raw_bytes)
+    return "declares " + std::to_string(h.raw_size) + " decompressed bytes, limit " +
+           std::to_string(limits.max_frame_raw_bytes);
+  if (h.raw_size % sizeof(capnp::word) != 0 || h.raw_size == 0) return "bad message size";
+  return {};
+}
+
 std::string make_preamble(uint16_t major, uint16_t minor) {
   std::string p(kPreambleBytes, '\0');
   std::memcpy(p.data(), kMagic, sizeof(kMagic));
@@ -70,8 +83,7 @@ Result<std::string_view> decompress_frame(std::string_view frame, ZstdDecompress
   if (frame.size() < kFrameHeaderBytes) return Error{"frame shorter than its header"};
   const FrameHeader h = parse_frame_header(frame.data());
   if (h.compressed_size != frame.size() - kFrameHeaderBytes) return Error{"frame size disagrees with its header"};
-  if (h.raw_size > kMaxFrameRawBytes || h.raw_size % sizeof(capnp::word) != 0 || h.raw_size == 0)
-    return Error{"bad frame size"};
+  if (auto problem = frame_header_problem(frame.data(), ReaderLimits{}); !problem.empty()) return Error{problem};
   words.resize(h.raw_size / sizeof(capnp::word));
   char* raw = reinterpret_cast<char*>(words.data());
   if (auto r = decompressor.decompress(frame.substr(kFrameHeaderBytes), raw, h.raw_size); !r) return r.error();

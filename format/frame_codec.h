@@ -25,6 +25,9 @@ struct FrameHeader {
 void write_frame_header(char* out, FrameType type, uint32_t compressed_size, uint32_t raw_size,
                         uint32_t event_count);
 FrameHeader parse_frame_header(const char* in);
+// Why the frame header `in` (kFrameHeaderBytes) must not be trusted under
+// `limits` (checked before any allocation), or an empty string.
+std::string frame_header_problem(const char* in, const ReaderLimits& limits);
 
 std::string make_preamble(uint16_t major, uint16_t minor);
 

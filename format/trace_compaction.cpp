@@ -61,7 +61,8 @@ Result<std::string> compact_trace(int fd, uint64_t frames_begin, uint64_t frames
     frame.resize(kFrameHeaderBytes);
     if (auto r = read_exactly(fd, frame.data(), kFrameHeaderBytes, offset); !r) return r.error();
     const FrameHeader h = parse_frame_header(frame.data());
-    if (h.compressed_size > kMaxFrameCompressedBytes || offset + kFrameHeaderBytes + h.compressed_size > frames_end)
+    if (!frame_header_problem(frame.data(), ReaderLimits{}).empty() ||
+        offset + kFrameHeaderBytes + h.compressed_size > frames_end)
       return Error{"cannot read back the trace: bad frame size"};
     frame.resize(kFrameHeaderBytes + h.compressed_size);
     if (auto r = read_exactly(fd, frame.data() + kFrameHeaderBytes, h.compressed_size, offset + kFrameHeaderBytes); !r)

@@ -184,18 +184,8 @@ class FrameSource {
     }
     frame.header = detail::parse_frame_header(header);
     const auto& h = frame.header;
-    if (header[1] != 0 || header[2] != 0 || header[3] != 0)
-      return error("corrupt frame at byte " + std::to_string(frame_offset) + " (bad frame header)");
-    if (h.compressed_size > limits_.max_frame_compressed_bytes)
-      return error("corrupt frame at byte " + std::to_string(frame_offset) + " (declares " +
-                   std::to_string(h.compressed_size) + " compressed bytes, limit " +
-                   std::to_string(limits_.max_frame_compressed_bytes) + ")");
-    if (h.raw_size > limits_.max_frame_raw_bytes)
-      return error("corrupt frame at byte " + std::to_string(frame_offset) + " (declares " +
-                   std::to_string(h.raw_size) + " decompressed bytes, limit " +
-                   std::to_string(limits_.max_frame_raw_bytes) + ")");
-    if (h.raw_size % sizeof(capnp::word) != 0 || h.raw_size == 0)
-      return error("corrupt frame at byte " + std::to_string(frame_offset) + " (bad message size)");
+    if (auto problem = detail::frame_header_problem(header, limits_); !problem.empty())
+      return error("corrupt frame at byte " + std::to_string(frame_offset) + " (" + problem + ")");
     compressed_.resize(h.compressed_size);
     got = input_.read(compressed_.data(), h.compressed_size);
     if (!got) return error(got.error().message);
