@@ -72,7 +72,7 @@ struct TraceWriter::State {
   WriterOptions options;
   ZstdCompressor compressor;
   EventBatchBuilder batch;
-  TraceMetadata metadata;  // for the compacted header
+  TraceMetadata metadata;  // for the compacted header; empty without compaction
   Counters counters;
   uint64_t bytes_written = 0;
   uint64_t frames_begin = 0;      // where the frames after the header start
@@ -151,7 +151,7 @@ Result<TraceWriter> TraceWriter::create(const std::filesystem::path& path, const
     ::unlink(state->temp_path.c_str());
     return Error{path.string() + ": " + header.error().message};
   }
-  state->metadata = metadata;
+  if (options.compact_max_raw_bytes > 0) state->metadata = metadata;  // only compaction reads it again
   state->batch.set_time_unit(metadata.capture.timestamp_resolution_ns);
   TraceWriter writer(std::move(state));
   if (auto r = writer.state_->write_all(detail::make_preamble(kFormatMajor, kFormatMinor)); !r) return r.error();
