@@ -32,6 +32,7 @@ constexpr uint32_t kFlatSyscallTable = 1024;
 constexpr uint8_t kColumnsV1 = 0;
 constexpr uint8_t kColumnsPredicted = 1;
 constexpr uint8_t kColumnsRepeats = 2;  // predicted, captures seen before by reference, arguments coded
+constexpr uint8_t kColumnsGrouped = 3;  // 2, with the captured bytes grouped by syscall number and argument
 
 // Which arguments an event captured. Events of one syscall nearly always
 // capture the same arguments (given success or failure), so the encoder
@@ -120,6 +121,10 @@ struct SyscallPrediction {
   // Per capture position: the previous event's capture there had the size
   // of its return value.
   std::array<bool, 6> size_is_ret{};
+  // Per argument (encoding 3): 1 + the capture group its bytes go to, 0 until
+  // the batch's first capture of it. Like data sits together (statx results,
+  // paths, read buffers): a compressor finds more in it.
+  std::array<uint32_t, 6> capture_group{};
 
   // Addresses (mmap, brk) are predicted by the previous one; counts, fds and
   // errors are small by themselves.
@@ -204,10 +209,13 @@ constexpr size_t kMinRepeatBytes = 8;
 class RecentCaptures {
  public:
   static constexpr uint32_t kSize = 8;
+  // `group_bytes(g)`: the bytes of capture group g (encoding 3; 0 before).
   // 1 + the index of `s` (moved to the front), or 0 when not there.
-  uint32_t find(std::string_view column, std::string_view s) {
+  template <typename GroupBytes>
+  uint32_t find(const GroupBytes& group_bytes, std::string_view s) {
     for (uint32_t i = 0; i < count_; ++i) {
-      if (entries_[i].length == s.size() && column.compare(entries_[i].offset, s.size(), s) == 0) {
+      const Entry& e = entries_[i];
+      if (e.length == s.size() && group_bytes(e.group).compare(e.offset, s.size(), s) == 0) {
         promote(i);
         return i + 1;
       }
@@ -215,19 +223,21 @@ class RecentCaptures {
     return 0;
   }
   // The entry `repeat` (1-based) names, moved to the front; nullopt if none.
-  std::optional<std::string_view> use(std::string_view column, uint64_t repeat) {
+  template <typename GroupBytes>
+  std::optional<std::string_view> use(const GroupBytes& group_bytes, uint64_t repeat) {
     if (repeat == 0 || repeat > count_) return std::nullopt;
     promote(static_cast<uint32_t>(repeat - 1));
-    return column.substr(entries_[0].offset, entries_[0].length);
+    return group_bytes(entries_[0].group).substr(entries_[0].offset, entries_[0].length);
   }
-  void add(size_t offset, size_t length) {
+  void add(uint32_t group, size_t offset, size_t length) {
     count_ = std::min(count_ + 1, kSize);
     std::memmove(&entries_[1], &entries_[0], (kSize - 1) * sizeof(Entry));  // a constant size: a few moves
-    entries_[0] = {static_cast<uint32_t>(offset), static_cast<uint32_t>(length)};
+    entries_[0] = {group, static_cast<uint32_t>(offset), static_cast<uint32_t>(length)};
   }
 
  private:
   struct Entry {  // a frame is far below 4 GiB
+    uint32_t group = 0;
     uint32_t offset = 0;
     uint32_t length = 0;
   };
@@ -262,8 +272,9 @@ struct EventBatchBuilder::Columns {
   uint64_t prev_enter = 0;  // in time units, as the thread predictions
   uint32_t prev_tid = 0;
   std::string enter_gap, duration, tid, pid_delta, cpu, nr, args, arg_count, ret, state, comm_index,
-      container_index, capture_shape, capture_arg, capture_size, capture_excess, capture_repeat, capture_bytes,
-      arg_code;
+      container_index, capture_shape, capture_arg, capture_size, capture_excess, capture_repeat, arg_code;
+  std::vector<std::string> capture_groups;  // captured bytes, by group in order of first use
+  size_t capture_bytes = 0;                 // their total
   bool any_container = false;
   std::vector<std::string> comms;
   std::unordered_map<std::string, uint32_t> comm_ids;
@@ -284,7 +295,7 @@ struct EventBatchBuilder::Columns {
     return enter_gap.size() + duration.size() + tid.size() + pid_delta.size() + cpu.size() + nr.size() +
            args.size() + arg_count.size() + ret.size() + state.size() + comm_index.size() +
            container_index.size() + capture_shape.size() + capture_arg.size() + capture_size.size() +
-           capture_excess.size() + capture_repeat.size() + capture_bytes.size() + arg_code.size() + comms.size() * 24 +
+           capture_excess.size() + capture_repeat.size() + capture_bytes + arg_code.size() + comms.size() * 24 +
            losses.size() * 48;
   }
 
@@ -400,14 +411,22 @@ void EventBatchBuilder::add(const Event& e) {
     const bool string = predicted.is_string_code(k, size_code);
     predicted.learn_size(k, cap.size, e.ret);
     put_varint(c.capture_excess, zigzag(static_cast<int64_t>(cap.size) - static_cast<int64_t>(cap.bytes.size())));
+    uint32_t& group_slot = predicted.capture_group[std::min<uint8_t>(cap.arg, 5)];  // a reader refuses arg > 5
+    if (group_slot == 0) {
+      c.capture_groups.emplace_back();
+      group_slot = static_cast<uint32_t>(c.capture_groups.size());
+    }
+    std::string& group = c.capture_groups[group_slot - 1];
     if (string || cap.bytes.size() >= kMinRepeatBytes) {
       RecentCaptures& recent = string ? c.recent_strings : c.recent_blobs;
-      const uint32_t repeat = recent.find(c.capture_bytes, cap.bytes);
+      const uint32_t repeat =
+          recent.find([&](uint32_t g) { return std::string_view(c.capture_groups[g]); }, cap.bytes);
       put_varint(c.capture_repeat, repeat);
       if (repeat != 0) continue;
-      recent.add(c.capture_bytes.size(), cap.bytes.size());
+      recent.add(group_slot - 1, group.size(), cap.bytes.size());
     }
-    c.capture_bytes.append(cap.bytes);
+    group.append(cap.bytes);
+    c.capture_bytes += cap.bytes.size();
   }
   ++c.count;
 }
@@ -427,7 +446,7 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
     return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
   };
   batch.setCount(c.count);
-  batch.setColumnEncoding(kColumnsRepeats);
+  batch.setColumnEncoding(kColumnsGrouped);
   batch.setBaseEnterNs(c.base_enter_ns);
   if (c.time_unit_ns != 1) batch.setTimeUnitNs(static_cast<uint32_t>(c.time_unit_ns));
   batch.setEnterGap(data(c.enter_gap));
@@ -450,7 +469,15 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
   batch.setCaptureSizeChange(data(c.capture_size));
   batch.setCaptureExcess(data(c.capture_excess));
   batch.setCaptureRepeat(data(c.capture_repeat));
-  batch.setCaptureBytes(data(c.capture_bytes));
+  std::string group_sizes;
+  for (const auto& group : c.capture_groups) put_varint(group_sizes, group.size());
+  batch.setCaptureGroupSizes(data(group_sizes));
+  auto capture_bytes = batch.initCaptureBytes(static_cast<unsigned>(c.capture_bytes));
+  size_t at = 0;
+  for (const auto& group : c.capture_groups) {
+    std::memcpy(capture_bytes.begin() + at, group.data(), group.size());
+    at += group.size();
+  }
   auto losses = batch.initLosses(static_cast<unsigned>(c.losses.size()));
   for (unsigned i = 0; i < c.losses.size(); ++i) {
     auto l = losses[i];
@@ -571,10 +598,11 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     for (unsigned i = 0; i < comms.size(); ++i) out.comms_[i].assign(comms[i].cStr(), comms[i].size());
 
     const uint8_t encoding = batch.getColumnEncoding();
-    if (encoding > kColumnsRepeats)
+    if (encoding > kColumnsGrouped)
       return Error{"corrupt frame (unknown column encoding " + std::to_string(encoding) + ")"};
     const bool predicted = encoding != kColumnsV1;
-    const bool repeats = encoding == kColumnsRepeats;
+    const bool repeats = encoding >= kColumnsRepeats;
+    const bool grouped = encoding >= kColumnsGrouped;
     VarintReader enter_column(text(predicted ? batch.getEnterGap() : batch.getEnterDelta())),
         duration(text(batch.getDuration())), tid(text(batch.getTid())), pid_delta(text(batch.getPidDelta())),
         cpu(text(predicted ? batch.getCpuChange() : batch.getCpu())), nr(text(batch.getSyscallNr())),
@@ -589,6 +617,25 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     const bool has_container = batch.hasContainerIndex() && batch.getContainerIndex().size() > 0;
     const auto bytes = text(batch.getCaptureBytes());
     out.capture_bytes_ = bytes;  // a view: the message outlives the batch's use (see event_batch.h)
+    // Where each capture group's bytes are (encoding 3; before, one group
+    // holds them all).
+    auto& groups = out.capture_groups_;
+    groups.clear();
+    if (grouped) {
+      VarintReader sizes(text(batch.getCaptureGroupSizes()));
+      size_t begin = 0;
+      while (!sizes.at_end()) {
+        const uint64_t size = sizes.next();
+        if (sizes.failed() || size > bytes.size() - begin) return Error{"corrupt frame (capture group sizes)"};
+        groups.push_back({begin, static_cast<size_t>(size), 0});
+        begin += size;
+      }
+      if (begin != bytes.size()) return Error{"corrupt frame (capture group sizes)"};
+    } else {
+      groups.push_back({0, bytes.size(), 0});
+    }
+    size_t groups_used = grouped ? 0 : 1;
+    const auto group_bytes = [&](uint32_t g) { return bytes.substr(groups[g].begin, groups[g].size); };
 
     out.enter_ns_.resize(count);
     out.duration_ns_.resize(count);
@@ -612,7 +659,6 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     uint64_t enter = batch.getBaseEnterNs() / unit;
     uint64_t arg_total = 0;
     uint32_t prev_tid = 0;
-    size_t byte_offset = 0;
     size_t n_captures_total = 0;
     for (uint32_t i = 0; i < count; ++i) {
       prev_tid = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) + unzigzag(tid.next()));
@@ -682,48 +728,57 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
           arg = capture_arg.next();
           if (shape != nullptr) shape->args[k] = static_cast<uint8_t>(arg);
         }
+        if (arg > 5) return Error{"corrupt frame (capture out of bounds)"};
+        view.arg = static_cast<uint8_t>(arg);
+        uint32_t group_index = 0;
+        if (grouped) {
+          uint32_t& slot = expected.capture_group[arg];
+          if (slot == 0) {
+            if (groups_used == groups.size()) return Error{"corrupt frame (capture group sizes)"};
+            slot = static_cast<uint32_t>(++groups_used);
+          }
+          group_index = slot - 1;
+        }
+        auto& group = groups[group_index];
         // [1] the size is predicted and the kept length follows from it; [0] both stored.
         uint64_t size = capture_size.next(), len = capture_len.next();
         const bool string = repeats && expected.is_string_code(k, size);
         if (string) {
           if (const uint64_t repeat = capture_repeat.next(); repeat != 0) {
-            const auto earlier = recent_strings.use(out.capture_bytes_, repeat);
+            const auto earlier = recent_strings.use(group_bytes, repeat);
             if (!earlier || len != 0) return Error{"corrupt frame (bad string repeat)"};
             expected.learn_size(k, earlier->size(), out.ret_[i]);
-            if (arg > 5) return Error{"corrupt frame (capture out of bounds)"};
-            view.arg = static_cast<uint8_t>(arg);
             view.size = static_cast<uint32_t>(earlier->size());
             view.bytes = *earlier;
             out.add_capture(n_captures_total++, view);
             continue;
           }
         }
+        const std::string_view rest = bytes.substr(group.begin + group.used, group.size - group.used);
         if (predicted) {
-          const std::string_view rest = out.capture_bytes_.substr(byte_offset);
           const auto decoded = expected.decode_size(k, size, out.ret_[i], rest);
           if (!decoded) return Error{"corrupt frame (string capture without its NUL)"};
           size = *decoded;
           len = size - static_cast<uint64_t>(unzigzag(len));
           expected.learn_size(k, size, out.ret_[i]);
         }
-        if (arg > 5 || size > UINT32_MAX) return Error{"corrupt frame (capture out of bounds)"};
-        view.arg = static_cast<uint8_t>(arg);
+        if (size > UINT32_MAX) return Error{"corrupt frame (capture out of bounds)"};
         view.size = static_cast<uint32_t>(size);
         const bool blob = repeats && !string && len >= kMinRepeatBytes;
         if (blob) {
           if (const uint64_t repeat = capture_repeat.next(); repeat != 0) {
-            const auto earlier = recent_blobs.use(out.capture_bytes_, repeat);
+            const auto earlier = recent_blobs.use(group_bytes, repeat);
             if (!earlier || earlier->size() != len) return Error{"corrupt frame (bad capture repeat)"};
             view.bytes = *earlier;
             out.add_capture(n_captures_total++, view);
             continue;
           }
         }
-        if (len > out.capture_bytes_.size() - byte_offset) return Error{"corrupt frame (capture out of bounds)"};
-        view.bytes = out.capture_bytes_.substr(byte_offset, len);
-        if (string) recent_strings.add(byte_offset, len);
-        if (blob) recent_blobs.add(byte_offset, len);
-        byte_offset += len;
+        if (len > rest.size()) return Error{"corrupt frame (capture out of bounds)"};
+        view.bytes = rest.substr(0, len);
+        if (string) recent_strings.add(group_index, group.used, len);
+        if (blob) recent_blobs.add(group_index, group.used, len);
+        group.used += len;
         out.add_capture(n_captures_total++, view);
       }
     }
@@ -734,6 +789,9 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     }
     if (has_container && (container.failed() || !container.at_end()))
       return Error{"corrupt frame (column length mismatch)"};
+    if (groups_used != groups.size()) return Error{"corrupt frame (capture group sizes)"};
+    for (const auto& group : groups)
+      if (group.used != group.size) return Error{"corrupt frame (column length mismatch)"};
 
     // Arguments are decoded on first use (decode_args): checked here, so that
     // decoding them then cannot fail.

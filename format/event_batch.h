@@ -121,6 +121,10 @@ class DecodedBatch {
   std::vector<uint32_t> capture_begin_;  // per event + 1: index into captures_
   std::vector<CaptureView> captures_;  // bytes point into capture_bytes_
   std::string_view capture_bytes_;     // the message's captureBytes column
+  struct CaptureGroup {                // a part of it, while decoding
+    size_t begin = 0, size = 0, used = 0;
+  };
+  std::vector<CaptureGroup> capture_groups_;  // kept from batch to batch for its memory
   std::vector<PositionedLoss> losses_;
   uint32_t time_unit_ns_ = 1;
 };

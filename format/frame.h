@@ -2,10 +2,12 @@
 // Framing of a .tl file (the only place that knows it):
 //
 //   preamble (16 bytes): "\x89TLTRACE" | u16 major | u16 minor | u32 reserved (0)
-//   frame*:              u8 type | u8[3] zero | u32 compressed size |
+//   frame*:              u8 type | u8 codec | u8[2] zero | u32 compressed size |
 //                        u32 raw (decompressed) size | u32 event count |
-//                        zstd frame (content checksum on) of a Cap'n Proto
-//                        message (unpacked, single segment framing)
+//                        the compressed Cap'n Proto message (unpacked, single
+//                        segment framing): codec 0, a zstd frame (content
+//                        checksum on); codec 1 (format 4), LZMA2 and a CRC-32
+//                        (format/lzma_codec.h)
 //
 // All integers little endian. Frames are bounded by kMaxFrameRawBytes so a
 // reader needs bounded memory and a cut file loses at most one frame.
@@ -16,6 +18,7 @@
 namespace traceloop::format {
 
 enum class FrameType : uint8_t { header = 1, events = 2, processes = 3, trailer = 4 };
+enum class FrameCodec : uint8_t { zstd = 0, lzma2 = 1 };
 
 inline constexpr char kMagic[8] = {'\x89', 'T', 'L', 'T', 'R', 'A', 'C', 'E'};
 inline constexpr size_t kPreambleBytes = 16;

@@ -3,6 +3,9 @@
 #include <capnp/serialize.h>
 
 #include <cstring>
+#include <functional>
+
+#include "format/lzma_codec.h"
 
 namespace traceloop::format::detail {
 namespace {
@@ -22,10 +25,11 @@ uint32_t get_u32(const char* p) {
 
 }  // namespace
 
-void write_frame_header(char* out, FrameType type, uint32_t compressed_size, uint32_t raw_size,
+void write_frame_header(char* out, FrameType type, FrameCodec codec, uint32_t compressed_size, uint32_t raw_size,
                         uint32_t event_count) {
   std::memset(out, 0, kFrameHeaderBytes);
   out[0] = static_cast<char>(type);
+  out[1] = static_cast<char>(codec);
   put_u32(out + 4, compressed_size);
   put_u32(out + 8, raw_size);
   put_u32(out + 12, event_count);
@@ -34,6 +38,7 @@ void write_frame_header(char* out, FrameType type, uint32_t compressed_size, uin
 FrameHeader parse_frame_header(const char* in) {
   FrameHeader h;
   h.type = static_cast<uint8_t>(in[0]);
+  h.codec = static_cast<uint8_t>(in[1]);
   h.compressed_size = get_u32(in + 4);
   h.raw_size = get_u32(in + 8);
   h.event_count = get_u32(in + 12);
@@ -42,7 +47,8 @@ FrameHeader parse_frame_header(const char* in) {
 
 std::string frame_header_problem(const char* in, const ReaderLimits& limits) {
   const FrameHeader h = parse_frame_header(in);
-  if (in[1] != 0 || in[2] != 0 || in[3] != 0) return "bad frame header";
+  if (in[2] != 0 || in[3] != 0) return "bad frame header";
+  if (h.codec > static_cast<uint8_t>(FrameCodec::lzma2)) return "unknown frame codec " + std::to_string(h.codec);
   if (h.compressed_size > limits.max_frame_compressed_bytes)
     return "declares " + std::to_string(h.compressed_size) + " compressed bytes, limit " +
            std::to_string(limits.max_frame_compressed_bytes);
@@ -68,17 +74,46 @@ void encode_frame(FrameType type, capnp::MessageBuilder& message, uint32_t event
   encode_raw_frame(type, std::string_view(bytes.begin(), bytes.size()), event_count, compressor, frame);
 }
 
-void encode_raw_frame(FrameType type, std::string_view message, uint32_t event_count, ZstdCompressor& compressor,
-                      EncodedFrame& frame) {
+namespace {
+
+void frame_payload(FrameType type, FrameCodec codec, std::string_view message, uint32_t event_count,
+                   const std::function<void(std::string&)>& compress, EncodedFrame& frame) {
   frame.type = type;
   frame.raw_size = static_cast<uint32_t>(message.size());
   frame.bytes.assign(kFrameHeaderBytes, '\0');
-  compressor.compress(message, frame.bytes);
-  write_frame_header(frame.bytes.data(), type, static_cast<uint32_t>(frame.bytes.size() - kFrameHeaderBytes),
+  compress(frame.bytes);
+  write_frame_header(frame.bytes.data(), type, codec, static_cast<uint32_t>(frame.bytes.size() - kFrameHeaderBytes),
                      frame.raw_size, event_count);
 }
 
-Result<std::string_view> decompress_frame(std::string_view frame, ZstdDecompressor& decompressor,
+}  // namespace
+
+void encode_raw_frame(FrameType type, std::string_view message, uint32_t event_count, ZstdCompressor& compressor,
+                      EncodedFrame& frame) {
+  frame_payload(type, FrameCodec::zstd, message, event_count,
+                [&](std::string& out) { compressor.compress(message, out); }, frame);
+}
+
+void encode_compact_frame(FrameType type, std::string_view message, uint32_t event_count, EncodedFrame& frame) {
+  // zstd's frame is the smaller only for a few hundred bytes at most; at
+  // megabytes its strongest level takes three times LZMA2's time.
+  constexpr size_t kTryZstdBelow = 64u << 10;
+  constexpr int kZstdLevel = 19;
+  frame_payload(type, FrameCodec::lzma2, message, event_count,
+                [&](std::string& out) { lzma_compress(message, out); }, frame);
+  if (message.size() >= kTryZstdBelow) return;
+  ZstdCompressor compressor(kZstdLevel);
+  EncodedFrame zstd;
+  encode_raw_frame(type, message, event_count, compressor, zstd);
+  if (zstd.bytes.size() < frame.bytes.size()) frame.bytes.swap(zstd.bytes);
+}
+
+Result<void> FrameDecompressor::decompress(const FrameHeader& h, std::string_view payload, char* out) {
+  if (h.codec == static_cast<uint8_t>(FrameCodec::lzma2)) return lzma_decompress(payload, out, h.raw_size);
+  return zstd_.decompress(payload, out, h.raw_size);
+}
+
+Result<std::string_view> decompress_frame(std::string_view frame, FrameDecompressor& decompressor,
                                           std::vector<capnp::word>& words) {
   if (frame.size() < kFrameHeaderBytes) return Error{"frame shorter than its header"};
   const FrameHeader h = parse_frame_header(frame.data());
@@ -86,7 +121,7 @@ Result<std::string_view> decompress_frame(std::string_view frame, ZstdDecompress
   if (auto problem = frame_header_problem(frame.data(), ReaderLimits{}); !problem.empty()) return Error{problem};
   words.resize(h.raw_size / sizeof(capnp::word));
   char* raw = reinterpret_cast<char*>(words.data());
-  if (auto r = decompressor.decompress(frame.substr(kFrameHeaderBytes), raw, h.raw_size); !r) return r.error();
+  if (auto r = decompressor.decompress(h, frame.substr(kFrameHeaderBytes), raw); !r) return r.error();
   return std::string_view(raw, h.raw_size);
 }
 

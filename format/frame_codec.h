@@ -17,12 +17,13 @@ namespace traceloop::format::detail {
 
 struct FrameHeader {
   uint8_t type = 0;
+  uint8_t codec = 0;  // FrameCodec, once frame_header_problem() accepted it
   uint32_t compressed_size = 0;
   uint32_t raw_size = 0;
   uint32_t event_count = 0;
 };
 
-void write_frame_header(char* out, FrameType type, uint32_t compressed_size, uint32_t raw_size,
+void write_frame_header(char* out, FrameType type, FrameCodec codec, uint32_t compressed_size, uint32_t raw_size,
                         uint32_t event_count);
 FrameHeader parse_frame_header(const char* in);
 // Why the frame header `in` (kFrameHeaderBytes) must not be trusted under
@@ -37,11 +38,26 @@ void encode_frame(FrameType type, capnp::MessageBuilder& message, uint32_t event
 // Compresses and frames a serialised message.
 void encode_raw_frame(FrameType type, std::string_view message, uint32_t event_count, ZstdCompressor& compressor,
                       EncodedFrame& frame);
+// For a file written once and kept (compaction): in LZMA2, which beats zstd's
+// strongest level on event columns, in size and time (trace_compaction.h).
+// Small messages (a trailer, a process table) are tried in zstd too and the
+// smaller is kept.
+void encode_compact_frame(FrameType type, std::string_view message, uint32_t event_count, EncodedFrame& frame);
+
+// Decompresses frame payloads of either codec; reused from frame to frame.
+class FrameDecompressor {
+ public:
+  // Exactly h.raw_size bytes into `out`; `h` passed frame_header_problem().
+  Result<void> decompress(const FrameHeader& h, std::string_view payload, char* out);
+
+ private:
+  ZstdDecompressor zstd_;
+};
 
 // The message of a whole frame (header and payload) this library wrote,
 // decompressed into `words` (word aligned for Cap'n Proto); the view is into
 // `words`. Sizes are checked against the writers' limits.
-Result<std::string_view> decompress_frame(std::string_view frame, ZstdDecompressor& decompressor,
+Result<std::string_view> decompress_frame(std::string_view frame, FrameDecompressor& decompressor,
                                           std::vector<capnp::word>& words);
 
 }  // namespace traceloop::format::detail

@@ -10,6 +10,7 @@
 
 #include "format/event_batch.h"
 #include "format/frame.h"
+#include "format/frame_codec.h"
 #include "format/result.h"
 #include "format/zstd_codec.h"
 
@@ -25,7 +26,7 @@ class EventFrameMerger {
   Result<void> add_all(std::span<const EncodedFrame> frames);
 
   // Reused from merge to merge: a steady-state merge allocates little.
-  ZstdDecompressor decompressor_;
+  detail::FrameDecompressor decompressor_;
   std::vector<capnp::word> message_;  // word aligned for Cap'n Proto
   DecodedBatch batch_;
   EventBatchBuilder builder_{UINT32_MAX, UINT32_MAX};

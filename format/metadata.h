@@ -10,7 +10,7 @@
 
 namespace traceloop::format {
 
-inline constexpr uint16_t kFormatMajor = 3;
+inline constexpr uint16_t kFormatMajor = 4;
 inline constexpr uint16_t kFormatMinor = 0;
 
 struct CaptureSettings {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <capnp/message.h>
+#include <capnp/serialize.h>
 
 #include <cerrno>
 #include <cstring>
@@ -34,20 +35,25 @@ Result<void> read_exactly(int fd, char* out, size_t n, uint64_t offset) {
 
 }  // namespace
 
-Result<EncodedFrame> encode_header_frame(const TraceMetadata& metadata) {
+Result<EncodedFrame> encode_header_frame(const TraceMetadata& metadata, HeaderCodec codec) {
   capnp::MallocMessageBuilder message;
   to_schema(metadata, message.initRoot<schema::Header>());
-  ZstdCompressor compressor(kHeaderCompressionLevel);
+  const kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+  const auto bytes = words.asChars();
+  if (bytes.size() > kMaxFrameRawBytes) return Error{"trace header too large"};
+  const std::string_view serialized(bytes.begin(), bytes.size());
   EncodedFrame header;
-  encode_frame(FrameType::header, message, 0, compressor, header);
-  if (header.raw_size > kMaxFrameRawBytes) return Error{"trace header too large"};
+  if (codec == HeaderCodec::compact) {
+    encode_compact_frame(FrameType::header, serialized, 0, header);
+  } else {
+    ZstdCompressor compressor(kHeaderCompressionLevel);
+    encode_raw_frame(FrameType::header, serialized, 0, compressor, header);
+  }
   return header;
 }
 
-Result<std::string> compact_trace(int fd, uint64_t frames_begin, uint64_t frames_end, TraceMetadata metadata,
-                                  int level) {
-  ZstdDecompressor decompressor;
-  ZstdCompressor compressor(level);
+Result<std::string> compact_trace(int fd, uint64_t frames_begin, uint64_t frames_end, TraceMetadata metadata) {
+  FrameDecompressor decompressor;
   std::vector<capnp::word> words;
   DecodedBatch batch;
   // Syscall numbers seen: flat below 1024, a set for odd ones (syscall(-1)).
@@ -78,12 +84,12 @@ Result<std::string> compact_trace(int fd, uint64_t frames_begin, uint64_t frames
         used_nrs.push_back(nr);
       }
     }
-    encode_raw_frame(static_cast<FrameType>(h.type), *message, h.event_count, compressor, recompressed);
+    encode_compact_frame(static_cast<FrameType>(h.type), *message, h.event_count, recompressed);
     frames += recompressed.bytes;
     offset += frame.size();
   }
   metadata.catalogue = metadata.catalogue.subset(used_nrs);
-  auto header = encode_header_frame(metadata);
+  auto header = encode_header_frame(metadata, HeaderCodec::compact);
   if (!header) return header.error();
   std::string file = make_preamble(kFormatMajor, kFormatMinor);
   file += header->bytes;

@@ -196,7 +196,7 @@ class FrameSource {
       return false;
     }
     frame.message.resize_for_overwrite(h.raw_size / sizeof(capnp::word));
-    if (auto r = decompressor_.decompress(compressed_, reinterpret_cast<char*>(frame.message.data()), h.raw_size);
+    if (auto r = decompressor_.decompress(h, compressed_, reinterpret_cast<char*>(frame.message.data()));
         !r)
       return error(r.error().message + " at byte " + std::to_string(frame_offset));
     frame.number = ++frames_read_;
@@ -210,7 +210,7 @@ class FrameSource {
   const std::string name_;
   const ReaderLimits limits_;
   InputFile input_;
-  ZstdDecompressor decompressor_;
+  detail::FrameDecompressor decompressor_;
   std::string compressed_;
   uint64_t frames_read_ = 0;
 };

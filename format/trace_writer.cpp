@@ -97,7 +97,7 @@ struct TraceWriter::State {
   // The compacted file under a second temporary name, fsynced: what finish()
   // publishes instead of the first when compaction is on and worth it.
   Result<std::filesystem::path> write_compacted() {
-    auto file = detail::compact_trace(fd.get(), frames_begin, bytes_written, metadata, options.compact_level);
+    auto file = detail::compact_trace(fd.get(), frames_begin, bytes_written, metadata);
     if (!file) return file.error();
     const auto path = temp_path_for(final_path);
     auto out = create_file(path, final_path, options.file_mode);

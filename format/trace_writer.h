@@ -24,11 +24,10 @@ struct WriterOptions {
   uint32_t max_events_per_frame = 65536;
   uint32_t max_frame_raw_bytes = 8u << 20;
   // finish() rewrites a trace whose frames hold at most this many raw bytes
-  // (0: never) at `compact_level`, with only the catalogue entries its events
-  // use: for a recorder whose command has ended, when a few seconds at most
-  // buy a file half the size. Larger traces are left as written.
+  // (0: never) in LZMA2 (trace_compaction.h), with only the catalogue entries
+  // its events use: for a recorder whose command has ended, when a second or
+  // two at most buy a file half the size. Larger traces are left as written.
   uint64_t compact_max_raw_bytes = 0;
-  int compact_level = 19;
 };
 
 class TraceWriter {

@@ -12,7 +12,9 @@
 # predicted event columns (EventBatch.columnEncoding 1), which a format 1
 # reader cannot decode. Major 3 added EventBatch.timeUnitNs (a major 2 reader
 # would take microseconds for nanoseconds) and allows a header catalogue that
-# lists only the syscalls the file's events use. Readers of major 3 read all.
+# lists only the syscalls the file's events use. Major 4 added grouped capture
+# bytes (columnEncoding 3) and frames compressed by LZMA2 (frame codec 1, see
+# format/frame.h). Readers of major 4 read all.
 @0xe839cf2774f826e5;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -137,18 +139,21 @@ struct Catalogue {
 # "zigzag" marks signed values mapped to unsigned. Columns compress far better
 # than rows: consecutive values of one field are alike.
 #
-# Three column encodings exist (columnEncoding). Format 1 files use encoding 0
+# Four column encodings exist (columnEncoding). Format 1 files use encoding 0
 # only; format 2 writers use encoding 1, format 3 writers encoding 2 (which is
-# 1 plus captureRepeat). In 1 and 2, several columns store the
+# 1 plus captureRepeat and argCode), format 4 writers encoding 3 (2 with the
+# captured bytes grouped). In 1 to 3, several columns store the
 # difference from a prediction that encoder and decoder both make from the
 # events before, within the batch: the same thread's previous event (time,
 # CPU) or the previous event with the same syscall number (argument count,
 # arguments, which arguments have captures). A right prediction is a zero, and
 # runs of zeros cost almost nothing once compressed. Fields marked [0] are
-# used by encoding 0 only, [1] by 1 and 2, [2] by 2; the others by all.
+# used by encoding 0 only, [1] by 1 and up, [2] by 2 and up, [3] by 3; the
+# others by all.
 struct EventBatch {
   count @0 :UInt32;
-  columnEncoding @21 :UInt8;  # 0: format 1 columns; 1: predicted columns; 2: predicted, with string repeats
+  columnEncoding @21 :UInt8;  # 0: format 1 columns; 1: predicted columns; 2: predicted, with repeats and coded
+                              # arguments; 3: 2 with captured bytes grouped (format 4)
   baseEnterNs @1 :UInt64;    # [0] enterDelta of event 0 is relative to this;
                              # [1] the enterGap of a batch's first event of a thread is too
   enterDelta @2 :Data;       # [0] zigzag(enter_ns - previous enter_ns)
@@ -161,7 +166,7 @@ struct EventBatch {
   cpu @6 :Data;              # [0] cpu
   cpuChange @23 :Data;       # [1] 0: the CPU of the same thread's previous event in the batch; else cpu + 1
   syscallNr @7 :Data;
-  # Arguments: up to six per event, event-major. [0] and [1]: each is
+  # Arguments: up to six per event, event-major. Encodings 0 and 1: each is
   # zigzag(value - the value of the same argument slot in the previous event
   # of the same syscall number in this batch), so repeated fds, flags and
   # nearby pointers encode in a byte. [2]: zigzag(value - what argCode names),
@@ -201,7 +206,11 @@ struct EventBatch {
                              #     strings; the others) in the batch, which becomes the most recent, and nothing is
                              #     in captureBytes
   captureLen @18 :Data;      # [0] bytes kept (<= the original size unless truncated strings, see format/event.h)
-  captureBytes @19 :Data;    # the kept bytes, concatenated
+  captureBytes @19 :Data;    # the kept bytes, concatenated: [0-2] in capture order; [3] in groups (see
+                             #     captureGroupSizes), each in capture order
+  captureGroupSizes @32 :Data; # [3] bytes of each capture group, in captureBytes order. A group holds the captures of
+                             #     one argument of one syscall number; groups come in the order of their first
+                             #     capture in the batch (a group whose captures are all repeats is there, empty)
   losses @20 :List(LossMarker);
   timeUnitNs @29 :UInt32;    # [1] baseEnterNs is a multiple of it, and enterGap and duration count in it
                              #     (0: 1 ns); a writer floors every event time to it

@@ -14,7 +14,7 @@ packages=(
   # BPF: libbpf headers + library, bpftool for skeletons
   libbpf-dev bpftool libelf-dev zlib1g-dev
   # libraries
-  libcapnp-dev capnproto libzstd-dev zstd libcli11-dev librange-v3-dev
+  libcapnp-dev capnproto libzstd-dev zstd liblzma-dev libcli11-dev librange-v3-dev
   libgtest-dev libre2-dev libfmt-dev
   # tests and benchmarks run real programs and real containers
   strace runc busybox-static bc python3

@@ -34,9 +34,12 @@ TraceMetadata metadata() {
 }
 
 // A valid trace of `n` synthetic events in frames of `per_frame`.
-std::string valid_trace(const TempDir& dir, int n, uint32_t per_frame) {
+// `compacted`: rewritten at the end as a finished run's trace is (LZMA2 frames).
+std::string valid_trace(const TempDir& dir, int n, uint32_t per_frame, bool compacted = false) {
   const auto path = dir / "valid.tl";
-  auto writer = TraceWriter::create(path, metadata(), WriterOptions{.max_events_per_frame = per_frame});
+  auto writer = TraceWriter::create(
+      path, metadata(),
+      WriterOptions{.max_events_per_frame = per_frame, .compact_max_raw_bytes = compacted ? 64u << 20 : 0});
   if (!writer) throw std::runtime_error(writer.error().message);
   SyntheticWorkload workload(builtin_catalogue(Arch::x86_64), 1);
   for (int i = 0; i < n; ++i)
@@ -146,7 +149,7 @@ TEST(HostileInput, NewerMinorVersionAndUnknownFrameTypesAreRead) {
   std::string payload(64, '\0');
   std::string frame(kFrameHeaderBytes, '\0');
   compressor.compress(payload, frame);
-  detail::write_frame_header(frame.data(), static_cast<FrameType>(42),
+  detail::write_frame_header(frame.data(), static_cast<FrameType>(42), FrameCodec::zstd,
                              static_cast<uint32_t>(frame.size() - kFrameHeaderBytes), 64, 0);
   bytes.insert(after_header, frame);
   write_file(dir / "m.tl", bytes);
@@ -211,7 +214,8 @@ TEST(HostileInput, AbsurdDeclaredSizesAreRefusedBeforeAllocating) {
                                  {events.compressed_size, 3},
                                  {events.compressed_size, events.raw_size + 8}}) {
     std::string evil = bytes;
-    detail::write_frame_header(evil.data() + frame_at, FrameType::events, compressed, raw, events.event_count);
+    detail::write_frame_header(evil.data() + frame_at, FrameType::events, FrameCodec::zstd, compressed, raw,
+                               events.event_count);
     write_file(dir / "s.tl", evil);
     expect_bounded([&] {
       const auto o = read_all(dir / "s.tl");
@@ -233,8 +237,8 @@ TEST(HostileInput, DecompressionBombIsRefused) {
     for (int i = 0; i < 4; ++i) compressor.compress(zeros, frame);
     frame.shrink_to_fit();
   }
-  detail::write_frame_header(frame.data(), FrameType::events, static_cast<uint32_t>(frame.size() - kFrameHeaderBytes),
-                             4096, 10);
+  detail::write_frame_header(frame.data(), FrameType::events, FrameCodec::zstd,
+                             static_cast<uint32_t>(frame.size() - kFrameHeaderBytes), 4096, 10);
   std::string evil = bytes.substr(0, after_header) + frame;
   write_file(dir / "bomb.tl", evil);
   expect_bounded([&] {
@@ -242,7 +246,7 @@ TEST(HostileInput, DecompressionBombIsRefused) {
     return !o.ok && o.error.find("corrupt frame") != std::string::npos;
   });
   // Same bomb declaring its true size: over the limit, refused from the header alone.
-  detail::write_frame_header(evil.data() + after_header, FrameType::events,
+  detail::write_frame_header(evil.data() + after_header, FrameType::events, FrameCodec::zstd,
                              static_cast<uint32_t>(frame.size() - kFrameHeaderBytes), 0xfffffff8u, 10);
   write_file(dir / "bomb2.tl", evil);
   expect_bounded([&] {
@@ -300,25 +304,26 @@ TEST(HostileInput, LyingEventBatchesAreRefused) {
 }
 
 TEST(HostileInput, RandomMutationsNeverCrash) {
-  TempDir dir;
-  const std::string bytes = valid_trace(dir, 3000, 500);
-  std::mt19937 random(12345);
-  int errors = 0, oks = 0;
-  for (int round = 0; round < 300; ++round) {
-    std::string evil = bytes;
-    const int flips = 1 + static_cast<int>(random() % 8);
-    for (int f = 0; f < flips; ++f) evil[random() % evil.size()] ^= static_cast<char>(1 + random() % 255);
-    write_file(dir / "mut.tl", evil);
-    const auto o = read_all(dir / "mut.tl");
-    if (o.ok) {
-      ++oks;
-    } else {
-      ++errors;
-      EXPECT_EQ(one_line(o.error), o.error);
-      EXPECT_EQ(o.error.rfind((dir / "mut.tl").string() + ": ", 0), 0u) << o.error;
+  for (const bool compacted : {false, true}) {
+    SCOPED_TRACE(compacted ? "compacted (LZMA2)" : "as streamed (zstd)");
+    TempDir dir;
+    const std::string bytes = valid_trace(dir, 3000, 500, compacted);
+    std::mt19937 random(12345);
+    int errors = 0;
+    for (int round = 0; round < 300; ++round) {
+      std::string evil = bytes;
+      const int flips = 1 + static_cast<int>(random() % 8);
+      for (int f = 0; f < flips; ++f) evil[random() % evil.size()] ^= static_cast<char>(1 + random() % 255);
+      write_file(dir / "mut.tl", evil);
+      const auto o = read_all(dir / "mut.tl");
+      if (!o.ok) {
+        ++errors;
+        EXPECT_EQ(one_line(o.error), o.error);
+        EXPECT_EQ(o.error.rfind((dir / "mut.tl").string() + ": ", 0), 0u) << o.error;
+      }
     }
+    EXPECT_GT(errors, 250);  // checksums catch nearly every flip
   }
-  EXPECT_GT(errors, 250);  // zstd checksums catch nearly every flip
 }
 
 }  // namespace

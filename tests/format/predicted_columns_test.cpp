@@ -1,12 +1,12 @@
-// The predicted column encoding (formats 2 and 3): every prediction made by
+// The predicted column encodings (formats 2 to 4): every prediction made by
 // the encoder is undone exactly by the decoder, whether it was right or
 // wrong, and a batch that lies about a prediction is refused. Strings passed
-// again are stored once; times count in the batch's unit. Format 1 files
-// (the real traces in testdata/) still read, and rewrite unchanged.
-
-#include <gtest/gtest.h>
+// again are stored once; times count in the batch's unit; captured bytes are
+// grouped. Format 1 and 3 files (real traces in testdata/) still read, and
+// rewrite unchanged.
 
 #include <capnp/serialize.h>
+#include <gtest/gtest.h>
 
 #include <functional>
 #include <limits>
@@ -16,10 +16,11 @@
 #include "format/frame_merge.h"
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
+#include "format/varint.h"
 #include "format/zstd_codec.h"
 #include "tests/support/same_event.h"
-#include "trace.capnp.h"
 #include "tests/support/temp_dir.h"
+#include "trace.capnp.h"
 
 namespace traceloop::format {
 namespace {
@@ -171,6 +172,17 @@ void replace_once(std::string& raw, std::string_view what, std::string_view with
   raw.replace(at, what.size(), with);
 }
 
+// `raw`, an EventBatch message, with fields changed by `change`.
+void rebuild(std::string& raw, const std::function<void(schema::EventBatch::Builder)>& change) {
+  capnp::FlatArrayMessageReader reader(
+      kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(raw.data()), raw.size() / 8));
+  capnp::MallocMessageBuilder copy;
+  copy.setRoot(reader.getRoot<schema::EventBatch>());
+  change(copy.getRoot<schema::EventBatch>());
+  const auto words = capnp::messageToFlatArray(copy);
+  raw.assign(words.asChars().begin(), words.asChars().size());
+}
+
 // Where a Data field of the message's EventBatch lies in `raw`.
 template <typename Get>
 size_t column_offset(const std::string& raw, Get get) {
@@ -205,13 +217,7 @@ TEST(PredictedColumns, LyingPredictionsAreRefused) {
   EXPECT_EQ(r.error().message, "corrupt frame (bad string repeat)");
   // A time unit over a second.
   r = decode_corrupted([](std::string& raw) {
-    capnp::FlatArrayMessageReader reader(
-        kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(raw.data()), raw.size() / 8));
-    capnp::MallocMessageBuilder copy;
-    copy.setRoot(reader.getRoot<schema::EventBatch>());
-    copy.getRoot<schema::EventBatch>().setTimeUnitNs(2'000'000'000);
-    const auto words = capnp::messageToFlatArray(copy);
-    raw.assign(words.asChars().begin(), words.asChars().size());
+    rebuild(raw, [](schema::EventBatch::Builder batch) { batch.setTimeUnitNs(2'000'000'000); });
   });
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "corrupt frame (time unit of 2000000000 ns)");
@@ -287,6 +293,95 @@ OwnedEvent call(uint32_t nr, std::array<uint64_t, 6> args) {
   o.fields.args = args;
   o.comm = "python3";
   return o;
+}
+
+std::string varints(std::initializer_list<uint64_t> values) {
+  std::string out;
+  for (uint64_t v : values) detail::put_varint(out, v);
+  return out;
+}
+
+capnp::Data::Reader data(const std::string& s) { return {reinterpret_cast<const kj::byte*>(s.data()), s.size()}; }
+
+TEST(PredictedColumns, CapturedBytesAreGroupedByArgumentOfTheirSyscall) {
+  // ls -l of symlinks: statx(path, struct), then readlink(the same path,
+  // target). Grouped, the paths, the structures and the targets each lie
+  // together (the repeated path is a reference: its group is empty).
+  ZstdCompressor compressor(1);
+  EventBatchBuilder b;
+  std::vector<OwnedEvent> events;
+  std::string paths, structs, targets;
+  for (int file = 0; file < 3; ++file) {
+    const std::string path = "/usr/bin/cc" + std::to_string(file) + std::string(1, '\0');
+    const std::string st(40, static_cast<char>('a' + file));
+    const std::string target = "../lib/cc-" + std::to_string(file);
+    OwnedEvent statx = call(332, {static_cast<uint64_t>(-100), 0x5000, 0x900, 0xfff, 0x7ffd0000, 0});
+    statx.captures = {OwnedCapture{1, static_cast<uint32_t>(path.size()), path},
+                      OwnedCapture{4, static_cast<uint32_t>(st.size()), st}};
+    OwnedEvent readlink = call(89, {0x5000, 0x6000, 64, 0, 0, 0});
+    readlink.fields.ret = static_cast<int64_t>(target.size());
+    readlink.captures = {OwnedCapture{0, static_cast<uint32_t>(path.size()), path},
+                         OwnedCapture{1, static_cast<uint32_t>(target.size()), target}};
+    paths += path;
+    structs += st;
+    targets += target;
+    for (auto* e : {&statx, &readlink}) {
+      events.push_back(std::move(*e));
+      b.add(events.back().view());
+    }
+  }
+  const std::string good = decompress(b.finish(compressor));
+  DecodedBatch out;
+  ASSERT_TRUE(decode_event_batch(good, out, ReaderLimits{}).ok());
+  ASSERT_EQ(out.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i)
+    ASSERT_NO_FATAL_FAILURE(testing::expect_same_event(out.event(i), events[i].view(), i));
+  {
+    capnp::FlatArrayMessageReader reader(
+        kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(good.data()), good.size() / 8));
+    auto batch = reader.getRoot<schema::EventBatch>();
+    const auto text = [](capnp::Data::Reader d) {
+      return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
+    };
+    EXPECT_EQ(text(batch.getCaptureBytes()), paths + structs + targets);
+    EXPECT_EQ(text(batch.getCaptureGroupSizes()), varints({paths.size(), structs.size(), 0, targets.size()}));
+  }
+
+  // Group sizes that lie are refused, and no capture reads across a group's end.
+  const auto refused = [&](std::initializer_list<uint64_t> sizes) {
+    std::string raw = good;
+    const std::string column = varints(sizes);
+    rebuild(raw, [&](schema::EventBatch::Builder batch) { batch.setCaptureGroupSizes(data(column)); });
+    auto r = decode_event_batch(raw, out, ReaderLimits{});
+    return r.ok() ? std::string("accepted") : r.error().message;
+  };
+  EXPECT_EQ(refused({paths.size(), structs.size(), 0, targets.size() + 1}), "corrupt frame (capture group sizes)")
+      << "more than the column";
+  EXPECT_EQ(refused({paths.size(), structs.size(), 0, targets.size() - 1}), "corrupt frame (capture group sizes)")
+      << "less than the column";
+  EXPECT_EQ(refused({paths.size(), structs.size(), targets.size()}), "corrupt frame (capture group sizes)")
+      << "a group missing";
+  EXPECT_EQ(refused({paths.size(), structs.size(), 0, targets.size(), 0}), "corrupt frame (capture group sizes)")
+      << "a group never used";
+  EXPECT_EQ(refused({paths.size() - 1, structs.size() + 1, 0, targets.size()}),
+            "corrupt frame (string capture without its NUL)")
+      << "the last path's NUL is in the next group";
+  EXPECT_EQ(refused({paths.size(), structs.size() - 1, 1, targets.size()}), "corrupt frame (capture out of bounds)")
+      << "the last structure runs past its group";
+  const auto refused_with = [&](const std::string& sizes, const std::string& bytes) {
+    std::string raw = good;
+    rebuild(raw, [&](schema::EventBatch::Builder batch) {
+      batch.setCaptureGroupSizes(data(sizes));
+      batch.setCaptureBytes(data(bytes));
+    });
+    auto r = decode_event_batch(raw, out, ReaderLimits{});
+    return r.ok() ? std::string("accepted") : r.error().message;
+  };
+  EXPECT_EQ(refused_with(varints({paths.size(), structs.size(), 1, targets.size()}), paths + structs + "x" + targets),
+            "corrupt frame (column length mismatch)")
+      << "a byte of a group left over";
+  EXPECT_EQ(refused_with(std::string("\x80", 1), paths + structs + targets), "corrupt frame (capture group sizes)")
+      << "a cut varint";
 }
 
 TEST(PredictedColumns, ArgumentsSeenBeforeCostOnlyTheirCode) {
@@ -443,13 +538,15 @@ TEST(PredictedColumns, MergedFramesHoldTheSameEventsAndLosses) {
   EXPECT_FALSE(merger.merge(std::span(&header_like, 1), compressor).ok());
 }
 
-TEST(PredictedColumns, Format1TracesReadAndRewriteUnchanged) {
+TEST(PredictedColumns, OlderFormatsReadAndRewriteUnchanged) {
   const char* dir = std::getenv("TRACELOOP_SOURCE_DIR");
   const std::filesystem::path source = dir != nullptr ? dir : TRACELOOP_TEST_SOURCE_DIR;
-  for (const char* name : {"multiplication.tl", "listing.tl"}) {
+  // Real traces recorded by earlier versions (testdata/README.md).
+  for (const auto& [name, major] :
+       {std::pair{"multiplication.tl", 1}, std::pair{"listing.tl", 1}, std::pair{"format3-ls.tl", 3}}) {
     auto old = load_trace(source / "testdata" / "real" / name);
     ASSERT_TRUE(old.ok()) << old.error().message;
-    ASSERT_EQ(old->metadata.format_major, 1) << name << " is meant to keep format 1 covered";
+    ASSERT_EQ(old->metadata.format_major, major) << name << " is meant to keep format " << major << " covered";
     ASSERT_GT(old->events.size(), 50u);
 
     testing::TempDir tmp;

@@ -303,7 +303,7 @@ TEST_F(TraceReaderPrefetch, CorruptFrameInTheMiddleComesAfterTheEarlierBatches) 
   EXPECT_EQ(o.error, path.string() + ": corrupt frame" + at + " (bad frame header)");
 
   std::string oversized = bytes_;
-  detail::write_frame_header(oversized.data() + f.offset, FrameType::events, f.header.compressed_size,
+  detail::write_frame_header(oversized.data() + f.offset, FrameType::events, FrameCodec::zstd, f.header.compressed_size,
                              kMaxFrameRawBytes + 8, f.header.event_count);
   write_file(path, oversized);
   o = read_all(path, &expected_);
@@ -326,13 +326,13 @@ TEST_F(TraceReaderPrefetch, UndecodableFrameInTheMiddleComesAfterTheEarlierBatch
 
   // The same message with its event count off by one.
   std::string count = bytes_;
-  detail::write_frame_header(count.data() + f.offset, FrameType::events, f.header.compressed_size, f.header.raw_size,
-                             f.header.event_count + 1);
+  detail::write_frame_header(count.data() + f.offset, FrameType::events, FrameCodec::zstd, f.header.compressed_size,
+                             f.header.raw_size, f.header.event_count + 1);
   // Valid zstd of bytes that are no EventBatch.
   ZstdCompressor compressor(1);
   std::string garbage_frame(kFrameHeaderBytes, '\0');
   compressor.compress(std::string(4096, '\xab'), garbage_frame);
-  detail::write_frame_header(garbage_frame.data(), FrameType::events,
+  detail::write_frame_header(garbage_frame.data(), FrameType::events, FrameCodec::zstd,
                              static_cast<uint32_t>(garbage_frame.size() - kFrameHeaderBytes), 4096, 100);
   const std::string garbage = bytes_.substr(0, f.offset) + garbage_frame +
                               bytes_.substr(f.offset + kFrameHeaderBytes + f.header.compressed_size);

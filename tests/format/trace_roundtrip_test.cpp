@@ -12,6 +12,8 @@
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
 #include "format/zstd_codec.h"
+#include "tests/support/file_bytes.h"
+#include "tests/support/frame_codecs.h"
 #include "tests/support/temp_dir.h"
 
 namespace traceloop::format {
@@ -290,6 +292,11 @@ TEST(TraceRoundTrip, CompactionRecompressesAndKeepsOnlyTheCatalogueEntriesUsed) 
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 2)
       << "no temporary file left";
   EXPECT_LT(std::filesystem::file_size(dir / "compact.tl"), std::filesystem::file_size(dir / "plain.tl") * 9 / 10);
+  // Streamed frames are zstd; compacted events frames are LZMA2, the smaller.
+  using Codecs = std::set<FrameCodec>;
+  EXPECT_EQ(testing::frame_codecs(testing::read_file(dir / "plain.tl"))[FrameType::events], Codecs{FrameCodec::zstd});
+  EXPECT_EQ(testing::frame_codecs(testing::read_file(dir / "compact.tl"))[FrameType::events],
+            Codecs{FrameCodec::lzma2});
   struct stat st{};
   ASSERT_EQ(::stat((dir / "compact.tl").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);

@@ -12,6 +12,8 @@
 
 #include "recorder/run_command.h"
 #include "tests/recorder/recorder_test_util.h"
+#include "tests/support/file_bytes.h"
+#include "tests/support/frame_codecs.h"
 
 namespace traceloop::recorder {
 namespace {
@@ -380,6 +382,10 @@ TEST(RecordRun, TimesInMicrosecondsByDefaultAndCatalogueOfTheCallsMade) {
   for (const uint32_t nr : used) EXPECT_NE(t.metadata.catalogue.find(nr), nullptr) << nr;
   EXPECT_LT(t.metadata.catalogue.syscalls().size(),
             format::builtin_catalogue(t.metadata.catalogue.arch()).syscalls().size() / 4);
+  // ... and its events recompressed in LZMA2, smaller than zstd on them.
+  EXPECT_EQ(
+      traceloop::testing::frame_codecs(traceloop::testing::read_file(dir.path() / "us.tl"))[format::FrameType::events],
+      std::set<format::FrameCodec>{format::FrameCodec::lzma2});
 }
 
 TEST(RecordRun, NanosecondTimesOnRequest) {

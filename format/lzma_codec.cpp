@@ -1,0 +1,78 @@
+#include "format/lzma_codec.h"
+
+#include <lzma.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+
+namespace traceloop::format {
+namespace {
+
+constexpr size_t kChecksumBytes = 4;
+
+// The strongest preset up to 1 MiB (~0.5 s per MiB; 6% smaller), the default
+// one above (~0.2 s per MiB), with literal and position contexts set for
+// event columns: varints and unaligned structures, where the byte's position
+// mod 4 says nothing (pb = lp = 0) and one byte of context (lc = 1) beats
+// three (measured on ls and Python start-up traces). The decoder's settings
+// do not depend on the preset.
+lzma_options_lzma options_for(size_t size) {
+  constexpr size_t kExtremeUpTo = 1u << 20;
+  lzma_options_lzma options{};
+  if (lzma_lzma_preset(&options, size <= kExtremeUpTo ? 9 | LZMA_PRESET_EXTREME : 6))
+    throw std::runtime_error("LZMA2 preset unavailable");
+  // No match reaches further back than the data: a dictionary as large as it
+  // costs the encoder (~10x) and the decoder memory for nothing.
+  options.dict_size = static_cast<uint32_t>(std::clamp<size_t>(size, LZMA_DICT_SIZE_MIN, size_t{1} << 30));
+  options.lc = 1;
+  options.lp = 0;
+  options.pb = 0;
+  return options;
+}
+
+uint32_t checksum(const char* data, size_t size) {
+  return lzma_crc32(reinterpret_cast<const uint8_t*>(data), size, 0);
+}
+
+}  // namespace
+
+void lzma_compress(std::string_view input, std::string& out) {
+  lzma_options_lzma options = options_for(input.size());
+  const lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &options}, {LZMA_VLI_UNKNOWN, nullptr}};
+  const size_t offset = out.size();
+  out.resize(offset + lzma_block_buffer_bound(input.size()) + kChecksumBytes);
+  size_t written = offset;
+  const lzma_ret r = lzma_raw_buffer_encode(filters, nullptr, reinterpret_cast<const uint8_t*>(input.data()),
+                                            input.size(), reinterpret_cast<uint8_t*>(out.data()), &written,
+                                            out.size() - kChecksumBytes);
+  if (r != LZMA_OK) throw std::runtime_error("LZMA2 compression failed (" + std::to_string(r) + ")");
+  const uint32_t crc = checksum(input.data(), input.size());
+  for (size_t i = 0; i < kChecksumBytes; ++i) out[written + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  out.resize(written + kChecksumBytes);
+}
+
+Result<void> lzma_decompress(std::string_view input, char* out, size_t expected_size) {
+  if (input.size() < kChecksumBytes) return Error{"corrupt frame (LZMA2 payload too short)"};
+  const std::string_view stream = input.substr(0, input.size() - kChecksumBytes);
+  lzma_options_lzma options = options_for(expected_size);
+  const lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &options}, {LZMA_VLI_UNKNOWN, nullptr}};
+  size_t in_pos = 0, out_pos = 0;
+  const lzma_ret r = lzma_raw_buffer_decode(filters, nullptr, reinterpret_cast<const uint8_t*>(stream.data()),
+                                            &in_pos, stream.size(), reinterpret_cast<uint8_t*>(out), &out_pos,
+                                            expected_size);
+  if (r == LZMA_BUF_ERROR) return Error{"corrupt frame (LZMA2 data longer than declared)"};
+  if (r == LZMA_MEM_ERROR) throw std::bad_alloc();
+  if (r != LZMA_OK) return Error{"corrupt frame (LZMA2 data error " + std::to_string(r) + ")"};
+  if (out_pos != expected_size)
+    return Error{"corrupt frame (" + std::to_string(out_pos) + " bytes decompressed, " +
+                 std::to_string(expected_size) + " declared)"};
+  if (in_pos != stream.size()) return Error{"corrupt frame (bytes after the LZMA2 stream)"};
+  uint32_t stored = 0;
+  for (size_t i = 0; i < kChecksumBytes; ++i)
+    stored |= static_cast<uint32_t>(static_cast<uint8_t>(input[stream.size() + i])) << (8 * i);
+  if (stored != checksum(out, expected_size)) return Error{"corrupt frame (LZMA2 checksum mismatch)"};
+  return {};
+}
+
+}  // namespace traceloop::format
