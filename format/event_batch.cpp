@@ -121,6 +121,9 @@ struct SyscallPrediction {
   // Per capture position: the previous event's capture there had the size
   // of its return value.
   std::array<bool, 6> size_is_ret{};
+  // Encoding 3: 1 + the index of this number among the batch's syscall
+  // numbers by first event, whose part of the per-syscall columns is its own.
+  uint32_t columns_part = 0;
   // Per argument (encoding 3): 1 + the capture group its bytes go to, 0 until
   // the batch's first capture of it. Like data sits together (statx results,
   // paths, read buffers): a compressor finds more in it.
@@ -261,6 +264,34 @@ void push_front(RecentValues& recent, uint64_t v) {
   recent[0] = v;
 }
 
+// A column a decoder reads in parts: encoding 3 keeps enterGap, duration and
+// retChange in a part per syscall number (perSyscallSizes), earlier ones
+// whole, as one part.
+class PartedColumn {
+ public:
+  PartedColumn(std::string_view whole, bool parted) : whole_(whole) {
+    if (!parted) parts_.emplace_back(whole);
+  }
+  // The next part is the next `size` bytes; false if the column is shorter.
+  bool add_part(uint64_t size) {
+    if (size > whole_.size() - used_) return false;
+    parts_.emplace_back(whole_.substr(used_, size));
+    used_ += size;
+    return true;
+  }
+  bool whole_in_parts() const { return used_ == whole_.size(); }
+  uint32_t parts() const { return static_cast<uint32_t>(parts_.size()); }
+  [[gnu::always_inline]] uint64_t next(uint32_t part) { return parts_[part].next(); }
+  bool all_read() const {
+    return std::all_of(parts_.begin(), parts_.end(), [](const VarintReader& r) { return !r.failed() && r.at_end(); });
+  }
+
+ private:
+  std::string_view whole_;
+  size_t used_ = 0;
+  std::vector<VarintReader> parts_;
+};
+
 bool is_failure(uint8_t state, int64_t ret) { return state == 0 && ret < 0 && ret >= -4095; }
 
 }  // namespace
@@ -271,9 +302,16 @@ struct EventBatchBuilder::Columns {
   uint64_t base_enter_ns = 0;
   uint64_t prev_enter = 0;  // in time units, as the thread predictions
   uint32_t prev_tid = 0;
-  std::string enter_gap, duration, tid, pid_delta, cpu, nr, args, arg_count, ret, state, comm_index,
+  std::string tid, pid_delta, cpu, nr, args, arg_count, state, comm_index,
       container_index, capture_shape, capture_arg, capture_size, capture_excess, capture_repeat, arg_code;
   std::vector<std::string> capture_groups;  // captured bytes, by group in order of first use
+  // enterGap, duration and retChange: one part per syscall number, in order
+  // of first use; times and results of one call are alike from call to call.
+  struct SyscallColumns {
+    std::string enter_gap, duration, ret;
+  };
+  std::vector<SyscallColumns> per_syscall;
+  size_t per_syscall_bytes = 0;
   size_t capture_bytes = 0;                 // their total
   bool any_container = false;
   std::vector<std::string> comms;
@@ -292,8 +330,8 @@ struct EventBatchBuilder::Columns {
   uint64_t first_ns = 0, last_ns = 0, lost = 0, overwritten = 0;
 
   size_t raw_bytes() const {
-    return enter_gap.size() + duration.size() + tid.size() + pid_delta.size() + cpu.size() + nr.size() +
-           args.size() + arg_count.size() + ret.size() + state.size() + comm_index.size() +
+    return per_syscall_bytes + tid.size() + pid_delta.size() + cpu.size() + nr.size() +
+           args.size() + arg_count.size() + state.size() + comm_index.size() +
            container_index.size() + capture_shape.size() + capture_arg.size() + capture_size.size() +
            capture_excess.size() + capture_repeat.size() + capture_bytes + arg_code.size() + comms.size() * 24 +
            losses.size() * 48;
@@ -343,18 +381,24 @@ void EventBatchBuilder::add(const Event& e) {
     c.first_ns = enter * unit;
   }
   c.last_ns = std::max(c.last_ns, enter * unit);
+  SyscallPrediction& predicted = c.predictions.syscall(e.nr);
+  if (predicted.columns_part == 0) {
+    c.per_syscall.emplace_back();
+    predicted.columns_part = static_cast<uint32_t>(c.per_syscall.size());
+  }
+  Columns::SyscallColumns& own = c.per_syscall[predicted.columns_part - 1];
+  const size_t own_bytes = own.enter_gap.size() + own.duration.size() + own.ret.size();
   const ThreadPrediction* thread = c.predictions.thread(e.tid);
   const uint64_t since = thread != nullptr ? thread->end : c.prev_enter;
-  put_varint(c.enter_gap, zigzag(static_cast<int64_t>(enter - since)));
+  put_varint(own.enter_gap, zigzag(static_cast<int64_t>(enter - since)));
   put_varint(c.cpu, thread != nullptr && thread->cpu == e.cpu ? 0 : uint64_t{e.cpu} + 1);
   c.prev_enter = enter;
-  put_varint(c.duration, duration);
+  put_varint(own.duration, duration);
   put_varint(c.tid, zigzag(static_cast<int64_t>(e.tid) - static_cast<int64_t>(c.prev_tid)));
   c.prev_tid = e.tid;
   put_varint(c.pid_delta, zigzag(static_cast<int64_t>(e.tid) - static_cast<int64_t>(e.pid)));
   c.predictions.update_thread(e.tid, enter + duration, e.cpu);
   put_varint(c.nr, e.nr);
-  SyscallPrediction& predicted = c.predictions.syscall(e.nr);
   const uint8_t arg_count = std::min<uint8_t>(e.arg_count, 6);
   put_varint(c.arg_count, arg_count == predicted.arg_count ? 0 : arg_count + 1);
   predicted.arg_count = arg_count;
@@ -382,7 +426,8 @@ void EventBatchBuilder::add(const Event& e) {
     }
     c.recent_addresses.note(v);
   }
-  put_varint(c.ret, zigzag(wrapping_sub(e.ret, predicted.predict_ret())));
+  put_varint(own.ret, zigzag(wrapping_sub(e.ret, predicted.predict_ret())));
+  c.per_syscall_bytes += own.enter_gap.size() + own.duration.size() + own.ret.size() - own_bytes;
   predicted.last_ret = e.ret;
   c.recent_addresses.note(static_cast<uint64_t>(e.ret));
   put_varint(c.state, static_cast<uint8_t>(e.state));
@@ -449,8 +494,19 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
   batch.setColumnEncoding(kColumnsGrouped);
   batch.setBaseEnterNs(c.base_enter_ns);
   if (c.time_unit_ns != 1) batch.setTimeUnitNs(static_cast<uint32_t>(c.time_unit_ns));
-  batch.setEnterGap(data(c.enter_gap));
-  batch.setDuration(data(c.duration));
+  {
+    std::string enter_gap, duration, ret, sizes;
+    for (const auto& part : c.per_syscall) {
+      enter_gap += part.enter_gap;
+      duration += part.duration;
+      ret += part.ret;
+      for (const std::string* column : {&part.enter_gap, &part.duration, &part.ret}) put_varint(sizes, column->size());
+    }
+    batch.setEnterGap(data(enter_gap));
+    batch.setDuration(data(duration));
+    batch.setRetChange(data(ret));
+    batch.setPerSyscallSizes(data(sizes));
+  }
   batch.setTid(data(c.tid));
   batch.setPidDelta(data(c.pid_delta));
   batch.setCpuChange(data(c.cpu));
@@ -458,7 +514,6 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
   batch.setArgs(data(c.args));
   batch.setArgCode(data(c.arg_code));
   batch.setArgCountChange(data(c.arg_count));
-  batch.setRetChange(data(c.ret));
   batch.setState(data(c.state));
   batch.setCommIndex(data(c.comm_index));
   auto comms = batch.initComms(static_cast<unsigned>(c.comms.size()));
@@ -603,10 +658,9 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     const bool predicted = encoding != kColumnsV1;
     const bool repeats = encoding >= kColumnsRepeats;
     const bool grouped = encoding >= kColumnsGrouped;
-    VarintReader enter_column(text(predicted ? batch.getEnterGap() : batch.getEnterDelta())),
-        duration(text(batch.getDuration())), tid(text(batch.getTid())), pid_delta(text(batch.getPidDelta())),
+    VarintReader tid(text(batch.getTid())), pid_delta(text(batch.getPidDelta())),
         cpu(text(predicted ? batch.getCpuChange() : batch.getCpu())), nr(text(batch.getSyscallNr())),
-        arg_count(text(predicted ? batch.getArgCountChange() : batch.getArgCount())), ret(text(predicted ? batch.getRetChange() : batch.getRet())),
+        arg_count(text(predicted ? batch.getArgCountChange() : batch.getArgCount())),
         state(text(batch.getState())), comm_index(text(batch.getCommIndex())),
         container(text(batch.getContainerIndex())),
         capture_count(text(predicted ? batch.getCaptureShape() : batch.getCaptureCount())),
@@ -614,6 +668,20 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
         capture_size(text(predicted ? batch.getCaptureSizeChange() : batch.getCaptureSize())),
         capture_len(text(predicted ? batch.getCaptureExcess() : batch.getCaptureLen())),
         capture_repeat(text(batch.getCaptureRepeat()));
+    // Times and results: a part per syscall number (encoding 3), or whole.
+    PartedColumn enter_column(text(predicted ? batch.getEnterGap() : batch.getEnterDelta()), grouped),
+        duration(text(batch.getDuration()), grouped), ret(text(predicted ? batch.getRetChange() : batch.getRet()), grouped);
+    uint32_t parts_used = grouped ? 0 : 1;
+    if (grouped) {
+      VarintReader sizes(text(batch.getPerSyscallSizes()));
+      while (!sizes.at_end()) {
+        for (PartedColumn* column : {&enter_column, &duration, &ret})
+          if (!column->add_part(sizes.next())) return Error{"corrupt frame (per-syscall sizes)"};
+        if (sizes.failed()) return Error{"corrupt frame (per-syscall sizes)"};
+      }
+      for (const PartedColumn* column : {&enter_column, &duration, &ret})
+        if (!column->whole_in_parts()) return Error{"corrupt frame (per-syscall sizes)"};
+    }
     const bool has_container = batch.hasContainerIndex() && batch.getContainerIndex().size() > 0;
     const auto bytes = text(batch.getCaptureBytes());
     out.capture_bytes_ = bytes;  // a view: the message outlives the batch's use (see event_batch.h)
@@ -664,23 +732,28 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
       prev_tid = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) + unzigzag(tid.next()));
       out.tid_[i] = prev_tid;
       out.pid_[i] = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) - unzigzag(pid_delta.next()));
-      const uint64_t duration_units = duration.next();
+      const auto syscall_nr = static_cast<uint32_t>(nr.next());
+      out.nr_[i] = syscall_nr;
+      SyscallPrediction& expected = predictions.syscall(syscall_nr);
+      if (grouped && expected.columns_part == 0) {
+        if (parts_used == enter_column.parts()) return Error{"corrupt frame (per-syscall sizes)"};
+        expected.columns_part = ++parts_used;
+      }
+      const uint32_t part = grouped ? expected.columns_part - 1 : 0;
+      const uint64_t duration_units = duration.next(part);
       out.duration_ns_[i] = duration_units * unit;
       if (predicted) {
         const ThreadPrediction* thread = predictions.thread(prev_tid);
-        enter = (thread != nullptr ? thread->end : enter) + static_cast<uint64_t>(unzigzag(enter_column.next()));
+        enter = (thread != nullptr ? thread->end : enter) + static_cast<uint64_t>(unzigzag(enter_column.next(part)));
         const uint64_t cpu_change = cpu.next();
         if (cpu_change == 0 && thread == nullptr) return Error{"corrupt frame (cpu of an unseen thread)"};
         out.cpu_[i] = cpu_change == 0 ? thread->cpu : static_cast<uint32_t>(cpu_change - 1);
         predictions.update_thread(prev_tid, enter + duration_units, out.cpu_[i]);
       } else {
-        enter += static_cast<uint64_t>(unzigzag(enter_column.next()));
+        enter += static_cast<uint64_t>(unzigzag(enter_column.next(part)));
         out.cpu_[i] = static_cast<uint32_t>(cpu.next());
       }
       out.enter_ns_[i] = enter * unit;
-      const auto syscall_nr = static_cast<uint32_t>(nr.next());
-      out.nr_[i] = syscall_nr;
-      SyscallPrediction& expected = predictions.syscall(syscall_nr);
       uint64_t n_args = arg_count.next();
       if (predicted) n_args = n_args == 0 ? expected.arg_count : n_args - 1;
       if (n_args > 6) return Error{"corrupt frame (argument count " + std::to_string(n_args) + ")"};
@@ -688,10 +761,10 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
       out.arg_count_[i] = static_cast<uint8_t>(n_args);
       arg_total += n_args;
       if (predicted) {
-        out.ret_[i] = wrapping_add(unzigzag(ret.next()), expected.predict_ret());
+        out.ret_[i] = wrapping_add(unzigzag(ret.next(part)), expected.predict_ret());
         expected.last_ret = out.ret_[i];
       } else {
-        out.ret_[i] = unzigzag(ret.next());
+        out.ret_[i] = unzigzag(ret.next(part));
       }
       const uint64_t st = state.next();
       if (st > 2) return Error{"corrupt frame (call state " + std::to_string(st) + ")"};
@@ -783,10 +856,13 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
       }
     }
     out.capture_begin_[count] = static_cast<uint32_t>(n_captures_total);
-    for (auto* column : {&enter_column, &duration, &tid, &pid_delta, &cpu, &nr, &arg_count, &ret, &state,
-                         &comm_index, &capture_count, &capture_arg, &capture_size, &capture_len, &capture_repeat}) {
+    for (auto* column : {&tid, &pid_delta, &cpu, &nr, &arg_count, &state, &comm_index, &capture_count, &capture_arg,
+                         &capture_size, &capture_len, &capture_repeat}) {
       if (column->failed() || !column->at_end()) return Error{"corrupt frame (column length mismatch)"};
     }
+    for (const PartedColumn* column : {&enter_column, &duration, &ret})
+      if (!column->all_read()) return Error{"corrupt frame (column length mismatch)"};
+    if (parts_used != enter_column.parts()) return Error{"corrupt frame (per-syscall sizes)"};
     if (has_container && (container.failed() || !container.at_end()))
       return Error{"corrupt frame (column length mismatch)"};
     if (groups_used != groups.size()) return Error{"corrupt frame (capture group sizes)"};

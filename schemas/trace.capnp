@@ -142,7 +142,7 @@ struct Catalogue {
 # Four column encodings exist (columnEncoding). Format 1 files use encoding 0
 # only; format 2 writers use encoding 1, format 3 writers encoding 2 (which is
 # 1 plus captureRepeat and argCode), format 4 writers encoding 3 (2 with the
-# captured bytes grouped). In 1 to 3, several columns store the
+# captured bytes grouped, and times and results in a part per syscall). In 1 to 3, several columns store the
 # difference from a prediction that encoder and decoder both make from the
 # events before, within the batch: the same thread's previous event (time,
 # CPU) or the previous event with the same syscall number (argument count,
@@ -153,7 +153,7 @@ struct Catalogue {
 struct EventBatch {
   count @0 :UInt32;
   columnEncoding @21 :UInt8;  # 0: format 1 columns; 1: predicted columns; 2: predicted, with repeats and coded
-                              # arguments; 3: 2 with captured bytes grouped (format 4)
+                              # arguments; 3: 2 with captured bytes grouped, and per-syscall parts (format 4)
   baseEnterNs @1 :UInt64;    # [0] enterDelta of event 0 is relative to this;
                              # [1] the enterGap of a batch's first event of a thread is too
   enterDelta @2 :Data;       # [0] zigzag(enter_ns - previous enter_ns)
@@ -211,6 +211,10 @@ struct EventBatch {
   captureGroupSizes @32 :Data; # [3] bytes of each capture group, in captureBytes order. A group holds the captures of
                              #     one argument of one syscall number; groups come in the order of their first
                              #     capture in the batch (a group whose captures are all repeats is there, empty)
+  perSyscallSizes @33 :Data;  # [3] enterGap, duration and retChange hold a part per syscall number, in the order
+                             #     of the number's first event in the batch: each event's values are in its
+                             #     number's part, in event order. Per number, three varints: the bytes of its
+                             #     part of enterGap, of duration and of retChange
   losses @20 :List(LossMarker);
   timeUnitNs @29 :UInt32;    # [1] baseEnterNs is a multiple of it, and enterGap and duration count in it
                              #     (0: 1 ns); a writer floors every event time to it

@@ -384,6 +384,55 @@ TEST(PredictedColumns, CapturedBytesAreGroupedByArgumentOfTheirSyscall) {
       << "a cut varint";
 }
 
+TEST(PredictedColumns, TimesAndResultsAreKeptInAPartPerSyscall) {
+  // read, write, read, write...: the durations of the reads lie together,
+  // then those of the writes; so do the enter gaps and the results.
+  ZstdCompressor compressor(1);
+  EventBatchBuilder b;
+  std::vector<OwnedEvent> events;
+  std::string read_durations, write_durations;
+  uint64_t now = 1'000'000;  // in ns, the builder's default unit; values below 64 take a byte
+  for (uint64_t i = 0; i < 6; ++i) {
+    const bool is_read = i % 2 == 0;
+    OwnedEvent o = call(is_read ? 0 : 1, {3, 0x7ffd0000, 64, 0, 0, 0});
+    o.fields.enter_ns = now;
+    o.fields.exit_ns = now + (is_read ? 10 + i : 40 + i);
+    o.fields.ret = is_read ? 6 : 5;
+    now = o.fields.exit_ns + 3;
+    detail::put_varint(is_read ? read_durations : write_durations, o.fields.exit_ns - o.fields.enter_ns);
+    events.push_back(std::move(o));
+    b.add(events.back().view());
+  }
+  const std::string good = decompress(b.finish(compressor));
+  DecodedBatch out;
+  ASSERT_TRUE(decode_event_batch(good, out, ReaderLimits{}).ok());
+  ASSERT_EQ(out.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i)
+    ASSERT_NO_FATAL_FAILURE(testing::expect_same_event(out.event(i), events[i].view(), i));
+  capnp::FlatArrayMessageReader reader(
+      kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(good.data()), good.size() / 8));
+  const auto batch = reader.getRoot<schema::EventBatch>();
+  const auto text = [](capnp::Data::Reader d) { return std::string(reinterpret_cast<const char*>(d.begin()), d.size()); };
+  EXPECT_EQ(text(batch.getDuration()), read_durations + write_durations);
+  // Three one-byte values per syscall in each column.
+  EXPECT_EQ(text(batch.getPerSyscallSizes()), varints({3, 3, 3, 3, 3, 3}));
+
+  const auto refused = [&](const std::string& sizes) {
+    std::string raw = good;
+    rebuild(raw, [&](schema::EventBatch::Builder batch) { batch.setPerSyscallSizes(data(sizes)); });
+    auto r = decode_event_batch(raw, out, ReaderLimits{});
+    return r.ok() ? std::string("accepted") : r.error().message;
+  };
+  EXPECT_EQ(refused(varints({3, 3, 3, 3, 3, 4})), "corrupt frame (per-syscall sizes)") << "more than a column";
+  EXPECT_EQ(refused(varints({3, 3, 3, 3, 3, 2})), "corrupt frame (per-syscall sizes)") << "less than a column";
+  EXPECT_EQ(refused(varints({6, 6, 6})), "corrupt frame (per-syscall sizes)") << "a syscall without a part";
+  EXPECT_EQ(refused(varints({3, 3, 3, 3, 3, 3, 0, 0, 0})), "corrupt frame (per-syscall sizes)") << "a part unused";
+  EXPECT_EQ(refused(varints({3, 3, 3, 3, 3})), "corrupt frame (per-syscall sizes)") << "sizes cut short";
+  EXPECT_EQ(refused(std::string("\x03\x03\x83", 3)), "corrupt frame (per-syscall sizes)") << "a cut varint";
+  EXPECT_EQ(refused(varints({2, 4, 3, 4, 2, 3})), "corrupt frame (column length mismatch)")
+      << "the reads' gaps end early, the writes' have one too many";
+}
+
 TEST(PredictedColumns, ArgumentsSeenBeforeCostOnlyTheirCode) {
   // Each argument cycles through 4 values (sigprocmask's set/old pointers,
   // NULL, SIG_BLOCK/SIG_SETMASK): once seen, a value is its index.
