@@ -268,22 +268,43 @@ TEST(PredictedColumns, RepeatedStringsAreStoredOnce) {
   EXPECT_LT(thrice, once + once / 5) << "two repeats of each path cost under a fifth of the paths";
 }
 
-// The raw args and argCode columns of a batch of `events`, after checking
-// that they decode to the same events.
-std::pair<size_t, size_t> argument_columns(const std::vector<OwnedEvent>& events) {
+// The message of a batch of `events`, after checking that it decodes to them.
+std::string round_trip(const std::vector<OwnedEvent>& events) {
   ZstdCompressor compressor(1);
   EventBatchBuilder b;
   for (const auto& o : events) b.add(o.view());
-  const std::string message = decompress(b.finish(compressor));
+  std::string message = decompress(b.finish(compressor));
   DecodedBatch out;
-  EXPECT_TRUE(decode_event_batch(message, out, ReaderLimits{}).ok());
+  const auto r = decode_event_batch(message, out, ReaderLimits{});
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
   EXPECT_EQ(out.size(), events.size());
   for (size_t i = 0; i < events.size() && i < out.size(); ++i)
     EXPECT_NO_FATAL_FAILURE(testing::expect_same_event(out.event(i), events[i].view(), i));
+  return message;
+}
+
+// A Data column of an EventBatch message, as bytes.
+template <typename Get>
+std::string column(const std::string& message, Get get) {
   capnp::FlatArrayMessageReader reader(
       kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(message.data()), message.size() / 8));
-  auto batch = reader.getRoot<schema::EventBatch>();
-  return {batch.getArgs().size(), batch.getArgCode().size()};
+  const capnp::Data::Reader d = get(reader.getRoot<schema::EventBatch>());
+  return {reinterpret_cast<const char*>(d.begin()), d.size()};
+}
+
+// What decoding `message` changed by `change` gives: "accepted" or the error.
+std::string decode_changed(std::string message, const std::function<void(schema::EventBatch::Builder)>& change) {
+  rebuild(message, change);
+  DecodedBatch out;
+  const auto r = decode_event_batch(message, out, ReaderLimits{});
+  return r.ok() ? std::string("accepted") : r.error().message;
+}
+
+// The sizes of the raw args and argCode columns of a batch of `events`.
+std::pair<size_t, size_t> argument_columns(const std::vector<OwnedEvent>& events) {
+  const std::string message = round_trip(events);
+  return {column(message, [](auto batch) { return batch.getArgs(); }).size(),
+          column(message, [](auto batch) { return batch.getArgCode(); }).size()};
 }
 
 OwnedEvent call(uint32_t nr, std::array<uint64_t, 6> args) {
@@ -307,8 +328,6 @@ TEST(PredictedColumns, CapturedBytesAreGroupedByArgumentOfTheirSyscall) {
   // ls -l of symlinks: statx(path, struct), then readlink(the same path,
   // target). Grouped, the paths, the structures and the targets each lie
   // together (the repeated path is a reference: its group is empty).
-  ZstdCompressor compressor(1);
-  EventBatchBuilder b;
   std::vector<OwnedEvent> events;
   std::string paths, structs, targets;
   for (int file = 0; file < 3; ++file) {
@@ -322,73 +341,51 @@ TEST(PredictedColumns, CapturedBytesAreGroupedByArgumentOfTheirSyscall) {
     readlink.fields.ret = static_cast<int64_t>(target.size());
     readlink.captures = {OwnedCapture{0, static_cast<uint32_t>(path.size()), path},
                          OwnedCapture{1, static_cast<uint32_t>(target.size()), target}};
+    events.push_back(std::move(statx));
+    events.push_back(std::move(readlink));
     paths += path;
     structs += st;
     targets += target;
-    for (auto* e : {&statx, &readlink}) {
-      events.push_back(std::move(*e));
-      b.add(events.back().view());
-    }
   }
-  const std::string good = decompress(b.finish(compressor));
-  DecodedBatch out;
-  ASSERT_TRUE(decode_event_batch(good, out, ReaderLimits{}).ok());
-  ASSERT_EQ(out.size(), events.size());
-  for (size_t i = 0; i < events.size(); ++i)
-    ASSERT_NO_FATAL_FAILURE(testing::expect_same_event(out.event(i), events[i].view(), i));
-  {
-    capnp::FlatArrayMessageReader reader(
-        kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(good.data()), good.size() / 8));
-    auto batch = reader.getRoot<schema::EventBatch>();
-    const auto text = [](capnp::Data::Reader d) {
-      return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
-    };
-    EXPECT_EQ(text(batch.getCaptureBytes()), paths + structs + targets);
-    EXPECT_EQ(text(batch.getCaptureGroupSizes()), varints({paths.size(), structs.size(), 0, targets.size()}));
-  }
+  const std::string good = round_trip(events);
+  EXPECT_EQ(column(good, [](auto batch) { return batch.getCaptureBytes(); }), paths + structs + targets);
+  EXPECT_EQ(column(good, [](auto batch) { return batch.getCaptureGroupSizes(); }),
+            varints({paths.size(), structs.size(), 0, targets.size()}));
 
   // Group sizes that lie are refused, and no capture reads across a group's end.
-  const auto refused = [&](std::initializer_list<uint64_t> sizes) {
-    std::string raw = good;
-    const std::string column = varints(sizes);
-    rebuild(raw, [&](schema::EventBatch::Builder batch) { batch.setCaptureGroupSizes(data(column)); });
-    auto r = decode_event_batch(raw, out, ReaderLimits{});
-    return r.ok() ? std::string("accepted") : r.error().message;
-  };
-  EXPECT_EQ(refused({paths.size(), structs.size(), 0, targets.size() + 1}), "corrupt frame (capture group sizes)")
-      << "more than the column";
-  EXPECT_EQ(refused({paths.size(), structs.size(), 0, targets.size() - 1}), "corrupt frame (capture group sizes)")
-      << "less than the column";
-  EXPECT_EQ(refused({paths.size(), structs.size(), targets.size()}), "corrupt frame (capture group sizes)")
-      << "a group missing";
-  EXPECT_EQ(refused({paths.size(), structs.size(), 0, targets.size(), 0}), "corrupt frame (capture group sizes)")
-      << "a group never used";
-  EXPECT_EQ(refused({paths.size() - 1, structs.size() + 1, 0, targets.size()}),
-            "corrupt frame (string capture without its NUL)")
-      << "the last path's NUL is in the next group";
-  EXPECT_EQ(refused({paths.size(), structs.size() - 1, 1, targets.size()}), "corrupt frame (capture out of bounds)")
-      << "the last structure runs past its group";
-  const auto refused_with = [&](const std::string& sizes, const std::string& bytes) {
-    std::string raw = good;
-    rebuild(raw, [&](schema::EventBatch::Builder batch) {
+  const auto refused = [&](const std::string& sizes, const std::string& bytes) {
+    return decode_changed(good, [&](schema::EventBatch::Builder batch) {
       batch.setCaptureGroupSizes(data(sizes));
       batch.setCaptureBytes(data(bytes));
     });
-    auto r = decode_event_batch(raw, out, ReaderLimits{});
-    return r.ok() ? std::string("accepted") : r.error().message;
   };
-  EXPECT_EQ(refused_with(varints({paths.size(), structs.size(), 1, targets.size()}), paths + structs + "x" + targets),
+  const std::string all = paths + structs + targets;
+  EXPECT_EQ(refused(varints({paths.size(), structs.size(), 0, targets.size() + 1}), all),
+            "corrupt frame (capture group sizes)")
+      << "more than the column";
+  EXPECT_EQ(refused(varints({paths.size(), structs.size(), 0, targets.size() - 1}), all),
+            "corrupt frame (capture group sizes)")
+      << "less than the column";
+  EXPECT_EQ(refused(varints({paths.size(), structs.size(), targets.size()}), all), "corrupt frame (capture group sizes)")
+      << "a group missing";
+  EXPECT_EQ(refused(varints({paths.size(), structs.size(), 0, targets.size(), 0}), all),
+            "corrupt frame (capture group sizes)")
+      << "a group never used";
+  EXPECT_EQ(refused(varints({paths.size() - 1, structs.size() + 1, 0, targets.size()}), all),
+            "corrupt frame (string capture without its NUL)")
+      << "the last path's NUL is in the next group";
+  EXPECT_EQ(refused(varints({paths.size(), structs.size() - 1, 1, targets.size()}), all),
+            "corrupt frame (capture out of bounds)")
+      << "the last structure runs past its group";
+  EXPECT_EQ(refused(varints({paths.size(), structs.size(), 1, targets.size()}), paths + structs + "x" + targets),
             "corrupt frame (column length mismatch)")
       << "a byte of a group left over";
-  EXPECT_EQ(refused_with(std::string("\x80", 1), paths + structs + targets), "corrupt frame (capture group sizes)")
-      << "a cut varint";
+  EXPECT_EQ(refused(std::string("\x80", 1), all), "corrupt frame (capture group sizes)") << "a cut varint";
 }
 
 TEST(PredictedColumns, TimesAndResultsAreKeptInAPartPerSyscall) {
   // read, write, read, write...: the durations of the reads lie together,
   // then those of the writes; so do the enter gaps and the results.
-  ZstdCompressor compressor(1);
-  EventBatchBuilder b;
   std::vector<OwnedEvent> events;
   std::string read_durations, write_durations;
   uint64_t now = 1'000'000;  // in ns, the builder's default unit; values below 64 take a byte
@@ -401,27 +398,14 @@ TEST(PredictedColumns, TimesAndResultsAreKeptInAPartPerSyscall) {
     now = o.fields.exit_ns + 3;
     detail::put_varint(is_read ? read_durations : write_durations, o.fields.exit_ns - o.fields.enter_ns);
     events.push_back(std::move(o));
-    b.add(events.back().view());
   }
-  const std::string good = decompress(b.finish(compressor));
-  DecodedBatch out;
-  ASSERT_TRUE(decode_event_batch(good, out, ReaderLimits{}).ok());
-  ASSERT_EQ(out.size(), events.size());
-  for (size_t i = 0; i < events.size(); ++i)
-    ASSERT_NO_FATAL_FAILURE(testing::expect_same_event(out.event(i), events[i].view(), i));
-  capnp::FlatArrayMessageReader reader(
-      kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(good.data()), good.size() / 8));
-  const auto batch = reader.getRoot<schema::EventBatch>();
-  const auto text = [](capnp::Data::Reader d) { return std::string(reinterpret_cast<const char*>(d.begin()), d.size()); };
-  EXPECT_EQ(text(batch.getDuration()), read_durations + write_durations);
+  const std::string good = round_trip(events);
+  EXPECT_EQ(column(good, [](auto batch) { return batch.getDuration(); }), read_durations + write_durations);
   // Three one-byte values per syscall in each column.
-  EXPECT_EQ(text(batch.getPerSyscallSizes()), varints({3, 3, 3, 3, 3, 3}));
+  EXPECT_EQ(column(good, [](auto batch) { return batch.getPerSyscallSizes(); }), varints({3, 3, 3, 3, 3, 3}));
 
   const auto refused = [&](const std::string& sizes) {
-    std::string raw = good;
-    rebuild(raw, [&](schema::EventBatch::Builder batch) { batch.setPerSyscallSizes(data(sizes)); });
-    auto r = decode_event_batch(raw, out, ReaderLimits{});
-    return r.ok() ? std::string("accepted") : r.error().message;
+    return decode_changed(good, [&](schema::EventBatch::Builder batch) { batch.setPerSyscallSizes(data(sizes)); });
   };
   EXPECT_EQ(refused(varints({3, 3, 3, 3, 3, 4})), "corrupt frame (per-syscall sizes)") << "more than a column";
   EXPECT_EQ(refused(varints({3, 3, 3, 3, 3, 2})), "corrupt frame (per-syscall sizes)") << "less than a column";
