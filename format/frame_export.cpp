@@ -19,6 +19,9 @@ Result<ExportedFrames> export_zstd_frames(const std::filesystem::path& trace, co
   while (in.read(header, sizeof(header))) {
     const detail::FrameHeader h = detail::parse_frame_header(header);
     if (h.compressed_size > kMaxFrameCompressedBytes) return Error{trace.string() + ": corrupt frame"};
+    // A compacted trace's frames are LZMA2: `zstd -dc` would not read them.
+    if (h.codec != static_cast<uint8_t>(FrameCodec::zstd))
+      return Error{trace.string() + ": has frames that are not zstd (a compacted trace)"};
     buffer.resize(h.compressed_size);
     if (!in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()))) break;
     out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "format/frame_export.h"
 #include "format/synthetic_workload.h"
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
