@@ -670,7 +670,8 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
         capture_repeat(text(batch.getCaptureRepeat()));
     // Times and results: a part per syscall number (encoding 3), or whole.
     PartedColumn enter_column(text(predicted ? batch.getEnterGap() : batch.getEnterDelta()), grouped),
-        duration(text(batch.getDuration()), grouped), ret(text(predicted ? batch.getRetChange() : batch.getRet()), grouped);
+        duration(text(batch.getDuration()), grouped),
+        ret(text(predicted ? batch.getRetChange() : batch.getRet()), grouped);
     uint32_t parts_used = grouped ? 0 : 1;
     if (grouped) {
       VarintReader sizes(text(batch.getPerSyscallSizes()));

@@ -366,7 +366,8 @@ TEST(PredictedColumns, CapturedBytesAreGroupedByArgumentOfTheirSyscall) {
   EXPECT_EQ(refused(varints({paths.size(), structs.size(), 0, targets.size() - 1}), all),
             "corrupt frame (capture group sizes)")
       << "less than the column";
-  EXPECT_EQ(refused(varints({paths.size(), structs.size(), targets.size()}), all), "corrupt frame (capture group sizes)")
+  EXPECT_EQ(refused(varints({paths.size(), structs.size(), targets.size()}), all),
+            "corrupt frame (capture group sizes)")
       << "a group missing";
   EXPECT_EQ(refused(varints({paths.size(), structs.size(), 0, targets.size(), 0}), all),
             "corrupt frame (capture group sizes)")
