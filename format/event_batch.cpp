@@ -32,7 +32,7 @@ constexpr uint32_t kFlatSyscallTable = 1024;
 constexpr uint8_t kColumnsV1 = 0;
 constexpr uint8_t kColumnsPredicted = 1;
 constexpr uint8_t kColumnsRepeats = 2;  // predicted, captures seen before by reference, arguments coded
-constexpr uint8_t kColumnsGrouped = 3;  // 2, with the captured bytes grouped by syscall number and argument
+constexpr uint8_t kColumnsGrouped = 3;  // 2, captured bytes grouped by syscall argument, times and results by syscall
 
 // Which arguments an event captured. Events of one syscall nearly always
 // capture the same arguments (given success or failure), so the encoder
@@ -305,14 +305,14 @@ struct EventBatchBuilder::Columns {
   std::string tid, pid_delta, cpu, nr, args, arg_count, state, comm_index,
       container_index, capture_shape, capture_arg, capture_size, capture_excess, capture_repeat, arg_code;
   std::vector<std::string> capture_groups;  // captured bytes, by group in order of first use
+  size_t capture_bytes = 0;                 // their total
   // enterGap, duration and retChange: one part per syscall number, in order
   // of first use; times and results of one call are alike from call to call.
   struct SyscallColumns {
     std::string enter_gap, duration, ret;
   };
   std::vector<SyscallColumns> per_syscall;
-  size_t per_syscall_bytes = 0;
-  size_t capture_bytes = 0;                 // their total
+  size_t per_syscall_bytes = 0;  // their total
   bool any_container = false;
   std::vector<std::string> comms;
   std::unordered_map<std::string, uint32_t> comm_ids;
