@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "format/frame_codec.h"
 #include "format/frame_export.h"
 #include "format/synthetic_workload.h"
 #include "format/trace_reader.h"
@@ -339,6 +340,42 @@ TEST(TraceRoundTrip, TracesOverTheCompactionLimitStayAsWritten) {
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
   EXPECT_EQ(loaded->metadata.catalogue, builtin_catalogue(Arch::x86_64));
   EXPECT_EQ(loaded->events.size(), 3000u);
+}
+
+TEST(TraceRoundTrip, ATraceCompactionCannotReadIsPublishedAsWritten) {
+  // An events frame whose message is not an event batch (a daemon history
+  // frame damaged in memory, say): compaction cannot decode it, so finish()
+  // publishes the file as it was written, and its reader reports that frame.
+  TempDir dir;
+  WriterOptions options;
+  options.compact_max_raw_bytes = 64u << 20;
+  auto writer = TraceWriter::create(dir / "t.tl", sample_metadata(), options);
+  ASSERT_TRUE(writer.ok()) << writer.error().message;
+  SyntheticWorkload workload(builtin_catalogue(Arch::x86_64), 3);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(writer->append(workload.next()).ok());
+  EncodedFrame bad;
+  ZstdCompressor compressor(1);
+  detail::encode_raw_frame(FrameType::events, std::string(64, '\xff'), 1, compressor, bad);
+  ASSERT_TRUE(writer->append_frame(bad).ok());
+  ASSERT_TRUE(writer->finish().ok());
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 1)
+      << "no temporary file left";
+  using Codecs = std::set<FrameCodec>;
+  EXPECT_EQ(testing::frame_codecs(testing::read_file(dir / "t.tl"))[FrameType::events], Codecs{FrameCodec::zstd});
+  auto reader = TraceReader::open(dir / "t.tl");
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  EXPECT_EQ(reader->metadata().catalogue, builtin_catalogue(Arch::x86_64)) << "not cut";
+  size_t events = 0;
+  for (;;) {
+    auto batch = reader->next_batch();
+    if (!batch) {
+      EXPECT_NE(batch.error().message.find("corrupt frame"), std::string::npos) << batch.error().message;
+      break;
+    }
+    ASSERT_NE(*batch, nullptr) << "the damaged frame is reported";
+    events += (*batch)->size();
+  }
+  EXPECT_EQ(events, 100u);
 }
 
 TEST(TraceRoundTrip, EventTimesAreFlooredToTheCaptureResolution) {
