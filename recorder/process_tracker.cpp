@@ -1,6 +1,7 @@
 #include "recorder/process_tracker.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace traceloop::recorder {
 
@@ -25,7 +26,8 @@ std::vector<std::string> split_nul(std::string_view bytes) {
 ProcessTracker::ProcessTracker(const format::Catalogue& catalogue)
     : execve_(nr_of(catalogue, "execve")),
       execveat_(nr_of(catalogue, "execveat")),
-      exit_group_(nr_of(catalogue, "exit_group")) {
+      exit_group_(nr_of(catalogue, "exit_group")),
+      wait4_(nr_of(catalogue, "wait4")) {
   for (const char* name : {"fork", "vfork", "clone", "clone3"})
     if (int64_t nr = nr_of(catalogue, name); nr >= 0) fork_like_.push_back(static_cast<uint32_t>(nr));
 }
@@ -33,18 +35,20 @@ ProcessTracker::ProcessTracker(const format::Catalogue& catalogue)
 format::ProcessInfo& ProcessTracker::entry(uint32_t pid, uint64_t ns) {
   auto [it, inserted] = processes_.try_emplace(pid);
   if (inserted) {
-    it->second.pid = pid;
-    it->second.start_ns = ns;
+    it->second.info.pid = pid;
+    it->second.info.start_ns = ns;
   }
-  return it->second;
+  it->second.last_event = observed_;
+  return it->second.info;
 }
 
 void ProcessTracker::observe(const format::Event& e) {
   auto& p = entry(e.pid, e.enter_ns);
+  const uint64_t index = observed_++;
   const int64_t nr = e.nr;
   if (std::find(fork_like_.begin(), fork_like_.end(), e.nr) != fork_like_.end() &&
       e.state == format::CallState::returned && e.ret > 0) {
-    forked_by_[static_cast<uint32_t>(e.ret)] = e.pid;
+    forked_by_[static_cast<uint32_t>(e.ret)] = {e.pid, index};
   }
   if ((nr == execve_ || nr == execveat_) && e.state == format::CallState::returned && e.ret == 0) {
     if (const auto* argv = e.capture_for(nr == execve_ ? 1 : 2)) p.argv = split_nul(argv->bytes);
@@ -53,27 +57,48 @@ void ProcessTracker::observe(const format::Event& e) {
     p.exit_ns = e.enter_ns;
     p.exit_status = static_cast<int32_t>((e.args[0] & 0xff) << 8);
   }
+  // A child reaped: its status says how it ended, a signal included, which
+  // no exit_group of its own shows.
+  if (nr == wait4_ && e.state == format::CallState::returned && e.ret > 0) {
+    const auto* status = e.capture_for(1);
+    if (auto it = processes_.find(static_cast<uint32_t>(e.ret));
+        it != processes_.end() && status != nullptr && status->bytes.size() == sizeof(int32_t)) {
+      int32_t wstatus = 0;
+      std::memcpy(&wstatus, status->bytes.data(), sizeof(wstatus));
+      it->second.info.exit_status = wstatus;
+      if (it->second.info.exit_ns == 0) it->second.info.exit_ns = e.exit_ns;
+    }
+  }
   // the latest name wins: after an exec it is the new program's
   p.comm = std::string(e.comm);
 }
 
-void ProcessTracker::set_root(uint32_t pid, uint32_t ppid) { forked_by_[pid] = ppid; }
+void ProcessTracker::set_root(uint32_t pid, uint32_t ppid) { forked_by_[pid] = {ppid, UINT64_MAX}; }
 
 void ProcessTracker::set_exit_status(uint32_t pid, int32_t status, uint64_t exit_ns) {
   auto it = processes_.find(pid);
   if (it == processes_.end()) return;
-  it->second.exit_status = status;
-  if (it->second.exit_ns == 0) it->second.exit_ns = exit_ns;
+  it->second.info.exit_status = status;
+  if (it->second.info.exit_ns == 0) it->second.info.exit_ns = exit_ns;
 }
 
 std::vector<format::ProcessInfo> ProcessTracker::table() const {
   std::vector<format::ProcessInfo> out;
-  for (const auto& [pid, info] : processes_) {
-    auto copy = info;
-    if (auto it = forked_by_.find(pid); it != forked_by_.end()) copy.ppid = it->second;
+  for (const auto& [pid, process] : processes_) {
+    auto copy = process.info;
+    if (auto it = forked_by_.find(pid); it != forked_by_.end()) copy.ppid = it->second.parent;
     out.push_back(std::move(copy));
   }
   return out;
+}
+
+void ProcessTracker::forget_before(uint64_t events) {
+  std::erase_if(processes_, [events](const auto& entry) {
+    return entry.second.info.exit_ns != 0 && entry.second.last_event < events;
+  });
+  std::erase_if(forked_by_, [&](const auto& entry) {
+    return entry.second.event < events && !processes_.contains(entry.first);
+  });
 }
 
 }  // namespace traceloop::recorder

@@ -70,6 +70,11 @@ struct Tracked {
   format::ContainerInfo info;
   FlightBuffer buffer;
   recorder::ProcessTracker processes;
+  // Of the events `processes` observed: how many came before `buffer`'s
+  // first (those of an earlier, published history), and how many it has
+  // been told are gone.
+  uint64_t events_before_buffer = 0;
+  uint64_t events_forgotten = 0;
   std::chrono::steady_clock::time_point noticed = std::chrono::steady_clock::now();
 };
 
@@ -134,6 +139,15 @@ struct Daemon::State : recorder::EventSink {
     ++counters.events;
     t->buffer.add(e, codec);
     t->processes.observe(e);
+    forget_overwritten(*t);
+  }
+  // Processes that only overwritten events spoke of go with them: the table
+  // stays as bounded as the history.
+  static void forget_overwritten(Tracked& t) {
+    const uint64_t gone = t.events_before_buffer + t.buffer.overwritten();
+    if (gone == t.events_forgotten) return;
+    t.events_forgotten = gone;
+    t.processes.forget_before(gone);
   }
   void loss(const format::LossMarker& l) override {
     if (Tracked* t = target(l.container)) t->buffer.add_loss(l);
@@ -226,6 +240,8 @@ struct Daemon::State : recorder::EventSink {
     auto processes = t.processes.table();
     publisher->submit(Publisher::Job{std::move(t.buffer), std::move(metadata), std::move(processes), file});
     t.buffer = FlightBuffer(budget());
+    t.events_before_buffer = t.events_forgotten = t.processes.observed();
+    t.processes.forget_before(t.events_forgotten);
     saved[t.info.id] = Saved{t.info, file, events};
     ++counters.containers_published;
   }
@@ -303,6 +319,7 @@ struct Daemon::State : recorder::EventSink {
     buffers.reserve(by_index.size());
     for (auto& [index, t] : by_index) buffers.push_back(&t->buffer);
     enforce_total_budget(buffers, options.budget_total);
+    for (auto& [index, t] : by_index) forget_overwritten(*t);
   }
 
   void publish_stats() {

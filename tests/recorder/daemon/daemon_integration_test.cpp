@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -277,6 +278,31 @@ TEST_F(DaemonTest, NoisyContainerDoesNotEvictAQuietOne) {
     if (name_of(qt->metadata, e) == "write" && capture_text(e, 1).find("quiet-marker") == 0) marker = true;
   }
   EXPECT_TRUE(marker) << "the quiet container's history was evicted";
+}
+
+TEST_F(DaemonTest, ProcessTableForgetsProcessesWhoseEventsWereOverwritten) {
+  // A shell starting 400 short-lived shells under a small budget: the
+  // history keeps the last few, and so does the process table, though it
+  // still describes every process the history's events come from.
+  options_.budget_per_container = 16u << 10;  // ~3,000 events: ~100 of the shells' ~35 calls each
+  START_DAEMON();
+  const std::string id = unique_id("forks");
+  ASSERT_EQ(run_container(work_, id, "i=0; while [ $i -lt 400 ]; do sh -c 'exit 3'; i=$((i+1)); done"), 0);
+  ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(id)); }));
+  auto trace = format::load_trace(file_of(id));
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  ASSERT_GT(trace->counters->events_overwritten, 0u) << "the budget was meant to overwrite";
+  std::set<uint32_t> pids_in_events;
+  for (const auto& e : trace->events) pids_in_events.insert(e.fields.pid);
+  std::map<uint32_t, format::ProcessInfo> table;
+  for (const auto& p : trace->processes) table[p.pid] = p;
+  for (const uint32_t pid : pids_in_events) EXPECT_TRUE(table.contains(pid)) << pid << " has events but no entry";
+  EXPECT_LT(table.size(), 200u) << "400 shells ran; most are gone with their events";
+  EXPECT_LE(table.size(), pids_in_events.size() + 5);
+  // The shells the history kept: each exited with status 3, seen by its exit_group and its parent's wait4.
+  size_t exited_3 = 0;
+  for (const auto& [pid, p] : table) exited_3 += p.exit_ns != 0 && p.exit_status == (3 << 8) ? 1 : 0;
+  EXPECT_GT(exited_3, 5u);
 }
 
 TEST_F(DaemonTest, SnapshotDeleteAndPrefixes) {
