@@ -145,6 +145,9 @@ struct Frame {
   MessageBuffer message;             // decompressed, word aligned for Cap'n Proto
   DecodedBatch batch;                // its captures point into `message`
   std::optional<Result<void>> decoded;
+  // An events frame another reader of the file owns (see
+  // TraceReader::share_events_frames): read past, not decompressed.
+  bool passed_over = false;
 
   std::string_view bytes() const {
     return {reinterpret_cast<const char*>(message.data()), header.raw_size};
@@ -167,6 +170,11 @@ class FrameSource {
   InputFile& input() { return input_; }
   const InputFile& input() const { return input_; }
   const ReaderLimits& limits() const { return limits_; }
+  // Set before the first next(): see TraceReader::share_events_frames.
+  void share_events_frames(uint32_t stride, uint32_t offset) {
+    stride_ = std::max<uint32_t>(stride, 1);
+    offset_ = offset;
+  }
 
   // true: `frame` holds the next frame. false: a clean end, or a cut file
   // (then `warning` says so). An error for corrupt or oversized frames; the
@@ -195,12 +203,14 @@ class FrameSource {
                 " complete frames";
       return false;
     }
-    frame.message.resize_for_overwrite(h.raw_size / sizeof(capnp::word));
-    if (auto r = decompressor_.decompress(h, compressed_, reinterpret_cast<char*>(frame.message.data()));
-        !r)
-      return error(r.error().message + " at byte " + std::to_string(frame_offset));
-    frame.number = ++frames_read_;
     frame.decoded.reset();
+    frame.passed_over = h.type == static_cast<uint8_t>(FrameType::events) && events_frames_++ % stride_ != offset_;
+    if (!frame.passed_over) {
+      frame.message.resize_for_overwrite(h.raw_size / sizeof(capnp::word));
+      if (auto r = decompressor_.decompress(h, compressed_, reinterpret_cast<char*>(frame.message.data())); !r)
+        return error(r.error().message + " at byte " + std::to_string(frame_offset));
+    }
+    frame.number = ++frames_read_;
     return true;
   }
 
@@ -213,6 +223,8 @@ class FrameSource {
   detail::FrameDecompressor decompressor_;
   std::string compressed_;
   uint64_t frames_read_ = 0;
+  uint64_t events_frames_ = 0;
+  uint32_t stride_ = 1, offset_ = 0;
 };
 
 // One outcome of FrameSource::next(), in file order.
@@ -318,7 +330,7 @@ class FramePrefetcher {
       try {
         fetched.got = source_->next(*frame, fetched.warning);
         if (fetched.got.ok() && *fetched.got && frame->header.type == static_cast<uint8_t>(FrameType::events) &&
-            caller_has_work())
+            !frame->passed_over && caller_has_work())
           frame->decode(source_->limits());
       } catch (...) {
         fetched.exception = std::current_exception();
@@ -405,6 +417,8 @@ struct TraceReader::State {
   std::optional<Counters> counters;
   std::vector<std::string> warnings;
   bool at_end = false;
+  uint64_t events_read = 0;          // in the events frames so far, those passed over included
+  uint64_t events_before_batch = 0;  // of them, before the last batch returned
 
   Error error(const std::string& what) const { return Error{name + ": " + what}; }
 
@@ -525,6 +539,11 @@ const std::vector<ProcessInfo>& TraceReader::processes() const { return state_->
 const std::optional<Counters>& TraceReader::counters() const { return state_->counters; }
 const std::vector<std::string>& TraceReader::warnings() const { return state_->warnings; }
 
+void TraceReader::share_events_frames(uint32_t stride, uint32_t offset) {
+  if (state_->source) state_->source->share_events_frames(stride, offset);  // before the prefetcher owns it
+}
+uint64_t TraceReader::events_before_batch() const { return state_->events_before_batch; }
+
 Result<const DecodedBatch*> TraceReader::next_batch() {
   State& s = *state_;
   while (!s.at_end) {
@@ -542,10 +561,17 @@ Result<const DecodedBatch*> TraceReader::next_batch() {
     Frame& frame = *s.frame;
     switch (static_cast<FrameType>(frame.header.type)) {
       case FrameType::events: {
+        if (frame.passed_over) {
+          // Its header's count: the reader that owns the frame checks it.
+          s.events_read += frame.header.event_count;
+          break;
+        }
         if (const auto& decoded = frame.decode(s.limits); !decoded)
           return s.error(decoded.error().message + " in frame " + std::to_string(frame.number));
         if (frame.batch.size() != frame.header.event_count)
           return s.error("corrupt frame " + std::to_string(frame.number) + " (event count disagrees with header)");
+        s.events_before_batch = s.events_read;
+        s.events_read += frame.batch.size();
         return &frame.batch;
       }
       case FrameType::processes:

@@ -40,6 +40,16 @@ class TraceReader {
   // until the next call.
   Result<const DecodedBatch*> next_batch();
 
+  // For readers that share out a file's events frames (parallel tl-grep: one
+  // reader per worker): only the events frames whose index among them is
+  // `offset` modulo `stride` are decompressed and returned; the others are
+  // read past, their event counts taken from their frame headers (which
+  // their owner checks). Call before the first next_batch().
+  void share_events_frames(uint32_t stride, uint32_t offset);
+  // How many events of the file come before the batch next_batch() last
+  // returned, those of the frames passed over included.
+  uint64_t events_before_batch() const;
+
   // Process table and trailer seen so far (complete once next_batch() returned nullptr).
   const std::vector<ProcessInfo>& processes() const;
   const std::optional<Counters>& counters() const;

@@ -6,6 +6,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -224,6 +226,66 @@ TEST_F(TraceReaderPrefetch, ManyFramesComeBackInOrderAndIntact) {
     ASSERT_NO_FATAL_FAILURE(traceloop::testing::expect_same_event(loaded->events[i].view(), o.events[i].view(), i));
   ASSERT_EQ(loaded->losses.size(), 1u);
   EXPECT_EQ(loaded->losses[0].first, expected_.size() / 3 + 1);
+}
+
+// Readers sharing out a file's events frames (parallel tl-grep): each gets
+// its own frames whole, knows how many events came before each, and still
+// reads the process table and trailer; a lying event count in a frame one
+// reader passes over is refused by the reader that owns it.
+TEST_F(TraceReaderPrefetch, ReadersSharingTheEventsFramesGetTheirsAndTheirPlace) {
+  constexpr uint32_t kReaders = 3;
+  std::vector<bool> seen(expected_.size(), false);
+  for (uint32_t k = 0; k < kReaders; ++k) {
+    SCOPED_TRACE(k);
+    auto reader = TraceReader::open(dir_ / "t.tl");
+    ASSERT_TRUE(reader.ok()) << reader.error().message;
+    reader->share_events_frames(kReaders, k);
+    size_t batches = 0;
+    for (;;) {
+      auto batch = reader->next_batch();
+      ASSERT_TRUE(batch.ok()) << batch.error().message;
+      if (*batch == nullptr) break;
+      const uint64_t first = reader->events_before_batch();
+      EXPECT_EQ(first, events_before(frames_, events_frame(frames_, batches * kReaders + k)));
+      for (size_t i = 0; i < (*batch)->size(); ++i) {
+        ASSERT_LT(first + i, expected_.size());
+        ASSERT_NO_FATAL_FAILURE(
+            traceloop::testing::expect_same_event((*batch)->event(i), expected_[first + i].view(), first + i));
+        seen[first + i] = true;
+      }
+      ++batches;
+    }
+    EXPECT_EQ(batches, (200u + kReaders - 1 - k) / kReaders);
+    EXPECT_EQ(reader->processes().size(), 1u);
+    ASSERT_TRUE(reader->counters().has_value());
+    EXPECT_EQ(reader->counters()->events_recorded, expected_.size());
+  }
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), true), static_cast<std::ptrdiff_t>(expected_.size()));
+
+  // Frame 90 (of reader 0) says it holds one event more than it does.
+  const FrameAt& f = frames_[events_frame(frames_, 90)];
+  std::string count = bytes_;
+  detail::write_frame_header(count.data() + f.offset, FrameType::events, FrameCodec::zstd, f.header.compressed_size,
+                             f.header.raw_size, f.header.event_count + 1);
+  write_file(dir_ / "count.tl", count);
+  for (uint32_t k = 0; k < kReaders; ++k) {
+    auto reader = TraceReader::open(dir_ / "count.tl");
+    ASSERT_TRUE(reader.ok());
+    reader->share_events_frames(kReaders, k);
+    std::string error;
+    for (;;) {
+      auto batch = reader->next_batch();
+      if (!batch) {
+        error = batch.error().message;
+        break;
+      }
+      if (*batch == nullptr) break;
+    }
+    if (k == 0)
+      EXPECT_NE(error.find("(event count disagrees with header)"), std::string::npos) << error;
+    else
+      EXPECT_EQ(error, "") << "passed over: its owner reports it";
+  }
 }
 
 TEST_F(TraceReaderPrefetch, RecordRangeAgreesWithTheEventsWritten) {

@@ -98,14 +98,13 @@ void work(const GrepOptions& options, const std::string& path, bool show_name, u
     const LinePrefix prefix{show_name, path, options.event_numbers, options.render.color};
     const bool highlight = options.render.color && !options.invert && !matcher.matches_field();
     std::string line;
-    uint64_t number = 0;
-    for (size_t frame = 0;; ++frame) {
+    // This worker's events frames only: the others are read past, not
+    // decompressed or decoded.
+    reader.share_events_frames(workers, index);
+    for (;;) {
       const format::DecodedBatch* batch = value_or_throw(reader.next_batch());
       if (batch == nullptr) break;
-      if (frame % workers != index) {
-        number += batch->size();
-        continue;
-      }
+      uint64_t number = reader.events_before_batch();
       Chunk chunk;
       for (size_t i = 0; i < batch->size(); ++i) {
         ++number;

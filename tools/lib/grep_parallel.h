@@ -1,12 +1,12 @@
 #pragma once
 // tl-grep on two cores. Rendering dominates the cost of matching whole
 // lines, and `tl-show | grep` gets a second core for free from the shell, so
-// tl-grep splits the work too: each worker opens its own reader, decodes
-// every frame (cheap) but renders and matches only its share of the frames
-// (round robin); the caller writes the workers' outputs back in file order,
-// so the output is byte for byte the sequential one. Worth it only when
-// every event is rendered: where a pre-filter skips most rendering, decoding
-// dominates and a second decoder would only burn the other core.
+// tl-grep splits the work too: each worker opens its own reader, which
+// reads past the other workers' events frames without decompressing them
+// (TraceReader::share_events_frames), and decodes, renders and matches only
+// its share of the frames (round robin); the caller writes the workers'
+// outputs back in file order, so the output is byte for byte the sequential
+// one.
 //
 // Only for the stateless cases: printing or counting, without context
 // (-A/-B need the previous frame's events), -l, -o, relative timestamps or
