@@ -11,20 +11,24 @@ namespace {
 
 constexpr size_t kChecksumBytes = 4;
 
+// No match reaches further back than the data: a dictionary as large as it
+// (bounded by the frame limits) costs the encoder (~10x) and the decoder
+// memory for nothing.
+uint32_t dictionary_for(size_t size) {
+  return static_cast<uint32_t>(std::clamp<size_t>(size, LZMA_DICT_SIZE_MIN, size_t{1} << 30));
+}
+
 // The strongest preset up to 1 MiB (~0.5 s per MiB; 6% smaller), the default
 // one above (~0.2 s per MiB), with literal and position contexts set for
 // event columns: varints and unaligned structures, where the byte's position
 // mod 4 says nothing (pb = lp = 0) and one byte of context (lc = 1) beats
-// three (measured on ls and Python start-up traces). The decoder's settings
-// do not depend on the preset.
-lzma_options_lzma options_for(size_t size) {
+// three (measured on ls and Python start-up traces).
+lzma_options_lzma encoder_options(size_t size) {
   constexpr size_t kExtremeUpTo = 1u << 20;
   lzma_options_lzma options{};
   if (lzma_lzma_preset(&options, size <= kExtremeUpTo ? 9 | LZMA_PRESET_EXTREME : 6))
     throw std::runtime_error("LZMA2 preset unavailable");
-  // No match reaches further back than the data: a dictionary as large as it
-  // costs the encoder (~10x) and the decoder memory for nothing.
-  options.dict_size = static_cast<uint32_t>(std::clamp<size_t>(size, LZMA_DICT_SIZE_MIN, size_t{1} << 30));
+  options.dict_size = dictionary_for(size);
   options.lc = 1;
   options.lp = 0;
   options.pb = 0;
@@ -38,7 +42,7 @@ uint32_t checksum(const char* data, size_t size) {
 }  // namespace
 
 void lzma_compress(std::string_view input, std::string& out) {
-  lzma_options_lzma options = options_for(input.size());
+  lzma_options_lzma options = encoder_options(input.size());
   const lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &options}, {LZMA_VLI_UNKNOWN, nullptr}};
   const size_t offset = out.size();
   out.resize(offset + lzma_block_buffer_bound(input.size()) + kChecksumBytes);
@@ -55,7 +59,9 @@ void lzma_compress(std::string_view input, std::string& out) {
 Result<void> lzma_decompress(std::string_view input, char* out, size_t expected_size) {
   if (input.size() < kChecksumBytes) return Error{"corrupt frame (LZMA2 payload too short)"};
   const std::string_view stream = input.substr(0, input.size() - kChecksumBytes);
-  lzma_options_lzma options = options_for(expected_size);
+  // An LZMA2 decoder reads only the dictionary size; the rest is in the stream.
+  lzma_options_lzma options{};
+  options.dict_size = dictionary_for(expected_size);
   const lzma_filter filters[] = {{LZMA_FILTER_LZMA2, &options}, {LZMA_VLI_UNKNOWN, nullptr}};
   size_t in_pos = 0, out_pos = 0;
   const lzma_ret r = lzma_raw_buffer_decode(filters, nullptr, reinterpret_cast<const uint8_t*>(stream.data()),

@@ -263,10 +263,10 @@ Result<RunResult> run_traced(const RunOptions& options) {
   container.started_wall_ns = wall_ns();
   metadata.containers.push_back(container);
 
-  // The command's trace is final once it ends: one more pass at zstd's
-  // strongest level saves a quarter of a short command's events and most of
-  // the 14 KB catalogue (~0.2 s per MiB of raw frames here); longer traces
-  // keep the level they streamed at.
+  // The command's trace is final once it ends: one more pass in LZMA2 saves
+  // a third of a short command's events and most of the 14 KB catalogue
+  // (~0.5 s per MiB of raw frames at most); longer traces stay as they
+  // streamed, in zstd.
   format::WriterOptions writer_options;
   writer_options.compact_max_raw_bytes = kCompactMaxRawBytes;
   auto writer = format::TraceWriter::create(result.output, metadata, writer_options);

@@ -28,6 +28,7 @@
 #include "format/zstd_codec.h"
 #include "tests/support/same_event.h"
 #include "tests/support/file_bytes.h"
+#include "tests/support/frame_walk.h"
 #include "tests/support/temp_dir.h"
 
 namespace traceloop::format {
@@ -36,6 +37,8 @@ namespace {
 using namespace std::chrono_literals;
 using testing::TempDir;
 
+using testing::FrameAt;
+using testing::frames_of;
 using testing::read_file;
 using testing::write_file;
 
@@ -60,22 +63,6 @@ std::string write_trace(const std::filesystem::path& path, int n, uint32_t per_f
   }
   if (!writer->finish()) throw std::runtime_error("finish failed");
   return read_file(path);
-}
-
-// Where each frame of a file starts, found by walking the headers: an oracle
-// that shares no code with the reader's loop.
-struct FrameAt {
-  size_t offset;
-  detail::FrameHeader header;
-};
-std::vector<FrameAt> frames_of(std::string_view bytes) {
-  std::vector<FrameAt> frames;
-  for (size_t at = kPreambleBytes; at + kFrameHeaderBytes <= bytes.size();) {
-    const auto h = detail::parse_frame_header(bytes.data() + at);
-    frames.push_back({at, h});
-    at += kFrameHeaderBytes + h.compressed_size;
-  }
-  return frames;
 }
 
 // Index (in frames_of) of the `k`-th events frame, 0-based.

@@ -15,7 +15,7 @@
 #include "format/trace_writer.h"
 #include "format/zstd_codec.h"
 #include "tests/support/file_bytes.h"
-#include "tests/support/frame_codecs.h"
+#include "tests/support/frame_walk.h"
 #include "tests/support/temp_dir.h"
 
 namespace traceloop::format {

@@ -13,7 +13,7 @@
 #include "recorder/run_command.h"
 #include "tests/recorder/recorder_test_util.h"
 #include "tests/support/file_bytes.h"
-#include "tests/support/frame_codecs.h"
+#include "tests/support/frame_walk.h"
 
 namespace traceloop::recorder {
 namespace {
