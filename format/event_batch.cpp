@@ -567,7 +567,6 @@ void DecodedBatch::clear() {
   container_.clear();
   // captures_ keeps its size: capture_begin_ says how much of it is this
   // batch's, and growing it again for every batch would rewrite it.
-  capture_bytes_ = {};
   losses_.clear();
   arg_codes_ = arg_values_ = {};
   args_pending_ = false;
@@ -685,7 +684,7 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     }
     const bool has_container = batch.hasContainerIndex() && batch.getContainerIndex().size() > 0;
     const auto bytes = text(batch.getCaptureBytes());
-    out.capture_bytes_ = bytes;  // a view: the message outlives the batch's use (see event_batch.h)
+    // Captures are views into it: the message outlives the batch's use (see event_batch.h).
     // Where each capture group's bytes are (encoding 3; before, one group
     // holds them all).
     auto& groups = out.capture_groups_;

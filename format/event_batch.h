@@ -114,14 +114,13 @@ class DecodedBatch {
   mutable std::vector<uint64_t> args_;  // 6 per event, once decoded
   mutable bool args_pending_ = false;
   std::string_view arg_codes_, arg_values_;  // the message's argCode and args columns
-  bool args_coded_ = false;                  // column encoding 2
+  bool args_coded_ = false;                  // column encodings 2 and 3
   std::vector<uint32_t> comm_index_;
   std::vector<std::string> comms_;
   std::vector<uint32_t> container_;
   std::vector<uint32_t> capture_begin_;  // per event + 1: index into captures_
-  std::vector<CaptureView> captures_;  // bytes point into capture_bytes_
-  std::string_view capture_bytes_;     // the message's captureBytes column
-  struct CaptureGroup {                // a part of it, while decoding
+  std::vector<CaptureView> captures_;  // bytes point into the message's captureBytes column
+  struct CaptureGroup {                // a part of that column, while decoding
     size_t begin = 0, size = 0, used = 0;
   };
   std::vector<CaptureGroup> capture_groups_;  // kept from batch to batch for its memory
