@@ -3,7 +3,7 @@
 // trace is rewritten once (trace_compaction.h) and read at leisure. LZMA2
 // models bytes more finely than zstd (literals in the context of the previous
 // byte and position, repeated distances cheap): 7-10% smaller on event
-// columns at the strongest settings, for decoding ~5x slower.
+// columns, for decoding ~5x slower.
 //
 // A payload is a raw LZMA2 stream (no .xz container: the frame header holds
 // the sizes) followed by the CRC-32 of the decompressed bytes, little endian:

@@ -19,6 +19,7 @@ namespace traceloop::format::detail {
 namespace {
 
 constexpr int kHeaderCompressionLevel = 19;
+constexpr int kFastHeaderCompressionLevel = 3;
 
 Result<void> read_exactly(int fd, char* out, size_t n, uint64_t offset) {
   while (n > 0) {
@@ -46,7 +47,7 @@ Result<EncodedFrame> encode_header_frame(const TraceMetadata& metadata, HeaderCo
   if (codec == HeaderCodec::compact) {
     encode_compact_frame(FrameType::header, serialized, 0, header);
   } else {
-    ZstdCompressor compressor(kHeaderCompressionLevel);
+    ZstdCompressor compressor(codec == HeaderCodec::zstd ? kHeaderCompressionLevel : kFastHeaderCompressionLevel);
     encode_raw_frame(FrameType::header, serialized, 0, compressor, header);
   }
   return header;

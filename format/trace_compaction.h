@@ -1,7 +1,7 @@
 #pragma once
 // Makes a finished trace smaller, for a recorder whose command has ended: the
 // events were compressed at a fast level while they streamed in; now every
-// frame is worth the strongest codec, and the header's catalogue need only
+// frame is worth a stronger codec (LZMA2), and the header's catalogue need only
 // list the syscalls the events use (the whole catalogue is ~14 KB, more than
 // a short command's events). Internal to format/ (TraceWriter::finish).
 
@@ -14,14 +14,16 @@
 
 namespace traceloop::format::detail {
 
-// The header frame of `metadata` at zstd's strongest level (written once per
-// file), or as compaction writes frames (encode_compact_frame).
-enum class HeaderCodec { zstd, compact };
+// The header frame of `metadata`: at zstd's strongest level (written once per
+// file); at a fast level, for a file whose header compaction will replace
+// (its whole catalogue takes ~20 ms at the strongest level); or as compaction
+// writes frames (encode_compact_frame).
+enum class HeaderCodec { zstd, zstd_fast, compact };
 Result<EncodedFrame> encode_header_frame(const TraceMetadata& metadata, HeaderCodec codec = HeaderCodec::zstd);
 
 // The whole compacted file (preamble, header, frames): the frames of `fd`
 // from byte `frames_begin` to `frames_end` recompressed by
-// encode_compact_frame (~0.5 s per MiB of messages), the header made from
+// encode_compact_frame (~0.13 s per MiB of messages), the header made from
 // `metadata` with the catalogue cut to the events' syscalls. Messages are
 // kept as they are.
 Result<std::string> compact_trace(int fd, uint64_t frames_begin, uint64_t frames_end, TraceMetadata metadata);

@@ -146,7 +146,8 @@ Result<TraceWriter> TraceWriter::create(const std::filesystem::path& path, const
   auto fd = create_file(state->temp_path, path, options.file_mode);
   if (!fd) return fd.error();
   state->fd = std::move(*fd);
-  auto header = detail::encode_header_frame(metadata);
+  auto header = detail::encode_header_frame(
+      metadata, options.compact_max_raw_bytes > 0 ? detail::HeaderCodec::zstd_fast : detail::HeaderCodec::zstd);
   if (!header) {
     ::unlink(state->temp_path.c_str());
     return Error{path.string() + ": " + header.error().message};

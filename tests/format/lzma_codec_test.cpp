@@ -45,7 +45,7 @@ std::string sample(size_t n, uint64_t seed) {
 }
 
 TEST(LzmaCodec, RoundTripsEverySize) {
-  // Up to 1 MiB at the strongest preset, above at the default one.
+  // Up to past the 1 MiB where the dictionary stops being a power of two.
   for (size_t n : {size_t{0}, size_t{1}, size_t{4095}, size_t{70000}, (size_t{1} << 20) + 1}) {
     const std::string in = sample(n, n);
     const std::string payload = compress(in);
