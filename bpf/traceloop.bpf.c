@@ -34,13 +34,22 @@ const volatile __u64 wakeup_bytes = 1 << 20; /* wake the consumer when this much
 #define CAPTURE_AREA 16384
 
 struct scratch { /* a per-CPU map value may not exceed 32 KiB */
-  __u8 buf[SCRATCH_SIZE - 8];
+  __u8 buf[SCRATCH_SIZE - 64];
+  __u64 args[TL_ARGS]; /* the call's arguments, where the capture functions read them */
   /* Bit i: entry string i could not be read. Kept in the map value, not on
    * the stack, so the verifier does not track it bit by bit (which multiplies
-   * its states past the instruction budget). */
+   * its states); the same for the count of captures. */
   __u8 failed_strings;
-  __u8 pad[7];
+  __u8 ncaptures;
+  __u8 pad[14]; /* the value is exactly SCRATCH_SIZE bytes: sizes masked to it stay inside */
 };
+_Static_assert(sizeof(struct scratch) == SCRATCH_SIZE, "scratch size");
+
+/* Capture plans by syscall number, written by user space before load (the
+ * .bss initial value: one copy instead of an update per syscall). A direct
+ * load from a global array costs less than a map lookup on every call. */
+struct tl_plan plans[TL_MAX_SYSCALLS];
+_Static_assert((TL_MAX_SYSCALLS & (TL_MAX_SYSCALLS - 1)) == 0, "plan index masked");
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -54,13 +63,6 @@ struct {
   __type(key, __u64);
   __type(value, __u32);
 } traced_cgroups SEC(".maps");
-
-struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, TL_MAX_SYSCALLS);
-  __type(key, __u32);
-  __type(value, struct tl_plan);
-} plans SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -107,6 +109,13 @@ static __always_inline __u64 mask_for_verifier(__u64 v, const __u64 mask)
 {
   asm volatile("%0 &= %1" : "+r"(v) : "i"(mask));
   return v;
+}
+
+/* nr < TL_MAX_SYSCALLS, checked by the caller; the mask shows it to the
+ * verifier on the register that indexes. */
+static __always_inline const struct tl_plan *plan_of(__u32 nr)
+{
+  return &plans[mask_for_verifier(nr, TL_MAX_SYSCALLS - 1)];
 }
 
 static __always_inline int is_traced_cgroup(__u64 cgroup_id)
@@ -231,7 +240,22 @@ static __always_inline void read_comm(char *comm, int btf)
   }
 }
 
-/* ---- captures ---- */
+/* ---- captures ----
+ *
+ * The capture code is made of global functions (non-static, noinline): the
+ * verifier checks each of them once, on its own, instead of once per call
+ * site and per path through the caller, as it does for inlined or static
+ * code. Their arguments are plain scalars; they reach the per-CPU scratch
+ * buffer, the call's arguments and the capture plan through the maps
+ * themselves. What the caller needs back (the captures' count, the strings
+ * that failed) is kept in the scratch map value, whose bytes the verifier
+ * does not track one by one. */
+
+static __always_inline struct scratch *this_cpu_scratch(void)
+{
+  __u32 zero = 0;
+  return bpf_map_lookup_elem(&scratch_map, &zero);
+}
 
 static __always_inline __u32 clamp_len(__u64 len)
 {
@@ -252,31 +276,34 @@ static __always_inline __u32 end_capture(struct tl_capture *cap, __u64 off, __u8
   return off + TL_ALIGN8(sizeof(*cap) + len);
 }
 
-/* Writes one capture at buf[off]; returns the new offset (unchanged when
- * nothing was captured). */
-static __always_inline __u32 put_bytes(__u8 *buf, __u64 off, __u8 arg, const void *uptr, __u64 size)
+/* Each tl_put_* writes one capture at buf[off] and returns the new offset,
+ * unchanged when nothing was captured. */
+
+__noinline __u32 tl_put_bytes(__u32 off, __u32 arg, __u64 uptr, __u64 size)
 {
-  if (off >= CAPTURE_AREA)
+  struct scratch *s = this_cpu_scratch();
+  if (!s || off >= CAPTURE_AREA)
     return off;
-  off = mask_for_verifier(off, CAPTURE_AREA - 1);
-  struct tl_capture *cap = (struct tl_capture *)(buf + off);
+  __u64 at = mask_for_verifier(off, CAPTURE_AREA - 1);
+  struct tl_capture *cap = (struct tl_capture *)(s->buf + at);
   __u32 len = clamp_len(size);
   if (len > TL_MAX_DATA_LIMIT)
     return off;
-  if (len && bpf_probe_read_user(buf + off + sizeof(*cap), len, uptr) != 0)
+  if (len && bpf_probe_read_user(s->buf + at + sizeof(*cap), len, (const void *)uptr) != 0)
     len = 0;
-  return end_capture(cap, off, arg, len, size > 0xffffffffull ? 0xffffffffu : (__u32)size);
+  return end_capture(cap, at, arg, len, size > 0xffffffffull ? 0xffffffffu : (__u32)size);
 }
 
-static __always_inline __u32 put_string(__u8 *buf, __u64 off, __u8 arg, const void *uptr)
+__noinline __u32 tl_put_string(__u32 off, __u32 arg, __u64 uptr)
 {
-  if (off >= CAPTURE_AREA)
+  struct scratch *s = this_cpu_scratch();
+  if (!s || off >= CAPTURE_AREA)
     return off;
-  off = mask_for_verifier(off, CAPTURE_AREA - 1);
-  struct tl_capture *cap = (struct tl_capture *)(buf + off);
+  __u64 at = mask_for_verifier(off, CAPTURE_AREA - 1);
+  struct tl_capture *cap = (struct tl_capture *)(s->buf + at);
   __u32 limit = clamp_len(TL_MAX_DATA_LIMIT);
   /* one byte more than the limit tells "longer than the limit" apart */
-  long n = bpf_probe_read_user_str(buf + off + sizeof(*cap), limit + 1, uptr);
+  long n = bpf_probe_read_user_str(s->buf + at + sizeof(*cap), limit + 1, (const void *)uptr);
   if (n <= 0)
     return off;
   __u32 len = n, size = n;
@@ -284,17 +311,18 @@ static __always_inline __u32 put_string(__u8 *buf, __u64 off, __u8 arg, const vo
     len = limit;
     size = limit + 1;
   }
-  return end_capture(cap, off, arg, len, size);
+  return end_capture(cap, at, arg, len, size);
 }
 
 /* argv: elements kept NUL-separated, within max_data in total. */
-static __always_inline __u32 put_string_array(__u8 *buf, __u64 off, __u8 arg, const void *uptr)
+__noinline __u32 tl_put_string_array(__u32 off, __u32 arg, __u64 uptr)
 {
-  if (off >= CAPTURE_AREA)
+  struct scratch *s = this_cpu_scratch();
+  if (!s || off >= CAPTURE_AREA)
     return off;
-  off = mask_for_verifier(off, CAPTURE_AREA - 1);
-  struct tl_capture *cap = (struct tl_capture *)(buf + off);
-  __u64 base = off + sizeof(*cap);
+  __u64 at = mask_for_verifier(off, CAPTURE_AREA - 1);
+  struct tl_capture *cap = (struct tl_capture *)(s->buf + at);
+  __u64 base = at + sizeof(*cap);
   __u32 limit = clamp_len(TL_MAX_DATA_LIMIT);
   __u32 used = 0;
   __u32 size = 0;
@@ -313,10 +341,10 @@ static __always_inline __u32 put_string_array(__u8 *buf, __u64 off, __u8 arg, co
     }
     /* masks keep both bounds visible to the verifier (used < limit <= 4096) */
     __u64 room = mask_for_verifier(limit - used, 2 * TL_MAX_DATA_LIMIT - 1);
-    __u64 at = base + mask_for_verifier(used, TL_MAX_DATA_LIMIT - 1);
+    __u64 where = base + mask_for_verifier(used, TL_MAX_DATA_LIMIT - 1);
     if (room == 0)
       break;
-    long n = bpf_probe_read_user_str(buf + at, room, p);
+    long n = bpf_probe_read_user_str(s->buf + where, room, p);
     if (n <= 0)
       break;
     used += n;
@@ -326,105 +354,107 @@ static __always_inline __u32 put_string_array(__u8 *buf, __u64 off, __u8 arg, co
     size = used + 1; /* elements dropped */
   if (used > TL_MAX_DATA_LIMIT)
     used = TL_MAX_DATA_LIMIT;
-  return end_capture(cap, off, arg, used, size);
+  return end_capture(cap, at, arg, used, size);
 }
 
-/* `when` is a constant at every call site: each program only carries the
- * capture kinds of its side, which keeps verification small. */
-static __always_inline __u32 put_capture(__u8 *buf, __u32 off, __u8 arg, const struct tl_arg_plan *p,
-                                         const __u64 *args, long ret, const __u8 when)
+/* The capture of argument `arg` as its plan says. The plan comes as scalars
+ * (what the verifier checks once for any value): `how` in bits 0-7, `when`
+ * in bits 8-15, `len_arg` in bits 16-23; `ret` is the return value at exit. */
+__noinline __u32 tl_put_capture(__u32 off, __u32 arg, __u32 packed_plan, __u32 elem_size, __s64 ret)
 {
-  const void *uptr = (const void *)args[arg];
+  struct scratch *s = this_cpu_scratch();
+  if (!s || arg >= TL_ARGS)
+    return off;
+  arg = mask_for_verifier(arg, 7);
+  __u64 uptr = s->args[arg];
   if (!uptr)
     return off;
-  __u64 elem = p->elem_size ? p->elem_size : 1;
-  __u8 how = p->how;
+  __u8 how = packed_plan & 0xff;
+  __u8 when = (packed_plan >> 8) & 0xff;
+  __s8 len_arg = (__s8)((packed_plan >> 16) & 0xff);
+  __u64 elem = elem_size ? elem_size : 1;
   if (how == TL_CAP_FIXED)
-    return put_bytes(buf, off, arg, uptr, p->elem_size);
+    return tl_put_bytes(off, arg, uptr, elem_size);
   if (how == TL_CAP_LEN_ARG) {
-    if (p->len_arg < 0 || p->len_arg >= TL_ARGS)
+    if (len_arg < 0 || len_arg >= TL_ARGS)
       return off;
-    return put_bytes(buf, off, arg, uptr, args[p->len_arg & 7] * elem);
+    return tl_put_bytes(off, arg, uptr, s->args[len_arg & 7] * elem);
   }
   if (when == TL_WHEN_ENTRY) {
     if (how == TL_CAP_STRING)
-      return put_string(buf, off, arg, uptr);
+      return tl_put_string(off, arg, uptr);
     if (how == TL_CAP_STRING_ARRAY)
-      return put_string_array(buf, off, arg, uptr);
-  } else {
-    if (how == TL_CAP_LEN_RET) {
-      if (ret <= 0)
-        return off;
-      return put_bytes(buf, off, arg, uptr, (__u64)ret * elem);
-    }
-    if (how == TL_CAP_LEN_PTR_ARG) {
-      if (p->len_arg < 0 || p->len_arg >= TL_ARGS)
-        return off;
-      __u32 n = 0;
-      const void *lenp = (const void *)args[p->len_arg & 7];
-      if (!lenp || bpf_probe_read_user(&n, sizeof(n), lenp) != 0)
-        return off;
-      return put_bytes(buf, off, arg, uptr, n);
-    }
+      return tl_put_string_array(off, arg, uptr);
+    return off;
+  }
+  if (how == TL_CAP_LEN_RET) {
+    if (ret <= 0)
+      return off;
+    return tl_put_bytes(off, arg, uptr, (__u64)ret * elem);
+  }
+  if (how == TL_CAP_LEN_PTR_ARG) {
+    if (len_arg < 0 || len_arg >= TL_ARGS)
+      return off;
+    __u32 n = 0;
+    const void *lenp = (const void *)s->args[len_arg & 7];
+    if (!lenp || bpf_probe_read_user(&n, sizeof(n), lenp) != 0)
+      return off;
+    return tl_put_bytes(off, arg, uptr, n);
   }
   return off;
 }
 
-/* `failed_strings` gets bit i for each entry string that could not be read. */
-static __always_inline __u32 put_captures(__u8 *buf, __u32 off, const struct tl_plan *plan, const __u8 when,
-                                          const __u64 *args, long ret, __u8 *count, __u8 *failed_strings)
+/* Every capture of `when` that the plan of `nr` asks for, from the
+ * arguments in the scratch buffer. Counts them in s->ncaptures; at entry,
+ * sets bit i of s->failed_strings for each string that could not be read. */
+__noinline __u32 tl_put_captures(__u32 off, __u32 nr, __u32 when, __s64 ret)
 {
-  for (int i = 0; i < TL_ARGS; i++) {
-    const struct tl_arg_plan *p = &plan->args[i];
+  struct scratch *s = this_cpu_scratch();
+  if (!s || nr >= TL_MAX_SYSCALLS)
+    return off;
+  for (__u32 i = 0; i < TL_ARGS; i++) {
+    const struct tl_arg_plan *p = &plan_of(nr)->args[i];
     if (p->when != when || p->how == TL_CAP_NONE)
       continue;
-    __u32 next = put_capture(buf, off, i, p, args, ret, when);
+    __u32 packed_plan = p->how | (__u32)p->when << 8 | (__u32)(__u8)p->len_arg << 16;
+    __u32 next = tl_put_capture(off, i, packed_plan, p->elem_size, ret);
     if (next != off)
-      (*count)++;
-    else if (when == TL_WHEN_ENTRY && p->how == TL_CAP_STRING && args[i] && off < CAPTURE_AREA)
-      *failed_strings |= 1 << i;
+      s->ncaptures++;
+    else if (when == TL_WHEN_ENTRY && p->how == TL_CAP_STRING && s->args[i] && off < CAPTURE_AREA)
+      s->failed_strings |= 1 << i;
     off = next;
   }
   return off;
 }
 
-static __always_inline int lowest_bit(__u8 mask)
+/* The strings of `mask` read again at exit (see retry_strings). */
+__noinline __u32 tl_put_retried_strings(__u32 off, __u32 mask)
 {
-  for (int i = 0; i < TL_ARGS; i++)
-    if (mask & (1 << i))
-      return i;
-  return -1;
-}
-
-/* The strings of `mask` read again at exit (see retry_strings): at most two,
- * as no syscall has more path arguments (rename, link …); two call sites keep
- * the program within the verifier's budget. */
-static __always_inline __u32 put_retried_strings(__u8 *buf, __u32 off, __u8 mask, const __u64 *args, __u8 *count)
-{
-  int first = lowest_bit(mask);
-  if (first < 0)
+  struct scratch *s = this_cpu_scratch();
+  if (!s)
     return off;
-  __u32 next = put_string(buf, off, first, (const void *)args[first & 7]);
-  if (next != off)
-    (*count)++;
-  off = next;
-  int second = lowest_bit(mask & ~(1 << first));
-  if (second < 0)
-    return off;
-  next = put_string(buf, off, second, (const void *)args[second & 7]);
-  if (next != off)
-    (*count)++;
-  return next;
+  for (__u32 i = 0; i < TL_ARGS; i++) {
+    if (!(mask & (1u << i)))
+      continue;
+    __u32 next = tl_put_string(off, i, s->args[i]);
+    if (next != off)
+      s->ncaptures++;
+    off = next;
+  }
+  return off;
 }
 
 /* ---- programs ---- */
 
 /* After the cgroup filter, the same at entry and exit: is the syscall traced
  * (its plan), and this CPU's loss counters. 0: ignore the call. */
-static __always_inline int traced_syscall(__u32 nr, struct tl_plan **plan, struct tl_cpu_counters **counters_p)
+static __always_inline int traced_syscall(__u32 nr, const struct tl_plan **plan,
+                                          struct tl_cpu_counters **counters_p)
 {
-  *plan = bpf_map_lookup_elem(&plans, &nr);
-  if (!*plan || !(*plan)->traced)
+  if (nr >= TL_MAX_SYSCALLS)
+    return 0;
+  *plan = plan_of(nr);
+  if (!(*plan)->traced)
     return 0;
   __u32 zero = 0;
   *counters_p = bpf_map_lookup_elem(&counters, &zero);
@@ -454,10 +484,13 @@ static __always_inline int traced_syscall(__u32 nr, struct tl_plan **plan, struc
 static __always_inline void *record_space(int with_data, __u64 size, struct scratch **s,
                                           struct tl_cpu_counters *counters_p, __u64 cgroup_id)
 {
-  __u32 zero = 0;
   if (with_data) {
-    *s = bpf_map_lookup_elem(&scratch_map, &zero);
-    return *s ? (*s)->buf : 0;
+    *s = this_cpu_scratch();
+    if (!*s)
+      return 0;
+    (*s)->ncaptures = 0;
+    (*s)->failed_strings = 0;
+    return (*s)->buf;
   }
   void *rec = bpf_ringbuf_reserve(&events, size, 0);
   if (!rec)
@@ -484,7 +517,7 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
   if (!is_traced_cgroup(cgroup_id)) /* first: untraced tasks pay only this */
     return 0;
   __u32 nr = id;
-  struct tl_plan *plan;
+  const struct tl_plan *plan;
   struct tl_cpu_counters *counters_p;
   if (!traced_syscall(nr, &plan, &counters_p))
     return 0;
@@ -502,12 +535,9 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
     bpf_ringbuf_submit(rec, submit_flags(sizeof(*rec)));
     return 0;
   }
-  __u8 count = 0;
-  __u64 args[TL_ARGS];
   for (int i = 0; i < TL_ARGS; i++)
-    args[i] = rec->args[i];
-  s->failed_strings = 0;
-  __u32 size = put_captures(s->buf, sizeof(*rec), plan, TL_WHEN_ENTRY, args, 0, &count, &s->failed_strings);
+    s->args[i] = rec->args[i];
+  __u32 size = tl_put_captures(sizeof(*rec), nr, TL_WHEN_ENTRY, 0);
   __u8 failed_strings = s->failed_strings;
   if (failed_strings) {
     struct retry *r = bpf_task_storage_get(&retry_strings, bpf_get_current_task_btf(), 0,
@@ -517,7 +547,7 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
       r->mask = failed_strings;
     }
   }
-  rec->head.ncaptures = count;
+  rec->head.ncaptures = s->ncaptures;
   rec->head.size = size;
   rec->lost_before = counters_p->lost_unreported;
   output_scratch(s, size, counters_p, cgroup_id);
@@ -530,7 +560,7 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
   if (!is_traced_cgroup(cgroup_id)) /* first: untraced tasks pay only this */
     return 0;
   __u32 nr = read_nr(regs, btf);
-  struct tl_plan *plan;
+  const struct tl_plan *plan;
   struct tl_cpu_counters *counters_p;
   if (!traced_syscall(nr, &plan, &counters_p))
     return 0;
@@ -544,9 +574,9 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
       r->mask = 0;
     }
   }
-  int with_data = (plan->exit_captures && !is_error(ret)) || retry_mask;
+  int exit_data = plan->exit_captures && !is_error(ret);
   struct scratch *s = 0;
-  struct tl_exit_record *rec = record_space(with_data, sizeof(*rec), &s, counters_p, cgroup_id);
+  struct tl_exit_record *rec = record_space(exit_data || retry_mask, sizeof(*rec), &s, counters_p, cgroup_id);
   if (!rec)
     return 0;
   fill_common(rec, TL_RECORD_EXIT, nr, cgroup_id);
@@ -557,15 +587,13 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
     bpf_ringbuf_submit(rec, submit_flags(sizeof(*rec)));
     return 0;
   }
-  __u64 args[TL_ARGS];
-  read_args(regs, args, btf);
-  __u8 count = 0;
+  read_args(regs, s->args, btf);
   __u32 size = sizeof(*rec);
-  if (plan->exit_captures && !is_error(ret))
-    size = put_captures(s->buf, size, plan, TL_WHEN_EXIT, args, ret, &count, &s->failed_strings);
+  if (exit_data)
+    size = tl_put_captures(size, nr, TL_WHEN_EXIT, ret);
   if (retry_mask)
-    size = put_retried_strings(s->buf, size, retry_mask, args, &count);
-  rec->head.ncaptures = count;
+    size = tl_put_retried_strings(size, retry_mask);
+  rec->head.ncaptures = s->ncaptures;
   rec->head.size = size;
   rec->lost_before = counters_p->lost_unreported;
   output_scratch(s, size, counters_p, cgroup_id);

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "traceloop_bpf.skel.h"
 
@@ -51,7 +52,13 @@ struct Attempt {
   const char* step = "";
 };
 
-Attempt try_load(const BpfOptions& options, bool raw, uint64_t ring_bytes) {
+// BPF_LOG_STATS: the verifier prints only its totals (processed
+// instructions, states, verification time), a few hundred bytes.
+constexpr uint32_t kLogStats = 4;
+constexpr size_t kStatsLogBytes = 4096;
+
+Attempt try_load(const BpfOptions& options, bool raw, uint64_t ring_bytes,
+                 std::map<std::string, std::string>& verifier_logs) {
   Attempt a;
   a.skel = traceloop_bpf__open();
   if (a.skel == nullptr) {
@@ -70,9 +77,23 @@ Attempt try_load(const BpfOptions& options, bool raw, uint64_t ring_bytes) {
   bpf_program__set_autoload(skel->progs.tl_sys_exit_btf, !raw);
   bpf_program__set_autoload(skel->progs.tl_sys_enter_raw, raw);
   bpf_program__set_autoload(skel->progs.tl_sys_exit_raw, raw);
+  verifier_logs.clear();
+  if (options.verifier_stats) {
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, skel->obj) {
+      if (!bpf_program__autoload(prog)) continue;
+      std::string& log = verifier_logs[bpf_program__name(prog)];
+      log.assign(kStatsLogBytes, '\0');
+      bpf_program__set_log_buf(prog, log.data(), log.size());
+      bpf_program__set_log_level(prog, kLogStats);
+    }
+  }
   bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(ring_bytes));
   bpf_map__set_max_entries(skel->maps.traced_cgroups, options.max_cgroups);
   bpf_map__set_max_entries(skel->maps.lost_per_cgroup, options.max_cgroups);
+  // The plans are the initial value of .bss: the map is created with them.
+  static_assert(sizeof(skel->bss->plans) == sizeof(tl_plan) * TL_MAX_SYSCALLS);
+  std::memcpy(skel->bss->plans, options.plans.data(), sizeof(skel->bss->plans));
   int err = traceloop_bpf__load(skel);
   if (err != 0) {
     a.err = err;
@@ -112,12 +133,12 @@ Result<std::unique_ptr<BpfRecorder>> BpfRecorder::start(const BpfOptions& option
   std::unique_ptr<BpfRecorder> rec(new BpfRecorder());
   rec->ring_bytes_ = round_ring_size(options.ring_bytes);
   bool raw = options.force_raw_tracepoint || std::getenv("TRACELOOP_FORCE_RAW_TRACEPOINT") != nullptr;
-  Attempt a = try_load(options, raw, rec->ring_bytes_);
+  Attempt a = try_load(options, raw, rec->ring_bytes_, rec->verifier_logs_);
   if (a.err != 0 && !raw && has_bpf_capabilities()) {
     // BTF tracepoints need kernel BTF and a recent kernel: fall back.
     if (a.skel) traceloop_bpf__destroy(a.skel);
     raw = true;
-    a = try_load(options, raw, rec->ring_bytes_);
+    a = try_load(options, raw, rec->ring_bytes_, rec->verifier_logs_);
   }
   if (a.err != 0) {
     if (a.skel) traceloop_bpf__destroy(a.skel);
@@ -127,11 +148,6 @@ Result<std::unique_ptr<BpfRecorder>> BpfRecorder::start(const BpfOptions& option
   rec->raw_tracepoint_ = raw;
   rec->single_cgroup_ = options.filter_cgroups && options.single_cgroup;
 
-  int plans_fd = bpf_map__fd(rec->skel_->maps.plans);
-  for (uint32_t nr = 0; nr < options.plans.size(); ++nr) {
-    if (bpf_map_update_elem(plans_fd, &nr, &options.plans[nr], BPF_ANY) != 0)
-      return Error{describe_errno(errno, "filling the capture plan map")};
-  }
   if (traceloop_bpf__attach(rec->skel_.get()) != 0)
     return Error{describe_errno(errno, "attaching to the sys_enter/sys_exit tracepoints")};
   return rec;
@@ -159,6 +175,31 @@ Result<void> BpfRecorder::untrace_cgroup(uint64_t cgroup_id) {
   if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.traced_cgroups), &cgroup_id) != 0 && errno != ENOENT)
     return Error{describe_errno(errno, "removing a cgroup from the traced set")};
   return ok_result();
+}
+
+std::vector<ProgramStats> BpfRecorder::program_stats() const {
+  std::vector<ProgramStats> out;
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    const int fd = bpf_program__fd(prog);
+    if (fd < 0) continue;  // not loaded (the other attach kind)
+    bpf_prog_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) continue;
+    ProgramStats s;
+    s.name = bpf_program__name(prog);
+    s.instructions = static_cast<uint32_t>(bpf_program__insn_cnt(prog));
+    s.verified_insns = info.verified_insns;
+    s.run_count = info.run_cnt;
+    s.run_time_ns = info.run_time_ns;
+    if (auto it = verifier_logs_.find(s.name); it != verifier_logs_.end()) {
+      constexpr std::string_view kKey = "verification time ";
+      if (const size_t at = it->second.find(kKey); at != std::string::npos)
+        s.verification_us = std::strtoull(it->second.c_str() + at + kKey.size(), nullptr, 10);
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 void BpfRecorder::detach() { traceloop_bpf__detach(skel_.get()); }

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "bpf/traceloop_events.h"
@@ -29,6 +31,19 @@ struct BpfOptions {
   bool force_raw_tracepoint = false;  // skip tp_btf (tests the fallback)
   uint32_t max_cgroups = 4096;
   std::vector<tl_plan> plans;       // from build_capture_plans()
+  // Keep the verifier's statistics of each program (program_stats()).
+  bool verifier_stats = false;
+};
+
+// What the kernel says of one loaded program.
+struct ProgramStats {
+  std::string name;
+  uint32_t instructions = 0;     // as loaded (after libbpf's relocations)
+  uint32_t verified_insns = 0;   // instructions the verifier walked, every path counted
+  std::optional<uint64_t> verification_us;  // with BpfOptions::verifier_stats
+  // With kernel.bpf_stats_enabled=1 only (it costs every run two clock reads).
+  uint64_t run_count = 0;
+  uint64_t run_time_ns = 0;
 };
 
 struct BpfCounters {
@@ -56,6 +71,7 @@ class BpfRecorder {
   bool uses_raw_tracepoint() const { return raw_tracepoint_; }
   uint64_t ring_bytes() const { return ring_bytes_; }
   BpfCounters counters() const;
+  std::vector<ProgramStats> program_stats() const;
 
  private:
   BpfRecorder() = default;
@@ -65,6 +81,9 @@ class BpfRecorder {
   std::unique_ptr<struct ::traceloop_bpf, SkelDeleter> skel_;
   bool raw_tracepoint_ = false;
   bool single_cgroup_ = false;
+  // The verifier's logs (statistics only), one per program that loaded;
+  // libbpf writes into them during the load.
+  std::map<std::string, std::string> verifier_logs_;
   uint64_t ring_bytes_ = 0;
 };
 

@@ -1,14 +1,20 @@
 #include "recorder/cgroup.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <vector>
+
+#include "format/unique_fd.h"
 
 namespace traceloop::recorder {
 
@@ -140,6 +146,16 @@ ScopedCgroup::~ScopedCgroup() {
 }
 
 Result<void> ScopedCgroup::add_process(pid_t pid) const { return write_pid(dir_ / "cgroup.procs", pid); }
+
+pid_t ScopedCgroup::fork_into() const {
+  UniqueFd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return -1;
+  clone_args args{};
+  args.flags = CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<uint64_t>(dir.get());
+  return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof(args)));
+}
 
 std::string ScopedCgroup::relative_path() const { return "/" + fs::relative(dir_, mount_).string(); }
 

@@ -38,6 +38,13 @@ class ScopedCgroup {
   ~ScopedCgroup();
 
   Result<void> add_process(pid_t pid) const;
+  // fork(), with the child born inside this cgroup (clone3 with
+  // CLONE_INTO_CGROUP): moving a running process costs the mover an RCU grace
+  // period, several milliseconds. Returns what fork() returns; on -1 (a
+  // kernel without it, or a cgroup it refuses) fork and add_process do.
+  // The child must restrict itself to async-signal-safe calls, as after a
+  // fork of a threaded process: no atfork handler has run.
+  pid_t fork_into() const;
   const std::filesystem::path& dir() const { return dir_; }
   std::string relative_path() const;  // as in /proc/PID/cgroup: "/traceloop.run-123"
   uint64_t id() const { return id_; }

@@ -25,6 +25,18 @@ int run_subcommand(const RunOptions& options, bool verbose) {
               << " lost (BPF counted " << result->bpf.lost_total() << ")"
               << (result->raw_tracepoint ? ", raw tracepoints" : "") << ", recorder cpu " << secs(self.ru_utime)
               << "s user " << secs(self.ru_stime) << "s sys -> " << result->output.string() << "\n";
+    auto ms = [](uint64_t ns) { return static_cast<double>(ns) / 1e6; };
+    std::fprintf(stderr, "traceloop-record: started the command after %.1f ms, finished %.1f ms after it ended\n",
+                 ms(result->startup_ns), ms(result->finish_ns));
+    for (const auto& p : result->programs) {
+      std::fprintf(stderr, "traceloop-record: bpf %s: %u instructions, %u verified", p.name.c_str(), p.instructions,
+                   p.verified_insns);
+      if (p.verification_us) std::fprintf(stderr, " in %.1f ms", static_cast<double>(*p.verification_us) / 1e3);
+      if (p.run_count > 0)
+        std::fprintf(stderr, "; %llu runs, %.0f ns each", static_cast<unsigned long long>(p.run_count),
+                     static_cast<double>(p.run_time_ns) / static_cast<double>(p.run_count));
+      std::fprintf(stderr, "\n");
+    }
   }
   return result->exit_status;
 }
@@ -51,7 +63,10 @@ int record_main(int argc, char** argv) {
   add_timestamp_resolution_option(*run_cmd, run.timestamp_resolution_ns);
   run_cmd->add_flag("--raw-tracepoint", run.force_raw_tracepoint,
                     "use raw tracepoints instead of BTF tracepoints");
-  run_cmd->add_flag("-v,--verbose", verbose, "print a summary (events, losses) on stderr");
+  run_cmd->add_flag("-v,--verbose", verbose,
+                    "print a summary on stderr: events, losses, start-up and finish times, and per BPF program "
+                    "the instructions verified and the verification time (and, with kernel.bpf_stats_enabled=1, "
+                    "the runs and their mean cost)");
   run_cmd->add_option("command", run.command, "CMD ARGS...")->required();
   run_cmd->positionals_at_end();
 
@@ -67,6 +82,7 @@ int record_main(int argc, char** argv) {
     if (auto status = traceloop::daemon::run_daemon_commands(daemon_cli)) return *status;
     if (run_cmd->parsed()) {
       run.capture_data = !no_data;
+      run.verifier_stats = verbose;
       if (!output.empty()) run.output = output;
       return run_subcommand(run, verbose);
     }

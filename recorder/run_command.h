@@ -24,6 +24,7 @@ struct RunOptions {
   uint64_t ring_bytes = 8u << 20;
   bool force_raw_tracepoint = false;
   uint32_t timestamp_resolution_ns = kDefaultTimestampResolutionNs;
+  bool verifier_stats = false;  // RunResult::programs gets the verification times
 };
 
 struct RunResult {
@@ -34,6 +35,9 @@ struct RunResult {
   uint64_t events_written = 0;
   uint64_t lost_written = 0;           // sum of the loss markers in the file
   bool raw_tracepoint = false;
+  std::vector<ProgramStats> programs;  // the BPF programs, as the kernel counted them
+  uint64_t startup_ns = 0;             // from run_traced() until CMD was let go
+  uint64_t finish_ns = 0;              // from CMD's end until the trace was published
 };
 
 // Errors before CMD starts (bad options, unwritable output, no BPF permission)
