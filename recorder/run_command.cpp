@@ -227,6 +227,9 @@ Result<RunResult> run_traced(const RunOptions& options) {
   if (!mount.ok()) return mount.error();
   auto cgroup = ScopedCgroup::create(*mount, "traceloop.run-" + std::to_string(::getpid()));
   if (!cgroup.ok()) return cgroup.error();
+  // Traced before the child exists: its trace is the same whichever of the
+  // two runs first (TraceFileSink leaves out the child's setup).
+  if (auto r = recorder.trace_cgroup(cgroup->id(), 0); !r.ok()) return r.error();
 
   int go_pipe[2];
   if (::pipe2(go_pipe, O_CLOEXEC) != 0) return Error{std::string("pipe: ") + std::strerror(errno)};
@@ -303,7 +306,6 @@ Result<RunResult> run_traced(const RunOptions& options) {
 
   if (!born_in_cgroup)
     if (auto r = cgroup->add_process(child); !r.ok()) return abandon(r.error());
-  if (auto r = recorder.trace_cgroup(cgroup->id(), 0); !r.ok()) return abandon(r.error());
 
   UniqueFd sfd(::signalfd(-1, &signals.set(), SFD_CLOEXEC | SFD_NONBLOCK));
   UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));

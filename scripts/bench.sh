@@ -20,8 +20,8 @@ section "tl-show rendering throughput"
 section "tl-stats vs zstd -dc, tl-grep vs tl-show | grep"
 "$build_dir/bench/tools/analysis_bench" --events "$events"
 
-section "recorder: overhead and file size (traceloop-record run)"
-"$top/bench/recorder/run_benchmarks.sh" "$build_dir"
+section "recorder: start-up, whole commands, file size, cost inside the traced program (traceloop-record run)"
+"$top/bench/recorder/e2e_bench.sh" "$build_dir"
 
 section "daemon: history depth and CPU"
 "$top/bench/recorder/daemon/daemon_bench.sh" "$build_dir"

@@ -1,7 +1,11 @@
 #include "recorder/cgroup.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace traceloop::recorder {
 namespace {
@@ -42,6 +46,32 @@ TEST(Cgroup, CreateAddRemove) {
     EXPECT_EQ(cg->relative_path(), "/traceloop.unit-test-" + std::to_string(getpid()));
   }
   EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
+TEST(Cgroup, ForkIntoStartsTheChildInsideTheCgroup) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  auto mount = cgroup2_mount();
+  ASSERT_TRUE(mount.ok()) << mount.error().message;
+  auto cg = ScopedCgroup::create(*mount, "traceloop.fork-into-test-" + std::to_string(getpid()));
+  ASSERT_TRUE(cg.ok()) << cg.error().message;
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = cg->fork_into();
+  ASSERT_GE(child, 0) << std::strerror(errno);
+  if (child == 0) {
+    char byte = 0;
+    ::close(ready[1]);
+    (void)!::read(ready[0], &byte, 1);  // stays alive until the parent has looked
+    _exit(0);
+  }
+  ::close(ready[0]);
+  auto where = cgroup2_path_of(child);
+  ::close(ready[1]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(where.ok()) << where.error().message;
+  EXPECT_EQ(*where, cg->relative_path());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 }  // namespace

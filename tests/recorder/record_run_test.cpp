@@ -9,6 +9,8 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
+#include <cstdio>
 
 #include "recorder/run_command.h"
 #include "tests/recorder/recorder_test_util.h"
@@ -478,6 +480,45 @@ TEST(RecordRun, DefaultOutputName) {
     ASSERT_EQ(::stat(entry.path().c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
   }
+}
+
+TEST(RecordRun, TraceStartsWithTheCommandsExecve) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  // The child is traced from birth: what it does for the recorder before its
+  // execve (descriptors, signal mask, waiting for the go) is not the command's.
+  for (int round = 0; round < 3; ++round) {
+    auto rec = record(dir.path() / "true.tl", {}, {"/bin/true"});
+    ASSERT_EQ(rec.result.status, 0) << rec.result.err;
+    ASSERT_FALSE(rec.trace.events.empty());
+    EXPECT_EQ(name_of(rec.trace, rec.trace.events.front()), "execve") << dump(rec.trace);
+    EXPECT_EQ(capture_string(rec.trace.events.front().view(), 0), "/bin/true") << dump(rec.trace);
+  }
+}
+
+TEST(RecordRun, VerboseReportsStartupAndEveryProgramsVerification) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto r = run_process({recorder_binary().string(), "run", "-v", "-o", (dir.path() / "v.tl").string(), "--", "true"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("traceloop-record: started the command after "), std::string::npos) << r.err;
+  std::set<std::string> programs;
+  std::istringstream lines(r.err);
+  for (std::string line; std::getline(lines, line);) {
+    unsigned insns = 0, verified = 0;
+    double ms = -1;
+    char name[64] = {};
+    if (std::sscanf(line.c_str(), "traceloop-record: bpf %63[a-z_]: %u instructions, %u verified in %lf ms", name,
+                    &insns, &verified, &ms) != 4)
+      continue;
+    programs.insert(name);
+    EXPECT_GT(insns, 0u) << line;
+    EXPECT_GE(verified, insns / 2) << line;  // every path walked at least once, loops unrolled
+    EXPECT_GE(ms, 0.0) << line;
+  }
+  // one program per side, whichever attach kind loaded
+  EXPECT_EQ(programs.size(), 2u) << r.err;
+  EXPECT_TRUE(programs.count("tl_sys_enter_btf") + programs.count("tl_sys_enter_raw") == 1) << r.err;
 }
 
 TEST(RecordRun, NonexistentCommand) {
