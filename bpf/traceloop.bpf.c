@@ -88,6 +88,12 @@ struct {
   __type(value, struct retry);
 } retry_strings SEC(".maps");
 
+/* Tasks whose retry mask is set. Retries are rare: while none is pending, the
+ * exit of a call with entry captures skips the task storage lookup. A task
+ * that dies between a failed entry and its exit leaves its count behind,
+ * which only brings the lookups back. */
+__u64 retries_pending = 0;
+
 /* Records lost per traced cgroup id. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -543,6 +549,8 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
     struct retry *r = bpf_task_storage_get(&retry_strings, bpf_get_current_task_btf(), 0,
                                            BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (r) {
+      if (!r->mask)
+        __sync_fetch_and_add(&retries_pending, 1);
       r->nr = nr;
       r->mask = failed_strings;
     }
@@ -566,12 +574,13 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
     return 0;
 
   __u8 retry_mask = 0;
-  if (plan->entry_captures) {
+  if (plan->entry_captures && retries_pending) {
     struct retry *r = bpf_task_storage_get(&retry_strings, bpf_get_current_task_btf(), 0, 0);
     if (r && r->mask) {
       if (r->nr == nr)
         retry_mask = r->mask;
       r->mask = 0;
+      __sync_fetch_and_sub(&retries_pending, 1);
     }
   }
   int exit_data = plan->exit_captures && !is_error(ret);
