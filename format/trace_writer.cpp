@@ -140,6 +140,9 @@ TraceWriter::~TraceWriter() {
 
 Result<TraceWriter> TraceWriter::create(const std::filesystem::path& path, const TraceMetadata& metadata,
                                         WriterOptions options) {
+  // Renaming onto a directory would fail only once the trace is complete.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Error{path.string() + ": is a directory"};
   auto state = std::make_unique<State>(options);
   state->final_path = path;
   state->temp_path = temp_path_for(path);

@@ -147,6 +147,18 @@ ScopedCgroup::~ScopedCgroup() {
 
 Result<void> ScopedCgroup::add_process(pid_t pid) const { return write_pid(dir_ / "cgroup.procs", pid); }
 
+void remove_abandoned_cgroups(const fs::path& mount, std::string_view prefix) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(mount, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    const pid_t owner = static_cast<pid_t>(std::stol(digits));
+    if (owner > 0 && ::kill(owner, 0) != 0 && errno == ESRCH) ::rmdir(entry.path().c_str());
+  }
+}
+
 pid_t ScopedCgroup::fork_into() const {
   UniqueFd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) return -1;

@@ -26,6 +26,11 @@ Result<uint64_t> cgroup_id_of(const std::filesystem::path& dir);
 // The v2 cgroup path (relative to the mount, "/..." ) of a process.
 Result<std::string> cgroup2_path_of(pid_t pid);
 
+// Removes <mount>/<prefix><PID> directories whose PID no longer runs: the
+// cgroups of recorders that were killed before they could remove their own.
+// Only empty ones go (rmdir refuses the others).
+void remove_abandoned_cgroups(const std::filesystem::path& mount, std::string_view prefix);
+
 class ScopedCgroup {
  public:
   // Creates <mount>/<name>.

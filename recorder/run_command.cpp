@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -119,6 +120,7 @@ std::optional<std::string> resolve_command(const std::string& name) {
 struct ChildSetup {
   int go_fd;
   int go_write_fd;  // closed in the child: EOF on go_fd when the parent dies
+  pid_t recorder;   // the parent
   const sigset_t* mask;
   const char* program;  // resolved path, nullptr: not found
   char* const* argv;
@@ -130,6 +132,9 @@ struct ChildSetup {
 // starts with its execve. Only async-signal-safe calls between fork and exec.
 [[noreturn]] void child_main(const ChildSetup& setup) {
   ::close(setup.go_write_fd);
+  // A recorder killed with SIGKILL takes the command with it: a command
+  // running on untraced would be a silent hole in the recording.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != setup.recorder) _exit(126);
   for (int fd : *setup.recorder_fds)
     if (fd != setup.go_fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   sigprocmask(SIG_SETMASK, setup.mask, nullptr);
@@ -167,22 +172,32 @@ class TraceFileSink : public EventSink {
       if (std::find(exec_nrs_.begin(), exec_nrs_.end(), e.nr) == exec_nrs_.end()) return;
       command_started_ = true;
     }
+    if (error_) return;
     tracker_.observe(e);
-    value_or_throw(writer_.append(e));
+    keep_error(writer_.append(e));
     ++events_;
   }
   void loss(const format::LossMarker& l) override {
-    value_or_throw(writer_.append_loss(l));
+    if (error_) return;
+    keep_error(writer_.append_loss(l));
     lost_ += l.lost;
   }
   uint64_t events() const { return events_; }
   uint64_t lost() const { return lost_; }
+  // The first write that failed (a full disk): the trace is lost, but the
+  // command runs on to its end, as under strace; run reports it then.
+  const std::optional<Error>& error() const { return error_; }
 
  private:
   format::TraceWriter& writer_;
   ProcessTracker& tracker_;
+  void keep_error(Result<void> r) {
+    if (!r.ok()) error_ = r.error();
+  }
+
   const uint32_t command_tid_;
   std::vector<uint32_t> exec_nrs_;
+  std::optional<Error> error_;
   bool command_started_ = false;
   uint64_t events_ = 0;
   uint64_t lost_ = 0;
@@ -225,7 +240,9 @@ Result<RunResult> run_traced(const RunOptions& options) {
 
   auto mount = cgroup2_mount();
   if (!mount.ok()) return mount.error();
-  auto cgroup = ScopedCgroup::create(*mount, "traceloop.run-" + std::to_string(::getpid()));
+  constexpr std::string_view kCgroupPrefix = "traceloop.run-";
+  remove_abandoned_cgroups(*mount, kCgroupPrefix);
+  auto cgroup = ScopedCgroup::create(*mount, std::string(kCgroupPrefix) + std::to_string(::getpid()));
   if (!cgroup.ok()) return cgroup.error();
   // Traced before the child exists: its trace is the same whichever of the
   // two runs first (TraceFileSink leaves out the child's setup).
@@ -243,7 +260,7 @@ Result<RunResult> run_traced(const RunOptions& options) {
   for (int fd : open_fds())
     if (fd > 2 && std::find(inherited_fds.begin(), inherited_fds.end(), fd) == inherited_fds.end())
       recorder_fds.push_back(fd);
-  const ChildSetup setup{go_read.get(), go_write.get(), &signals.old(), program ? program->c_str() : nullptr, argv.data(),
+  const ChildSetup setup{go_read.get(), go_write.get(), ::getpid(), &signals.old(), program ? program->c_str() : nullptr, argv.data(),
                          &recorder_fds};
   pid_t child = cgroup->fork_into();
   const bool born_in_cgroup = child >= 0;
@@ -342,6 +359,8 @@ Result<RunResult> run_traced(const RunOptions& options) {
   }
 
   const uint64_t command_ended = boot_ns();
+  if (sink.error())
+    return Error{sink.error()->message + " (the command ran to its end; its trace is lost)"};
   // No program runs after detach() returns: the ring then holds the rest.
   recorder.detach();
   result.programs = recorder.program_stats();

@@ -219,6 +219,16 @@ TEST(TraceRoundTrip, UnwritableDestinationFailsAtCreate) {
       << writer.error().message;
 }
 
+TEST(TraceRoundTrip, ADirectoryAsDestinationFailsAtCreate) {
+  TempDir dir;
+  std::filesystem::create_directory(dir / "sub");
+  auto writer = TraceWriter::create(dir / "sub", sample_metadata());
+  ASSERT_FALSE(writer.ok());
+  EXPECT_NE(writer.error().message.find("sub: is a directory"), std::string::npos) << writer.error().message;
+  // nothing left beside it either
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 1);
+}
+
 TEST(TraceRoundTrip, EmptyTrace) {
   TempDir dir;
   auto writer = TraceWriter::create(dir / "e.tl", sample_metadata());

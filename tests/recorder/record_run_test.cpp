@@ -1,17 +1,23 @@
 // Integration tests: traceloop-record run on real programs, asserting on the
 // decoded trace (format::load_trace + the file's catalogue).
+#include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <cstdio>
 
+#include "recorder/cgroup.h"
 #include "recorder/run_command.h"
 #include "tests/recorder/recorder_test_util.h"
 #include "tests/support/file_bytes.h"
@@ -539,6 +545,80 @@ TEST(RecordRun, UnwritableOutputFailsBeforeTracing) {
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("/nonexistent-dir/x.tl"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(marker));  // the command never ran
+}
+
+TEST(RecordRun, ADirectoryAsOutputFailsBeforeTracing) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto marker = dir.path() / "ran";
+  auto r = run_process({recorder_binary().string(), "run", "-o", dir.path().string(), "--", "touch", marker.string()});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("is a directory"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(marker));  // the command never ran
+}
+
+// A recorder killed with SIGKILL cannot flush, but its command must not go
+// on untraced: the kernel kills the command with it.
+TEST(RecordRun, CommandDiesWithAKilledRecorder) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto pid_file = dir.path() / "pid";
+  const pid_t recorder = ::fork();
+  ASSERT_GE(recorder, 0);
+  if (recorder == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::execl(recorder_binary().c_str(), "traceloop-record", "run", "-o", (dir.path() / "k.tl").c_str(), "--",
+            "/bin/sh", "-c", ("echo $$ > " + pid_file.string() + ".part && mv " + pid_file.string() +
+                              ".part " + pid_file.string() + " && exec sleep 60").c_str(),
+            static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 1000 && !std::filesystem::exists(pid_file); ++i) ::usleep(10'000);
+  ASSERT_TRUE(std::filesystem::exists(pid_file));
+  const pid_t command = std::stoi(traceloop::testing::read_file(pid_file));
+  ASSERT_EQ(::kill(command, 0), 0);
+  ::kill(recorder, SIGKILL);
+  int status = 0;
+  ::waitpid(recorder, &status, 0);
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    // a zombie reparented to init is gone too: its state is Z
+    std::ifstream stat("/proc/" + std::to_string(command) + "/stat");
+    std::string line;
+    gone = !std::getline(stat, line) || line.find(") Z ") != std::string::npos;
+    if (!gone) ::usleep(10'000);
+  }
+  EXPECT_TRUE(gone) << "the command " << command << " outlived its recorder";
+  if (!gone) ::kill(command, SIGKILL);
+  // The killed recorder's cgroup goes with the next run.
+  auto mount = cgroup2_mount();
+  ASSERT_TRUE(mount.ok());
+  const auto abandoned = *mount / ("traceloop.run-" + std::to_string(recorder));
+  ASSERT_TRUE(std::filesystem::is_directory(abandoned));
+  for (int i = 0; i < 200 && !traceloop::testing::read_file(abandoned / "cgroup.procs").empty(); ++i) ::usleep(10'000);
+  auto r = run_process({recorder_binary().string(), "run", "-o", (dir.path() / "next.tl").string(), "--", "true"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(abandoned));
+}
+
+// When the trace cannot be written any more (a full disk), the command still
+// runs to its end (its work may matter), and run then fails with the reason.
+TEST(RecordRun, FullDiskFailsAfterTheCommandEnds) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto small = dir.path() / "small";
+  std::filesystem::create_directory(small);
+  ASSERT_EQ(::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=64k"), 0) << std::strerror(errno);
+  auto marker = dir.path() / "finished";
+  auto r = run_process({recorder_binary().string(), "run", "-o", (small / "full.tl").string(), "--", "/bin/sh", "-c",
+                        // not our pipes: run_process would wait for them, whoever holds them
+                        "exec > /dev/null 2>&1; i=0; while [ $i -lt 30 ]; do ls -l /usr/bin; i=$((i+1)); done; touch " +
+                            marker.string()});
+  ::umount2(small.c_str(), MNT_DETACH);
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(marker)) << "the command was stopped before its end";
 }
 
 TEST(RecordRun, NoBpfPermissionNamesTheCapability) {
