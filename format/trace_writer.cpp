@@ -10,9 +10,9 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <random>
 
 #include "format/frame_codec.h"
+#include "format/published_file.h"
 #include "format/schema_convert.h"
 #include "format/trace_compaction.h"
 #include "format/unique_fd.h"
@@ -22,40 +22,6 @@ namespace traceloop::format {
 namespace {
 
 std::string errno_text(int err) { return std::strerror(err); }
-
-Result<void> write_all(int fd, std::string_view bytes, const std::filesystem::path& path) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error{path.string() + ": write failed: " + errno_text(errno)};
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
-}
-
-// A name in the destination's directory, so that the final rename is atomic.
-std::filesystem::path temp_path_for(const std::filesystem::path& path) {
-  std::random_device random;
-  char suffix[32];
-  std::snprintf(suffix, sizeof(suffix), ".tmp.%d.%08x", ::getpid(), random());
-  std::filesystem::path temp = path;
-  temp += suffix;
-  return temp;
-}
-
-// The umask must not widen or narrow what the caller asked for.
-Result<UniqueFd> create_file(const std::filesystem::path& path, const std::filesystem::path& shown_as, mode_t mode) {
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode));
-  if (fd.get() < 0) return Error{shown_as.string() + ": cannot create trace file: " + errno_text(errno)};
-  if (::fchmod(fd.get(), mode) != 0) {
-    const int err = errno;
-    ::unlink(path.c_str());
-    return Error{shown_as.string() + ": cannot set file mode: " + errno_text(err)};
-  }
-  return fd;
-}
 
 int64_t wall_now_ns() {
   timespec ts{};
@@ -100,7 +66,7 @@ struct TraceWriter::State {
     auto file = detail::compact_trace(fd.get(), frames_begin, bytes_written, metadata);
     if (!file) return file.error();
     const auto path = temp_path_for(final_path);
-    auto out = create_file(path, final_path, options.file_mode);
+    auto out = create_exclusive(path, final_path, options.file_mode);
     if (!out) return out.error();
     Result<void> written = format::write_all(out->get(), *file, path);
     if (written && ::fsync(out->get()) != 0) written = Error{path.string() + ": fsync failed: " + errno_text(errno)};
@@ -146,7 +112,7 @@ Result<TraceWriter> TraceWriter::create(const std::filesystem::path& path, const
   auto state = std::make_unique<State>(options);
   state->final_path = path;
   state->temp_path = temp_path_for(path);
-  auto fd = create_file(state->temp_path, path, options.file_mode);
+  auto fd = create_exclusive(state->temp_path, path, options.file_mode);
   if (!fd) return fd.error();
   state->fd = std::move(*fd);
   auto header = detail::encode_header_frame(

@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "bpf/traceloop_events.h"
+#include "format/published_file.h"
 #include "recorder/daemon/control_client.h"
 #include "tools/lib/show.h"
 
@@ -114,14 +115,8 @@ int run_snapshot(const DaemonCliState& s, std::ostream& out, std::ostream& err) 
   }
   // Copied by the client, with the client's rights: the daemon never writes
   // to a path a client chose.
-  std::error_code ec;
-  fs::path tmp = fs::path(s.output).string() + ".tmp-traceloop";
-  fs::copy_file(path, tmp, fs::copy_options::overwrite_existing, ec);
-  if (!ec) fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write, ec);
-  if (!ec) fs::rename(tmp, s.output, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    err << "traceloop-record: " << s.output << ": " << ec.message() << "\n";
+  if (auto copied = format::publish_copy(path, s.output, 0600); !copied) {
+    err << "traceloop-record: " << copied.error().message << "\n";
     return 2;
   }
   out << s.output << "\n";

@@ -6,15 +6,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <optional>
+#include <sstream>
+#include <vector>
 #include <thread>
 
 #include "format/unique_fd.h"
 #include "recorder/daemon/control_client.h"
 #include "recorder/daemon/control_protocol.h"
 #include "recorder/daemon/control_server.h"
+#include "recorder/daemon/daemon_cli.h"
 #include "tests/support/temp_dir.h"
 
 namespace traceloop::daemon {
@@ -228,6 +233,87 @@ TEST(ControlClient, NoDaemonIsAClearError) {
   auto reply = send_request(dir / "control.sock", {Verb::list, ""});
   ASSERT_FALSE(reply.ok());
   EXPECT_NE(reply.error().message.find("daemon running"), std::string::npos);
+}
+
+
+// `snapshot ID -o OUT` copies the daemon's snapshot with the client's rights.
+// The copy goes through a name no one can plant beforehand: a symlink or a
+// file another user made beside OUT is never written through or reused.
+class SnapshotClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    {
+      std::ofstream(snapshot_file()) << "snapshot bytes";
+    }
+    auto server = ControlServer::create(options_for(dir_ / "control.sock"));
+    ASSERT_TRUE(server.ok()) << server.error().message;
+    server_.emplace(std::move(server.value()));
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{server_->fd(), POLLIN, 0};
+        ::poll(&p, 1, 20);
+        server_->process([this](const Request&) -> Reply { return ok_reply(snapshot_file().string() + "\n"); });
+      }
+    });
+  }
+  void TearDown() override {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  std::filesystem::path snapshot_file() const { return dir_ / "abc.snapshot.tl"; }
+
+  int snapshot_to(const std::filesystem::path& out, std::string& err_text) {
+    CLI::App app;
+    DaemonCliState state;
+    add_daemon_commands(app, state);
+    const std::string socket = (dir_ / "control.sock").string();
+    const std::string output = out.string();
+    std::vector<const char*> argv{"traceloop-record", "snapshot", "abc", "--socket", socket.c_str(), "-o",
+                                  output.c_str()};
+    app.parse(static_cast<int>(argv.size()), const_cast<char**>(argv.data()));
+    std::ostringstream out_text, err;
+    const int status = run_daemon_commands(state, out_text, err).value_or(-1);
+    err_text = err.str();
+    return status;
+  }
+
+  testing::TempDir dir_;
+  std::optional<ControlServer> server_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+};
+
+std::string contents(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+TEST_F(SnapshotClientTest, CopyNeverGoesThroughAPlantedName) {
+  testing::TempDir out_dir;
+  const auto victim = out_dir / "victim";
+  std::ofstream(victim) << "precious";
+  const auto out = out_dir / "copy.tl";
+  // the names an attacker could guess: the old fixed temporary name, as a
+  // symlink to the victim
+  std::filesystem::create_symlink(victim, out.string() + ".tmp-traceloop");
+  std::string err;
+  ASSERT_EQ(snapshot_to(out, err), 0) << err;
+  EXPECT_EQ(contents(victim), "precious");
+  EXPECT_EQ(contents(out), "snapshot bytes");
+  struct stat st {};
+  ASSERT_EQ(::lstat(out.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // nothing else left behind than the planted link, the victim and the copy
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(out_dir.path()), std::filesystem::directory_iterator()),
+            3);
+}
+
+TEST_F(SnapshotClientTest, UnwritableDestinationIsAnErrorWithTheReason) {
+  std::string err;
+  EXPECT_EQ(snapshot_to("/nonexistent-dir/copy.tl", err), 2);
+  EXPECT_NE(err.find("/nonexistent-dir/copy.tl"), std::string::npos) << err;
+  EXPECT_NE(err.find("No such file or directory"), std::string::npos) << err;
 }
 
 }  // namespace
