@@ -33,6 +33,7 @@
 #include "recorder/daemon/publisher.h"
 #include "recorder/daemon/runtime_watcher.h"
 #include "recorder/daemon/total_budget.h"
+#include "recorder/daemon/trace_dir.h"
 #include "recorder/event_converter.h"
 #include "recorder/event_sink.h"
 #include "recorder/process_tracker.h"
@@ -250,6 +251,7 @@ struct Daemon::State : recorder::EventSink {
     for (const auto& done : publisher->take_done()) {
       if (!done.error) continue;
       std::fprintf(stderr, "traceloop-record daemon: %s\n", done.error->c_str());
+      ++counters.saves_failed;
       for (auto it = saved.begin(); it != saved.end(); ++it)
         if (it->second.file == done.path) {
           saved.erase(it);
@@ -446,10 +448,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   auto s = std::make_unique<State>(options);
   State& st = *s;
   if (st.options.socket_path.empty()) st.options.socket_path = st.options.dir / "control.sock";
-  std::error_code ec;
-  fs::create_directories(st.options.dir, ec);
-  if (ec) return Error{st.options.dir.string() + ": " + ec.message()};
-  ::chmod(st.options.dir.c_str(), 0700);  // traces hold secrets
+  if (auto r = prepare_trace_dir(st.options.dir); !r) return r.error();
   char host[256] = {};
   ::gethostname(host, sizeof(host) - 1);
   st.node = host;
@@ -604,6 +603,8 @@ Result<void> Daemon::run(bool handle_signals) {
   st.publisher->wait_idle();
   st.collect_published();
   st.publish_stats();
+  if (st.counters.saves_failed > 0)
+    return Error{std::to_string(st.counters.saves_failed) + " histories could not be saved (see above)"};
   return ok_result();
 }
 

@@ -48,6 +48,7 @@ struct DaemonStats {
   uint64_t events = 0;
   uint64_t events_unattributed = 0;  // from cgroups no longer (or never) tracked
   uint64_t containers_published = 0;
+  uint64_t saves_failed = 0;         // publications that could not be written
   uint64_t cgroups_dropped = 0;      // traced provisionally, never identified
   size_t tracked_cgroups = 0;        // entries of the BPF traced set
   size_t live_containers = 0;
@@ -55,7 +56,8 @@ struct DaemonStats {
 
 class Daemon {
  public:
-  // Loads BPF, creates DIR (0700), the control socket and the watchers.
+  // Loads BPF, checks or creates DIR (prepare_trace_dir), the control socket
+  // and the watchers.
   static Result<std::unique_ptr<Daemon>> start(const DaemonOptions& options);
   ~Daemon();
   Daemon(const Daemon&) = delete;
@@ -63,7 +65,8 @@ class Daemon {
 
   // Runs until SIGTERM/SIGINT (when `handle_signals`), a `stop` request or
   // request_stop(); then publishes every live container's history and
-  // returns. Errors that end the recording come back as Error.
+  // returns. Errors that end the recording come back as Error, and so does
+  // any history that could not be saved, at shutdown or before.
   Result<void> run(bool handle_signals = true);
   // From any thread.
   void request_stop();

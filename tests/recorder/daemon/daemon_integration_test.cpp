@@ -2,12 +2,15 @@
 // busybox-static rootfs (scripts/demo_container.sh), as root with BPF.
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -451,6 +454,39 @@ TEST_F(DaemonTest, FiftyShortLivedContainersEachGetTheirFileWithoutLeaks) {
   EXPECT_EQ(map_entries("traced_cgroups"), 0);
   EXPECT_EQ(daemon_->stats().tracked_cgroups, 0u);
   EXPECT_EQ(daemon_->stats().containers_published, 50u);
+}
+
+// `--dir /tmp` used to chmod /tmp to 0700, locking every user out of it.
+TEST_F(DaemonTest, ASharedDirIsRefusedAndNeverChmodded) {
+  fs::create_directories(options_.dir);
+  ASSERT_EQ(::chmod(options_.dir.c_str(), 01777), 0);
+  auto d = Daemon::start(options_);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().message.find("writable by others"), std::string::npos) << d.error().message;
+  struct stat st {};
+  ASSERT_EQ(::stat(options_.dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 01777u);
+}
+
+// A history that cannot be saved at shutdown (DIR turned read-only) makes the
+// daemon's run an error, so that its exit status says so.
+TEST_F(DaemonTest, AFailedSaveEndsTheDaemonWithAnError) {
+  fs::create_directories(options_.dir);
+  ASSERT_EQ(::mount("tmpfs", options_.dir.c_str(), "tmpfs", 0, "mode=0700"), 0) << std::strerror(errno);
+  struct Unmount {
+    fs::path at;
+    ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{options_.dir};
+  options_.socket_path = dir_ / "control.sock";
+  START_DAEMON();
+  std::string id = unique_id("rofs");
+  ASSERT_EQ(run_container(work_, id, "echo rofs; exec sleep 30", "--detach"), 0);
+  ASSERT_TRUE(wait_for([&] { auto r = row_of(id); return r && r->events > 0; }));
+  ASSERT_EQ(::mount(nullptr, options_.dir.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr), 0) << std::strerror(errno);
+  stop();
+  kill_container(id);
+  EXPECT_FALSE(result_) << "the daemon reported success though " << id << "'s history was not saved";
+  EXPECT_FALSE(fs::exists(file_of(id)));
 }
 
 // The CLI as the main wires it: list's columns, options, and SIGTERM saves and exits 0.
