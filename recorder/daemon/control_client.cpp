@@ -44,7 +44,9 @@ Result<Reply> send_raw_request(const std::filesystem::path& socket_path, std::st
 }
 
 Result<Reply> send_request(const std::filesystem::path& socket_path, const Request& request) {
-  return send_raw_request(socket_path, format_request(request));
+  auto line = format_request(request);
+  if (!line) return line.error();
+  return send_raw_request(socket_path, *line);
 }
 
 }  // namespace traceloop::daemon

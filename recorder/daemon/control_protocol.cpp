@@ -53,15 +53,17 @@ Result<Request> parse_request(std::string_view line) {
   return r;
 }
 
-std::string format_request(const Request& request) {
+Result<std::string> format_request(const Request& request) {
+  const char* verb = "list";
   switch (request.verb) {
-    case Verb::list: return "list\n";
-    case Verb::stop: return "stop\n";
-    case Verb::snapshot: return "snapshot " + request.id + "\n";
-    case Verb::show: return "show " + request.id + "\n";
-    case Verb::remove: return "delete " + request.id + "\n";
+    case Verb::list: return std::string("list\n");
+    case Verb::stop: return std::string("stop\n");
+    case Verb::snapshot: verb = "snapshot"; break;
+    case Verb::show: verb = "show"; break;
+    case Verb::remove: verb = "delete"; break;
   }
-  return "list\n";
+  if (!printable_token(request.id)) return Error{"'" + field(request.id) + "' is not a container id"};
+  return std::string(verb) + " " + request.id + "\n";
 }
 
 std::string format_reply(const Reply& reply) {

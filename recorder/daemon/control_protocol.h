@@ -34,7 +34,9 @@ struct Request {
 
 // Parses one request line (without its newline). Errors are meant for the reply.
 Result<Request> parse_request(std::string_view line);
-std::string format_request(const Request& request);
+// The request line; refused when the ID holds a byte that could end it or
+// start another request (controls, spaces), or is empty or too long.
+Result<std::string> format_request(const Request& request);
 
 struct Reply {
   bool ok = false;

@@ -41,12 +41,24 @@ TEST(ControlProtocol, ParsesKnownRequests) {
   EXPECT_FALSE(parse_request(std::string(5000, 'a')).ok());
   for (Verb v : {Verb::list, Verb::snapshot, Verb::show, Verb::remove, Verb::stop}) {
     Request r{v, v == Verb::list || v == Verb::stop ? "" : "id1"};
-    std::string line = format_request(r);
+    auto formatted = format_request(r);
+    ASSERT_TRUE(formatted.ok());
+    const std::string& line = *formatted;
     auto back = parse_request(std::string_view(line).substr(0, line.size() - 1));
     ASSERT_TRUE(back.ok()) << line;
     EXPECT_EQ(back->verb, v);
     EXPECT_EQ(back->id, r.id);
   }
+}
+
+// `delete $'snap2\nlist'` used to send "delete snap2" and "list": no byte of
+// an ID may end a request or start another one.
+TEST(ControlProtocol, AnIdCannotCarryAnotherRequest) {
+  for (const char* id : {"snap2\nlist", "snap2\rlist", "a b", "a\tb", "", "x\x7f"}) {
+    auto formatted = format_request({Verb::remove, id});
+    EXPECT_FALSE(formatted.ok()) << id;
+  }
+  EXPECT_TRUE(format_request({Verb::remove, "snap2"}).ok());
 }
 
 TEST(ControlProtocol, RepliesAndListRowsRoundTrip) {
@@ -112,6 +124,13 @@ class ServerFixture : public ::testing::Test {
   std::atomic<bool> stop_{false};
   std::atomic<int> handled_{0};
 };
+
+TEST_F(ServerFixture, ARequestWithABadIdNeverReachesTheServer) {
+  auto reply = send_request(socket_path(), {Verb::remove, "snap2\nlist"});
+  ASSERT_FALSE(reply.ok());
+  EXPECT_NE(reply.error().message.find("not a container id"), std::string::npos) << reply.error().message;
+  EXPECT_EQ(handled_, 0);
+}
 
 TEST_F(ServerFixture, AnswersRequestsAndSocketIsPrivate) {
   auto reply = send_request(socket_path(), {Verb::list, ""});
