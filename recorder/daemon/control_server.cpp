@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -76,7 +77,20 @@ bool ControlServer::peer_allowed(int fd) const {
   socklen_t len = sizeof(cred);
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
   if (cred.uid == 0) return true;
-  return options_.group && cred.gid == *options_.group;
+  if (!options_.group) return false;
+  if (cred.gid == *options_.group) return true;
+  // Supplementary groups, as the peer had them when it connected.
+  std::vector<gid_t> groups(64);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    socklen_t bytes = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &bytes) == 0) {
+      groups.resize(bytes / sizeof(gid_t));
+      return std::find(groups.begin(), groups.end(), *options_.group) != groups.end();
+    }
+    if (errno != ERANGE) return false;
+    groups.resize(bytes / sizeof(gid_t) + 1);  // the kernel said how many
+  }
+  return false;
 }
 
 void ControlServer::accept_all() {

@@ -1,3 +1,4 @@
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -229,6 +230,42 @@ TEST(ControlServer, ConfiguredGroupMayConnect) {
     if (::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(10);
     auto reply = send_request(dir / "control.sock", {Verb::list, ""});
     _exit(reply.ok() && reply->ok ? 0 : 11);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  stop = true;
+  serve.join();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(server->refused_peers(), 0u);
+}
+
+// --group is about membership: a user whose primary group is another one,
+// but who belongs to the daemon's group, may use the socket.
+TEST(ControlServer, SupplementaryMemberOfTheGroupMayConnect) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
+  testing::TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  constexpr gid_t kDaemonGroup = 65533;
+  ControlServerOptions options = options_for(dir / "control.sock");
+  options.group = kDaemonGroup;
+  auto server = ControlServer::create(options);
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  std::atomic<bool> stop{false};
+  std::thread serve([&] {
+    while (!stop) {
+      pollfd p{server->fd(), POLLIN, 0};
+      ::poll(&p, 1, 20);
+      server->process([](const Request&) -> Reply { return ok_reply("row\n"); });
+    }
+  });
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const gid_t groups[] = {kDaemonGroup};
+    if (::setgroups(1, groups) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(10);
+    auto reply = send_request(dir / "control.sock", {Verb::list, ""});
+    _exit(!reply.ok() ? 11 : reply->ok ? 0 : 12);
   }
   int status = 0;
   ::waitpid(child, &status, 0);
