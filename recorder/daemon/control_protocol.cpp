@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "tools/lib/utf8.h"
+
 namespace traceloop::daemon {
 
 namespace {
@@ -24,11 +26,28 @@ bool printable_token(std::string_view t) {
   return true;
 }
 
-// Fields of a list row travel tab-separated: whatever a container chose as
-// its pod name must not be able to add columns or rows.
+// Fields of a list row travel tab-separated and end up on a terminal:
+// whatever a container chose as its pod name must not be able to add columns
+// or rows, nor send the terminal commands. Controls (C0, DEL, C1) and bytes
+// that are not UTF-8 become '?'; other text stays as it is.
 std::string field(std::string_view text) {
   std::string out;
-  for (char c : text) out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    const size_t n = c >= 0x80 ? tools::utf8_length(text, i) : 0;
+    if (n > 0 && !tools::is_c1_control(text, i, n)) {
+      out.append(text.substr(i, n));
+      i += n;
+    } else {
+      out.push_back('?');
+      i += n > 0 ? n : 1;
+    }
+  }
   return out.empty() ? "-" : out;
 }
 

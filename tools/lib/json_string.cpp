@@ -1,30 +1,9 @@
 #include "tools/lib/json_string.h"
 
+#include "tools/lib/utf8.h"
 
 namespace traceloop::tools {
 
-namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], 0 when invalid.
-size_t utf8_length(std::string_view s, size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  size_t n = 0;
-  if (c >= 0xc2 && c <= 0xdf) n = 2;
-  else if (c >= 0xe0 && c <= 0xef) n = 3;
-  else if (c >= 0xf0 && c <= 0xf4) n = 4;
-  else return 0;
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
-  const auto c1 = static_cast<unsigned char>(s[i + 1]);
-  if (c == 0xe0 && c1 < 0xa0) return 0;  // overlong
-  if (c == 0xed && c1 >= 0xa0) return 0;  // surrogates
-  if (c == 0xf0 && c1 < 0x90) return 0;  // overlong
-  if (c == 0xf4 && c1 >= 0x90) return 0;  // beyond U+10FFFF
-  return n;
-}
-
-}  // namespace
 
 void append_json_string(std::string& out, std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";

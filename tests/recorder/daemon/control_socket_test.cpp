@@ -62,6 +62,19 @@ TEST(ControlProtocol, AnIdCannotCarryAnotherRequest) {
   EXPECT_TRUE(format_request({Verb::remove, "snap2"}).ok());
 }
 
+// Names come from containers: in `list` they must not drive the terminal.
+// C1 controls (U+009B CSI, U+009D OSC) as UTF-8 or as raw 8-bit bytes, and
+// invalid UTF-8, become '?'; valid UTF-8 text stays.
+TEST(ControlProtocol, ListRowsCarryNoTerminalControls) {
+  ListRow row{"node", "ns", "a\xC2\x9B" "31mb", "\x9D" "0;title\x07", "id", "running", 1, "/d/f.tl"};
+  row.pod_namespace = "caf\xC3\xA9-\xFF\xFE-\xE2\x82";
+  auto back = parse_list_row(std::string_view(format_list_row(row)).substr(0, format_list_row(row).size() - 1));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->pod, "a?31mb");
+  EXPECT_EQ(back->container, "?0;title?");
+  EXPECT_EQ(back->pod_namespace, "caf\xC3\xA9-??-??");
+}
+
 TEST(ControlProtocol, RepliesAndListRowsRoundTrip) {
   auto ok = parse_reply(format_reply(ok_reply("a\nb\n")));
   ASSERT_TRUE(ok.ok());
