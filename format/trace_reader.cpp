@@ -11,6 +11,7 @@
 #include <kj/exception.h>
 
 #include <array>
+#include <chrono>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -52,7 +53,11 @@ class InputFile {
       fd_ = STDIN_FILENO;
       owned_ = false;
     } else {
-      fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      // A FIFO is opened without blocking: open() would wait for a writer
+      // forever. Reads then tell whether one comes (awaiting_writer_).
+      struct stat named {};
+      awaiting_writer_ = ::stat(path.c_str(), &named) == 0 && S_ISFIFO(named.st_mode);
+      fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (awaiting_writer_ ? O_NONBLOCK : 0));
       if (fd_ < 0) return Error{std::strerror(errno)};
       owned_ = true;
     }
@@ -72,10 +77,22 @@ class InputFile {
       const ssize_t r = ::read(fd_, out + done, n - done);
       if (r < 0) {
         if (errno == EINTR) continue;
-        // stdin may have been left non-blocking by whoever shares it: poll again.
-        if (wake_ && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+        // stdin may have been left non-blocking by whoever shares it: poll
+        // again. On a FIFO it also says that a writer has come.
+        if (wake_ && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+          awaiting_writer_ = false;
+          continue;
+        }
         return Error{std::string("read failed: ") + std::strerror(errno)};
       }
+      if (r == 0 && awaiting_writer_) {
+        // No writer has opened the FIFO yet: one that is starting gets a
+        // moment, then the FIFO is refused rather than waited on forever.
+        if (std::chrono::steady_clock::now() - writer_wait_start() > kFifoWriterWait)
+          return Error{"a FIFO with no writer: nothing to read"};
+        continue;
+      }
+      if (r > 0) awaiting_writer_ = false;
       if (r == 0) break;
       done += static_cast<size_t>(r);
     }
@@ -94,10 +111,19 @@ class InputFile {
   }
 
  private:
+  static constexpr auto kFifoWriterWait = std::chrono::seconds(3);
+  std::chrono::steady_clock::time_point writer_wait_start() {
+    if (!writer_wait_start_) writer_wait_start_ = std::chrono::steady_clock::now();
+    return *writer_wait_start_;
+  }
+
   Result<void> wait_readable() const {
     std::array<pollfd, 2> fds{{{fd_, POLLIN, 0}, {wake_.get(), POLLIN, 0}}};
     for (;;) {
-      const int r = ::poll(fds.data(), fds.size(), -1);
+      // A FIFO no writer has opened yet reports nothing at all: look again
+      // every 10 ms, by reading.
+      const int r = ::poll(fds.data(), fds.size(), awaiting_writer_ ? 10 : -1);
+      if (r == 0) return {};
       if (r < 0) {
         if (errno == EINTR) continue;
         return Error{std::string("poll failed: ") + std::strerror(errno)};
@@ -112,6 +138,8 @@ class InputFile {
   bool owned_ = false;
   uint64_t offset_ = 0;
   UniqueFd wake_;  // only for inputs whose reads can block forever
+  bool awaiting_writer_ = false;  // a FIFO from which nothing came yet
+  std::optional<std::chrono::steady_clock::time_point> writer_wait_start_;
 };
 
 // Word-aligned storage for a decompressed message. Unlike a vector it
@@ -513,7 +541,7 @@ Result<TraceReader> TraceReader::open(const std::filesystem::path& path, ReaderL
   if (auto r = input.open(path); !r) return state->error(r.error().message);
   char preamble[kPreambleBytes];
   auto got = input.read(preamble, sizeof(preamble));
-  if (!got) return got.error();
+  if (!got) return state->error(got.error().message);
   if (*got < sizeof(kMagic) || std::memcmp(preamble, kMagic, sizeof(kMagic)) != 0)
     return state->error("not a traceloop trace");
   if (*got < sizeof(preamble)) return state->error("corrupt trace (file ends inside the preamble)");

@@ -3,10 +3,13 @@
 // without a crash or a hang.
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 #include <random>
 
@@ -126,6 +129,34 @@ TEST(HostileInput, EmptyFile) {
 TEST(HostileInput, MissingFile) {
   const auto o = read_all("/nonexistent/x.tl");
   EXPECT_EQ(o.error, "/nonexistent/x.tl: No such file or directory");
+}
+
+// A FIFO nobody writes to: every tool used to block in open() forever.
+TEST(HostileInput, AFifoWithNoWriterIsRefusedAtOnce) {
+  TempDir dir;
+  const auto fifo = dir / "f.tl";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const auto o = read_all(fifo);
+    const std::string line = o.ok ? std::string("ok") : o.error;
+    (void)!::write(pipe_fds[1], line.data(), line.size());
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  pollfd p{pipe_fds[0], POLLIN, 0};
+  const bool answered = ::poll(&p, 1, 10'000) == 1;
+  char buf[512] = {};
+  const ssize_t n = answered ? ::read(pipe_fds[0], buf, sizeof(buf) - 1) : 0;
+  ::close(pipe_fds[0]);
+  if (!answered) ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  ASSERT_TRUE(answered) << "reading a FIFO with no writer blocked";
+  EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0),
+            fifo.string() + ": a FIFO with no writer: nothing to read");
 }
 
 TEST(HostileInput, NewerMajorVersion) {
