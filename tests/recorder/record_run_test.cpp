@@ -277,6 +277,39 @@ TEST(RecordRun, SockaddrOfConnect) {
   EXPECT_EQ(inet_connects, 1) << dump(rec.trace);
 }
 
+// A sockaddr filled by the kernel, whose length the BPF side reads behind the
+// length pointer at exit (getsockname, accept).
+TEST(RecordRun, SockaddrFilledAtExitWithTheLengthBehindAPointer) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "sockname.tl", {},
+                    {"python3", "-c",
+                     "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1); "
+                     "c = socket.create_connection(s.getsockname()); a, _ = s.accept(); print(s.getsockname()[1])"});
+  ASSERT_EQ(rec.result.status, 0) << rec.result.err;
+  const int port = std::stoi(rec.result.out);
+  const std::string port_bytes{static_cast<char>(port >> 8), static_cast<char>(port & 0xff)};
+  int names = 0, accepts = 0;
+  for (const auto* e : events_named(rec.trace, "getsockname")) {
+    auto v = e->view();
+    const auto* c = v.capture_for(1);
+    if (v.ret != 0 || c == nullptr || c->bytes.size() != 16 || static_cast<uint8_t>(c->bytes[0]) != AF_INET) continue;
+    EXPECT_EQ(c->bytes.substr(4, 4), std::string("\x7f\x00\x00\x01", 4));
+    if (c->bytes.substr(2, 2) == port_bytes) ++names;  // the listener's (Python asks for the client's too)
+  }
+  for (const char* name : {"accept", "accept4"})
+    for (const auto* e : events_named(rec.trace, name)) {
+      auto v = e->view();
+      const auto* c = v.capture_for(1);
+      if (v.ret < 0 || c == nullptr) continue;
+      EXPECT_EQ(c->bytes.size(), 16u);  // the peer's sockaddr_in
+      EXPECT_EQ(c->bytes.substr(4, 4), std::string("\x7f\x00\x00\x01", 4));
+      ++accepts;
+    }
+  EXPECT_GE(names, 1) << dump(rec.trace);
+  EXPECT_EQ(accepts, 1) << dump(rec.trace);
+}
+
 TEST(RecordRun, SyscallFilter) {
   REQUIRE_BPF_OR_SKIP();
   TempDir dir;
