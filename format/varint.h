@@ -37,7 +37,8 @@ inline int64_t count_varints(std::string_view column) {
   return run == 0 ? count : -1;
 }
 
-// Reads varints from a column; any overrun or overlong encoding sets failed()
+// Reads varints from a column; any overrun, overlong encoding or value beyond
+// 64 bits sets failed()
 // and yields 0, so a corrupt column is detected once, after decoding.
 class VarintReader {
  public:
@@ -61,6 +62,8 @@ class VarintReader {
         return 0;
       }
       uint8_t byte = *p_++;
+      // The tenth byte carries bit 63 only.
+      if (shift == 63 && byte > 1) break;
       result |= static_cast<uint64_t>(byte & 0x7f) << shift;
       if (byte < 0x80) return result;
     }

@@ -31,6 +31,25 @@ TEST(Varint, OverrunAndOverlongFail) {
   EXPECT_TRUE(r.failed());
 }
 
+// The tenth byte holds bit 63 alone: anything above 1 there is not a 64-bit
+// value, and used to lose its bits silently.
+TEST(Varint, TenthByteAboveOneFails) {
+  std::string max;
+  detail::put_varint(max, UINT64_MAX);
+  ASSERT_EQ(max.size(), 10u);
+  ASSERT_EQ(static_cast<uint8_t>(max.back()), 1u);
+  for (int last = 2; last < 0x80; ++last) {
+    std::string bad = max;
+    bad.back() = static_cast<char>(last);
+    detail::VarintReader r(bad);
+    r.next();
+    EXPECT_TRUE(r.failed()) << last;
+  }
+  detail::VarintReader ok(max);
+  EXPECT_EQ(ok.next(), UINT64_MAX);
+  EXPECT_FALSE(ok.failed());
+}
+
 TEST(Varint, Zigzag) {
   for (int64_t v : {int64_t{0}, int64_t{-1}, int64_t{1}, int64_t{-4095}, std::numeric_limits<int64_t>::min(),
                     std::numeric_limits<int64_t>::max()})
