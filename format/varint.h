@@ -38,8 +38,8 @@ inline int64_t count_varints(std::string_view column) {
 }
 
 // Reads varints from a column; any overrun, overlong encoding or value beyond
-// 64 bits sets failed()
-// and yields 0, so a corrupt column is detected once, after decoding.
+// 64 bits sets failed() and yields 0, so a corrupt column is detected once,
+// after decoding.
 class VarintReader {
  public:
   explicit VarintReader(std::string_view data)
