@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <vector>
@@ -106,6 +107,42 @@ ControlServerOptions options_for(const std::filesystem::path& path) {
   return o;
 }
 
+// Serves `server` with `handler` on a thread of its own, until destroyed.
+class ServingThread {
+ public:
+  ServingThread(ControlServer& server, std::function<Reply(const Request&)> handler)
+      : thread_([this, &server, handler = std::move(handler)] {
+          while (!stop_) {
+            pollfd p{server.fd(), POLLIN, 0};
+            ::poll(&p, 1, 20);
+            server.process(handler);
+          }
+        }) {}
+  ~ServingThread() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Sends `list` as uid/gid 65534 with `groups` as supplementary groups, from
+// a child: 0 answered, 10 could not change user, 11 no reply, 12 refused.
+int list_as_nobody(const std::filesystem::path& socket, std::vector<gid_t> groups = {}) {
+  const pid_t child = ::fork();
+  if (child < 0) return -1;
+  if (child == 0) {
+    if (::setgroups(groups.size(), groups.data()) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(10);
+    auto reply = send_request(socket, {Verb::list, ""});
+    _exit(!reply.ok() ? 11 : reply->ok ? 0 : 12);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 // Runs a server on its own thread, answering `list` with a fixed body.
 class ServerFixture : public ::testing::Test {
  protected:
@@ -113,30 +150,20 @@ class ServerFixture : public ::testing::Test {
     auto server = ControlServer::create(options_for(socket_path()));
     ASSERT_TRUE(server.ok()) << server.error().message;
     server_.emplace(std::move(server.value()));
-    thread_ = std::thread([this] {
-      while (!stop_) {
-        pollfd p{server_->fd(), POLLIN, 0};
-        ::poll(&p, 1, 20);
-        server_->process([this](const Request& r) -> Reply {
-          ++handled_;
-          if (r.verb == Verb::list) return ok_reply("row\n");
-          if (r.verb == Verb::snapshot) throw std::runtime_error("handler failed");
-          return error_reply("unsupported");
-        });
-      }
+    serving_.emplace(*server_, [this](const Request& r) -> Reply {
+      ++handled_;
+      if (r.verb == Verb::list) return ok_reply("row\n");
+      if (r.verb == Verb::snapshot) throw std::runtime_error("handler failed");
+      return error_reply("unsupported");
     });
   }
-  void TearDown() override {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
+  void TearDown() override { serving_.reset(); }
   std::filesystem::path socket_path() const { return dir_ / "control.sock"; }
 
   testing::TempDir dir_;
   std::optional<ControlServer> server_;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
   std::atomic<int> handled_{0};
+  std::optional<ServingThread> serving_;
 };
 
 TEST_F(ServerFixture, ARequestWithABadIdNeverReachesTheServer) {
@@ -229,27 +256,10 @@ TEST(ControlServer, ConfiguredGroupMayConnect) {
   ASSERT_EQ(::lstat((dir / "control.sock").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0660u);
   EXPECT_EQ(st.st_gid, 65534u);
-  std::atomic<bool> stop{false};
-  std::thread serve([&] {
-    while (!stop) {
-      pollfd p{server->fd(), POLLIN, 0};
-      ::poll(&p, 1, 20);
-      server->process([](const Request&) -> Reply { return ok_reply("row\n"); });
-    }
-  });
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    if (::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(10);
-    auto reply = send_request(dir / "control.sock", {Verb::list, ""});
-    _exit(reply.ok() && reply->ok ? 0 : 11);
+  {
+    ServingThread serving(*server, [](const Request&) -> Reply { return ok_reply("row\n"); });
+    EXPECT_EQ(list_as_nobody(dir / "control.sock"), 0);
   }
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  stop = true;
-  serve.join();
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_EQ(server->refused_peers(), 0u);
 }
 
@@ -264,28 +274,10 @@ TEST(ControlServer, SupplementaryMemberOfTheGroupMayConnect) {
   options.group = kDaemonGroup;
   auto server = ControlServer::create(options);
   ASSERT_TRUE(server.ok()) << server.error().message;
-  std::atomic<bool> stop{false};
-  std::thread serve([&] {
-    while (!stop) {
-      pollfd p{server->fd(), POLLIN, 0};
-      ::poll(&p, 1, 20);
-      server->process([](const Request&) -> Reply { return ok_reply("row\n"); });
-    }
-  });
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    const gid_t groups[] = {kDaemonGroup};
-    if (::setgroups(1, groups) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(10);
-    auto reply = send_request(dir / "control.sock", {Verb::list, ""});
-    _exit(!reply.ok() ? 11 : reply->ok ? 0 : 12);
+  {
+    ServingThread serving(*server, [](const Request&) -> Reply { return ok_reply("row\n"); });
+    EXPECT_EQ(list_as_nobody(dir / "control.sock", {kDaemonGroup}), 0);
   }
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  stop = true;
-  serve.join();
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_EQ(server->refused_peers(), 0u);
 }
 
@@ -317,18 +309,9 @@ class SnapshotClientTest : public ::testing::Test {
     auto server = ControlServer::create(options_for(dir_ / "control.sock"));
     ASSERT_TRUE(server.ok()) << server.error().message;
     server_.emplace(std::move(server.value()));
-    thread_ = std::thread([this] {
-      while (!stop_) {
-        pollfd p{server_->fd(), POLLIN, 0};
-        ::poll(&p, 1, 20);
-        server_->process([this](const Request&) -> Reply { return ok_reply(snapshot_file().string() + "\n"); });
-      }
-    });
+    serving_.emplace(*server_, [this](const Request&) -> Reply { return ok_reply(snapshot_file().string() + "\n"); });
   }
-  void TearDown() override {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
+  void TearDown() override { serving_.reset(); }
   std::filesystem::path snapshot_file() const { return dir_ / "abc.snapshot.tl"; }
 
   int snapshot_to(const std::filesystem::path& out, std::string& err_text) {
@@ -348,8 +331,7 @@ class SnapshotClientTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::optional<ControlServer> server_;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
+  std::optional<ServingThread> serving_;
 };
 
 std::string contents(const std::filesystem::path& p) {
