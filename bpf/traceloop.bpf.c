@@ -124,12 +124,21 @@ static __always_inline const struct tl_plan *plan_of(__u32 nr)
   return &plans[mask_for_verifier(nr, TL_MAX_SYSCALLS - 1)];
 }
 
+/* TL_FILTER_SET, written by user space through the mmapped .bss: set before
+ * a cgroup enters traced_cgroups, cleared after the last one of its slot left
+ * (see TL_CGROUP_SLOTS). */
+__u8 traced_slots[TL_CGROUP_SLOTS];
+_Static_assert((TL_CGROUP_SLOTS & (TL_CGROUP_SLOTS - 1)) == 0, "slot index masked");
+
 static __always_inline int is_traced_cgroup(__u64 cgroup_id)
 {
   if (filter_mode == TL_FILTER_ALL)
     return 1;
   if (filter_mode == TL_FILTER_SINGLE)
     return cgroup_id == single_cgroup_id;
+  /* an untraced task: one byte, no hash of its id */
+  if (!traced_slots[cgroup_id & (TL_CGROUP_SLOTS - 1)])
+    return 0;
   return bpf_map_lookup_elem(&traced_cgroups, &cgroup_id) != 0;
 }
 

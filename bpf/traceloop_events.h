@@ -35,6 +35,10 @@ typedef __s64 tl_s64;
 #define TL_MAX_SYSCALLS 1024
 /* Upper bound of --max-data: keeps one record inside the per-CPU scratch. */
 #define TL_MAX_DATA_LIMIT 4096
+/* TL_FILTER_SET: slots of the traced_slots byte array (a power of two). Slot
+ * (cgroup id mod TL_CGROUP_SLOTS) is 1 while some traced cgroup falls there,
+ * so most untraced tasks are told apart without a hash lookup. */
+#define TL_CGROUP_SLOTS 65536
 /* execve argv: at most this many elements are read. */
 #define TL_MAX_ARGV 32
 

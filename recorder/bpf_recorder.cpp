@@ -147,6 +147,7 @@ Result<std::unique_ptr<BpfRecorder>> BpfRecorder::start(const BpfOptions& option
   rec->skel_.reset(a.skel);
   rec->raw_tracepoint_ = raw;
   rec->single_cgroup_ = options.filter_cgroups && options.single_cgroup;
+  rec->slot_counts_.assign(TL_CGROUP_SLOTS, 0);
 
   if (traceloop_bpf__attach(rec->skel_.get()) != 0)
     return Error{describe_errno(errno, "attaching to the sys_enter/sys_exit tracepoints")};
@@ -161,8 +162,15 @@ Result<void> BpfRecorder::trace_cgroup(uint64_t cgroup_id, uint32_t container_in
     __atomic_store_n(slot, cgroup_id, __ATOMIC_RELEASE);
     return ok_result();
   }
+  uint32_t existing = 0;
+  const bool known = bpf_map_lookup_elem(bpf_map__fd(skel_->maps.traced_cgroups), &cgroup_id, &existing) == 0;
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.traced_cgroups), &cgroup_id, &container_index, BPF_ANY) != 0)
     return Error{describe_errno(errno, "adding a cgroup to the traced set")};
+  if (!known) {
+    // After the map entry: a program that sees the slot set finds the entry.
+    const size_t slot = cgroup_id & (TL_CGROUP_SLOTS - 1);
+    if (slot_counts_[slot]++ == 0) __atomic_store_n(&skel_->bss->traced_slots[slot], 1, __ATOMIC_RELEASE);
+  }
   return ok_result();
 }
 
@@ -172,8 +180,14 @@ Result<void> BpfRecorder::untrace_cgroup(uint64_t cgroup_id) {
                                 __ATOMIC_RELAXED);
     return ok_result();
   }
-  if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.traced_cgroups), &cgroup_id) != 0 && errno != ENOENT)
+  if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.traced_cgroups), &cgroup_id) != 0) {
+    if (errno == ENOENT) return ok_result();
     return Error{describe_errno(errno, "removing a cgroup from the traced set")};
+  }
+  // The slot is cleared after the entry is gone; until then the lookup decides.
+  const size_t slot = cgroup_id & (TL_CGROUP_SLOTS - 1);
+  if (slot_counts_[slot] > 0 && --slot_counts_[slot] == 0)
+    __atomic_store_n(&skel_->bss->traced_slots[slot], 0, __ATOMIC_RELEASE);
   return ok_result();
 }
 

@@ -84,6 +84,8 @@ class BpfRecorder {
   // The verifier's logs (statistics only), one per program that loaded;
   // libbpf writes into them during the load.
   std::map<std::string, std::string> verifier_logs_;
+  // Traced cgroups per slot of the BPF side's traced_slots (filter set).
+  std::vector<uint16_t> slot_counts_;
   uint64_t ring_bytes_ = 0;
 };
 

@@ -69,13 +69,20 @@ TEST(BpfRecorder, CgroupSetTracesOnlyItsMembersWithTheirContainerIndex) {
   run_in_cgroup(*b, "echo in-b > /dev/null");
   ASSERT_TRUE((*bpf)->untrace_cgroup(b->id()).ok());
   run_in_cgroup(*b, "echo b-untraced > /dev/null");
+  // traced again after it left (its filter slot set again)
+  ASSERT_TRUE((*bpf)->trace_cgroup(b->id(), 7).ok());
+  run_in_cgroup(*b, "echo b-again > /dev/null");
+  // added twice, removed once: gone (the slot counts cgroups, not calls)
+  ASSERT_TRUE((*bpf)->trace_cgroup(a->id(), 3).ok());
+  ASSERT_TRUE((*bpf)->untrace_cgroup(a->id()).ok());
+  run_in_cgroup(*a, "echo a-untraced > /dev/null");
   // this process is in no traced cgroup: its write must not appear
   ASSERT_EQ(write(STDOUT_FILENO, "", 0), 0);
   (*bpf)->detach();
   ASSERT_TRUE(ring->drain().ok());
   conv.finish((*bpf)->counters().lost_per_cpu, 0);
 
-  bool saw_a = false, saw_b = false, saw_untraced = false;
+  bool saw_a = false, saw_b = false, saw_b_again = false, saw_untraced = false;
   for (const auto& owned : sink.events) {
     auto e = owned.view();
     EXPECT_NE(e.pid, static_cast<uint32_t>(getpid()));
@@ -84,10 +91,12 @@ TEST(BpfRecorder, CgroupSetTracesOnlyItsMembersWithTheirContainerIndex) {
     std::string data = testing::capture_string(e, 1);
     if (data == "in-a\n") saw_a = e.container == 3;
     if (data == "in-b\n") saw_b = e.container == 7;
-    if (data == "b-untraced\n") saw_untraced = true;
+    if (data == "b-again\n") saw_b_again = e.container == 7;
+    if (data == "b-untraced\n" || data == "a-untraced\n") saw_untraced = true;
   }
   EXPECT_TRUE(saw_a);
   EXPECT_TRUE(saw_b);
+  EXPECT_TRUE(saw_b_again);
   EXPECT_FALSE(saw_untraced);
   EXPECT_EQ((*bpf)->counters().lost_total(), 0u);
 }
