@@ -45,7 +45,12 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr uint32_t kNoContainer = 0xffffffffu;
-constexpr auto kTick = std::chrono::milliseconds(100);
+// The ring is drained at least this often: the BPF side wakes the loop only
+// when half the ring is full, which at a million syscalls a second is a few
+// tens of milliseconds from losing events; a drain every 20 ms keeps most of
+// the ring free for the moments the loop is not scheduled.
+constexpr auto kDrain = std::chrono::milliseconds(20);
+constexpr uint64_t kDrainsPerTick = 5;  // budgets, expiry and stats: every 100 ms
 
 int64_t wall_ns() {
   timespec ts{};
@@ -96,7 +101,8 @@ struct Daemon::State : recorder::EventSink {
   std::optional<ControlServer> control;
   std::optional<CgroupWatcher> cgroups;
   std::optional<RuntimeWatcher> runtimes;
-  FlightCodec codec{3};
+  MergeWorker merges;
+  FlightCodec codec;
   UniqueFd stop_fd;
   std::string node;
   uint32_t next_index = 0;
@@ -114,7 +120,8 @@ struct Daemon::State : recorder::EventSink {
   bool debug = std::getenv("TRACELOOP_DAEMON_DEBUG") != nullptr;
   uint32_t self_pid = static_cast<uint32_t>(::getpid());
 
-  explicit State(const DaemonOptions& o) : options(o), codec(o.compression_level) {}
+  explicit State(const DaemonOptions& o)
+      : options(o), merges(o.compression_level), codec(o.compression_level, &merges) {}
 
   // Decisions about cgroups, on stderr when TRACELOOP_DAEMON_DEBUG is set.
   void trace_decision(const char* what, const std::string& path, const std::string& id = {}) const {
@@ -159,11 +166,17 @@ struct Daemon::State : recorder::EventSink {
   }
 
   // --- tracking ---------------------------------------------------------------
-  FlightBufferOptions budget() const {
+  FlightBufferOptions budget(uint32_t index) const {
     FlightBufferOptions b;
     b.budget_bytes = options.budget_per_container;
     b.time_unit_ns = options.timestamp_resolution_ns;
+    b.owner = index;
     return b;
+  }
+
+  void install_merges() {
+    for (auto& result : merges.take_done())
+      if (Tracked* t = target(result.owner)) t->buffer.install(std::move(result));
   }
 
   Tracked* track(const std::string& path, uint64_t id) {
@@ -173,7 +186,7 @@ struct Daemon::State : recorder::EventSink {
     // Not traced (and forgotten) when the BPF set is full: the map's size is
     // the daemon's bound on cgroups, better than failing the others.
     if (!bpf->trace_cgroup(id, index).ok()) return nullptr;
-    auto t = std::make_unique<Tracked>(index, id, path, budget(), catalogue);
+    auto t = std::make_unique<Tracked>(index, id, path, budget(index), catalogue);
     Tracked* raw = t.get();
     trace_decision("tracing", path);
     by_index[index] = std::move(t);
@@ -239,7 +252,7 @@ struct Daemon::State : recorder::EventSink {
     format::TraceMetadata metadata = metadata_for(t);
     auto processes = t.processes.table();
     publisher->submit(Publisher::Job{std::move(t.buffer), std::move(metadata), std::move(processes), file});
-    t.buffer = FlightBuffer(budget());
+    t.buffer = FlightBuffer(budget(t.index));
     t.events_before_buffer = t.events_forgotten = t.processes.observed();
     t.processes.forget_before(t.events_forgotten);
     saved[t.info.id] = Saved{t.info, file, events};
@@ -497,7 +510,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   if (!st.stop_fd) return Error{errno_text("eventfd")};
 
   if (options.host) {
-    auto t = std::make_unique<Tracked>(st.next_index++, 0, "", st.budget(), st.catalogue);
+    const uint32_t index = st.next_index++;
+    auto t = std::make_unique<Tracked>(index, 0, "", st.budget(index), st.catalogue);
     t->identified = true;
     t->host = true;
     t->info.id = "host";
@@ -544,17 +558,17 @@ Result<void> Daemon::run(bool handle_signals) {
   } restore{handle_signals, old};
 
   // The ring wakes the consumer only once a good share of it is full: a
-  // periodic drain keeps histories current (this is not how container ends
-  // are noticed: those come from inotify).
+  // periodic drain keeps histories current and the ring's room for bursts
+  // (this is not how container ends are noticed: those come from inotify).
   UniqueFd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   itimerspec its{};
-  its.it_interval.tv_nsec = std::chrono::nanoseconds(kTick).count();
+  its.it_interval.tv_nsec = std::chrono::nanoseconds(kDrain).count();
   its.it_value = its.it_interval;
   ::timerfd_settime(timer.get(), 0, &its, nullptr);
   UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
   if (!ep || !timer) return Error{errno_text("epoll/timerfd")};
   for (int fd : {sfd.get(), st.stop_fd.get(), timer.get(), st.ring->epoll_fd(), st.control->fd(), st.cgroups->fd(),
-                 st.runtimes->fd(), st.publisher->fd()}) {
+                 st.runtimes->fd(), st.publisher->fd(), st.merges.fd()}) {
     if (fd < 0) continue;
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -562,6 +576,7 @@ Result<void> Daemon::run(bool handle_signals) {
     if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return Error{errno_text("epoll_ctl")};
   }
 
+  uint64_t drains = 0;
   while (!st.stopping) {
     epoll_event events[16];
     int n = ::epoll_wait(ep.get(), events, 16, -1);
@@ -569,6 +584,7 @@ Result<void> Daemon::run(bool handle_signals) {
     bool tick = false;
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
+      if (fd == st.merges.fd()) st.install_merges();
       if (fd == sfd.get() || fd == st.stop_fd.get()) {
         // Consumed, so that restoring the signal mask does not deliver it again.
         char buf[sizeof(signalfd_siginfo)];
@@ -578,7 +594,11 @@ Result<void> Daemon::run(bool handle_signals) {
       } else if (fd == timer.get()) {
         uint64_t expirations = 0;
         (void)!::read(timer.get(), &expirations, sizeof(expirations));
-        tick = true;
+        drains += expirations;
+        if (drains >= kDrainsPerTick) {
+          drains = 0;
+          tick = true;
+        }
       }
     }
     // Order matters: new cgroups are traced and runtime state read before
