@@ -17,6 +17,8 @@ namespace traceloop::recorder {
 class ProcessTracker {
  public:
   explicit ProcessTracker(const format::Catalogue& catalogue);
+  ProcessTracker(const ProcessTracker&) = delete;  // last_ points into its own table
+  ProcessTracker& operator=(const ProcessTracker&) = delete;
   void observe(const format::Event& event);
   // The root process's parent and its wait status are known from outside.
   void set_root(uint32_t pid, uint32_t ppid);
@@ -43,6 +45,9 @@ class ProcessTracker {
     uint64_t event = UINT64_MAX;  // index of the fork among the events observed (none: the root's)
   };
   std::map<uint32_t, Process> processes_;
+  // processes_'s entry of the latest event (nodes stay put until erased):
+  // a container's events come in runs of one process.
+  Process* last_ = nullptr;
   std::map<uint32_t, Fork> forked_by_;  // child id (fork-like return value) -> who forked it, in which event
   uint64_t observed_ = 0;
   int64_t execve_ = -1, execveat_ = -1, exit_group_ = -1, wait4_ = -1;
