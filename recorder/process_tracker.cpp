@@ -95,6 +95,19 @@ std::vector<format::ProcessInfo> ProcessTracker::table() const {
   return out;
 }
 
+size_t ProcessTracker::memory_bytes() const {
+  // A map node: the value and four words of links and colour.
+  constexpr size_t kNode = 4 * sizeof(void*);
+  auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
+  size_t n = forked_by_.size() * (sizeof(std::pair<const uint32_t, Fork>) + kNode);
+  for (const auto& [pid, p] : processes_) {
+    n += sizeof(std::pair<const uint32_t, Process>) + kNode + heap(p.info.comm);
+    n += p.info.argv.capacity() * sizeof(std::string);
+    for (const auto& a : p.info.argv) n += heap(a);
+  }
+  return n;
+}
+
 void ProcessTracker::forget_before(uint64_t events) {
   last_ = nullptr;
   std::erase_if(processes_, [events](const auto& entry) {

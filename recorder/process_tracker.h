@@ -25,6 +25,9 @@ class ProcessTracker {
   void set_exit_status(uint32_t pid, int32_t status, uint64_t exit_ns);
   std::vector<format::ProcessInfo> table() const;
   size_t size() const { return processes_.size(); }
+  // What the table holds in memory (its nodes, names and argv), about;
+  // walks the table.
+  size_t memory_bytes() const;
   uint64_t observed() const { return observed_; }  // events so far
 
   // For a history that no longer holds the first `events` observed (the

@@ -1,6 +1,7 @@
 #include "recorder/daemon/daemon.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -51,6 +52,16 @@ constexpr uint32_t kNoContainer = 0xffffffffu;
 // the ring free for the moments the loop is not scheduled.
 constexpr auto kDrain = std::chrono::milliseconds(20);
 constexpr uint64_t kDrainsPerTick = 5;  // budgets, expiry and stats: every 100 ms
+// Between ticks the total budget is also checked every so many events: six
+// busy containers fill megabytes in 100 ms.
+constexpr uint32_t kEventsPerBudgetCheck = 4096;
+// A container without events for a tick has an open batch this big sealed.
+constexpr uint64_t kQuietSealBytes = 16u << 10;
+// Freed memory goes back to the system this often (malloc keeps it otherwise).
+constexpr uint64_t kTicksPerTrim = 10;
+// Allocations from this size on are mapped on their own, and unmapped when
+// freed: merge scratch and big frames do not stay in the heap.
+constexpr int kMmapThreshold = 256 << 10;
 
 int64_t wall_ns() {
   timespec ts{};
@@ -80,6 +91,8 @@ struct Tracked {
   // been told are gone.
   uint64_t events_before_buffer = 0;
   uint64_t events_forgotten = 0;
+  uint64_t table_bytes = 0;  // processes.memory_bytes() and this entry, as of the last tick
+  uint64_t seen_at_tick = 0;  // buffer.events_seen() then
   std::chrono::steady_clock::time_point noticed = std::chrono::steady_clock::now();
 };
 
@@ -107,6 +120,8 @@ struct Daemon::State : recorder::EventSink {
   std::string node;
   uint32_t next_index = 0;
   std::unordered_map<uint32_t, std::unique_ptr<Tracked>> by_index;
+  std::vector<FlightBuffer*> buffers;  // of by_index, for the total budget
+  uint32_t events_to_budget_check = kEventsPerBudgetCheck;
   std::unordered_map<uint64_t, uint32_t> index_by_cgroup;
   std::unordered_map<std::string, uint32_t> index_by_path;
   std::map<std::string, Saved> saved;
@@ -147,6 +162,10 @@ struct Daemon::State : recorder::EventSink {
     t->buffer.add(e, codec);
     t->processes.observe(e);
     forget_overwritten(*t);
+    if (--events_to_budget_check == 0) {
+      events_to_budget_check = kEventsPerBudgetCheck;
+      enforce_budgets();
+    }
   }
   // Processes that only overwritten events spoke of go with them: the table
   // stays as bounded as the history.
@@ -168,7 +187,9 @@ struct Daemon::State : recorder::EventSink {
   // --- tracking ---------------------------------------------------------------
   FlightBufferOptions budget(uint32_t index) const {
     FlightBufferOptions b;
-    b.budget_bytes = options.budget_per_container;
+    // A container never holds more than all of them may: its frames and
+    // merges are sized from this.
+    b.budget_bytes = std::min(options.budget_per_container, options.budget_total);
     b.time_unit_ns = options.timestamp_resolution_ns;
     b.owner = index;
     return b;
@@ -192,6 +213,7 @@ struct Daemon::State : recorder::EventSink {
     by_index[index] = std::move(t);
     index_by_cgroup[id] = index;
     index_by_path[path] = index;
+    buffers.push_back(&raw->buffer);
     return raw;
   }
 
@@ -200,6 +222,7 @@ struct Daemon::State : recorder::EventSink {
     index_by_cgroup.erase(t->cgroup_id);
     if (auto it = index_by_path.find(t->cgroup_path); it != index_by_path.end() && it->second == t->index)
       index_by_path.erase(it);
+    std::erase(buffers, &t->buffer);
     by_index.erase(t->index);  // t dies here
   }
 
@@ -327,12 +350,24 @@ struct Daemon::State : recorder::EventSink {
     }
   }
 
+  // Process tables and histories being written count too: the budget is
+  // the memory the recording holds, not only its events.
   void enforce_budgets() {
-    std::vector<FlightBuffer*> buffers;
-    buffers.reserve(by_index.size());
-    for (auto& [index, t] : by_index) buffers.push_back(&t->buffer);
-    enforce_total_budget(buffers, options.budget_total);
+    uint64_t other = publisher->pending_bytes() + merges.scratch_bytes();
+    for (const auto& [index, t] : by_index) other += t->table_bytes;
+    if (enforce_total_budget(buffers, options.budget_total, codec, other) == 0) return;
     for (auto& [index, t] : by_index) forget_overwritten(*t);
+  }
+  // An open batch is raw columns, several times its compressed size: a
+  // container that went quiet has it compressed, so that a hundred quiet
+  // ones do not hold the budget in raw bytes.
+  void measure_and_compact() {
+    for (auto& [index, t] : by_index) {
+      t->table_bytes = sizeof(Tracked) + t->processes.memory_bytes() + t->cgroup_path.capacity();
+      const uint64_t seen = t->buffer.events_seen();
+      if (seen == t->seen_at_tick && t->buffer.open_bytes() >= kQuietSealBytes) t->buffer.seal(codec);
+      t->seen_at_tick = seen;
+    }
   }
 
   void publish_stats() {
@@ -456,6 +491,7 @@ Daemon::Daemon(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Daemon::~Daemon() = default;
 
 Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
+  ::mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
   auto s = std::make_unique<State>(options);
   State& st = *s;
   if (st.options.socket_path.empty()) st.options.socket_path = st.options.dir / "control.sock";
@@ -519,6 +555,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     t->info.runtime = "host";
     t->info.started_wall_ns = wall_ns();
     st.host_index = t->index;
+    st.buffers.push_back(&t->buffer);
     st.by_index[t->index] = std::move(t);
   }
   st.load_saved();
@@ -576,7 +613,7 @@ Result<void> Daemon::run(bool handle_signals) {
     if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return Error{errno_text("epoll_ctl")};
   }
 
-  uint64_t drains = 0;
+  uint64_t drains = 0, ticks = 0;
   while (!st.stopping) {
     epoll_event events[16];
     int n = ::epoll_wait(ep.get(), events, 16, -1);
@@ -610,8 +647,10 @@ Result<void> Daemon::run(bool handle_signals) {
     st.control->process([&st](const Request& r) { return st.handle(r); });
     if (tick) {
       st.expire_unidentified();
+      st.measure_and_compact();
       st.enforce_budgets();
       st.publish_stats();
+      if (++ticks % kTicksPerTrim == 0) ::malloc_trim(0);
     }
   }
 

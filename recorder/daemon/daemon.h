@@ -26,6 +26,14 @@
 
 namespace traceloop::daemon {
 
+// The daemon's memory (RSS) stays below budget_total + 2 * ring_bytes (the
+// ring is mapped twice, so that a record never wraps) + this: code and
+// libraries, compression contexts, the merge worker's and the publisher's
+// scratch, the converter's per-thread slots. Everything that grows with the
+// containers and their load (frames, open batches as allocated, process
+// tables, merges in flight, histories being written) counts in budget_total.
+inline constexpr uint64_t kFixedMemoryOverhead = 24u << 20;
+
 struct DaemonOptions {
   std::filesystem::path dir = "/var/lib/traceloop";
   std::filesystem::path socket_path;  // default: dir/control.sock

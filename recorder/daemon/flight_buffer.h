@@ -72,6 +72,7 @@ class FlightBuffer {
   // The memory the history holds: its frames and the open batch's columns,
   // as allocated (not merely as filled).
   uint64_t bytes() const { return sealed_bytes_ + open_bytes_; }
+  uint64_t open_bytes() const { return open_bytes_; }
   uint64_t budget() const { return options_.budget_bytes; }
   uint64_t events_held() const { return sealed_events_ + open_.event_count(); }
   uint64_t events_seen() const { return events_seen_; }

@@ -42,6 +42,8 @@ std::vector<MergeResult> MergeWorker::take_done() {
   (void)!::read(event_.get(), &count, sizeof(count));
   std::lock_guard lock(mutex_);
   out_ -= done_.size();
+  scratch_bytes_ -= done_bytes_;
+  done_bytes_ = 0;
   return std::exchange(done_, {});
 }
 
@@ -60,7 +62,6 @@ void MergeWorker::work(int compression_level) {
   sched_param idle{};
   (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
   format::ZstdCompressor zstd(compression_level);
-  std::unique_ptr<format::EventFrameMerger> merger;
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
@@ -72,23 +73,32 @@ void MergeWorker::work(int compression_level) {
     MergeResult result;
     result.owner = job.owner;
     result.serial = job.serial;
+    // Decoded columns, the new frame's columns, its message and the
+    // compressor's output: about five times the events' raw size.
+    uint64_t raw = 0;
+    for (const FramePtr& f : job.frames) raw += f->raw_size + f->bytes.size();
+    const uint64_t scratch = 5 * raw;
+    scratch_bytes_ += scratch;
     {
       // The merger's scratch grows to a merge's size: made per job and freed
-      // after it, so that an idle daemon does not keep it.
-      if (!merger) merger = std::make_unique<format::EventFrameMerger>();
+      // after it, so that the daemon does not keep it between merges.
+      format::EventFrameMerger merger;
       std::vector<format::EncodedFrame> frames;
       frames.reserve(job.frames.size());
       for (const FramePtr& f : job.frames) frames.push_back(*f);
-      auto merged = merger->merge(frames, zstd);
+      auto merged = merger.merge(frames, zstd);
       if (merged.ok()) {
         merged->bytes.shrink_to_fit();
         result.merged = std::move(*merged);
       }
     }
+    const uint64_t kept = result.merged ? result.merged->bytes.capacity() : 0;
+    scratch_bytes_ += kept;
+    scratch_bytes_ -= scratch;
     result.frames = std::move(job.frames);
     lock.lock();
     --working_;
-    if (jobs_.empty()) merger.reset();
+    done_bytes_ += kept;
     done_.push_back(std::move(result));
     uint64_t one = 1;
     (void)!::write(event_.get(), &one, sizeof(one));

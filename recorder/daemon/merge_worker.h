@@ -9,6 +9,7 @@
 // yet taken, so at most that many merged frames wait for their buffers. A
 // buffer whose job is refused keeps its small frames and asks again later.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -53,6 +54,10 @@ class MergeWorker {
   std::vector<MergeResult> take_done();
   // Blocks until every submitted job is done (tests).
   void wait_idle();
+  // The memory the worker holds for its jobs: the frames it was handed (as
+  // their buffers no longer count them once dropped) are not in it, the
+  // merge's scratch and the results not yet taken are, about.
+  uint64_t scratch_bytes() const { return scratch_bytes_.load(std::memory_order_relaxed); }
 
  private:
   void work(int compression_level);
@@ -66,6 +71,8 @@ class MergeWorker {
   size_t out_ = 0;      // submitted and not yet taken
   size_t working_ = 0;  // being merged now
   bool stop_ = false;
+  std::atomic<uint64_t> scratch_bytes_{0};
+  uint64_t done_bytes_ = 0;  // of done_
   UniqueFd event_;
   std::thread thread_;
 };

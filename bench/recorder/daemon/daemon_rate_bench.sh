@@ -9,14 +9,15 @@
 #   usage: bench/recorder/daemon/daemon_rate_bench.sh BUILD_DIR
 #   env: SECONDS_RATE (20), RATES ("200000 500000 700000 1000000 0", 0: unlimited),
 #        BUDGETS ("4M 64M"), WRITE_RATES ("1000000 0", at the first budget),
-#        IDLE (100), BUSY (6), MEMORY_SECONDS (SECONDS_RATE), TL_CLI (traceloop-record)
+#        IDLE (100), BUSY (6), MEMORY_SECONDS (SECONDS_RATE), TL_CLI (traceloop-record),
+#        MEMORY_OPTIONS (more daemon options for 2., e.g. "--budget-per-container 64M")
 # Needs root (BPF), runc and busybox-static.
 set -eu
 
 BUILD=${1:?usage: $0 BUILD_DIR}
 SECS=${SECONDS_RATE:-20}
-RATES=${RATES:-"200000 500000 700000 1000000 0"}
-BUDGETS=${BUDGETS:-"4M 64M"}
+RATES=${RATES-"200000 500000 700000 1000000 0"}
+BUDGETS=${BUDGETS-"4M 64M"}
 WRITE_RATES=${WRITE_RATES-"1000000 0"}
 IDLE=${IDLE:-100}
 BUSY=${BUSY:-6}
@@ -95,8 +96,9 @@ for budget in $BUDGETS; do
 done
 echo "(lost: ring full, from the trace's loss markers; recorded: kept + overwritten by the budget)"
 
-echo "== 2. memory: $IDLE idle containers and $BUSY busy ones (getppid, unlimited, ${MEMORY_SECONDS}s), --budget-total 8M"
-"$CLI" daemon --dir "$WORK/m" --budget-total 8M &
+echo "== 2. memory: $IDLE idle containers and $BUSY busy ones (getppid, unlimited, ${MEMORY_SECONDS}s), --budget-total 8M ${MEMORY_OPTIONS:-}"
+# shellcheck disable=SC2086
+"$CLI" daemon --dir "$WORK/m" --budget-total 8M ${MEMORY_OPTIONS:-} &
 DAEMON=$!
 wait_socket "$WORK/m/control.sock"
 BASE=$(rss_kib "$DAEMON")

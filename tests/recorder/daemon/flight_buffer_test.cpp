@@ -316,7 +316,7 @@ TEST(TotalBudget, EvictsFromTheLargestFirst) {
   feed(noisy, codec, 300000, 10);
   std::vector<FlightBuffer*> all = {&noisy, &quiet};
   uint64_t total = quiet.bytes() + (512u << 10);
-  EXPECT_GT(enforce_total_budget(all, total), 0u);
+  EXPECT_GT(enforce_total_budget(all, total, codec), 0u);
   EXPECT_LE(noisy.bytes() + quiet.bytes(), total);
   EXPECT_EQ(quiet.events_held(), quiet_events);
   EXPECT_EQ(quiet.overwritten(), 0u);
