@@ -8,7 +8,8 @@
 #     --budget-total 8M; the daemon's peak RSS against that budget.
 #   usage: bench/recorder/daemon/daemon_rate_bench.sh BUILD_DIR
 #   env: SECONDS_RATE (20), RATES ("200000 500000 700000 1000000 0", 0: unlimited),
-#        BUDGETS ("4M 64M"), WRITE_RATES ("1000000 0", at the first budget),
+#        BUDGETS ("4M 64M"), LATER_RATES ("700000 1000000 0", at the budgets after the first),
+#        WRITE_RATES ("1000000 0", at the first budget),
 #        IDLE (100), BUSY (6), MEMORY_SECONDS (SECONDS_RATE), TL_CLI (traceloop-record),
 #        MEMORY_OPTIONS (more daemon options for 2., e.g. "--budget-per-container 64M")
 # Needs root (BPF), runc and busybox-static.
@@ -18,6 +19,7 @@ BUILD=${1:?usage: $0 BUILD_DIR}
 SECS=${SECONDS_RATE:-20}
 RATES=${RATES-"200000 500000 700000 1000000 0"}
 BUDGETS=${BUDGETS-"4M 64M"}
+LATER_RATES=${LATER_RATES-"700000 1000000 0"}
 WRITE_RATES=${WRITE_RATES-"1000000 0"}
 IDLE=${IDLE:-100}
 BUSY=${BUSY:-6}
@@ -87,7 +89,9 @@ for budget in $BUDGETS; do
   "$CLI" daemon --dir "$WORK/s-$budget" --budget-per-container "$budget" &
   DAEMON=$!
   wait_socket "$WORK/s-$budget/control.sock"
-  for rate in $RATES; do run_rate "$WORK/s-$budget" getppid "$rate" "$budget"; done
+  rates=$RATES
+  [ $first = yes ] || rates=$LATER_RATES
+  for rate in $rates; do run_rate "$WORK/s-$budget" getppid "$rate" "$budget"; done
   if [ $first = yes ]; then
     for rate in $WRITE_RATES; do run_rate "$WORK/s-$budget" write "$rate" "$budget"; done
   fi

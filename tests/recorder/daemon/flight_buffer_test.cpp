@@ -323,6 +323,27 @@ TEST(TotalBudget, EvictsFromTheLargestFirst) {
   EXPECT_EQ(noisy.overwritten() + noisy.events_held(), 300000u);
 }
 
+TEST(TotalBudget, SealsOpenBatchesAndCountsWhatItCannotDrop) {
+  FlightCodec codec(3);
+  FlightBuffer a({.budget_bytes = 4u << 20, .chunk_raw_bytes = 1u << 20});
+  FlightBuffer b({.budget_bytes = 4u << 20, .chunk_raw_bytes = 1u << 20});
+  feed(a, codec, 4000, 31);
+  feed(b, codec, 1000, 32);
+  ASSERT_EQ(a.frame_count() + b.frame_count(), 0u) << "open batches only";
+  std::vector<FlightBuffer*> all = {&a, &b};
+  const uint64_t open = a.bytes() + b.bytes();
+  // Room for both once compressed: the larger is sealed, nothing is lost.
+  EXPECT_EQ(enforce_total_budget(all, open * 3 / 4, codec), 0u);
+  EXPECT_EQ(a.frame_count(), 1u);
+  EXPECT_EQ(a.events_held() + b.events_held(), 5000u);
+  EXPECT_LE(a.bytes() + b.bytes(), open * 3 / 4);
+  // What the budget cannot drop (process tables, histories being written)
+  // leaves less for the events.
+  const uint64_t held = a.bytes() + b.bytes();
+  EXPECT_GT(enforce_total_budget(all, held, codec, b.bytes() + 1), 0u);
+  EXPECT_GT(a.overwritten() + b.overwritten(), 0u);
+}
+
 }  // namespace
 }  // namespace traceloop::daemon
 
