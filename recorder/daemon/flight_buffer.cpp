@@ -9,6 +9,9 @@ namespace traceloop::daemon {
 
 namespace {
 
+// A frame's bookkeeping besides its bytes: the shared block and the deque's slot.
+constexpr uint64_t kFrameOverhead = 96;
+
 uint32_t chunk_bytes(const FlightBufferOptions& o) {
   if (o.chunk_raw_bytes != 0) return o.chunk_raw_bytes;
   return static_cast<uint32_t>(std::clamp<uint64_t>(o.budget_bytes / 32, 8u << 10, 1u << 20));
@@ -64,51 +67,75 @@ void FlightBuffer::push_frame(format::EncodedFrame frame) {
   // bound, several times what they take: kept for long, it would be memory
   // the budget does not see.
   frame.bytes.shrink_to_fit();
-  sealed_bytes_ += frame.bytes.capacity();
+  sealed_bytes_ += frame.bytes.capacity() + kFrameOverhead;
   sealed_events_ += frame.event_count;
   frames_.push_back(std::make_shared<const format::EncodedFrame>(std::move(frame)));
 }
 
-void FlightBuffer::merge_small_frames(FlightCodec& codec) {
-  if (small_frames_ < 2) {
-    small_frames_ = 0;
-    small_raw_bytes_ = 0;
-    return;
+size_t FlightBuffer::merge_group() const {
+  // The oldest small frames up to the merge size: a merged frame stays far
+  // below the readers' bound on frames however many small ones gathered
+  // (a worker that got no CPU for a while).
+  const size_t first = frames_.size() - small_frames_;
+  size_t n = 0;
+  uint64_t raw = 0;
+  while (n < small_frames_ && (n < 2 || raw + frames_[first + n]->raw_size <= options_.merge_raw_bytes)) {
+    raw += frames_[first + n]->raw_size;
+    ++n;
   }
-  const auto first = frames_.end() - static_cast<std::ptrdiff_t>(small_frames_);
-  std::vector<format::EncodedFrame> small;
-  small.reserve(small_frames_);
-  for (auto it = first; it != frames_.end(); ++it) small.push_back(**it);
+  return n;
+}
+
+void FlightBuffer::take_small(size_t n) {
+  const size_t first = frames_.size() - small_frames_;
+  for (size_t i = 0; i < n; ++i) small_raw_bytes_ -= frames_[first + i]->raw_size;
+  small_frames_ -= n;
+}
+
+void FlightBuffer::merge_small_frames(FlightCodec& codec) {
+  while (small_frames_ >= 2) {
+    const size_t n = merge_group();
+    const auto first = frames_.end() - static_cast<std::ptrdiff_t>(small_frames_);
+    const auto last = first + static_cast<std::ptrdiff_t>(n);
+    std::vector<format::EncodedFrame> small;
+    small.reserve(n);
+    for (auto it = first; it != last; ++it) small.push_back(**it);
+    take_small(n);
+    auto merged = codec.merger.merge(small, codec.zstd);
+    // Our own frames always decode; should one not, keep it as it is rather
+    // than lose history.
+    if (!merged.ok()) continue;
+    for (auto it = first; it != last; ++it) {
+      sealed_bytes_ -= (*it)->bytes.capacity() + kFrameOverhead;
+      sealed_events_ -= (*it)->event_count;
+    }
+    merged->bytes.shrink_to_fit();
+    sealed_bytes_ += merged->bytes.capacity() + kFrameOverhead;
+    sealed_events_ += merged->event_count;
+    auto at = frames_.erase(first, last);
+    frames_.insert(at, std::make_shared<const format::EncodedFrame>(std::move(*merged)));
+  }
   small_frames_ = 0;
   small_raw_bytes_ = 0;
-  auto merged = codec.merger.merge(small, codec.zstd);
-  // Our own frames always decode; should one not, keep it as it is rather
-  // than lose history.
-  if (!merged.ok()) return;
-  for (auto it = first; it != frames_.end(); ++it) {
-    sealed_bytes_ -= (*it)->bytes.capacity();
-    sealed_events_ -= (*it)->event_count;
-  }
-  frames_.erase(first, frames_.end());
-  push_frame(std::move(*merged));
 }
 
 void FlightBuffer::submit_merge(MergeWorker& worker) {
   // One job at a time per buffer; meanwhile small frames gather, and go with
-  // the next one.
-  if (merging_ || small_frames_ < 2) return;
+  // the next ones.
+  if (merging_ != 0 || small_frames_ < 2) return;
   // Serials are unique in the process: a buffer that replaced another (its
   // container's history published) is not told its predecessor's results.
   static std::atomic<uint64_t> serials{0};
+  const size_t n = merge_group();
   MergeJob job;
   job.owner = options_.owner;
   job.serial = ++serials;
-  job.frames.assign(frames_.end() - static_cast<std::ptrdiff_t>(small_frames_), frames_.end());
+  const auto first = frames_.end() - static_cast<std::ptrdiff_t>(small_frames_);
+  job.frames.assign(first, first + static_cast<std::ptrdiff_t>(n));
   const uint64_t serial = job.serial;
   if (!worker.submit(std::move(job))) return;
   merging_ = serial;
-  small_frames_ = 0;
-  small_raw_bytes_ = 0;
+  take_small(n);
 }
 
 void FlightBuffer::install(MergeResult result) {
@@ -119,11 +146,11 @@ void FlightBuffer::install(MergeResult result) {
   const auto n = static_cast<std::ptrdiff_t>(result.frames.size());
   if (frames_.end() - first < n || !std::equal(result.frames.begin(), result.frames.end(), first)) return;
   for (auto it = first; it != first + n; ++it) {
-    sealed_bytes_ -= (*it)->bytes.capacity();
+    sealed_bytes_ -= (*it)->bytes.capacity() + kFrameOverhead;
     sealed_events_ -= (*it)->event_count;
   }
   result.merged->bytes.shrink_to_fit();
-  sealed_bytes_ += result.merged->bytes.capacity();
+  sealed_bytes_ += result.merged->bytes.capacity() + kFrameOverhead;
   sealed_events_ += result.merged->event_count;
   auto at = frames_.erase(first, first + n);
   frames_.insert(at, std::make_shared<const format::EncodedFrame>(std::move(*result.merged)));
@@ -133,7 +160,7 @@ void FlightBuffer::install(MergeResult result) {
 bool FlightBuffer::drop_oldest() {
   if (frames_.empty()) return false;
   const format::EncodedFrame& oldest = *frames_.front();
-  sealed_bytes_ -= oldest.bytes.capacity();
+  sealed_bytes_ -= oldest.bytes.capacity() + kFrameOverhead;
   sealed_events_ -= oldest.event_count;
   overwritten_ += oldest.event_count;
   if (small_frames_ == frames_.size()) {

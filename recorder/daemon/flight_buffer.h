@@ -90,6 +90,8 @@ class FlightBuffer {
  private:
   void merge_small_frames(FlightCodec& codec);
   void submit_merge(MergeWorker& worker);
+  size_t merge_group() const;   // how many of the small frames, oldest first, go into one merge
+  void take_small(size_t n);    // they are no longer small (merged, or at the worker)
   void push_frame(format::EncodedFrame frame);
   void enforce_budget();
 

@@ -1,7 +1,7 @@
 #include "recorder/daemon/merge_worker.h"
 
 #include <pthread.h>
-#include <sched.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -57,10 +57,10 @@ void MergeWorker::work(int compression_level) {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
-  // Only the time the loop leaves: a merge that waits costs compression, a
-  // loop that waits costs events.
-  sched_param idle{};
-  (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+  // Little of the time the loop wants: a merge that waits costs
+  // compression, a loop that waits costs events. Nice 19 rather than
+  // SCHED_IDLE: on a saturated machine merges still progress, slowly.
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
   format::ZstdCompressor zstd(compression_level);
   std::unique_lock lock(mutex_);
   for (;;) {

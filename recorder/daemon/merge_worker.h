@@ -2,8 +2,8 @@
 // Merges flight buffers' small frames into big ones on a thread of its own.
 // Decoding and re-encoding megabytes of events takes tens of milliseconds;
 // done in the daemon's loop it stalls the ring consumer, and a busy
-// container's ring fills meanwhile. The thread runs at SCHED_IDLE: it takes
-// what CPU the loop leaves, never the loop's.
+// container's ring fills meanwhile. The thread runs at nice 19: when the
+// CPU is short, the loop gets it.
 //
 // Bounded: at most `max_jobs` jobs are queued, in progress or done and not
 // yet taken, so at most that many merged frames wait for their buffers. A

@@ -72,7 +72,8 @@ run_rate() {
   T1=$(cpu_ticks "$DAEMON")
   HELD=$("$CLI" list --dir "$1" | awk -v id="$id" '$5 == id { print $7 }')
   LOSS=$("$STATS" "$1/$id.tl" | sed -n 's/.*lost: \([0-9]*\) events (ring full), overwritten: \([0-9]*\).*/\1 \2/p')
-  set -- "$@" $LOSS
+  # An unreadable trace is a result too (-1: tl-stats said why above).
+  set -- "$@" ${LOSS:-"-1 -1"}
   awk -v t="$((T1 - T0))" -v hz="$HZ" -v s0="$S0" -v s1="$S1" -v out="$(cat "$WORK/out")" \
       -v mode="$2" -v want="$3" -v budget="$4" -v held="$HELD" -v lost="$5" -v over="$6" 'BEGIN {
     split(out, kv, /[ =]/); calls = kv[2]; secs = kv[4]; rate = kv[6];

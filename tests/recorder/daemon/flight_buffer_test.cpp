@@ -271,6 +271,25 @@ TEST(FlightBuffer, AMergeOfFramesOverwrittenMeanwhileIsDiscarded) {
   EXPECT_EQ(bystander.frame_count(), frames);
 }
 
+TEST(FlightBuffer, SmallFramesGatheredWhileTheWorkerIsBusyMergeInBoundedGroups) {
+  MergeWorker worker(3, 1);
+  ASSERT_TRUE(worker.submit(MergeJob{}));  // the worker's one job is out: every merge is refused
+  FlightCodec codec(3, &worker);
+  FlightBuffer buffer({.budget_bytes = 256u << 20, .chunk_raw_bytes = 16u << 10, .merge_raw_bytes = 64u << 10});
+  format::SyntheticWorkload work(catalogue(), 25);
+  for (int i = 0; i < 40000; ++i) buffer.add(work.next(), codec);
+  const size_t small = buffer.frame_count();
+  ASSERT_GT(small, 20u);
+  testing::TempDir dir;
+  ASSERT_TRUE(buffer.write(dir / "g.tl", metadata_for("c"), {}, codec).ok());
+  // Merged by the merge size, not into one frame of everything.
+  EXPECT_LT(buffer.frame_count(), small);
+  EXPECT_GE(buffer.frame_count(), small / 5);
+  auto trace = format::load_trace(dir / "g.tl");
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  EXPECT_EQ(trace->events.size(), 40000u);
+}
+
 TEST(MergeWorker, RefusesJobsBeyondItsBound) {
   MergeWorker worker(3, 1);
   FlightCodec codec(3);
