@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -577,6 +578,8 @@ DaemonStats Daemon::stats() const {
 
 Result<void> Daemon::run(bool handle_signals) {
   State& st = *state_;
+  if (st.options.loop_nice != 0)  // this thread only: the publisher and the merges keep theirs
+    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), st.options.loop_nice);
   sigset_t mask, old;
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);

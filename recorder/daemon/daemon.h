@@ -48,6 +48,11 @@ struct DaemonOptions {
   std::filesystem::path runtime_prefix = "/";  // where /run/runc ... are looked for
   std::chrono::milliseconds identify_timeout{10000};
   int compression_level = 3;
+  // The loop thread's nice value. The ring holds a few tens of milliseconds
+  // of a busy container's calls: a loop kept off the CPU that long by other
+  // work loses events, though it needs a third of a core at a million a
+  // second. Only raised when allowed (CAP_SYS_NICE); 0 leaves it.
+  int loop_nice = -10;
   uint32_t timestamp_resolution_ns = recorder::kDefaultTimestampResolutionNs;
 };
 
