@@ -17,7 +17,6 @@
 
 namespace traceloop::format {
 
-using detail::put_varint;
 using detail::unzigzag;
 using detail::VarintReader;
 using detail::zigzag;
@@ -105,6 +104,11 @@ class PerSyscall {
     return used_[slot_[nr] - 1u];
   }
 
+  // Beyond sizeof: the entries (a deque allocates at least 512 bytes a block).
+  size_t memory_bytes() const {
+    return used_.size() * std::max<size_t>(sizeof(T), 64) + 512 + other_.size() * (sizeof(T) + 32);
+  }
+
  private:
   std::array<uint16_t, kFlatSyscallTable> slot_{};  // 1 + index into used_; 0: none yet
   std::deque<T> used_;
@@ -184,6 +188,10 @@ class Predictions {
     last_tid_ = tid;
     last_thread_ = &it->second;
     return last_thread_;
+  }
+  size_t memory_bytes() const {
+    return syscalls_.memory_bytes() + threads_.size() * (sizeof(ThreadPrediction) + 32) +
+           threads_.bucket_count() * sizeof(void*);
   }
   void update_thread(uint32_t tid, uint64_t end, uint32_t cpu) {
     if (tid != last_tid_ || last_thread_ == nullptr) {
@@ -294,6 +302,58 @@ class PartedColumn {
 
 bool is_failure(uint8_t state, int64_t ret) { return state == 0 && ret < 0 && ret >= -4095; }
 
+// An encoder column: bytes appended one varint at a time, twenty and more
+// per event. std::string's appends are calls (its members are instantiated
+// in the library, not inlined here); these are a compare and a store.
+class ByteColumn {
+ public:
+  ByteColumn() = default;
+  ByteColumn(ByteColumn&&) noexcept = default;
+  ByteColumn& operator=(ByteColumn&&) noexcept = default;
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  std::string_view view() const { return {data_.get(), size_}; }
+  [[gnu::always_inline]] void push(char c) {
+    if (size_ == capacity_) [[unlikely]] grow(1);
+    data_[size_++] = c;
+  }
+  void append(const char* bytes, size_t n) {
+    if (capacity_ - size_ < n) grow(n);
+    std::memcpy(data_.get() + size_, bytes, n);
+    size_ += n;
+  }
+
+ private:
+  [[gnu::noinline]] void grow(size_t more) {
+    const size_t capacity = std::max<size_t>({64, capacity_ * 2, size_ + more});
+    auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+    if (size_ != 0) std::memcpy(bigger.get(), data_.get(), size_);
+    data_ = std::move(bigger);
+    capacity_ = capacity;
+  }
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+// detail::put_varint's bytes; most values of the columns are predicted well
+// and fit one byte.
+[[gnu::always_inline]] inline void put_varint(ByteColumn& out, uint64_t v) {
+  if (v < 0x80) [[likely]] {
+    out.push(static_cast<char>(v));
+    return;
+  }
+  char buf[10];
+  size_t n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out.append(buf, n);
+}
+using detail::put_varint;
+
 }  // namespace
 
 struct EventBatchBuilder::Columns {
@@ -302,14 +362,14 @@ struct EventBatchBuilder::Columns {
   uint64_t base_enter_ns = 0;
   uint64_t prev_enter = 0;  // in time units, as the thread predictions
   uint32_t prev_tid = 0;
-  std::string tid, pid_delta, cpu, nr, args, arg_count, state, comm_index,
-      container_index, capture_shape, capture_arg, capture_size, capture_excess, capture_repeat, arg_code;
+  ByteColumn tid, pid_delta, cpu, nr, args, arg_count, state, comm_index, container_index, capture_shape,
+      capture_arg, capture_size, capture_excess, capture_repeat, arg_code;
   std::vector<std::string> capture_groups;  // captured bytes, by group in order of first use
   size_t capture_bytes = 0;                 // their total
   // enterGap, duration and retChange: one part per syscall number, in order
   // of first use; times and results of one call are alike from call to call.
   struct SyscallColumns {
-    std::string enter_gap, duration, ret;
+    ByteColumn enter_gap, duration, ret;
   };
   std::vector<SyscallColumns> per_syscall;
   size_t per_syscall_bytes = 0;  // their total
@@ -335,6 +395,23 @@ struct EventBatchBuilder::Columns {
            container_index.size() + capture_shape.size() + capture_arg.size() + capture_size.size() +
            capture_excess.size() + capture_repeat.size() + capture_bytes + arg_code.size() + comms.size() * 24 +
            losses.size() * 48;
+  }
+
+  size_t memory_bytes() const {
+    auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
+    size_t n = sizeof(Columns) + predictions.memory_bytes() + recent_args.memory_bytes() + heap(last_comm);
+    for (const ByteColumn* s : {&tid, &pid_delta, &cpu, &nr, &args, &arg_count, &state, &comm_index, &container_index,
+                                &capture_shape, &capture_arg, &capture_size, &capture_excess, &capture_repeat,
+                                &arg_code})
+      n += s->capacity();
+    n += capture_groups.capacity() * sizeof(std::string);
+    for (const auto& g : capture_groups) n += heap(g);
+    n += per_syscall.capacity() * sizeof(SyscallColumns);
+    for (const auto& p : per_syscall) n += p.enter_gap.capacity() + p.duration.capacity() + p.ret.capacity();
+    n += comms.capacity() * sizeof(std::string) + comm_ids.size() * (sizeof(std::string) + 32);
+    for (const auto& s : comms) n += 2 * heap(s);
+    n += losses.capacity() * sizeof(Loss);
+    return n;
   }
 
   uint32_t comm_id(std::string_view comm) {
@@ -363,6 +440,7 @@ EventBatchBuilder& EventBatchBuilder::operator=(EventBatchBuilder&&) noexcept = 
 
 uint32_t EventBatchBuilder::event_count() const { return columns_->count; }
 size_t EventBatchBuilder::raw_bytes() const { return columns_->raw_bytes(); }
+size_t EventBatchBuilder::memory_bytes() const { return columns_->memory_bytes(); }
 bool EventBatchBuilder::empty() const { return columns_->count == 0 && columns_->losses.empty(); }
 bool EventBatchBuilder::should_flush() const {
   return columns_->count >= max_events_ || columns_->raw_bytes() >= max_raw_bytes_;
@@ -487,7 +565,7 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
   Columns& c = *columns_;
   capnp::MallocMessageBuilder message(std::max<size_t>(1024, c.raw_bytes() / 8 + 64));
   auto batch = message.initRoot<schema::EventBatch>();
-  auto data = [](const std::string& s) {
+  auto data = [](std::string_view s) {
     return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
   };
   batch.setCount(c.count);
@@ -497,33 +575,33 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
   {
     std::string enter_gap, duration, ret, sizes;
     for (const auto& part : c.per_syscall) {
-      enter_gap += part.enter_gap;
-      duration += part.duration;
-      ret += part.ret;
-      for (const std::string* column : {&part.enter_gap, &part.duration, &part.ret}) put_varint(sizes, column->size());
+      enter_gap += part.enter_gap.view();
+      duration += part.duration.view();
+      ret += part.ret.view();
+      for (const ByteColumn* column : {&part.enter_gap, &part.duration, &part.ret}) put_varint(sizes, column->size());
     }
     batch.setEnterGap(data(enter_gap));
     batch.setDuration(data(duration));
     batch.setRetChange(data(ret));
     batch.setPerSyscallSizes(data(sizes));
   }
-  batch.setTid(data(c.tid));
-  batch.setPidDelta(data(c.pid_delta));
-  batch.setCpuChange(data(c.cpu));
-  batch.setSyscallNr(data(c.nr));
-  batch.setArgs(data(c.args));
-  batch.setArgCode(data(c.arg_code));
-  batch.setArgCountChange(data(c.arg_count));
-  batch.setState(data(c.state));
-  batch.setCommIndex(data(c.comm_index));
+  batch.setTid(data(c.tid.view()));
+  batch.setPidDelta(data(c.pid_delta.view()));
+  batch.setCpuChange(data(c.cpu.view()));
+  batch.setSyscallNr(data(c.nr.view()));
+  batch.setArgs(data(c.args.view()));
+  batch.setArgCode(data(c.arg_code.view()));
+  batch.setArgCountChange(data(c.arg_count.view()));
+  batch.setState(data(c.state.view()));
+  batch.setCommIndex(data(c.comm_index.view()));
   auto comms = batch.initComms(static_cast<unsigned>(c.comms.size()));
   for (unsigned i = 0; i < c.comms.size(); ++i) comms.set(i, c.comms[i]);
-  if (c.any_container) batch.setContainerIndex(data(c.container_index));
-  batch.setCaptureShape(data(c.capture_shape));
-  batch.setCaptureArg(data(c.capture_arg));
-  batch.setCaptureSizeChange(data(c.capture_size));
-  batch.setCaptureExcess(data(c.capture_excess));
-  batch.setCaptureRepeat(data(c.capture_repeat));
+  if (c.any_container) batch.setContainerIndex(data(c.container_index.view()));
+  batch.setCaptureShape(data(c.capture_shape.view()));
+  batch.setCaptureArg(data(c.capture_arg.view()));
+  batch.setCaptureSizeChange(data(c.capture_size.view()));
+  batch.setCaptureExcess(data(c.capture_excess.view()));
+  batch.setCaptureRepeat(data(c.capture_repeat.view()));
   std::string group_sizes;
   for (const auto& group : c.capture_groups) put_varint(group_sizes, group.size());
   batch.setCaptureGroupSizes(data(group_sizes));

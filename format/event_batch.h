@@ -41,6 +41,10 @@ class EventBatchBuilder {
   void add_loss(const LossMarker& loss);
   uint32_t event_count() const;
   size_t raw_bytes() const;
+  // What the open batch holds in memory: its columns as allocated (growth
+  // leaves them up to twice their raw size) and its tables. Walks every
+  // column: callers that add millions of events ask now and then.
+  size_t memory_bytes() const;
   bool empty() const;
   bool should_flush() const;
   // Encodes, compresses (zstd level of the compressor) and resets the builder.

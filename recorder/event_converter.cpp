@@ -14,10 +14,10 @@ bool read_struct(std::span<const uint8_t> bytes, T& out) {
   return true;
 }
 
-std::string comm_of(const char (&comm)[TL_COMM_LEN]) {
+size_t comm_length(const char (&comm)[TL_COMM_LEN]) {
   size_t n = 0;
   while (n < TL_COMM_LEN && comm[n] != '\0') ++n;
-  return std::string(comm, n);
+  return n;
 }
 
 }  // namespace
@@ -60,21 +60,55 @@ void EventConverter::consume(std::span<const uint8_t> sample) {
   }
 }
 
-bool EventConverter::parse_captures(std::span<const uint8_t> bytes, unsigned count,
-                                    std::vector<format::OwnedCapture>& out) {
+bool EventConverter::parse_captures(std::span<const uint8_t> bytes, unsigned count, Pending& p) {
+  const size_t before = p.capture_count;
   for (unsigned i = 0; i < count; ++i) {
     tl_capture cap{};
-    if (!read_struct(bytes, cap)) return false;
-    if (cap.arg >= TL_ARGS || cap.len > bytes.size() - sizeof(cap)) return false;
-    format::OwnedCapture c;
+    if (!read_struct(bytes, cap) || cap.arg >= TL_ARGS || cap.len > bytes.size() - sizeof(cap)) {
+      p.capture_count = before;
+      return false;
+    }
+    if (p.capture_count == p.captures.size()) p.captures.emplace_back();
+    format::OwnedCapture& c = p.captures[p.capture_count++];
     c.arg = cap.arg;
     c.size = std::max<uint32_t>(cap.size, cap.len);
-    c.bytes.assign(reinterpret_cast<const char*>(bytes.data() + sizeof(cap)), cap.len);
-    out.push_back(std::move(c));
+    c.bytes.assign(reinterpret_cast<const char*>(bytes.data() + sizeof(cap)), cap.len);  // keeps its capacity
     size_t step = std::min<size_t>(TL_ALIGN8(sizeof(cap) + cap.len), bytes.size());
     bytes = bytes.subspan(step);
   }
   return true;
+}
+
+EventConverter::Pending* EventConverter::find_pending(uint32_t tid) {
+  if (last_ != nullptr && last_tid_ == tid) return last_->active ? last_ : nullptr;
+  auto it = pending_.find(tid);
+  if (it == pending_.end()) return nullptr;
+  last_tid_ = tid;
+  last_ = &it->second;
+  return last_->active ? last_ : nullptr;
+}
+
+EventConverter::Pending& EventConverter::slot_for(uint32_t tid) {
+  if (last_ == nullptr || last_tid_ != tid) {
+    if (pending_.size() >= 2 * active_ + 256) sweep_idle();
+    last_ = &pending_[tid];
+    last_tid_ = tid;
+  }
+  if (!last_->active) ++active_;
+  last_->active = true;
+  last_->capture_count = 0;
+  return *last_;
+}
+
+void EventConverter::sweep_idle() {
+  std::erase_if(pending_, [](const auto& entry) { return !entry.second.active; });
+  last_ = nullptr;
+}
+
+void EventConverter::complete(Pending& p) {
+  emit(p);
+  p.active = false;
+  --active_;
 }
 
 void EventConverter::report_loss(uint64_t lost, uint32_t cpu, uint64_t cgroup_id, uint64_t ts) {
@@ -90,17 +124,13 @@ void EventConverter::report_loss(uint64_t lost, uint32_t cpu, uint64_t cgroup_id
 
 void EventConverter::on_enter(const tl_enter_record& rec, std::span<const uint8_t> captures) {
   if (rec.lost_before) report_loss(rec.lost_before, rec.cpu, rec.cgroup_id, rec.ts);
-  if (auto it = pending_.find(rec.tid); it != pending_.end()) {
+  if (Pending* previous = find_pending(rec.tid)) {
     // A new call on the same thread: the previous one's exit record was lost.
-    it->second.fields.state = format::CallState::unfinished;
-    emit(it->second);
-    pending_.erase(it);
+    previous->fields.state = format::CallState::unfinished;
+    complete(*previous);
   }
-  Pending p;
-  if (!parse_captures(captures, rec.head.ncaptures, p.captures)) {
-    ++stats_.malformed;
-    p.captures.clear();
-  }
+  Pending& p = slot_for(rec.tid);
+  if (!parse_captures(captures, rec.head.ncaptures, p)) ++stats_.malformed;
   auto& f = p.fields;
   f.enter_ns = rec.ts;
   f.pid = rec.pid;
@@ -111,56 +141,51 @@ void EventConverter::on_enter(const tl_enter_record& rec, std::span<const uint8_
   const format::SyscallSpec* spec = catalogue_.find(rec.nr);
   f.arg_count = spec ? static_cast<uint8_t>(std::min<size_t>(spec->params.size(), TL_ARGS)) : TL_ARGS;
   for (unsigned i = 0; i < TL_ARGS; ++i) f.args[i] = i < f.arg_count ? rec.args[i] : 0;
-  p.comm = comm_of(rec.comm);
+  p.comm.assign(rec.comm, comm_length(rec.comm));
   if (spec && spec->never_returns) {
     f.state = format::CallState::never_returned;
-    emit(p);
+    complete(p);
     return;
   }
   f.state = format::CallState::unfinished;
-  pending_.emplace(rec.tid, std::move(p));
 }
 
 void EventConverter::on_exit(const tl_exit_record& rec, std::span<const uint8_t> captures) {
   if (rec.lost_before) report_loss(rec.lost_before, rec.cpu, rec.cgroup_id, rec.ts);
-  auto it = pending_.find(rec.tid);
-  if (it != pending_.end() && it->second.fields.nr != rec.nr) {
+  Pending* found = find_pending(rec.tid);
+  if (found != nullptr && found->fields.nr != rec.nr) {
     // The thread's pending call never returned (its exit was lost, or exec
     // killed it while this thread's execve succeeded).
-    it->second.fields.state = format::CallState::unfinished;
-    emit(it->second);
-    pending_.erase(it);
-    it = pending_.end();
+    found->fields.state = format::CallState::unfinished;
+    complete(*found);
+    found = nullptr;
   }
-  if (it == pending_.end() && is_exec(rec.nr)) {
+  if (found == nullptr && is_exec(rec.nr)) {
     // A non-leader thread's successful execve returns under the leader's tid.
-    it = std::find_if(pending_.begin(), pending_.end(), [&](const auto& kv) {
-      return kv.second.fields.pid == rec.pid && kv.second.fields.nr == rec.nr;
+    auto it = std::find_if(pending_.begin(), pending_.end(), [&](const auto& kv) {
+      return kv.second.active && kv.second.fields.pid == rec.pid && kv.second.fields.nr == rec.nr;
     });
+    if (it != pending_.end()) found = &it->second;
   }
-  if (it == pending_.end()) {
+  if (found == nullptr) {
     ++stats_.orphan_exits;
     return;
   }
-  Pending& p = it->second;
+  Pending& p = *found;
   p.fields.exit_ns = rec.ts;
   p.fields.ret = rec.ret;
   p.fields.state = format::CallState::returned;
-  scratch_captures_.clear();
-  if (parse_captures(captures, rec.head.ncaptures, scratch_captures_)) {
-    for (auto& c : scratch_captures_) p.captures.push_back(std::move(c));
-  } else {
-    ++stats_.malformed;
-  }
-  emit(p);
-  pending_.erase(it);
+  if (!parse_captures(captures, rec.head.ncaptures, p)) ++stats_.malformed;
+  complete(p);
 }
 
 void EventConverter::emit(Pending& p) {
-  std::sort(p.captures.begin(), p.captures.end(),
-            [](const format::OwnedCapture& a, const format::OwnedCapture& b) { return a.arg < b.arg; });
+  const auto first = p.captures.begin();
+  const auto last = first + static_cast<std::ptrdiff_t>(p.capture_count);
+  if (p.capture_count > 1)
+    std::sort(first, last, [](const format::OwnedCapture& a, const format::OwnedCapture& b) { return a.arg < b.arg; });
   views_.clear();
-  for (const auto& c : p.captures) views_.push_back(format::CaptureView{c.arg, c.size, c.bytes});
+  for (auto it = first; it != last; ++it) views_.push_back(format::CaptureView{it->arg, it->size, it->bytes});
   format::Event e = p.fields;
   if (e.state != format::CallState::returned) {
     e.exit_ns = 0;
@@ -174,16 +199,18 @@ void EventConverter::emit(Pending& p) {
 }
 
 void EventConverter::finish(std::span<const uint64_t> lost_per_cpu, uint64_t end_ns) {
-  std::vector<Pending> rest;
-  rest.reserve(pending_.size());
-  for (auto& [tid, p] : pending_) rest.push_back(std::move(p));
-  pending_.clear();
+  std::vector<Pending*> rest;
+  rest.reserve(active_);
+  for (auto& [tid, p] : pending_)
+    if (p.active) rest.push_back(&p);
   std::sort(rest.begin(), rest.end(),
-            [](const Pending& a, const Pending& b) { return a.fields.enter_ns < b.fields.enter_ns; });
-  for (auto& p : rest) {
-    p.fields.state = format::CallState::unfinished;
-    emit(p);
+            [](const Pending* a, const Pending* b) { return a->fields.enter_ns < b->fields.enter_ns; });
+  for (Pending* p : rest) {
+    p->fields.state = format::CallState::unfinished;
+    complete(*p);
   }
+  pending_.clear();
+  last_ = nullptr;
   for (uint32_t cpu = 0; cpu < lost_per_cpu.size(); ++cpu) {
     uint64_t reported = cpu < reported_lost_.size() ? reported_lost_[cpu] : 0;
     if (lost_per_cpu[cpu] > reported) report_loss(lost_per_cpu[cpu] - reported, cpu, 0, end_ns);

@@ -30,6 +30,8 @@ class EventConverter {
   // container_of maps a v2 cgroup id to the container index of the file.
   EventConverter(const format::Catalogue& catalogue, EventSink& sink,
                  std::function<uint32_t(uint64_t cgroup_id)> container_of);
+  EventConverter(const EventConverter&) = delete;  // last_ points into its own table
+  EventConverter& operator=(const EventConverter&) = delete;
 
   // One ring sample, as the ring buffer hands it out.
   void consume(std::span<const uint8_t> sample);
@@ -44,26 +46,40 @@ class EventConverter {
   const ConverterStats& stats() const { return stats_; }
 
  private:
+  // A thread's call between its enter and exit records. Slots stay with
+  // their thread after the call (active = false): the next call reuses the
+  // entry and the captures' memory, no allocation per event.
   struct Pending {
+    bool active = false;
     format::Event fields;
     std::string comm;
-    std::vector<format::OwnedCapture> captures;
+    std::vector<format::OwnedCapture> captures;  // the first `capture_count` are this call's
+    size_t capture_count = 0;
   };
 
   void on_enter(const tl_enter_record& rec, std::span<const uint8_t> captures);
   void on_exit(const tl_exit_record& rec, std::span<const uint8_t> captures);
   void report_loss(uint64_t lost, uint32_t cpu, uint64_t cgroup_id, uint64_t ts);
-  bool parse_captures(std::span<const uint8_t> bytes, unsigned count, std::vector<format::OwnedCapture>& out);
+  // Appends to p's captures; on a malformed list, leaves them as they were.
+  bool parse_captures(std::span<const uint8_t> bytes, unsigned count, Pending& p);
   void emit(Pending& pending);
+  // Emits and frees the slot.
+  void complete(Pending& pending);
+  Pending* find_pending(uint32_t tid);
+  Pending& slot_for(uint32_t tid);
+  // Slots of threads without a call in flight, beyond a margin, are freed.
+  void sweep_idle();
   bool is_exec(uint32_t nr) const;
 
   const format::Catalogue& catalogue_;
   EventSink& sink_;
   std::function<uint32_t(uint64_t)> container_of_;
-  std::unordered_map<uint32_t, Pending> pending_;  // by tid
+  std::unordered_map<uint32_t, Pending> pending_;  // by tid; references stay valid until erased
+  size_t active_ = 0;                              // slots with a call in flight
+  uint32_t last_tid_ = 0;
+  Pending* last_ = nullptr;                        // pending_[last_tid_], the likely next one
   std::vector<uint64_t> reported_lost_;
   std::vector<format::CaptureView> views_;
-  std::vector<format::OwnedCapture> scratch_captures_;
   ConverterStats stats_;
   int64_t execve_nr_ = -1;
   int64_t execveat_nr_ = -1;

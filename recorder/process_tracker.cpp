@@ -33,13 +33,16 @@ ProcessTracker::ProcessTracker(const format::Catalogue& catalogue)
 }
 
 format::ProcessInfo& ProcessTracker::entry(uint32_t pid, uint64_t ns) {
-  auto [it, inserted] = processes_.try_emplace(pid);
-  if (inserted) {
-    it->second.info.pid = pid;
-    it->second.info.start_ns = ns;
+  if (last_ == nullptr || last_->info.pid != pid) {
+    auto [it, inserted] = processes_.try_emplace(pid);
+    if (inserted) {
+      it->second.info.pid = pid;
+      it->second.info.start_ns = ns;
+    }
+    last_ = &it->second;
   }
-  it->second.last_event = observed_;
-  return it->second.info;
+  last_->last_event = observed_;
+  return last_->info;
 }
 
 void ProcessTracker::observe(const format::Event& e) {
@@ -70,7 +73,7 @@ void ProcessTracker::observe(const format::Event& e) {
     }
   }
   // the latest name wins: after an exec it is the new program's
-  p.comm = std::string(e.comm);
+  if (p.comm != e.comm) p.comm.assign(e.comm);
 }
 
 void ProcessTracker::set_root(uint32_t pid, uint32_t ppid) { forked_by_[pid] = {ppid, UINT64_MAX}; }
@@ -92,7 +95,21 @@ std::vector<format::ProcessInfo> ProcessTracker::table() const {
   return out;
 }
 
+size_t ProcessTracker::memory_bytes() const {
+  // A map node: the value and four words of links and colour.
+  constexpr size_t kNode = 4 * sizeof(void*);
+  auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
+  size_t n = forked_by_.size() * (sizeof(std::pair<const uint32_t, Fork>) + kNode);
+  for (const auto& [pid, p] : processes_) {
+    n += sizeof(std::pair<const uint32_t, Process>) + kNode + heap(p.info.comm);
+    n += p.info.argv.capacity() * sizeof(std::string);
+    for (const auto& a : p.info.argv) n += heap(a);
+  }
+  return n;
+}
+
 void ProcessTracker::forget_before(uint64_t events) {
+  last_ = nullptr;
   std::erase_if(processes_, [events](const auto& entry) {
     return entry.second.info.exit_ns != 0 && entry.second.last_event < events;
   });

@@ -17,12 +17,17 @@ namespace traceloop::recorder {
 class ProcessTracker {
  public:
   explicit ProcessTracker(const format::Catalogue& catalogue);
+  ProcessTracker(const ProcessTracker&) = delete;  // last_ points into its own table
+  ProcessTracker& operator=(const ProcessTracker&) = delete;
   void observe(const format::Event& event);
   // The root process's parent and its wait status are known from outside.
   void set_root(uint32_t pid, uint32_t ppid);
   void set_exit_status(uint32_t pid, int32_t status, uint64_t exit_ns);
   std::vector<format::ProcessInfo> table() const;
   size_t size() const { return processes_.size(); }
+  // What the table holds in memory (its nodes, names and argv), about;
+  // walks the table.
+  size_t memory_bytes() const;
   uint64_t observed() const { return observed_; }  // events so far
 
   // For a history that no longer holds the first `events` observed (the
@@ -43,6 +48,9 @@ class ProcessTracker {
     uint64_t event = UINT64_MAX;  // index of the fork among the events observed (none: the root's)
   };
   std::map<uint32_t, Process> processes_;
+  // processes_'s entry of the latest event (nodes stay put until erased):
+  // a container's events come in runs of one process.
+  Process* last_ = nullptr;
   std::map<uint32_t, Fork> forked_by_;  // child id (fork-like return value) -> who forked it, in which event
   uint64_t observed_ = 0;
   int64_t execve_ = -1, execveat_ = -1, exit_group_ = -1, wait4_ = -1;

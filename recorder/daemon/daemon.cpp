@@ -1,8 +1,10 @@
 #include "recorder/daemon/daemon.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -46,7 +48,22 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr uint32_t kNoContainer = 0xffffffffu;
-constexpr auto kTick = std::chrono::milliseconds(100);
+// The ring is drained at least this often: the BPF side wakes the loop only
+// when half the ring is full, which at a million syscalls a second is a few
+// tens of milliseconds from losing events; a drain every 20 ms keeps most of
+// the ring free for the moments the loop is not scheduled.
+constexpr auto kDrain = std::chrono::milliseconds(20);
+constexpr uint64_t kDrainsPerTick = 5;  // budgets, expiry and stats: every 100 ms
+// Between ticks the total budget is also checked every so many events: six
+// busy containers fill megabytes in 100 ms.
+constexpr uint32_t kEventsPerBudgetCheck = 4096;
+// A container without events for a tick has an open batch this big sealed.
+constexpr uint64_t kQuietSealBytes = 16u << 10;
+// Freed memory goes back to the system this often (malloc keeps it otherwise).
+constexpr uint64_t kTicksPerTrim = 10;
+// Allocations from this size on are mapped on their own, and unmapped when
+// freed: merge scratch and big frames do not stay in the heap.
+constexpr int kMmapThreshold = 256 << 10;
 
 int64_t wall_ns() {
   timespec ts{};
@@ -76,6 +93,8 @@ struct Tracked {
   // been told are gone.
   uint64_t events_before_buffer = 0;
   uint64_t events_forgotten = 0;
+  uint64_t table_bytes = 0;  // processes.memory_bytes() and this entry, as of the last tick
+  uint64_t seen_at_tick = 0;  // buffer.events_seen() then
   std::chrono::steady_clock::time_point noticed = std::chrono::steady_clock::now();
 };
 
@@ -97,11 +116,14 @@ struct Daemon::State : recorder::EventSink {
   std::optional<ControlServer> control;
   std::optional<CgroupWatcher> cgroups;
   std::optional<RuntimeWatcher> runtimes;
-  FlightCodec codec{3};
+  MergeWorker merges;
+  FlightCodec codec;
   UniqueFd stop_fd;
   std::string node;
   uint32_t next_index = 0;
   std::unordered_map<uint32_t, std::unique_ptr<Tracked>> by_index;
+  std::vector<FlightBuffer*> buffers;  // of by_index, for the total budget
+  uint32_t events_to_budget_check = kEventsPerBudgetCheck;
   std::unordered_map<uint64_t, uint32_t> index_by_cgroup;
   std::unordered_map<std::string, uint32_t> index_by_path;
   std::map<std::string, Saved> saved;
@@ -115,7 +137,8 @@ struct Daemon::State : recorder::EventSink {
   bool debug = std::getenv("TRACELOOP_DAEMON_DEBUG") != nullptr;
   uint32_t self_pid = static_cast<uint32_t>(::getpid());
 
-  explicit State(const DaemonOptions& o) : options(o), codec(o.compression_level) {}
+  explicit State(const DaemonOptions& o)
+      : options(o), merges(o.compression_level), codec(o.compression_level, &merges) {}
 
   // Decisions about cgroups, on stderr when TRACELOOP_DAEMON_DEBUG is set.
   void trace_decision(const char* what, const std::string& path, const std::string& id = {}) const {
@@ -141,6 +164,10 @@ struct Daemon::State : recorder::EventSink {
     t->buffer.add(e, codec);
     t->processes.observe(e);
     forget_overwritten(*t);
+    if (--events_to_budget_check == 0) {
+      events_to_budget_check = kEventsPerBudgetCheck;
+      enforce_budgets();
+    }
   }
   // Processes that only overwritten events spoke of go with them: the table
   // stays as bounded as the history.
@@ -160,11 +187,19 @@ struct Daemon::State : recorder::EventSink {
   }
 
   // --- tracking ---------------------------------------------------------------
-  FlightBufferOptions budget() const {
+  FlightBufferOptions budget(uint32_t index) const {
     FlightBufferOptions b;
-    b.budget_bytes = options.budget_per_container;
+    // A container never holds more than all of them may: its frames and
+    // merges are sized from this.
+    b.budget_bytes = std::min(options.budget_per_container, options.budget_total);
     b.time_unit_ns = options.timestamp_resolution_ns;
+    b.owner = index;
     return b;
+  }
+
+  void install_merges() {
+    for (auto& result : merges.take_done())
+      if (Tracked* t = target(result.owner)) t->buffer.install(std::move(result));
   }
 
   Tracked* track(const std::string& path, uint64_t id) {
@@ -174,12 +209,13 @@ struct Daemon::State : recorder::EventSink {
     // Not traced (and forgotten) when the BPF set is full: the map's size is
     // the daemon's bound on cgroups, better than failing the others.
     if (!bpf->trace_cgroup(id, index).ok()) return nullptr;
-    auto t = std::make_unique<Tracked>(index, id, path, budget(), catalogue);
+    auto t = std::make_unique<Tracked>(index, id, path, budget(index), catalogue);
     Tracked* raw = t.get();
     trace_decision("tracing", path);
     by_index[index] = std::move(t);
     index_by_cgroup[id] = index;
     index_by_path[path] = index;
+    buffers.push_back(&raw->buffer);
     return raw;
   }
 
@@ -188,6 +224,7 @@ struct Daemon::State : recorder::EventSink {
     index_by_cgroup.erase(t->cgroup_id);
     if (auto it = index_by_path.find(t->cgroup_path); it != index_by_path.end() && it->second == t->index)
       index_by_path.erase(it);
+    std::erase(buffers, &t->buffer);
     by_index.erase(t->index);  // t dies here
   }
 
@@ -240,7 +277,7 @@ struct Daemon::State : recorder::EventSink {
     format::TraceMetadata metadata = metadata_for(t);
     auto processes = t.processes.table();
     publisher->submit(Publisher::Job{std::move(t.buffer), std::move(metadata), std::move(processes), file});
-    t.buffer = FlightBuffer(budget());
+    t.buffer = FlightBuffer(budget(t.index));
     t.events_before_buffer = t.events_forgotten = t.processes.observed();
     t.processes.forget_before(t.events_forgotten);
     saved[t.info.id] = Saved{t.info, file, events};
@@ -316,12 +353,24 @@ struct Daemon::State : recorder::EventSink {
     }
   }
 
+  // Process tables and histories being written count too: the budget is
+  // the memory the recording holds, not only its events.
   void enforce_budgets() {
-    std::vector<FlightBuffer*> buffers;
-    buffers.reserve(by_index.size());
-    for (auto& [index, t] : by_index) buffers.push_back(&t->buffer);
-    enforce_total_budget(buffers, options.budget_total);
+    uint64_t other = publisher->pending_bytes() + merges.scratch_bytes();
+    for (const auto& [index, t] : by_index) other += t->table_bytes;
+    if (enforce_total_budget(buffers, options.budget_total, codec, other) == 0) return;
     for (auto& [index, t] : by_index) forget_overwritten(*t);
+  }
+  // An open batch is raw columns, several times its compressed size: a
+  // container that went quiet has it compressed, so that a hundred quiet
+  // ones do not hold the budget in raw bytes.
+  void measure_and_compact() {
+    for (auto& [index, t] : by_index) {
+      t->table_bytes = sizeof(Tracked) + t->processes.memory_bytes() + t->cgroup_path.capacity();
+      const uint64_t seen = t->buffer.events_seen();
+      if (seen == t->seen_at_tick && t->buffer.open_bytes() >= kQuietSealBytes) t->buffer.seal(codec);
+      t->seen_at_tick = seen;
+    }
   }
 
   void publish_stats() {
@@ -445,6 +494,7 @@ Daemon::Daemon(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Daemon::~Daemon() = default;
 
 Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
+  ::mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
   auto s = std::make_unique<State>(options);
   State& st = *s;
   if (st.options.socket_path.empty()) st.options.socket_path = st.options.dir / "control.sock";
@@ -496,7 +546,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   if (!st.stop_fd) return Error{errno_text("eventfd")};
 
   if (options.host) {
-    auto t = std::make_unique<Tracked>(st.next_index++, 0, "", st.budget(), st.catalogue);
+    const uint32_t index = st.next_index++;
+    auto t = std::make_unique<Tracked>(index, 0, "", st.budget(index), st.catalogue);
     t->identified = true;
     t->host = true;
     t->info.id = "host";
@@ -504,6 +555,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     t->info.runtime = "host";
     t->info.started_wall_ns = wall_ns();
     st.host_index = t->index;
+    st.buffers.push_back(&t->buffer);
     st.by_index[t->index] = std::move(t);
   }
   st.load_saved();
@@ -525,6 +577,8 @@ DaemonStats Daemon::stats() const {
 
 Result<void> Daemon::run(bool handle_signals) {
   State& st = *state_;
+  if (st.options.loop_nice != 0)  // this thread only: the publisher and the merges keep theirs
+    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), st.options.loop_nice);
   sigset_t mask, old;
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
@@ -543,17 +597,17 @@ Result<void> Daemon::run(bool handle_signals) {
   } restore{handle_signals, old};
 
   // The ring wakes the consumer only once a good share of it is full: a
-  // periodic drain keeps histories current (this is not how container ends
-  // are noticed: those come from inotify).
+  // periodic drain keeps histories current and the ring's room for bursts
+  // (this is not how container ends are noticed: those come from inotify).
   UniqueFd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   itimerspec its{};
-  its.it_interval.tv_nsec = std::chrono::nanoseconds(kTick).count();
+  its.it_interval.tv_nsec = std::chrono::nanoseconds(kDrain).count();
   its.it_value = its.it_interval;
   ::timerfd_settime(timer.get(), 0, &its, nullptr);
   UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
   if (!ep || !timer) return Error{errno_text("epoll/timerfd")};
   for (int fd : {sfd.get(), st.stop_fd.get(), timer.get(), st.ring->epoll_fd(), st.control->fd(), st.cgroups->fd(),
-                 st.runtimes->fd(), st.publisher->fd()}) {
+                 st.runtimes->fd(), st.publisher->fd(), st.merges.fd()}) {
     if (fd < 0) continue;
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -561,6 +615,7 @@ Result<void> Daemon::run(bool handle_signals) {
     if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return Error{errno_text("epoll_ctl")};
   }
 
+  uint64_t drains = 0, ticks = 0;
   while (!st.stopping) {
     epoll_event events[16];
     int n = ::epoll_wait(ep.get(), events, 16, -1);
@@ -568,6 +623,7 @@ Result<void> Daemon::run(bool handle_signals) {
     bool tick = false;
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
+      if (fd == st.merges.fd()) st.install_merges();
       if (fd == sfd.get() || fd == st.stop_fd.get()) {
         // Consumed, so that restoring the signal mask does not deliver it again.
         char buf[sizeof(signalfd_siginfo)];
@@ -577,7 +633,11 @@ Result<void> Daemon::run(bool handle_signals) {
       } else if (fd == timer.get()) {
         uint64_t expirations = 0;
         (void)!::read(timer.get(), &expirations, sizeof(expirations));
-        tick = true;
+        drains += expirations;
+        if (drains >= kDrainsPerTick) {
+          drains = 0;
+          tick = true;
+        }
       }
     }
     // Order matters: new cgroups are traced and runtime state read before
@@ -589,8 +649,10 @@ Result<void> Daemon::run(bool handle_signals) {
     st.control->process([&st](const Request& r) { return st.handle(r); });
     if (tick) {
       st.expire_unidentified();
+      st.measure_and_compact();
       st.enforce_budgets();
       st.publish_stats();
+      if (++ticks % kTicksPerTrim == 0) ::malloc_trim(0);
     }
   }
 

@@ -26,6 +26,14 @@
 
 namespace traceloop::daemon {
 
+// The daemon's memory (RSS) stays below budget_total + 2 * ring_bytes (the
+// ring is mapped twice, so that a record never wraps) + this: code and
+// libraries, compression contexts, the merge worker's and the publisher's
+// scratch, the converter's per-thread slots. Everything that grows with the
+// containers and their load (frames, open batches as allocated, process
+// tables, merges in flight, histories being written) counts in budget_total.
+inline constexpr uint64_t kFixedMemoryOverhead = 24u << 20;
+
 struct DaemonOptions {
   std::filesystem::path dir = "/var/lib/traceloop";
   std::filesystem::path socket_path;  // default: dir/control.sock
@@ -40,6 +48,11 @@ struct DaemonOptions {
   std::filesystem::path runtime_prefix = "/";  // where /run/runc ... are looked for
   std::chrono::milliseconds identify_timeout{10000};
   int compression_level = 3;
+  // The loop thread's nice value. The ring holds a few tens of milliseconds
+  // of a busy container's calls: a loop kept off the CPU that long by other
+  // work loses events, though it needs a third of a core at a million a
+  // second. Only raised when allowed (CAP_SYS_NICE); 0 leaves it.
+  int loop_nice = -10;
   uint32_t timestamp_resolution_ns = recorder::kDefaultTimestampResolutionNs;
 };
 

@@ -6,7 +6,9 @@
 // chunk size. Small frames compress worse than big ones, so once the small
 // frames hold the merge size they are re-encoded as one big frame. The
 // history is thus: big frames (oldest first), small frames, the open batch.
-// All frames are exactly the frames of a .tl file. When the budget is
+// All frames are exactly the frames of a .tl file. With a MergeWorker in the
+// codec, the merge runs on the worker's thread and its result replaces the
+// small frames when it comes back (install); without one, in place. When the budget is
 // exceeded the oldest frame goes first; its events are counted as
 // overwritten and show up as one LossMarker{overwritten} at the start of the
 // history when it is written out.
@@ -23,11 +25,12 @@
 #include "format/metadata.h"
 #include "format/result.h"
 #include "format/zstd_codec.h"
+#include "recorder/daemon/merge_worker.h"
 
 namespace traceloop::daemon {
 
 struct FlightBufferOptions {
-  uint64_t budget_bytes = 1u << 20;  // compressed frames + the open batch's raw columns
+  uint64_t budget_bytes = 1u << 20;  // compressed frames + the open batch's columns, as allocated
   // Raw bytes of the open batch before it is sealed into a small frame;
   // 0: budget/32 within [8 KiB, 1 MiB].
   uint32_t chunk_raw_bytes = 0;
@@ -36,14 +39,17 @@ struct FlightBufferOptions {
   // bigger steps. Not above chunk_raw_bytes: no merging.
   uint32_t merge_raw_bytes = 0;
   uint32_t time_unit_ns = 1;  // event times are floored to it (CaptureSettings::timestamp_resolution_ns)
+  uint32_t owner = 0;         // names the buffer in its MergeJobs (the daemon's container index)
 };
 
 // Compression state shared by every buffer of one thread: zstd contexts and
-// the merger's scratch space are large, buffers are many.
+// the merger's scratch space are large, buffers are many. With `worker`,
+// merges go to its thread; without, they run in the caller's.
 struct FlightCodec {
-  explicit FlightCodec(int zstd_level) : zstd(zstd_level) {}
+  explicit FlightCodec(int zstd_level, MergeWorker* worker_in = nullptr) : zstd(zstd_level), worker(worker_in) {}
   format::ZstdCompressor zstd;
   format::EventFrameMerger merger;
+  MergeWorker* worker;
 };
 
 class FlightBuffer {
@@ -59,8 +65,14 @@ class FlightBuffer {
   void seal(FlightCodec& codec);
   // Drops the oldest sealed frame (total-budget eviction); false when none.
   bool drop_oldest();
+  // A merge of this buffer's frames came back from the worker: its frame
+  // replaces them if they are all still here (none overwritten meanwhile).
+  void install(MergeResult result);
 
-  uint64_t bytes() const { return sealed_bytes_ + open_.raw_bytes(); }
+  // The memory the history holds: its frames and the open batch's columns,
+  // as allocated (not merely as filled).
+  uint64_t bytes() const { return sealed_bytes_ + open_bytes_; }
+  uint64_t open_bytes() const { return open_bytes_; }
   uint64_t budget() const { return options_.budget_bytes; }
   uint64_t events_held() const { return sealed_events_ + open_.event_count(); }
   uint64_t events_seen() const { return events_seen_; }
@@ -77,11 +89,19 @@ class FlightBuffer {
 
  private:
   void merge_small_frames(FlightCodec& codec);
+  void submit_merge(MergeWorker& worker);
+  size_t merge_group() const;   // how many of the small frames, oldest first, go into one merge
+  void take_small(size_t n);    // they are no longer small (merged, or at the worker)
+  void push_frame(format::EncodedFrame frame);
   void enforce_budget();
 
   FlightBufferOptions options_;
   format::EventBatchBuilder open_;
-  std::deque<format::EncodedFrame> frames_;  // big ones, then the last small_frames_ small ones
+  uint64_t open_bytes_ = 0;  // open_.memory_bytes(), as of the last add
+  // Big ones, then those at the worker, then the last small_frames_ small
+  // ones. Shared with the worker while it merges them.
+  std::deque<FramePtr> frames_;
+  uint64_t merging_ = 0;  // the serial of our job at the worker; 0: none
   size_t small_frames_ = 0;
   uint64_t small_raw_bytes_ = 0;
   uint64_t sealed_bytes_ = 0;

@@ -27,6 +27,7 @@ void Publisher::submit(Job job) {
   {
     std::lock_guard lock(mutex_);
     in_progress_.push_back(job.path);
+    pending_bytes_ += job.buffer.bytes();
     jobs_.push_back(std::move(job));
   }
   wake_.notify_one();
@@ -63,7 +64,10 @@ void Publisher::work(int compression_level) {
     Job job = std::move(jobs_.front());
     jobs_.pop_front();
     lock.unlock();
+    const uint64_t bytes = job.buffer.bytes();
     auto written = job.buffer.write(job.path, job.metadata, job.processes, codec);
+    job.buffer = FlightBuffer({.budget_bytes = 0});  // its memory goes now, not with the next job
+    pending_bytes_ -= bytes;
     lock.lock();
     done_.push_back({job.path, written.ok() ? std::nullopt : std::optional<std::string>(written.error().message)});
     in_progress_.erase(std::find(in_progress_.begin(), in_progress_.end(), job.path));

@@ -3,6 +3,7 @@
 // that the daemon's loop never waits for an fsync: a late loop would notice
 // the next container's cgroup late and miss its first syscalls.
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -45,6 +46,8 @@ class Publisher {
   // Blocks until every submitted job is written.
   void wait_idle();
   bool busy_with(const std::filesystem::path& path);
+  // The memory of the histories handed over and not yet written.
+  uint64_t pending_bytes() const { return pending_bytes_.load(std::memory_order_relaxed); }
 
  private:
   void work(int compression_level);
@@ -56,6 +59,7 @@ class Publisher {
   std::vector<std::filesystem::path> in_progress_;
   std::vector<Done> done_;
   bool stop_ = false;
+  std::atomic<uint64_t> pending_bytes_{0};
   UniqueFd event_;
   std::thread thread_;
 };

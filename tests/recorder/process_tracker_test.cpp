@@ -126,3 +126,27 @@ TEST(ProcessTracker, StaysBoundedUnderAForkLoop) {
 
 }  // namespace
 }  // namespace traceloop::recorder
+
+namespace traceloop::recorder {
+namespace {
+
+TEST(ProcessTracker, MemoryFollowsTheTable) {
+  ProcessTracker t(catalogue());
+  t.set_root(100, 1);
+  observe(t, call(100, "getpid", 100, 10));
+  const size_t one = t.memory_bytes();
+  uint64_t ns = 100;
+  for (uint32_t child = 1000; child < 2000; ++child) {
+    observe(t, call(100, "clone", child, ns += 10));
+    observe(t, exit_group(child, 0, ns += 10));
+  }
+  EXPECT_GE(t.memory_bytes(), one + 1000 * 2 * sizeof(format::ProcessInfo)) << "processes and forks counted";
+  t.forget_before(t.observed());
+  EXPECT_LE(t.memory_bytes(), one + 1024) << "forgotten processes no longer counted";
+  // The last process is remembered across calls, and forgotten with it.
+  observe(t, call(100, "getpid", 100, ns += 10));
+  EXPECT_EQ(table_of(t).size(), 1u);
+}
+
+}  // namespace
+}  // namespace traceloop::recorder

@@ -5,7 +5,10 @@
 #  2. the daemon's CPU while a real container (runc, busybox) runs an
 #     open/read/close loop, and how many of its syscalls it recorded;
 #  3. the open/read/close loop in an untraced host process, daemon off vs on
-#     (while the container above is recorded), best of REPEAT alternating rounds.
+#     (while the container above is recorded), best of REPEAT alternating rounds;
+#  4. daemon_rate_bench.sh: a container calling getppid or write at set rates
+#     (loss, CPU per 100k syscalls/s), and the daemon's RSS with 100 idle and
+#     6 busy containers against --budget-total.
 #   usage: bench/recorder/daemon/daemon_bench.sh BUILD_DIR [LOOP_SECONDS]
 # Needs root (BPF), runc and busybox-static.
 set -eu
@@ -100,3 +103,6 @@ while [ $i -lt "$REPEAT" ]; do
 done
 echo "daemon off   ${A} ns"
 echo "daemon on    ${B} ns   on/off = $(ratio "$B" "$A")   (target <= 1.3)"
+
+echo "== 4. syscall rates and memory (daemon_rate_bench.sh)"
+sh "$SRC/bench/recorder/daemon/daemon_rate_bench.sh" "$BUILD"

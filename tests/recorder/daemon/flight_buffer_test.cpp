@@ -203,6 +203,128 @@ TEST(FlightBuffer, MicrosecondTimesThroughMergesAndDeeperHistory) {
   EXPECT_GT(us_buffer.events_held(), ns_buffer.events_held() * 11 / 10) << "microseconds keep 10% more history";
 }
 
+// The worker's results come back to the buffer the way the daemon's loop
+// hands them: by owner, at whatever moment.
+void install_all(MergeWorker& worker, FlightBuffer& buffer) {
+  worker.wait_idle();
+  for (auto& result : worker.take_done()) buffer.install(std::move(result));
+}
+
+TEST(FlightBuffer, MergesOnTheWorkerKeepEveryEventAndLossInOrder) {
+  MergeWorker worker(3);
+  FlightCodec codec(3, &worker);
+  FlightBuffer buffer({.budget_bytes = 64u << 20, .chunk_raw_bytes = 16u << 10, .merge_raw_bytes = 128u << 10,
+                       .owner = 5});
+  format::SyntheticWorkload work(catalogue(), 21);
+  size_t most_frames = 0;
+  for (uint64_t i = 0; i < 30000; ++i) {
+    if (i % 7000 == 3000) buffer.add_loss(format::LossMarker{.lost = i, .cpu = 0});
+    buffer.add(work.next(), codec);
+    most_frames = std::max(most_frames, buffer.frame_count());
+    if (i % 5000 == 4999) install_all(worker, buffer);
+  }
+  install_all(worker, buffer);
+  EXPECT_LT(buffer.frame_count(), most_frames) << "merged frames replaced small ones";
+  EXPECT_EQ(buffer.events_held(), 30000u);
+
+  testing::TempDir dir;
+  ASSERT_TRUE(buffer.write(dir / "w.tl", metadata_for("c"), {}, codec).ok());
+  auto trace = format::load_trace(dir / "w.tl");
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  ASSERT_EQ(trace->events.size(), 30000u);
+  format::SyntheticWorkload again(catalogue(), 21);
+  for (size_t i = 0; i < 30000; ++i)
+    ASSERT_NO_FATAL_FAILURE(testing::expect_same_event(trace->events[i].view(), again.next(), i));
+  ASSERT_EQ(trace->losses.size(), 4u);
+  for (size_t k = 0; k < 4; ++k) EXPECT_EQ(trace->losses[k].first, 3000 + 7000 * k);
+}
+
+TEST(FlightBuffer, AMergeOfFramesOverwrittenMeanwhileIsDiscarded) {
+  MergeWorker worker(3);
+  FlightCodec codec(3, &worker);
+  FlightBuffer buffer({.budget_bytes = 4u << 20, .chunk_raw_bytes = 16u << 10, .merge_raw_bytes = 64u << 10});
+  format::SyntheticWorkload work(catalogue(), 22);
+  // Sealed frames go to the worker; none comes back before the buffer drops
+  // them all.
+  while (buffer.frame_count() < 6) buffer.add(work.next(), codec);
+  worker.wait_idle();
+  auto results = worker.take_done();
+  ASSERT_FALSE(results.empty());
+  while (buffer.drop_oldest()) {
+  }
+  const uint64_t held = buffer.events_held();
+  const uint64_t bytes = buffer.bytes();
+  for (auto& r : results) buffer.install(std::move(r));
+  EXPECT_EQ(buffer.frame_count(), 0u);
+  EXPECT_EQ(buffer.events_held(), held);
+  EXPECT_EQ(buffer.bytes(), bytes);
+
+  // A buffer that did not ask (a container's next history) ignores results.
+  FlightBuffer other({.budget_bytes = 4u << 20, .chunk_raw_bytes = 16u << 10, .merge_raw_bytes = 64u << 10});
+  while (other.frame_count() < 3) other.add(work.next(), codec);
+  worker.wait_idle();
+  auto theirs = worker.take_done();
+  FlightBuffer bystander({.budget_bytes = 4u << 20, .chunk_raw_bytes = 16u << 10});
+  while (bystander.frame_count() < 3) bystander.add(work.next(), codec);
+  const size_t frames = bystander.frame_count();
+  for (auto& r : theirs) bystander.install(std::move(r));
+  EXPECT_EQ(bystander.frame_count(), frames);
+}
+
+TEST(FlightBuffer, SmallFramesGatheredWhileTheWorkerIsBusyMergeInBoundedGroups) {
+  MergeWorker worker(3, 1);
+  ASSERT_TRUE(worker.submit(MergeJob{}));  // the worker's one job is out: every merge is refused
+  FlightCodec codec(3, &worker);
+  FlightBuffer buffer({.budget_bytes = 256u << 20, .chunk_raw_bytes = 16u << 10, .merge_raw_bytes = 64u << 10});
+  format::SyntheticWorkload work(catalogue(), 25);
+  for (int i = 0; i < 40000; ++i) buffer.add(work.next(), codec);
+  const size_t small = buffer.frame_count();
+  ASSERT_GT(small, 20u);
+  testing::TempDir dir;
+  ASSERT_TRUE(buffer.write(dir / "g.tl", metadata_for("c"), {}, codec).ok());
+  // Merged by the merge size, not into one frame of everything.
+  EXPECT_LT(buffer.frame_count(), small);
+  EXPECT_GE(buffer.frame_count(), small / 5);
+  auto trace = format::load_trace(dir / "g.tl");
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  EXPECT_EQ(trace->events.size(), 40000u);
+}
+
+TEST(MergeWorker, RefusesJobsBeyondItsBound) {
+  MergeWorker worker(3, 1);
+  FlightCodec codec(3);
+  FlightBuffer buffer({.budget_bytes = 4u << 20, .chunk_raw_bytes = 16u << 10});
+  format::SyntheticWorkload work(catalogue(), 23);
+  while (buffer.frame_count() < 1) buffer.add(work.next(), codec);
+  EXPECT_TRUE(worker.submit(MergeJob{}));
+  EXPECT_FALSE(worker.submit(MergeJob{})) << "one job out: the next waits until its result is taken";
+  worker.wait_idle();
+  EXPECT_EQ(worker.take_done().size(), 1u);
+  EXPECT_TRUE(worker.submit(MergeJob{}));
+}
+
+// Frames are kept at their size: what the budget counts is what they hold.
+TEST(FlightBuffer, CountsFramesAndTheOpenBatchAsAllocated) {
+  FlightCodec codec(3);
+  FlightBuffer buffer({.budget_bytes = 64u << 20, .chunk_raw_bytes = 64u << 10, .merge_raw_bytes = 64u << 10});
+  format::SyntheticWorkload work(catalogue(), 24);
+  for (int i = 0; i < 20000; ++i) buffer.add(work.next(), codec);
+  buffer.seal(codec);
+  testing::TempDir dir;
+  ASSERT_TRUE(buffer.write(dir / "a.tl", metadata_for("c"), {}, codec).ok());
+  const auto file = std::filesystem::file_size(dir / "a.tl");
+  // The file holds the frames plus a header and a trailer; the buffer's count
+  // of them must not be the compressor's bound (several times their size).
+  EXPECT_LE(buffer.bytes(), file + 4096);
+  EXPECT_GE(buffer.bytes() + 65536, file);
+
+  // An open batch counts its columns' capacity, at least its raw bytes.
+  format::EventBatchBuilder batch(65536, 1u << 30);
+  for (int i = 0; i < 5000; ++i) batch.add(work.next());
+  EXPECT_GE(batch.memory_bytes(), batch.raw_bytes());
+  EXPECT_LE(batch.memory_bytes(), 2 * batch.raw_bytes() + (64u << 10));
+}
+
 TEST(TotalBudget, EvictsFromTheLargestFirst) {
   FlightCodec codec(3);
   FlightBuffer noisy({.budget_bytes = 4u << 20, .chunk_raw_bytes = 16u << 10});
@@ -213,11 +335,32 @@ TEST(TotalBudget, EvictsFromTheLargestFirst) {
   feed(noisy, codec, 300000, 10);
   std::vector<FlightBuffer*> all = {&noisy, &quiet};
   uint64_t total = quiet.bytes() + (512u << 10);
-  EXPECT_GT(enforce_total_budget(all, total), 0u);
+  EXPECT_GT(enforce_total_budget(all, total, codec), 0u);
   EXPECT_LE(noisy.bytes() + quiet.bytes(), total);
   EXPECT_EQ(quiet.events_held(), quiet_events);
   EXPECT_EQ(quiet.overwritten(), 0u);
   EXPECT_EQ(noisy.overwritten() + noisy.events_held(), 300000u);
+}
+
+TEST(TotalBudget, SealsOpenBatchesAndCountsWhatItCannotDrop) {
+  FlightCodec codec(3);
+  FlightBuffer a({.budget_bytes = 4u << 20, .chunk_raw_bytes = 1u << 20});
+  FlightBuffer b({.budget_bytes = 4u << 20, .chunk_raw_bytes = 1u << 20});
+  feed(a, codec, 4000, 31);
+  feed(b, codec, 1000, 32);
+  ASSERT_EQ(a.frame_count() + b.frame_count(), 0u) << "open batches only";
+  std::vector<FlightBuffer*> all = {&a, &b};
+  const uint64_t open = a.bytes() + b.bytes();
+  // Room for both once compressed: the larger is sealed, nothing is lost.
+  EXPECT_EQ(enforce_total_budget(all, open * 3 / 4, codec), 0u);
+  EXPECT_EQ(a.frame_count(), 1u);
+  EXPECT_EQ(a.events_held() + b.events_held(), 5000u);
+  EXPECT_LE(a.bytes() + b.bytes(), open * 3 / 4);
+  // What the budget cannot drop (process tables, histories being written)
+  // leaves less for the events.
+  const uint64_t held = a.bytes() + b.bytes();
+  EXPECT_GT(enforce_total_budget(all, held, codec, b.bytes() + 1), 0u);
+  EXPECT_GT(a.overwritten() + b.overwritten(), 0u);
 }
 
 }  // namespace
