@@ -102,7 +102,7 @@ while [ $i -lt "$REPEAT" ]; do
   i=$((i + 1))
 done
 echo "daemon off   ${A} ns"
-echo "daemon on    ${B} ns   on/off = $(ratio "$B" "$A")   (target <= 1.3)"
+echo "daemon on    ${B} ns   on/off = $(ratio "$B" "$A")   (target <= 1.1; empty sys_enter/sys_exit hooks alone cost about 1.15, see e2e_bench.sh)"
 
 echo "== 4. syscall rates and memory (daemon_rate_bench.sh)"
 sh "$SRC/bench/recorder/daemon/daemon_rate_bench.sh" "$BUILD"
