@@ -11,13 +11,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <vector>
 #include <cctype>
-#include <cstdlib>
-#include <optional>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 #include "format/catalogue.h"
 #include "format/metadata.h"
@@ -189,12 +189,12 @@ class TraceFileSink : public EventSink {
   const std::optional<Error>& error() const { return error_; }
 
  private:
-  format::TraceWriter& writer_;
-  ProcessTracker& tracker_;
   void keep_error(Result<void> r) {
     if (!r.ok()) error_ = r.error();
   }
 
+  format::TraceWriter& writer_;
+  ProcessTracker& tracker_;
   const uint32_t command_tid_;
   std::vector<uint32_t> exec_nrs_;
   std::optional<Error> error_;
@@ -260,8 +260,8 @@ Result<RunResult> run_traced(const RunOptions& options) {
   for (int fd : open_fds())
     if (fd > 2 && std::find(inherited_fds.begin(), inherited_fds.end(), fd) == inherited_fds.end())
       recorder_fds.push_back(fd);
-  const ChildSetup setup{go_read.get(), go_write.get(), ::getpid(), &signals.old(), program ? program->c_str() : nullptr, argv.data(),
-                         &recorder_fds};
+  const ChildSetup setup{go_read.get(), go_write.get(), ::getpid(), &signals.old(),
+                         program ? program->c_str() : nullptr, argv.data(), &recorder_fds};
   pid_t child = cgroup->fork_into();
   const bool born_in_cgroup = child >= 0;
   if (child < 0) child = ::fork();
