@@ -23,16 +23,22 @@ class RingConsumer {
 
   // Waits up to timeout_ms for data, then consumes what is there.
   Result<void> poll(int timeout_ms);
-  // Consumes everything available without waiting.
-  Result<void> drain();
+  // Consumes everything available without waiting. Against a producer
+  // faster than the callback this never ends: a loop with other work to do
+  // passes `max_records` and comes back for the rest.
+  Result<void> drain(uint64_t max_records = UINT64_MAX);
   // Readable when the producer woke the consumer; for a caller's own epoll.
   int epoll_fd() const;
 
  private:
   explicit RingConsumer(Callback callback);
   static int on_sample(void* ctx, void* data, size_t size);
+  struct Sink {
+    Callback callback;
+    uint64_t left = 0;  // records this drain may still hand out
+  };
   struct ring_buffer* rb_ = nullptr;
-  std::unique_ptr<Callback> callback_;  // stable address for libbpf's ctx
+  std::unique_ptr<Sink> sink_;  // stable address for libbpf's ctx
 };
 
 }  // namespace traceloop::recorder

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <charconv>
@@ -644,7 +645,9 @@ Result<void> Daemon::run(bool handle_signals) {
     // the ring's events are attributed; ends are handled after.
     for (const auto& change : st.runtimes->read_changes()) st.on_runtime_change(change);
     for (const auto& change : st.cgroups->read_changes()) st.on_cgroup_change(change);
-    if (auto r = st.ring->drain(); !r.ok()) return r.error();
+    // At most about two rings' worth of records per pass: a producer faster
+    // than the converter must not keep the loop from signals and requests.
+    if (auto r = st.ring->drain(std::max<uint64_t>(st.bpf->ring_bytes() / 32, 4096)); !r.ok()) return r.error();
     st.collect_published();
     st.control->process([&st](const Request& r) { return st.handle(r); });
     if (tick) {

@@ -1,5 +1,6 @@
 // The BPF lifecycle as the daemon uses it: a set of traced cgroups, each with
 // its container index, events converted into a sink; untraced tasks absent.
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -99,6 +100,39 @@ TEST(BpfRecorder, CgroupSetTracesOnlyItsMembersWithTheirContainerIndex) {
   EXPECT_TRUE(saw_b_again);
   EXPECT_FALSE(saw_untraced);
   EXPECT_EQ((*bpf)->counters().lost_total(), 0u);
+}
+
+// Against a producer that never stops, a bounded drain returns after its
+// budget, the records it handed out consumed (the next drain goes on).
+TEST(BpfRecorder, BoundedDrainReturnsWhileTheProducerRuns) {
+  REQUIRE_BPF_OR_SKIP();
+  const auto& cat = format::builtin_catalogue(format::host_arch());
+  BpfOptions options;
+  options.plans = build_capture_plans(cat, {});
+  auto bpf = BpfRecorder::start(options);
+  ASSERT_TRUE(bpf.ok()) << bpf.error().message;
+  auto mount = cgroup2_mount();
+  ASSERT_TRUE(mount.ok());
+  auto busy = ScopedCgroup::create(*mount, "traceloop.test-busy-" + std::to_string(getpid()));
+  ASSERT_TRUE(busy.ok());
+  ASSERT_TRUE((*bpf)->trace_cgroup(busy->id(), 1).ok());
+  uint64_t records = 0;
+  auto ring = RingConsumer::create((*bpf)->ring_map_fd(), [&](std::span<const uint8_t>) { ++records; });
+  ASSERT_TRUE(ring.ok());
+  const pid_t child = busy->fork_into();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    for (;;) (void)getppid();
+  }
+  for (int pass = 1; pass <= 3; ++pass) {
+    // 20 ms of a getppid loop are tens of thousands of records
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const uint64_t before = records;
+    ASSERT_TRUE(ring->drain(1000).ok());
+    EXPECT_EQ(records - before, 1000u) << "pass " << pass;
+  }
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
 }
 
 TEST(BpfRecorder, RingSizeRoundsToPowerOfTwoPages) {
