@@ -344,13 +344,7 @@ class ByteColumn {
     return;
   }
   char buf[10];
-  size_t n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  out.append(buf, n);
+  out.append(buf, detail::encode_varint(v, buf));
 }
 using detail::put_varint;
 

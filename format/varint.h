@@ -10,15 +10,20 @@ namespace traceloop::format::detail {
 inline uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 inline int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
-inline void put_varint(std::string& out, uint64_t v) {
-  char buf[10];
+// Writes the LEB128 bytes of `v` (at most 10) to `buf`; returns how many.
+inline size_t encode_varint(uint64_t v, char* buf) {
   size_t n = 0;
   while (v >= 0x80) {
     buf[n++] = static_cast<char>(v | 0x80);
     v >>= 7;
   }
   buf[n++] = static_cast<char>(v);
-  out.append(buf, n);
+  return n;
+}
+
+inline void put_varint(std::string& out, uint64_t v) {
+  char buf[10];
+  out.append(buf, encode_varint(v, buf));
 }
 
 // How many varints `column` holds, without decoding them; -1 if the last is

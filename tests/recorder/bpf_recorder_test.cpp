@@ -45,17 +45,26 @@ int run_in_cgroup(const ScopedCgroup& cg, const char* script) {
   return status;
 }
 
+// The daemon's set-of-cgroups recorder, capturing as the catalogue says.
+Result<std::unique_ptr<BpfRecorder>> start_set_recorder() {
+  BpfOptions options;
+  options.plans = build_capture_plans(format::builtin_catalogue(format::host_arch()), {});
+  return BpfRecorder::start(options);
+}
+
+Result<ScopedCgroup> test_cgroup(const std::string& name) {
+  auto mount = cgroup2_mount();
+  if (!mount.ok()) return mount.error();
+  return ScopedCgroup::create(*mount, "traceloop.test-" + name + "-" + std::to_string(getpid()));
+}
+
 TEST(BpfRecorder, CgroupSetTracesOnlyItsMembersWithTheirContainerIndex) {
   REQUIRE_BPF_OR_SKIP();
   const auto& cat = format::builtin_catalogue(format::host_arch());
-  BpfOptions options;
-  options.plans = build_capture_plans(cat, {});
-  auto bpf = BpfRecorder::start(options);
+  auto bpf = start_set_recorder();
   ASSERT_TRUE(bpf.ok()) << bpf.error().message;
-  auto mount = cgroup2_mount();
-  ASSERT_TRUE(mount.ok());
-  auto a = ScopedCgroup::create(*mount, "traceloop.test-a-" + std::to_string(getpid()));
-  auto b = ScopedCgroup::create(*mount, "traceloop.test-b-" + std::to_string(getpid()));
+  auto a = test_cgroup("a");
+  auto b = test_cgroup("b");
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_TRUE((*bpf)->trace_cgroup(a->id(), 3).ok());
   ASSERT_TRUE((*bpf)->trace_cgroup(b->id(), 7).ok());
@@ -106,14 +115,9 @@ TEST(BpfRecorder, CgroupSetTracesOnlyItsMembersWithTheirContainerIndex) {
 // budget, the records it handed out consumed (the next drain goes on).
 TEST(BpfRecorder, BoundedDrainReturnsWhileTheProducerRuns) {
   REQUIRE_BPF_OR_SKIP();
-  const auto& cat = format::builtin_catalogue(format::host_arch());
-  BpfOptions options;
-  options.plans = build_capture_plans(cat, {});
-  auto bpf = BpfRecorder::start(options);
+  auto bpf = start_set_recorder();
   ASSERT_TRUE(bpf.ok()) << bpf.error().message;
-  auto mount = cgroup2_mount();
-  ASSERT_TRUE(mount.ok());
-  auto busy = ScopedCgroup::create(*mount, "traceloop.test-busy-" + std::to_string(getpid()));
+  auto busy = test_cgroup("busy");
   ASSERT_TRUE(busy.ok());
   ASSERT_TRUE((*bpf)->trace_cgroup(busy->id(), 1).ok());
   uint64_t records = 0;
