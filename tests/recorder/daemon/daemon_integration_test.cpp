@@ -21,6 +21,7 @@
 #include "format/trace_reader.h"
 #include "recorder/daemon/control_client.h"
 #include "recorder/daemon/daemon.h"
+#include "tests/recorder/daemon/daemon_test_env.h"
 #include "tests/support/temp_dir.h"
 #include "tools/lib/show.h"
 
@@ -30,12 +31,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-bool bpf_required() { return std::getenv("TRACELOOP_REQUIRE_BPF") != nullptr; }
-
-fs::path source_dir() {
-  const char* dir = std::getenv("TRACELOOP_SOURCE_DIR");
-  return dir ? fs::path(dir) : fs::current_path();
-}
+using test_env::bpf_required;
+using test_env::source_dir;
 
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
