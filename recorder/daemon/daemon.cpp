@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -271,9 +272,42 @@ struct Daemon::State : recorder::EventSink {
 
   // The container is gone (or the daemon stops): its history becomes
   // DIR/<id>.tl, written by the publisher's thread.
+  // A history saved earlier under this id (before the daemon restarted, or
+  // by a container restarted with its id) is kept beside as ID.N.tl, never
+  // replaced by the new one.
+  void keep_earlier_history(const fs::path& file, const std::string& id) const {
+    if (::access(file.c_str(), F_OK) != 0) return;
+    for (int n = 1; n < 10000; ++n) {
+      const fs::path aside = options.dir / (id + "." + std::to_string(n) + ".tl");
+      if (::renameat2(AT_FDCWD, file.c_str(), AT_FDCWD, aside.c_str(), RENAME_NOREPLACE) == 0) return;
+      if (errno != EEXIST) break;
+    }
+    std::fprintf(stderr, "traceloop-record daemon: %s: cannot keep the earlier history aside (%s); it is replaced\n",
+                 file.c_str(), std::strerror(errno));
+  }
+
+  // What earlier daemons left in DIR and nothing will use: the temporary
+  // files of writes a SIGKILL interrupted, and snapshots.
+  void remove_leftovers() const {
+    std::error_code ec;
+    size_t seen = 0;
+    for (const auto& entry : fs::directory_iterator(options.dir, ec)) {
+      if (++seen > 100000) break;
+      const std::string name = entry.path().filename().string();
+      bool leftover = name.size() > 12 && name.compare(name.size() - 12, 12, ".snapshot.tl") == 0;
+      if (const size_t at = name.find(".tl.tmp."); at != std::string::npos) {
+        // NAME.tl.tmp.PID.RANDOM: a writer that is still alive keeps its file
+        const long pid = std::strtol(name.c_str() + at + 8, nullptr, 10);
+        leftover = pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+      }
+      if (leftover && entry.is_regular_file(ec)) ::unlink(entry.path().c_str());
+    }
+  }
+
   void publish(Tracked& t) {
     t.info.exited_wall_ns = wall_ns();
     fs::path file = options.dir / (t.info.id + ".tl");
+    keep_earlier_history(file, t.info.id);
     uint64_t events = t.buffer.events_held();
     format::TraceMetadata metadata = metadata_for(t);
     auto processes = t.processes.table();
@@ -559,6 +593,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     st.buffers.push_back(&t->buffer);
     st.by_index[t->index] = std::move(t);
   }
+  st.remove_leftovers();
   st.load_saved();
   // Containers already running: traced from now on.
   for (const auto& c : scan_runtime_roots(st.runtimes->roots())) st.identify(c);

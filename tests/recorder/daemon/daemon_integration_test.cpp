@@ -69,6 +69,14 @@ std::string unique_id(const std::string& stem) {
   return "tl" + stem + "-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
 }
 
+// The pid of a process that has come and gone.
+pid_t dead_pid() {
+  const pid_t pid = ::fork();
+  if (pid == 0) _exit(0);
+  ::waitpid(pid, nullptr, 0);
+  return pid;
+}
+
 std::string name_of(const format::TraceMetadata& m, const format::Event& e) {
   const format::SyscallSpec* s = m.catalogue.find(e.nr);
   return s ? s->name : std::to_string(e.nr);
@@ -451,6 +459,38 @@ TEST_F(DaemonTest, FiftyShortLivedContainersEachGetTheirFileWithoutLeaks) {
   EXPECT_EQ(map_entries("traced_cgroups"), 0);
   EXPECT_EQ(daemon_->stats().tracked_cgroups, 0u);
   EXPECT_EQ(daemon_->stats().containers_published, 50u);
+}
+
+// A container's history saved at a daemon's SIGTERM used to be replaced, at
+// the container's exit under the next daemon, by the part recorded after
+// the restart. Leftovers of a killed daemon go at the next start.
+TEST_F(DaemonTest, ARestartedDaemonKeepsTheHistorySavedBefore) {
+  START_DAEMON();
+  std::string id = unique_id("restart");
+  ASSERT_EQ(run_container(work_, id, "echo before-restart; exec sleep 30", "--detach"), 0);
+  ASSERT_TRUE(wait_for([&] { auto r = row_of(id); return r && r->events > 0; }));
+  stop();
+  ASSERT_TRUE(fs::exists(file_of(id)));
+  // what a SIGKILLed daemon leaves: a writer's temporary file and a snapshot
+  const fs::path temp = options_.dir / ("gone.tl.tmp." + std::to_string(dead_pid()) + ".0badcafe");
+  const fs::path snapshot = options_.dir / "gone.snapshot.tl";
+  std::ofstream(temp) << "partial";
+  std::ofstream(snapshot) << "old";
+  daemon_.reset();
+  START_DAEMON();
+  EXPECT_FALSE(fs::exists(temp));
+  EXPECT_FALSE(fs::exists(snapshot));
+  kill_container(id);  // exits under the new daemon: its history is published again
+  ASSERT_TRUE(wait_for([&] { return fs::exists(options_.dir / (id + ".1.tl")); }));
+  ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(id)); }));
+  auto earlier = format::load_trace(options_.dir / (id + ".1.tl"));
+  ASSERT_TRUE(earlier.ok()) << earlier.error().message;
+  bool echoed = false;
+  for (const auto& owned : earlier->events) {
+    format::Event e = owned.view();
+    if (name_of(earlier->metadata, e) == "write" && capture_text(e, 1) == "before-restart\n") echoed = true;
+  }
+  EXPECT_TRUE(echoed) << "the history saved before the restart is gone";
 }
 
 // `--dir /tmp` used to chmod /tmp to 0700, locking every user out of it.
