@@ -89,6 +89,15 @@ std::string capture_text(const format::Event& e, unsigned arg) {
   return text;
 }
 
+// Whether some write of `trace` starts with `text`.
+bool has_write(const format::LoadedTrace& trace, std::string_view text) {
+  for (const auto& owned : trace.events) {
+    format::Event e = owned.view();
+    if (name_of(trace.metadata, e) == "write" && capture_text(e, 1).rfind(text, 0) == 0) return true;
+  }
+  return false;
+}
+
 // A daemon in this process, on its own thread, in its own directory.
 class DaemonTest : public ::testing::Test {
  protected:
@@ -122,6 +131,16 @@ class DaemonTest : public ::testing::Test {
   }
   fs::path socket() const { return options_.socket_path.empty() ? options_.dir / "control.sock" : options_.socket_path; }
   fs::path file_of(const std::string& id) const { return options_.dir / (id + ".tl"); }
+  // Snapshots a running container until its history holds a write of `text`.
+  bool snapshot_until_written(const std::string& id, std::string_view text, int* snapshots = nullptr) {
+    return wait_for([&] {
+      auto reply = send_request(socket(), {Verb::snapshot, id});
+      if (!reply.ok() || !reply->ok) return false;
+      if (snapshots) ++*snapshots;
+      auto snap = format::load_trace(reply->body.substr(0, reply->body.find('\n')));
+      return snap.ok() && has_write(*snap, text);
+    });
+  }
 
   std::vector<ListRow> list() {
     auto reply = send_request(socket(), {Verb::list, ""});
@@ -320,22 +339,9 @@ TEST_F(DaemonTest, SnapshotDeleteAndPrefixes) {
   ASSERT_TRUE(wait_for([&] { auto r = row_of(id); return r && r->events > 0 && r->state == "running"; }));
 
   // The container runs on its own: snapshot until its echo is in (or give up).
-  bool marker = false;
   int snapshots = 0;
-  wait_for([&] {
-    auto reply = send_request(socket(), {Verb::snapshot, id});
-    if (!reply.ok() || !reply->ok) return false;
-    ++snapshots;
-    auto snap = format::load_trace(reply->body.substr(0, reply->body.find('\n')));
-    if (!snap.ok()) return false;
-    for (const auto& owned : snap->events) {
-      format::Event e = owned.view();
-      if (name_of(snap->metadata, e) == "write" && capture_text(e, 1).find("snap-marker") == 0) marker = true;
-    }
-    return marker;
-  });
+  EXPECT_TRUE(snapshot_until_written(id, "snap-marker", &snapshots));
   EXPECT_GT(snapshots, 0);
-  EXPECT_TRUE(marker);
   EXPECT_EQ(row_of(id)->state, "running");  // the snapshot did not stop anything
 
   // Deleting a running container's history is refused; after it exits it works.
@@ -468,7 +474,7 @@ TEST_F(DaemonTest, ARestartedDaemonKeepsTheHistorySavedBefore) {
   START_DAEMON();
   std::string id = unique_id("restart");
   ASSERT_EQ(run_container(work_, id, "echo before-restart; exec sleep 30", "--detach"), 0);
-  ASSERT_TRUE(wait_for([&] { auto r = row_of(id); return r && r->events > 0; }));
+  ASSERT_TRUE(snapshot_until_written(id, "before-restart"));
   stop();
   ASSERT_TRUE(fs::exists(file_of(id)));
   // what a SIGKILLed daemon leaves: a writer's temporary file and a snapshot
@@ -485,12 +491,7 @@ TEST_F(DaemonTest, ARestartedDaemonKeepsTheHistorySavedBefore) {
   ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(id)); }));
   auto earlier = format::load_trace(options_.dir / (id + ".1.tl"));
   ASSERT_TRUE(earlier.ok()) << earlier.error().message;
-  bool echoed = false;
-  for (const auto& owned : earlier->events) {
-    format::Event e = owned.view();
-    if (name_of(earlier->metadata, e) == "write" && capture_text(e, 1) == "before-restart\n") echoed = true;
-  }
-  EXPECT_TRUE(echoed) << "the history saved before the restart is gone";
+  EXPECT_TRUE(has_write(*earlier, "before-restart")) << "the history saved before the restart is gone";
 }
 
 // `--dir /tmp` used to chmod /tmp to 0700, locking every user out of it.
