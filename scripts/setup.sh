@@ -18,6 +18,8 @@ packages=(
   libgtest-dev libre2-dev libfmt-dev
   # tests and benchmarks run real programs and real containers
   strace runc busybox-static bc python3
+  # the container engines users run, driven for real by the integration tests
+  docker.io containerd
 )
 
 missing_packages() {
