@@ -11,7 +11,7 @@
 namespace traceloop::format {
 
 inline constexpr uint16_t kFormatMajor = 4;
-inline constexpr uint16_t kFormatMinor = 0;
+inline constexpr uint16_t kFormatMinor = 1;
 
 struct CaptureSettings {
   std::string mode = "run";  // run, daemon, synthetic, slice
@@ -40,6 +40,10 @@ struct ContainerInfo {
   std::vector<std::pair<std::string, std::string>> annotations;
   int64_t started_wall_ns = 0;
   int64_t exited_wall_ns = 0;
+  std::string image;                                         // as the engine names it
+  std::vector<std::pair<std::string, std::string>> labels;   // the engine's container labels
+  std::string runtime_namespace;                             // containerd's namespace, empty elsewhere
+  uint32_t init_pid = 0;  // the container's init (host pid); its first execve starts the entrypoint
   friend bool operator==(const ContainerInfo&, const ContainerInfo&) = default;
 };
 

@@ -84,6 +84,14 @@ void to_schema(const TraceMetadata& m, schema::Header::Builder out) {
     }
     b.setStartedWallNs(c.started_wall_ns);
     b.setExitedWallNs(c.exited_wall_ns);
+    b.setImage(c.image);
+    auto labels = b.initLabels(static_cast<unsigned>(c.labels.size()));
+    for (unsigned k = 0; k < c.labels.size(); ++k) {
+      labels[k].setKey(c.labels[k].first);
+      labels[k].setValue(c.labels[k].second);
+    }
+    b.setRuntimeNamespace(c.runtime_namespace);
+    b.setInitPid(c.init_pid);
   }
   auto cat = out.initCatalogue();
   cat.setArch(std::string(arch_name(m.catalogue.arch())));
@@ -149,6 +157,11 @@ Result<TraceMetadata> from_schema(schema::Header::Reader in) {
     for (auto kv : c.getAnnotations()) info.annotations.emplace_back(text(kv.getKey()), text(kv.getValue()));
     info.started_wall_ns = c.getStartedWallNs();
     info.exited_wall_ns = c.getExitedWallNs();
+    info.image = text(c.getImage());
+    if (c.getLabels().size() > kMaxListItems) return Error{"header declares too many labels"};
+    for (auto kv : c.getLabels()) info.labels.emplace_back(text(kv.getKey()), text(kv.getValue()));
+    info.runtime_namespace = text(c.getRuntimeNamespace());
+    info.init_pid = c.getInitPid();
     m.containers.push_back(std::move(info));
   }
   auto cat = in.getCatalogue();

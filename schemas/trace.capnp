@@ -14,7 +14,8 @@
 # would take microseconds for nanoseconds) and allows a header catalogue that
 # lists only the syscalls the file's events use. Major 4 added grouped capture
 # bytes (columnEncoding 3) and frames compressed by LZMA2 (frame codec 1, see
-# format/frame.h). Readers of major 4 read all.
+# format/frame.h). Readers of major 4 read all. Minor 1 added the engine's
+# container metadata (image, labels, runtime namespace, init pid).
 @0xe839cf2774f826e5;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -65,6 +66,11 @@ struct Container {
   annotations @9 :List(KeyValue);
   startedWallNs @10 :Int64;
   exitedWallNs @11 :Int64;        # 0 while running
+  image @12 :Text;                # as the engine names it ("bb:local", "docker.io/library/busybox:latest")
+  labels @13 :List(KeyValue);     # the engine's own container labels (Docker, containerd), not OCI annotations
+  runtimeNamespace @14 :Text;     # containerd namespace ("moby", "k8s.io", "default"); empty elsewhere
+  initPid @15 :UInt32;            # host pid of the container's init process as recorded (0 unknown): its
+                                  # first successful execve is where the runtime hands over to the entrypoint
 }
 
 # ------------------------------------------------------------- catalogue ----

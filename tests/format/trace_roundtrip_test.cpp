@@ -43,6 +43,10 @@ TraceMetadata sample_metadata() {
   c.cgroup_id = 1234;
   c.mount_ns_id = 4026532000;
   c.annotations = {{"io.kubernetes.pod.name", "mypod"}};
+  c.image = "bb:local";
+  c.labels = {{"app", "demo"}, {"tier", "web"}};
+  c.runtime_namespace = "moby";
+  c.init_pid = 4242;
   m.containers = {ContainerInfo{}, c};
   return m;
 }
