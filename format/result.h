@@ -3,6 +3,8 @@
 // that is not a trace, an unwritable path). FatalError: the one exception type
 // for errors that end a tool; each main catches it once and exits with 2.
 
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -52,6 +54,9 @@ class [[nodiscard]] Result<void> {
 };
 
 inline Result<void> ok_result() { return {}; }
+
+// "WHAT: <strerror(errno)>", for a system call that just failed.
+inline Error errno_error(const std::string& what) { return Error{what + ": " + std::strerror(errno)}; }
 
 class FatalError : public std::runtime_error {
  public:

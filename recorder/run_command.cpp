@@ -23,9 +23,10 @@
 #include "format/metadata.h"
 #include "format/trace_writer.h"
 #include "format/unique_fd.h"
-#include "recorder/capture_plan.h"
 #include "recorder/cgroup.h"
+#include "recorder/clock.h"
 #include "recorder/process_tracker.h"
+#include "recorder/recording_setup.h"
 #include "recorder/ring_consumer.h"
 
 namespace traceloop::recorder {
@@ -60,18 +61,6 @@ class SignalBlock {
 // the ring this often. 8 MiB of ring hold ~60k syscalls, far more than a
 // target makes in 10 ms.
 constexpr int kDrainIntervalMs = 10;
-
-uint64_t boot_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_BOOTTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-int64_t wall_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000ll + ts.tv_nsec;
-}
 
 int shell_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
@@ -220,19 +209,14 @@ Result<RunResult> run_traced(const RunOptions& options) {
   const std::vector<int> inherited_fds = open_fds();
   const std::optional<std::string> program = resolve_command(options.command[0]);
 
-  PlanOptions plan_options;
-  plan_options.capture_data = options.capture_data;
-  if (!options.syscall_filters.empty()) {
-    auto nrs = format::resolve_syscall_names(catalogue, options.syscall_filters);
-    if (!nrs.ok()) return nrs.error();
-    plan_options.syscall_filter = *nrs;
-  }
-  BpfOptions bpf_options;
-  bpf_options.max_data = options.capture_data ? options.max_data : 0;
+  const CaptureChoice capture{options.syscall_filters, options.capture_data, options.max_data,
+                              options.timestamp_resolution_ns};
+  auto chosen = bpf_options_for(catalogue, capture);
+  if (!chosen.ok()) return chosen.error();
+  BpfOptions& bpf_options = *chosen;
   bpf_options.ring_bytes = options.ring_bytes;
   bpf_options.force_raw_tracepoint = options.force_raw_tracepoint;
   bpf_options.single_cgroup = true;
-  bpf_options.plans = build_capture_plans(catalogue, plan_options);
   bpf_options.verifier_stats = options.verifier_stats;
   auto bpf = BpfRecorder::start(bpf_options);
   if (!bpf.ok()) return bpf.error();
@@ -288,12 +272,7 @@ Result<RunResult> run_traced(const RunOptions& options) {
   format::fill_host_metadata(metadata);
   metadata.catalogue = catalogue;
   metadata.command = options.command;
-  metadata.capture.mode = "run";
-  metadata.capture.syscall_filters = options.syscall_filters;
-  metadata.capture.max_data_bytes = options.capture_data ? options.max_data : 0;
-  metadata.capture.capture_data = options.capture_data;
-  metadata.capture.ring_bytes = recorder.ring_bytes();
-  metadata.capture.timestamp_resolution_ns = options.timestamp_resolution_ns;
+  metadata.capture = capture_settings_for(capture, "run", recorder.ring_bytes());
   format::ContainerInfo container;
   container.id = "run-" + std::to_string(child);
   container.name = cmd_name;

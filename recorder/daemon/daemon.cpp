@@ -18,9 +18,8 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
-#include <map>
 #include <mutex>
-#include <unordered_map>
+#include <unordered_set>
 
 #include "format/catalogue.h"
 #include "format/metadata.h"
@@ -28,28 +27,34 @@
 #include "format/unique_fd.h"
 #include "format/zstd_codec.h"
 #include "recorder/bpf_recorder.h"
-#include "recorder/capture_plan.h"
 #include "recorder/cgroup.h"
+#include "recorder/clock.h"
+#include "recorder/daemon/cgroup_inspection.h"
 #include "recorder/daemon/cgroup_watcher.h"
 #include "recorder/daemon/container_metadata.h"
+#include "recorder/daemon/container_registry.h"
+#include "recorder/daemon/control_requests.h"
 #include "recorder/daemon/control_server.h"
 #include "recorder/daemon/flight_buffer.h"
 #include "recorder/daemon/publisher.h"
 #include "recorder/daemon/runtime_watcher.h"
+#include "recorder/daemon/saved_histories.h"
+#include "recorder/daemon/selection.h"
 #include "recorder/daemon/total_budget.h"
 #include "recorder/daemon/trace_dir.h"
 #include "recorder/event_converter.h"
 #include "recorder/event_sink.h"
 #include "recorder/process_tracker.h"
+#include "recorder/recording_setup.h"
 #include "recorder/ring_consumer.h"
 
 namespace traceloop::daemon {
 
 namespace fs = std::filesystem;
+using recorder::wall_ns;
 
 namespace {
 
-constexpr uint32_t kNoContainer = 0xffffffffu;
 // The ring is drained at least this often: the BPF side wakes the loop only
 // when half the ring is full, which at a million syscalls a second is a few
 // tens of milliseconds from losing events; a drain every 20 ms keeps most of
@@ -66,46 +71,8 @@ constexpr uint64_t kTicksPerTrim = 10;
 // Allocations from this size on are mapped on their own, and unmapped when
 // freed: merge scratch and big frames do not stay in the heap.
 constexpr int kMmapThreshold = 256 << 10;
-
-int64_t wall_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000ll + ts.tv_nsec;
-}
-
-
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-// One traced cgroup: a container once identified, provisional before.
-struct Tracked {
-  Tracked(uint32_t index_in, uint64_t cgroup_id_in, std::string cgroup_path_in, FlightBufferOptions budget,
-          const format::Catalogue& catalogue)
-      : index(index_in), cgroup_id(cgroup_id_in), cgroup_path(std::move(cgroup_path_in)), buffer(budget),
-        processes(catalogue) {}
-  uint32_t index;
-  uint64_t cgroup_id;
-  std::string cgroup_path;
-  bool identified = false;
-  bool host = false;
-  format::ContainerInfo info;
-  FlightBuffer buffer;
-  recorder::ProcessTracker processes;
-  // Of the events `processes` observed: how many came before `buffer`'s
-  // first (those of an earlier, published history), and how many it has
-  // been told are gone.
-  uint64_t events_before_buffer = 0;
-  uint64_t events_forgotten = 0;
-  uint64_t table_bytes = 0;  // processes.memory_bytes() and this entry, as of the last tick
-  uint64_t seen_at_tick = 0;  // buffer.events_seen() then
-  std::chrono::steady_clock::time_point noticed = std::chrono::steady_clock::now();
-};
-
-// A published trace, kept until `delete`.
-struct Saved {
-  format::ContainerInfo info;
-  fs::path file;
-  uint64_t events = 0;
-};
+// `list` keeps the most recent problems, one per id.
+constexpr size_t kMaxProblems = 64;
 
 }  // namespace
 
@@ -113,6 +80,7 @@ struct Daemon::State : recorder::EventSink {
   DaemonOptions options;
   const format::Catalogue& catalogue = format::builtin_catalogue(format::host_arch());
   std::unique_ptr<recorder::BpfRecorder> bpf;
+  std::optional<ContainerRegistry> registry;
   std::optional<recorder::EventConverter> converter;
   std::optional<recorder::RingConsumer> ring;
   std::optional<ControlServer> control;
@@ -122,15 +90,13 @@ struct Daemon::State : recorder::EventSink {
   FlightCodec codec;
   UniqueFd stop_fd;
   std::string node;
-  uint32_t next_index = 0;
-  std::unordered_map<uint32_t, std::unique_ptr<Tracked>> by_index;
-  std::vector<FlightBuffer*> buffers;  // of by_index, for the total budget
+  uint64_t own_mount_ns = 0;
   uint32_t events_to_budget_check = kEventsPerBudgetCheck;
-  std::unordered_map<uint64_t, uint32_t> index_by_cgroup;
-  std::unordered_map<std::string, uint32_t> index_by_path;
-  std::map<std::string, Saved> saved;
-  std::optional<uint32_t> host_index;
+  SavedHistories saved;
   std::unique_ptr<Publisher> publisher;
+  // Cgroups of containers the selection left out: never traced again.
+  std::unordered_set<uint64_t> unchosen;
+  std::vector<Problem> problems;
   bool stopping = false;
   DaemonStats counters;
   mutable std::mutex stats_mutex;
@@ -140,21 +106,24 @@ struct Daemon::State : recorder::EventSink {
   uint32_t self_pid = static_cast<uint32_t>(::getpid());
 
   explicit State(const DaemonOptions& o)
-      : options(o), merges(o.compression_level), codec(o.compression_level, &merges) {}
+      : options(o), merges(o.compression_level), codec(o.compression_level, &merges), saved(o.dir) {}
 
   // Decisions about cgroups, on stderr when TRACELOOP_DAEMON_DEBUG is set.
   void trace_decision(const char* what, const std::string& path, const std::string& id = {}) const {
     if (debug) std::fprintf(stderr, "traceloop-record daemon: %s %s %s\n", what, path.c_str(), id.c_str());
   }
+  // A container the daemon cannot record as it should: always said, in the
+  // log and in `list`.
+  void report(const std::string& id, const std::string& state, const std::string& reason) {
+    std::erase_if(problems, [&](const Problem& p) { return p.id == id; });
+    if (problems.size() >= kMaxProblems) problems.erase(problems.begin());
+    problems.push_back({id, state, reason});
+    std::fprintf(stderr, "traceloop-record daemon: %s: %s: %s\n", id.c_str(), state.c_str(), reason.c_str());
+  }
 
   // --- EventSink: where the converter's events go ---------------------------
-  Tracked* target(uint32_t index) {
-    if (index == kNoContainer) return nullptr;
-    auto it = by_index.find(index);
-    return it == by_index.end() ? nullptr : it->second.get();
-  }
   void event(const format::Event& e) override {
-    Tracked* t = target(e.container);
+    Tracked* t = registry->by_index(e.container);
     // --host traces every task, the daemon too: its own calls would only
     // record the recording.
     if (t != nullptr && t->host && e.pid == self_pid) t = nullptr;
@@ -180,142 +149,117 @@ struct Daemon::State : recorder::EventSink {
     t.processes.forget_before(gone);
   }
   void loss(const format::LossMarker& l) override {
-    if (Tracked* t = target(l.container)) t->buffer.add_loss(l);
-  }
-  uint32_t container_of(uint64_t cgroup_id) {
-    auto it = index_by_cgroup.find(cgroup_id);
-    if (it != index_by_cgroup.end()) return it->second;
-    return host_index.value_or(kNoContainer);
+    if (Tracked* t = registry->by_index(l.container)) t->buffer.add_loss(l);
   }
 
   // --- tracking ---------------------------------------------------------------
-  FlightBufferOptions budget(uint32_t index) const {
+  FlightBufferOptions budget() const {
     FlightBufferOptions b;
     // A container never holds more than all of them may: its frames and
     // merges are sized from this.
     b.budget_bytes = std::min(options.budget_per_container, options.budget_total);
     b.time_unit_ns = options.timestamp_resolution_ns;
-    b.owner = index;
     return b;
   }
 
   void install_merges() {
     for (auto& result : merges.take_done())
-      if (Tracked* t = target(result.owner)) t->buffer.install(std::move(result));
+      if (Tracked* t = registry->by_index(result.owner)) t->buffer.install(std::move(result));
   }
 
   Tracked* track(const std::string& path, uint64_t id) {
-    if (id == 0) return nullptr;
-    if (auto it = index_by_cgroup.find(id); it != index_by_cgroup.end()) return target(it->second);
-    uint32_t index = next_index++;
-    // Not traced (and forgotten) when the BPF set is full: the map's size is
-    // the daemon's bound on cgroups, better than failing the others.
-    if (!bpf->trace_cgroup(id, index).ok()) return nullptr;
-    auto t = std::make_unique<Tracked>(index, id, path, budget(index), catalogue);
-    Tracked* raw = t.get();
-    trace_decision("tracing", path);
-    by_index[index] = std::move(t);
-    index_by_cgroup[id] = index;
-    index_by_path[path] = index;
-    buffers.push_back(&raw->buffer);
-    return raw;
+    Tracked* t = registry->track(path, id, budget());
+    if (t != nullptr) trace_decision("tracing", path);
+    return t;
   }
 
-  void forget(Tracked* t) {
-    (void)bpf->untrace_cgroup(t->cgroup_id);
-    index_by_cgroup.erase(t->cgroup_id);
-    if (auto it = index_by_path.find(t->cgroup_path); it != index_by_path.end() && it->second == t->index)
-      index_by_path.erase(it);
-    std::erase(buffers, &t->buffer);
-    by_index.erase(t->index);  // t dies here
-  }
+  void forget(Tracked* t) { registry->forget(t); }
 
   void identify(const RuntimeContainer& c) {
-    if (c.info.cgroup_path.empty()) return;
-    Tracked* t = nullptr;
-    if (auto it = index_by_path.find(c.info.cgroup_path); it != index_by_path.end()) t = target(it->second);
+    if (c.info.cgroup_path.empty()) {
+      report(c.info.id, "unidentified", "its runtime state names no cgroup: not recorded");
+      return;
+    }
+    Tracked* t = registry->by_path(c.info.cgroup_path);
     if (t == nullptr) {
       // A cgroup made before the daemon started (or before its watch): trace from now.
+      if (!options.selection.matches(c.info)) return;
       fs::path dir = cgroups->mount() / fs::path(c.info.cgroup_path).relative_path();
       if (!cgroups->populated(c.info.cgroup_path)) return;
       t = track(c.info.cgroup_path, cgroup_dir_id(dir));
-      if (t == nullptr) return;
+      if (t == nullptr) {
+        report(c.info.id, "unidentified", "cgroup " + c.info.cgroup_path + " cannot be traced: not recorded");
+        return;
+      }
     }
     if (t->identified && t->info.id == c.info.id) return;
+    if (!options.selection.matches(c.info)) {
+      // Provisionally traced since its cgroup appeared; not chosen: never again.
+      trace_decision("not chosen", t->cgroup_path, c.info.id);
+      unchosen.insert(t->cgroup_id);
+      ++counters.containers_unchosen;
+      forget(t);
+      return;
+    }
     trace_decision("identified", t->cgroup_path, c.info.id);
     t->identified = true;
+    t->unidentified_container = false;
     t->info = c.info;
     t->info.cgroup_id = t->cgroup_id;
     if (t->info.started_wall_ns == 0) t->info.started_wall_ns = wall_ns();
+  }
+
+  // A cgroup no runtime claimed: a container all the same when its
+  // processes live in a mount namespace of their own (an engine the daemon
+  // does not know, or whose state it could not read). Recorded under a name
+  // made from its cgroup, and reported; else it was not a container.
+  bool adopt_unknown(Tracked& t) {
+    if (!options.selection.empty()) return false;  // nothing to match a selection against
+    const fs::path dir = cgroups->mount() / fs::path(t.cgroup_path).relative_path();
+    const uint64_t mount_ns = first_foreign_mount_ns(dir, own_mount_ns);
+    if (mount_ns == 0) return false;
+    t.identified = true;
+    t.unidentified_container = true;
+    t.info.id = id_from_cgroup_path(t.cgroup_path);
+    t.info.name = t.info.id;
+    t.info.runtime = "unknown";
+    t.info.cgroup_path = t.cgroup_path;
+    t.info.cgroup_id = t.cgroup_id;
+    t.info.mount_ns_id = mount_ns;
+    t.info.started_wall_ns = wall_ns();
+    report(t.info.id, "unidentified",
+           "cgroup " + t.cgroup_path + " holds a container no known runtime describes; recorded without metadata");
+    return true;
   }
 
   format::TraceMetadata metadata_for(const Tracked& t) const {
     format::TraceMetadata m;
     format::fill_host_metadata(m);
     m.catalogue = catalogue;
-    m.capture.mode = "daemon";
-    m.capture.syscall_filters = options.syscall_filters;
-    m.capture.max_data_bytes = options.capture_data ? options.max_data : 0;
-    m.capture.capture_data = options.capture_data;
-    m.capture.ring_bytes = bpf->ring_bytes();
+    const recorder::CaptureChoice capture{options.syscall_filters, options.capture_data, options.max_data,
+                                          options.timestamp_resolution_ns};
+    m.capture = recorder::capture_settings_for(capture, "daemon", bpf->ring_bytes());
     m.capture.budget_bytes = options.budget_per_container;
-    m.capture.timestamp_resolution_ns = options.timestamp_resolution_ns;
     m.containers.push_back(t.info);
     return m;
   }
 
-  Result<fs::path> write_history(Tracked& t, const fs::path& path) {
-    auto table = t.processes.table();
-    if (auto r = t.buffer.write(path, metadata_for(t), table, codec); !r.ok()) return r.error();
-    return path;
-  }
-
+  // --- publishing -------------------------------------------------------------
   // The container is gone (or the daemon stops): its history becomes
   // DIR/<id>.tl, written by the publisher's thread.
-  // A history saved earlier under this id (before the daemon restarted, or
-  // by a container restarted with its id) is kept beside as ID.N.tl, never
-  // replaced by the new one.
-  void keep_earlier_history(const fs::path& file, const std::string& id) const {
-    if (::access(file.c_str(), F_OK) != 0) return;
-    for (int n = 1; n < 10000; ++n) {
-      const fs::path aside = options.dir / (id + "." + std::to_string(n) + ".tl");
-      if (::renameat2(AT_FDCWD, file.c_str(), AT_FDCWD, aside.c_str(), RENAME_NOREPLACE) == 0) return;
-      if (errno != EEXIST) break;
-    }
-    std::fprintf(stderr, "traceloop-record daemon: %s: cannot keep the earlier history aside (%s); it is replaced\n",
-                 file.c_str(), std::strerror(errno));
-  }
-
-  // What earlier daemons left in DIR and nothing will use: the temporary
-  // files of writes a SIGKILL interrupted, and snapshots.
-  void remove_leftovers() const {
-    std::error_code ec;
-    size_t seen = 0;
-    for (const auto& entry : fs::directory_iterator(options.dir, ec)) {
-      if (++seen > 100000) break;
-      const std::string name = entry.path().filename().string();
-      bool leftover = name.size() > 12 && name.compare(name.size() - 12, 12, ".snapshot.tl") == 0;
-      if (const size_t at = name.find(".tl.tmp."); at != std::string::npos) {
-        // NAME.tl.tmp.PID.RANDOM: a writer that is still alive keeps its file
-        const long pid = std::strtol(name.c_str() + at + 8, nullptr, 10);
-        leftover = pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
-      }
-      if (leftover && entry.is_regular_file(ec)) ::unlink(entry.path().c_str());
-    }
-  }
-
   void publish(Tracked& t) {
     t.info.exited_wall_ns = wall_ns();
-    fs::path file = options.dir / (t.info.id + ".tl");
-    keep_earlier_history(file, t.info.id);
+    const fs::path file = saved.prepare_file(t.info.id);
     uint64_t events = t.buffer.events_held();
     format::TraceMetadata metadata = metadata_for(t);
     auto processes = t.processes.table();
     publisher->submit(Publisher::Job{std::move(t.buffer), std::move(metadata), std::move(processes), file});
-    t.buffer = FlightBuffer(budget(t.index));
+    FlightBufferOptions b = budget();
+    b.owner = t.index;
+    t.buffer = FlightBuffer(b);
     t.events_before_buffer = t.events_forgotten = t.processes.observed();
     t.processes.forget_before(t.events_forgotten);
-    saved[t.info.id] = Saved{t.info, file, events};
+    saved.add(Saved{t.info, file, events});
     ++counters.containers_published;
   }
 
@@ -324,33 +268,29 @@ struct Daemon::State : recorder::EventSink {
       if (!done.error) continue;
       std::fprintf(stderr, "traceloop-record daemon: %s\n", done.error->c_str());
       ++counters.saves_failed;
-      for (auto it = saved.begin(); it != saved.end(); ++it)
-        if (it->second.file == done.path) {
-          saved.erase(it);
-          break;
-        }
+      saved.forget_file(done.path);
     }
   }
 
   // A request about a saved trace waits for it to be on disk.
   void settle(const std::string& id) {
-    auto it = saved.find(id);
-    if (it != saved.end() && publisher->busy_with(it->second.file)) {
+    const Saved* s = saved.find(id);
+    if (s != nullptr && publisher->busy_with(s->file)) {
       publisher->wait_idle();
       collect_published();
     }
   }
 
+  // --- discovery ------------------------------------------------------------
   void on_cgroup_change(const CgroupChange& c) {
     switch (c.kind) {
       case CgroupChange::Kind::created:
-        if (!stopping) track(c.path, c.id);
+        if (!stopping && !unchosen.contains(c.id)) track(c.path, c.id);
         break;
       case CgroupChange::Kind::emptied:
       case CgroupChange::Kind::removed: {
-        auto it = index_by_path.find(c.path);
-        if (it == index_by_path.end()) break;
-        Tracked* t = target(it->second);
+        if (c.kind == CgroupChange::Kind::removed) unchosen.erase(c.id);
+        Tracked* t = registry->by_path(c.path);
         if (t == nullptr || (c.kind == CgroupChange::Kind::removed && c.id != 0 && c.id != t->cgroup_id)) break;
         // Everything its processes did is in the ring by now: take it first.
         (void)ring->drain();
@@ -359,6 +299,8 @@ struct Daemon::State : recorder::EventSink {
         if (!t->identified) {
           for (const auto& rc : scan_runtime_roots(runtimes->roots()))
             if (rc.info.cgroup_path == t->cgroup_path) identify(rc);
+          t = registry->by_path(c.path);  // identify() may have left it out
+          if (t == nullptr) break;
         }
         trace_decision(t->identified ? "publishing" : "dropping", t->cgroup_path, t->info.id);
         if (t->identified) publish(*t);
@@ -373,34 +315,36 @@ struct Daemon::State : recorder::EventSink {
     if (c.removed) return;  // the cgroup's end publishes the history
     auto container = read_runtime_container(runtimes->roots()[c.root], c.id);
     if (container.ok()) identify(*container);
-    else trace_decision("unreadable runtime state", c.id, container.error().message);
+    else report(c.id, "unreadable", container.error().message);
   }
 
   void expire_unidentified() {
     auto now = std::chrono::steady_clock::now();
     std::vector<Tracked*> stale;
-    for (auto& [index, t] : by_index)
+    for (const auto& [index, t] : registry->entries())
       if (!t->identified && !t->host && now - t->noticed > options.identify_timeout) stale.push_back(t.get());
     for (Tracked* t : stale) {
+      if (adopt_unknown(*t)) continue;
       trace_decision("not a container", t->cgroup_path);
       ++counters.cgroups_dropped;
       forget(t);
     }
   }
 
+  // --- budgets and statistics -------------------------------------------------
   // Process tables and histories being written count too: the budget is
   // the memory the recording holds, not only its events.
   void enforce_budgets() {
     uint64_t other = publisher->pending_bytes() + merges.scratch_bytes();
-    for (const auto& [index, t] : by_index) other += t->table_bytes;
-    if (enforce_total_budget(buffers, options.budget_total, codec, other) == 0) return;
-    for (auto& [index, t] : by_index) forget_overwritten(*t);
+    for (const auto& [index, t] : registry->entries()) other += t->table_bytes;
+    if (enforce_total_budget(registry->buffers(), options.budget_total, codec, other) == 0) return;
+    for (const auto& [index, t] : registry->entries()) forget_overwritten(*t);
   }
   // An open batch is raw columns, several times its compressed size: a
   // container that went quiet has it compressed, so that a hundred quiet
   // ones do not hold the budget in raw bytes.
   void measure_and_compact() {
-    for (auto& [index, t] : by_index) {
+    for (const auto& [index, t] : registry->entries()) {
       t->table_bytes = sizeof(Tracked) + t->processes.memory_bytes() + t->cgroup_path.capacity();
       const uint64_t seen = t->buffer.events_seen();
       if (seen == t->seen_at_tick && t->buffer.open_bytes() >= kQuietSealBytes) t->buffer.seal(codec);
@@ -409,72 +353,45 @@ struct Daemon::State : recorder::EventSink {
   }
 
   void publish_stats() {
-    counters.tracked_cgroups = index_by_cgroup.size();
+    counters.tracked_cgroups = registry->traced_cgroups();
     counters.live_containers = 0;
-    for (auto& [index, t] : by_index) counters.live_containers += t->identified ? 1 : 0;
+    for (const auto& [index, t] : registry->entries()) counters.live_containers += t->identified ? 1 : 0;
     std::lock_guard lock(stats_mutex);
     published = counters;
   }
 
   // --- control requests ---------------------------------------------------------
-  // An id or an unambiguous prefix of one, among live and saved containers.
-  Result<std::string> resolve(const std::string& prefix) const {
-    std::vector<std::string> matches;
-    auto consider = [&](const std::string& id) {
-      if (id == prefix) matches = {id};
-      else if (id.rfind(prefix, 0) == 0 && std::find(matches.begin(), matches.end(), id) == matches.end())
-        matches.push_back(id);
-    };
-    for (const auto& [index, t] : by_index) {
-      if (t->identified && t->info.id == prefix) return t->info.id;
-      if (t->identified) consider(t->info.id);
-    }
-    for (const auto& [id, s] : saved) {
-      if (id == prefix) return id;
-      consider(id);
-    }
-    if (matches.empty()) return Error{"no container matches " + prefix};
-    if (matches.size() > 1) return Error{"ambiguous id " + prefix + " (" + std::to_string(matches.size()) + " containers)"};
-    return matches.front();
-  }
-
-  Tracked* live(const std::string& id) {
-    for (auto& [index, t] : by_index)
-      if (t->identified && t->info.id == id) return t.get();
-    return nullptr;
+  std::vector<std::string> live_ids() const {
+    std::vector<std::string> ids;
+    for (const auto& [index, t] : registry->entries())
+      if (t->identified) ids.push_back(t->info.id);
+    return ids;
   }
 
   Reply snapshot(const std::string& id) {
-    Tracked* t = live(id);
+    Tracked* t = registry->by_id(id);
     if (t == nullptr) {
-      auto s = saved.find(id);
-      if (s == saved.end()) return error_reply("no container " + id);
-      return ok_reply(s->second.file.string() + "\n");  // exited: the saved trace is the whole history
+      const Saved* s = saved.find(id);
+      if (s == nullptr) return error_reply("no container " + id);
+      return ok_reply(s->file.string() + "\n");  // exited: the saved trace is the whole history
     }
     (void)ring->drain();
-    auto path = write_history(*t, options.dir / (id + ".snapshot.tl"));
-    if (!path.ok()) return error_reply(path.error().message);
-    return ok_reply(path->string() + "\n");
+    const fs::path path = saved.snapshot_file(id);
+    auto table = t->processes.table();
+    if (auto r = t->buffer.write(path, metadata_for(*t), table, codec); !r.ok()) return error_reply(r.error().message);
+    return ok_reply(path.string() + "\n");
   }
 
   Reply list() const {
     std::vector<ListRow> rows;
-    for (const auto& [index, t] : by_index) {
+    for (const auto& [index, t] : registry->entries()) {
       if (!t->identified) continue;
-      rows.push_back({node, t->info.pod_namespace, t->info.pod_name, t->info.container_name, t->info.id,
-                      t->host ? "host" : "running", t->buffer.events_held(), "-"});
+      const auto& info = t->info;
+      const char* state = t->host ? "host" : t->unidentified_container ? "unidentified" : "running";
+      rows.push_back({node, info.pod_namespace.empty() ? info.runtime_namespace : info.pod_namespace, info.pod_name,
+                      display_name(info), info.id, state, t->buffer.events_held(), "-"});
     }
-    for (const auto& [id, s] : saved) {
-      bool running = false;
-      for (const auto& r : rows) running |= r.id == id;
-      if (running) continue;
-      rows.push_back({node, s.info.pod_namespace, s.info.pod_name, s.info.container_name, id, "exited", s.events,
-                      s.file.string()});
-    }
-    std::sort(rows.begin(), rows.end(), [](const ListRow& a, const ListRow& b) { return a.id < b.id; });
-    std::string body;
-    for (const auto& r : rows) body += format_list_row(r);
-    return ok_reply(body);
+    return ok_reply(list_body(std::move(rows), saved, problems, node));
   }
 
   Reply handle(const Request& request) {
@@ -485,43 +402,16 @@ struct Daemon::State : recorder::EventSink {
       case Verb::show:
       case Verb::remove: break;
     }
-    auto id = resolve(request.id);
+    auto id = resolve_container_id(request.id, live_ids(), saved);
     if (!id.ok()) return error_reply(id.error().message);
     settle(*id);
-    if (live(*id) == nullptr && saved.find(*id) == saved.end()) return error_reply("no container " + *id);
+    if (registry->by_id(*id) == nullptr && saved.find(*id) == nullptr) return error_reply("no container " + *id);
     if (request.verb == Verb::remove) {
-      if (live(*id) != nullptr) return error_reply(*id + " is running: its history is kept until it exits");
-      auto s = saved.find(*id);
-      std::error_code ec;
-      fs::remove(s->second.file, ec);
-      fs::remove(options.dir / (*id + ".snapshot.tl"), ec);
-      saved.erase(s);
+      if (registry->by_id(*id) != nullptr) return error_reply(*id + " is running: its history is kept until it exits");
+      saved.remove(*id);
       return ok_reply();
     }
     return snapshot(*id);
-  }
-
-  // Traces published by an earlier run of the daemon are listed again.
-  void load_saved() {
-    std::error_code ec;
-    size_t seen = 0;
-    for (const auto& entry : fs::directory_iterator(options.dir, ec)) {
-      if (++seen > 100000) break;
-      const fs::path& p = entry.path();
-      std::string name = p.filename().string();
-      if (p.extension() != ".tl" || name.find(".snapshot.") != std::string::npos || !entry.is_regular_file(ec)) continue;
-      auto reader = format::TraceReader::open(p);
-      if (!reader.ok() || reader->metadata().containers.empty()) continue;
-      const auto& info = reader->metadata().containers.front();
-      if (sanitize_container_id(info.id) != info.id || p.stem().string() != info.id) continue;
-      uint64_t events = 0;
-      for (;;) {
-        auto batch = reader->next_batch();
-        if (!batch.ok() || *batch == nullptr) break;
-        events += (*batch)->size();
-      }
-      saved[info.id] = Saved{info, p, events};
-    }
   }
 };
 
@@ -538,24 +428,20 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   ::gethostname(host, sizeof(host) - 1);
   st.node = host;
 
-  recorder::PlanOptions plan;
-  plan.capture_data = options.capture_data;
-  if (!options.syscall_filters.empty()) {
-    auto nrs = format::resolve_syscall_names(st.catalogue, options.syscall_filters);
-    if (!nrs.ok()) return nrs.error();
-    plan.syscall_filter = *nrs;
-  }
-  recorder::BpfOptions bpf;
-  bpf.max_data = options.capture_data ? options.max_data : 0;
-  bpf.ring_bytes = options.ring_bytes;
-  bpf.filter_cgroups = !options.host;
-  bpf.plans = recorder::build_capture_plans(st.catalogue, plan);
-  auto rec = recorder::BpfRecorder::start(bpf);
+  const recorder::CaptureChoice capture{options.syscall_filters, options.capture_data, options.max_data,
+                                        options.timestamp_resolution_ns};
+  auto bpf = recorder::bpf_options_for(st.catalogue, capture);
+  if (!bpf.ok()) return bpf.error();
+  bpf->ring_bytes = options.ring_bytes;
+  bpf->filter_cgroups = !options.host;
+  auto rec = recorder::BpfRecorder::start(*bpf);
   if (!rec.ok()) return rec.error();
   st.bpf = std::move(rec.value());
+  st.registry.emplace(*st.bpf, st.catalogue);
+  st.own_mount_ns = mount_ns_of("/proc", ::getpid());
 
   State* raw = s.get();
-  st.converter.emplace(st.catalogue, st, [raw](uint64_t cgroup_id) { return raw->container_of(cgroup_id); });
+  st.converter.emplace(st.catalogue, st, [raw](uint64_t cgroup_id) { return raw->registry->index_of_cgroup(cgroup_id); });
   auto ring = recorder::RingConsumer::create(st.bpf->ring_map_fd(),
                                              [raw](std::span<const uint8_t> sample) { raw->converter->consume(sample); });
   if (!ring.ok()) return ring.error();
@@ -578,23 +464,17 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   st.control.emplace(std::move(server.value()));
   st.publisher = std::make_unique<Publisher>(options.compression_level);
   st.stop_fd.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!st.stop_fd) return Error{errno_text("eventfd")};
+  if (!st.stop_fd) return errno_error("eventfd");
 
   if (options.host) {
-    const uint32_t index = st.next_index++;
-    auto t = std::make_unique<Tracked>(index, 0, "", st.budget(index), st.catalogue);
-    t->identified = true;
-    t->host = true;
+    Tracked* t = st.registry->add_host(st.budget());
     t->info.id = "host";
     t->info.name = st.node;
     t->info.runtime = "host";
     t->info.started_wall_ns = wall_ns();
-    st.host_index = t->index;
-    st.buffers.push_back(&t->buffer);
-    st.by_index[t->index] = std::move(t);
   }
-  st.remove_leftovers();
-  st.load_saved();
+  st.saved.remove_leftovers();
+  st.saved.load();
   // Containers already running: traced from now on.
   for (const auto& c : scan_runtime_roots(st.runtimes->roots())) st.identify(c);
   st.publish_stats();
@@ -641,21 +521,21 @@ Result<void> Daemon::run(bool handle_signals) {
   its.it_value = its.it_interval;
   ::timerfd_settime(timer.get(), 0, &its, nullptr);
   UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
-  if (!ep || !timer) return Error{errno_text("epoll/timerfd")};
+  if (!ep || !timer) return errno_error("epoll/timerfd");
   for (int fd : {sfd.get(), st.stop_fd.get(), timer.get(), st.ring->epoll_fd(), st.control->fd(), st.cgroups->fd(),
                  st.runtimes->fd(), st.publisher->fd(), st.merges.fd()}) {
     if (fd < 0) continue;
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
-    if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return Error{errno_text("epoll_ctl")};
+    if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return errno_error("epoll_ctl");
   }
 
   uint64_t drains = 0, ticks = 0;
   while (!st.stopping) {
     epoll_event events[16];
     int n = ::epoll_wait(ep.get(), events, 16, -1);
-    if (n < 0 && errno != EINTR) return Error{errno_text("epoll_wait")};
+    if (n < 0 && errno != EINTR) return errno_error("epoll_wait");
     bool tick = false;
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
@@ -697,7 +577,7 @@ Result<void> Daemon::run(bool handle_signals) {
   // Shutdown: what the kernel still holds, then every live history to DIR.
   (void)st.ring->drain();
   std::vector<Tracked*> live;
-  for (auto& [index, t] : st.by_index)
+  for (const auto& [index, t] : st.registry->entries())
     if (t->identified && t->buffer.events_held() > 0) live.push_back(t.get());
   for (Tracked* t : live) st.publish(*t);
   st.publisher->wait_idle();

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "format/result.h"
+#include "recorder/daemon/selection.h"
 #include "recorder/timestamp_resolution.h"
 
 namespace traceloop::daemon {
@@ -44,6 +45,10 @@ struct DaemonOptions {
   uint32_t max_data = 256;
   bool capture_data = true;
   bool host = false;  // also record processes outside containers (as container "host")
+  // The containers recorded; the others are never traced once identified
+  // (their cgroup is traced only from its creation until its runtime's
+  // state names it, so that a chosen container is recorded from its start).
+  Selection selection;
   uint64_t ring_bytes = 16u << 20;
   std::filesystem::path runtime_prefix = "/";  // where /run/runc ... are looked for
   std::chrono::milliseconds identify_timeout{10000};
@@ -63,6 +68,7 @@ struct DaemonStats {
   uint64_t containers_published = 0;
   uint64_t saves_failed = 0;         // publications that could not be written
   uint64_t cgroups_dropped = 0;      // traced provisionally, never identified
+  uint64_t containers_unchosen = 0;  // identified, left out by the selection
   size_t tracked_cgroups = 0;        // entries of the BPF traced set
   size_t live_containers = 0;
 };

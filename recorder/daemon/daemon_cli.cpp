@@ -1,17 +1,22 @@
 #include "recorder/daemon/daemon_cli.h"
 
 #include <grp.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
+#include <utility>
 #include <filesystem>
 #include <iostream>
 
 #include "bpf/traceloop_events.h"
 #include "format/published_file.h"
 #include "recorder/daemon/control_client.h"
+#include "format/trace_reader.h"
+#include "tools/lib/merge_traces.h"
 #include "tools/lib/show.h"
 
 namespace traceloop::daemon {
@@ -38,20 +43,60 @@ Result<std::optional<gid_t>> group_id(const std::string& name) {
   return Error{"unknown group " + name};
 }
 
-int run_daemon(const DaemonCliState& s, std::ostream& err) {
+Selection selection_of(const DaemonCliState& s) {
+  Selection selection;
+  selection.namespaces = s.namespaces;
+  selection.pods = s.pods;
+  selection.containers = s.containers;
+  selection.images = s.images;
+  for (const auto& text : s.labels) selection.labels.push_back(value_or_throw(parse_label(text)));
+  return selection;
+}
+
+void add_selection_options(CLI::App* cmd, DaemonCliState& s) {
+  cmd->add_option("-n,--namespace", s.namespaces,
+                  "record containers of these namespaces (Kubernetes, or containerd's); repeat or comma-separate")
+      ->delimiter(',');
+  cmd->add_option("-p,--pod", s.pods, "record containers of these pods")->delimiter(',');
+  cmd->add_option("-c,--container", s.containers,
+                  "record containers of these names (Docker's, Kubernetes', or the id under ctr)")
+      ->delimiter(',');
+  cmd->add_option("-l,--label", s.labels, "record containers with all these labels, KEY=VALUE")->delimiter(',');
+  cmd->add_option("--image", s.images, "record containers of these images (busybox = docker.io/library/busybox:latest)")
+      ->delimiter(',');
+}
+
+void add_capture_options(CLI::App* cmd, DaemonCliState& s) {
+  cmd->add_option("--syscall-filters", s.syscall_filters, "record only these syscalls (comma-separated names)")
+      ->delimiter(',');
+  cmd->add_option("--max-data", s.max_data, "bytes of data captured per argument")
+      ->default_val(256)
+      ->check(CLI::Range(0u, static_cast<unsigned>(TL_MAX_DATA_LIMIT)));
+  cmd->add_flag("--no-data", s.no_data, "capture no data buffers or strings");
+  recorder::add_timestamp_resolution_option(*cmd, s.timestamp_resolution_ns);
+}
+
+DaemonOptions recording_options(const DaemonCliState& s) {
   DaemonOptions o;
-  o.dir = s.dir;
-  o.socket_path = s.socket;
   o.budget_per_container = value_or_throw(parse_size(s.budget_per_container));
   o.budget_total = value_or_throw(parse_size(s.budget_total));
   o.syscall_filters = s.syscall_filters;
   o.max_data = s.max_data;
   o.capture_data = !s.no_data;
   o.timestamp_resolution_ns = s.timestamp_resolution_ns;
+  o.selection = selection_of(s);
+  return o;
+}
+
+int run_daemon(const DaemonCliState& s, std::ostream& err) {
+  DaemonOptions o = recording_options(s);
+  o.dir = s.dir;
+  o.socket_path = s.socket;
   o.host = s.host;
   o.group = value_or_throw(group_id(s.group));
   auto daemon = value_or_throw(Daemon::start(o));
-  err << "traceloop-record daemon: recording containers, histories in " << o.dir.string() << "\n";
+  err << "traceloop-record daemon: recording " << describe(o.selection) << ", histories in " << o.dir.string()
+      << "\n";
   value_or_throw(daemon->run());
   return 0;
 }
@@ -138,6 +183,83 @@ int run_show_command(const DaemonCliState& s, std::ostream& out, std::ostream& e
   return tools::run_show(show, out, err);
 }
 
+// A directory of the process's own, removed with what it holds.
+class PrivateDir {
+ public:
+  static Result<PrivateDir> create() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/traceloop-watch.XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) return errno_error("mkdtemp " + pattern);
+    return PrivateDir(pattern);
+  }
+  PrivateDir(PrivateDir&& other) noexcept : path_(std::exchange(other.path_, {})) {}
+  PrivateDir& operator=(PrivateDir&&) = delete;
+  ~PrivateDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  explicit PrivateDir(fs::path path) : path_(std::move(path)) {}
+  fs::path path_;
+};
+
+// The histories a watch saved, oldest container first.
+std::vector<fs::path> saved_histories(const fs::path& dir) {
+  std::vector<std::pair<int64_t, fs::path>> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const fs::path& p = entry.path();
+    if (p.extension() != ".tl" || p.filename().string().find(".snapshot.") != std::string::npos) continue;
+    auto reader = format::TraceReader::open(p);
+    if (!reader.ok()) continue;
+    const auto& containers = reader->metadata().containers;
+    found.emplace_back(containers.empty() ? 0 : containers.front().started_wall_ns, p);
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<fs::path> paths;
+  for (auto& [started, p] : found) paths.push_back(std::move(p));
+  return paths;
+}
+
+int run_watch(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
+  auto format = tools::output_format_from_name(s.show_format);
+  if (!format) {
+    err << "traceloop-record: unknown format " << s.show_format << " (table, strace, json)\n";
+    return 2;
+  }
+  PrivateDir dir = value_or_throw(PrivateDir::create());
+  DaemonOptions o = recording_options(s);
+  o.dir = dir.path();
+  auto daemon = value_or_throw(Daemon::start(o));
+  err << "traceloop-record watch: recording " << describe(o.selection)
+      << ", running now or started later; Ctrl-C to stop and print\n";
+  value_or_throw(daemon->run());
+  daemon.reset();
+
+  const std::vector<fs::path> histories = saved_histories(dir.path());
+  if (histories.empty()) {
+    err << "traceloop-record watch: no container matched " << describe(o.selection) << "\n";
+    return 1;
+  }
+  fs::path trace = histories.front();
+  if (histories.size() > 1) {
+    trace = dir.path() / "watched.tl";
+    value_or_throw(tools::merge_traces(histories, trace));
+  }
+  if (!s.output.empty()) {
+    value_or_throw(format::publish_copy(trace, s.output, 0600));
+    err << "traceloop-record watch: " << histories.size() << (histories.size() == 1 ? " container" : " containers")
+        << " in " << s.output << "\n";
+    return 0;
+  }
+  tools::ShowOptions show;
+  show.path = trace.string();
+  show.render.format = *format;
+  return tools::run_show(show, out, err);
+}
+
 }  // namespace
 
 void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
@@ -148,16 +270,21 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   d->add_option("--budget-per-container", s.budget_per_container, "history kept per container (compressed), e.g. 4M")
       ->default_val("4M");
   d->add_option("--budget-total", s.budget_total, "history kept for all containers together")->default_val("256M");
-  d->add_option("--syscall-filters", s.syscall_filters, "record only these syscalls (comma-separated names)")
-      ->delimiter(',');
-  d->add_option("--max-data", s.max_data, "bytes of data captured per argument")
-      ->default_val(256)
-      ->check(CLI::Range(0u, static_cast<unsigned>(TL_MAX_DATA_LIMIT)));
-  d->add_flag("--no-data", s.no_data, "capture no data buffers or strings");
-  recorder::add_timestamp_resolution_option(*d, s.timestamp_resolution_ns);
+  add_capture_options(d, s);
+  add_selection_options(d, s);
   d->add_flag("--host", s.host, "also record processes outside containers (as container \"host\")");
   d->add_option("--group", s.group, "group allowed to use the control socket besides root");
   s.daemon_cmd = d;
+
+  auto* w = app.add_subcommand(
+      "watch", "record the containers chosen, running now or started later, until Ctrl-C; then print their calls");
+  add_selection_options(w, s);
+  add_capture_options(w, s);
+  w->add_option("--budget-per-container", s.budget_per_container, "history kept per container (compressed)")
+      ->default_val("4M");
+  w->add_option("-o,--output", s.output, "write the trace to FILE instead of printing it");
+  w->add_option("-f,--format", s.show_format, "table, strace or json")->default_val("table");
+  s.watch_cmd = w;
 
   s.list_cmd = app.add_subcommand("list", "containers with a live history or a saved trace");
   add_connection_options(s.list_cmd, s);
@@ -178,6 +305,7 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
 
 std::optional<int> run_daemon_commands(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
   if (s.daemon_cmd && s.daemon_cmd->parsed()) return run_daemon(s, err);
+  if (s.watch_cmd && s.watch_cmd->parsed()) return run_watch(s, out, err);
   if (s.list_cmd && s.list_cmd->parsed()) return run_list(s, out, err);
   if (s.show_cmd && s.show_cmd->parsed()) return run_show_command(s, out, err);
   if (s.snapshot_cmd && s.snapshot_cmd->parsed()) return run_snapshot(s, out, err);

@@ -1,5 +1,6 @@
 #pragma once
-// The daemon's subcommands of traceloop-record: `daemon` and the control
+// The daemon's subcommands of traceloop-record: `daemon`, `watch` (the
+// containers chosen, until Ctrl-C, then printed like `show`) and the control
 // clients `list`, `show ID`, `snapshot ID [-o FILE]`, `delete ID`, `stop`.
 // The main registers them on its CLI::App before parsing and runs them after:
 //
@@ -35,6 +36,10 @@ struct DaemonCliState {
   std::string id;
   std::string output;
   std::string show_format = "table";
+  // Which containers: daemon and watch.
+  std::vector<std::string> namespaces, pods, containers, labels, images;
+
+  CLI::App* watch_cmd = nullptr;
 
   CLI::App* daemon_cmd = nullptr;
   CLI::App* list_cmd = nullptr;

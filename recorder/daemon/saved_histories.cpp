@@ -1,0 +1,100 @@
+#include "recorder/daemon/saved_histories.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "format/trace_reader.h"
+#include "recorder/daemon/container_metadata.h"
+
+namespace traceloop::daemon {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A directory of a hostile size does not stall the daemon's start.
+constexpr size_t kMaxEntries = 100000;
+
+}  // namespace
+
+void SavedHistories::remove_leftovers() const {
+  std::error_code ec;
+  size_t seen = 0;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    if (++seen > kMaxEntries) break;
+    const std::string name = entry.path().filename().string();
+    bool leftover = name.size() > 12 && name.compare(name.size() - 12, 12, ".snapshot.tl") == 0;
+    if (const size_t at = name.find(".tl.tmp."); at != std::string::npos) {
+      // NAME.tl.tmp.PID.RANDOM: a writer that is still alive keeps its file
+      const long pid = std::strtol(name.c_str() + at + 8, nullptr, 10);
+      leftover = pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+    }
+    if (leftover && entry.is_regular_file(ec)) ::unlink(entry.path().c_str());
+  }
+}
+
+void SavedHistories::load() {
+  std::error_code ec;
+  size_t seen = 0;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    if (++seen > kMaxEntries) break;
+    const fs::path& p = entry.path();
+    const std::string name = p.filename().string();
+    if (p.extension() != ".tl" || name.find(".snapshot.") != std::string::npos || !entry.is_regular_file(ec)) continue;
+    auto reader = format::TraceReader::open(p);
+    if (!reader.ok() || reader->metadata().containers.empty()) continue;
+    const auto& info = reader->metadata().containers.front();
+    if (sanitize_container_id(info.id) != info.id || p.stem().string() != info.id) continue;
+    uint64_t events = 0;
+    for (;;) {
+      auto batch = reader->next_batch();
+      if (!batch.ok() || *batch == nullptr) break;
+      events += (*batch)->size();
+    }
+    by_id_[info.id] = Saved{info, p, events};
+  }
+}
+
+fs::path SavedHistories::prepare_file(const std::string& id) const {
+  fs::path file = dir_ / (id + ".tl");
+  if (::access(file.c_str(), F_OK) != 0) return file;
+  for (int n = 1; n < 10000; ++n) {
+    const fs::path aside = dir_ / (id + "." + std::to_string(n) + ".tl");
+    if (::renameat2(AT_FDCWD, file.c_str(), AT_FDCWD, aside.c_str(), RENAME_NOREPLACE) == 0) return file;
+    if (errno != EEXIST) break;
+  }
+  std::fprintf(stderr, "traceloop-record daemon: %s: cannot keep the earlier history aside (%s); it is replaced\n",
+               file.c_str(), std::strerror(errno));
+  return file;
+}
+
+const Saved* SavedHistories::find(const std::string& id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : &it->second;
+}
+
+void SavedHistories::forget_file(const fs::path& file) {
+  for (auto it = by_id_.begin(); it != by_id_.end(); ++it)
+    if (it->second.file == file) {
+      by_id_.erase(it);
+      return;
+    }
+}
+
+void SavedHistories::remove(const std::string& id) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  std::error_code ec;
+  fs::remove(it->second.file, ec);
+  fs::remove(snapshot_file(id), ec);
+  by_id_.erase(it);
+}
+
+}  // namespace traceloop::daemon
