@@ -174,6 +174,14 @@ Result<void> BpfRecorder::trace_cgroup(uint64_t cgroup_id, uint32_t container_in
   return ok_result();
 }
 
+Result<void> BpfRecorder::set_plans(std::span<const tl_plan> plans) {
+  if (plans.size() != TL_MAX_SYSCALLS) return Error{"internal: capture plans missing"};
+  // .bss is mapped into this process once loaded: the programs read it in place.
+  for (size_t nr = 0; nr < plans.size(); ++nr)
+    std::memcpy(static_cast<void*>(&skel_->bss->plans[nr]), &plans[nr], sizeof(tl_plan));
+  return ok_result();
+}
+
 Result<void> BpfRecorder::untrace_cgroup(uint64_t cgroup_id) {
   if (single_cgroup_) {
     __atomic_compare_exchange_n(&skel_->bss->single_cgroup_id, &cgroup_id, uint64_t{0}, false, __ATOMIC_RELEASE,

@@ -63,6 +63,10 @@ class BpfRecorder {
 
   Result<void> trace_cgroup(uint64_t cgroup_id, uint32_t container_index);
   Result<void> untrace_cgroup(uint64_t cgroup_id);
+  // New capture plans while the programs run (another syscall filter). Each
+  // plan is replaced whole, one after the other: a call that straddles the
+  // change may be captured by the old plan at entry and the new one at exit.
+  Result<void> set_plans(std::span<const tl_plan> plans);
   // Detaches the programs; returns once no program is running any more, so
   // that the ring then holds everything that will ever be produced.
   void detach();

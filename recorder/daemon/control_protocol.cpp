@@ -66,7 +66,12 @@ Result<Request> parse_request(std::string_view line) {
   else if (verb == "snapshot") r.verb = Verb::snapshot, want_args = 1;
   else if (verb == "show") r.verb = Verb::show, want_args = 1;
   else if (verb == "delete") r.verb = Verb::remove, want_args = 1;
-  else return Error{"unknown command"};
+  else if (verb == "select") {
+    r.verb = Verb::select;
+    if (tokens.size() > kMaxSelectWords + 1) return Error{"too many selection words"};
+    for (size_t i = 1; i < tokens.size(); ++i) r.words.emplace_back(tokens[i]);
+    return r;
+  } else return Error{"unknown command"};
   if (tokens.size() != want_args + 1) return Error{"wrong number of arguments"};
   if (want_args == 1) r.id = std::string(tokens[1]);
   return r;
@@ -80,6 +85,16 @@ Result<std::string> format_request(const Request& request) {
     case Verb::snapshot: verb = "snapshot"; break;
     case Verb::show: verb = "show"; break;
     case Verb::remove: verb = "delete"; break;
+    case Verb::select: {
+      if (request.words.size() > kMaxSelectWords) return Error{"too many selection words"};
+      std::string line = "select";
+      for (const auto& w : request.words) {
+        if (!printable_token(w)) return Error{"'" + field(w) + "' cannot be sent (spaces or controls)"};
+        line += " " + w;
+      }
+      if (line.size() >= kMaxRequestBytes) return Error{"selection too long"};
+      return line + "\n";
+    }
   }
   if (!printable_token(request.id)) return Error{"'" + field(request.id) + "' is not a container id"};
   return std::string(verb) + " " + request.id + "\n";

@@ -11,6 +11,12 @@
 //   show ID              body: the path to render (saved trace or fresh snapshot)
 //   delete ID            body: empty
 //   stop                 body: empty; the daemon saves every history and exits
+//   select [WORD...]     changes what is recorded, from now on: selection words
+//                        (namespace=NS pod=POD container=NAME label=K=V image=IMG,
+//                        all replacing the selection; "every" chooses every
+//                        container) and syscalls=NAME,NAME or syscalls=all
+//                        (replacing the syscall filters); no word changes
+//                        nothing. body: "containers: ...\nsyscalls: ...\n"
 
 #include <cstddef>
 #include <string>
@@ -25,12 +31,18 @@ namespace traceloop::daemon {
 inline constexpr size_t kMaxRequestBytes = 4096;
 inline constexpr size_t kMaxReplyBytes = 16u << 20;
 
-enum class Verb { list, snapshot, show, remove, stop };
+enum class Verb { list, snapshot, show, remove, stop, select };
 
 struct Request {
+  Request() = default;
+  Request(Verb verb_in, std::string id_in, std::vector<std::string> words_in = {})
+      : verb(verb_in), id(std::move(id_in)), words(std::move(words_in)) {}
   Verb verb = Verb::list;
-  std::string id;  // snapshot, show, delete
+  std::string id;                  // snapshot, show, delete
+  std::vector<std::string> words;  // select
 };
+
+inline constexpr size_t kMaxSelectWords = 64;
 
 // Parses one request line (without its newline). Errors are meant for the reply.
 Result<Request> parse_request(std::string_view line);

@@ -206,6 +206,7 @@ struct Daemon::State : recorder::EventSink {
     t->unidentified_container = false;
     t->info = c.info;
     t->info.cgroup_id = t->cgroup_id;
+    if (t->info.init_pid == 0 && c.init_pid > 0) t->info.init_pid = static_cast<uint32_t>(c.init_pid);
     if (t->info.started_wall_ns == 0) t->info.started_wall_ns = wall_ns();
   }
 
@@ -394,10 +395,73 @@ struct Daemon::State : recorder::EventSink {
     return ok_reply(list_body(std::move(rows), saved, problems, node));
   }
 
+  std::string recording_text() const {
+    std::string filters;
+    for (const auto& name : options.syscall_filters) filters += (filters.empty() ? "" : ",") + name;
+    return "containers: " + describe(options.selection) + "\nsyscalls: " + (filters.empty() ? "all" : filters) + "\n";
+  }
+
+  // What is recorded changes from now on: containers no longer chosen have
+  // their history published as it stands, containers newly chosen are
+  // traced from now on.
+  Reply select(const std::vector<std::string>& words) {
+    std::optional<Selection> selection;
+    std::optional<std::vector<std::string>> filters;
+    std::vector<std::string> selection_words;
+    for (const auto& word : words) {
+      if (word.rfind("syscalls=", 0) == 0) {
+        const std::string list = word.substr(9);
+        filters.emplace();
+        if (list == "all") continue;
+        for (size_t at = 0; at <= list.size();) {
+          const size_t comma = std::min(list.find(',', at), list.size());
+          if (comma > at) filters->push_back(list.substr(at, comma - at));
+          at = comma + 1;
+        }
+      } else if (word == "every") {
+        selection.emplace();
+      } else {
+        selection_words.push_back(word);
+      }
+    }
+    if (!selection_words.empty()) {
+      auto parsed = parse_selection_words(selection_words);
+      if (!parsed.ok()) return error_reply(parsed.error().message);
+      selection = std::move(parsed.value());
+    }
+    if (filters) {
+      const recorder::CaptureChoice capture{*filters, options.capture_data, options.max_data,
+                                            options.timestamp_resolution_ns};
+      auto plans = recorder::capture_plans_for(catalogue, capture);
+      if (!plans.ok()) return error_reply(plans.error().message);
+      if (auto r = bpf->set_plans(*plans); !r.ok()) return error_reply(r.error().message);
+      options.syscall_filters = *filters;
+    }
+    if (selection) {
+      options.selection = std::move(*selection);
+      (void)ring->drain();
+      std::vector<Tracked*> left_out;
+      for (const auto& [index, t] : registry->entries())
+        if (t->identified && !t->host && !t->unidentified_container && !options.selection.matches(t->info))
+          left_out.push_back(t.get());
+      for (Tracked* t : left_out) {
+        trace_decision("no longer chosen", t->cgroup_path, t->info.id);
+        if (t->buffer.events_held() > 0) publish(*t);
+        forget(t);
+      }
+      // Containers left out before may be chosen now.
+      unchosen.clear();
+      for (const auto& c : scan_runtime_roots(runtimes->roots())) identify(c);
+    }
+    std::fprintf(stderr, "traceloop-record daemon: recording %s", recording_text().c_str());
+    return ok_reply(recording_text());
+  }
+
   Reply handle(const Request& request) {
     switch (request.verb) {
       case Verb::list: return list();
       case Verb::stop: stopping = true; return ok_reply();
+      case Verb::select: return select(request.words);
       case Verb::snapshot:
       case Verb::show:
       case Verb::remove: break;

@@ -260,6 +260,23 @@ int run_watch(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
   return tools::run_show(show, out, err);
 }
 
+int run_select(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
+  Request request{Verb::select, "", {}};
+  if (s.every) request.words.push_back("every");
+  for (auto& word : selection_words(selection_of(s))) request.words.push_back(std::move(word));
+  if (s.select_cmd->count("--syscall-filters") > 0) {
+    std::string list;
+    for (const auto& name : s.syscall_filters)
+      if (name != "all") list += (list.empty() ? "" : ",") + name;
+    request.words.push_back("syscalls=" + (list.empty() ? std::string("all") : list));
+  }
+  int status = 0;
+  auto reply = ask(s, request, err, status);
+  if (!reply) return status;
+  out << reply->body;
+  return 0;
+}
+
 }  // namespace
 
 void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
@@ -299,6 +316,14 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   s.delete_cmd = app.add_subcommand("delete", "delete a saved trace");
   add_connection_options(s.delete_cmd, s);
   s.delete_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();
+  s.select_cmd = app.add_subcommand(
+      "select", "change what a running daemon records, from now on (no option: print what it records)");
+  add_connection_options(s.select_cmd, s);
+  add_selection_options(s.select_cmd, s);
+  s.select_cmd->add_flag("--every", s.every, "record every container again");
+  s.select_cmd->add_option("--syscall-filters", s.syscall_filters,
+                           "record only these syscalls (comma-separated names; \"all\": every syscall)")
+      ->delimiter(',');
   s.stop_cmd = app.add_subcommand("stop", "save every history and stop the daemon");
   add_connection_options(s.stop_cmd, s);
 }
@@ -307,6 +332,7 @@ std::optional<int> run_daemon_commands(const DaemonCliState& s, std::ostream& ou
   if (s.daemon_cmd && s.daemon_cmd->parsed()) return run_daemon(s, err);
   if (s.watch_cmd && s.watch_cmd->parsed()) return run_watch(s, out, err);
   if (s.list_cmd && s.list_cmd->parsed()) return run_list(s, out, err);
+  if (s.select_cmd && s.select_cmd->parsed()) return run_select(s, out, err);
   if (s.show_cmd && s.show_cmd->parsed()) return run_show_command(s, out, err);
   if (s.snapshot_cmd && s.snapshot_cmd->parsed()) return run_snapshot(s, out, err);
   int status = 0;

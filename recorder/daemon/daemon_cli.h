@@ -1,7 +1,8 @@
 #pragma once
 // The daemon's subcommands of traceloop-record: `daemon`, `watch` (the
 // containers chosen, until Ctrl-C, then printed like `show`) and the control
-// clients `list`, `show ID`, `snapshot ID [-o FILE]`, `delete ID`, `stop`.
+// clients `list`, `show ID`, `snapshot ID [-o FILE]`, `delete ID`, `select`
+// (what a running daemon records), `stop`.
 // The main registers them on its CLI::App before parsing and runs them after:
 //
 //   traceloop::daemon::DaemonCliState daemon_cli;
@@ -39,7 +40,10 @@ struct DaemonCliState {
   // Which containers: daemon and watch.
   std::vector<std::string> namespaces, pods, containers, labels, images;
 
+  bool every = false;  // select: every container
+
   CLI::App* watch_cmd = nullptr;
+  CLI::App* select_cmd = nullptr;
 
   CLI::App* daemon_cmd = nullptr;
   CLI::App* list_cmd = nullptr;

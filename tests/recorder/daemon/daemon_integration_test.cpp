@@ -11,7 +11,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
+
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -575,6 +578,161 @@ TEST_F(DaemonTest, CliDaemonSavesOnSigtermAndListsColumns) {
   auto trace = format::load_trace(file_of(id));
   ASSERT_TRUE(trace.ok()) << trace.error().message;
   EXPECT_EQ(trace->metadata.capture.timestamp_resolution_ns, 1u) << "--timestamp-resolution ns";
+}
+
+
+// Only the chosen container is recorded; the other leaves the BPF set as
+// soon as its runtime's state names it, so its calls never reach the daemon.
+TEST_F(DaemonTest, OnlyChosenContainersAreRecordedAndTheOthersCostNothing) {
+  options_.selection.containers = {"chosen"};
+  START_DAEMON();
+  const std::string chosen = unique_id("chosen"), other = unique_id("other");
+  EXPECT_EQ(run_container(work_, chosen, "echo chosen-ran", "--container chosen"), 0);
+  ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(chosen)); }));
+  std::this_thread::sleep_for(300ms);  // the stats are published every 100 ms
+  const DaemonStats before = daemon_->stats();
+  // About 5 calls per round (open, read, close, the redirection's dups): 15,000 in all.
+  EXPECT_EQ(run_container(work_, other,
+                          "i=0; while [ $i -lt 3000 ]; do read x < /etc/passwd; i=$((i+1)); done; echo other-ran",
+                          "--container other"),
+            0);
+  std::this_thread::sleep_for(300ms);
+  const DaemonStats after = daemon_->stats();
+  EXPECT_FALSE(fs::exists(file_of(other)));
+  EXPECT_GE(after.containers_unchosen, 1u);
+  // Its runtime's setup, traced until it was identified, is all that came.
+  const uint64_t converted = (after.events + after.events_unattributed) - (before.events + before.events_unattributed);
+  EXPECT_LT(converted, 5000u) << "the unchosen container's loop reached the daemon";
+  auto trace = format::load_trace(file_of(chosen));
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  EXPECT_TRUE(has_write(*trace, "chosen-ran"));
+  EXPECT_FALSE(row_of(other).has_value());
+}
+
+// `select` over the control socket: a running container chosen later is
+// traced from then on; the one no longer chosen has its history published.
+TEST_F(DaemonTest, SelectionAndFiltersChangeAtRunTime) {
+  options_.selection.containers = {"first"};
+  START_DAEMON();
+  const std::string first = unique_id("first"), second = unique_id("second");
+  ASSERT_EQ(run_container(work_, first, "while :; do echo first-tick >/dev/null; sleep 0.1; done",
+                          "--detach --container first"),
+            0);
+  ASSERT_EQ(run_container(work_, second, "while :; do echo second-tick >/dev/null; cat /etc/hostname >/dev/null; sleep 0.1; done",
+                          "--detach --container second"),
+            0);
+  EXPECT_TRUE(snapshot_until_written(first, "first-tick"));
+  EXPECT_FALSE(row_of(second).has_value());
+
+  auto reply = send_request(socket(), {Verb::select, "", {"container=second", "syscalls=write"}});
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  ASSERT_TRUE(reply->ok) << reply->error;
+  EXPECT_EQ(reply->body, "containers: container=second\nsyscalls: write\n");
+  // The first container's history as it stood is published, it is no longer traced.
+  EXPECT_TRUE(wait_for([&] { return fs::exists(file_of(first)); }));
+  EXPECT_TRUE(snapshot_until_written(second, "second-tick"));
+  auto snap = send_request(socket(), {Verb::snapshot, second});
+  ASSERT_TRUE(snap.ok() && snap->ok);
+  auto trace = format::load_trace(snap->body.substr(0, snap->body.find('\n')));
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  // Only writes from the filter's change on (cat's openat is not recorded).
+  for (const auto& owned : trace->events) EXPECT_EQ(name_of(trace->metadata, owned.view()), "write");
+
+  auto bad = send_request(socket(), {Verb::select, "", {"colour=red"}});
+  ASSERT_TRUE(bad.ok());
+  EXPECT_FALSE(bad->ok);
+  auto unknown_syscall = send_request(socket(), {Verb::select, "", {"syscalls=nosuchcall"}});
+  ASSERT_TRUE(unknown_syscall.ok());
+  EXPECT_FALSE(unknown_syscall->ok);
+  auto query = send_request(socket(), {Verb::select, "", {}});
+  ASSERT_TRUE(query.ok() && query->ok);
+  EXPECT_EQ(query->body, "containers: container=second\nsyscalls: write\n");
+  kill_container(first);
+  kill_container(second);
+}
+
+// A container whose runtime keeps its state where the daemon does not look
+// (runc --root elsewhere) is still recorded, listed as unidentified and
+// reported, never silently skipped.
+TEST_F(DaemonTest, AContainerNoKnownRuntimeDescribesIsRecordedAndReported) {
+  options_.identify_timeout = 1s;
+  START_DAEMON();
+  const std::string id = unique_id("unknown");
+  const fs::path root = dir_ / "elsewhere";
+  ASSERT_EQ(run_container(work_, id, "while :; do echo unknown-tick >/dev/null; sleep 0.1; done",
+                          "--detach --root " + root.string()),
+            0);
+  ASSERT_TRUE(wait_for([&] {
+    auto row = row_of(id);
+    return row && row->state == "unidentified" && row->events > 0;
+  })) << "not listed as unidentified";
+  EXPECT_TRUE(snapshot_until_written(id, "unknown-tick"));
+  std::system(("runc --root " + root.string() + " delete -f " + id + " >/dev/null 2>&1").c_str());
+  ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(id)); }));
+  auto trace = format::load_trace(file_of(id));
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  ASSERT_EQ(trace->metadata.containers.size(), 1u);
+  EXPECT_EQ(trace->metadata.containers[0].runtime, "unknown");
+  EXPECT_NE(trace->metadata.containers[0].mount_ns_id, 0u);
+  EXPECT_TRUE(has_write(*trace, "unknown-tick"));
+}
+
+// A runtime state the daemon cannot read is listed with the reason.
+TEST_F(DaemonTest, AnUnreadableRuntimeStateIsListed) {
+  options_.runtime_prefix = dir_ / "prefix";
+  fs::create_directories(options_.runtime_prefix / "run/runc");
+  START_DAEMON();
+  const fs::path bad = options_.runtime_prefix / "run/runc/broken-1";
+  fs::create_directories(bad);
+  std::ofstream(bad / "state.json.tmp") << "{\"id\": \"broken-1\", \"init_process_pid\": ";
+  fs::rename(bad / "state.json.tmp", bad / "state.json");
+  ASSERT_TRUE(wait_for([&] {
+    auto row = row_of("broken-1");
+    return row && row->state == "unreadable";
+  }));
+  EXPECT_NE(row_of("broken-1")->file, "-");  // the reason
+}
+
+// `watch -c NAME` as users type it: records the named container, started
+// after the watch, leaves another out, and prints the table on SIGINT.
+TEST_F(DaemonTest, WatchRecordsOneContainerByNameAndPrintsOnInterrupt) {
+  const fs::path out_file = dir_ / "watch.out", err_file = dir_ / "watch.err";
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execl(TL_DAEMON_CLI, TL_DAEMON_CLI, "watch", "-c", "watched", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  auto err_text = [&] {
+    std::ifstream in(err_file);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  if (!wait_for([&] { return err_text().find("Ctrl-C") != std::string::npos; })) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    if (!bpf_required()) GTEST_SKIP() << err_text();
+    FAIL() << "watch did not start: " << err_text();
+  }
+  const std::string watched = unique_id("watched"), other = unique_id("notwatched");
+  EXPECT_EQ(run_container(work_, other, "echo not-this-one", "--container other"), 0);
+  EXPECT_EQ(run_container(work_, watched, "RANDOM=output ; echo \"3*7*2\" | bc > /tmp/file-$RANDOM ; cat /tmp/file-$RANDOM",
+                          "--container watched"),
+            1);
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << err_text();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << err_text();
+  std::ifstream in(out_file);
+  const std::string out(std::istreambuf_iterator<char>(in), {});
+  EXPECT_EQ(out.rfind("CPU", 0), 0u) << out.substr(0, 200);
+  EXPECT_NE(out.find("\"42"), std::string::npos);
+  EXPECT_NE(out.find("ENOENT"), std::string::npos);
+  EXPECT_EQ(out.find("not-this-one"), std::string::npos);
 }
 
 }  // namespace
