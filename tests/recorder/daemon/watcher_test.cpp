@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
@@ -147,6 +148,37 @@ TEST(RuntimeWatcher, NamespacesPresentAtStartAreRootsAtOnce) {
   make_container(dir / "run/containerd/runc/default/c2");
   auto changes = changes_within<RuntimeWatcher, RuntimeChange>(*watcher, 1000);
   EXPECT_TRUE(has_container(changes, *watcher, "default", "c2"));
+}
+
+TEST(RuntimeWatcher, ListsEverythingAgainWhenInotifyOverflows) {
+  testing::TempDir dir;
+  make_container(dir / "run/runc/c1");
+  auto watcher = RuntimeWatcher::create(default_runtime_roots(dir.path()));
+  ASSERT_TRUE(watcher.ok());
+  // More events than the kernel queues (fs.inotify.max_queued_events):
+  // files opened for writing and closed in a watched container directory,
+  // alternating between two names so that the kernel cannot merge them
+  // (nothing written: no disk traffic).
+  int queued = 16384;
+  std::ifstream("/proc/sys/fs/inotify/max_queued_events") >> queued;
+  ASSERT_LT(queued, 1 << 20);
+  const std::string names[2] = {(dir / "run/runc/c1/a").string(), (dir / "run/runc/c1/b").string()};
+  for (int i = 0; i <= queued + 10; ++i) {
+    int fd = ::open(names[i % 2].c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+  }
+  // What happens now is lost from the queue.
+  make_container(dir / "run/runc/c2");
+  fs::remove_all(dir / "run/runc/c1");
+  auto changes = changes_within<RuntimeWatcher, RuntimeChange>(*watcher, 1000);
+  bool c1_removed = false, c2_seen = false;
+  for (const auto& c : changes) {
+    c1_removed |= c.id == "c1" && c.removed;
+    c2_seen |= c.id == "c2" && !c.removed;
+  }
+  EXPECT_TRUE(c1_removed);
+  EXPECT_TRUE(c2_seen);
 }
 
 TEST(RuntimeWatcher, ReportsARootItCannotWatch) {
