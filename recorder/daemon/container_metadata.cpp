@@ -110,7 +110,8 @@ RuntimeRoot namespace_root(const RuntimeRoot& parent, std::string ns) {
   return root;
 }
 
-std::vector<RuntimeRoot> expand_runtime_roots(const std::vector<RuntimeRoot>& roots) {
+std::vector<RuntimeRoot> expand_runtime_roots(const std::vector<RuntimeRoot>& roots,
+                                              std::vector<RuntimeProblem>* problems) {
   std::vector<RuntimeRoot> out;
   auto add = [&](RuntimeRoot r) {
     for (const auto& have : out)
@@ -124,7 +125,10 @@ std::vector<RuntimeRoot> expand_runtime_roots(const std::vector<RuntimeRoot>& ro
     }
     std::error_code ec;
     size_t seen = 0;
-    for (const auto& entry : fs::directory_iterator(root.dir, ec)) {
+    fs::directory_iterator it(root.dir, ec);
+    if (ec && problems && ec != std::errc::no_such_file_or_directory)
+      problems->push_back({root.dir, "", "cannot list " + root.dir.string() + ": " + ec.message()});
+    for (const auto& entry : it) {
       if (++seen > kMaxEntriesPerRoot) break;
       auto ns = sanitize_container_id(entry.path().filename().string());
       if (ns && is_plain_directory(entry)) add(namespace_root(root, *ns));
@@ -270,7 +274,7 @@ Result<RuntimeContainer> read_runtime_container(const RuntimeRoot& root, std::st
 std::vector<RuntimeContainer> scan_runtime_roots(const std::vector<RuntimeRoot>& roots, const fs::path& proc,
                                                  std::vector<RuntimeProblem>* problems) {
   std::vector<RuntimeContainer> out;
-  for (const auto& root : expand_runtime_roots(roots)) {
+  for (const auto& root : expand_runtime_roots(roots, problems)) {
     std::error_code ec;
     size_t seen = 0;
     fs::directory_iterator it(root.dir, ec);

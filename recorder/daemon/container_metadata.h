@@ -44,9 +44,6 @@ std::vector<RuntimeRoot> default_runtime_roots(const std::filesystem::path& pref
 // The root of namespace `ns` below the namespace directory `parent`.
 RuntimeRoot namespace_root(const RuntimeRoot& parent, std::string ns);
 
-// `roots` with every namespace directory replaced by the roots of the
-// namespaces it holds now, without duplicates.
-std::vector<RuntimeRoot> expand_runtime_roots(const std::vector<RuntimeRoot>& roots);
 
 // A container id usable as a file name: [A-Za-z0-9_.-], 1..128 characters,
 // not "." or ".."; nullopt otherwise (such a container is ignored).
@@ -100,6 +97,12 @@ struct RuntimeProblem {
   std::string message;        // one line
   friend bool operator==(const RuntimeProblem&, const RuntimeProblem&) = default;
 };
+
+// `roots` with every namespace directory replaced by the roots of the
+// namespaces it holds now, without duplicates; a namespace directory that
+// exists but cannot be listed is described in `problems` when it is given.
+std::vector<RuntimeRoot> expand_runtime_roots(const std::vector<RuntimeRoot>& roots,
+                                              std::vector<RuntimeProblem>* problems = nullptr);
 
 // Every container currently in `roots` (namespace directories expanded).
 // Containers or roots that cannot be read are left out, and described in

@@ -408,14 +408,19 @@ TEST(ContainerMetadata, ScanSaysWhichContainersItCouldNotRead) {
   write(t / "run/runc/good/state.json", runc_state("good", 0, "/x"));
   write(t / "run/runc/bad/state.json", "{\"id\": [[[");
   fs::create_directories(t / "run/runc/creating");  // no state.json yet: not a problem
+  write(t / "run/containerd/runc", "a file where containerd's namespaces belong");
   std::vector<RuntimeProblem> problems;
   auto found = scan_runtime_roots(default_runtime_roots(t.path()), "/proc", &problems);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].info.id, "good");
-  ASSERT_EQ(problems.size(), 1u);
-  EXPECT_EQ(problems[0].id, "bad");
-  EXPECT_EQ(problems[0].dir, t / "run/runc/bad");
-  EXPECT_NE(problems[0].message.find("malformed JSON"), std::string::npos) << problems[0].message;
+  ASSERT_EQ(problems.size(), 2u);
+  std::sort(problems.begin(), problems.end(), [](const auto& a, const auto& b) { return a.dir < b.dir; });
+  EXPECT_EQ(problems[0].dir, t / "run/containerd/runc");
+  EXPECT_EQ(problems[0].id, "");
+  EXPECT_NE(problems[0].message.find("cannot list"), std::string::npos) << problems[0].message;
+  EXPECT_EQ(problems[1].id, "bad");
+  EXPECT_EQ(problems[1].dir, t / "run/runc/bad");
+  EXPECT_NE(problems[1].message.find("malformed JSON"), std::string::npos) << problems[1].message;
   // A bundle that cannot be read is said too, and the container still found.
   EXPECT_NE(warnings_of(found[0]).find("bundle config"), std::string::npos);
 }
