@@ -20,7 +20,6 @@ namespace {
 
 constexpr size_t kMaxIdLength = 128;
 constexpr size_t kMaxAnnotations = 256;
-constexpr size_t kMaxEntriesPerRoot = 65536;  // a runaway directory does not stall the daemon
 
 const std::string* find_pair(const std::vector<std::pair<std::string, std::string>>& pairs, std::string_view key) {
   for (const auto& [k, v] : pairs)
@@ -129,7 +128,11 @@ std::vector<RuntimeRoot> expand_runtime_roots(const std::vector<RuntimeRoot>& ro
     if (ec && problems && ec != std::errc::no_such_file_or_directory)
       problems->push_back({root.dir, "", "cannot list " + root.dir.string() + ": " + ec.message()});
     for (const auto& entry : it) {
-      if (++seen > kMaxEntriesPerRoot) break;
+      if (++seen > kMaxEntriesPerRuntimeDir) {
+        if (problems) problems->push_back({root.dir, "", "more than " + std::to_string(kMaxEntriesPerRuntimeDir) +
+                                                              " entries in " + root.dir.string() + "; the rest ignored"});
+        break;
+      }
       auto ns = sanitize_container_id(entry.path().filename().string());
       if (ns && is_plain_directory(entry)) add(namespace_root(root, *ns));
     }
@@ -284,8 +287,8 @@ std::vector<RuntimeContainer> scan_runtime_roots(const std::vector<RuntimeRoot>&
       continue;
     }
     for (const auto& entry : it) {
-      if (++seen > kMaxEntriesPerRoot) {
-        if (problems) problems->push_back({root.dir, "", "more than " + std::to_string(kMaxEntriesPerRoot) +
+      if (++seen > kMaxEntriesPerRuntimeDir) {
+        if (problems) problems->push_back({root.dir, "", "more than " + std::to_string(kMaxEntriesPerRuntimeDir) +
                                                               " entries in " + root.dir.string() + "; the rest ignored"});
         break;
       }

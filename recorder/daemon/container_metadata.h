@@ -23,6 +23,10 @@
 
 namespace traceloop::daemon {
 
+// Entries read from one runtime directory at most: a runaway directory does
+// not stall the daemon (what is left out is reported).
+inline constexpr size_t kMaxEntriesPerRuntimeDir = 65536;
+
 // One directory where a runtime keeps a subdirectory per container, or (with
 // `namespaces`) a subdirectory per containerd namespace, each of them such a
 // directory of containers: /run/containerd/runc/<ns>/<id>,

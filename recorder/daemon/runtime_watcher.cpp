@@ -20,7 +20,6 @@ constexpr uint32_t kNamespacesMask = IN_CREATE | IN_MOVED_TO | IN_ONLYDIR | IN_D
 // root never narrows the watch of another.
 constexpr uint32_t kAncestorMask = IN_CREATE | IN_MOVED_TO | IN_ONLYDIR | IN_MASK_ADD;
 constexpr uint32_t kContainerMask = IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR | IN_DONT_FOLLOW;
-constexpr size_t kMaxEntriesPerRoot = 65536;
 
 std::string watch_error(const fs::path& dir, int err) {
   std::string text = "cannot watch " + dir.string() + ": " + std::strerror(err);
@@ -113,8 +112,8 @@ void RuntimeWatcher::list_root(size_t i, std::vector<RuntimeChange>* out) {
   }
   size_t seen = 0;
   for (const auto& entry : it) {
-    if (++seen > kMaxEntriesPerRoot) {
-      set_problem(i, {}, "more than " + std::to_string(kMaxEntriesPerRoot) + " entries in " + roots_[i].dir.string(),
+    if (++seen > kMaxEntriesPerRuntimeDir) {
+      set_problem(i, {}, "more than " + std::to_string(kMaxEntriesPerRuntimeDir) + " entries in " + roots_[i].dir.string(),
                   out);
       break;
     }
