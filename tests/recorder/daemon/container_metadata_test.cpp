@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
+#include "recorder/daemon/containerd_store.h"
+#include "recorder/daemon/docker_config.h"
 #include "tests/support/temp_dir.h"
 
 namespace traceloop::daemon {
@@ -15,6 +18,44 @@ namespace fs = std::filesystem;
 void write(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());
   std::ofstream(p) << text;
+}
+
+const fs::path kEngines = fs::path(TRACELOOP_TEST_SOURCE_DIR) / "testdata/engines";
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size()) text.replace(at, from.size(), to);
+  return text;
+}
+
+// A fixture recorded from a real engine, its paths moved below `root` and its
+// dead init pid cleared (the pid may belong to anything on this machine).
+void install(const std::string& fixture, const fs::path& dest, const fs::path& root) {
+  std::string text = replace_all(read_text(kEngines / fixture), "@ROOT@", root.string());
+  for (const char* pid : {"\"init_process_pid\":8209", "\"init_process_pid\":8845"})
+    text = replace_all(text, pid, "\"init_process_pid\":0");
+  write(dest, text);
+}
+
+void copy_binary(const fs::path& from, const fs::path& to) {
+  fs::create_directories(to.parent_path());
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+}
+
+std::string label(const format::ContainerInfo& info, const std::string& key) {
+  for (const auto& [k, v] : info.labels)
+    if (k == key) return v;
+  return "<none>";
+}
+
+std::string warnings_of(const RuntimeContainer& c) {
+  std::string all;
+  for (const auto& w : c.warnings) all += w + "\n";
+  return all;
 }
 
 std::string runc_state(const std::string& id, int pid, const std::string& bundle) {
@@ -123,6 +164,265 @@ TEST(ContainerMetadata, ScansRootsAndFindsContainerdNamespaces) {
   std::sort(ids.begin(), ids.end());
   EXPECT_EQ(ids[0], "a/runc");
   EXPECT_EQ(ids[1], "b/containerd");
+}
+
+constexpr const char* kDockerId = "1e1f89f4c0ef6f48066fd5d612b2a9eadbd31fe50d1424c89c65088f8aba3c74";
+
+// A Docker container as dockerd 20.10 left it: runc state in the exec root
+// (<T>/exec), the bundle in its managed containerd's state, config.v2.json
+// in the data root <T>/data; `runc_root` is where the state is put.
+fs::path install_docker(const fs::path& t, const fs::path& runc_root) {
+  const std::string id = kDockerId;
+  install("docker/state.json", runc_root / id / "state.json", t);
+  fs::path bundle = t / "exec/containerd/daemon/io.containerd.runtime.v2.task/moby" / id;
+  install("docker/bundle-config.json", bundle / "config.json", t);
+  install("docker/config.v2.json", t / "data/containers" / id / "config.v2.json", t);
+  return bundle;
+}
+
+RuntimeRoot root_of(const fs::path& prefix, const std::string& runtime, const std::string& ns) {
+  for (const auto& r : default_runtime_roots(prefix))
+    if (r.runtime == runtime && r.namespaces) return namespace_root(r, ns);
+  ADD_FAILURE() << "no namespace root for " << runtime;
+  return {};
+}
+
+TEST(DockerMetadata, IdentifiesARealDockerContainer) {
+  testing::TempDir t;
+  RuntimeRoot root = root_of(t.path(), "docker", "moby");
+  EXPECT_EQ(root.dir, t / "run/docker/runtime-runc/moby");
+  install_docker(t.path(), root.dir);
+  auto c = read_runtime_container(root, kDockerId);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(warnings_of(*c), "");
+  EXPECT_EQ(c->info.runtime, "docker");
+  EXPECT_EQ(c->info.runtime_namespace, "moby");
+  EXPECT_EQ(c->info.name, "my-web-1");
+  EXPECT_EQ(c->info.container_name, "my-web-1");
+  EXPECT_EQ(c->info.image, "bb:local");
+  EXPECT_EQ(c->info.labels, (std::vector<std::pair<std::string, std::string>>{{"app", "demo"}, {"tier", "front end"}}));
+  EXPECT_EQ(c->info.pod_name, "");
+  EXPECT_EQ(c->info.cgroup_path, std::string("/docker/") + kDockerId);
+  // Scanning the default roots finds the namespace and the same container.
+  auto found = scan_runtime_roots(default_runtime_roots(t.path()));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].info, c->info);
+}
+
+TEST(DockerMetadata, DockerThroughContainerdIsStillDocker) {
+  testing::TempDir t;
+  // Docker run by a containerd whose runc root is containerd's own.
+  RuntimeRoot root = root_of(t.path(), "containerd", "moby");
+  fs::path bundle = install_docker(t.path(), root.dir);
+  auto c = read_runtime_container(root, kDockerId);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(warnings_of(*c), "");
+  EXPECT_EQ(c->info.runtime, "docker");
+  EXPECT_EQ(c->info.name, "my-web-1");
+  EXPECT_EQ(c->info.image, "bb:local");
+
+  // A bundle without the hostname mount: Docker's default data root.
+  write(bundle / "config.json", R"({"ociVersion":"1.0.2","mounts":[]})");
+  fs::create_directories(t / "var/lib/docker/containers");
+  fs::rename(t / "data/containers" / kDockerId, t / "var/lib/docker/containers" / kDockerId);
+  c = read_runtime_container(root, kDockerId);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->info.runtime, "docker");
+  EXPECT_EQ(c->info.image, "bb:local");
+
+  // No Docker config anywhere: containerd's store (the one Docker's own
+  // containerd wrote, found in the default root) still says Docker.
+  fs::remove_all(t / "var/lib/docker");
+  copy_binary(kEngines / "docker/moby-meta.db", t / "var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db");
+  c = read_runtime_container(root, kDockerId);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->info.runtime, "docker");
+  EXPECT_NE(warnings_of(*c).find("without a readable Docker config"), std::string::npos) << warnings_of(*c);
+}
+
+TEST(DockerMetadata, FindsTheDataRootOnlyFromAPlainHostnameMount) {
+  const std::string id = "abc";
+  auto root_for = [&](const std::string& source) {
+    auto cfg = parse_json(R"({"mounts":[{"destination":"/etc/hosts","source":"/x/containers/abc/hosts"},)"
+                          R"({"destination":"/etc/hostname","source":")" + source + R"("}]})");
+    EXPECT_TRUE(cfg.ok());
+    return docker_data_root_from_bundle(*cfg, id);
+  };
+  EXPECT_EQ(root_for("/var/lib/docker/containers/abc/hostname"), fs::path("/var/lib/docker"));
+  EXPECT_EQ(root_for("/srv//docker/containers/abc/hostname"), fs::path("/srv/docker"));
+  for (const char* bad : {"var/lib/docker/containers/abc/hostname", "/var/lib/docker/containers/abd/hostname",
+                          "/var/lib/docker/containers/abc/hosts", "/var/lib/../../etc/containers/abc/hostname",
+                          "/var/./lib/containers/abc/hostname", "/var/lib/docker/containers/abc/hostname/..",
+                          "/containers/abc/hostname/x", "", "/"})
+    EXPECT_FALSE(root_for(bad).has_value()) << bad;
+  auto no_mounts = parse_json(R"({"mounts":"x"})");
+  EXPECT_FALSE(docker_data_root_from_bundle(*no_mounts, id).has_value());
+}
+
+TEST(DockerMetadata, HostileDockerConfigsAreRefusedOrContained) {
+  testing::TempDir t;
+  RuntimeRoot root = root_of(t.path(), "docker", "moby");
+  install_docker(t.path(), root.dir);
+  const fs::path config = t / "data/containers" / kDockerId / "config.v2.json";
+  auto read = [&] {
+    auto c = read_runtime_container(root, kDockerId);
+    EXPECT_TRUE(c.ok());  // the container stays known whatever its config holds
+    return c.ok() ? c.value() : RuntimeContainer{};
+  };
+  // Control characters, a long name, a flood of labels: bounded and neutral.
+  std::string labels;
+  for (int i = 0; i < 1000; ++i) labels += (i ? "," : "") + std::string("\"l") + std::to_string(i) + "\":\"v\"";
+  write(config, std::string(R"({"ID":")") + kDockerId + R"(","Name":"/evil\u001b[2J)" + std::string(1000, 'n') +
+                    R"(","Config":{"Image":"img\nx","Labels":{)" + labels + "}}}");
+  RuntimeContainer c = read();
+  EXPECT_EQ(c.info.runtime, "docker");
+  EXPECT_EQ(c.info.name.substr(0, 9), "evil?[2Jn");
+  EXPECT_EQ(c.info.name.size(), 256u);
+  EXPECT_EQ(c.info.image, "img?x");
+  EXPECT_EQ(c.info.labels.size(), 256u);
+
+  // Another container's config: not taken.
+  write(config, R"({"ID":"other","Name":"/impostor","Config":{"Image":"i"}})");
+  c = read();
+  EXPECT_EQ(c.info.runtime, "docker");
+  EXPECT_EQ(c.info.name, kDockerId);
+  EXPECT_EQ(c.info.image, "");
+  EXPECT_NE(warnings_of(c).find("is not the config of container"), std::string::npos) << warnings_of(c);
+
+  // Too big, malformed, or a symlink: a warning, never the content.
+  write(config, std::string(R"({"ID":")") + kDockerId + R"(","Name":"/)" + std::string(5u << 20, 'a') + "\"}");
+  c = read();
+  EXPECT_NE(warnings_of(c).find("exceeds the limit"), std::string::npos) << warnings_of(c);
+  write(config, "{\"ID\":[[[[");
+  c = read();
+  EXPECT_NE(warnings_of(c).find("malformed JSON"), std::string::npos) << warnings_of(c);
+  write(t / "elsewhere.json", std::string(R"({"ID":")") + kDockerId + R"(","Name":"/via-link"})");
+  fs::remove(config);
+  fs::create_symlink(t / "elsewhere.json", config);
+  c = read();
+  EXPECT_EQ(c.info.name, kDockerId);
+  EXPECT_FALSE(c.warnings.empty());
+
+  // A hostname mount with path tricks is not followed: Docker's default
+  // data root is read instead.
+  fs::path bundle = t / "exec/containerd/daemon/io.containerd.runtime.v2.task/moby" / kDockerId;
+  write(bundle / "config.json", R"({"mounts":[{"destination":"/etc/hostname","source":")" + (t / "data").string() +
+                                    "/../data/containers/" + kDockerId + R"(/hostname"}]})");
+  write(t / "var/lib/docker/containers" / kDockerId / "config.v2.json",
+        std::string(R"({"ID":")") + kDockerId + R"(","Name":"/from-default"})");
+  c = read();
+  EXPECT_EQ(c.info.name, "from-default");
+}
+
+TEST(DockerMetadata, DockershimKubernetesLabelsWinOverDockersName) {
+  testing::TempDir t;
+  RuntimeRoot root = root_of(t.path(), "docker", "moby");
+  install_docker(t.path(), root.dir);
+  write(t / "data/containers" / kDockerId / "config.v2.json",
+        std::string(R"({"ID":")") + kDockerId +
+            R"(","Name":"/k8s_web_shop-0_prod_uid_0","Config":{"Image":"nginx:1","Labels":{)"
+            R"("io.kubernetes.pod.name":"shop-0","io.kubernetes.pod.namespace":"prod",)"
+            R"("io.kubernetes.container.name":"web"}}})");
+  auto c = read_runtime_container(root, kDockerId);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->info.runtime, "docker");
+  EXPECT_EQ(c->info.pod_name, "shop-0");
+  EXPECT_EQ(c->info.pod_namespace, "prod");
+  EXPECT_EQ(c->info.container_name, "web");
+  EXPECT_EQ(c->info.name, "web");
+  EXPECT_EQ(c->info.image, "nginx:1");
+}
+
+// A container started with `ctr run --label app=ctrdemo --label team=core`:
+// runc state in /run/containerd/runc/tltest, the task bundle in the state
+// dir <T>/state with its `work` link into the root <T>/root.
+fs::path install_containerd(const fs::path& t, bool work_link = true) {
+  RuntimeRoot root = root_of(t, "containerd", "tltest");
+  install("containerd/state.json", root.dir / "ctr1/state.json", t);
+  fs::path bundle = t / "state/io.containerd.runtime.v2.task/tltest/ctr1";
+  install("containerd/bundle-config.json", bundle / "config.json", t);
+  if (work_link) {
+    fs::create_directories(t / "root/io.containerd.runtime.v2.task/tltest/ctr1");
+    fs::create_symlink(t / "root/io.containerd.runtime.v2.task/tltest/ctr1", bundle / "work");
+    copy_binary(kEngines / "containerd/meta.db", t / "root/io.containerd.metadata.v1.bolt/meta.db");
+  }
+  return bundle;
+}
+
+TEST(ContainerdMetadata, IdentifiesARealContainerdContainer) {
+  testing::TempDir t;
+  fs::path bundle = install_containerd(t.path());
+  EXPECT_EQ(containerd_root_from_bundle(bundle, "tltest", "ctr1"), t / "root");
+  auto found = scan_runtime_roots(default_runtime_roots(t.path()));
+  ASSERT_EQ(found.size(), 1u);
+  const RuntimeContainer& c = found[0];
+  EXPECT_EQ(warnings_of(c), "");
+  EXPECT_EQ(c.info.id, "ctr1");
+  EXPECT_EQ(c.info.name, "ctr1");
+  EXPECT_EQ(c.info.runtime, "containerd");
+  EXPECT_EQ(c.info.runtime_namespace, "tltest");
+  EXPECT_EQ(c.info.image, "docker.io/library/bb:local");
+  EXPECT_EQ(label(c.info, "app"), "ctrdemo");
+  EXPECT_EQ(label(c.info, "team"), "core");
+  EXPECT_EQ(c.info.cgroup_path, "/tltest/ctr1");
+}
+
+TEST(ContainerdMetadata, FallsBackToTheDefaultRootAndSaysWhatIsMissing) {
+  testing::TempDir t;
+  fs::path bundle = install_containerd(t.path(), false);
+  RuntimeRoot root = root_of(t.path(), "containerd", "tltest");
+  // No store anywhere: the container, and a warning naming the store.
+  auto c = read_runtime_container(root, "ctr1");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->info.image, "");
+  EXPECT_NE(warnings_of(*c).find("var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db"), std::string::npos)
+      << warnings_of(*c);
+  // The default root.
+  copy_binary(kEngines / "containerd/meta.db", t / "var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db");
+  c = read_runtime_container(root, "ctr1");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(warnings_of(*c), "");
+  EXPECT_EQ(c->info.image, "docker.io/library/bb:local");
+  // `work` links that are not plain are not followed.
+  for (std::string target : {std::string("relative/io.containerd.runtime.v2.task/tltest/ctr1"),
+                             (t / "x/io.containerd.runtime.v2.task/tltest/other").string(),
+                             (t / "x/../x/io.containerd.runtime.v2.task/tltest/ctr1").string()}) {
+    fs::remove(bundle / "work");
+    fs::create_symlink(target, bundle / "work");
+    EXPECT_FALSE(containerd_root_from_bundle(bundle, "tltest", "ctr1").has_value()) << target;
+  }
+  EXPECT_FALSE(containerd_root_from_bundle(bundle, "other-ns", "ctr1").has_value());
+  // A container the store does not know, a damaged store.
+  write(root.dir / "ghost/state.json", R"({"id":"ghost","init_process_pid":0})");
+  auto ghost = read_runtime_container(root, "ghost");
+  ASSERT_TRUE(ghost.ok());
+  EXPECT_NE(warnings_of(*ghost).find("is not in containerd's store"), std::string::npos) << warnings_of(*ghost);
+  write(t / "var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db", std::string(20000, '\x01'));
+  c = read_runtime_container(root, "ctr1");
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(warnings_of(*c).find("no valid meta page"), std::string::npos) << warnings_of(*c);
+}
+
+TEST(ContainerMetadata, ScanSaysWhichContainersItCouldNotRead) {
+  testing::TempDir t;
+  write(t / "run/runc/good/state.json", runc_state("good", 0, "/x"));
+  write(t / "run/runc/bad/state.json", "{\"id\": [[[");
+  fs::create_directories(t / "run/runc/creating");  // no state.json yet: not a problem
+  write(t / "run/containerd/runc", "a file where containerd's namespaces belong");
+  std::vector<RuntimeProblem> problems;
+  auto found = scan_runtime_roots(default_runtime_roots(t.path()), "/proc", &problems);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].info.id, "good");
+  ASSERT_EQ(problems.size(), 2u);
+  std::sort(problems.begin(), problems.end(), [](const auto& a, const auto& b) { return a.dir < b.dir; });
+  EXPECT_EQ(problems[0].dir, t / "run/containerd/runc");
+  EXPECT_EQ(problems[0].id, "");
+  EXPECT_NE(problems[0].message.find("cannot list"), std::string::npos) << problems[0].message;
+  EXPECT_EQ(problems[1].id, "bad");
+  EXPECT_EQ(problems[1].dir, t / "run/runc/bad");
+  EXPECT_NE(problems[1].message.find("malformed JSON"), std::string::npos) << problems[1].message;
+  // A bundle that cannot be read is said too, and the container still found.
+  EXPECT_NE(warnings_of(found[0]).find("bundle config"), std::string::npos);
 }
 
 }  // namespace
