@@ -31,6 +31,13 @@ uint64_t first_foreign_mount_ns(const fs::path& cgroup_dir, uint64_t own, const 
   return 0;
 }
 
+bool may_hold_a_container(std::string_view path) {
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  for (std::string_view unit : {".service", ".socket", ".mount", ".swap", ".slice"})
+    if (path.size() >= unit.size() && path.substr(path.size() - unit.size()) == unit) return false;
+  return true;
+}
+
 std::string id_from_cgroup_path(std::string_view path) {
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   const size_t slash = path.rfind('/');

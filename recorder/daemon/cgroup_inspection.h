@@ -16,6 +16,11 @@ namespace traceloop::daemon {
 uint64_t first_foreign_mount_ns(const std::filesystem::path& cgroup_dir, uint64_t own,
                                 const std::filesystem::path& proc = "/proc");
 
+// Whether a cgroup may hold a container: systemd's service, socket, mount,
+// swap and slice units never do (a service with PrivateTmp= runs in a mount
+// namespace of its own all the same), its scopes and plain directories may.
+bool may_hold_a_container(std::string_view cgroup_path);
+
 // A container id made from a cgroup path: the 64-hex id an engine put in it
 // ("/system.slice/docker-<id>.scope", "/kubepods/.../<id>"), else its last
 // component with every byte outside [A-Za-z0-9_.-] as '_'. Never empty,

@@ -202,6 +202,7 @@ struct Daemon::State : recorder::EventSink {
       return;
     }
     trace_decision("identified", t->cgroup_path, c.info.id);
+    std::erase_if(problems, [&](const Problem& p) { return p.id == c.info.id; });  // read after all
     t->identified = true;
     t->unidentified_container = false;
     t->info = c.info;
@@ -216,6 +217,7 @@ struct Daemon::State : recorder::EventSink {
   // made from its cgroup, and reported; else it was not a container.
   bool adopt_unknown(Tracked& t) {
     if (!options.selection.empty()) return false;  // nothing to match a selection against
+    if (!may_hold_a_container(t.cgroup_path)) return false;
     const fs::path dir = cgroups->mount() / fs::path(t.cgroup_path).relative_path();
     const uint64_t mount_ns = first_foreign_mount_ns(dir, own_mount_ns);
     if (mount_ns == 0) return false;
@@ -313,10 +315,34 @@ struct Daemon::State : recorder::EventSink {
   }
 
   void on_runtime_change(const RuntimeChange& c) {
+    const RuntimeRoot& root = runtimes->roots()[c.root];
+    if (!c.problem.empty()) {
+      report(c.id.empty() ? root.dir.string() : c.id, "unreadable", c.problem);
+      return;
+    }
+    if (c.new_root) {
+      std::fprintf(stderr, "traceloop-record daemon: watching %s (%s namespace %s)\n", root.dir.c_str(),
+                   root.runtime.c_str(), root.runtime_namespace.c_str());
+      return;
+    }
     if (c.removed) return;  // the cgroup's end publishes the history
-    auto container = read_runtime_container(runtimes->roots()[c.root], c.id);
-    if (container.ok()) identify(*container);
-    else report(c.id, "unreadable", container.error().message);
+    auto container = read_runtime_container(root, c.id);
+    if (!container.ok()) {
+      report(c.id, "unreadable", container.error().message);
+      return;
+    }
+    // Recorded all the same; what could not be read is said.
+    for (const auto& warning : container->warnings)
+      std::fprintf(stderr, "traceloop-record daemon: %s: %s\n", c.id.c_str(), warning.c_str());
+    identify(*container);
+  }
+
+  // A scan of every runtime root: containers identified, what could not be
+  // read reported.
+  void scan_runtimes() {
+    std::vector<RuntimeProblem> found;
+    for (const auto& c : scan_runtime_roots(runtimes->roots(), "/proc", &found)) identify(c);
+    for (const auto& p : found) report(p.id.empty() ? p.dir.string() : p.id, "unreadable", p.message);
   }
 
   void expire_unidentified() {
@@ -451,7 +477,7 @@ struct Daemon::State : recorder::EventSink {
       }
       // Containers left out before may be chosen now.
       unchosen.clear();
-      for (const auto& c : scan_runtime_roots(runtimes->roots())) identify(c);
+      scan_runtimes();
     }
     std::fprintf(stderr, "traceloop-record daemon: recording %s", recording_text().c_str());
     return ok_reply(recording_text());
@@ -540,7 +566,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   st.saved.remove_leftovers();
   st.saved.load();
   // Containers already running: traced from now on.
-  for (const auto& c : scan_runtime_roots(st.runtimes->roots())) st.identify(c);
+  st.scan_runtimes();
   st.publish_stats();
   return std::unique_ptr<Daemon>(new Daemon(std::move(s)));
 }

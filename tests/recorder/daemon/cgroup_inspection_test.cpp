@@ -29,6 +29,14 @@ TEST(IdFromCgroupPath, OtherNamesAreMadeSafe) {
   EXPECT_LE(id_from_cgroup_path("/" + std::string(500, 'x')).size(), 128u);
 }
 
+TEST(MayHoldAContainer, SystemdUnitsOtherThanScopesDoNot) {
+  EXPECT_FALSE(may_hold_a_container("/system.slice/systemd-timesyncd.service"));
+  EXPECT_FALSE(may_hold_a_container("/system.slice/"));
+  EXPECT_FALSE(may_hold_a_container("/system.slice/tmp.mount"));
+  EXPECT_TRUE(may_hold_a_container("/system.slice/docker-" + kId + ".scope"));
+  EXPECT_TRUE(may_hold_a_container("/traceloop-demo/box-1"));
+}
+
 // Our own processes share our mount namespace: never a container.
 TEST(FirstForeignMountNs, OwnNamespaceIsNotForeign) {
   testing::TempDir dir;
