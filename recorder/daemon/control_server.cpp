@@ -18,10 +18,10 @@ namespace {
 
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
-// Small sends keep the kernel's buffers in small pieces, so that what a
-// client consumes shows in SIOCOUTQ as it reads rather than a large piece
-// at a time.
-constexpr size_t kSendChunk = 16u << 10;
+// Small sends keep the kernel's buffers in small pieces: SIOCOUTQ drops as
+// a piece is read whole, so a client reading slowly shows its progress
+// every few KiB rather than every large piece.
+constexpr size_t kSendChunk = 4u << 10;
 // What one process() call sends to one client at most: a fast reader is
 // served over several passes rather than holding the loop.
 constexpr size_t kSendPerPass = 1u << 20;

@@ -15,7 +15,8 @@
 //     taken, so the bound is max_pending_reply_bytes plus that much per
 //     connection; error replies are cut to that size);
 //   - a client that reads nothing of its reply for reply_stall_timeout is
-//     dropped.
+//     dropped (what it consumed is seen in pieces of a few KiB: one that
+//     reads less than that in the timeout is dropped too).
 // The handler runs on the thread that calls process(): the daemon's state
 // needs no lock. The daemon waits on fd() and calls process().
 
