@@ -346,7 +346,7 @@ TEST_F(SlowClientTest, SlowReaderOfALargeReplyNeverMakesProcessWait) {
   EXPECT_EQ(got.size(), expected().size());
   EXPECT_TRUE(got == expected());
   std::cout << "longest process() call: " << serving_->longest_process().count() << " us\n";
-  EXPECT_LT(serving_->longest_process(), std::chrono::milliseconds(100));
+  EXPECT_LT(serving_->longest_process(), std::chrono::milliseconds(250));
   serving_.reset();  // the server is read on this thread from here on
   EXPECT_EQ(server_->connection_count(), 0u);
   EXPECT_EQ(server_->pending_reply_bytes(), 0u);
@@ -365,7 +365,7 @@ TEST_F(SlowClientTest, SlowButSteadyReaderGetsTheWholeReply) {
   const std::string got = read_slowly(slow.get(), 16u << 10, std::chrono::milliseconds(100));
   EXPECT_EQ(got.size(), expected().size());
   EXPECT_TRUE(got == expected());
-  EXPECT_LT(serving_->longest_process(), std::chrono::milliseconds(100));
+  EXPECT_LT(serving_->longest_process(), std::chrono::milliseconds(250));
   serving_.reset();  // the server is read on this thread from here on
   EXPECT_EQ(server_->stalled_clients(), 0u);
 }
@@ -397,7 +397,7 @@ TEST_F(SlowClientTest, ClientThatNeverReadsIsDroppedAfterTheStallTimeout) {
   EXPECT_EQ(server_->pending_reply_bytes(), 0u);
   EXPECT_GE(dropped_after, std::chrono::milliseconds(300));
   EXPECT_LT(dropped_after, std::chrono::seconds(2));
-  EXPECT_LT(longest, std::chrono::milliseconds(100));
+  EXPECT_LT(longest, std::chrono::milliseconds(250));
   // The client finds a cut reply: what the kernel held, then the end.
   std::string got = read_slowly(silent.get(), 64u << 10, std::chrono::milliseconds(0));
   EXPECT_GT(got.size(), 0u);
@@ -449,7 +449,7 @@ TEST_F(SlowClientTest, ManySlowClientsStayWithinTheTotalBound) {
   }
   EXPECT_EQ(open, 0u);
   EXPECT_LE(most, bound);
-  EXPECT_LT(longest, std::chrono::milliseconds(100));
+  EXPECT_LT(longest, std::chrono::milliseconds(250));
   size_t whole = 0, busy = 0;
   for (const auto& r : replies) {
     if (r == expected()) ++whole;
