@@ -1,7 +1,8 @@
 #include "recorder/daemon/control_server.h"
 
-#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -17,15 +18,32 @@ namespace {
 
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
-void send_all_bounded(int fd, std::string_view bytes) {
-  // The connection is non-blocking for reads; a reply may block briefly but
-  // never longer than the send timeout set at accept.
-  while (!bytes.empty()) {
-    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    bytes.remove_prefix(static_cast<size_t>(n));
+// Small sends keep the kernel's buffers in small pieces: SIOCOUTQ drops as
+// a piece is read whole, so a client reading slowly shows its progress
+// every few KiB rather than every large piece.
+constexpr size_t kSendChunk = 4u << 10;
+// What one process() call sends to one client at most: a fast reader is
+// served over several passes rather than holding the loop.
+constexpr size_t kSendPerPass = 1u << 20;
+// Connections accepted per process() call at most; the rest wait for the next.
+constexpr int kAcceptsPerPass = 128;
+// Bytes of a request's tail read and dropped before closing: a socket closed
+// with unread data resets the peer, which could then lose the reply.
+constexpr size_t kMaxDrainBytes = 64u << 10;
+
+// Bytes the peer has not consumed yet (-1: unknown).
+int unread_by_peer(int fd) {
+  int queued = 0;
+  return ::ioctl(fd, SIOCOUTQ, &queued) == 0 ? queued : -1;
+}
+
+std::string formatted(const Reply& reply) {
+  std::string bytes = format_reply(reply);
+  if (!reply.ok && bytes.size() > kShortReplyBytes) {
+    bytes.resize(kShortReplyBytes - 1);
+    bytes.back() = '\n';
   }
+  return bytes;
 }
 
 }  // namespace
@@ -94,43 +112,108 @@ bool ControlServer::peer_allowed(int fd) const {
 }
 
 void ControlServer::accept_all() {
-  for (;;) {
+  for (int i = 0; i < kAcceptsPerPass; ++i) {
     int fd = ::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) return;  // EAGAIN, or a transient error: the next wakeup retries
     UniqueFd conn(fd);
     if (connections_.size() >= options_.max_connections) {
-      send_all_bounded(fd, format_reply(error_reply("too many connections")));
+      // A fresh socket's buffer takes this short line whole, without waiting.
+      const std::string busy = formatted(error_reply("too many connections"));
+      (void)!::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       continue;
     }
-    timeval tv{1, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.fd = fd;
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) continue;
     // A refused peer is answered once its request is read: closing a socket
     // with unread data would reset it before the client sees the reason.
-    bool refused = !peer_allowed(fd);
-    if (refused) ++refused_;
-    connections_.emplace(fd, Connection{std::move(conn), {}, std::chrono::steady_clock::now(), refused});
+    Connection c;
+    c.fd = std::move(conn);
+    c.since = Clock::now();
+    c.refused = !peer_allowed(fd);
+    if (c.refused) ++refused_;
+    connections_.emplace(fd, std::move(c));
   }
 }
 
-void ControlServer::reply_and_close(int fd, const Reply& reply) {
+void ControlServer::close_connection(int fd) {
   auto it = connections_.find(fd);
   if (it == connections_.end()) return;
-  // Blocking from here on, bounded by SO_SNDTIMEO: a reply larger than the
-  // socket buffer still gets out to a client that reads.
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-  send_all_bounded(fd, format_reply(reply));
+  Connection& c = it->second;
+  if (c.answering) pending_reply_bytes_ -= c.reply.size();
+  // What the client sent after its request line, if anything, is read and
+  // dropped (up to a bound): see kMaxDrainBytes.
+  char sink[4096];
+  for (size_t drained = 0; drained < kMaxDrainBytes;) {
+    ssize_t n = ::recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    drained += static_cast<size_t>(n);
+  }
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
   connections_.erase(it);
 }
 
-void ControlServer::read_from(int fd, const Handler& handler) {
+void ControlServer::answer(int fd, const Reply& reply) {
   auto it = connections_.find(fd);
   if (it == connections_.end()) return;
+  Connection& c = it->second;
+  std::string bytes = formatted(reply);
+  // The client refuses more than kMaxReplyBytes; the server holds no more.
+  if (bytes.size() > kMaxReplyBytes)
+    bytes = formatted(error_reply("reply too large (" + std::to_string(bytes.size()) + " bytes)"));
+  if (bytes.size() > kShortReplyBytes && pending_reply_bytes_ + bytes.size() > options_.max_pending_reply_bytes)
+    bytes = formatted(error_reply("busy: other clients are still reading " + std::to_string(pending_reply_bytes_) +
+                                  " bytes of replies, retry later"));
+  c.answering = true;
+  c.reply = std::move(bytes);
+  c.sent = 0;
+  c.progress = Clock::now();
+  c.queued = 0;
+  c.request.clear();
+  c.request.shrink_to_fit();
+  pending_reply_bytes_ += c.reply.size();
+  // From now on the socket matters only when it can take more: the
+  // client's end of the request (its shutdown) must not wake the loop.
+  epoll_event ev{};
+  ev.events = EPOLLOUT;
+  ev.data.fd = fd;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) != 0) {
+    close_connection(fd);
+    return;
+  }
+  flush(fd);
+}
+
+void ControlServer::flush(int fd) {
+  auto it = connections_.find(fd);
+  if (it == connections_.end() || !it->second.answering) return;
+  Connection& c = it->second;
+  size_t this_pass = 0;
+  while (c.sent < c.reply.size() && this_pass < kSendPerPass) {
+    const size_t len = std::min(kSendChunk, c.reply.size() - c.sent);
+    ssize_t n = ::send(fd, c.reply.data() + c.sent, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n <= 0) {  // the client went away
+      close_connection(fd);
+      return;
+    }
+    c.sent += static_cast<size_t>(n);
+    this_pass += static_cast<size_t>(n);
+  }
+  if (this_pass > 0) {
+    c.progress = Clock::now();
+    c.queued = unread_by_peer(fd);
+  }
+  // All in the kernel: the client reads the rest from there after the close.
+  if (c.sent == c.reply.size()) close_connection(fd);
+}
+
+void ControlServer::read_from(int fd, const Handler& handler) {
+  auto it = connections_.find(fd);
+  if (it == connections_.end() || it->second.answering) return;
   Connection& c = it->second;
   char chunk[1024];
   for (;;) {
@@ -139,32 +222,31 @@ void ControlServer::read_from(int fd, const Handler& handler) {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // wait for more
     if (n <= 0) {
       // Closed before a complete line: nothing to answer.
-      if (c.buffer.find('\n') == std::string::npos) {
-        ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
-        connections_.erase(it);
+      if (c.request.find('\n') == std::string::npos) {
+        close_connection(fd);
         return;
       }
       break;
     }
-    c.buffer.append(chunk, static_cast<size_t>(n));
-    if (c.buffer.find('\n') != std::string::npos) break;
-    if (c.buffer.size() >= kMaxRequestBytes) {
-      reply_and_close(fd, error_reply("request too long"));
+    c.request.append(chunk, static_cast<size_t>(n));
+    if (c.request.find('\n') != std::string::npos) break;
+    if (c.request.size() >= kMaxRequestBytes) {
+      answer(fd, error_reply("request too long"));
       return;
     }
   }
-  size_t nl = c.buffer.find('\n');
+  size_t nl = c.request.find('\n');
   if (nl >= kMaxRequestBytes) {
-    reply_and_close(fd, error_reply("request too long"));
+    answer(fd, error_reply("request too long"));
     return;
   }
   if (c.refused) {
-    reply_and_close(fd, error_reply("permission denied (root or the daemon's group only)"));
+    answer(fd, error_reply("permission denied (root or the daemon's group only)"));
     return;
   }
-  auto request = parse_request(std::string_view(c.buffer).substr(0, nl));
+  auto request = parse_request(std::string_view(c.request).substr(0, nl));
   if (!request.ok()) {
-    reply_and_close(fd, error_reply(request.error().message));
+    answer(fd, error_reply(request.error().message));
     return;
   }
   Reply reply;
@@ -174,22 +256,42 @@ void ControlServer::read_from(int fd, const Handler& handler) {
     // One failed request must not take the recorder down.
     reply = error_reply(e.what());
   }
-  reply_and_close(fd, reply);
+  answer(fd, reply);
 }
 
 void ControlServer::process(const Handler& handler) {
   epoll_event events[16];
   int n = ::epoll_wait(epoll_.get(), events, 16, 0);
   for (int i = 0; i < n; ++i) {
+    // What a socket's state means is decided by the recv or send it leads
+    // to, never by the event's bits: an event may also be for a connection
+    // closed earlier in this batch whose number was reused since.
     int fd = events[i].data.fd;
-    if (fd == listen_.get()) accept_all();
+    if (fd == listen_.get()) {
+      accept_all();
+      continue;
+    }
+    auto it = connections_.find(fd);
+    if (it == connections_.end()) continue;
+    if (it->second.answering) flush(fd);
     else read_from(fd, handler);
   }
-  auto now = std::chrono::steady_clock::now();
-  std::vector<int> expired;
-  for (const auto& [fd, c] : connections_)
-    if (now - c.since > options_.request_timeout) expired.push_back(fd);
-  for (int fd : expired) reply_and_close(fd, error_reply("request timed out"));
+  const auto now = Clock::now();
+  std::vector<int> timed_out, stalled;
+  for (auto& [fd, c] : connections_) {
+    if (!c.answering) {
+      if (now - c.since > options_.request_timeout) timed_out.push_back(fd);
+      continue;
+    }
+    // The client consumed some of what the kernel holds for it.
+    const int queued = unread_by_peer(fd);
+    if (queued >= 0 && queued < c.queued) c.progress = now;
+    c.queued = queued;
+    if (now - c.progress > options_.reply_stall_timeout) stalled.push_back(fd);
+  }
+  for (int fd : timed_out) answer(fd, error_reply("request timed out"));
+  stalled_ += stalled.size();
+  for (int fd : stalled) close_connection(fd);
 }
 
 }  // namespace traceloop::daemon

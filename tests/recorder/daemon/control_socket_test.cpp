@@ -9,6 +9,8 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <chrono>
+#include <iostream>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -107,7 +109,9 @@ ControlServerOptions options_for(const std::filesystem::path& path) {
   return o;
 }
 
-// Serves `server` with `handler` on a thread of its own, until destroyed.
+// Serves `server` with `handler` on a thread of its own, until destroyed,
+// as the daemon's loop does: waits on fd() (or a short periodic wakeup), then
+// process(). Measures how long the longest process() call took.
 class ServingThread {
  public:
   ServingThread(ControlServer& server, std::function<Reply(const Request&)> handler)
@@ -115,16 +119,22 @@ class ServingThread {
           while (!stop_) {
             pollfd p{server.fd(), POLLIN, 0};
             ::poll(&p, 1, 20);
+            const auto start = std::chrono::steady_clock::now();
             server.process(handler);
+            const auto took = std::chrono::steady_clock::now() - start;
+            longest_us_ = std::max<int64_t>(longest_us_,
+                                            std::chrono::duration_cast<std::chrono::microseconds>(took).count());
           }
         }) {}
   ~ServingThread() {
     stop_ = true;
     thread_.join();
   }
+  std::chrono::microseconds longest_process() const { return std::chrono::microseconds(longest_us_.load()); }
 
  private:
   std::atomic<bool> stop_{false};
+  std::atomic<int64_t> longest_us_{0};
   std::thread thread_;
 };
 
@@ -242,6 +252,223 @@ TEST_F(ServerFixture, NonRootPeerIsRefused) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_EQ(handled_, before);
   EXPECT_EQ(server_->refused_peers(), 1u);
+}
+
+// --- clients that read their reply slowly, or never -------------------------
+
+// A connected client that has sent `line` (and shut its sending side, as
+// send_request does) and reads the reply itself.
+UniqueFd send_line(const std::filesystem::path& socket, std::string_view line) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket.c_str(), sizeof(addr.sun_path) - 1);
+  timeval tv{10, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return UniqueFd();
+  if (::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) return UniqueFd();
+  ::shutdown(fd.get(), SHUT_WR);
+  return fd;
+}
+
+// Reads until the server closes, `chunk` bytes at a time with `pause` between
+// reads (a pipe into a slow consumer, a client on a loaded machine).
+std::string read_slowly(int fd, size_t chunk, std::chrono::milliseconds pause) {
+  std::string all;
+  std::vector<char> buf(chunk);
+  for (;;) {
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), MSG_WAITALL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    all.append(buf.data(), static_cast<size_t>(n));
+    std::this_thread::sleep_for(pause);
+  }
+  return all;
+}
+
+// A body of `bytes` bytes in list rows, each distinct: a reordered or
+// truncated reply does not compare equal.
+std::string big_body(size_t bytes) {
+  std::string body;
+  for (size_t row = 0; body.size() < bytes; ++row) {
+    ListRow r{"node", "ns", "pod-" + std::to_string(row), "c", "id" + std::to_string(row), "exited", row,
+              "/var/lib/traceloop/id" + std::to_string(row) + ".tl"};
+    body += format_list_row(r);
+  }
+  return body;
+}
+
+class SlowClientTest : public ::testing::Test {
+ protected:
+  void start(ControlServerOptions options, size_t list_bytes) {
+    options.socket_path = dir_ / "control.sock";
+    body_ = big_body(list_bytes);
+    auto server = ControlServer::create(options);
+    ASSERT_TRUE(server.ok()) << server.error().message;
+    server_.emplace(std::move(server.value()));
+  }
+  void serve() {
+    serving_.emplace(*server_, [this](const Request& r) -> Reply {
+      if (r.verb == Verb::list) return ok_reply(body_);
+      return ok_reply("small\n");
+    });
+  }
+  void TearDown() override { serving_.reset(); }
+  std::filesystem::path socket() const { return dir_ / "control.sock"; }
+  std::string expected() const { return format_reply(ok_reply(body_)); }
+
+  testing::TempDir dir_;
+  std::string body_;
+  std::optional<ControlServer> server_;
+  std::optional<ServingThread> serving_;
+};
+
+// The daemon's loop serves the socket between drains of the BPF ring: a
+// client reading a large reply slowly once held process() (and so the
+// recording) for the whole reply. Each call now returns at once, other
+// clients are answered meanwhile, and the slow one still gets all of it.
+TEST_F(SlowClientTest, SlowReaderOfALargeReplyNeverMakesProcessWait) {
+  start({}, 1u << 20);
+  serve();
+  UniqueFd slow = send_line(socket(), "list\n");
+  ASSERT_TRUE(slow);
+  std::string got;
+  std::thread reader([&] { got = read_slowly(slow.get(), 16u << 10, std::chrono::milliseconds(25)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Another client, mid-way through the slow one's reply.
+  const auto asked = std::chrono::steady_clock::now();
+  auto other = send_request(socket(), {Verb::show, "x"});
+  const auto answered_in = std::chrono::steady_clock::now() - asked;
+  reader.join();
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  EXPECT_EQ(other->body, "small\n");
+  EXPECT_LT(answered_in, std::chrono::milliseconds(500));
+  EXPECT_EQ(got.size(), expected().size());
+  EXPECT_TRUE(got == expected());
+  std::cout << "longest process() call: " << serving_->longest_process().count() << " us\n";
+  EXPECT_LT(serving_->longest_process(), std::chrono::milliseconds(250));
+  serving_.reset();  // the server is read on this thread from here on
+  EXPECT_EQ(server_->connection_count(), 0u);
+  EXPECT_EQ(server_->pending_reply_bytes(), 0u);
+}
+
+// Progress is what the client consumes, not when the server's socket turns
+// writable again (only once most of its buffer is free): a reader steadier
+// than the stall timeout but slower than one buffer per timeout is served.
+TEST_F(SlowClientTest, SlowButSteadyReaderGetsTheWholeReply) {
+  ControlServerOptions options;
+  options.reply_stall_timeout = std::chrono::milliseconds(500);
+  start(options, 512u << 10);
+  serve();
+  UniqueFd slow = send_line(socket(), "list\n");
+  ASSERT_TRUE(slow);
+  const std::string got = read_slowly(slow.get(), 16u << 10, std::chrono::milliseconds(100));
+  EXPECT_EQ(got.size(), expected().size());
+  EXPECT_TRUE(got == expected());
+  EXPECT_LT(serving_->longest_process(), std::chrono::milliseconds(250));
+  serving_.reset();  // the server is read on this thread from here on
+  EXPECT_EQ(server_->stalled_clients(), 0u);
+}
+
+TEST_F(SlowClientTest, ClientThatNeverReadsIsDroppedAfterTheStallTimeout) {
+  ControlServerOptions options;
+  options.reply_stall_timeout = std::chrono::milliseconds(300);
+  start(options, 4u << 20);
+  // Served from this thread: the counters are read between calls.
+  const auto handler = [this](const Request&) { return ok_reply(body_); };
+  UniqueFd silent = send_line(socket(), "list\n");
+  ASSERT_TRUE(silent);
+  const auto asked = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration longest{};
+  bool answered = false;
+  while (std::chrono::steady_clock::now() - asked < std::chrono::seconds(5)) {
+    pollfd p{server_->fd(), POLLIN, 0};
+    ::poll(&p, 1, 20);
+    const auto start = std::chrono::steady_clock::now();
+    server_->process(handler);
+    longest = std::max(longest, std::chrono::steady_clock::now() - start);
+    answered |= server_->pending_reply_bytes() > 0;
+    if (answered && server_->connection_count() == 0) break;
+  }
+  const auto dropped_after = std::chrono::steady_clock::now() - asked;
+  EXPECT_TRUE(answered);
+  EXPECT_EQ(server_->connection_count(), 0u);
+  EXPECT_EQ(server_->stalled_clients(), 1u);
+  EXPECT_EQ(server_->pending_reply_bytes(), 0u);
+  EXPECT_GE(dropped_after, std::chrono::milliseconds(300));
+  EXPECT_LT(dropped_after, std::chrono::seconds(2));
+  EXPECT_LT(longest, std::chrono::milliseconds(250));
+  // The client finds a cut reply: what the kernel held, then the end.
+  std::string got = read_slowly(silent.get(), 64u << 10, std::chrono::milliseconds(0));
+  EXPECT_GT(got.size(), 0u);
+  EXPECT_LT(got.size(), expected().size());
+}
+
+// Memory held for clients is bounded in total: replies that do not fit are
+// a short "busy" error, and those that fit still arrive whole.
+TEST_F(SlowClientTest, ManySlowClientsStayWithinTheTotalBound) {
+  constexpr size_t kClients = 8;
+  ControlServerOptions options;
+  options.max_pending_reply_bytes = (7u << 20) / 2;  // three replies of a MiB fit, not four
+  start(options, 1u << 20);
+  const auto handler = [this](const Request&) { return ok_reply(body_); };
+  const size_t bound = options.max_pending_reply_bytes + kClients * kShortReplyBytes;
+  std::vector<UniqueFd> clients;
+  for (size_t i = 0; i < kClients; ++i) {
+    clients.push_back(send_line(socket(), "list\n"));
+    ASSERT_TRUE(clients.back());
+  }
+  size_t most = 0;
+  std::chrono::steady_clock::duration longest{};
+  auto pass = [&] {
+    pollfd p{server_->fd(), POLLIN, 0};
+    ::poll(&p, 1, 5);
+    const auto start = std::chrono::steady_clock::now();
+    server_->process(handler);
+    longest = std::max(longest, std::chrono::steady_clock::now() - start);
+    most = std::max(most, server_->pending_reply_bytes());
+  };
+  // Every request is answered while no client reads.
+  for (int i = 0; i < 40; ++i) pass();
+  EXPECT_GT(most, 0u);
+  EXPECT_LE(most, bound);
+  // Then each reads at its pace, the server served between reads.
+  std::vector<std::string> replies(kClients);
+  std::vector<bool> done(kClients, false);
+  size_t open = kClients;
+  std::vector<char> buf(16u << 10);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (open > 0 && std::chrono::steady_clock::now() < deadline) {
+    for (size_t i = 0; i < kClients; ++i) {
+      if (done[i]) continue;
+      ssize_t n = ::recv(clients[i].get(), buf.data(), buf.size(), MSG_DONTWAIT);
+      if (n > 0) replies[i].append(buf.data(), static_cast<size_t>(n));
+      else if (n == 0 || (errno != EAGAIN && errno != EINTR)) done[i] = true, --open;
+    }
+    pass();
+  }
+  EXPECT_EQ(open, 0u);
+  EXPECT_LE(most, bound);
+  EXPECT_LT(longest, std::chrono::milliseconds(250));
+  size_t whole = 0, busy = 0;
+  for (const auto& r : replies) {
+    if (r == expected()) ++whole;
+    else if (r.rfind("error busy", 0) == 0 && r.size() <= kShortReplyBytes) ++busy;
+  }
+  EXPECT_EQ(whole, 3u);
+  EXPECT_EQ(busy, kClients - 3);
+  EXPECT_EQ(server_->pending_reply_bytes(), 0u);
+}
+
+// The client refuses replies over kMaxReplyBytes: the server says why
+// instead of holding them.
+TEST_F(SlowClientTest, AReplyOverTheLimitIsAnError) {
+  start({}, kMaxReplyBytes + 1);
+  serve();
+  auto reply = send_request(socket(), {Verb::list, ""});
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_FALSE(reply->ok);
+  EXPECT_EQ(reply->error.rfind("reply too large", 0), 0u) << reply->error;
 }
 
 TEST(ControlServer, ConfiguredGroupMayConnect) {
