@@ -142,12 +142,16 @@ class EngineDaemonTest : public ::testing::Test {
       return;
     }
     daemon_ = std::move(d.value());
-    thread_ = std::thread([this] { result_ = daemon_->run(false).ok(); });
+    thread_ = std::thread([this] {
+      auto ran = daemon_->run(false);
+      if (!ran.ok()) run_error_ = ran.error().message;
+    });
   }
   void TearDown() override {
     if (!daemon_) return;
     daemon_->request_stop();
     if (thread_.joinable()) thread_.join();
+    EXPECT_EQ(run_error_, "") << "the daemon's run ended with an error";
   }
   fs::path socket() const { return options_.dir / "control.sock"; }
   fs::path file_of(const std::string& id) const { return options_.dir / (id + ".tl"); }
@@ -171,7 +175,7 @@ class EngineDaemonTest : public ::testing::Test {
   DaemonOptions options_;
   std::unique_ptr<Daemon> daemon_;
   std::thread thread_;
-  bool result_ = false;
+  std::string run_error_;  // written by thread_, read after it is joined
   std::string refusal_;
 };
 
