@@ -66,6 +66,13 @@ void add_selection_options(CLI::App* cmd, DaemonCliState& s) {
       ->delimiter(',');
 }
 
+void add_host_root_option(CLI::App* cmd, DaemonCliState& s) {
+  cmd->add_option("--host-root", s.host_root,
+                  "where the host's / is mounted, for the runtimes' state (/run/...) and the engines' records "
+                  "(/var/lib/docker, /var/lib/containerd): / unless the recorder runs in a container")
+      ->default_val("/");
+}
+
 void add_capture_options(CLI::App* cmd, DaemonCliState& s) {
   cmd->add_option("--syscall-filters", s.syscall_filters, "record only these syscalls (comma-separated names)")
       ->delimiter(',');
@@ -85,6 +92,7 @@ DaemonOptions recording_options(const DaemonCliState& s) {
   o.capture_data = !s.no_data;
   o.timestamp_resolution_ns = s.timestamp_resolution_ns;
   o.selection = selection_of(s);
+  o.runtime_prefix = s.host_root;
   return o;
 }
 
@@ -289,6 +297,7 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   d->add_option("--budget-total", s.budget_total, "history kept for all containers together")->default_val("256M");
   add_capture_options(d, s);
   add_selection_options(d, s);
+  add_host_root_option(d, s);
   d->add_flag("--host", s.host, "also record processes outside containers (as container \"host\")");
   d->add_option("--group", s.group, "group allowed to use the control socket besides root");
   s.daemon_cmd = d;
@@ -297,6 +306,7 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
       "watch", "record the containers chosen, running now or started later, until Ctrl-C; then print their calls");
   add_selection_options(w, s);
   add_capture_options(w, s);
+  add_host_root_option(w, s);
   w->add_option("--budget-per-container", s.budget_per_container, "history kept per container (compressed)")
       ->default_val("4M");
   w->add_option("-o,--output", s.output, "write the trace to FILE instead of printing it");

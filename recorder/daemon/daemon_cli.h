@@ -41,6 +41,7 @@ struct DaemonCliState {
   std::vector<std::string> namespaces, pods, containers, labels, images;
 
   bool every = false;  // select: every container
+  std::string host_root = "/";  // where the host's / is (a daemon in a container: its mount of it)
 
   CLI::App* watch_cmd = nullptr;
   CLI::App* select_cmd = nullptr;

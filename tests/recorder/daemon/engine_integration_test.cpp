@@ -6,10 +6,14 @@
 // (runtime_prefix), and reads the results back as a user would: through
 // `traceloop-record list` and `show`, and from the saved trace.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <iostream>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -294,6 +298,44 @@ TEST_F(DockerEngineTest, AContainerRemovedAtItsExitKeepsItsHistory) {
   EXPECT_TRUE(has_write(*trace, marker));
   ASSERT_EQ(trace->metadata.containers.size(), 1u);
   EXPECT_EQ(trace->metadata.containers[0].runtime, "docker");
+}
+
+// The original tool's `ig traceloop -c NAME` workflow, without a daemon:
+// `watch -c test-traceloop` started first, then `docker run --rm --name
+// test-traceloop ... ls`, then Ctrl-C prints the table of that container.
+TEST_F(DockerEngineTest, WatchRecordsAContainerByItsDockerNameAndPrintsItOnInterrupt) {
+  const fs::path log = dir_ / "watch.log";
+  const std::string name = unique("test-traceloop");
+  auto watch = testing::ChildProcess::start(
+      {TL_DAEMON_CLI, "watch", "--host-root", engine_->root().string(), "-c", name}, log);
+  ASSERT_TRUE(watch.ok()) << watch.error().message;
+  auto text = [&] {
+    std::ifstream in(log);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  if (!wait_for([&] { return text().find("Ctrl-C") != std::string::npos || !watch->running(); })) {
+    FAIL() << "watch did not start: " << text();
+  }
+  if (!watch->running()) {
+    if (!bpf_required()) GTEST_SKIP() << text();
+    FAIL() << "watch ended: " << text();
+  }
+  // Another container at the same time is left out.
+  auto other = engine_->run({"--rm", "--name", unique("not-watched"), DockerEngine::kImage, "sh", "-c",
+                             "echo not-this-one"});
+  EXPECT_EQ(other.command.status, 0) << other.command.output;
+  auto run = engine_->run({"--rm", "--name", name, DockerEngine::kImage, "ls", "/bin"});
+  ASSERT_EQ(run.command.status, 0) << run.command.output;
+  ASSERT_EQ(run.id.size(), 64u);
+  ::kill(watch->pid(), SIGINT);
+  ASSERT_TRUE(wait_for([&] { return !watch->running(); })) << text();
+  const int status = watch->exit_status();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << testing::describe_wait_status(status) << "\n" << text();
+  const std::string out = text();
+  EXPECT_NE(out.find("CPU"), std::string::npos) << "the table's header\n" << out.substr(0, 2000);
+  EXPECT_NE(out.find("getdents64"), std::string::npos) << "ls read /bin";
+  EXPECT_NE(out.find("busybox"), std::string::npos) << "ls printed /bin's entries";
+  EXPECT_EQ(out.find("not-this-one"), std::string::npos) << "the other container was recorded";
 }
 
 // ---- containerd ----
