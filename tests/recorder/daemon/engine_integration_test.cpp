@@ -379,7 +379,13 @@ class ContainerdEngineTest : public EngineDaemonTest {
     EXPECT_TRUE(has_label(info, "app", "ctrdemo"));
     if (auto row = listed(id)) {
       EXPECT_EQ((*row)["STATE"], "exited");
+      EXPECT_EQ((*row)["NAMESPACE"], ns);
+      EXPECT_EQ((*row)["CONTAINER"], id);  // ctr's id is the only name
     }
+    const auto show = cli("show", {id});
+    EXPECT_EQ(show.status, 0) << show.output;
+    EXPECT_NE(show.output.find("\"42"), std::string::npos) << "bc's write of 42\n" << show.output;
+    EXPECT_NE(show.output.find("ENOENT"), std::string::npos);
   }
 
   static inline std::unique_ptr<ContainerdEngine> engine_;
