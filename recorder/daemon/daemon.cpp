@@ -18,6 +18,8 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <map>
 #include <mutex>
 #include <unordered_set>
 
@@ -73,6 +75,8 @@ constexpr uint64_t kTicksPerTrim = 10;
 constexpr int kMmapThreshold = 256 << 10;
 // `list` keeps the most recent problems, one per id.
 constexpr size_t kMaxProblems = 64;
+// Containers remembered as gone before their state was read.
+constexpr size_t kMaxVanished = 1024;
 
 }  // namespace
 
@@ -97,6 +101,11 @@ struct Daemon::State : recorder::EventSink {
   // Cgroups of containers the selection left out: never traced again.
   std::unordered_set<uint64_t> unchosen;
   std::vector<Problem> problems;
+  // Containers whose runtime state was gone before it could be read (a
+  // container that lived a few milliseconds): id -> the root it was in. The
+  // cgroup's end still publishes their history, named from this.
+  std::map<std::string, RuntimeRoot> vanished;
+  std::deque<std::string> vanished_order;
   bool stopping = false;
   DaemonStats counters;
   mutable std::mutex stats_mutex;
@@ -303,6 +312,8 @@ struct Daemon::State : recorder::EventSink {
           for (const auto& rc : scan_runtime_roots(runtimes->roots()))
             if (rc.info.cgroup_path == t->cgroup_path) identify(rc);
           t = registry->by_path(c.path);  // identify() may have left it out
+          if (t != nullptr && !t->identified) identify_vanished(*t);
+          t = registry->by_path(c.path);
           if (t == nullptr) break;
         }
         trace_decision(t->identified ? "publishing" : "dropping", t->cgroup_path, t->info.id);
@@ -328,6 +339,11 @@ struct Daemon::State : recorder::EventSink {
     if (c.removed) return;  // the cgroup's end publishes the history
     auto container = read_runtime_container(root, c.id);
     if (!container.ok()) {
+      std::error_code ec;
+      if (!fs::exists(root.dir / c.id, ec)) {
+        remember_vanished(c.id, root);  // not unreadable: already gone
+        return;
+      }
       report(c.id, "unreadable", container.error().message);
       return;
     }
@@ -335,6 +351,35 @@ struct Daemon::State : recorder::EventSink {
     for (const auto& warning : container->warnings)
       std::fprintf(stderr, "traceloop-record daemon: %s: %s\n", c.id.c_str(), warning.c_str());
     identify(*container);
+  }
+
+  void remember_vanished(const std::string& id, const RuntimeRoot& root) {
+    if (vanished.emplace(id, root).second) vanished_order.push_back(id);
+    if (vanished_order.size() > kMaxVanished) {
+      vanished.erase(vanished_order.front());
+      vanished_order.pop_front();
+    }
+  }
+
+  // An unidentified cgroup that emptied: a container whose state was gone
+  // before it could be read, when its cgroup carries that container's id
+  // (runc's and Docker's cgroups do). Identified with what is known: its
+  // id and its runtime.
+  void identify_vanished(const Tracked& t) {
+    const std::string id = id_from_cgroup_path(t.cgroup_path);
+    auto it = vanished.find(id);
+    if (it == vanished.end()) return;
+    RuntimeContainer c;
+    c.info.id = id;
+    c.info.name = id;
+    c.info.runtime = it->second.runtime;
+    c.info.runtime_namespace = it->second.runtime_namespace;
+    c.info.cgroup_path = t.cgroup_path;
+    std::fprintf(stderr,
+                 "traceloop-record daemon: %s: its runtime state was gone before it could be read; saved without "
+                 "its metadata\n",
+                 id.c_str());
+    identify(c);
   }
 
   // A scan of every runtime root: containers identified, what could not be

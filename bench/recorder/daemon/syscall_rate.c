@@ -4,7 +4,9 @@
  * container, which has no C library.
  *
  *   syscall_rate getppid|write RATE_PER_S SECONDS   (RATE 0: as fast as it can)
- *   prints: calls=N seconds=S rate=R
+ *   prints: calls=N seconds=S rate=R cpu=C cpu_rate=Q
+ *   (C: the CPU seconds the process used; Q = N / C, its calls per second of
+ *   CPU: what a call costs, whatever else shares the CPUs)
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -61,6 +63,10 @@ int main(int argc, char** argv) {
     }
   }
   const double elapsed = (double)(t - start) / 1e9;
-  printf("calls=%llu seconds=%.3f rate=%.0f\n", (unsigned long long)calls, elapsed, (double)calls / elapsed);
+  struct timespec cpu_ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu_ts);
+  const double cpu = (double)cpu_ts.tv_sec + (double)cpu_ts.tv_nsec / 1e9;
+  printf("calls=%llu seconds=%.3f rate=%.0f cpu=%.3f cpu_rate=%.0f\n", (unsigned long long)calls, elapsed,
+         (double)calls / elapsed, cpu, cpu > 0 ? (double)calls / cpu : 0.0);
   return 0;
 }

@@ -22,6 +22,7 @@
 
 #include "format/catalogue.h"
 #include "format/trace_reader.h"
+#include "recorder/cgroup.h"
 #include "recorder/daemon/control_client.h"
 #include "recorder/daemon/daemon.h"
 #include "tests/recorder/daemon/daemon_test_env.h"
@@ -468,6 +469,44 @@ TEST_F(DaemonTest, FiftyShortLivedContainersEachGetTheirFileWithoutLeaks) {
   EXPECT_EQ(map_entries("traced_cgroups"), 0);
   EXPECT_EQ(daemon_->stats().tracked_cgroups, 0u);
   EXPECT_EQ(daemon_->stats().containers_published, 50u);
+}
+
+// A container that lives a few milliseconds can have its runtime state
+// removed before the daemon reads it: its history used to be dropped in
+// silence. Its cgroup carries its id, so the history is saved under it.
+TEST_F(DaemonTest, AContainerWhoseStateVanishedBeforeItWasReadIsStillSaved) {
+  options_.runtime_prefix = dir_ / "prefix";
+  fs::create_directories(options_.runtime_prefix / "run/runc");
+  START_DAEMON();
+  auto mount = recorder::cgroup2_mount();
+  ASSERT_TRUE(mount.ok()) << mount.error().message;
+  const std::string id = unique_id("vanish");
+  auto cgroup = recorder::ScopedCgroup::create(*mount, id);
+  ASSERT_TRUE(cgroup.ok()) << cgroup.error().message;
+  ASSERT_TRUE(wait_for([&] { return daemon_->stats().tracked_cgroups > 0; }));
+  // The runtime's state appears and goes before the daemon could read it
+  // (runc makes the directory first, the state later).
+  const fs::path state_dir = options_.runtime_prefix / "run/runc" / id;
+  fs::create_directories(state_dir);
+  std::this_thread::sleep_for(200ms);  // the daemon watches the new directory
+  std::ofstream(state_dir / "state.json") << R"({"id":")" << id << R"(","init_process_pid":1})";
+  fs::remove_all(state_dir);
+  std::this_thread::sleep_for(200ms);  // the daemon sees the state come and go
+  const std::string marker = "vanished-" + id;
+  const pid_t child = cgroup->fork_into();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    (void)!::write(1, marker.data(), marker.size());
+    _exit(0);
+  }
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+  { auto gone = std::move(*cgroup); }  // the cgroup empties and goes
+  ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(id)); })) << "the history was dropped";
+  auto trace = format::load_trace(file_of(id));
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  EXPECT_TRUE(has_write(*trace, marker));
+  ASSERT_EQ(trace->metadata.containers.size(), 1u);
+  EXPECT_EQ(trace->metadata.containers[0].runtime, "runc");
 }
 
 // A container's history saved at a daemon's SIGTERM used to be replaced, at
