@@ -15,7 +15,9 @@
 // at the end of the trace without a handover (the entrypoint could not be
 // executed, the runtime failed) the setup is what the reader needs and is
 // shown in full, in place. The text held is bounded: past the bound the
-// oldest container still waiting is shown in full.
+// oldest container still waiting is shown in full. Text is rendered once, in
+// trace order, so -r measures from the previous call rendered, a hidden one
+// included (the marker stands for it).
 
 #include <cstddef>
 #include <cstdint>
