@@ -190,6 +190,16 @@ TEST_F(ShowSetupRealTest, ARuncContainerStartsAtItsEntrypoint) {
       EXPECT_EQ(recorded, init_pid) << "the daemon's init pid is runc's";
     }
   }
+  // traceloop-record show ID [--setup] renders the saved history as tl-show does.
+  for (const bool setup : {false, true}) {
+    const auto shown = output_of(quote(cli_.string()) + " show --dir " + quote(state_.string()) + " " + id +
+                                 (setup ? " --setup" : ""));
+    ASSERT_TRUE(shown.has_value());
+    EXPECT_EQ(*shown, render(original, OutputFormat::table, setup)) << setup;
+  }
+  const auto watch_help = output_of(quote(cli_.string()) + " watch --help");
+  ASSERT_TRUE(watch_help.has_value());
+  EXPECT_NE(watch_help->find("--setup"), std::string::npos);
   const auto trace = with_init_pid(original, init_pid);
 
   // Where the handover is, from the events themselves.
@@ -216,13 +226,15 @@ TEST_F(ShowSetupRealTest, ARuncContainerStartsAtItsEntrypoint) {
   EXPECT_EQ(strace[1].rfind(std::to_string(init_pid) + " execve(\"/bin/sh\", [\"sh\", \"-c\", \"echo started;", 0),
             0u)
       << strace[1];
+  ASSERT_GE(strace.size(), 3u);
   EXPECT_EQ(all.size(), strace.size() - 1 + handover);
   EXPECT_TRUE(std::equal(strace.begin() + 1, strace.end(), all.end() - static_cast<std::ptrdiff_t>(strace.size() - 1)));
   const auto table = render(trace, OutputFormat::table, false);
   EXPECT_EQ(table.find("runc:[1:CHILD]"), std::string::npos);
   EXPECT_NE(table.find("started"), std::string::npos);
   std::cerr << "real runc container: " << loaded->events.size() << " events, the entrypoint's execve is event "
-            << handover + 1 << ", " << handover << " hidden\n";
+            << handover + 1 << ", " << handover << " hidden; tl-show --format strace begins:\n"
+            << strace[0] << '\n' << strace[1] << '\n' << strace[2] << '\n';
 }
 
 TEST_F(ShowSetupRealTest, ARuncContainerWhoseEntrypointIsMissingShowsItsWholeSetup) {

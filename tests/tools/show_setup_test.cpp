@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -442,6 +443,20 @@ TEST_F(ShowSetupTest, ManyFramesManySetups) {
   const auto table = show(path, OutputFormat::table).out;
   EXPECT_EQ(lines_of(table).size(), 1 + 1 + 1 + 20 * 4u) << table;
   EXPECT_NE(table.find("hidden: 11 calls"), std::string::npos);
+}
+
+// The tl-show binary: --setup on the command line.
+TEST_F(ShowSetupTest, BinaryTakesTheSetupOption) {
+  const fs::path tl_show = testing::binary_dir() / "tools" / "tl-show";
+  if (!fs::exists(tl_show)) GTEST_SKIP() << "no tl-show binary at " << tl_show;
+  const auto trace = one_container_trace(kInit);
+  for (const std::string option : {"", "--setup"}) {
+    const auto out = dir_ / "out.txt";
+    const std::string cmd = tl_show.string() + " -f strace " + option + " " + trace.string() + " >" + out.string();
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    const auto expected = option.empty() ? show(trace, OutputFormat::strace) : show_all(trace, OutputFormat::strace);
+    EXPECT_EQ(testing::read_file(out), expected.out) << option;
+  }
 }
 
 TEST(SetupMarkerText, EveryKindInEveryFormat) {
