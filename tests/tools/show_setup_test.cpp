@@ -459,6 +459,24 @@ TEST_F(ShowSetupTest, BinaryTakesTheSetupOption) {
   }
 }
 
+// Nothing to hide, nothing paid: without an init pid, or without execve in
+// what was recorded, there is no hider and run_show takes its plain loop.
+TEST(SetupHiderCreate, OnlyWhenAHandoverCanBeSeen) {
+  auto m = one_container(0);
+  const Decoder decoder(m);
+  auto renderer = make_renderer(RenderOptions{}, decoder, m);
+  std::string out;
+  EXPECT_EQ(SetupHider::create(m, *renderer, out), nullptr);
+  m.containers[0].init_pid = kInit;
+  EXPECT_NE(SetupHider::create(m, *renderer, out), nullptr);
+  m.capture.syscall_filters = {"openat"};
+  EXPECT_EQ(SetupHider::create(m, *renderer, out), nullptr);
+  m.capture.syscall_filters = {"openat", "execveat"};
+  EXPECT_NE(SetupHider::create(m, *renderer, out), nullptr);
+  m.containers.clear();
+  EXPECT_EQ(SetupHider::create(m, *renderer, out), nullptr);
+}
+
 TEST(SetupMarkerText, EveryKindInEveryFormat) {
   auto m = testing::test_metadata();
   const Decoder decoder(m);
