@@ -104,7 +104,9 @@ void SetupHider::loss(const format::LossMarker& loss) {
   std::string& text = free_text();
   const size_t before = text.size();
   renderer_.loss(text, loss);
-  if (&text != &out_) queued_bytes_ += text.size() - before;
+  if (&text == &out_) return;
+  queued_bytes_ += text.size() - before;
+  if (queued_bytes_ > hold_bytes_) enforce_bound();
 }
 
 void SetupHider::hand_over(uint32_t container) {
