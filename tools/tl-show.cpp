@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   app.add_flag("--no-header", no_header, "No table header");
   add_timestamp_options(app, timestamps, options.render.durations);
   add_filter_options(app, options.filter);
+  add_setup_option(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   options.render.color = color_wanted(STDOUT_FILENO);
   options.render.local_time = true;
   if (limit->count() > 0) options.string_limit = string_limit;
+  options.show_setup = setup_wanted(app);
   ignore_sigpipe();
   std::ios::sync_with_stdio(false);
   return run_show(options, std::cout, std::cerr);

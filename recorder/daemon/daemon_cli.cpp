@@ -16,6 +16,7 @@
 #include "format/published_file.h"
 #include "recorder/daemon/control_client.h"
 #include "format/trace_reader.h"
+#include "tools/lib/cli_options.h"
 #include "tools/lib/merge_traces.h"
 #include "tools/lib/show.h"
 
@@ -188,6 +189,7 @@ int run_show_command(const DaemonCliState& s, std::ostream& out, std::ostream& e
     return 2;
   }
   show.render.format = *format;
+  show.show_setup = tools::setup_wanted(*s.show_cmd);
   return tools::run_show(show, out, err);
 }
 
@@ -265,6 +267,7 @@ int run_watch(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
   tools::ShowOptions show;
   show.path = trace.string();
   show.render.format = *format;
+  show.show_setup = tools::setup_wanted(*s.watch_cmd);
   return tools::run_show(show, out, err);
 }
 
@@ -311,6 +314,7 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
       ->default_val("4M");
   w->add_option("-o,--output", s.output, "write the trace to FILE instead of printing it");
   w->add_option("-f,--format", s.show_format, "table, strace or json")->default_val("table");
+  tools::add_setup_option(*w);
   s.watch_cmd = w;
 
   s.list_cmd = app.add_subcommand("list", "containers with a live history or a saved trace");
@@ -319,6 +323,7 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   add_connection_options(s.show_cmd, s);
   s.show_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();
   s.show_cmd->add_option("-f,--format", s.show_format, "table, strace or json")->default_val("table");
+  tools::add_setup_option(*s.show_cmd);
   s.snapshot_cmd = app.add_subcommand("snapshot", "save a running container's history without stopping it");
   add_connection_options(s.snapshot_cmd, s);
   s.snapshot_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();

@@ -26,6 +26,16 @@ inline void add_filter_options(CLI::App& app, FilterOptions& filter) {
       ->delimiter(',');
 }
 
+// --setup: the calls each container's OCI runtime made setting it up, hidden
+// by default (see setup_hiding.h). One flag, read back with setup_wanted(), for
+// tl-show and the daemon's show and watch alike.
+inline void add_setup_option(CLI::App& app) {
+  app.add_flag("--setup")->description(
+      "Also show each container's runtime setup: the calls before its init executed the entrypoint "
+      "(hidden by default)");
+}
+inline bool setup_wanted(const CLI::App& app) { return app.count("--setup") > 0; }
+
 // Timestamp flags counted like strace: -t, -tt, -ttt, -r; -T durations.
 struct TimestampFlags {
   int t = 0;

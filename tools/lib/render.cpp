@@ -1,4 +1,4 @@
-// What the renderers share: the factory, timestamps, durations, loss lines, row ends.
+// What the renderers share: the factory, timestamps, durations, loss and setup lines, row ends.
 
 #include "tools/lib/render.h"
 
@@ -98,6 +98,34 @@ void append_loss_text(std::string& out, const format::LossMarker& loss) {
 void append_loss_line(std::string& out, const format::LossMarker& loss, bool color) {
   if (color) out.append(kYellow);
   append_loss_text(out, loss);
+  if (color) out.append(kReset);
+  out.push_back('\n');
+}
+
+void append_setup_line(std::string& out, const SetupMarker& marker, const format::TraceMetadata& metadata,
+                       bool color) {
+  auto it = std::back_inserter(out);
+  if (color) out.append(kYellow);
+  out.append("\u2026 runtime setup");
+  if (metadata.containers.size() > 1 && marker.container < metadata.containers.size()) {
+    const auto& c = metadata.containers[marker.container];
+    out.append(" of ");
+    append_escaped(out, std::string_view(c.name.empty() ? c.id : c.name).substr(0, 12));
+  }
+  switch (marker.kind) {
+    case SetupMarker::Kind::hidden:
+      fmt::format_to(it, " hidden: {} call{} before the entrypoint's execve (--setup shows them)", marker.calls,
+                     marker.calls == 1 ? "" : "s");
+      break;
+    case SetupMarker::Kind::shown_no_exec:
+      fmt::format_to(it, " shown: its init (pid {}) never executed the entrypoint in this trace", marker.init_pid);
+      break;
+    case SetupMarker::Kind::shown_too_long:
+      fmt::format_to(it, " shown: too long to hold back until its init (pid {}) executes the entrypoint",
+                     marker.init_pid);
+      break;
+  }
+  out.append(" \u2026");
   if (color) out.append(kReset);
   out.push_back('\n');
 }

@@ -40,12 +40,28 @@ struct RenderOptions {
   bool local_time = false;
 };
 
+// Where a container's runtime setup was (see setup_hiding.h): hidden, with
+// the number of calls, or shown after all, with the reason.
+struct SetupMarker {
+  enum class Kind {
+    hidden,          // the calls before the entrypoint's execve are left out
+    shown_no_exec,   // the trace holds no entrypoint execve: the setup is all there is
+    shown_too_long,  // too much setup to hold back while waiting for the execve
+  };
+  Kind kind = Kind::hidden;
+  uint32_t container = 0;  // index into the trace's containers
+  uint32_t init_pid = 0;
+  uint64_t calls = 0;  // calls concerned (that the filters let through)
+  uint64_t at_ns = 0;  // entry time of the first of them
+};
+
 class Renderer {
  public:
   virtual ~Renderer() = default;
   virtual void header(std::string& out) = 0;
   virtual void event(std::string& out, const format::Event& event) = 0;
   virtual void loss(std::string& out, const format::LossMarker& loss) = 0;
+  virtual void setup(std::string& out, const SetupMarker& marker) = 0;
   virtual void footer(std::string& out) = 0;
 };
 
@@ -75,6 +91,10 @@ void append_duration(std::string& out, const format::Event& event);
 void append_loss_text(std::string& out, const format::LossMarker& loss);
 // The loss marker as a line of its own, yellow when `color`.
 void append_loss_line(std::string& out, const format::LossMarker& loss, bool color);
+// The setup marker as a line of its own, framed like loss markers (yellow
+// when `color`); names the container when the trace holds several.
+void append_setup_line(std::string& out, const SetupMarker& marker, const format::TraceMetadata& metadata,
+                       bool color);
 // The return value (red for a failure when colouring), then the -T duration
 // when asked, then the newline: how every text row ends.
 void append_return_and_end(std::string& out, const Decoder& decoder, const format::Event& event,

@@ -1,4 +1,4 @@
-// JSON Lines: one object per event (and per loss marker) with raw and decoded
+// JSON Lines: one object per event (and per loss or setup marker) with raw and decoded
 // values, for jq. Every string is valid JSON whatever the trace holds (see
 // json_string.h; decoded values are already C-escaped ASCII).
 
@@ -88,6 +88,19 @@ class JsonRenderer final : public Renderer {
     fmt::format_to(std::back_inserter(out),
                    "{{\"type\":\"loss\",\"at_ns\":{},\"lost\":{},\"overwritten\":{},\"cpu\":{},\"container_index\":{}}}\n",
                    loss.at_ns, loss.lost, loss.overwritten, loss.cpu, loss.container);
+  }
+
+  // The same fields whatever happened to the setup, so one jq filter reads all:
+  // "action" says whether the calls are left out, "reason" why they are not.
+  void setup(std::string& out, const SetupMarker& marker) override {
+    auto it = std::back_inserter(out);
+    std::string_view action = "hidden", reason;
+    if (marker.kind == SetupMarker::Kind::shown_no_exec) action = "shown", reason = "no_exec";
+    if (marker.kind == SetupMarker::Kind::shown_too_long) action = "shown", reason = "too_long";
+    fmt::format_to(it, "{{\"type\":\"setup\",\"action\":\"{}\"", action);
+    if (!reason.empty()) fmt::format_to(it, ",\"reason\":\"{}\"", reason);
+    fmt::format_to(it, ",\"at_ns\":{},\"calls\":{},\"init_pid\":{},\"container_index\":{}}}\n", marker.at_ns,
+                   marker.calls, marker.init_pid, marker.container);
   }
 
   void footer(std::string&) override {}

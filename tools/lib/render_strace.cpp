@@ -48,6 +48,10 @@ class StraceRenderer final : public Renderer {
 
   void loss(std::string& out, const format::LossMarker& loss) override { append_loss_line(out, loss, options_.color); }
 
+  void setup(std::string& out, const SetupMarker& marker) override {
+    append_setup_line(out, marker, metadata_, options_.color);
+  }
+
   void footer(std::string&) override {}
 
  private:

@@ -5,6 +5,7 @@
 #include "format/trace_reader.h"
 #include "tools/lib/decode.h"
 #include "tools/lib/output.h"
+#include "tools/lib/setup_hiding.h"
 
 namespace traceloop::tools {
 
@@ -22,6 +23,37 @@ namespace {
 int fail(std::ostream& err, const std::string& message) {
   err << "tl-show: " << message << '\n';
   return 2;
+}
+
+// Renders one batch; false once the reader of the output went away. Without
+// a setup to hide (kHiding false) this is the plain loop, with nothing added.
+template <bool kHiding>
+bool render_batch(const format::DecodedBatch& batch, EventFilter& filter, Renderer& renderer, OutputSink& sink,
+                  SetupHider* hider) {
+  std::string& buf = sink.buffer();
+  auto render_loss = [&](const format::LossMarker& loss) {
+    if (!filter.matches_loss(loss)) return;
+    if constexpr (kHiding)
+      hider->loss(loss);
+    else
+      renderer.loss(buf, loss);
+  };
+  const auto losses = batch.losses();
+  size_t loss_index = 0;
+  const size_t n = batch.size();
+  for (size_t i = 0; i < n; ++i) {
+    while (loss_index < losses.size() && losses[loss_index].before_event <= i) render_loss(losses[loss_index++].loss);
+    const format::Event event = batch.event(i);
+    if constexpr (kHiding) {
+      hider->observe(event);
+      if (filter.matches(event)) hider->event(event);
+    } else {
+      if (filter.matches(event)) renderer.event(buf, event);
+    }
+    if (!sink.maybe_flush()) return false;
+  }
+  for (; loss_index < losses.size(); ++loss_index) render_loss(losses[loss_index].loss);
+  return true;
 }
 
 }  // namespace
@@ -42,39 +74,30 @@ int run_show(const ShowOptions& options, std::ostream& out, std::ostream& err) {
     auto renderer = make_renderer(options.render, decoder, metadata);
 
     OutputSink sink(out);
-    std::string& buf = sink.buffer();
-    renderer->header(buf);
-    bool stopped = false;
-    while (!stopped) {
+    renderer->header(sink.buffer());
+    const auto hider =
+        options.show_setup ? nullptr : SetupHider::create(metadata, *renderer, sink.buffer(), options.setup_hold_bytes);
+    while (true) {
       auto next = reader.next_batch();
       if (!next) {
+        if (hider) hider->finish();  // what was read before the damage, setup included
         sink.flush();
         return fail(err, next.error().message);
       }
       const format::DecodedBatch* batch = next.value();
       if (batch == nullptr) break;
-      const auto losses = batch->losses();
-      size_t loss_index = 0;
+      const bool hiding = hider && hider->pending();
+      if (!(hiding ? render_batch<true>(*batch, filter, *renderer, sink, hider.get())
+                   : render_batch<false>(*batch, filter, *renderer, sink, nullptr)))
+        break;
+      // Past --until nothing more is shown, but a setup still waiting needs
+      // the rest: whether its handover comes decides if it is shown.
       const size_t n = batch->size();
-      for (size_t i = 0; i < n; ++i) {
-        while (loss_index < losses.size() && losses[loss_index].before_event <= i) {
-          if (filter.matches_loss(losses[loss_index].loss)) renderer->loss(buf, losses[loss_index].loss);
-          ++loss_index;
-        }
-        const format::Event event = batch->event(i);
-        if (filter.matches(event)) renderer->event(buf, event);
-        if (!sink.maybe_flush()) {
-          stopped = true;
-          break;
-        }
-      }
-      if (stopped) break;
-      for (; loss_index < losses.size(); ++loss_index)
-        if (filter.matches_loss(losses[loss_index].loss)) renderer->loss(buf, losses[loss_index].loss);
-      if (n > 0 && filter.past_end(batch->event(n - 1).enter_ns)) break;
+      if (n > 0 && filter.past_end(batch->event(n - 1).enter_ns) && !(hider && hider->pending())) break;
     }
     if (!sink.closed()) {
-      renderer->footer(buf);
+      if (hider) hider->finish();
+      renderer->footer(sink.buffer());
       sink.flush();
     }
     if (sink.failed()) return fail(err, "error writing the output");

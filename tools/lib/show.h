@@ -8,6 +8,7 @@
 
 #include "tools/lib/filter.h"
 #include "tools/lib/render.h"
+#include "tools/lib/setup_hiding.h"
 
 namespace traceloop::tools {
 
@@ -17,6 +18,11 @@ struct ShowOptions {
   FilterOptions filter;
   // -s: bytes of strings/buffers shown; unset: 32 (strace), 64 (table), unlimited (json).
   std::optional<size_t> string_limit;
+  // Also the calls each container's OCI runtime made setting it up, before
+  // its init executed the entrypoint (hidden by default: see setup_hiding.h).
+  bool show_setup = false;
+  // Rendered setup text held back while waiting for the entrypoint's execve.
+  size_t setup_hold_bytes = SetupHider::kDefaultHoldBytes;
 };
 
 // Default -s of a format.
