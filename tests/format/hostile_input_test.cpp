@@ -165,8 +165,8 @@ TEST(HostileInput, NewerMajorVersion) {
   bytes[8] = static_cast<char>(kFormatMajor + 1);
   write_file(dir / "n.tl", bytes);
   const auto o = read_all(dir / "n.tl");
-  EXPECT_EQ(o.error, (dir / "n.tl").string() + ": trace format " + std::to_string(kFormatMajor + 1) +
-                         ".0 is newer than this tool reads (" + std::to_string(kFormatMajor) + ".x); upgrade traceloop");
+  EXPECT_EQ(o.error, (dir / "n.tl").string() + ": trace format " + std::to_string(kFormatMajor + 1) + "." +
+                         std::to_string(kFormatMinor) + " is newer than this tool reads (" + std::to_string(kFormatMajor) + ".x); upgrade traceloop");
 }
 
 TEST(HostileInput, NewerMinorVersionAndUnknownFrameTypesAreRead) {
