@@ -47,6 +47,14 @@ static_assert(static_cast<unsigned>(schema::ArgKind::SOCKADDR_OUT) == static_cas
 static_assert(static_cast<unsigned>(schema::ReturnKind::NONE) == static_cast<unsigned>(ReturnKind::none));
 static_assert(static_cast<unsigned>(schema::ReturnKind::UNSIGNED) == static_cast<unsigned>(ReturnKind::unsigned_int));
 
+void set_key_values(capnp::List<schema::KeyValue>::Builder list,
+                    const std::vector<std::pair<std::string, std::string>>& pairs) {
+  for (unsigned k = 0; k < pairs.size(); ++k) {
+    list[k].setKey(pairs[k].first);
+    list[k].setValue(pairs[k].second);
+  }
+}
+
 }  // namespace
 
 void to_schema(const TraceMetadata& m, schema::Header::Builder out) {
@@ -77,19 +85,11 @@ void to_schema(const TraceMetadata& m, schema::Header::Builder out) {
     b.setCgroupPath(c.cgroup_path);
     b.setCgroupId(c.cgroup_id);
     b.setMountNsId(c.mount_ns_id);
-    auto ann = b.initAnnotations(static_cast<unsigned>(c.annotations.size()));
-    for (unsigned k = 0; k < c.annotations.size(); ++k) {
-      ann[k].setKey(c.annotations[k].first);
-      ann[k].setValue(c.annotations[k].second);
-    }
+    set_key_values(b.initAnnotations(static_cast<unsigned>(c.annotations.size())), c.annotations);
     b.setStartedWallNs(c.started_wall_ns);
     b.setExitedWallNs(c.exited_wall_ns);
     b.setImage(c.image);
-    auto labels = b.initLabels(static_cast<unsigned>(c.labels.size()));
-    for (unsigned k = 0; k < c.labels.size(); ++k) {
-      labels[k].setKey(c.labels[k].first);
-      labels[k].setValue(c.labels[k].second);
-    }
+    set_key_values(b.initLabels(static_cast<unsigned>(c.labels.size())), c.labels);
     b.setRuntimeNamespace(c.runtime_namespace);
     b.setInitPid(c.init_pid);
   }

@@ -26,6 +26,7 @@
 #include "recorder/daemon/control_client.h"
 #include "recorder/daemon/daemon.h"
 #include "tests/recorder/daemon/daemon_test_env.h"
+#include "tests/recorder/daemon/trace_checks.h"
 #include "tests/support/temp_dir.h"
 #include "tools/lib/show.h"
 
@@ -37,6 +38,10 @@ using namespace std::chrono_literals;
 
 using test_env::bpf_required;
 using test_env::source_dir;
+using test_env::capture_text;
+using test_env::has_write;
+using test_env::name_of;
+using test_env::wait_for;
 
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
@@ -58,16 +63,6 @@ void kill_container(const std::string& id) {
   std::system(("runc delete -f " + id + " >/dev/null 2>&1").c_str());
 }
 
-template <typename F>
-bool wait_for(F condition, std::chrono::milliseconds limit = 20s) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
-
 std::string unique_id(const std::string& stem) {
   static int n = 0;
   return "tl" + stem + "-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
@@ -79,27 +74,6 @@ pid_t dead_pid() {
   if (pid == 0) _exit(0);
   ::waitpid(pid, nullptr, 0);
   return pid;
-}
-
-std::string name_of(const format::TraceMetadata& m, const format::Event& e) {
-  const format::SyscallSpec* s = m.catalogue.find(e.nr);
-  return s ? s->name : std::to_string(e.nr);
-}
-
-std::string capture_text(const format::Event& e, unsigned arg) {
-  const format::CaptureView* c = e.capture_for(arg);
-  std::string text = c ? std::string(c->bytes) : std::string();
-  while (!text.empty() && text.back() == '\0') text.pop_back();  // strings are kept with their NUL
-  return text;
-}
-
-// Whether some write of `trace` starts with `text`.
-bool has_write(const format::LoadedTrace& trace, std::string_view text) {
-  for (const auto& owned : trace.events) {
-    format::Event e = owned.view();
-    if (name_of(trace.metadata, e) == "write" && capture_text(e, 1).rfind(text, 0) == 0) return true;
-  }
-  return false;
 }
 
 // A daemon in this process, on its own thread, in its own directory.

@@ -23,6 +23,7 @@
 #include "format/trace_reader.h"
 #include "recorder/daemon/daemon.h"
 #include "tests/recorder/daemon/daemon_test_env.h"
+#include "tests/recorder/daemon/trace_checks.h"
 #include "tests/support/container_engines.h"
 #include "tests/support/temp_dir.h"
 
@@ -37,40 +38,14 @@ using testing::DockerEngine;
 using testing::run_command;
 using test_env::bpf_required;
 using test_env::source_dir;
+using test_env::capture_text;
+using test_env::has_write;
+using test_env::name_of;
+using test_env::wait_for;
 
 // The multiplication demo: bc's 42 goes to one file, cat opens another
 // (each $RANDOM differs), so the container fails.
 constexpr const char* kDemo = "RANDOM=output ; echo \"3*7*2\" | bc > /tmp/file-$RANDOM ; cat /tmp/file-$RANDOM";
-
-template <typename F>
-bool wait_for(F condition, std::chrono::milliseconds limit = 30s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
-
-std::string name_of(const format::TraceMetadata& m, const format::Event& e) {
-  const format::SyscallSpec* s = m.catalogue.find(e.nr);
-  return s ? s->name : std::to_string(e.nr);
-}
-
-std::string capture_text(const format::Event& e, unsigned arg) {
-  const format::CaptureView* c = e.capture_for(arg);
-  std::string text = c ? std::string(c->bytes) : std::string();
-  while (!text.empty() && text.back() == '\0') text.pop_back();  // strings are kept with their NUL
-  return text;
-}
-
-bool has_write(const format::LoadedTrace& trace, std::string_view text) {
-  for (const auto& owned : trace.events) {
-    format::Event e = owned.view();
-    if (name_of(trace.metadata, e) == "write" && capture_text(e, 1).rfind(text, 0) == 0) return true;
-  }
-  return false;
-}
 
 bool has_label(const format::ContainerInfo& info, const std::string& key, const std::string& value) {
   for (const auto& [k, v] : info.labels)
@@ -212,30 +187,36 @@ void report_times(const char* what, const Engine& engine) {
             << t.image.count() << " ms more, stopped and cleaned in " << t.stopped.count() << " ms\n";
 }
 
-// ---- Docker ----
-
-class DockerEngineTest : public EngineDaemonTest {
+// One engine for a whole suite: started before its first test, stopped and
+// checked for leftovers after its last.
+template <typename Engine, const char* kName>
+class EngineSuite : public EngineDaemonTest {
  protected:
   static void SetUpTestSuite() {
     if (!privileged()) return;
-    auto started = DockerEngine::start(source_dir());
+    auto started = Engine::start(source_dir());
     if (started.ok())
       engine_ = std::move(started.value());
     else
-      error_ = "dockerd could not be used: " + started.error().message;
+      error_ = std::string(kName) + " could not be used: " + started.error().message;
   }
   static void TearDownTestSuite() {
     if (!engine_) return;
     auto stopped = engine_->stop();
-    report_times("dockerd", *engine_);
+    report_times(kName, *engine_);
     engine_.reset();
     if (!stopped.ok()) ADD_FAILURE() << stopped.error().message;
   }
   void SetUp() override { REQUIRE_ENGINE(engine_, error_); }
 
-  static inline std::unique_ptr<DockerEngine> engine_;
+  static inline std::unique_ptr<Engine> engine_;
   static inline std::string error_;
 };
+
+// ---- Docker ----
+
+constexpr char kDockerd[] = "dockerd";
+using DockerEngineTest = EngineSuite<DockerEngine, kDockerd>;
 
 TEST_F(DockerEngineTest, MultiplicationDemoIsShownByTheShortIdAndListedByName) {
   START_DAEMON(engine_->root());
@@ -340,25 +321,10 @@ TEST_F(DockerEngineTest, WatchRecordsAContainerByItsDockerNameAndPrintsItOnInter
 
 // ---- containerd ----
 
-class ContainerdEngineTest : public EngineDaemonTest {
- protected:
-  static void SetUpTestSuite() {
-    if (!privileged()) return;
-    auto started = ContainerdEngine::start(source_dir());
-    if (started.ok())
-      engine_ = std::move(started.value());
-    else
-      error_ = "containerd could not be used: " + started.error().message;
-  }
-  static void TearDownTestSuite() {
-    if (!engine_) return;
-    auto stopped = engine_->stop();
-    report_times("containerd", *engine_);
-    engine_.reset();
-    if (!stopped.ok()) ADD_FAILURE() << stopped.error().message;
-  }
-  void SetUp() override { REQUIRE_ENGINE(engine_, error_); }
+constexpr char kContainerd[] = "containerd";
 
+class ContainerdEngineTest : public EngineSuite<ContainerdEngine, kContainerd> {
+ protected:
   // Runs the demo as container `id` of namespace `ns` (labelled
   // app=ctrdemo) and checks the history the daemon saved.
   void run_demo_and_check(const std::string& ns, const std::string& id) {
@@ -387,9 +353,6 @@ class ContainerdEngineTest : public EngineDaemonTest {
     EXPECT_NE(show.output.find("\"42"), std::string::npos) << "bc's write of 42\n" << show.output;
     EXPECT_NE(show.output.find("ENOENT"), std::string::npos);
   }
-
-  static inline std::unique_ptr<ContainerdEngine> engine_;
-  static inline std::string error_;
 };
 
 TEST_F(ContainerdEngineTest, MultiplicationDemoInANamespaceInUseBeforeTheDaemonStarted) {
