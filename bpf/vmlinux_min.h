@@ -110,6 +110,18 @@ struct bpf_raw_tracepoint_args {
   __u64 args[0];
 };
 
+/* The task iterator's context (in-flight calls, read by user space). */
+struct seq_file;
+struct bpf_iter_meta {
+  struct seq_file *seq;
+  __u64 session_id;
+  __u64 seq_num;
+};
+struct bpf_iter__task {
+  struct bpf_iter_meta *meta;
+  struct task_struct *task;
+};
+
 #pragma clang attribute pop
 
 #endif /* __VMLINUX_MIN_H__ */
