@@ -559,16 +559,47 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
       send_held_enter(st, counters_p);
   }
 
-  if (st && !plan->entry_captures) { /* the common case: the entry stays in the store, no record */
+  if (st) {
     fill_enter(&st->rec.enter, nr, cgroup_id, regs, btf);
     st->data_len = 0;
     st->retry_mask = 0;
-    st->state = STASH_HELD;
+    if (!plan->entry_captures) { /* the common case: the entry stays in the store, no record */
+      st->state = STASH_HELD;
+      return 0;
+    }
+    /* Entry data: read into the scratch buffer where an enter record would
+     * have them, then kept in the store when they fit. */
+    struct scratch *s = this_cpu_scratch();
+    if (!s)
+      return 0;
+    s->ncaptures = 0;
+    s->failed_strings = 0;
+    for (int i = 0; i < TL_ARGS; i++)
+      s->args[i] = st->rec.enter.args[i];
+    __u32 size = tl_put_captures(sizeof(struct tl_enter_record), nr, TL_WHEN_ENTRY, 0);
+    __u32 data_len = size - sizeof(struct tl_enter_record);
+    st->rec.enter.head.ncaptures = s->ncaptures;
+    st->retry_mask = s->failed_strings;
+    if (data_len < TL_STASH_DATA &&
+        (data_len == 0 || bpf_probe_read_kernel(st->data, mask_for_verifier(data_len, TL_STASH_DATA - 1),
+                                                s->buf + sizeof(struct tl_enter_record)) == 0)) {
+      st->data_len = data_len;
+      st->state = STASH_HELD;
+      return 0;
+    }
+    /* too much to keep: the enter record goes now, the exit pairs with it */
+    struct tl_enter_record *rec = (struct tl_enter_record *)s->buf;
+    if (bpf_probe_read_kernel(rec, sizeof(*rec), &st->rec.enter) != 0)
+      return 0;
+    rec->head.type = TL_RECORD_ENTER;
+    rec->head.size = size;
+    send(s->buf, size, &rec->lost_before, counters_p, cgroup_id);
+    st->state = STASH_SENT;
     return 0;
   }
 
-  /* Entry data, or no store: the enter record is built in the scratch
-   * buffer, captures after it. */
+  /* No store (a call that never returns, or the store could not be
+   * allocated): the enter record is built in the scratch buffer. */
   struct scratch *s = this_cpu_scratch();
   if (!s)
     return 0;
@@ -585,24 +616,7 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
   }
   rec->head.ncaptures = s->ncaptures;
   rec->head.size = size;
-  __u32 data_len = size - sizeof(*rec);
-  if (st && data_len < TL_STASH_DATA) {
-    /* kept: fields and captures copied into the store */
-    if (bpf_probe_read_kernel(&st->rec.enter, sizeof(*rec), rec) == 0 &&
-        (data_len == 0 ||
-         bpf_probe_read_kernel(st->data, mask_for_verifier(data_len, TL_STASH_DATA - 1), s->buf + sizeof(*rec)) == 0)) {
-      st->data_len = data_len;
-      st->retry_mask = s->failed_strings;
-      st->state = STASH_HELD;
-      return 0;
-    }
-  }
   send(s->buf, size, &rec->lost_before, counters_p, cgroup_id);
-  if (st) {
-    st->rec.enter.nr = nr;
-    st->retry_mask = s->failed_strings;
-    st->state = STASH_SENT;
-  }
   return 0;
 }
 

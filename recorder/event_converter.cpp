@@ -139,7 +139,7 @@ void for_each_record(std::span<const uint8_t> records, F&& f) {
   while (records.size() >= sizeof(tl_record_head)) {
     tl_record_head head{};
     std::memcpy(&head, records.data(), sizeof(head));
-    const size_t step = TL_ALIGN8(static_cast<size_t>(head.size));
+    const uint64_t step = (uint64_t{head.size} + 7) & ~uint64_t{7};  // TL_ALIGN8 would wrap in 32 bits
     if (head.size < sizeof(head) || step > records.size()) {
       f(records);  // counted as malformed by the consumer
       return;

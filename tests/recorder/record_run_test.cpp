@@ -601,9 +601,10 @@ TEST(RecordRun, VerboseReportsStartupAndEveryProgramsVerification) {
     EXPECT_GE(verified, insns / 2) << line;  // every path walked at least once, loops unrolled
     EXPECT_GE(ms, 0.0) << line;
   }
-  // one program per side, whichever attach kind loaded
-  EXPECT_EQ(programs.size(), 2u) << r.err;
+  // one program per side, whichever attach kind loaded, and the in-flight call iterator
+  EXPECT_EQ(programs.size(), 3u) << r.err;
   EXPECT_TRUE(programs.count("tl_sys_enter_btf") + programs.count("tl_sys_enter_raw") == 1) << r.err;
+  EXPECT_EQ(programs.count("tl_in_flight"), 1u) << r.err;
 }
 
 TEST(RecordRun, NonexistentCommand) {
