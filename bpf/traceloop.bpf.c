@@ -655,35 +655,32 @@ static __always_inline void send_exit(struct pt_regs *regs, __u32 nr, long ret, 
   send(s->buf, size, &rec->lost_before, counters_p, cgroup_id);
 }
 
+/* The exit starts from the thread's store, not from the cgroup filter: a
+ * traced call left its entry there, so the filter's answer (a hash lookup
+ * under the daemon) is already known, and a task that was never traced has
+ * no store at all, which the lookup tells at once. */
 static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
 {
-  __u64 cgroup_id = bpf_get_current_cgroup_id();
-  if (!is_traced_cgroup(cgroup_id)) /* first: untraced tasks pay only this */
-    return 0;
-  __u32 nr = read_nr(regs, btf);
-  const struct tl_plan *plan;
-  struct tl_cpu_counters *counters_p;
-  if (!traced_syscall(nr, &plan, &counters_p))
-    return 0;
-  if (plan->never_returns) /* its enter record said everything (rt_sigreturn does come back) */
-    return 0;
-
   struct stash *st = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
-  if (!st) { /* no store for this thread: its enter record, if any, went to the ring */
-    send_exit(regs, nr, ret, cgroup_id, plan, 0, counters_p, btf);
+  if (!st)
     return 0;
-  }
   __u8 state = st->state;
   if (state == STASH_IDLE) /* no entry seen (a new thread's first return, a call begun before the start) */
     return 0;
+  __u32 zero = 0;
+  struct tl_cpu_counters *counters_p = bpf_map_lookup_elem(&counters, &zero);
+  if (!counters_p)
+    return 0;
   st->state = STASH_IDLE;
-  if (st->rec.enter.nr != nr) { /* the held call never returned; this exit has no entry */
+  __u32 nr = read_nr(regs, btf);
+  if (st->rec.enter.nr != nr || nr >= TL_MAX_SYSCALLS) { /* the held call never returned; this exit has no entry */
     if (state == STASH_HELD)
       send_held_enter(st, counters_p);
     return 0;
   }
+  const struct tl_plan *plan = plan_of(nr);
   if (state == STASH_SENT) {
-    send_exit(regs, nr, ret, cgroup_id, plan, st->retry_mask, counters_p, btf);
+    send_exit(regs, nr, ret, st->rec.enter.cgroup_id, plan, st->retry_mask, counters_p, btf);
     return 0;
   }
 

@@ -8,9 +8,9 @@
  * Some calls still produce an enter record and an exit record, which user
  * space pairs by tid (the ring buffer keeps the order in which records were
  * reserved, so a thread's exit always follows its enter): calls whose entry
- * data do not fit in the per-thread store (TL_STASH_DATA), and calls of a
- * thread whose store could not be allocated. Calls that never return produce
- * only the enter record.
+ * data do not fit in the per-thread store (TL_STASH_DATA). Calls that never
+ * return produce only the enter record, and so does a call of a thread whose
+ * store could not be allocated (out of memory; shown unfinished).
  *
  * A call still in flight (a thread blocked in a syscall) lives only in its
  * thread's store: program tl_in_flight (a task iterator) writes one enter
