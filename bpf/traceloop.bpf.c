@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* traceloop: syscall capture for traced cgroups.
  *
- * Hot path, in order: cgroup filter (a compare in run mode, one hash lookup
- * for a set of cgroups), syscall filter and capture plan (one array lookup),
- * then one ring record. Records without data
- * are reserved in place; records with data are assembled in a per-CPU scratch
- * buffer and copied with bpf_ringbuf_output of the used length only.
+ * Hot path at entry, in order: cgroup filter (a compare in run mode, one hash
+ * lookup for a set of cgroups), syscall filter and capture plan (one array
+ * lookup), then the call's entry into the thread's store (task storage), with
+ * the entry data read through a per-CPU scratch buffer. No ring record. At
+ * exit: the thread's store (no filter: only traced calls leave anything
+ * there), then one ring record for the whole call, sent with
+ * bpf_ringbuf_output straight from the store, or from the scratch buffer when
+ * the exit adds data.
  */
 #include "vmlinux.h"
 
@@ -152,14 +155,6 @@ static __always_inline int is_traced_cgroup(__u64 cgroup_id)
 }
 
 static __always_inline int is_error(long ret) { return ret < 0 && ret >= -4095; }
-
-static __always_inline __u64 take_unreported(struct tl_cpu_counters *c)
-{
-  __u64 lost = c->lost_unreported;
-  if (lost)
-    c->lost_unreported = 0;
-  return lost;
-}
 
 static __always_inline void count_loss(struct tl_cpu_counters *c, __u64 cgroup_id)
 {
@@ -659,8 +654,21 @@ static __always_inline void send_exit(struct pt_regs *regs, __u32 nr, long ret, 
  * traced call left its entry there, so the filter's answer (a hash lookup
  * under the daemon) is already known, and a task that was never traced has
  * no store at all, which the lookup tells at once. */
+/* A task without any task storage (every task never traced, unless another
+ * BPF tool gave it some) is told apart with one load instead of a helper
+ * call; with a trusted task pointer only (tp_btf). */
+static __always_inline int has_no_task_storage(int btf)
+{
+  if (!btf)
+    return 0;
+  struct task_struct *task = bpf_get_current_task_btf();
+  return task->bpf_storage == 0;
+}
+
 static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
 {
+  if (has_no_task_storage(btf))
+    return 0;
   struct stash *st = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
   if (!st)
     return 0;

@@ -101,9 +101,12 @@ struct pt_regs {
 };
 #endif
 
-/* Only the field read directly (comm, by read_comm in tp_btf programs). */
+/* Only the fields read directly in tp_btf programs (comm by read_comm,
+ * bpf_storage by has_no_task_storage). */
+struct bpf_local_storage;
 struct task_struct {
   char comm[16];
+  struct bpf_local_storage *bpf_storage;
 };
 
 struct bpf_raw_tracepoint_args {
