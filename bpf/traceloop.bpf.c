@@ -171,16 +171,25 @@ static __always_inline void count_loss(struct tl_cpu_counters *c, __u64 cgroup_i
     __sync_fetch_and_add(n, 1);
 }
 
-/* A wakeup is an irq_work (an IPI) and costs more than a whole record, so
- * the consumer is woken only by the record that makes the queued data cross
- * wakeup_bytes; otherwise it drains the ring on its own timer. Called after
- * the reservation, which already counts in AVAIL_DATA. */
-static __always_inline __u64 submit_flags(__u64 size)
+/* The consumer drains the ring on its own timer and is woken only when the
+ * queued data reach wakeup_bytes: a wakeup is an irq_work (an IPI) and costs
+ * more than a whole record. Reading the ring's fill level costs about as much
+ * as a record too (the consumer position is a cache line the consumer writes
+ * from another CPU), so a CPU looks at it once every QUERY_EVERY records, and
+ * wakes the consumer once per passage above the mark. */
+#define QUERY_EVERY 64
+static __always_inline __u64 submit_flags(struct tl_cpu_counters *c)
 {
-  __u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-  if (avail >= wakeup_bytes && avail < wakeup_bytes + size + 8)
-    return BPF_RB_FORCE_WAKEUP;
-  return BPF_RB_NO_WAKEUP;
+  if ((++c->records & (QUERY_EVERY - 1)) != 0)
+    return BPF_RB_NO_WAKEUP;
+  if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes) {
+    c->woke = 0;
+    return BPF_RB_NO_WAKEUP;
+  }
+  if (c->woke)
+    return BPF_RB_NO_WAKEUP;
+  c->woke = 1;
+  return BPF_RB_FORCE_WAKEUP;
 }
 
 /* ---- registers: tp_btf hands a trusted pointer (direct loads), the raw
@@ -487,7 +496,7 @@ static __always_inline void send(void *data, __u64 size, __u64 *lost_before, str
 {
   *lost_before = counters_p->lost_unreported;
   if (size >= SCRATCH_SIZE || /* cannot happen (CAPTURE_AREA, TL_STASH_DATA) */
-      bpf_ringbuf_output(&events, data, mask_for_verifier(size, SCRATCH_SIZE - 1), submit_flags(size)) != 0) {
+      bpf_ringbuf_output(&events, data, mask_for_verifier(size, SCRATCH_SIZE - 1), submit_flags(counters_p)) != 0) {
     count_loss(counters_p, cgroup_id);
     return;
   }

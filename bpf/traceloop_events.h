@@ -168,6 +168,8 @@ enum tl_filter_mode {
 struct tl_cpu_counters {
   tl_u64 lost_total;      /* records dropped because the ring was full */
   tl_u64 lost_unreported; /* of those, not yet announced in a later record's lost_before */
+  tl_u32 records;         /* records sent, modulo 2^32 (when to look at the ring's fill level) */
+  tl_u32 woke;            /* 1: this CPU woke the consumer since the ring was last seen below the mark */
 };
 
 #endif /* TRACELOOP_EVENTS_H */
