@@ -1,6 +1,7 @@
 // The BPF lifecycle as the daemon uses it: a set of traced cgroups, each with
 // its container index, events converted into a sink; untraced tasks absent.
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -215,6 +216,33 @@ TEST(BpfRecorder, BlockedCallIsInFlightForASnapshotThenCompletes) {
   }
   EXPECT_EQ(returned, 1);
   EXPECT_EQ(conv.stats().unfinished, 0u);
+}
+
+// The producer wakes the consumer once the ring is half full, though it
+// looks at the fill level only now and then: without a wakeup, the ring's
+// epoll descriptor never becomes readable (nothing polled it since it was
+// empty).
+TEST(BpfRecorder, ConsumerIsWokenWhenTheRingFillsUp) {
+  REQUIRE_BPF_OR_SKIP();
+  BpfOptions options;
+  options.plans = build_capture_plans(format::builtin_catalogue(format::host_arch()), {});
+  options.ring_bytes = 256 << 10;
+  auto bpf = BpfRecorder::start(options);
+  ASSERT_TRUE(bpf.ok()) << bpf.error().message;
+  auto busy = test_cgroup("wake");
+  ASSERT_TRUE(busy.ok());
+  ASSERT_TRUE((*bpf)->trace_cgroup(busy->id(), 1).ok());
+  auto ring = RingConsumer::create((*bpf)->ring_map_fd(), [](std::span<const uint8_t>) {});
+  ASSERT_TRUE(ring.ok());
+  const pid_t child = busy->fork_into();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    for (;;) (void)getppid();
+  }
+  epoll_event ev{};
+  EXPECT_EQ(epoll_wait(ring->epoll_fd(), &ev, 1, 5000), 1);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
 }
 
 TEST(BpfRecorder, RingSizeRoundsToPowerOfTwoPages) {
