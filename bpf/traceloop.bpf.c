@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* traceloop: syscall capture for traced cgroups.
  *
- * Hot path, in order: cgroup filter (a compare in run mode, one hash lookup
- * for a set of cgroups), syscall filter and capture plan (one array lookup),
- * then one ring record. Records without data
- * are reserved in place; records with data are assembled in a per-CPU scratch
- * buffer and copied with bpf_ringbuf_output of the used length only.
+ * Hot path at entry, in order: cgroup filter (a compare in run mode, one hash
+ * lookup for a set of cgroups), syscall filter and capture plan (one array
+ * lookup), then the call's entry into the thread's store (task storage), with
+ * the entry data read through a per-CPU scratch buffer. No ring record. At
+ * exit: the thread's store (no filter: only traced calls leave anything
+ * there), then one ring record for the whole call, sent with
+ * bpf_ringbuf_output straight from the store, or from the scratch buffer when
+ * the exit adds data.
  */
 #include "vmlinux.h"
 
@@ -71,28 +74,37 @@ struct {
   __type(value, struct tl_cpu_counters);
 } counters SEC(".maps");
 
-/* Path strings that could not be read at entry, to read again at exit.
- * bpf_probe_read_user_str cannot fault pages in: a path in a page the process
- * has not touched yet (a string constant in a fresh binary) fails at entry,
- * while at exit the kernel has faulted it in copying the path itself. */
-struct retry {
-  __u32 nr;   /* the syscall whose entry failed */
-  __u8 mask;  /* bit i: argument i */
-  __u8 pad[3];
+/* Each traced thread's call between its entry and its exit: what the exit
+ * record then carries for the whole call (see TL_RECORD_CALL). Task storage:
+ * found in the task itself, freed with it, and it follows a thread whose
+ * execve makes it the group leader (its tid changes, the task does not). */
+enum stash_state {
+  STASH_IDLE = 0, /* no call in flight (or its enter record was never made) */
+  STASH_HELD = 1, /* a call in flight, its entry kept here */
+  STASH_SENT = 2, /* a call in flight whose enter record went to the ring */
 };
+
+struct stash {
+  __u8 state;       /* enum stash_state */
+  /* Bit i: the path string of argument i could not be read at entry.
+   * bpf_probe_read_user_str cannot fault pages in: a path in a page the
+   * process has not touched yet (a string constant in a fresh binary) fails
+   * at entry, while at exit the kernel has faulted it in copying the path
+   * itself; such strings are read again at exit. */
+  __u8 retry_mask;
+  __u16 data_len;   /* bytes of entry captures in data */
+  __u32 pad;
+  struct tl_call_record rec; /* rec and data are contiguous: sent in one copy */
+  __u8 data[TL_STASH_DATA];
+};
+_Static_assert((TL_STASH_DATA & (TL_STASH_DATA - 1)) == 0, "stash data masked");
 
 struct {
   __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
   __uint(map_flags, BPF_F_NO_PREALLOC);
   __type(key, int);
-  __type(value, struct retry);
-} retry_strings SEC(".maps");
-
-/* Tasks whose retry mask is set. Retries are rare: while none is pending, the
- * exit of a call with entry captures skips the task storage lookup. A task
- * that dies between a failed entry and its exit leaves its count behind,
- * which only brings the lookups back. */
-__u64 retries_pending = 0;
+  __type(value, struct stash);
+} calls SEC(".maps");
 
 /* Records lost per traced cgroup id. */
 struct {
@@ -144,14 +156,6 @@ static __always_inline int is_traced_cgroup(__u64 cgroup_id)
 
 static __always_inline int is_error(long ret) { return ret < 0 && ret >= -4095; }
 
-static __always_inline __u64 take_unreported(struct tl_cpu_counters *c)
-{
-  __u64 lost = c->lost_unreported;
-  if (lost)
-    c->lost_unreported = 0;
-  return lost;
-}
-
 static __always_inline void count_loss(struct tl_cpu_counters *c, __u64 cgroup_id)
 {
   c->lost_total++;
@@ -167,16 +171,25 @@ static __always_inline void count_loss(struct tl_cpu_counters *c, __u64 cgroup_i
     __sync_fetch_and_add(n, 1);
 }
 
-/* A wakeup is an irq_work (an IPI) and costs more than a whole record, so
- * the consumer is woken only by the record that makes the queued data cross
- * wakeup_bytes; otherwise it drains the ring on its own timer. Called after
- * the reservation, which already counts in AVAIL_DATA. */
-static __always_inline __u64 submit_flags(__u64 size)
+/* The consumer drains the ring on its own timer and is woken only when the
+ * queued data reach wakeup_bytes: a wakeup is an irq_work (an IPI) and costs
+ * more than a whole record. Reading the ring's fill level costs about as much
+ * as a record too (the consumer position is a cache line the consumer writes
+ * from another CPU), so a CPU looks at it once every QUERY_EVERY records, and
+ * wakes the consumer once per passage above the mark. */
+#define QUERY_EVERY 64
+static __always_inline __u64 submit_flags(struct tl_cpu_counters *c)
 {
-  __u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-  if (avail >= wakeup_bytes && avail < wakeup_bytes + size + 8)
-    return BPF_RB_FORCE_WAKEUP;
-  return BPF_RB_NO_WAKEUP;
+  if ((++c->records & (QUERY_EVERY - 1)) != 0)
+    return BPF_RB_NO_WAKEUP;
+  if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes) {
+    c->woke = 0;
+    return BPF_RB_NO_WAKEUP;
+  }
+  if (c->woke)
+    return BPF_RB_NO_WAKEUP;
+  c->woke = 1;
+  return BPF_RB_FORCE_WAKEUP;
 }
 
 /* ---- registers: tp_btf hands a trusted pointer (direct loads), the raw
@@ -442,7 +455,7 @@ __noinline __u32 tl_put_captures(__u32 off, __u32 nr, __u32 when, __s64 ret)
   return off;
 }
 
-/* The strings of `mask` read again at exit (see retry_strings). */
+/* The strings of `mask` read again at exit (see struct stash). */
 __noinline __u32 tl_put_retried_strings(__u32 off, __u32 mask)
 {
   struct scratch *s = this_cpu_scratch();
@@ -476,54 +489,60 @@ static __always_inline int traced_syscall(__u32 nr, const struct tl_plan **plan,
   return *counters_p != 0;
 }
 
-/* The fields enter and exit records share (same names in both structs). */
-#define fill_common(rec, record_type, syscall_nr, cgroup)   \
-  do {                                                      \
-    __u64 pid_tgid_ = bpf_get_current_pid_tgid();           \
-    (rec)->head.type = (record_type);                       \
-    (rec)->head.ncaptures = 0;                              \
-    (rec)->head.pad0 = 0;                                   \
-    (rec)->head.size = sizeof(*(rec));                      \
-    (rec)->nr = (syscall_nr);                               \
-    (rec)->cpu = bpf_get_smp_processor_id();                \
-    (rec)->pid = pid_tgid_ >> 32;                           \
-    (rec)->tid = (__u32)pid_tgid_;                          \
-    (rec)->ts = bpf_ktime_get_boot_ns();                    \
-    (rec)->cgroup_id = (cgroup);                            \
-  } while (0)
-
-/* Where a record is built: in place in the ring when it carries no data (then
- * submitted as is), in the per-CPU scratch buffer otherwise (*s set; sent by
- * output_scratch with only the bytes used). NULL when the ring is full (the
- * loss is counted) or the scratch buffer is missing. */
-static __always_inline void *record_space(int with_data, __u64 size, struct scratch **s,
-                                          struct tl_cpu_counters *counters_p, __u64 cgroup_id)
+/* Sends `size` bytes at `data` as one record whose lost_before field is at
+ * `lost_before`; a failure is counted as a loss, never dropped silently. */
+static __always_inline void send(void *data, __u64 size, __u64 *lost_before, struct tl_cpu_counters *counters_p,
+                                 __u64 cgroup_id)
 {
-  if (with_data) {
-    *s = this_cpu_scratch();
-    if (!*s)
-      return 0;
-    (*s)->ncaptures = 0;
-    (*s)->failed_strings = 0;
-    return (*s)->buf;
-  }
-  void *rec = bpf_ringbuf_reserve(&events, size, 0);
-  if (!rec)
-    count_loss(counters_p, cgroup_id);
-  return rec;
-}
-
-/* Sends the `size` bytes of a record assembled in the scratch buffer; a
- * failure is counted as a loss, never dropped silently. */
-static __always_inline void output_scratch(struct scratch *s, __u32 size, struct tl_cpu_counters *counters_p,
-                                           __u64 cgroup_id)
-{
-  if (size >= SCRATCH_SIZE || /* cannot happen (CAPTURE_AREA) */
-      bpf_ringbuf_output(&events, s->buf, mask_for_verifier(size, SCRATCH_SIZE - 1), submit_flags(size)) != 0) {
+  *lost_before = counters_p->lost_unreported;
+  if (size >= SCRATCH_SIZE || /* cannot happen (CAPTURE_AREA, TL_STASH_DATA) */
+      bpf_ringbuf_output(&events, data, mask_for_verifier(size, SCRATCH_SIZE - 1), submit_flags(counters_p)) != 0) {
     count_loss(counters_p, cgroup_id);
     return;
   }
   counters_p->lost_unreported = 0;
+}
+
+/* data_len is always below TL_STASH_DATA; the mask shows it to the verifier. */
+static __always_inline __u32 stash_len(const struct stash *st)
+{
+  return mask_for_verifier(st->data_len, TL_STASH_DATA - 1);
+}
+
+static __always_inline void fill_enter(struct tl_enter_record *rec, __u32 nr, __u64 cgroup_id,
+                                       struct pt_regs *regs, int btf)
+{
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  rec->head.ncaptures = 0;
+  rec->head.pad0 = 0;
+  rec->nr = nr;
+  rec->cpu = bpf_get_smp_processor_id();
+  rec->pid = pid_tgid >> 32;
+  rec->tid = (__u32)pid_tgid;
+  rec->ts = bpf_ktime_get_boot_ns();
+  rec->cgroup_id = cgroup_id;
+  read_args(regs, rec->args, btf);
+  read_comm(rec->comm, btf);
+}
+
+/* A held call sent as an enter record: its exit will not come (user space
+ * shows it unfinished). Rare: a thread's store says "in flight" while the
+ * same thread enters another call or leaves a different one. */
+static __always_inline void send_held_enter(struct stash *st, struct tl_cpu_counters *counters_p)
+{
+  struct scratch *s = this_cpu_scratch();
+  if (!s)
+    return;
+  __u32 len = stash_len(st);
+  struct tl_enter_record *rec = (struct tl_enter_record *)s->buf;
+  if (bpf_probe_read_kernel(rec, sizeof(*rec), &st->rec.enter) != 0)
+    return;
+  if (len && bpf_probe_read_kernel(s->buf + sizeof(*rec), len, st->data) != 0)
+    return;
+  __u32 size = sizeof(*rec) + len;
+  rec->head.type = TL_RECORD_ENTER;
+  rec->head.size = size;
+  send(s->buf, size, &rec->lost_before, counters_p, rec->cgroup_id);
 }
 
 static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
@@ -537,84 +556,184 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
   if (!traced_syscall(nr, &plan, &counters_p))
     return 0;
 
-  struct scratch *s = 0;
-  struct tl_enter_record *rec = record_space(plan->entry_captures, sizeof(*rec), &s, counters_p, cgroup_id);
-  if (!rec)
-    return 0;
-  fill_common(rec, TL_RECORD_ENTER, nr, cgroup_id);
-  read_args(regs, rec->args, btf);
-  read_comm(rec->comm, btf);
+  struct stash *st = 0;
+  if (!plan->never_returns) {
+    st = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (st && st->state == STASH_HELD)
+      send_held_enter(st, counters_p);
+  }
 
-  if (!s) {
-    rec->lost_before = take_unreported(counters_p);
-    bpf_ringbuf_submit(rec, submit_flags(sizeof(*rec)));
+  if (st) {
+    fill_enter(&st->rec.enter, nr, cgroup_id, regs, btf);
+    st->data_len = 0;
+    st->retry_mask = 0;
+    if (!plan->entry_captures) { /* the common case: the entry stays in the store, no record */
+      st->state = STASH_HELD;
+      return 0;
+    }
+    /* Entry data: read into the scratch buffer where an enter record would
+     * have them, then kept in the store when they fit. */
+    struct scratch *s = this_cpu_scratch();
+    if (!s)
+      return 0;
+    s->ncaptures = 0;
+    s->failed_strings = 0;
+    for (int i = 0; i < TL_ARGS; i++)
+      s->args[i] = st->rec.enter.args[i];
+    __u32 size = tl_put_captures(sizeof(struct tl_enter_record), nr, TL_WHEN_ENTRY, 0);
+    __u32 data_len = size - sizeof(struct tl_enter_record);
+    st->rec.enter.head.ncaptures = s->ncaptures;
+    st->retry_mask = s->failed_strings;
+    if (data_len < TL_STASH_DATA &&
+        (data_len == 0 || bpf_probe_read_kernel(st->data, mask_for_verifier(data_len, TL_STASH_DATA - 1),
+                                                s->buf + sizeof(struct tl_enter_record)) == 0)) {
+      st->data_len = data_len;
+      st->state = STASH_HELD;
+      return 0;
+    }
+    /* too much to keep: the enter record goes now, the exit pairs with it */
+    struct tl_enter_record *rec = (struct tl_enter_record *)s->buf;
+    if (bpf_probe_read_kernel(rec, sizeof(*rec), &st->rec.enter) != 0)
+      return 0;
+    rec->head.type = TL_RECORD_ENTER;
+    rec->head.size = size;
+    send(s->buf, size, &rec->lost_before, counters_p, cgroup_id);
+    st->state = STASH_SENT;
     return 0;
   }
-  for (int i = 0; i < TL_ARGS; i++)
-    s->args[i] = rec->args[i];
-  __u32 size = tl_put_captures(sizeof(*rec), nr, TL_WHEN_ENTRY, 0);
-  __u8 failed_strings = s->failed_strings;
-  if (failed_strings) {
-    struct retry *r = bpf_task_storage_get(&retry_strings, bpf_get_current_task_btf(), 0,
-                                           BPF_LOCAL_STORAGE_GET_F_CREATE);
-    if (r) {
-      if (!r->mask)
-        __sync_fetch_and_add(&retries_pending, 1);
-      r->nr = nr;
-      r->mask = failed_strings;
-    }
+
+  /* No store (a call that never returns, or the store could not be
+   * allocated): the enter record is built in the scratch buffer. */
+  struct scratch *s = this_cpu_scratch();
+  if (!s)
+    return 0;
+  s->ncaptures = 0;
+  s->failed_strings = 0;
+  struct tl_enter_record *rec = (struct tl_enter_record *)s->buf;
+  fill_enter(rec, nr, cgroup_id, regs, btf);
+  rec->head.type = TL_RECORD_ENTER;
+  __u32 size = sizeof(*rec);
+  if (plan->entry_captures) {
+    for (int i = 0; i < TL_ARGS; i++)
+      s->args[i] = rec->args[i];
+    size = tl_put_captures(size, nr, TL_WHEN_ENTRY, 0);
   }
   rec->head.ncaptures = s->ncaptures;
   rec->head.size = size;
-  rec->lost_before = counters_p->lost_unreported;
-  output_scratch(s, size, counters_p, cgroup_id);
+  send(s->buf, size, &rec->lost_before, counters_p, cgroup_id);
   return 0;
+}
+
+/* The exit of a call whose enter record went to the ring (or of a thread
+ * without a store): an exit record, paired by user space. */
+static __always_inline void send_exit(struct pt_regs *regs, __u32 nr, long ret, __u64 cgroup_id,
+                                      const struct tl_plan *plan, __u8 retry_mask,
+                                      struct tl_cpu_counters *counters_p, int btf)
+{
+  struct scratch *s = this_cpu_scratch();
+  if (!s)
+    return;
+  s->ncaptures = 0;
+  struct tl_exit_record *rec = (struct tl_exit_record *)s->buf;
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  rec->head.type = TL_RECORD_EXIT;
+  rec->head.pad0 = 0;
+  rec->nr = nr;
+  rec->cpu = bpf_get_smp_processor_id();
+  rec->pid = pid_tgid >> 32;
+  rec->tid = (__u32)pid_tgid;
+  rec->ts = bpf_ktime_get_boot_ns();
+  rec->cgroup_id = cgroup_id;
+  rec->ret = ret;
+  __u32 size = sizeof(*rec);
+  if (plan->exit_captures && !is_error(ret)) {
+    read_args(regs, s->args, btf);
+    size = tl_put_captures(size, nr, TL_WHEN_EXIT, ret);
+  }
+  if (retry_mask) {
+    read_args(regs, s->args, btf);
+    size = tl_put_retried_strings(size, retry_mask);
+  }
+  rec->head.ncaptures = s->ncaptures;
+  rec->head.size = size;
+  send(s->buf, size, &rec->lost_before, counters_p, cgroup_id);
+}
+
+/* The exit starts from the thread's store, not from the cgroup filter: a
+ * traced call left its entry there, so the filter's answer (a hash lookup
+ * under the daemon) is already known, and a task that was never traced has
+ * no store at all, which the lookup tells at once. */
+/* A task without any task storage (every task never traced, unless another
+ * BPF tool gave it some) is told apart with one load instead of a helper
+ * call; with a trusted task pointer only (tp_btf). */
+static __always_inline int has_no_task_storage(int btf)
+{
+  if (!btf)
+    return 0;
+  struct task_struct *task = bpf_get_current_task_btf();
+  return task->bpf_storage == 0;
 }
 
 static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
 {
-  __u64 cgroup_id = bpf_get_current_cgroup_id();
-  if (!is_traced_cgroup(cgroup_id)) /* first: untraced tasks pay only this */
+  if (has_no_task_storage(btf))
     return 0;
+  struct stash *st = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
+  if (!st)
+    return 0;
+  __u8 state = st->state;
+  if (state == STASH_IDLE) /* no entry seen (a new thread's first return, a call begun before the start) */
+    return 0;
+  __u32 zero = 0;
+  struct tl_cpu_counters *counters_p = bpf_map_lookup_elem(&counters, &zero);
+  if (!counters_p)
+    return 0;
+  st->state = STASH_IDLE;
   __u32 nr = read_nr(regs, btf);
-  const struct tl_plan *plan;
-  struct tl_cpu_counters *counters_p;
-  if (!traced_syscall(nr, &plan, &counters_p))
+  if (st->rec.enter.nr != nr || nr >= TL_MAX_SYSCALLS) { /* the held call never returned; this exit has no entry */
+    if (state == STASH_HELD)
+      send_held_enter(st, counters_p);
     return 0;
-
-  __u8 retry_mask = 0;
-  if (plan->entry_captures && retries_pending) {
-    struct retry *r = bpf_task_storage_get(&retry_strings, bpf_get_current_task_btf(), 0, 0);
-    if (r && r->mask) {
-      if (r->nr == nr)
-        retry_mask = r->mask;
-      r->mask = 0;
-      __sync_fetch_and_sub(&retries_pending, 1);
-    }
   }
-  int exit_data = plan->exit_captures && !is_error(ret);
-  struct scratch *s = 0;
-  struct tl_exit_record *rec = record_space(exit_data || retry_mask, sizeof(*rec), &s, counters_p, cgroup_id);
-  if (!rec)
+  const struct tl_plan *plan = plan_of(nr);
+  if (state == STASH_SENT) {
+    send_exit(regs, nr, ret, st->rec.enter.cgroup_id, plan, st->retry_mask, counters_p, btf);
     return 0;
-  fill_common(rec, TL_RECORD_EXIT, nr, cgroup_id);
+  }
+
+  struct tl_call_record *rec = &st->rec;
+  rec->enter.head.type = TL_RECORD_CALL;
+  rec->exit_ts = bpf_ktime_get_boot_ns();
   rec->ret = ret;
-
-  if (!s) {
-    rec->lost_before = take_unreported(counters_p);
-    bpf_ringbuf_submit(rec, submit_flags(sizeof(*rec)));
+  rec->exit_cpu = bpf_get_smp_processor_id();
+  rec->pad0 = 0;
+  __u32 data_len = stash_len(st);
+  __u8 retry_mask = st->retry_mask;
+  int exit_data = plan->exit_captures && !is_error(ret);
+  if (!exit_data && !retry_mask) { /* sent from the store as it is */
+    __u32 size = sizeof(*rec) + data_len;
+    rec->enter.head.size = size;
+    send(rec, size, &rec->enter.lost_before, counters_p, rec->enter.cgroup_id);
     return 0;
   }
-  read_args(regs, s->args, btf);
-  __u32 size = sizeof(*rec);
+  /* Exit data: the record is assembled in the scratch buffer. */
+  struct scratch *s = this_cpu_scratch();
+  if (!s)
+    return 0;
+  __u32 size = sizeof(*rec) + data_len;
+  if (bpf_probe_read_kernel(s->buf, size, rec) != 0)
+    return 0;
+  s->ncaptures = 0;
+  for (int i = 0; i < TL_ARGS; i++)
+    s->args[i] = rec->enter.args[i];
   if (exit_data)
     size = tl_put_captures(size, nr, TL_WHEN_EXIT, ret);
   if (retry_mask)
     size = tl_put_retried_strings(size, retry_mask);
-  rec->head.ncaptures = s->ncaptures;
-  rec->head.size = size;
-  rec->lost_before = counters_p->lost_unreported;
-  output_scratch(s, size, counters_p, cgroup_id);
+  struct tl_call_record *out = (struct tl_call_record *)s->buf;
+  out->enter.head.ncaptures += s->ncaptures;
+  out->enter.head.size = size;
+  send(s->buf, size, &out->enter.lost_before, counters_p, out->enter.cgroup_id);
   return 0;
 }
 
@@ -640,4 +759,27 @@ SEC("raw_tracepoint/sys_exit")
 int tl_sys_exit_raw(struct bpf_raw_tracepoint_args *ctx)
 {
   return on_exit((struct pt_regs *)ctx->args[0], (long)ctx->args[1], 0);
+}
+
+/* The calls in flight, for user space: one enter record per thread whose
+ * store holds a call (read through an iterator link, see the header). */
+SEC("iter/task")
+int tl_in_flight(struct bpf_iter__task *ctx)
+{
+  struct task_struct *task = ctx->task;
+  if (!task)
+    return 0;
+  struct stash *st = bpf_task_storage_get(&calls, task, 0, 0);
+  if (!st || st->state != STASH_HELD)
+    return 0;
+  struct tl_enter_record rec = st->rec.enter;
+  __u32 len = stash_len(st);
+  rec.head.type = TL_RECORD_ENTER;
+  rec.head.size = sizeof(rec) + len;
+  rec.lost_before = 0;
+  struct seq_file *seq = ctx->meta->seq;
+  bpf_seq_write(seq, &rec, sizeof(rec));
+  if (len)
+    bpf_seq_write(seq, st->data, len);
+  return 0;
 }

@@ -1,10 +1,21 @@
 /* The contract between traceloop.bpf.c and user space (recorder/).
  *
- * Every syscall of a traced task produces two ring records: an enter record
- * (args, comm, data read at entry) and an exit record (return value, data read
- * at exit). User space pairs them by tid; the ring buffer keeps the order in
- * which records were reserved, so a thread's exit always follows its enter.
- * Calls that never return produce only the enter record.
+ * A syscall of a traced task normally produces ONE ring record, at its exit: a
+ * call record (what the entry saw, kept per thread until the exit, and the
+ * return value and data read at exit). A ring reservation costs as much as a
+ * good part of the rest of the work, so one per call instead of two matters.
+ *
+ * Some calls still produce an enter record and an exit record, which user
+ * space pairs by tid (the ring buffer keeps the order in which records were
+ * reserved, so a thread's exit always follows its enter): calls whose entry
+ * data do not fit in the per-thread store (TL_STASH_DATA). Calls that never
+ * return produce only the enter record, and so does a call of a thread whose
+ * store could not be allocated (out of memory; shown unfinished).
+ *
+ * A call still in flight (a thread blocked in a syscall) lives only in its
+ * thread's store: program tl_in_flight (a task iterator) writes one enter
+ * record per such call, without losses field (lost_before 0), when user
+ * space reads it (at a snapshot, at the end of a recording).
  *
  * Included by C (BPF) and C++; only fixed-width types, explicit padding, every
  * record 8-byte aligned.
@@ -45,6 +56,7 @@ typedef __s64 tl_s64;
 enum tl_record_type {
   TL_RECORD_ENTER = 1,
   TL_RECORD_EXIT = 2,
+  TL_RECORD_CALL = 3,
 };
 
 /* Common first 8 bytes of every record. */
@@ -81,6 +93,22 @@ struct tl_exit_record {
   tl_s64 ret;
   /* struct tl_capture entries follow */
 };
+
+/* A whole call: the enter record's fields (head.type TL_RECORD_CALL; cpu,
+ * tid and comm as at entry; head.size and head.ncaptures cover the whole
+ * record), then the exit's. Captures follow: the entry's, then the exit's. */
+struct tl_call_record {
+  struct tl_enter_record enter; /* lost_before: of the exit's CPU */
+  tl_u64 exit_ts;   /* bpf_ktime_get_boot_ns() at exit */
+  tl_s64 ret;
+  tl_u32 exit_cpu;  /* the CPU whose losses lost_before counts */
+  tl_u32 pad0;
+  /* struct tl_capture entries follow */
+};
+
+/* A thread's store keeps entry captures of fewer bytes than this until the
+ * exit (a power of two); a call with more sends its enter record at entry. */
+#define TL_STASH_DATA 1024
 
 /* One argument's data. `len` bytes follow the header, then padding to 8.
  * `size` follows format::CaptureView: the size in user memory when known
@@ -124,7 +152,8 @@ struct tl_plan {
   tl_u8 traced;     /* 0: the syscall filter excludes it */
   tl_u8 entry_captures; /* number of args with when == ENTRY */
   tl_u8 exit_captures;  /* number of args with when == EXIT */
-  tl_u8 pad0[5];
+  tl_u8 never_returns;  /* 1: the enter record is sent at entry, the exit (if any) ignored */
+  tl_u8 pad0[4];
   struct tl_arg_plan args[TL_ARGS];
 };
 
@@ -139,6 +168,8 @@ enum tl_filter_mode {
 struct tl_cpu_counters {
   tl_u64 lost_total;      /* records dropped because the ring was full */
   tl_u64 lost_unreported; /* of those, not yet announced in a later record's lost_before */
+  tl_u32 records;         /* records sent, modulo 2^32 (when to look at the ring's fill level) */
+  tl_u32 woke;            /* 1: this CPU woke the consumer since the ring was last seen below the mark */
 };
 
 #endif /* TRACELOOP_EVENTS_H */

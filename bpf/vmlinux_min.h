@@ -101,13 +101,28 @@ struct pt_regs {
 };
 #endif
 
-/* Only the field read directly (comm, by read_comm in tp_btf programs). */
+/* Only the fields read directly in tp_btf programs (comm by read_comm,
+ * bpf_storage by has_no_task_storage). */
+struct bpf_local_storage;
 struct task_struct {
   char comm[16];
+  struct bpf_local_storage *bpf_storage;
 };
 
 struct bpf_raw_tracepoint_args {
   __u64 args[0];
+};
+
+/* The task iterator's context (in-flight calls, read by user space). */
+struct seq_file;
+struct bpf_iter_meta {
+  struct seq_file *seq;
+  __u64 session_id;
+  __u64 seq_num;
+};
+struct bpf_iter__task {
+  struct bpf_iter_meta *meta;
+  struct task_struct *task;
 };
 
 #pragma clang attribute pop

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "format/unique_fd.h"
 #include "traceloop_bpf.skel.h"
 
 namespace traceloop::recorder {
@@ -77,6 +78,8 @@ Attempt try_load(const BpfOptions& options, bool raw, uint64_t ring_bytes,
   bpf_program__set_autoload(skel->progs.tl_sys_exit_btf, !raw);
   bpf_program__set_autoload(skel->progs.tl_sys_enter_raw, raw);
   bpf_program__set_autoload(skel->progs.tl_sys_exit_raw, raw);
+  // read on demand through its own link (in_flight_records)
+  bpf_program__set_autoattach(skel->progs.tl_in_flight, false);
   verifier_logs.clear();
   if (options.verifier_stats) {
     bpf_program* prog = nullptr;
@@ -222,6 +225,30 @@ std::vector<ProgramStats> BpfRecorder::program_stats() const {
     out.push_back(std::move(s));
   }
   return out;
+}
+
+Result<std::vector<uint8_t>> BpfRecorder::in_flight_records() const {
+  struct LinkDeleter {
+    void operator()(bpf_link* link) const { bpf_link__destroy(link); }
+  };
+  std::unique_ptr<bpf_link, LinkDeleter> link(bpf_program__attach_iter(skel_->progs.tl_in_flight, nullptr));
+  if (!link) return Error{describe_errno(errno, "attaching the in-flight call iterator")};
+  UniqueFd fd(bpf_iter_create(bpf_link__fd(link.get())));
+  if (!fd) return Error{describe_errno(errno, "creating the in-flight call iterator")};
+  std::vector<uint8_t> out;
+  constexpr size_t kChunk = 64 * 1024;
+  while (true) {
+    const size_t at = out.size();
+    out.resize(at + kChunk);
+    const ssize_t n = ::read(fd.get(), out.data() + at, kChunk);
+    if (n < 0 && errno == EINTR) {
+      out.resize(at);
+      continue;
+    }
+    if (n < 0) return Error{describe_errno(errno, "reading the in-flight calls")};
+    out.resize(at + static_cast<size_t>(n));
+    if (n == 0) return out;
+  }
 }
 
 void BpfRecorder::detach() { traceloop_bpf__detach(skel_.get()); }

@@ -71,6 +71,14 @@ class BpfRecorder {
   // that the ring then holds everything that will ever be produced.
   void detach();
 
+  // The calls in flight now that are not in the ring: one enter record per
+  // thread blocked in (or still inside) a traced call, as
+  // EventConverter::consume_records() and emit_in_flight() take them. A
+  // call's exit may run while this reads: for a snapshot, the call is then
+  // both in flight here and completed in the ring; after detach() nothing
+  // moves.
+  Result<std::vector<uint8_t>> in_flight_records() const;
+
   int ring_map_fd() const;
   bool uses_raw_tracepoint() const { return raw_tracepoint_; }
   uint64_t ring_bytes() const { return ring_bytes_; }

@@ -64,6 +64,8 @@ std::vector<tl_plan> build_capture_plans(const format::Catalogue& catalogue, con
   for (auto& plan : plans) plan.traced = filtered ? 0 : 1;
   for (uint32_t nr : options.syscall_filter)
     if (nr < TL_MAX_SYSCALLS) plans[nr].traced = 1;
+  for (const auto& spec : catalogue.syscalls())
+    if (spec.nr < TL_MAX_SYSCALLS && spec.never_returns) plans[spec.nr].never_returns = 1;
   if (!options.capture_data) return plans;
   for (const auto& spec : catalogue.syscalls()) {
     if (spec.nr >= TL_MAX_SYSCALLS) continue;

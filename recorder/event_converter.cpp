@@ -55,6 +55,13 @@ void EventConverter::consume(std::span<const uint8_t> sample) {
       return;
     }
     on_exit(rec, sample.subspan(sizeof(rec)));
+  } else if (head.type == TL_RECORD_CALL) {
+    tl_call_record rec{};
+    if (!read_struct(sample, rec)) {
+      ++stats_.malformed;
+      return;
+    }
+    on_call(rec, sample.subspan(sizeof(rec)));
   } else {
     ++stats_.malformed;
   }
@@ -122,15 +129,56 @@ void EventConverter::report_loss(uint64_t lost, uint32_t cpu, uint64_t cgroup_id
   sink_.loss(marker);
 }
 
-void EventConverter::on_enter(const tl_enter_record& rec, std::span<const uint8_t> captures) {
-  if (rec.lost_before) report_loss(rec.lost_before, rec.cpu, rec.cgroup_id, rec.ts);
-  if (Pending* previous = find_pending(rec.tid)) {
-    // A new call on the same thread: the previous one's exit record was lost.
-    previous->fields.state = format::CallState::unfinished;
-    complete(*previous);
+namespace {
+
+// Hands `f` each record of a sequence (each padded to 8 bytes); a record
+// whose size does not fit ends the sequence, handed out as it is (the
+// consumer counts it malformed).
+template <typename F>
+void for_each_record(std::span<const uint8_t> records, F&& f) {
+  while (records.size() >= sizeof(tl_record_head)) {
+    tl_record_head head{};
+    std::memcpy(&head, records.data(), sizeof(head));
+    const uint64_t step = (uint64_t{head.size} + 7) & ~uint64_t{7};  // TL_ALIGN8 would wrap in 32 bits
+    if (head.size < sizeof(head) || step > records.size()) {
+      f(records);  // counted as malformed by the consumer
+      return;
+    }
+    f(records.first(head.size));
+    records = records.subspan(step);
   }
-  Pending& p = slot_for(rec.tid);
-  if (!parse_captures(captures, rec.head.ncaptures, p)) ++stats_.malformed;
+}
+
+}  // namespace
+
+void EventConverter::consume_records(std::span<const uint8_t> records) {
+  for_each_record(records, [this](std::span<const uint8_t> r) { consume(r); });
+}
+
+void EventConverter::emit_in_flight(std::span<const uint8_t> records, EventSink& sink) {
+  std::vector<Pending> from_bpf;
+  for_each_record(records, [&](std::span<const uint8_t> r) {
+    tl_enter_record rec{};
+    if (!read_struct(r, rec) || rec.head.type != TL_RECORD_ENTER || rec.head.size > r.size()) return;
+    Pending p;
+    if (fill_enter(rec, r.subspan(sizeof(rec), rec.head.size - sizeof(rec)), p)) from_bpf.push_back(std::move(p));
+  });
+  std::vector<Pending*> all;
+  for (auto& p : from_bpf) all.push_back(&p);
+  for (auto& [tid, p] : pending_)
+    if (p.active) all.push_back(&p);
+  std::stable_sort(all.begin(), all.end(),
+                   [](const Pending* a, const Pending* b) { return a->fields.enter_ns < b->fields.enter_ns; });
+  for (Pending* p : all) {
+    const format::CallState state = p->fields.state;
+    p->fields.state = format::CallState::unfinished;
+    emit_to(*p, sink);
+    p->fields.state = state;
+  }
+}
+
+bool EventConverter::fill_enter(const tl_enter_record& rec, std::span<const uint8_t> captures, Pending& p) {
+  const bool ok = parse_captures(captures, rec.head.ncaptures, p);
   auto& f = p.fields;
   f.enter_ns = rec.ts;
   f.pid = rec.pid;
@@ -142,12 +190,36 @@ void EventConverter::on_enter(const tl_enter_record& rec, std::span<const uint8_
   f.arg_count = spec ? static_cast<uint8_t>(std::min<size_t>(spec->params.size(), TL_ARGS)) : TL_ARGS;
   for (unsigned i = 0; i < TL_ARGS; ++i) f.args[i] = i < f.arg_count ? rec.args[i] : 0;
   p.comm.assign(rec.comm, comm_length(rec.comm));
-  if (spec && spec->never_returns) {
-    f.state = format::CallState::never_returned;
-    complete(p);
-    return;
+  f.state = spec && spec->never_returns ? format::CallState::never_returned : format::CallState::unfinished;
+  return ok;
+}
+
+void EventConverter::on_call(const tl_call_record& rec, std::span<const uint8_t> captures) {
+  const tl_enter_record& enter = rec.enter;
+  if (enter.lost_before) report_loss(enter.lost_before, rec.exit_cpu, enter.cgroup_id, rec.exit_ts);
+  if (Pending* previous = find_pending(enter.tid)) {
+    // The thread's pending call never returned (its exit record was lost).
+    previous->fields.state = format::CallState::unfinished;
+    complete(*previous);
   }
-  f.state = format::CallState::unfinished;
+  Pending& p = slot_for(enter.tid);
+  if (!fill_enter(enter, captures, p)) ++stats_.malformed;
+  p.fields.exit_ns = rec.exit_ts;
+  p.fields.ret = rec.ret;
+  p.fields.state = format::CallState::returned;
+  complete(p);
+}
+
+void EventConverter::on_enter(const tl_enter_record& rec, std::span<const uint8_t> captures) {
+  if (rec.lost_before) report_loss(rec.lost_before, rec.cpu, rec.cgroup_id, rec.ts);
+  if (Pending* previous = find_pending(rec.tid)) {
+    // A new call on the same thread: the previous one's exit record was lost.
+    previous->fields.state = format::CallState::unfinished;
+    complete(*previous);
+  }
+  Pending& p = slot_for(rec.tid);
+  if (!fill_enter(rec, captures, p)) ++stats_.malformed;
+  if (p.fields.state == format::CallState::never_returned) complete(p);
 }
 
 void EventConverter::on_exit(const tl_exit_record& rec, std::span<const uint8_t> captures) {
@@ -180,6 +252,12 @@ void EventConverter::on_exit(const tl_exit_record& rec, std::span<const uint8_t>
 }
 
 void EventConverter::emit(Pending& p) {
+  ++stats_.events;
+  if (p.fields.state == format::CallState::unfinished) ++stats_.unfinished;
+  emit_to(p, sink_);
+}
+
+void EventConverter::emit_to(Pending& p, EventSink& sink) {
   const auto first = p.captures.begin();
   const auto last = first + static_cast<std::ptrdiff_t>(p.capture_count);
   if (p.capture_count > 1)
@@ -193,9 +271,7 @@ void EventConverter::emit(Pending& p) {
   }
   e.comm = p.comm;
   e.captures = views_;
-  ++stats_.events;
-  if (e.state == format::CallState::unfinished) ++stats_.unfinished;
-  sink_.event(e);
+  sink.event(e);
 }
 
 void EventConverter::finish(std::span<const uint64_t> lost_per_cpu, uint64_t end_ns) {

@@ -1,7 +1,8 @@
 #pragma once
 // The one place where BPF ring records become format::Event: validates each
-// sample's size, pairs enter and exit records by thread id, attaches the data
-// captures and places loss markers where the BPF side reported them.
+// sample's size, turns call records into events, pairs enter and exit records
+// by thread id, attaches the data captures and places loss markers where the
+// BPF side reported them.
 
 #include <cstdint>
 #include <functional>
@@ -20,7 +21,7 @@ namespace traceloop::recorder {
 struct ConverterStats {
   uint64_t samples = 0;
   uint64_t malformed = 0;       // samples whose sizes did not add up (dropped)
-  uint64_t orphan_exits = 0;    // exit records without an enter (enter lost, fork child's clone return)
+  uint64_t orphan_exits = 0;    // exit records without an enter (a thread without a store, fork child's clone return)
   uint64_t events = 0;
   uint64_t unfinished = 0;
 };
@@ -35,6 +36,18 @@ class EventConverter {
 
   // One ring sample, as the ring buffer hands it out.
   void consume(std::span<const uint8_t> sample);
+  // Records one after the other, each head.size bytes rounded up to 8 (what
+  // BpfRecorder::in_flight_records() returns), consumed in turn. A call in
+  // flight is an enter record: it stays pending, finish() emits it
+  // unfinished. For the end of a recording, once the programs are detached.
+  void consume_records(std::span<const uint8_t> records);
+
+  // For a snapshot while recording goes on: every call in flight now — the
+  // enter records in `records` (from BpfRecorder::in_flight_records()) and
+  // the calls this converter holds pending — goes to `sink` as an
+  // unfinished event, oldest first. Nothing here changes: each of these
+  // calls is still emitted normally when it completes.
+  void emit_in_flight(std::span<const uint8_t> records, EventSink& sink);
 
   // End of the recording: the calls still in flight are emitted as
   // unfinished, then the losses the BPF side counted but no record announced
@@ -59,10 +72,14 @@ class EventConverter {
 
   void on_enter(const tl_enter_record& rec, std::span<const uint8_t> captures);
   void on_exit(const tl_exit_record& rec, std::span<const uint8_t> captures);
+  void on_call(const tl_call_record& rec, std::span<const uint8_t> captures);
+  // p's fields from an enter record (captures appended); false: malformed captures.
+  bool fill_enter(const tl_enter_record& rec, std::span<const uint8_t> captures, Pending& p);
   void report_loss(uint64_t lost, uint32_t cpu, uint64_t cgroup_id, uint64_t ts);
   // Appends to p's captures; on a malformed list, leaves them as they were.
   bool parse_captures(std::span<const uint8_t> bytes, unsigned count, Pending& p);
   void emit(Pending& pending);
+  void emit_to(Pending& pending, EventSink& sink);
   // Emits and frees the slot.
   void complete(Pending& pending);
   Pending* find_pending(uint32_t tid);

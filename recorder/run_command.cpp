@@ -344,6 +344,11 @@ Result<RunResult> run_traced(const RunOptions& options) {
   recorder.detach();
   result.programs = recorder.program_stats();
   value_or_throw(consumer->drain());
+  // Calls still in flight (a descendant blocked in a syscall) are only in
+  // their threads' BPF stores: finish() shows them unfinished.
+  auto in_flight = recorder.in_flight_records();
+  if (!in_flight.ok()) return in_flight.error();
+  converter.consume_records(*in_flight);
   (void)recorder.untrace_cgroup(cgroup->id());
   result.bpf = recorder.counters();
   uint64_t end = boot_ns();

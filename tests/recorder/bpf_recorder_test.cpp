@@ -1,6 +1,7 @@
 // The BPF lifecycle as the daemon uses it: a set of traced cgroups, each with
 // its container index, events converted into a sink; untraced tasks absent.
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -135,6 +136,111 @@ TEST(BpfRecorder, BoundedDrainReturnsWhileTheProducerRuns) {
     ASSERT_TRUE(ring->drain(1000).ok());
     EXPECT_EQ(records - before, 1000u) << "pass " << pass;
   }
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+}
+
+// A thread blocked in a call is not in the ring (its entry waits in the
+// thread's BPF store): a snapshot finds it through in_flight_records() as an
+// unfinished call, and once it returns the whole call arrives as usual.
+TEST(BpfRecorder, BlockedCallIsInFlightForASnapshotThenCompletes) {
+  REQUIRE_BPF_OR_SKIP();
+  const auto& cat = format::builtin_catalogue(format::host_arch());
+  auto bpf = start_set_recorder();
+  ASSERT_TRUE(bpf.ok()) << bpf.error().message;
+  auto cg = test_cgroup("blocked");
+  ASSERT_TRUE(cg.ok());
+  ASSERT_TRUE((*bpf)->trace_cgroup(cg->id(), 5).ok());
+  Collect sink;
+  EventConverter conv(cat, sink, [](uint64_t) { return 5u; });
+  auto ring = RingConsumer::create((*bpf)->ring_map_fd(), [&](std::span<const uint8_t> s) { conv.consume(s); });
+  ASSERT_TRUE(ring.ok());
+
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = cg->fork_into();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[1]);
+    char buf[32];
+    const ssize_t n = read(fds[0], buf, sizeof(buf));
+    _exit(n == 6 ? 0 : 1);
+  }
+  close(fds[0]);
+  // blocked in the pipe's read: the child's state is S once it waits there
+  const uint32_t read_nr = cat.find("read")->nr;
+  auto is_read_in_flight = [&](const format::OwnedEvent& owned) {
+    auto e = owned.view();
+    return e.tid == static_cast<uint32_t>(child) && e.nr == read_nr && e.args[0] == static_cast<uint64_t>(fds[0]);
+  };
+  Collect snapshot;
+  for (int i = 0; i < 500 && snapshot.events.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE(ring->drain().ok());
+    auto records = (*bpf)->in_flight_records();
+    ASSERT_TRUE(records.ok()) << records.error().message;
+    Collect attempt;
+    conv.emit_in_flight(*records, attempt);
+    for (const auto& e : attempt.events)
+      if (is_read_in_flight(e)) snapshot.events.push_back(e);
+  }
+  ASSERT_EQ(snapshot.events.size(), 1u);
+  auto blocked = snapshot.events[0].view();
+  EXPECT_EQ(blocked.state, format::CallState::unfinished);
+  EXPECT_EQ(blocked.container, 5u);
+  EXPECT_EQ(blocked.args[2], 32u);
+  EXPECT_GT(blocked.enter_ns, 0u);
+  for (const auto& e : sink.events) EXPECT_FALSE(is_read_in_flight(e)) << "emitted before it returned";
+
+  ASSERT_EQ(write(fds[1], "wake!\n", 6), 6);
+  close(fds[1]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  (*bpf)->detach();
+  ASSERT_TRUE(ring->drain().ok());
+  auto rest = (*bpf)->in_flight_records();
+  ASSERT_TRUE(rest.ok());
+  conv.consume_records(*rest);
+  conv.finish((*bpf)->counters().lost_per_cpu, 0);
+  int returned = 0;
+  for (const auto& owned : sink.events) {
+    if (!is_read_in_flight(owned)) continue;
+    auto e = owned.view();
+    EXPECT_EQ(e.state, format::CallState::returned);
+    EXPECT_EQ(e.ret, 6);
+    EXPECT_EQ(e.enter_ns, blocked.enter_ns);
+    EXPECT_GT(e.exit_ns, e.enter_ns);
+    EXPECT_EQ(testing::capture_string(e, 1), "wake!\n");
+    ++returned;
+  }
+  EXPECT_EQ(returned, 1);
+  EXPECT_EQ(conv.stats().unfinished, 0u);
+}
+
+// The producer wakes the consumer once the ring is half full, though it
+// looks at the fill level only now and then: without a wakeup, the ring's
+// epoll descriptor never becomes readable (nothing polled it since it was
+// empty).
+TEST(BpfRecorder, ConsumerIsWokenWhenTheRingFillsUp) {
+  REQUIRE_BPF_OR_SKIP();
+  BpfOptions options;
+  options.plans = build_capture_plans(format::builtin_catalogue(format::host_arch()), {});
+  options.ring_bytes = 256 << 10;
+  auto bpf = BpfRecorder::start(options);
+  ASSERT_TRUE(bpf.ok()) << bpf.error().message;
+  auto busy = test_cgroup("wake");
+  ASSERT_TRUE(busy.ok());
+  ASSERT_TRUE((*bpf)->trace_cgroup(busy->id(), 1).ok());
+  auto ring = RingConsumer::create((*bpf)->ring_map_fd(), [](std::span<const uint8_t>) {});
+  ASSERT_TRUE(ring.ok());
+  const pid_t child = busy->fork_into();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    for (;;) (void)getppid();
+  }
+  epoll_event ev{};
+  EXPECT_EQ(epoll_wait(ring->epoll_fd(), &ev, 1, 5000), 1);
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
 }

@@ -23,6 +23,20 @@ TEST(CapturePlan, PathAtEntryForOpenat) {
   EXPECT_EQ(p.exit_captures, 0);
 }
 
+// Calls that never return send their enter record at entry (no exit will
+// complete them), with or without data.
+TEST(CapturePlan, NeverReturningCallsAreMarked) {
+  for (bool data : {true, false}) {
+    PlanOptions options;
+    options.capture_data = data;
+    auto plans = build_capture_plans(cat(), options);
+    EXPECT_EQ(plan_of(plans, "exit_group").never_returns, 1) << data;
+    EXPECT_EQ(plan_of(plans, "exit").never_returns, 1) << data;
+    EXPECT_EQ(plan_of(plans, "execve").never_returns, 0) << data;
+    EXPECT_EQ(plan_of(plans, "openat").never_returns, 0) << data;
+  }
+}
+
 TEST(CapturePlan, ReadBufferAtExitSizedByReturn) {
   auto plans = build_capture_plans(cat(), {});
   const auto& p = plan_of(plans, "read");

@@ -81,6 +81,37 @@ std::vector<uint8_t> exit_(uint32_t tid, uint32_t pid, uint32_t nr_, uint64_t ts
   return out;
 }
 
+// A whole call in one record: entry captures first, then the exit's.
+std::vector<uint8_t> call(uint32_t tid, uint32_t pid, uint32_t nr_, uint64_t enter_ts, uint64_t exit_ts, int64_t ret,
+                          std::vector<Cap> caps = {}, uint64_t lost_before = 0, uint32_t exit_cpu = 0) {
+  tl_call_record r{};
+  r.enter.head.type = TL_RECORD_CALL;
+  r.enter.head.ncaptures = static_cast<uint8_t>(caps.size());
+  r.enter.nr = nr_;
+  r.enter.pid = pid;
+  r.enter.tid = tid;
+  r.enter.ts = enter_ts;
+  r.enter.cpu = 9;
+  r.enter.lost_before = lost_before;
+  for (unsigned i = 0; i < TL_ARGS; ++i) r.enter.args[i] = 100 + i;
+  std::strcpy(r.enter.comm, "prog");
+  r.exit_ts = exit_ts;
+  r.ret = ret;
+  r.exit_cpu = exit_cpu;
+  std::vector<uint8_t> out(sizeof(r));
+  append_captures(out, caps);
+  r.enter.head.size = static_cast<uint32_t>(out.size());
+  std::memcpy(out.data(), &r, sizeof(r));
+  return out;
+}
+
+// Records back to back, as BpfRecorder::in_flight_records() returns them.
+std::vector<uint8_t> concat(const std::vector<std::vector<uint8_t>>& records) {
+  std::vector<uint8_t> out;
+  for (const auto& r : records) out.insert(out.end(), r.begin(), r.end());
+  return out;
+}
+
 struct Fixture {
   CollectingSink sink;
   EventConverter conv{cat(), sink, [](uint64_t) { return 0u; }};
@@ -122,6 +153,99 @@ TEST(EventConverter, NeverReturningCallsAreEmittedAtEntry) {
   f.feed(exit_(12, 12, nr("rt_sigreturn"), 210, 0));
   EXPECT_EQ(f.sink.events.size(), 2u);
   EXPECT_EQ(f.conv.stats().orphan_exits, 1u);
+}
+
+TEST(EventConverter, CallRecordIsOneReturnedEvent) {
+  Fixture f;
+  f.feed(call(11, 10, nr("openat"), 100, 150, 3, {{1, std::string("/etc/x\0", 7), 7}}));
+  f.feed(call(11, 10, nr("read"), 200, 260, 5, {{1, "hello", 5}}));
+  ASSERT_EQ(f.sink.events.size(), 2u);
+  auto o = f.sink.events[0].view();
+  EXPECT_EQ(o.state, format::CallState::returned);
+  EXPECT_EQ(o.enter_ns, 100u);
+  EXPECT_EQ(o.exit_ns, 150u);
+  EXPECT_EQ(o.ret, 3);
+  EXPECT_EQ(o.tid, 11u);
+  EXPECT_EQ(o.pid, 10u);
+  EXPECT_EQ(o.cpu, 9u);  // the CPU at entry
+  EXPECT_EQ(o.comm, "prog");
+  EXPECT_EQ(o.args[0], 100u);
+  ASSERT_NE(o.capture_for(1), nullptr);
+  EXPECT_EQ(o.capture_for(1)->bytes, std::string("/etc/x\0", 7));
+  auto r = f.sink.events[1].view();
+  EXPECT_EQ(r.capture_for(1)->bytes, "hello");
+  EXPECT_EQ(f.conv.stats().unfinished, 0u);
+}
+
+// A call record's losses are those of the CPU that ran the exit.
+TEST(EventConverter, CallRecordReportsLossesOfItsExitCpu) {
+  Fixture f;
+  f.feed(call(11, 11, nr("getpid"), 100, 110, 11, {}, /*lost_before=*/4, /*exit_cpu=*/1));
+  f.conv.finish(std::vector<uint64_t>{0, 4}, 500);
+  ASSERT_EQ(f.sink.losses.size(), 1u);
+  EXPECT_EQ(f.sink.losses[0].lost, 4u);
+  EXPECT_EQ(f.sink.losses[0].cpu, 1);
+  EXPECT_EQ(f.sink.loss_positions[0], 0u);
+}
+
+// A thread whose enter record went to the ring and then made a whole call:
+// the first call's exit was lost, it is shown unfinished.
+TEST(EventConverter, CallRecordAfterAPendingEnterClosesIt) {
+  Fixture f;
+  f.feed(enter(11, 11, nr("write"), 100, {{1, "x", 1}}));
+  f.feed(call(11, 11, nr("close"), 200, 210, 0));
+  ASSERT_EQ(f.sink.events.size(), 2u);
+  EXPECT_EQ(f.sink.events[0].view().state, format::CallState::unfinished);
+  EXPECT_EQ(f.sink.events[1].view().state, format::CallState::returned);
+}
+
+// At the end of a recording the calls in flight come from the BPF stores as
+// enter records: finish() shows them unfinished, with the ring's pending ones.
+TEST(EventConverter, InFlightRecordsAtTheEndAreUnfinished) {
+  Fixture f;
+  f.feed(enter(12, 12, nr("write"), 150, {{1, "big", 3}}));  // its enter went to the ring
+  f.conv.consume_records(concat({enter(11, 11, nr("read"), 100), enter(13, 13, nr("wait4"), 300)}));
+  f.conv.finish({}, 1000);
+  ASSERT_EQ(f.sink.events.size(), 3u);
+  EXPECT_EQ(f.sink.events[0].view().tid, 11u);
+  EXPECT_EQ(f.sink.events[1].view().tid, 12u);
+  EXPECT_EQ(f.sink.events[2].view().tid, 13u);
+  for (const auto& e : f.sink.events) EXPECT_EQ(e.view().state, format::CallState::unfinished);
+  EXPECT_EQ(f.conv.stats().malformed, 0u);
+}
+
+// A snapshot: every call in flight goes to the snapshot's sink, unfinished,
+// and the converter goes on as if nothing happened.
+TEST(EventConverter, SnapshotOfCallsInFlightLeavesThemPending) {
+  Fixture f;
+  f.feed(enter(12, 12, nr("write"), 150, {{1, "big", 3}}));
+  CollectingSink snap;
+  f.conv.emit_in_flight(concat({enter(11, 11, nr("read"), 100, {}, 0, 1)}), snap);
+  ASSERT_EQ(snap.events.size(), 2u);
+  EXPECT_EQ(snap.events[0].view().tid, 11u);
+  EXPECT_EQ(snap.events[0].view().nr, nr("read"));
+  EXPECT_EQ(snap.events[1].view().tid, 12u);
+  ASSERT_NE(snap.events[1].view().capture_for(1), nullptr);
+  EXPECT_EQ(snap.events[1].view().capture_for(1)->bytes, "big");
+  for (const auto& e : snap.events) EXPECT_EQ(e.view().state, format::CallState::unfinished);
+  EXPECT_TRUE(f.sink.events.empty());
+  // both complete later, normally
+  f.feed(exit_(12, 12, nr("write"), 160, 3));
+  f.feed(call(11, 11, nr("read"), 100, 170, 0));
+  ASSERT_EQ(f.sink.events.size(), 2u);
+  for (const auto& e : f.sink.events) EXPECT_EQ(e.view().state, format::CallState::returned);
+  EXPECT_EQ(f.sink.events[0].view().capture_for(1)->bytes, "big");
+  EXPECT_EQ(f.conv.stats().unfinished, 0u);
+}
+
+TEST(EventConverter, MalformedRecordSequenceIsCounted) {
+  Fixture f;
+  auto records = concat({enter(11, 11, nr("read"), 100)});
+  records.resize(records.size() + 12, 0xff);  // a head claiming far more than what follows
+  f.conv.consume_records(records);
+  f.conv.finish({}, 1000);
+  EXPECT_EQ(f.sink.events.size(), 1u);
+  EXPECT_EQ(f.conv.stats().malformed, 1u);
 }
 
 TEST(EventConverter, InFlightCallsBecomeUnfinishedAtTheEnd) {

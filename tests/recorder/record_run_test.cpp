@@ -366,6 +366,52 @@ TEST(RecordRun, MaxDataTruncates) {
   }
 }
 
+// A descendant still blocked in a call when the command ends: the call is
+// only in its thread's BPF store, and the trace shows it unfinished.
+TEST(RecordRun, CallInFlightAtTheEndIsUnfinished) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "inflight.tl", {},
+                    {"/bin/sh", "-c", "sleep 2 </dev/null >/dev/null 2>&1 & sleep 0.3; echo started"});
+  EXPECT_EQ(rec.result.status, 0);
+  EXPECT_EQ(rec.result.out, "started\n");
+  int unfinished_sleeps = 0;
+  for (const char* name : {"clock_nanosleep", "nanosleep"})
+    for (const auto* e : events_named(rec.trace, name)) {
+      auto v = e->view();
+      if (v.state == CallState::unfinished) {
+        ++unfinished_sleeps;
+        EXPECT_EQ(v.comm, "sleep");
+        EXPECT_GT(v.enter_ns, 0u);
+        EXPECT_EQ(v.exit_ns, 0u);
+      }
+    }
+  // the 2 s sleep is in flight; the 0.3 s one returned
+  EXPECT_EQ(unfinished_sleeps, 1) << dump(rec.trace);
+}
+
+// Entry data larger than a thread's store keeps (TL_STASH_DATA): the enter
+// record goes to the ring at entry and is paired with the exit record.
+TEST(RecordRun, LargeEntryDataIsPairedFromTwoRecords) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "large.tl", {"--max-data", "4096"},
+                    {"/bin/sh", "-c", "head -c 3000 /dev/zero | tr '\\0' x > /dev/null"});
+  EXPECT_EQ(rec.result.status, 0);
+  bool found = false;
+  for (const auto* e : events_named(rec.trace, "write")) {
+    auto v = e->view();
+    if (v.comm != "tr" || v.ret != 3000) continue;
+    EXPECT_EQ(v.state, CallState::returned);
+    const auto* c = v.capture_for(1);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->bytes, std::string(3000, 'x'));
+    EXPECT_GT(v.exit_ns, v.enter_ns);
+    found = true;
+  }
+  EXPECT_TRUE(found) << dump(rec.trace);
+}
+
 TEST(RecordRun, RawTracepointFallback) {
   REQUIRE_BPF_OR_SKIP();
   TempDir dir;
@@ -555,9 +601,10 @@ TEST(RecordRun, VerboseReportsStartupAndEveryProgramsVerification) {
     EXPECT_GE(verified, insns / 2) << line;  // every path walked at least once, loops unrolled
     EXPECT_GE(ms, 0.0) << line;
   }
-  // one program per side, whichever attach kind loaded
-  EXPECT_EQ(programs.size(), 2u) << r.err;
+  // one program per side, whichever attach kind loaded, and the in-flight call iterator
+  EXPECT_EQ(programs.size(), 3u) << r.err;
   EXPECT_TRUE(programs.count("tl_sys_enter_btf") + programs.count("tl_sys_enter_raw") == 1) << r.err;
+  EXPECT_EQ(programs.count("tl_in_flight"), 1u) << r.err;
 }
 
 TEST(RecordRun, NonexistentCommand) {
