@@ -80,6 +80,17 @@ constexpr size_t kMaxVanished = 1024;
 
 }  // namespace
 
+// The unfinished calls of one container, for its snapshot.
+struct InFlightOf : recorder::EventSink {
+  explicit InFlightOf(uint32_t index_in) : index(index_in) {}
+  void event(const format::Event& e) override {
+    if (e.container == index) events.push_back(format::OwnedEvent::from(e));
+  }
+  void loss(const format::LossMarker&) override {}
+  uint32_t index;
+  std::vector<format::OwnedEvent> events;
+};
+
 struct Daemon::State : recorder::EventSink {
   DaemonOptions options;
   const format::Catalogue& catalogue = format::builtin_catalogue(format::host_arch());
@@ -448,9 +459,14 @@ struct Daemon::State : recorder::EventSink {
       return ok_reply(s->file.string() + "\n");  // exited: the saved trace is the whole history
     }
     (void)ring->drain();
+    // Calls in flight now (a thread blocked in read, in wait4) end the
+    // snapshot as unfinished; the history itself waits for their exits.
+    InFlightOf in_flight(t->index);
+    if (auto records = bpf->in_flight_records(); records.ok()) converter->emit_in_flight(*records, in_flight);
     const fs::path path = saved.snapshot_file(id);
     auto table = t->processes.table();
-    if (auto r = t->buffer.write(path, metadata_for(*t), table, codec); !r.ok()) return error_reply(r.error().message);
+    if (auto r = t->buffer.write(path, metadata_for(*t), table, codec, in_flight.events); !r.ok())
+      return error_reply(r.error().message);
     return ok_reply(path.string() + "\n");
   }
 
@@ -709,8 +725,11 @@ Result<void> Daemon::run(bool handle_signals) {
     }
   }
 
-  // Shutdown: what the kernel still holds, then every live history to DIR.
+  // Shutdown: what the kernel still holds, the calls still in flight (as
+  // unfinished), then every live history to DIR.
+  st.bpf->detach();
   (void)st.ring->drain();
+  if (auto records = st.bpf->in_flight_records(); records.ok()) st.converter->emit_in_flight(*records, st);
   std::vector<Tracked*> live;
   for (const auto& [index, t] : st.registry->entries())
     if (t->identified && t->buffer.events_held() > 0) live.push_back(t.get());

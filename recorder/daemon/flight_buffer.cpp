@@ -181,7 +181,8 @@ void FlightBuffer::enforce_budget() {
 }
 
 Result<void> FlightBuffer::write(const std::filesystem::path& path, const format::TraceMetadata& metadata,
-                                 std::span<const format::ProcessInfo> processes, FlightCodec& codec) {
+                                 std::span<const format::ProcessInfo> processes, FlightCodec& codec,
+                                 std::span<const format::OwnedEvent> in_flight) {
   seal(codec);
   merge_small_frames(codec);
   enforce_budget();
@@ -197,6 +198,8 @@ Result<void> FlightBuffer::write(const std::filesystem::path& path, const format
   }
   for (const auto& frame : frames_)
     if (auto r = writer->append_frame(*frame); !r.ok()) return r;
+  for (const auto& e : in_flight)
+    if (auto r = writer->append(e.view()); !r.ok()) return r;
   if (!processes.empty())
     if (auto r = writer->append_processes(processes); !r.ok()) return r;
   return writer->finish();

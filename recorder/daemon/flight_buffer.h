@@ -83,9 +83,10 @@ class FlightBuffer {
   // Writes the history (sealing the open batch and merging the small frames
   // first, so a snapshot sees everything so far without stopping the
   // recording) as a .tl file: atomic, mode 0600, with `metadata` and the
-  // process table.
+  // process table. `in_flight`: calls not finished yet (a snapshot's), last.
   Result<void> write(const std::filesystem::path& path, const format::TraceMetadata& metadata,
-                     std::span<const format::ProcessInfo> processes, FlightCodec& codec);
+                     std::span<const format::ProcessInfo> processes, FlightCodec& codec,
+                     std::span<const format::OwnedEvent> in_flight = {});
 
  private:
   void merge_small_frames(FlightCodec& codec);

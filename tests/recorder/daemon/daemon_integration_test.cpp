@@ -483,6 +483,26 @@ TEST_F(DaemonTest, AContainerWhoseStateVanishedBeforeItWasReadIsStillSaved) {
   EXPECT_EQ(trace->metadata.containers[0].runtime, "runc");
 }
 
+// A snapshot ends with the calls still in flight (a process blocked in
+// sleep), unfinished, and the history still gets them whole at their exit.
+TEST_F(DaemonTest, ASnapshotShowsTheCallsInFlightAsUnfinished) {
+  START_DAEMON();
+  const std::string id = unique_id("inflight");
+  ASSERT_EQ(run_container(work_, id, "echo blocking-now; exec sleep 30", "--detach"), 0);
+  ASSERT_TRUE(snapshot_until_written(id, "blocking-now"));
+  bool unfinished_sleep = false;
+  ASSERT_TRUE(wait_for([&] {
+    auto reply = send_request(socket(), {Verb::snapshot, id});
+    if (!reply.ok() || !reply->ok) return false;
+    auto snap = format::load_trace(reply->body.substr(0, reply->body.find('\n')));
+    if (!snap.ok()) return false;
+    for (const auto& owned : snap->events)
+      if (owned.fields.state == format::CallState::unfinished && owned.comm == "sleep") unfinished_sleep = true;
+    return unfinished_sleep;
+  })) << "no unfinished call of sleep in the snapshot";
+  kill_container(id);
+}
+
 // A container's history saved at a daemon's SIGTERM used to be replaced, at
 // the container's exit under the next daemon, by the part recorded after
 // the restart. Leftovers of a killed daemon go at the next start.
