@@ -25,3 +25,6 @@ section "recorder: start-up, whole commands, file size, cost inside the traced p
 
 section "daemon: history depth and CPU"
 "$top/bench/recorder/daemon/daemon_bench.sh" "$build_dir"
+
+section "daemon: what 8 containers it did not choose pay while it records 2 others"
+"$top/bench/recorder/daemon/selection_bench.sh" "$build_dir"
