@@ -682,8 +682,15 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
   if (!st)
     return 0;
   __u8 state = st->state;
-  if (state == STASH_IDLE) /* no entry seen (a new thread's first return, a call begun before the start) */
+  if (state == STASH_IDLE) {
+    /* No entry seen: a new thread's first return, a call begun before the
+     * start, or a task no longer traced (a container traced from its
+     * cgroup's birth until its runtime named it, then left out). The last
+     * loses its store, so that its later exits stop at the first check. */
+    if (!is_traced_cgroup(bpf_get_current_cgroup_id()))
+      bpf_task_storage_delete(&calls, bpf_get_current_task_btf());
     return 0;
+  }
   __u32 zero = 0;
   struct tl_cpu_counters *counters_p = bpf_map_lookup_elem(&counters, &zero);
   if (!counters_p)

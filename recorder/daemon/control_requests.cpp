@@ -27,6 +27,35 @@ Result<std::string> resolve_container_id(std::string_view prefix, const std::vec
   return matches.front();
 }
 
+Result<SelectChange> parse_select(const std::vector<std::string>& words) {
+  SelectChange change;
+  std::vector<std::string> selection_words;
+  for (const auto& word : words) {
+    if (word.rfind("syscalls=", 0) == 0) {
+      const std::string list = word.substr(9);
+      change.syscalls.emplace();
+      if (list == "all") continue;
+      for (size_t at = 0; at <= list.size();) {
+        const size_t comma = std::min(list.find(',', at), list.size());
+        if (comma > at) change.syscalls->push_back(list.substr(at, comma - at));
+        at = comma + 1;
+      }
+      if (change.syscalls->empty()) return Error{"syscalls= names no syscall (syscalls=all records every one)"};
+    } else if (word == "every") {
+      change.selection.emplace();
+    } else {
+      selection_words.push_back(word);
+    }
+  }
+  if (!selection_words.empty()) {
+    if (change.selection) return Error{"'every' and a selection cannot go together"};
+    auto parsed = parse_selection_words(selection_words);
+    if (!parsed.ok()) return parsed.error();
+    change.selection = std::move(parsed.value());
+  }
+  return change;
+}
+
 std::string list_body(std::vector<ListRow> rows, const SavedHistories& saved, const std::vector<Problem>& problems,
                       const std::string& node) {
   const size_t live = rows.size();

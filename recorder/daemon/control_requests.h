@@ -3,6 +3,7 @@
 // apart from the daemon's state: which container an id names, and the rows
 // of `list`.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "format/result.h"
 #include "recorder/daemon/control_protocol.h"
 #include "recorder/daemon/saved_histories.h"
+#include "recorder/daemon/selection.h"
 
 namespace traceloop::daemon {
 
@@ -18,6 +20,13 @@ namespace traceloop::daemon {
 // characters). Ambiguous and unknown prefixes fail.
 Result<std::string> resolve_container_id(std::string_view prefix, const std::vector<std::string>& live_ids,
                                          const SavedHistories& saved);
+
+// A `select` request's words: what is to change (nullopt: unchanged).
+struct SelectChange {
+  std::optional<Selection> selection;                  // "every" or selection words
+  std::optional<std::vector<std::string>> syscalls;    // empty: every syscall
+};
+Result<SelectChange> parse_select(const std::vector<std::string>& words);
 
 // Something the daemon could not record as it should, kept for `list`: a
 // runtime's state it could not read, a container it could not identify.

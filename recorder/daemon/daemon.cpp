@@ -492,30 +492,10 @@ struct Daemon::State : recorder::EventSink {
   // their history published as it stands, containers newly chosen are
   // traced from now on.
   Reply select(const std::vector<std::string>& words) {
-    std::optional<Selection> selection;
-    std::optional<std::vector<std::string>> filters;
-    std::vector<std::string> selection_words;
-    for (const auto& word : words) {
-      if (word.rfind("syscalls=", 0) == 0) {
-        const std::string list = word.substr(9);
-        filters.emplace();
-        if (list == "all") continue;
-        for (size_t at = 0; at <= list.size();) {
-          const size_t comma = std::min(list.find(',', at), list.size());
-          if (comma > at) filters->push_back(list.substr(at, comma - at));
-          at = comma + 1;
-        }
-      } else if (word == "every") {
-        selection.emplace();
-      } else {
-        selection_words.push_back(word);
-      }
-    }
-    if (!selection_words.empty()) {
-      auto parsed = parse_selection_words(selection_words);
-      if (!parsed.ok()) return error_reply(parsed.error().message);
-      selection = std::move(parsed.value());
-    }
+    auto change = parse_select(words);
+    if (!change.ok()) return error_reply(change.error().message);
+    auto& filters = change->syscalls;
+    auto& selection = change->selection;
     if (filters) {
       const recorder::CaptureChoice capture{*filters, options.capture_data, options.max_data,
                                             options.timestamp_resolution_ns};
@@ -529,8 +509,9 @@ struct Daemon::State : recorder::EventSink {
       (void)ring->drain();
       std::vector<Tracked*> left_out;
       for (const auto& [index, t] : registry->entries())
-        if (t->identified && !t->host && !t->unidentified_container && !options.selection.matches(t->info))
-          left_out.push_back(t.get());
+        if (t->identified && !t->host &&
+            (t->unidentified_container ? !options.selection.empty() : !options.selection.matches(t->info)))
+          left_out.push_back(t.get());  // an unidentified container has nothing a selection could match
       for (Tracked* t : left_out) {
         trace_decision("no longer chosen", t->cgroup_path, t->info.id);
         if (t->buffer.events_held() > 0) publish(*t);

@@ -42,6 +42,34 @@ TEST(ResolveContainerId, AmbiguousAndUnknownFail) {
   EXPECT_EQ(*exact, "3fab");
 }
 
+TEST(ParseSelect, WhatChangesAndWhatStays) {
+  auto nothing = parse_select({});
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_FALSE(nothing->selection.has_value());
+  EXPECT_FALSE(nothing->syscalls.has_value());
+
+  auto both = parse_select({"container=web", "label=app=demo", "syscalls=openat,write"});
+  ASSERT_TRUE(both.ok()) << both.error().message;
+  ASSERT_TRUE(both->selection.has_value());
+  EXPECT_EQ(both->selection->containers, std::vector<std::string>{"web"});
+  EXPECT_EQ(both->selection->labels.size(), 1u);
+  EXPECT_EQ(*both->syscalls, (std::vector<std::string>{"openat", "write"}));
+
+  auto every = parse_select({"every", "syscalls=all"});
+  ASSERT_TRUE(every.ok());
+  ASSERT_TRUE(every->selection.has_value());
+  EXPECT_TRUE(every->selection->empty());
+  ASSERT_TRUE(every->syscalls.has_value());
+  EXPECT_TRUE(every->syscalls->empty()) << "all: no filter";
+}
+
+TEST(ParseSelect, ContradictionsAndEmptyListsAreRefused) {
+  EXPECT_FALSE(parse_select({"every", "container=web"}).ok());
+  EXPECT_FALSE(parse_select({"syscalls="}).ok());
+  EXPECT_FALSE(parse_select({"syscalls=,,"}).ok());
+  EXPECT_FALSE(parse_select({"colour=red"}).ok());
+}
+
 TEST(ListBody, ExitedHistoriesShowTheirEngineNamesAndProblemsComeLast) {
   testing::TempDir dir;
   SavedHistories saved(dir.path());
