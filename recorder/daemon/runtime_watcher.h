@@ -47,8 +47,10 @@ struct RuntimeChange {
 class RuntimeWatcher {
  public:
   // Roots with `namespaces` set are watched for namespaces; the namespaces
-  // they hold already are appended to roots() at once (without changes: the
-  // caller scans what exists when it starts).
+  // they hold already are appended to roots() at once. Nothing found here is
+  // reported as a change (the caller scans what exists when it starts, e.g.
+  // scan_runtime_roots(roots(), proc, &problems)); problems met here are in
+  // problems().
   static Result<RuntimeWatcher> create(std::vector<RuntimeRoot> roots);
   RuntimeWatcher(RuntimeWatcher&&) noexcept = default;
 
