@@ -607,6 +607,9 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   }
   st.saved.remove_leftovers();
   st.saved.load();
+  // What keeps a runtime's state from being watched is said from the start.
+  for (const auto& p : st.runtimes->problems())
+    st.report(p.id.empty() ? p.dir.string() : p.id, "unreadable", p.message);
   // Containers already running: traced from now on.
   st.scan_runtimes();
   st.publish_stats();
