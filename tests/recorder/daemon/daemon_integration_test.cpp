@@ -503,6 +503,77 @@ TEST_F(DaemonTest, ASnapshotShowsTheCallsInFlightAsUnfinished) {
   kill_container(id);
 }
 
+// `select` as typed: the selection and the filters of a running daemon,
+// printed back; a malformed label is a usage error.
+TEST_F(DaemonTest, CliSelectChangesAndPrintsWhatIsRecorded) {
+  START_DAEMON();
+  auto cli = [&](const std::string& args, int* status) {
+    const std::string cmd = std::string(TL_DAEMON_CLI) + " select --socket " + socket().string() + " " + args + " 2>&1";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    while (size_t n = std::fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
+    const int st = ::pclose(p);
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    return out;
+  };
+  int status = 0;
+  EXPECT_EQ(cli("-p cli-pod -n shop --syscall-filters write,openat", &status),
+            "containers: namespace=shop pod=cli-pod\nsyscalls: write,openat\n");
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(cli("", &status), "containers: namespace=shop pod=cli-pod\nsyscalls: write,openat\n");
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(cli("--every --syscall-filters all", &status), "containers: every container\nsyscalls: all\n");
+  EXPECT_EQ(status, 0);
+  const std::string bad = cli("-l novalue", &status);
+  EXPECT_EQ(status, 2) << bad;
+  EXPECT_NE(bad.find("KEY=VALUE"), std::string::npos) << bad;
+  const std::string refused = cli("--syscall-filters nosuchcall", &status);
+  EXPECT_EQ(status, 1) << "the daemon's refusal" << refused;
+  EXPECT_NE(refused.find("nosuchcall"), std::string::npos) << refused;
+  EXPECT_EQ(cli("", &status), "containers: every container\nsyscalls: all\n") << "a refused change changes nothing";
+}
+
+// `watch -p POD -o FILE`: the chosen container's trace is written, not printed.
+TEST_F(DaemonTest, WatchWritesTheTraceWithOutput) {
+  const fs::path out_file = dir_ / "watched.tl", log = dir_ / "watch.log";
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::execl(TL_DAEMON_CLI, TL_DAEMON_CLI, "watch", "-p", "watched-pod", "-o", out_file.c_str(),
+            static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  auto text = [&] {
+    std::ifstream in(log);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  if (!wait_for([&] { return text().find("Ctrl-C") != std::string::npos; })) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    if (!bpf_required()) GTEST_SKIP() << text();
+    FAIL() << "watch did not start: " << text();
+  }
+  const std::string id = unique_id("watchout");
+  EXPECT_EQ(run_container(work_, id, "echo written-to-a-file", "--pod watched-pod"), 0);
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text();
+  EXPECT_EQ(text().find("written-to-a-file"), std::string::npos) << "printed though -o was given";
+  auto trace = format::load_trace(out_file);
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  ASSERT_EQ(trace->metadata.containers.size(), 1u);
+  EXPECT_EQ(trace->metadata.containers[0].pod_name, "watched-pod");
+  EXPECT_TRUE(has_write(*trace, "written-to-a-file"));
+  struct stat st {};
+  ASSERT_EQ(::stat(out_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
 // A container's history saved at a daemon's SIGTERM used to be replaced, at
 // the container's exit under the next daemon, by the part recorded after
 // the restart. Leftovers of a killed daemon go at the next start.
