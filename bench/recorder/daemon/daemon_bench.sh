@@ -17,6 +17,7 @@ BUILD=${1:?usage: $0 BUILD_DIR [LOOP_SECONDS]}
 SECONDS_LOOP=${2:-5}
 REPEAT=${REPEAT:-3}
 SRC=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$SRC/bench/recorder/daemon/bench_lib.sh"
 DEPTH="$BUILD/bench/recorder/daemon/history_depth_bench"
 CLI="$BUILD/recorder/traceloop-record"
 LOOP="$BUILD/bench/recorder/tl_bench_open_read_close"
@@ -37,13 +38,6 @@ echo "== 1. history depth per MiB of budget (synthetic shell workload)"
 "$DEPTH" 1000000
 
 # Waits for the daemon's socket; stops the benchmark if the daemon died.
-wait_socket() {
-  while [ ! -S "$1" ]; do
-    kill -0 "$DAEMON" 2>/dev/null || { echo "the daemon did not start" >&2; DAEMON=""; exit 2; }
-    sleep 0.05
-  done
-}
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 loop_ns() { sed -n 's/.*loop_ns=\([0-9]*\).*/\1/p' | tail -n 1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 min() { if [ -z "$1" ] || [ "$2" -lt "$1" ]; then echo "$2"; else echo "$1"; fi; }

@@ -25,6 +25,7 @@ IDLE=${IDLE:-100}
 BUSY=${BUSY:-6}
 MEMORY_SECONDS=${MEMORY_SECONDS:-$SECS}
 SRC=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$SRC/bench/recorder/daemon/bench_lib.sh"
 CLI=${TL_CLI:-"$BUILD/recorder/traceloop-record"}  # TL_CLI: another build's, to compare
 STATS="$BUILD/tools/tl-stats"
 PROG="$BUILD/bench/recorder/daemon/tl_bench_syscall_rate"
@@ -42,18 +43,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The rootfs is made once (by the first bundle) and shared read-only: the
-# program goes into its /bin before any container runs.
-"$SRC/scripts/demo_container.sh" --work "$WORK/c" --bundle-only "tlrate-$$-0" -- true
-cp "$PROG" "$WORK/c/rootfs/bin/tl_bench_syscall_rate"
+container_rootfs_with "$WORK" "$PROG"
 
-wait_socket() {
-  while [ ! -S "$1" ]; do
-    kill -0 "$DAEMON" 2>/dev/null || { echo "the daemon did not start" >&2; DAEMON=""; exit 2; }
-    sleep 0.05
-  done
-}
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
 hwm_kib() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"; }
 HZ=$(getconf CLK_TCK)

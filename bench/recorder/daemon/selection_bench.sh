@@ -24,6 +24,7 @@ BUILD=${1:?usage: $0 BUILD_DIR [SECONDS] [ROUNDS]}
 SECS=${2:-4}
 ROUNDS=${3:-3}
 SRC=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$SRC/bench/recorder/daemon/bench_lib.sh"
 CLI="$BUILD/recorder/traceloop-record"
 STATS="$BUILD/tools/tl-stats"
 PROG="$BUILD/bench/recorder/daemon/tl_bench_syscall_rate"
@@ -43,15 +44,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$SRC/scripts/demo_container.sh" --work "$WORK/c" --bundle-only "tlsel-$$-x" -- true
-cp "$PROG" "$WORK/c/rootfs/bin/tl_bench_syscall_rate"
+container_rootfs_with "$WORK" "$PROG"
 
-wait_socket() {
-  while [ ! -S "$1" ]; do
-    kill -0 "$DAEMON" 2>/dev/null || { echo "the daemon did not start" >&2; DAEMON=""; exit 2; }
-    sleep 0.05
-  done
-}
 
 # run_ten WORKLOAD MODE: the 10 containers side by side; the unchosen ones'
 # rates appended to $WORK/WORKLOAD.MODE.rates (per CPU second) and .wall.
