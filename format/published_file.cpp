@@ -50,9 +50,8 @@ Result<void> write_all(int fd, std::string_view bytes, const std::filesystem::pa
   return {};
 }
 
-Result<void> publish_copy(const std::filesystem::path& from, const std::filesystem::path& to, mode_t mode) {
-  UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
-  if (in.get() < 0) return Error{from.string() + ": " + errno_text(errno)};
+Result<void> publish_written(const std::filesystem::path& to, mode_t mode,
+                             const std::function<Result<void>(int fd)>& write) {
   const auto temp = temp_path_for(to);
   auto out = create_exclusive(temp, to, mode);
   if (!out) return out.error();
@@ -60,17 +59,25 @@ Result<void> publish_copy(const std::filesystem::path& from, const std::filesyst
     ::unlink(temp.c_str());
     return e;
   };
-  char buf[1 << 16];
-  while (true) {
-    const ssize_t n = ::read(in.get(), buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(Error{from.string() + ": read failed: " + errno_text(errno)});
-    if (n == 0) break;
-    if (auto r = write_all(out->get(), std::string_view(buf, static_cast<size_t>(n)), to); !r) return fail(r.error());
-  }
+  if (auto r = write(out->get()); !r) return fail(r.error());
   if (::fsync(out->get()) != 0) return fail(Error{to.string() + ": fsync failed: " + errno_text(errno)});
   if (::rename(temp.c_str(), to.c_str()) != 0) return fail(Error{to.string() + ": " + errno_text(errno)});
   return {};
+}
+
+Result<void> publish_copy(const std::filesystem::path& from, const std::filesystem::path& to, mode_t mode) {
+  UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return Error{from.string() + ": " + errno_text(errno)};
+  return publish_written(to, mode, [&](int out) -> Result<void> {
+    char buf[1 << 16];
+    while (true) {
+      const ssize_t n = ::read(in.get(), buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Error{from.string() + ": read failed: " + errno_text(errno)};
+      if (n == 0) return {};
+      if (auto r = write_all(out, std::string_view(buf, static_cast<size_t>(n)), to); !r) return r.error();
+    }
+  });
 }
 
 }  // namespace traceloop::format

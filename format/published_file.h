@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <string_view>
 
 #include "format/result.h"
@@ -25,6 +26,11 @@ Result<UniqueFd> create_exclusive(const std::filesystem::path& path, const std::
 
 // Every byte, through short writes and EINTR; errors name `path`.
 Result<void> write_all(int fd, std::string_view bytes, const std::filesystem::path& path);
+
+// Publishes `to` as above, with `mode`, holding what `write` writes to the
+// temporary file's descriptor; on any failure nothing is left behind.
+Result<void> publish_written(const std::filesystem::path& to, mode_t mode,
+                             const std::function<Result<void>(int fd)>& write);
 
 // Copies the file `from` to `to` as above, with `mode`.
 Result<void> publish_copy(const std::filesystem::path& from, const std::filesystem::path& to, mode_t mode);

@@ -571,6 +571,10 @@ void TraceReader::share_events_frames(uint32_t stride, uint32_t offset) {
   if (state_->source) state_->source->share_events_frames(stride, offset);  // before the prefetcher owns it
 }
 uint64_t TraceReader::events_before_batch() const { return state_->events_before_batch; }
+uint64_t TraceReader::events_seen() const { return state_->events_read; }
+
+// No events frame's index modulo 1 is 1: every one is passed over.
+void TraceReader::pass_over_events() { share_events_frames(1, 1); }
 
 Result<const DecodedBatch*> TraceReader::next_batch() {
   State& s = *state_;

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add_timestamp_options(app, timestamps, options.render.durations);
   add_filter_options(app, options.filter);
   add_setup_option(app);
+  add_info_option(app, options.info);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

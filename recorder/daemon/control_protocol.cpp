@@ -64,7 +64,7 @@ Result<Request> parse_request(std::string_view line) {
   if (verb == "list") r.verb = Verb::list;
   else if (verb == "stop") r.verb = Verb::stop;
   else if (verb == "snapshot") r.verb = Verb::snapshot, want_args = 1;
-  else if (verb == "show") r.verb = Verb::show, want_args = 1;
+  else if (verb == "fetch") r.verb = Verb::fetch, want_args = 1;
   else if (verb == "delete") r.verb = Verb::remove, want_args = 1;
   else if (verb == "select") {
     r.verb = Verb::select;
@@ -83,7 +83,7 @@ Result<std::string> format_request(const Request& request) {
     case Verb::list: return std::string("list\n");
     case Verb::stop: return std::string("stop\n");
     case Verb::snapshot: verb = "snapshot"; break;
-    case Verb::show: verb = "show"; break;
+    case Verb::fetch: verb = "fetch"; break;
     case Verb::remove: verb = "delete"; break;
     case Verb::select: {
       if (request.words.size() > kMaxSelectWords) return Error{"too many selection words"};
@@ -101,27 +101,40 @@ Result<std::string> format_request(const Request& request) {
 }
 
 std::string format_reply(const Reply& reply) {
-  if (reply.ok) return "ok\n" + reply.body;
+  if (reply.ok && reply.file) return "ok " + std::to_string(reply.file_bytes) + "\n";
+  if (reply.ok) return "ok " + std::to_string(reply.body.size()) + "\n" + reply.body;
   std::string msg;
   for (char c : reply.error) msg.push_back(c == '\n' || c == '\r' ? ' ' : c);
   return "error " + msg + "\n";
 }
 
+Result<ReplyHeader> parse_reply_header(std::string_view line) {
+  ReplyHeader header;
+  if (line.rfind("error ", 0) == 0) {
+    header.error = std::string(line.substr(6));
+    return header;
+  }
+  if (line.rfind("ok ", 0) != 0) return Error{"malformed reply from the daemon"};
+  const std::string_view digits = line.substr(3);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), header.body_bytes);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size())
+    return Error{"malformed reply from the daemon"};
+  header.ok = true;
+  return header;
+}
+
 Result<Reply> parse_reply(std::string_view bytes) {
   size_t nl = bytes.find('\n');
   if (nl == std::string_view::npos) return Error{"truncated reply from the daemon"};
-  std::string_view first = bytes.substr(0, nl);
-  Reply reply;
-  if (first == "ok") {
-    reply.ok = true;
-    reply.body = std::string(bytes.substr(nl + 1));
-    return reply;
-  }
-  if (first.rfind("error ", 0) == 0) {
-    reply.error = std::string(first.substr(6));
-    return reply;
-  }
-  return Error{"malformed reply from the daemon"};
+  auto header = parse_reply_header(bytes.substr(0, nl));
+  if (!header.ok()) return header.error();
+  if (!header->ok) return error_reply(header->error);
+  const std::string_view body = bytes.substr(nl + 1);
+  if (header->body_bytes > kMaxReplyBytes) return Error{"reply too large"};
+  if (body.size() != header->body_bytes)
+    return Error{"reply from the daemon cut short: " + std::to_string(body.size()) + " of " +
+                 std::to_string(header->body_bytes) + " bytes"};
+  return ok_reply(std::string(body));
 }
 
 std::string format_list_row(const ListRow& row) {

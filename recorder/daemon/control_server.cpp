@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -155,17 +156,24 @@ void ControlServer::close_connection(int fd) {
   connections_.erase(it);
 }
 
-void ControlServer::answer(int fd, const Reply& reply) {
+void ControlServer::answer(int fd, Reply reply) {
   auto it = connections_.find(fd);
   if (it == connections_.end()) return;
   Connection& c = it->second;
   std::string bytes = formatted(reply);
+  if (reply.ok && reply.file) {
+    c.file = std::move(reply.file);
+    c.file_bytes = reply.file_bytes;
+    c.file_sent = 0;
+  }
   // The client refuses more than kMaxReplyBytes; the server holds no more.
-  if (bytes.size() > kMaxReplyBytes)
+  if (!c.file && bytes.size() > kMaxReplyBytes)
     bytes = formatted(error_reply("reply too large (" + std::to_string(bytes.size()) + " bytes)"));
-  if (bytes.size() > kShortReplyBytes && pending_reply_bytes_ + bytes.size() > options_.max_pending_reply_bytes)
+  if (bytes.size() > kShortReplyBytes && pending_reply_bytes_ + bytes.size() > options_.max_pending_reply_bytes) {
+    c.file.reset();
     bytes = formatted(error_reply("busy: other clients are still reading " + std::to_string(pending_reply_bytes_) +
                                   " bytes of replies, retry later"));
+  }
   c.answering = true;
   c.reply = std::move(bytes);
   c.sent = 0;
@@ -191,16 +199,30 @@ void ControlServer::flush(int fd) {
   if (it == connections_.end() || !it->second.answering) return;
   Connection& c = it->second;
   size_t this_pass = 0;
-  while (c.sent < c.reply.size() && this_pass < kSendPerPass) {
-    const size_t len = std::min(kSendChunk, c.reply.size() - c.sent);
-    ssize_t n = ::send(fd, c.reply.data() + c.sent, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+  const auto remaining = [&c] { return c.reply.size() - c.sent + (c.file ? c.file_bytes - c.file_sent : 0); };
+  while (remaining() > 0 && this_pass < kSendPerPass) {
+    ssize_t n = 0;
+    if (c.sent < c.reply.size()) {
+      const size_t len = std::min(kSendChunk, c.reply.size() - c.sent);
+      n = ::send(fd, c.reply.data() + c.sent, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } else {
+      auto offset = static_cast<off_t>(c.file_sent);
+      n = ::sendfile(fd, c.file.get(), &offset, std::min<uint64_t>(kSendChunk, c.file_bytes - c.file_sent));
+      // A file that shrank under us cannot give what the header promised:
+      // the client, counting bytes, sees the reply cut short.
+      if (n == 0) {
+        close_connection(fd);
+        return;
+      }
+    }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     if (n <= 0) {  // the client went away
       close_connection(fd);
       return;
     }
-    c.sent += static_cast<size_t>(n);
+    if (c.sent < c.reply.size()) c.sent += static_cast<size_t>(n);
+    else c.file_sent += static_cast<uint64_t>(n);
     this_pass += static_cast<size_t>(n);
   }
   if (this_pass > 0) {
@@ -208,7 +230,7 @@ void ControlServer::flush(int fd) {
     c.queued = unread_by_peer(fd);
   }
   // All in the kernel: the client reads the rest from there after the close.
-  if (c.sent == c.reply.size()) close_connection(fd);
+  if (remaining() == 0) close_connection(fd);
 }
 
 void ControlServer::read_from(int fd, const Handler& handler) {
@@ -256,7 +278,7 @@ void ControlServer::read_from(int fd, const Handler& handler) {
     // One failed request must not take the recorder down.
     reply = error_reply(e.what());
   }
-  answer(fd, reply);
+  answer(fd, std::move(reply));
 }
 
 void ControlServer::process(const Handler& handler) {

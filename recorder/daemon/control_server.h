@@ -8,7 +8,9 @@
 // ever make process() wait: every socket is non-blocking, a reply the kernel
 // cannot take at once is kept here and sent as the client reads (the server's
 // epoll set also waits for the client's socket to be writable), and:
-//   - a reply is at most kMaxReplyBytes (a larger one becomes an error);
+//   - a reply is at most kMaxReplyBytes (a larger one becomes an error),
+//     except a file reply (a trace's bytes), which is read from its file
+//     as the client takes it and holds no memory here;
 //   - the replies held for all clients together stay within
 //     max_pending_reply_bytes: a reply that does not fit becomes a short
 //     "busy" error (short replies, at most kShortReplyBytes, are always
@@ -85,6 +87,9 @@ class ControlServer {
     bool answering = false;
     std::string reply;
     size_t sent = 0;
+    UniqueFd file;  // sent after `reply`, from file_sent up to file_bytes
+    uint64_t file_bytes = 0;
+    uint64_t file_sent = 0;
     Clock::time_point progress;
     int queued = 0;
   };
@@ -92,7 +97,7 @@ class ControlServer {
   void accept_all();
   void read_from(int fd, const Handler& handler);
   // Queues the reply (within the bounds) and sends what the socket takes.
-  void answer(int fd, const Reply& reply);
+  void answer(int fd, Reply reply);
   // Sends until the socket is full; closes once the kernel has all of it.
   void flush(int fd);
   void close_connection(int fd);

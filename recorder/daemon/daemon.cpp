@@ -25,6 +25,7 @@
 
 #include "format/catalogue.h"
 #include "format/metadata.h"
+#include "format/published_file.h"
 #include "format/trace_reader.h"
 #include "format/unique_fd.h"
 #include "format/zstd_codec.h"
@@ -258,6 +259,7 @@ struct Daemon::State : recorder::EventSink {
   format::TraceMetadata metadata_for(const Tracked& t) const {
     format::TraceMetadata m;
     format::fill_host_metadata(m);
+    m.host_name = node;
     m.catalogue = catalogue;
     const recorder::CaptureChoice capture{options.syscall_filters, options.capture_data, options.max_data,
                                           options.timestamp_resolution_ns};
@@ -451,6 +453,18 @@ struct Daemon::State : recorder::EventSink {
     return ids;
   }
 
+  // A running container's history as it stands, written to `path`.
+  Result<void> write_snapshot(Tracked& t, const fs::path& path) {
+    (void)ring->drain();
+    // Calls in flight now (a thread blocked in read, in wait4) end the
+    // snapshot as unfinished; the history itself waits for their exits.
+    InFlightOf in_flight(t.index);
+    if (auto records = bpf->in_flight_records(); records.ok()) converter->emit_in_flight(*records, in_flight);
+    auto table = t.processes.table();
+    if (auto r = t.buffer.write(path, metadata_for(t), table, codec, in_flight.events); !r.ok()) return r.error();
+    return {};
+  }
+
   Reply snapshot(const std::string& id) {
     Tracked* t = registry->by_id(id);
     if (t == nullptr) {
@@ -458,16 +472,34 @@ struct Daemon::State : recorder::EventSink {
       if (s == nullptr) return error_reply("no container " + id);
       return ok_reply(s->file.string() + "\n");  // exited: the saved trace is the whole history
     }
-    (void)ring->drain();
-    // Calls in flight now (a thread blocked in read, in wait4) end the
-    // snapshot as unfinished; the history itself waits for their exits.
-    InFlightOf in_flight(t->index);
-    if (auto records = bpf->in_flight_records(); records.ok()) converter->emit_in_flight(*records, in_flight);
     const fs::path path = saved.snapshot_file(id);
-    auto table = t->processes.table();
-    if (auto r = t->buffer.write(path, metadata_for(*t), table, codec, in_flight.events); !r.ok())
-      return error_reply(r.error().message);
+    if (auto r = write_snapshot(*t, path); !r) return error_reply(r.error().message);
     return ok_reply(path.string() + "\n");
+  }
+
+  // The trace's bytes, for a client that may not see DIR: the saved trace,
+  // or a snapshot under a name of its own (a temp name, which a daemon
+  // killed meanwhile leaves to the next start's clean-up), opened and
+  // unlinked at once, so that nothing of it stays in DIR.
+  Reply fetch(const std::string& id) {
+    fs::path path;
+    bool transient = false;
+    if (Tracked* t = registry->by_id(id)) {
+      path = format::temp_path_for(saved.snapshot_file(id));
+      if (auto r = write_snapshot(*t, path); !r) return error_reply(r.error().message);
+      transient = true;
+    } else if (const Saved* s = saved.find(id)) {
+      path = s->file;
+    } else {
+      return error_reply("no container " + id);
+    }
+    UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    const int open_errno = errno;
+    if (transient) ::unlink(path.c_str());
+    struct stat st {};
+    if (!file || ::fstat(file.get(), &st) != 0)
+      return error_reply(path.string() + ": " + std::strerror(file ? errno : open_errno));
+    return file_reply(std::move(file), static_cast<uint64_t>(st.st_size));
   }
 
   Reply list() const {
@@ -531,7 +563,7 @@ struct Daemon::State : recorder::EventSink {
       case Verb::stop: stopping = true; return ok_reply();
       case Verb::select: return select(request.words);
       case Verb::snapshot:
-      case Verb::show:
+      case Verb::fetch:
       case Verb::remove: break;
     }
     auto id = resolve_container_id(request.id, live_ids(), saved);
@@ -543,7 +575,7 @@ struct Daemon::State : recorder::EventSink {
       saved.remove(*id);
       return ok_reply();
     }
-    return snapshot(*id);
+    return request.verb == Verb::fetch ? fetch(*id) : snapshot(*id);
   }
 };
 
@@ -558,7 +590,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   if (auto r = prepare_trace_dir(st.options.dir); !r) return r.error();
   char host[256] = {};
   ::gethostname(host, sizeof(host) - 1);
-  st.node = host;
+  st.node = options.node.empty() ? std::string(host) : options.node;
 
   const recorder::CaptureChoice capture{options.syscall_filters, options.capture_data, options.max_data,
                                         options.timestamp_resolution_ns};

@@ -45,6 +45,10 @@ struct DaemonOptions {
   uint32_t max_data = 256;
   bool capture_data = true;
   bool host = false;  // also record processes outside containers (as container "host")
+  // The node's name in `list` and in each trace's header; empty: the host
+  // name (in a Kubernetes pod, that is the pod's: the node's comes from the
+  // downward API).
+  std::string node;
   // The containers recorded; the others are never traced once identified
   // (their cgroup is traced only from its creation until its runtime's
   // state names it, so that a chosen container is recorded from its start).

@@ -3,6 +3,7 @@
 #include <grp.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include "format/trace_reader.h"
 #include "tools/lib/cli_options.h"
 #include "tools/lib/merge_traces.h"
+#include "tools/lib/json_string.h"
 #include "tools/lib/show.h"
 
 namespace traceloop::daemon {
@@ -102,6 +104,7 @@ int run_daemon(const DaemonCliState& s, std::ostream& err) {
   o.dir = s.dir;
   o.socket_path = s.socket;
   o.host = s.host;
+  o.node = s.node;
   o.group = value_or_throw(group_id(s.group));
   auto daemon = value_or_throw(Daemon::start(o));
   err << "traceloop-record daemon: recording " << describe(o.selection) << ", histories in " << o.dir.string()
@@ -123,15 +126,32 @@ std::optional<Reply> ask(const DaemonCliState& s, const Request& request, std::o
     status = 1;
     return std::nullopt;
   }
-  return *reply;
+  return std::move(*reply);
+}
+
+// One object per row, in an array; "-" (no value) becomes "".
+std::string list_json(const std::vector<ListRow>& rows) {
+  std::string out = "[";
+  const auto value = [](const std::string& v) { return tools::json_string(v == "-" ? std::string() : v); };
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const ListRow& r = rows[i];
+    out += i == 0 ? "\n  " : ",\n  ";
+    out += "{\"node\":" + value(r.node) + ",\"namespace\":" + value(r.pod_namespace) + ",\"pod\":" + value(r.pod) +
+           ",\"container\":" + value(r.container) + ",\"containerId\":" + value(r.id) + ",\"state\":" +
+           value(r.state) + ",\"events\":" + std::to_string(r.events) + ",\"file\":" + value(r.file) + "}";
+  }
+  return out + (rows.empty() ? "]\n" : "\n]\n");
 }
 
 int run_list(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
+  if (s.list_format != "table" && s.list_format != "json") {
+    err << "traceloop-record: unknown list format " << s.list_format << " (table, json)\n";
+    return 2;
+  }
   int status = 0;
   auto reply = ask(s, {Verb::list, ""}, err, status);
   if (!reply) return status;
-  std::vector<std::vector<std::string>> rows = {
-      {"NODE", "NAMESPACE", "POD", "CONTAINER", "CONTAINERID", "STATE", "EVENTS", "FILE"}};
+  std::vector<ListRow> parsed;
   std::string_view body = reply->body;
   while (!body.empty()) {
     size_t nl = body.find('\n');
@@ -141,9 +161,17 @@ int run_list(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
       err << "traceloop-record: " << row.error().message << "\n";
       return 2;
     }
-    rows.push_back({row->node, row->pod_namespace, row->pod, row->container, row->id, row->state,
-                    std::to_string(row->events), row->file});
+    parsed.push_back(std::move(*row));
   }
+  if (s.list_format == "json") {
+    out << list_json(parsed);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"NODE", "NAMESPACE", "POD", "CONTAINER", "CONTAINERID", "STATE", "EVENTS", "FILE"}};
+  for (const ListRow& row : parsed)
+    rows.push_back({row.node, row.pod_namespace, row.pod, row.container, row.id, row.state,
+                    std::to_string(row.events), row.file});
   std::vector<size_t> width(8, 0);
   for (const auto& r : rows)
     for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
@@ -156,41 +184,6 @@ int run_list(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
     out << line << "\n";
   }
   return 0;
-}
-
-int run_snapshot(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
-  int status = 0;
-  auto reply = ask(s, {Verb::snapshot, s.id}, err, status);
-  if (!reply) return status;
-  std::string path = reply->body.substr(0, reply->body.find('\n'));
-  if (s.output.empty()) {
-    out << path << "\n";
-    return 0;
-  }
-  // Copied by the client, with the client's rights: the daemon never writes
-  // to a path a client chose.
-  if (auto copied = format::publish_copy(path, s.output, 0600); !copied) {
-    err << "traceloop-record: " << copied.error().message << "\n";
-    return 2;
-  }
-  out << s.output << "\n";
-  return 0;
-}
-
-int run_show_command(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
-  int status = 0;
-  auto reply = ask(s, {Verb::show, s.id}, err, status);
-  if (!reply) return status;
-  tools::ShowOptions show;
-  show.path = reply->body.substr(0, reply->body.find('\n'));
-  auto format = tools::output_format_from_name(s.show_format);
-  if (!format) {
-    err << "traceloop-record: unknown format " << s.show_format << " (table, strace, json)\n";
-    return 2;
-  }
-  show.render.format = *format;
-  show.show_setup = tools::setup_wanted(*s.show_cmd);
-  return tools::run_show(show, out, err);
 }
 
 // A directory of the process's own, removed with what it holds.
@@ -214,6 +207,87 @@ class PrivateDir {
   explicit PrivateDir(fs::path path) : path_(std::move(path)) {}
   fs::path path_;
 };
+
+// Ends like ask(), the trace's bytes handed to `sink` as they come.
+int fetch(const DaemonCliState& s, const BodySink& sink, std::ostream& err) {
+  auto reply = send_request_to(socket_of(s), {Verb::fetch, s.id}, sink);
+  if (!reply.ok()) {
+    err << "traceloop-record: " << reply.error().message << "\n";
+    return 2;
+  }
+  if (!reply->ok) {
+    err << "traceloop-record: " << reply->error << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+int run_snapshot(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
+  if (s.output.empty()) {
+    int status = 0;
+    auto reply = ask(s, {Verb::snapshot, s.id}, err, status);
+    if (!reply) return status;
+    out << reply->body.substr(0, reply->body.find('\n')) << "\n";
+    return 0;
+  }
+  if (s.output == "-") {
+    if (&out == &std::cout && ::isatty(STDOUT_FILENO)) {
+      err << "traceloop-record: not writing a binary trace to a terminal: redirect it, or use show\n";
+      return 2;
+    }
+    const int status = fetch(s, [&out](std::string_view piece) -> Result<void> {
+      out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+      if (!out) return Error{"writing the trace to the standard output failed"};
+      return {};
+    }, err);
+    out.flush();
+    return status;
+  }
+  // Written by the client, with the client's rights: the daemon never
+  // writes to a path a client chose.
+  int status = 0;
+  auto published = format::publish_written(s.output, 0600, [&](int fd) -> Result<void> {
+    status = fetch(s, [&](std::string_view piece) { return format::write_all(fd, piece, s.output); }, err);
+    if (status != 0) return Error{""};  // already said
+    return {};
+  });
+  if (!published) {
+    if (status == 0) {
+      err << "traceloop-record: " << published.error().message << "\n";
+      status = 2;
+    }
+    return status;
+  }
+  out << s.output << "\n";
+  return 0;
+}
+
+// The trace comes through the socket into a private file, then renders as
+// tl-show renders it.
+int run_show_command(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
+  auto format = tools::output_format_from_name(s.show_format);
+  if (!format) {
+    err << "traceloop-record: unknown format " << s.show_format << " (table, strace, json)\n";
+    return 2;
+  }
+  PrivateDir dir = value_or_throw(PrivateDir::create());
+  const fs::path path = dir.path() / "trace.tl";
+  auto file = format::create_exclusive(path, path, 0600);
+  if (!file) {
+    err << "traceloop-record: " << file.error().message << "\n";
+    return 2;
+  }
+  if (int status = fetch(s, [&](std::string_view piece) { return format::write_all(file->get(), piece, path); }, err);
+      status != 0)
+    return status;
+  file->reset();
+  tools::ShowOptions show;
+  show.path = path.string();
+  show.render.format = *format;
+  show.show_setup = tools::setup_wanted(*s.show_cmd);
+  show.info = s.info;
+  return tools::run_show(show, out, err);
+}
 
 // The histories a watch saved, oldest container first.
 std::vector<fs::path> saved_histories(const fs::path& dir) {
@@ -303,6 +377,9 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   add_host_root_option(d, s);
   d->add_flag("--host", s.host, "also record processes outside containers (as container \"host\")");
   d->add_option("--group", s.group, "group allowed to use the control socket besides root");
+  d->add_option("--node", s.node,
+                "the node's name in list and in each trace (default: the host name; in a Kubernetes pod, pass the "
+                "node's from the downward API)");
   s.daemon_cmd = d;
 
   auto* w = app.add_subcommand(
@@ -319,15 +396,19 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
 
   s.list_cmd = app.add_subcommand("list", "containers with a live history or a saved trace");
   add_connection_options(s.list_cmd, s);
+  s.list_cmd->add_option("-o,--output", s.list_format, "table, or json (an array of objects)")->default_val("table");
   s.show_cmd = app.add_subcommand("show", "render a container's history like tl-show (ID prefix accepted)");
   add_connection_options(s.show_cmd, s);
   s.show_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();
   s.show_cmd->add_option("-f,--format", s.show_format, "table, strace or json")->default_val("table");
   tools::add_setup_option(*s.show_cmd);
+  tools::add_info_option(*s.show_cmd, s.info);
   s.snapshot_cmd = app.add_subcommand("snapshot", "save a running container's history without stopping it");
   add_connection_options(s.snapshot_cmd, s);
   s.snapshot_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();
-  s.snapshot_cmd->add_option("-o,--output", s.output, "copy the snapshot to FILE (default: print its path in DIR)");
+  s.snapshot_cmd->add_option("-o,--output", s.output,
+                             "write the trace to FILE, or to the standard output with -, through the control socket "
+                             "(default: print the path of the snapshot written in DIR)");
   s.delete_cmd = app.add_subcommand("delete", "delete a saved trace");
   add_connection_options(s.delete_cmd, s);
   s.delete_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();

@@ -1,8 +1,11 @@
 #pragma once
 // The daemon's subcommands of traceloop-record: `daemon`, `watch` (the
 // containers chosen, until Ctrl-C, then printed like `show`) and the control
-// clients `list`, `show ID`, `snapshot ID [-o FILE]`, `delete ID`, `select`
-// (what a running daemon records), `stop`.
+// clients `list [-o json]`, `show ID [--info]`, `snapshot ID [-o FILE|-]`,
+// `delete ID`, `select` (what a running daemon records), `stop`. `show` and
+// `snapshot -o` take the trace's bytes through the control socket, so they
+// work from anywhere the socket is reachable (another mount namespace, a
+// sidecar, `kubectl exec`), not only where the daemon's DIR is.
 // The main registers them on its CLI::App before parsing and runs them after:
 //
 //   traceloop::daemon::DaemonCliState daemon_cli;
@@ -37,6 +40,9 @@ struct DaemonCliState {
   std::string id;
   std::string output;
   std::string show_format = "table";
+  std::string list_format = "table";
+  bool info = false;       // show --info
+  std::string node;        // daemon --node
   // Which containers: daemon and watch.
   std::vector<std::string> namespaces, pods, containers, labels, images;
 

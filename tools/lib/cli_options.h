@@ -36,6 +36,14 @@ inline void add_setup_option(CLI::App& app) {
 }
 inline bool setup_wanted(const CLI::App& app) { return app.count("--setup") > 0; }
 
+// --info: what the file knows instead of its calls, for tl-show and the
+// daemon's show alike.
+inline void add_info_option(CLI::App& app, bool& info) {
+  app.add_flag("--info", info,
+               "Print what the file knows instead of its calls: recorder, host, kernel, capture settings, "
+               "containers, counters and the process tree (with -f json: one JSON object)");
+}
+
 // Timestamp flags counted like strace: -t, -tt, -ttt, -r; -T durations.
 struct TimestampFlags {
   int t = 0;

@@ -6,6 +6,7 @@
 #include "tools/lib/decode.h"
 #include "tools/lib/output.h"
 #include "tools/lib/setup_hiding.h"
+#include "tools/lib/trace_info.h"
 
 namespace traceloop::tools {
 
@@ -59,6 +60,7 @@ bool render_batch(const format::DecodedBatch& batch, EventFilter& filter, Render
 }  // namespace
 
 int run_show(const ShowOptions& options, std::ostream& out, std::ostream& err) {
+  if (options.info) return run_info(options.path, options.render.format, out, err);
   try {
     auto opened = format::TraceReader::open(options.path);
     if (!opened) return fail(err, opened.error().message);

@@ -23,6 +23,9 @@ struct ShowOptions {
   bool show_setup = false;
   // Rendered setup text held back while waiting for the entrypoint's execve.
   size_t setup_hold_bytes = SetupHider::kDefaultHoldBytes;
+  // What the file knows instead of its calls (trace_info.h): text, or JSON
+  // with the json format.
+  bool info = false;
 };
 
 // Default -s of a format.

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -38,12 +39,12 @@ TEST(ControlProtocol, ParsesKnownRequests) {
   EXPECT_EQ(snap->verb, Verb::snapshot);
   EXPECT_EQ(snap->id, "abc");
   EXPECT_EQ(parse_request("delete x")->verb, Verb::remove);
-  EXPECT_EQ(parse_request("show x")->verb, Verb::show);
+  EXPECT_EQ(parse_request("fetch x")->verb, Verb::fetch);
   EXPECT_EQ(parse_request("stop")->verb, Verb::stop);
-  for (const char* bad : {"", "lst", "snapshot", "snapshot a b", "list x", "show  a", "delete \x01", "stop "})
+  for (const char* bad : {"", "lst", "snapshot", "snapshot a b", "list x", "fetch  a", "delete \x01", "stop "})
     EXPECT_FALSE(parse_request(bad).ok()) << bad;
   EXPECT_FALSE(parse_request(std::string(5000, 'a')).ok());
-  for (Verb v : {Verb::list, Verb::snapshot, Verb::show, Verb::remove, Verb::stop}) {
+  for (Verb v : {Verb::list, Verb::snapshot, Verb::fetch, Verb::remove, Verb::stop}) {
     Request r{v, v == Verb::list || v == Verb::stop ? "" : "id1"};
     auto formatted = format_request(r);
     ASSERT_TRUE(formatted.ok());
@@ -101,6 +102,24 @@ TEST(ControlProtocol, RepliesAndListRowsRoundTrip) {
   EXPECT_EQ(back->events, 42u);
   EXPECT_EQ(back->file, "/d/c1.tl");
   EXPECT_FALSE(parse_list_row("a\tb").ok());
+}
+
+// Every body says its length: a reply cut short (a list losing its last
+// rows) is an error, not a shorter answer.
+TEST(ControlProtocol, ARepliesLengthTellsAWholeReplyFromOneCutShort) {
+  EXPECT_EQ(format_reply(ok_reply("row\n")), "ok 4\nrow\n");
+  const std::string whole = format_reply(ok_reply("row1\nrow2\n"));
+  auto cut = parse_reply(std::string_view(whole).substr(0, whole.size() - 5));
+  ASSERT_FALSE(cut.ok());
+  EXPECT_NE(cut.error().message.find("cut short: 5 of 10 bytes"), std::string::npos) << cut.error().message;
+  EXPECT_FALSE(parse_reply(whole + "x").ok());
+  for (const char* bad : {"ok\n", "ok \n", "ok -1\n", "ok 1x\n", "ok 99999999999999999999999\n"})
+    EXPECT_FALSE(parse_reply(bad).ok()) << bad;
+  auto header = parse_reply_header("ok 123");
+  ASSERT_TRUE(header.ok());
+  EXPECT_EQ(header->body_bytes, 123u);
+  // A file reply's header alone is formatted: its body comes from the file.
+  EXPECT_EQ(format_reply(file_reply(UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)), 77)), "ok 77\n");
 }
 
 ControlServerOptions options_for(const std::filesystem::path& path) {
@@ -337,7 +356,7 @@ TEST_F(SlowClientTest, SlowReaderOfALargeReplyNeverMakesProcessWait) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   // Another client, mid-way through the slow one's reply.
   const auto asked = std::chrono::steady_clock::now();
-  auto other = send_request(socket(), {Verb::show, "x"});
+  auto other = send_request(socket(), {Verb::fetch, "x"});
   const auto answered_in = std::chrono::steady_clock::now() - asked;
   reader.join();
   ASSERT_TRUE(other.ok()) << other.error().message;
@@ -524,9 +543,10 @@ TEST(ControlClient, NoDaemonIsAClearError) {
 }
 
 
-// `snapshot ID -o OUT` copies the daemon's snapshot with the client's rights.
-// The copy goes through a name no one can plant beforehand: a symlink or a
-// file another user made beside OUT is never written through or reused.
+// `snapshot ID -o OUT` and `show ID` take the trace's bytes through the
+// socket (`fetch`) and write them with the client's rights. The file goes
+// through a name no one can plant beforehand: a symlink or a file another
+// user made beside OUT is never written through or reused.
 class SnapshotClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -536,29 +556,45 @@ class SnapshotClientTest : public ::testing::Test {
     auto server = ControlServer::create(options_for(dir_ / "control.sock"));
     ASSERT_TRUE(server.ok()) << server.error().message;
     server_.emplace(std::move(server.value()));
-    serving_.emplace(*server_, [this](const Request&) -> Reply { return ok_reply(snapshot_file().string() + "\n"); });
+    serving_.emplace(*server_, [this](const Request& r) -> Reply {
+      if (r.verb != Verb::fetch) return ok_reply(snapshot_file().string() + "\n");
+      // The daemon's DIR is out of the client's sight: only bytes reach it.
+      UniqueFd file(::open(snapshot_file().c_str(), O_RDONLY | O_CLOEXEC));
+      struct stat st {};
+      if (!file || ::fstat(file.get(), &st) != 0) return error_reply("no snapshot");
+      if (hide_after_open_) ::unlink(snapshot_file().c_str());
+      return file_reply(std::move(file), static_cast<uint64_t>(st.st_size) + promised_extra_);
+    });
   }
   void TearDown() override { serving_.reset(); }
   std::filesystem::path snapshot_file() const { return dir_ / "abc.snapshot.tl"; }
 
-  int snapshot_to(const std::filesystem::path& out, std::string& err_text) {
+  int client(std::vector<std::string> args, std::string& out_text, std::string& err_text) {
     CLI::App app;
     DaemonCliState state;
     add_daemon_commands(app, state);
     const std::string socket = (dir_ / "control.sock").string();
-    const std::string output = out.string();
-    std::vector<const char*> argv{"traceloop-record", "snapshot", "abc", "--socket", socket.c_str(), "-o",
-                                  output.c_str()};
+    args.insert(args.begin(), "traceloop-record");
+    args.insert(args.begin() + 3, {"--socket", socket});
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
     app.parse(static_cast<int>(argv.size()), const_cast<char**>(argv.data()));
-    std::ostringstream out_text, err;
-    const int status = run_daemon_commands(state, out_text, err).value_or(-1);
+    std::ostringstream out, err;
+    const int status = run_daemon_commands(state, out, err).value_or(-1);
+    out_text = out.str();
     err_text = err.str();
     return status;
+  }
+  int snapshot_to(const std::filesystem::path& out, std::string& err_text) {
+    std::string out_text;
+    return client({"snapshot", "abc", "-o", out.string()}, out_text, err_text);
   }
 
   testing::TempDir dir_;
   std::optional<ControlServer> server_;
   std::optional<ServingThread> serving_;
+  bool hide_after_open_ = true;
+  uint64_t promised_extra_ = 0;  // a header promising more than is sent
 };
 
 std::string contents(const std::filesystem::path& p) {
@@ -585,6 +621,83 @@ TEST_F(SnapshotClientTest, CopyNeverGoesThroughAPlantedName) {
   // nothing else left behind than the planted link, the victim and the copy
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(out_dir.path()), std::filesystem::directory_iterator()),
             3);
+}
+
+TEST_F(SnapshotClientTest, DashWritesTheTracesBytesToTheStandardOutput) {
+  std::string out, err;
+  ASSERT_EQ(client({"snapshot", "abc", "-o", "-"}, out, err), 0) << err;
+  EXPECT_EQ(out, "snapshot bytes");
+  EXPECT_FALSE(std::filesystem::exists(snapshot_file())) << "the test's daemon did not hide its file";
+}
+
+// Without -o the path in DIR is printed, as before: for a client beside the daemon.
+TEST_F(SnapshotClientTest, WithoutOutputThePathInTheDaemonsDirIsPrinted) {
+  std::string out, err;
+  ASSERT_EQ(client({"snapshot", "abc"}, out, err), 0) << err;
+  EXPECT_EQ(out, snapshot_file().string() + "\n");
+}
+
+// A reply whose length the bytes do not reach (a daemon killed mid-way) is
+// an error, and -o FILE leaves no file holding a part of a trace.
+TEST_F(SnapshotClientTest, AReplyCutShortIsAnErrorAndLeavesNoFile) {
+  promised_extra_ = 100;
+  hide_after_open_ = false;
+  testing::TempDir out_dir;
+  std::string err;
+  EXPECT_EQ(snapshot_to(out_dir / "copy.tl", err), 2);
+  EXPECT_NE(err.find("cut short: 14 of 114 bytes"), std::string::npos) << err;
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(out_dir.path()), std::filesystem::directory_iterator()),
+            0);
+  std::string out;
+  EXPECT_EQ(client({"snapshot", "abc", "-o", "-"}, out, err), 2);
+  EXPECT_NE(err.find("cut short"), std::string::npos) << err;
+}
+
+// A trace larger than any in-memory reply streams whole, from the file.
+TEST_F(SnapshotClientTest, ATraceLargerThanTheReplyBoundStreamsWhole) {
+  {
+    std::ofstream big(snapshot_file(), std::ios::trunc);
+    std::string block(1u << 20, 'x');
+    for (size_t i = 0; i < kMaxReplyBytes / block.size() + 3; ++i) {
+      block[0] = static_cast<char>('a' + i % 26);
+      big << block;
+    }
+  }
+  const auto size = std::filesystem::file_size(snapshot_file());
+  ASSERT_GT(size, kMaxReplyBytes);
+  testing::TempDir out_dir;
+  std::string err;
+  ASSERT_EQ(snapshot_to(out_dir / "big.tl", err), 0) << err;
+  EXPECT_EQ(std::filesystem::file_size(out_dir / "big.tl"), size);
+  std::ifstream in(out_dir / "big.tl");
+  in.seekg(static_cast<std::streamoff>(5u << 20));
+  EXPECT_EQ(in.get(), 'f');
+}
+
+// list -o json: one object per row, names escaped as JSON, "-" as "".
+TEST(ListClient, JsonHasAnObjectPerRow) {
+  testing::TempDir dir;
+  auto server = ControlServer::create(options_for(dir / "control.sock"));
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  ServingThread serving(*server, [](const Request&) -> Reply {
+    return ok_reply(format_list_row({"node-1", "default", "web-0", "nginx", "c0ffee", "running", 12, "-"}) +
+                    format_list_row({"node-1", "-", "-", "db \"x\"", "beef", "exited", 3, "/d/beef.tl"}));
+  });
+  CLI::App app;
+  DaemonCliState state;
+  add_daemon_commands(app, state);
+  const std::string socket = (dir / "control.sock").string();
+  std::vector<const char*> argv{"traceloop-record", "list", "--socket", socket.c_str(), "-o", "json"};
+  app.parse(static_cast<int>(argv.size()), const_cast<char**>(argv.data()));
+  std::ostringstream out, err;
+  ASSERT_EQ(run_daemon_commands(state, out, err).value_or(-1), 0) << err.str();
+  EXPECT_EQ(out.str(),
+            "[\n"
+            "  {\"node\":\"node-1\",\"namespace\":\"default\",\"pod\":\"web-0\",\"container\":\"nginx\","
+            "\"containerId\":\"c0ffee\",\"state\":\"running\",\"events\":12,\"file\":\"\"},\n"
+            "  {\"node\":\"node-1\",\"namespace\":\"\",\"pod\":\"\",\"container\":\"db \\\"x\\\"\","
+            "\"containerId\":\"beef\",\"state\":\"exited\",\"events\":3,\"file\":\"/d/beef.tl\"}\n"
+            "]\n");
 }
 
 TEST_F(SnapshotClientTest, UnwritableDestinationIsAnErrorWithTheReason) {

@@ -221,7 +221,7 @@ TEST(ControlStall, ASlowListReaderCostsABusyContainerNoEvents) {
   std::thread prober([&] {
     while (probing) {
       const auto asked = Clock::now();
-      auto reply = send_request(socket, {Verb::show, "no-such-container"});
+      auto reply = send_request(socket, {Verb::fetch, "no-such-container"});
       const auto took = Clock::now() - asked;
       if (reply.ok()) ++probes;
       slowest_probe = std::max(slowest_probe, took);

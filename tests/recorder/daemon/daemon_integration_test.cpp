@@ -209,11 +209,17 @@ TEST_F(DaemonTest, MultiplicationDemoIsRecoveredAfterTheContainerIsDeleted) {
   EXPECT_TRUE(exit_group_x);
   EXPECT_TRUE(execve_sh) << "the container's first exec was missed";
 
-  // show ID (by prefix) renders it like tl-show.
-  auto reply = send_request(socket(), {Verb::show, id.substr(0, id.size() - 1)});
+  // fetch ID (by prefix) hands the trace's bytes over, which render like tl-show.
+  std::string bytes;
+  auto reply = send_request_to(socket(), {Verb::fetch, id.substr(0, id.size() - 1)}, [&](std::string_view piece) {
+    bytes.append(piece);
+    return Result<void>{};
+  });
   ASSERT_TRUE(reply.ok() && reply->ok);
+  const std::string fetched = work_ / "fetched.tl";
+  std::ofstream(fetched) << bytes;
   tools::ShowOptions show;
-  show.path = reply->body.substr(0, reply->body.find('\n'));
+  show.path = fetched;
   std::ostringstream out, err;
   EXPECT_EQ(tools::run_show(show, out, err), 0) << err.str();
   EXPECT_NE(out.str().find("\"42"), std::string::npos);
