@@ -143,9 +143,17 @@ std::string list_json(const std::vector<ListRow>& rows) {
   return out + (rows.empty() ? "]\n" : "\n]\n");
 }
 
+// list -n/-p/-c: rows of these namespaces, pods and container names only.
+bool listed(const DaemonCliState& s, const ListRow& row) {
+  const auto in = [](const std::vector<std::string>& wanted, const std::string& value) {
+    return wanted.empty() || std::find(wanted.begin(), wanted.end(), value) != wanted.end();
+  };
+  return in(s.namespaces, row.pod_namespace) && in(s.pods, row.pod) && in(s.containers, row.container);
+}
+
 int run_list(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
-  if (s.list_format != "table" && s.list_format != "json") {
-    err << "traceloop-record: unknown list format " << s.list_format << " (table, json)\n";
+  if (s.list_format != "table" && s.list_format != "json" && s.list_format != "tsv") {
+    err << "traceloop-record: unknown list format " << s.list_format << " (table, json, tsv)\n";
     return 2;
   }
   int status = 0;
@@ -161,14 +169,20 @@ int run_list(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
       err << "traceloop-record: " << row.error().message << "\n";
       return 2;
     }
-    parsed.push_back(std::move(*row));
+    if (listed(s, *row)) parsed.push_back(std::move(*row));
   }
   if (s.list_format == "json") {
     out << list_json(parsed);
     return 0;
   }
-  std::vector<std::vector<std::string>> rows = {
-      {"NODE", "NAMESPACE", "POD", "CONTAINER", "CONTAINERID", "STATE", "EVENTS", "FILE"}};
+  if (s.list_format == "tsv") {
+    // As the daemon sends them: fields that hold no tab nor newline.
+    if (!s.no_headers) out << "NODE\tNAMESPACE\tPOD\tCONTAINER\tCONTAINERID\tSTATE\tEVENTS\tFILE\n";
+    for (const ListRow& row : parsed) out << format_list_row(row);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  if (!s.no_headers) rows.push_back({"NODE", "NAMESPACE", "POD", "CONTAINER", "CONTAINERID", "STATE", "EVENTS", "FILE"});
   for (const ListRow& row : parsed)
     rows.push_back({row.node, row.pod_namespace, row.pod, row.container, row.id, row.state,
                     std::to_string(row.events), row.file});
@@ -396,7 +410,13 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
 
   s.list_cmd = app.add_subcommand("list", "containers with a live history or a saved trace");
   add_connection_options(s.list_cmd, s);
-  s.list_cmd->add_option("-o,--output", s.list_format, "table, or json (an array of objects)")->default_val("table");
+  s.list_cmd->add_option("-o,--output", s.list_format,
+                         "table, json (an array of objects) or tsv (tab-separated, for scripts)")
+      ->default_val("table");
+  s.list_cmd->add_flag("--no-headers", s.no_headers, "no header line (table, tsv)");
+  s.list_cmd->add_option("-n,--namespace", s.namespaces, "only containers of these namespaces")->delimiter(',');
+  s.list_cmd->add_option("-p,--pod", s.pods, "only containers of these pods")->delimiter(',');
+  s.list_cmd->add_option("-c,--container", s.containers, "only containers of these names")->delimiter(',');
   s.show_cmd = app.add_subcommand("show", "render a container's history like tl-show (ID prefix accepted)");
   add_connection_options(s.show_cmd, s);
   s.show_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();

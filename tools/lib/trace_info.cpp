@@ -89,19 +89,25 @@ void append_tree(std::string& out, const std::vector<format::ProcessInfo>& proce
   std::sort(roots.begin(), roots.end(), by_start);
   for (auto& c : children) std::sort(c.begin(), c.end(), by_start);
   // Iterative, with a visited mark: a pid reused inside one trace must not
-  // make a cycle, nor a deep chain overflow the stack.
+  // make a cycle, nor a deep chain overflow the stack. Processes whose
+  // parents loop have no root: they are shown from the earliest of them.
   std::vector<bool> visited(processes.size(), false);
-  std::vector<std::pair<size_t, size_t>> stack;  // index, depth
-  for (auto it = roots.rbegin(); it != roots.rend(); ++it) stack.emplace_back(*it, 0);
-  while (!stack.empty()) {
-    auto [i, depth] = stack.back();
-    stack.pop_back();
-    if (visited[i]) continue;
-    visited[i] = true;
-    const auto& p = processes[i];
-    fmt::format_to(std::back_inserter(out), "  {:{}}{} {}  ({})\n", "", depth * 2, p.pid, command_line(p),
-                   how_it_ended(p));
-    for (auto c = children[i].rbegin(); c != children[i].rend(); ++c) stack.emplace_back(*c, depth + 1);
+  std::vector<size_t> by_start_order(processes.size());
+  for (size_t i = 0; i < processes.size(); ++i) by_start_order[i] = i;
+  std::stable_sort(by_start_order.begin(), by_start_order.end(), by_start);
+  roots.insert(roots.end(), by_start_order.begin(), by_start_order.end());
+  for (size_t root : roots) {
+    std::vector<std::pair<size_t, size_t>> stack{{root, 0}};  // index, depth
+    while (!stack.empty()) {
+      auto [i, depth] = stack.back();
+      stack.pop_back();
+      if (visited[i]) continue;
+      visited[i] = true;
+      const auto& p = processes[i];
+      fmt::format_to(std::back_inserter(out), "  {:{}}{} {}  ({})\n", "", depth * 2, p.pid, command_line(p),
+                     how_it_ended(p));
+      for (auto c = children[i].rbegin(); c != children[i].rend(); ++c) stack.emplace_back(*c, depth + 1);
+    }
   }
 }
 

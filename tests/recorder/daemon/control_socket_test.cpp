@@ -698,6 +698,17 @@ TEST(ListClient, JsonHasAnObjectPerRow) {
             "  {\"node\":\"node-1\",\"namespace\":\"\",\"pod\":\"\",\"container\":\"db \\\"x\\\"\","
             "\"containerId\":\"beef\",\"state\":\"exited\",\"events\":3,\"file\":\"/d/beef.tl\"}\n"
             "]\n");
+
+  // For scripts (the kubectl plugin): tab-separated, filtered by names.
+  CLI::App app2;
+  DaemonCliState state2;
+  add_daemon_commands(app2, state2);
+  std::vector<const char*> argv2{"traceloop-record", "list", "--socket", socket.c_str(), "-o", "tsv",
+                                 "--no-headers", "-n", "default", "-p", "web-0,web-1"};
+  app2.parse(static_cast<int>(argv2.size()), const_cast<char**>(argv2.data()));
+  std::ostringstream out2, err2;
+  ASSERT_EQ(run_daemon_commands(state2, out2, err2).value_or(-1), 0) << err2.str();
+  EXPECT_EQ(out2.str(), "node-1\tdefault\tweb-0\tnginx\tc0ffee\trunning\t12\t-\n");
 }
 
 TEST_F(SnapshotClientTest, UnwritableDestinationIsAnErrorWithTheReason) {
