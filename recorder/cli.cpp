@@ -1,5 +1,7 @@
 #include "recorder/cli.h"
 
+#include "format/metadata.h"
+
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -46,6 +48,7 @@ int run_subcommand(const RunOptions& options, bool verbose) {
 int record_main(int argc, char** argv) {
   CLI::App app{"traceloop-record: flight recorder for system calls"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "traceloop-record " + std::string(format::traceloop_version()));
 
   RunOptions run;
   std::string output;

@@ -20,7 +20,12 @@ packages=(
   strace runc busybox-static bc python3
   # the container engines users run, driven for real by the integration tests
   docker.io containerd
+  # the deployment's tests: the image (busybox-static above), the manifest
+  # read by a Python tool, list -o json read by jq, the systemd unit checked
+  jq python3-yaml systemd
 )
+# kubectl validates the manifests offline: a kubectl already on PATH does.
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
 
 missing_packages() {
   local p
