@@ -22,6 +22,17 @@ Sources of truth, all read on the build machine:
   headers, arch-specific argument orders): the reviewed annotation file
   ``format/syscalls/annotations.txt``. Its header documents the syntax.
 
+The same run writes the decoders' value tables (format/syscalls/
+``flag_sets.inc``, ``errno.inc``, ``uapi_constants.h``, ``checkval.inc``):
+the annotations list flag, enum, errno and constant NAMES; their VALUES come
+from the uapi headers of each architecture (Debian's ``linux-libc-dev`` for
+x86_64, ``linux-libc-dev-arm64-cross`` for aarch64; libc's headers for the few
+names the uapi does not export), evaluated by compiling them for that target
+(see scripts/uapi_values.py). A set whose values agree on both architectures
+is emitted once; one that differs (open flags, mmap bits) per architecture,
+and the decoder picks by the trace's architecture. ``--values-only`` makes
+just these (no tracefs needed).
+
 Run it on an x86_64 machine (Debian's x86_64 uapi headers, the x86_64
 kernel's tracefs). The aarch64 table borrows those tracefs prototypes by name:
 parameter names and types are the same on both, except where the annotation
@@ -804,11 +815,17 @@ def render_checkval(ann: Annotations, table: ValueTable) -> str:
            "// For tests/tools/uapi_checkval_test.cpp: the headers that define each set's",
            "// names, and the names no header of the generating host declares (their",
            "// values come from `value` lines of the annotations).",
-           "// TL_SET_HEADERS(set, \"header,header\")  TL_FROM_ANNOTATIONS(name)"]
+           "// TL_SET_HEADERS(set, \"header,header\")  TL_NAME_EXPR(set, printed name, C expression)",
+           "// TL_FROM_ANNOTATIONS(name)"]
     for name in sorted(ann.sets):
         d = effective_set(ann.sets[name], ann)
         out.append(f"TL_SET_HEADERS({c_string(name)}, \"{','.join(d.headers)}\")")
-    for n in sorted(table.from_annotations["x86_64"]):
+    for name in sorted(ann.sets):
+        d = effective_set(ann.sets[name], ann)
+        for n, x, _ in d.values + d.bits:
+            if x != n:
+                out.append(f"TL_NAME_EXPR({c_string(name)}, {c_string(n)}, {c_string(x)})")
+    for n in sorted(set().union(*table.from_annotations.values())):
         out.append(f"TL_FROM_ANNOTATIONS({c_string(n)})")
     return "\n".join(out) + "\n"
 
@@ -838,10 +855,16 @@ def main() -> int:
     ap.add_argument("--annotations", default=str(ROOT / "format/syscalls/annotations.txt"))
     ap.add_argument("--out-dir", default=str(ROOT / "format/syscalls"))
     ap.add_argument("--stats", action="store_true", help="print counts to stderr")
+    ap.add_argument("--skip-without-headers", action="store_true",
+                    help="exit 77 (a skipped test) when an architecture's headers are missing")
     ap.add_argument("--values-only", action="store_true",
                     help="only the flag/enum/errno tables (no tracefs needed)")
     args = ap.parse_args()
 
+    if args.skip_without_headers and not all(uapi_values.headers_installed(a) for a in ARCHES):
+        print("gen_syscall_catalogue: the aarch64 or x86_64 headers are not installed; skipped",
+              file=sys.stderr)
+        return 77
     outputs: dict[str, str] = {}
     try:
         ann = parse_annotations(Path(args.annotations))
