@@ -432,7 +432,7 @@ bool strace_shows(const SyscallPlan& sp, const Event& e, size_t i) {
   const auto& p = sp.params[i];
   if (sp.is_futex) {
     // strace prints only the arguments the operation uses.
-    switch (e.args[1] & static_cast<uint64_t>(uapi::kFutexCmdMask)) {
+    switch (static_cast<uint32_t>(e.args[1]) & static_cast<uint32_t>(uapi::kFutexCmdMask)) {
       case uapi::kFutexWake: return i < 3;
       case uapi::kFutexWait: return i < 4;
       default: return true;
