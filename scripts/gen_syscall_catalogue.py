@@ -52,6 +52,7 @@ same bytes. The build itself never runs this script.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import dataclasses
 import os
 import re
@@ -642,24 +643,28 @@ class ValueTable:
                                "(scripts/setup.sh does)")
         resource = uapi_values._resource_include()
         problems = []
-        for arch in ARCHES:
-            for headers, names in sorted(groups[arch].items()):
-                got, missing = ({}, sorted(names)) if not headers else uapi_values.evaluate(
-                    arch, list(headers), sorted(names), resource)
-                for n, v in got.items():
-                    fb = self.ann.fallback_values.get(n)
-                    if fb and fb[0] != v:
-                        raise GenError(f"annotations.txt:{fb[1]}: value {n} {fb[0]}, but the "
-                                       f"{arch} headers say {v}")
-                    self.values[arch][(headers, n)] = v
-                unknown = [n for n in missing if n not in self.ann.fallback_values]
-                if unknown:
-                    problems.append(f"{arch}: <{'>, <'.join(headers) or 'no headers'}> do not "
-                                    f"declare {', '.join(unknown)}")
-                for n in (m for m in missing if m not in unknown):
-                    self.values[arch][(headers, n)] = self.ann.fallback_values[n][0] & (2**64 - 1)
-                    self.from_annotations[arch].add(n)
-                    self.used_fallbacks.add(n)
+        jobs = [(arch, headers, sorted(names)) for arch in ARCHES
+                for headers, names in sorted(groups[arch].items())]
+        # One compiler run per header list and architecture; they are independent.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            results = list(pool.map(
+                lambda job: ({}, job[2]) if not job[1] else uapi_values.evaluate(
+                    job[0], list(job[1]), job[2], resource), jobs))
+        for (arch, headers, names), (got, missing) in zip(jobs, results):
+            for n, v in got.items():
+                fb = self.ann.fallback_values.get(n)
+                if fb and fb[0] != v:
+                    raise GenError(f"annotations.txt:{fb[1]}: value {n} {fb[0]}, but the "
+                                   f"{arch} headers say {v}")
+                self.values[arch][(headers, n)] = v
+            unknown = [n for n in missing if n not in self.ann.fallback_values]
+            if unknown:
+                problems.append(f"{arch}: <{'>, <'.join(headers) or 'no headers'}> do not "
+                                f"declare {', '.join(unknown)}")
+            for n in (m for m in missing if m not in unknown):
+                self.values[arch][(headers, n)] = self.ann.fallback_values[n][0] & (2**64 - 1)
+                self.from_annotations[arch].add(n)
+                self.used_fallbacks.add(n)
         if problems:
             raise GenError("\n  ".join(["names no header declares (fix the name, or add a `value` "
                                          "line for names newer than the headers):"] + problems))
