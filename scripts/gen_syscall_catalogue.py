@@ -22,6 +22,17 @@ Sources of truth, all read on the build machine:
   headers, arch-specific argument orders): the reviewed annotation file
   ``format/syscalls/annotations.txt``. Its header documents the syntax.
 
+The same run writes the decoders' value tables (format/syscalls/
+``flag_sets.inc``, ``errno.inc``, ``uapi_constants.h``, ``checkval.inc``):
+the annotations list flag, enum, errno and constant NAMES; their VALUES come
+from the uapi headers of each architecture (Debian's ``linux-libc-dev`` for
+x86_64, ``linux-libc-dev-arm64-cross`` for aarch64; libc's headers for the few
+names the uapi does not export), evaluated by compiling them for that target
+(see scripts/uapi_values.py). A set whose values agree on both architectures
+is emitted once; one that differs (open flags, mmap bits) per architecture,
+and the decoder picks by the trace's architecture. ``--values-only`` makes
+just these (no tracefs needed).
+
 Run it on an x86_64 machine (Debian's x86_64 uapi headers, the x86_64
 kernel's tracefs). The aarch64 table borrows those tracefs prototypes by name:
 parameter names and types are the same on both, except where the annotation
@@ -41,6 +52,7 @@ same bytes. The build itself never runs this script.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import dataclasses
 import os
 import re
@@ -48,6 +60,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import uapi_values  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCHES = ("x86_64", "aarch64")
@@ -252,7 +267,11 @@ class ArgNote:
 
 @dataclasses.dataclass
 class Annotations:
-    sets: dict[str, str] = dataclasses.field(default_factory=dict)
+    sets: dict[str, "SetDef"] = dataclasses.field(default_factory=dict)
+    fallback_values: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    constants: list[tuple[list[str], list[tuple[str, str]]]] = dataclasses.field(default_factory=list)
+    errnos: list[str] = dataclasses.field(default_factory=list)
+    internal_errnos: list[tuple[str, int, str]] = dataclasses.field(default_factory=list)
     structs: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
     args: dict[tuple[str, str], ArgNote] = dataclasses.field(default_factory=dict)
     returns: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -261,6 +280,65 @@ class Annotations:
     numbers: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
     tracefs: dict[str, str] = dataclasses.field(default_factory=dict)
     used_args: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+
+
+def cxx_constant_name(macro: str) -> str:
+    """O_CREAT -> kOCreat: C++ names no C library macro can clobber."""
+    return "k" + "".join(w[:1].upper() + w[1:].lower() for w in macro.strip("_").split("_") if w)
+
+
+@dataclasses.dataclass
+class SetDef:
+    name: str
+    kind: str                       # flags | enum
+    line: int
+    headers: list[str] = dataclasses.field(default_factory=list)
+    mask: str = ""                  # C expression of the enumerated part (flags)
+    zero: str = ""                  # name printed for 0
+    decimal: bool = True            # unknown enum values in decimal
+    signal: bool = False            # exit signal in the low byte (clone)
+    suffix: tuple[str, str] = ("", "")  # (flag name, text appended to the value's name)
+    like: str = ""                  # names, headers and options of another set
+    nomask: bool = False            # with like=: without the enumerated part
+    nosignal: bool = False          # with like=: without the signal byte
+    decoder: bool = False           # used by the decoders, not by an argument
+    u32: bool = False               # values of a C int: negative ones as 32-bit
+    arch: str = ""                  # only this architecture has the set
+    # (printed name, C expression of its value, arch or "")
+    values: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
+    bits: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
+
+
+def parse_set(rest: str, lineno: int) -> SetDef:
+    fields = rest.split()
+    if len(fields) < 2 or fields[1] not in ("flags", "enum"):
+        raise GenError("set NAME flags|enum [OPTION ...]")
+    d = SetDef(name=fields[0], kind=fields[1], line=lineno)
+    for opt in fields[2:]:
+        key, eq, value = opt.partition("=")
+        if key == "headers" and eq:
+            d.headers = [h for h in value.split(",") if h]
+        elif key == "mask" and value:
+            d.mask = value
+        elif key == "zero" and value:
+            d.zero = value
+        elif key == "suffix" and ":" in value:
+            flag, _, text = value.partition(":")
+            d.suffix = (flag, text)
+        elif key == "like" and value:
+            d.like = value
+        elif key == "arch" and value in ARCHES:
+            d.arch = value
+        elif not eq and key in ("hex", "signal", "nomask", "nosignal", "decoder", "u32"):
+            if key == "hex":
+                d.decimal = False
+            else:
+                setattr(d, key, True)
+        else:
+            raise GenError(f"unknown set option {opt}")
+    if d.mask and d.kind != "flags":
+        raise GenError("mask= goes with flags sets")
+    return d
 
 
 def parse_annotations(path: Path) -> Annotations:
@@ -274,8 +352,45 @@ def parse_annotations(path: Path) -> Annotations:
         rest = rest.strip()
         try:
             if word == "set":
-                name = rest.split()[0]
-                ann.sets[name] = rest[len(name):].strip()
+                d = parse_set(rest, lineno)
+                if d.name in ann.sets:
+                    raise GenError(f"set {d.name} declared twice")
+                ann.sets[d.name] = d
+            elif word in ("values", "bits"):
+                name, *names = rest.split()
+                if name not in ann.sets:
+                    raise GenError(f"set {name} is not declared (yet) with `set`")
+                d = ann.sets[name]
+                if d.like:
+                    raise GenError(f"set {name} takes its names from {d.like}")
+                if word == "values" and d.kind == "flags" and not d.mask:
+                    raise GenError(f"flags set {name} has no mask= for enumerated values")
+                if word == "bits" and d.kind == "enum":
+                    raise GenError(f"enum set {name} has no bits")
+                for n in names:
+                    n, _, arch = n.partition("@")
+                    ident, _, expr = n.partition("=")
+                    if not re.fullmatch(r"[A-Za-z_]\w*", ident) or (arch and arch not in ARCHES):
+                        raise GenError(f"bad name {n}")
+                    (d.values if word == "values" else d.bits).append((ident, expr or ident, arch))
+            elif word == "value":
+                name, value = rest.split()
+                ann.fallback_values[name] = (int(value, 0), lineno)
+            elif word == "constants":
+                fields = rest.split()
+                if not fields or not fields[0].startswith("headers="):
+                    raise GenError("constants headers=H,... NAME[=EXPR] ...")
+                headers = [h for h in fields[0][len("headers="):].split(",") if h]
+                pairs = []
+                for f in fields[1:]:
+                    macro, _, expr = f.partition("=")
+                    pairs.append((cxx_constant_name(macro), expr or macro))
+                ann.constants.append((headers, pairs))
+            elif word == "errno":
+                ann.errnos += rest.split()
+            elif word == "errno_internal":
+                name, value, message = rest.split(None, 2)
+                ann.internal_errnos.append((name, int(value), message))
             elif word == "struct":
                 fields = rest.split()
                 sizes = {}
@@ -343,6 +458,13 @@ def parse_annotations(path: Path) -> Annotations:
                 raise GenError(f"unknown directive {word}")
         except (GenError, ValueError, IndexError) as e:
             raise GenError(f"{where}: {e}: {raw.strip()}") from None
+    for d in ann.sets.values():
+        if d.like:
+            base = ann.sets.get(d.like)
+            if base is None or base.like:
+                raise GenError(f"{path.name}:{d.line}: like={d.like} is not a set with names")
+        elif not d.values and not d.bits:
+            raise GenError(f"{path.name}:{d.line}: set {d.name} lists no names")
     for (sc, p), note in ann.args.items():
         where = f"{path.name}:{note.line}"
         if note.flag_set and note.flag_set not in ann.sets:
@@ -481,6 +603,253 @@ def render(arch: str, table: list[Syscall]) -> str:
     return "\n".join(out) + "\n"
 
 
+# ------------------------------------------------- flag and enum values ----
+
+def effective_set(d: SetDef, ann: Annotations) -> SetDef:
+    """The set with like= resolved: names, headers and options of the base."""
+    if not d.like:
+        return d
+    base = ann.sets[d.like]
+    e = dataclasses.replace(base, name=d.name, line=d.line, like="", decoder=d.decoder,
+                            values=list(base.values), bits=list(base.bits))
+    if d.nomask:
+        e.mask, e.values, e.suffix = "", [], ("", "")
+    if d.nosignal:
+        e.signal = False
+    return e
+
+
+def set_exprs(d: SetDef, arch: str) -> list[str]:
+    exprs = [x for _, x, a in d.values + d.bits if a in ("", arch)]
+    exprs += [x for x in (d.mask, d.zero, d.suffix[0]) if x]
+    return exprs
+
+
+class ValueTable:
+    """Values of every name the annotations list, per architecture, from the
+    headers; names the headers lack from `value` lines (checked otherwise)."""
+
+    def __init__(self, ann: Annotations):
+        self.ann = ann
+        self.values: dict[str, dict[tuple[tuple[str, ...], str], int]] = {a: {} for a in ARCHES}
+        self.from_annotations: dict[str, set[str]] = {a: set() for a in ARCHES}
+        self.used_fallbacks: set[str] = set()
+
+    def load(self, groups: dict[str, dict[tuple[str, ...], set[str]]]) -> None:
+        for arch in ARCHES:
+            if not uapi_values.headers_installed(arch):
+                raise GenError(f"{arch} headers missing ({uapi_values.ARCH_MARKER[arch]}); "
+                               "install linux-libc-dev-arm64-cross libc6-dev-arm64-cross "
+                               "(scripts/setup.sh does)")
+        resource = uapi_values._resource_include()
+        problems = []
+        jobs = [(arch, headers, sorted(names)) for arch in ARCHES
+                for headers, names in sorted(groups[arch].items())]
+        # One compiler run per header list and architecture; they are independent.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            results = list(pool.map(
+                lambda job: ({}, job[2]) if not job[1] else uapi_values.evaluate(
+                    job[0], list(job[1]), job[2], resource), jobs))
+        for (arch, headers, names), (got, missing) in zip(jobs, results):
+            for n, v in got.items():
+                fb = self.ann.fallback_values.get(n)
+                if fb and fb[0] != v:
+                    raise GenError(f"annotations.txt:{fb[1]}: value {n} {fb[0]}, but the "
+                                   f"{arch} headers say {v}")
+                self.values[arch][(headers, n)] = v
+            unknown = [n for n in missing if n not in self.ann.fallback_values]
+            if unknown:
+                problems.append(f"{arch}: <{'>, <'.join(headers) or 'no headers'}> do not "
+                                f"declare {', '.join(unknown)}")
+            for n in (m for m in missing if m not in unknown):
+                self.values[arch][(headers, n)] = self.ann.fallback_values[n][0] & (2**64 - 1)
+                self.from_annotations[arch].add(n)
+                self.used_fallbacks.add(n)
+        if problems:
+            raise GenError("\n  ".join(["names no header declares (fix the name, or add a `value` "
+                                         "line for names newer than the headers):"] + problems))
+
+    def get(self, arch: str, headers: list[str], name: str) -> int:
+        return self.values[arch][(tuple(headers), name)]
+
+
+@dataclasses.dataclass
+class SetValues:
+    enum_mask: int
+    values: list[tuple[int, str]]
+    bits: list[tuple[int, str]]
+    suffix_bit: int
+
+
+def resolve_set(d: SetDef, arch: str, table: ValueTable) -> SetValues:
+    def val(name: str) -> int:
+        v = table.get(arch, d.headers, name)
+        return v & 0xFFFFFFFF if d.u32 else v
+    if d.zero and val(d.zero) != 0:
+        raise GenError(f"set {d.name}: zero={d.zero} is {val(d.zero)} on {arch}")
+    mask = (2**64 - 1) if d.kind == "enum" else (val(d.mask) if d.mask else 0)
+    return SetValues(
+        enum_mask=mask,
+        values=[(val(x), n) for n, x, a in d.values if a in ("", arch)],
+        bits=[(val(x), n) for n, x, a in d.bits if a in ("", arch)],
+        suffix_bit=val(d.suffix[0]) if d.suffix[0] else 0)
+
+
+def value_groups(ann: Annotations) -> dict[str, dict[tuple[str, ...], set[str]]]:
+    """Per architecture: the names to evaluate, by the headers that declare them."""
+    groups: dict[str, dict[tuple[str, ...], set[str]]] = {a: {} for a in ARCHES}
+    for arch in ARCHES:
+        g = groups[arch]
+        for d in ann.sets.values():
+            e = effective_set(d, ann)
+            if e.arch in ("", arch):
+                g.setdefault(tuple(e.headers), set()).update(set_exprs(e, arch))
+        for headers, pairs in ann.constants:
+            g.setdefault(tuple(headers), set()).update(expr for _, expr in pairs)
+        if ann.errnos:
+            g.setdefault(ERRNO_HEADERS, set()).update(ann.errnos)
+    return groups
+
+
+ERRNO_HEADERS = ("linux/errno.h",)
+GENERATED = "// GENERATED by scripts/gen_syscall_catalogue.py -- do not edit; re-run it."
+
+
+def flag_entries(entries: list[tuple[int, str]], decimal: bool) -> str:
+    return "".join(f"\n    {{{v if decimal else hex(v)}, {c_string(n)}}}," for v, n in entries)
+
+
+def render_flag_sets(ann: Annotations, table: ValueTable) -> str:
+    out = [GENERATED,
+           "// Flag and enum sets: names from format/syscalls/annotations.txt, values from",
+           "// each architecture's uapi headers (libc's where the uapi has none), compiled",
+           "// per architecture. Included inside the decoder's namespace (tools/lib/flag_sets.cpp).",
+           "// kGenericSets: the same on x86_64 and aarch64; the others hold what differs.",
+           ""]
+    sets = {a: [] for a in ("generic",) + ARCHES}
+    for name in sorted(ann.sets):
+        d = effective_set(ann.sets[name], ann)
+        per_arch = {a: resolve_set(d, a, table) for a in ARCHES if d.arch in ("", a)}
+        if len(per_arch) == len(ARCHES) and per_arch["x86_64"] == per_arch["aarch64"]:
+            per_arch = {"generic": per_arch["x86_64"]}
+        for where, sv in per_arch.items():
+            ident = f"k_{name}" + ("" if where == "generic" else f"_{where}")
+            decimal = d.kind == "enum" and d.decimal
+            fields = [f".name = {c_string(name)}",
+                      ".enum_mask = " + ("~0ull" if sv.enum_mask == 2**64 - 1 else hex(sv.enum_mask))]
+            for part in ("values", "bits"):
+                entries = getattr(sv, part)
+                if entries:
+                    out.append(f"constexpr FlagName {ident}_{part}[] = {{"
+                               f"{flag_entries(entries, decimal)}\n}};")
+                    fields.append(f".{part} = {ident}_{part}")
+                else:
+                    fields.append(f".{part} = {{}}")
+            fields += [f".zero_name = {c_string(d.zero)}",
+                       f".enum_in_decimal = {'true' if d.decimal else 'false'}",
+                       f".signal_in_low_byte = {'true' if d.signal else 'false'}",
+                       f".suffix_bit = {hex(sv.suffix_bit)}",
+                       f".suffix = {c_string(d.suffix[1])}"]
+            sets[where].append("    {" + ", ".join(fields) + "},")
+    for where, title in (("generic", "kGenericSets"), ("x86_64", "kX86_64Sets"),
+                         ("aarch64", "kAarch64Sets")):
+        out.append(f"constexpr FlagSet {title}[] = {{")
+        out += sets[where]
+        out.append("};")
+    return "\n".join(out) + "\n"
+
+
+def render_constants(ann: Annotations, table: ValueTable) -> str:
+    out = [GENERATED,
+           "// Constants the decoders name, from the uapi headers: the same on x86_64 and",
+           "// aarch64 (the generator refuses one that differs). Named kCamelCase after",
+           "// the macro (F_SETFD -> kFSetfd) so that no libc macro expands inside them.",
+           "#pragma once", "", "#include <cstdint>", "", "namespace traceloop::uapi {", ""]
+    seen = set()
+    for headers, pairs in ann.constants:
+        for cxx, expr in pairs:
+            if cxx in seen:
+                raise GenError(f"constant {cxx} listed twice")
+            seen.add(cxx)
+            vals = {table.get(a, headers, expr) for a in ARCHES}
+            if len(vals) != 1:
+                raise GenError(f"constant {cxx} differs between architectures")
+            v = vals.pop()
+            if v >= 2**63:
+                out.append(f"inline constexpr int64_t {cxx} = {v - 2**64};")
+            else:
+                out.append(f"inline constexpr uint64_t {cxx} = {hex(v)};")
+    out += ["", "}  // namespace traceloop::uapi"]
+    return "\n".join(out) + "\n"
+
+
+def render_errno(ann: Annotations, table: ValueTable) -> str:
+    import ctypes
+    import locale
+    locale.setlocale(locale.LC_MESSAGES, "C")
+    entries = []
+    for name in ann.errnos:
+        vals = {table.get(a, list(ERRNO_HEADERS), name) for a in ARCHES}
+        if len(vals) != 1:
+            raise GenError(f"errno {name} differs between architectures")
+        v = vals.pop()
+        message = os.strerror(v)
+        if message.startswith("Unknown error"):
+            raise GenError(f"the C library has no message for {name} ({v})")
+        entries.append((v, name, message))
+    for name, v, message in ann.internal_errnos:
+        entries.append((v, name, message))
+    entries.sort()
+    numbers = [e[0] for e in entries]
+    if len(set(numbers)) != len(numbers):
+        raise GenError("two errno names share a number")
+    out = [GENERATED,
+           "// errno numbers from <linux/errno.h> (the same on x86_64 and aarch64), messages",
+           "// from the generating host's C library; the kernel-internal ones (512..) and",
+           "// their texts from format/syscalls/annotations.txt. Sorted by number.",
+           "// ErrnoEntry{number, name, message}"]
+    for v, name, message in entries:
+        if '"' in message or "\\" in message:
+            raise GenError(f"unexpected characters in the message of {name}")
+        out.append(f"ErrnoEntry{{{v}, {c_string(name)}, \"{message}\"}},")
+    return "\n".join(out) + "\n"
+
+
+def render_checkval(ann: Annotations, table: ValueTable) -> str:
+    out = [GENERATED,
+           "// For tests/tools/uapi_checkval_test.cpp: the headers that define each set's",
+           "// names, and the names no header of the generating host declares (their",
+           "// values come from `value` lines of the annotations).",
+           "// TL_SET_HEADERS(set, \"header,header\")  TL_NAME_EXPR(set, printed name, C expression)",
+           "// TL_FROM_ANNOTATIONS(name)"]
+    for name in sorted(ann.sets):
+        d = effective_set(ann.sets[name], ann)
+        out.append(f"TL_SET_HEADERS({c_string(name)}, \"{','.join(d.headers)}\")")
+    for name in sorted(ann.sets):
+        d = effective_set(ann.sets[name], ann)
+        for n, x, _ in d.values + d.bits:
+            if x != n:
+                out.append(f"TL_NAME_EXPR({c_string(name)}, {c_string(n)}, {c_string(x)})")
+    for n in sorted(set().union(*table.from_annotations.values())):
+        out.append(f"TL_FROM_ANNOTATIONS({c_string(n)})")
+    return "\n".join(out) + "\n"
+
+
+def value_outputs(ann: Annotations) -> dict[str, str]:
+    table = ValueTable(ann)
+    table.load(value_groups(ann))
+    unused = sorted(set(ann.fallback_values) - table.used_fallbacks)
+    if unused:
+        raise GenError("`value` lines for names every header declares (drop them): "
+                       + ", ".join(unused))
+    return {
+        "flag_sets.inc": render_flag_sets(ann, table),
+        "uapi_constants.h": render_constants(ann, table),
+        "errno.inc": render_errno(ann, table),
+        "checkval.inc": render_checkval(ann, table),
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true",
@@ -491,40 +860,55 @@ def main() -> int:
     ap.add_argument("--annotations", default=str(ROOT / "format/syscalls/annotations.txt"))
     ap.add_argument("--out-dir", default=str(ROOT / "format/syscalls"))
     ap.add_argument("--stats", action="store_true", help="print counts to stderr")
+    ap.add_argument("--skip-without-headers", action="store_true",
+                    help="exit 77 (a skipped test) when an architecture's headers are missing")
+    ap.add_argument("--values-only", action="store_true",
+                    help="only the flag/enum/errno tables (no tracefs needed)")
     args = ap.parse_args()
 
+    if args.skip_without_headers and not all(uapi_values.headers_installed(a) for a in ARCHES):
+        print("gen_syscall_catalogue: the aarch64 or x86_64 headers are not installed; skipped",
+              file=sys.stderr)
+        return 77
+    outputs: dict[str, str] = {}
     try:
         ann = parse_annotations(Path(args.annotations))
-        events = read_tracefs(find_tracefs(args.tracefs))
-        include = Path(args.include_dir)
-        bases = {
-            "x86_64": read_x86_numbers(include / "x86_64-linux-gnu/asm/unistd_64.h"),
-            "aarch64": read_generic_numbers(include),
-        }
-        outputs = {}
-        for arch in ARCHES:
-            table = build_table(arch, numbers_for(arch, bases[arch], ann), events, ann)
-            outputs[arch] = render(arch, table)
-            if args.stats:
-                annotated = sum(1 for sc in table for p in sc.params
-                                if (sc.name, p.name) in ann.args)
-                print(f"{arch}: {len(table)} syscalls, "
-                      f"{sum(len(sc.params) for sc in table)} parameters, "
-                      f"{annotated} with annotated kinds", file=sys.stderr)
-        unused = sorted(set(ann.args) - ann.used_args)
-        if unused:
-            raise GenError("annotations for unknown syscall parameters: "
-                           + ", ".join(f"{s}.{p}" for s, p in unused))
-        unused_sets = sorted(set(ann.sets) - {n.flag_set for n in ann.args.values()})
+        if not args.values_only:
+            events = read_tracefs(find_tracefs(args.tracefs))
+            include = Path(args.include_dir)
+            bases = {
+                "x86_64": read_x86_numbers(include / "x86_64-linux-gnu/asm/unistd_64.h"),
+                "aarch64": read_generic_numbers(include),
+            }
+            for arch in ARCHES:
+                table = build_table(arch, numbers_for(arch, bases[arch], ann), events, ann)
+                outputs[f"{arch}.inc"] = render(arch, table)
+                if args.stats:
+                    annotated = sum(1 for sc in table for p in sc.params
+                                    if (sc.name, p.name) in ann.args)
+                    print(f"{arch}: {len(table)} syscalls, "
+                          f"{sum(len(sc.params) for sc in table)} parameters, "
+                          f"{annotated} with annotated kinds", file=sys.stderr)
+            unused = sorted(set(ann.args) - ann.used_args)
+            if unused:
+                raise GenError("annotations for unknown syscall parameters: "
+                               + ", ".join(f"{s}.{p}" for s, p in unused))
+        used_sets = {n.flag_set for n in ann.args.values()}
+        unused_sets = sorted(n for n, d in ann.sets.items() if n not in used_sets and not d.decoder)
         if unused_sets:
-            raise GenError("declared sets never used: " + ", ".join(unused_sets))
-    except (GenError, OSError, subprocess.CalledProcessError) as e:
+            raise GenError("declared sets never used (mark the decoders' own with `decoder`): "
+                           + ", ".join(unused_sets))
+        both = sorted(n for n, d in ann.sets.items() if n in used_sets and d.decoder)
+        if both:
+            raise GenError("sets marked `decoder` but used by arguments: " + ", ".join(both))
+        outputs.update(value_outputs(ann))
+    except (GenError, uapi_values.ValueError_, OSError, subprocess.CalledProcessError) as e:
         print(f"gen_syscall_catalogue: {e}", file=sys.stderr)
         return 2
 
     status = 0
-    for arch, text in outputs.items():
-        path = Path(args.out_dir) / f"{arch}.inc"
+    for name, text in outputs.items():
+        path = Path(args.out_dir) / name
         old = path.read_text() if path.exists() else None
         if args.check:
             if old != text:

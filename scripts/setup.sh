@@ -11,6 +11,9 @@ build_dir=${1:-$top/build}
 packages=(
   # toolchain
   build-essential cmake pkg-config clang llvm ccache
+  # aarch64's uapi and libc headers: scripts/gen_syscall_catalogue.py takes the
+  # aarch64 flag/enum values from them, and its --check runs among the tests
+  linux-libc-dev-arm64-cross libc6-dev-arm64-cross
   # BPF: libbpf headers + library, bpftool for skeletons
   libbpf-dev bpftool libelf-dev zlib1g-dev
   # libraries

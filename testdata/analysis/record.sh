@@ -4,7 +4,7 @@
 #
 #   testdata/analysis/record.sh BUILD_DIR
 #
-# then regenerate the goldens with TRACELOOP_UPDATE_GOLDENS=1 and review them.
+# then regenerate the goldens with TRACELOOP_UPDATE_GOLDEN=1 and review them.
 #   demo-a.tl, demo-b.tl        SPEC story 1 twice (other $RANDOM, pids, addresses)
 #   cat-exists.tl, cat-missing.tl  the same script where the file exists and where it does not
 #   empty.tl                    a recording without events (nothing matched the filter)

@@ -291,6 +291,33 @@ TEST_F(DecodeTest, Sockets) {
   EXPECT_EQ(args(), "3, 0x1000, 0x2000, SOCK_CLOEXEC");
 }
 
+// Levels and SOL_SOCKET option names by their kernel numbers, typed here from
+// include/linux/socket.h and asm-generic/socket.h: the tables once said 271
+// for SOL_TLS (271 is SOL_TIPC), 283 for SOL_MPTCP (283 is SOL_XDP) and 30 for
+// SO_SNDBUFFORCE (30 is SO_ACCEPTCONN; SO_SNDBUFFORCE is 32).
+TEST_F(DecodeTest, SocketLevelsByKernelNumber) {
+  builder_.call("setsockopt", {3, 282, 1, 0x1000, 4}, 0);
+  EXPECT_EQ(args(), "3, SOL_TLS, 1, 0x1000, 4");
+  builder_.call("setsockopt", {3, 284, 1, 0x1000, 4}, 0);
+  EXPECT_EQ(args(), "3, SOL_MPTCP, 1, 0x1000, 4");
+  builder_.call("getsockopt", {3, 271, 1, 0x1000, 0x2000}, 0);
+  EXPECT_EQ(args(), "3, SOL_TIPC, 1, 0x1000, 0x2000");
+  builder_.call("setsockopt", {3, 283, 1, 0x1000, 4}, 0);
+  EXPECT_EQ(args(), "3, SOL_XDP, 1, 0x1000, 4");
+}
+
+TEST_F(DecodeTest, SocketOptionNamesAtSolSocket) {
+  builder_.call("setsockopt", {3, 1, 32, 0x1000, 4}, 0);
+  EXPECT_EQ(args(), "3, SOL_SOCKET, SO_SNDBUFFORCE, 0x1000, 4");
+  builder_.call("getsockopt", {3, 1, 30, 0x1000, 0x2000}, 0);
+  EXPECT_EQ(args(), "3, SOL_SOCKET, SO_ACCEPTCONN, 0x1000, 0x2000");
+  builder_.call("setsockopt", {3, 1, 2, 0x1000, 4}, 0);
+  EXPECT_EQ(args(), "3, SOL_SOCKET, SO_REUSEADDR, 0x1000, 4");
+  // At other levels the same numbers are other options: left as numbers.
+  builder_.call("setsockopt", {3, 6, 1, 0x1000, 4}, 0);
+  EXPECT_EQ(args(), "3, SOL_TCP, 1, 0x1000, 4");
+}
+
 TEST_F(DecodeTest, CloneFlagsStraceStyle) {
   builder_.call("clone", {0x1200011, 0, 0, 0x7fa8f4f8ea10, 0}, 12735);
   EXPECT_EQ(args(), "child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7fa8f4f8ea10");

@@ -33,13 +33,13 @@ TEST(DiffReal, MultiplicationDemoTwiceIsEqualAfterNormalisation) {
   // Other $RANDOM file names, pids, addresses, getrandom bytes and signal timing.
   const auto r = diff_real("demo-a.tl", "demo-b.tl");
   EXPECT_EQ(r.status, 0) << r.out;
-  expect_golden("real_diff_demo.txt", r.out);
+  expect_golden("analysis/real_diff_demo.txt", r.out);
 }
 
 TEST(DiffReal, FileExistsVersusMissing) {
   const auto r = diff_real("cat-exists.tl", "cat-missing.tl");
   EXPECT_EQ(r.status, 1);
-  expect_golden("real_diff_cat.txt", r.out);
+  expect_golden("analysis/real_diff_cat.txt", r.out);
   // The first divergence first: cat's openat, before the shell's status line.
   const size_t cat = r.out.find("=== sh>exe>cat");
   const size_t sh = r.out.find("=== traceloop-recor>sh");
@@ -52,14 +52,14 @@ TEST(DiffReal, FileExistsVersusMissing) {
 TEST(DiffReal, JsonSaysWhichProcessDiverged) {
   const auto r = diff_real("cat-exists.tl", "cat-missing.tl", DiffFormat::json);
   EXPECT_EQ(r.status, 1);
-  expect_golden("real_diff_cat.json", r.out);
+  expect_golden("analysis/real_diff_cat.json", r.out);
   EXPECT_NE(r.out.find("\"equal\":false"), std::string::npos);
 }
 
 TEST(DiffReal, EmptyAgainstARealRunShowsOnlyTheRun) {
   const auto r = diff_real("empty.tl", "demo-a.tl");
   EXPECT_EQ(r.status, 1);
-  expect_golden("real_diff_empty.txt", r.out);
+  expect_golden("analysis/real_diff_empty.txt", r.out);
   EXPECT_NE(r.out.find("only in B"), std::string::npos) << r.out;
   EXPECT_EQ(diff_real("empty.tl", "empty.tl").status, 0);
 }

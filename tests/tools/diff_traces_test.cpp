@@ -42,13 +42,13 @@ TEST_F(DiffTraces, TwoFailingRunsWithOtherRandomValuesAreEqual) {
   const auto r = diff(multiplication_demo(24581, 3240, 100, 0x55d0c8a1e000, 3),
                       multiplication_demo(117, 9, 7000, 0x5612aa000000, 4));
   EXPECT_EQ(r.status, 0) << r.out << r.err;
-  expect_golden("diff_demo_equal.txt", r.out);
+  expect_golden("analysis/diff_demo_equal.txt", r.out);
 }
 
 TEST_F(DiffTraces, FileExistsVersusMissingShowsTheRealDivergence) {
   const auto r = diff(multiplication_demo(24581, 24581), multiplication_demo(117, 9, 7000, 0x5612aa000000, 4));
   EXPECT_EQ(r.status, 1);
-  expect_golden("diff_demo_exists_vs_missing.txt", r.out);
+  expect_golden("analysis/diff_demo_exists_vs_missing.txt", r.out);
   // Only cat diverges, at its openat (event 2 of cat); sh's exit status differs too.
   EXPECT_NE(r.out.find("sh>cat (pid 102 | pid 7002): diverged at event 2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("sh>bc (pid 101 | pid 7001): equal"), std::string::npos) << r.out;
@@ -57,7 +57,7 @@ TEST_F(DiffTraces, FileExistsVersusMissingShowsTheRealDivergence) {
 TEST_F(DiffTraces, JsonGolden) {
   const auto r = diff(multiplication_demo(24581, 24581), multiplication_demo(1, 2), DiffFormat::json);
   EXPECT_EQ(r.status, 1);
-  expect_golden("diff_demo.json", r.out);
+  expect_golden("analysis/diff_demo.json", r.out);
 }
 
 TEST_F(DiffTraces, ProcessOnlyInOneTrace) {

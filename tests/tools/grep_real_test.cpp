@@ -23,7 +23,7 @@ TEST(GrepReal, RecoverTheStory) {
   o.event_numbers = true;
   std::ostringstream out, err;
   EXPECT_EQ(run_grep(o, out, err), 0) << err.str();
-  expect_golden("real_grep_demo.txt", out.str());
+  expect_golden("analysis/real_grep_demo.txt", out.str());
   EXPECT_NE(out.str().find("write(1, \"42\\n\", 3)"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("ENOENT"), std::string::npos);
 }
@@ -59,7 +59,7 @@ TEST(GrepReal, FieldAndCountAcrossFiles) {
   EXPECT_EQ(run_grep(o, out, err), 0) << err.str();
   std::string text = out.str();
   replace_all(text, (source_dir() / "testdata/analysis/real/").string(), "");
-  expect_golden("real_grep_enoent_count.txt", text);
+  expect_golden("analysis/real_grep_enoent_count.txt", text);
 }
 
 TEST(GrepReal, AcrossContainersFindsTheLostResult) {

@@ -56,7 +56,7 @@ TEST_F(GrepTool, RecoverTheMultiplicationStory) {
   o.event_numbers = true;
   const auto r = grep(o);
   EXPECT_EQ(r.status, 0) << r.err;
-  expect_golden("grep_demo_story.txt", r.out);
+  expect_golden("analysis/grep_demo_story.txt", r.out);
 }
 
 TEST_F(GrepTool, TableFormatWithHeader) {
@@ -64,7 +64,7 @@ TEST_F(GrepTool, TableFormatWithHeader) {
   o.render.format = OutputFormat::table;
   const auto r = grep(o);
   EXPECT_EQ(r.status, 0) << r.err;
-  expect_golden("grep_enoent_table.txt", r.out);
+  expect_golden("analysis/grep_enoent_table.txt", r.out);
 }
 
 TEST_F(GrepTool, NoMatchIsExit1AndSilent) {
@@ -128,7 +128,7 @@ TEST_F(GrepTool, ContextIsCountedInEventsOfTheSameThread) {
   o.event_numbers = true;
   const auto r = grep(o);
   EXPECT_EQ(r.status, 0);
-  expect_golden("grep_context.txt", r.out);
+  expect_golden("analysis/grep_context.txt", r.out);
 }
 
 TEST_F(GrepTool, ContainerFilterAndJson) {
@@ -141,7 +141,7 @@ TEST_F(GrepTool, ContainerFilterAndJson) {
   o.match.patterns = {"\"errno\"|EACCES"};
   const auto r = grep(o);
   EXPECT_EQ(r.status, 0);
-  expect_golden("grep_db_json.txt", r.out);
+  expect_golden("analysis/grep_db_json.txt", r.out);
 }
 
 TEST_F(GrepTool, PrefilterSkipsEventsWithoutTheLiteralAndChangesNothing) {

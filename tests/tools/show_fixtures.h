@@ -21,6 +21,8 @@
 #include "format/metadata.h"
 #include "format/trace_writer.h"
 #include "tests/support/file_bytes.h"
+#include "tests/support/golden.h"
+#include "tests/support/source_dir.h"
 
 namespace traceloop::testing {
 
@@ -176,11 +178,6 @@ inline std::string dirent64(uint64_t ino, const std::string& name, uint8_t type)
   return b.str();
 }
 
-inline std::filesystem::path source_dir() {
-  const char* dir = std::getenv("TRACELOOP_SOURCE_DIR");
-  return dir ? std::filesystem::path(dir) : std::filesystem::current_path();
-}
-
 // The build directory: TRACELOOP_BINARY_DIR (set by ctest), else derived from
 // this test binary's place (BUILD/tests/tools/<test>).
 inline std::filesystem::path binary_dir() {
@@ -191,47 +188,5 @@ inline std::filesystem::path binary_dir() {
   return self.parent_path().parent_path().parent_path();
 }
 
-
-// Line diff for humans: the first differing lines with their numbers.
-inline std::string line_diff(const std::string& expected, const std::string& actual, size_t max_lines = 12) {
-  auto split = [](const std::string& s) {
-    std::vector<std::string> lines;
-    std::stringstream ss(s);
-    std::string line;
-    while (std::getline(ss, line)) lines.push_back(line);
-    return lines;
-  };
-  const auto e = split(expected), a = split(actual);
-  std::string out;
-  size_t shown = 0;
-  for (size_t i = 0; i < std::max(e.size(), a.size()) && shown < max_lines; ++i) {
-    const std::string* el = i < e.size() ? &e[i] : nullptr;
-    const std::string* al = i < a.size() ? &a[i] : nullptr;
-    if (el && al && *el == *al) continue;
-    out += "line " + std::to_string(i + 1) + ":\n";
-    out += "  - " + (el ? *el : std::string("<missing>")) + "\n";
-    out += "  + " + (al ? *al : std::string("<missing>")) + "\n";
-    ++shown;
-  }
-  if (e.size() != a.size())
-    out += "expected " + std::to_string(e.size()) + " lines, got " + std::to_string(a.size()) + "\n";
-  return out;
-}
-
-// Compares with testdata/golden/<name>; TRACELOOP_UPDATE_GOLDEN=1 rewrites it.
-inline void expect_golden(const std::string& name, const std::string& actual) {
-  const auto path = source_dir() / "testdata" / "golden" / name;
-  const char* update = std::getenv("TRACELOOP_UPDATE_GOLDEN");
-  if (update && std::string(update) == "1") {
-    std::filesystem::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << actual;
-    return;
-  }
-  ASSERT_TRUE(std::filesystem::exists(path))
-      << path << " is missing; run with TRACELOOP_UPDATE_GOLDEN=1 to create it";
-  const std::string expected = read_file(path);
-  EXPECT_TRUE(expected == actual) << "output differs from " << path << " (TRACELOOP_UPDATE_GOLDEN=1 regenerates):\n"
-                                  << line_diff(expected, actual);
-}
 
 }  // namespace traceloop::testing

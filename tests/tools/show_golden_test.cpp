@@ -57,7 +57,7 @@ class GoldenTest : public ::testing::Test {
       const auto r = show(trace, format);
       EXPECT_EQ(r.status, 0) << r.err;
       EXPECT_EQ(r.err, "");
-      testing::expect_golden(name + "." + suffix + ".txt", r.out);
+      testing::expect_golden("golden/" + name + "." + suffix + ".txt", r.out);
     }
   }
 
@@ -100,16 +100,16 @@ TEST_F(GoldenTest, TimestampsDurationsAndFilters) {
   o.render.timestamps = TimestampMode::wall_micros;
   o.render.durations = true;
   o.filter.syscalls = {"openat,write"};
-  testing::expect_golden("multiplication-tt-T-openat-write.strace.txt", show(trace, OutputFormat::strace, o).out);
+  testing::expect_golden("golden/multiplication-tt-T-openat-write.strace.txt", show(trace, OutputFormat::strace, o).out);
   ShowOptions r;
   r.render.timestamps = TimestampMode::relative;
   r.filter.failed = true;
-  testing::expect_golden("multiplication-r-failed.table.txt", show(trace, OutputFormat::table, r).out);
+  testing::expect_golden("golden/multiplication-r-failed.table.txt", show(trace, OutputFormat::table, r).out);
   ShowOptions t;
   t.render.timestamps = TimestampMode::epoch_micros;
   t.filter.comms = {"bc"};
   t.render.header = false;
-  testing::expect_golden("multiplication-ttt-comm-bc.table.txt", show(trace, OutputFormat::table, t).out);
+  testing::expect_golden("golden/multiplication-ttt-comm-bc.table.txt", show(trace, OutputFormat::table, t).out);
 }
 
 TEST_F(GoldenTest, RealTracesMatchTheirGoldens) {
@@ -123,7 +123,7 @@ TEST_F(GoldenTest, RealTracesMatchTheirGoldens) {
                                     std::pair{OutputFormat::strace, "strace"}, std::pair{OutputFormat::json, "json"}}) {
         const auto r = show(entry.path(), format);
         EXPECT_EQ(r.status, 0) << name << ": " << r.err;
-        testing::expect_golden("real/" + name + "." + suffix + ".txt", r.out);
+        testing::expect_golden("golden/real/" + name + "." + suffix + ".txt", r.out);
       }
       ++checked;
     }

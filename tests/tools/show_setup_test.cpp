@@ -126,7 +126,7 @@ class ShowSetupTest : public ::testing::Test {
       const auto r = show(trace, format, options);
       EXPECT_EQ(r.status, 0) << r.err;
       EXPECT_EQ(r.err, "");
-      testing::expect_golden(name + "." + suffix + ".txt", r.out);
+      testing::expect_golden("golden/" + name + "." + suffix + ".txt", r.out);
     }
   }
 

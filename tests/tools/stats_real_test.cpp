@@ -18,7 +18,7 @@ TEST(StatsReal, MultiplicationDemo) {
   options.histograms = {"openat"};
   std::ostringstream out, err;
   EXPECT_EQ(run_stats(options, out, err), 0) << err.str();
-  expect_golden("real_stats_demo.txt", out.str());
+  expect_golden("analysis/real_stats_demo.txt", out.str());
   // The failed open of the story is among the failed paths.
   EXPECT_NE(out.str().find("\"/tmp/file-3240\""), std::string::npos);
 }
@@ -31,7 +31,7 @@ TEST(StatsReal, TwoRecordingsTogether) {
   options.format = StatsFormat::json;
   std::ostringstream out, err;
   EXPECT_EQ(run_stats(options, out, err), 0) << err.str();
-  expect_golden("real_stats_cat.json", out.str());
+  expect_golden("analysis/real_stats_cat.json", out.str());
   EXPECT_NE(out.str().find("\"files\":2"), std::string::npos);
 }
 
@@ -40,7 +40,7 @@ TEST(StatsReal, RealRecordingWithoutEvents) {
   options.paths = {(source_dir() / "testdata/analysis/real/empty.tl").string()};
   std::ostringstream out, err;
   EXPECT_EQ(run_stats(options, out, err), 0) << err.str();
-  expect_golden("real_stats_empty.txt", out.str());
+  expect_golden("analysis/real_stats_empty.txt", out.str());
   EXPECT_EQ(out.str().rfind("0 events in 1 file", 0), 0u) << out.str();
 }
 
@@ -50,7 +50,7 @@ TEST(StatsReal, RealRingOverflowCountsItsLosses) {
   options.paths = {(source_dir() / "testdata/analysis/real/storm.tl").string()};
   std::ostringstream out, err;
   EXPECT_EQ(run_stats(options, out, err), 0) << err.str();
-  expect_golden("real_stats_storm.txt", out.str());
+  expect_golden("analysis/real_stats_storm.txt", out.str());
   EXPECT_EQ(out.str().find("lost: 0 events"), std::string::npos) << out.str();
 }
 
@@ -61,7 +61,7 @@ TEST(StatsReal, TwoContainersRecordedByTheDaemon) {
   options.per_container = true;
   std::ostringstream out, err;
   EXPECT_EQ(run_stats(options, out, err), 0) << err.str();
-  expect_golden("real_stats_containers.txt", out.str());
+  expect_golden("analysis/real_stats_containers.txt", out.str());
   EXPECT_NE(out.str().find("mult-demo"), std::string::npos);
   EXPECT_NE(out.str().find("ls-demo"), std::string::npos);
 }

@@ -39,7 +39,7 @@ TEST_F(StatsReport, MultiplicationDemoGolden) {
   options.histograms = {"execve", "wait4"};
   const ToolRun r = stats(options);
   EXPECT_EQ(r.status, 0) << r.err;
-  expect_golden("stats_demo.txt", r.out);
+  expect_golden("analysis/stats_demo.txt", r.out);
 }
 
 TEST_F(StatsReport, ContainersLossAndUnfinishedGolden) {
@@ -49,7 +49,7 @@ TEST_F(StatsReport, ContainersLossAndUnfinishedGolden) {
   options.per_container = true;
   const ToolRun r = stats(options);
   EXPECT_EQ(r.status, 0) << r.err;
-  expect_golden("stats_two_containers.txt", r.out);
+  expect_golden("analysis/stats_two_containers.txt", r.out);
 }
 
 TEST_F(StatsReport, JsonGolden) {
@@ -59,7 +59,7 @@ TEST_F(StatsReport, JsonGolden) {
   options.histograms = {"read"};
   const ToolRun r = stats(options);
   EXPECT_EQ(r.status, 0) << r.err;
-  expect_golden("stats_two_containers.json", r.out);
+  expect_golden("analysis/stats_two_containers.json", r.out);
 }
 
 TEST_F(StatsReport, EmptyTrace) {
@@ -67,7 +67,7 @@ TEST_F(StatsReport, EmptyTrace) {
   options.paths = {TraceBuilder().write(dir_ / "empty.tl")};
   const ToolRun r = stats(options);
   EXPECT_EQ(r.status, 0) << r.err;
-  expect_golden("stats_empty.txt", r.out);
+  expect_golden("analysis/stats_empty.txt", r.out);
 }
 
 TEST_F(StatsReport, Aarch64FileCountsByName) {
@@ -78,7 +78,7 @@ TEST_F(StatsReport, Aarch64FileCountsByName) {
   // every syscall counts twice its single-file count (18 calls, 1 error).
   const ToolRun r = stats(options);
   EXPECT_EQ(r.status, 0) << r.err;
-  expect_golden("stats_aarch64_and_x86_64.txt", r.out);
+  expect_golden("analysis/stats_aarch64_and_x86_64.txt", r.out);
   EXPECT_NE(r.out.find("2 files"), std::string::npos);
   EXPECT_NE(r.out.find("       36         2 total"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("         6           execve"), std::string::npos) << r.out;

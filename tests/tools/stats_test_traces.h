@@ -19,6 +19,8 @@
 #include "format/catalogue.h"
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
+#include "tests/support/golden.h"
+#include "tests/support/source_dir.h"
 
 namespace traceloop::tools::testing {
 
@@ -232,29 +234,13 @@ inline fs::path temp_dir(const std::string& name) {
   return dir;
 }
 
-inline fs::path source_dir() {
-  const char* env = std::getenv("TRACELOOP_SOURCE_DIR");
-  return env != nullptr ? fs::path(env) : fs::path(__FILE__).parent_path().parent_path().parent_path();
-}
+using traceloop::testing::expect_golden;
+using traceloop::testing::source_dir;
 
 // File names hold the temp dir: goldens say DIR instead.
 inline void replace_all(std::string& text, const std::string& from, const std::string& to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
     text.replace(at, from.size(), to);
-}
-
-// Compares with testdata/analysis/<name>; TRACELOOP_UPDATE_GOLDENS=1 rewrites it.
-inline void expect_golden(const std::string& name, const std::string& actual) {
-  const fs::path file = source_dir() / "testdata" / "analysis" / name;
-  if (const char* update = std::getenv("TRACELOOP_UPDATE_GOLDENS"); update != nullptr && *update == '1') {
-    std::ofstream(file, std::ios::binary) << actual;
-    return;
-  }
-  std::ifstream in(file, std::ios::binary);
-  ASSERT_TRUE(in) << "missing golden " << file << " (run with TRACELOOP_UPDATE_GOLDENS=1 and review it)";
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(expected.str(), actual) << "golden " << file;
 }
 
 }  // namespace traceloop::tools::testing

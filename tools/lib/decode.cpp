@@ -13,6 +13,7 @@
 #include <iterator>
 #include <unordered_map>
 
+#include "format/syscalls/uapi_constants.h"
 #include "tools/lib/flag_sets.h"
 #include "tools/lib/struct_decode.h"
 #include "tools/lib/text_append.h"
@@ -29,6 +30,7 @@ enum class Special : uint8_t {
   open_mode,        // open/openat mode: only with O_CREAT/O_TMPFILE (strace style)
   fcntl_arg,        // depends on the command
   socket_protocol,  // depends on the domain
+  socket_option,    // setsockopt/getsockopt optname: depends on the level
   statx_flags,      // AT_STATX_SYNC_AS_STAT shown when no sync bit is set
   random_bytes,     // getrandom: hex escapes
   dirents,          // getdents/getdents64 buffer
@@ -141,19 +143,15 @@ Decoder::Decoder(const format::TraceMetadata& metadata, DecodeOptions options) :
       p.struct_size = param.struct_size;
       p.is32 = is_32bit_type(param.c_type);
       p.address_like = is_address_name(param.name);
-      std::string_view set_name = param.flag_set;
-      // open_flags on calls that take no access mode (pipe2, dup3, ...): no O_RDONLY.
-      if (set_name == "open_flags" && !opens) set_name = "open_flags_no_access_mode";
-      if (s.name == "epoll_create1") set_name = "epoll_create_flags";
-      if (s.name == "inotify_init1") set_name = "inotify_init_flags";
-      if (s.name == "signalfd4") set_name = "signalfd_flags";
-      if (s.name == "timerfd_create" && param.name == "flags") set_name = "timerfd_flags";
+      // The catalogue's annotations name the set; nothing here overrides them.
       p.set_name = param.flag_set;
-      if (!set_name.empty()) p.set = find_flag_set(set_name, arch);
+      if (!p.set_name.empty()) p.set = find_flag_set(p.set_name, arch);
       if (param.kind == ArgKind::path || param.kind == ArgKind::string) sp.path_params = true;
       if (opens && param.kind == ArgKind::mode) p.special = Special::open_mode;
       if (sp.is_fcntl && param.name == "arg") p.special = Special::fcntl_arg;
       if (s.name == "socket" && param.name == "protocol") p.special = Special::socket_protocol;
+      if ((s.name == "setsockopt" || s.name == "getsockopt") && param.name == "optname")
+        p.special = Special::socket_option;
       if (s.name == "statx" && param.name == "flags") p.special = Special::statx_flags;
       if (s.name == "getrandom" && param.kind == ArgKind::buffer_out) p.special = Special::random_bytes;
       if (s.name == "rseq" && (param.name == "rseq_len" || param.name == "sig")) p.kind = ArgKind::hex;
@@ -221,14 +219,14 @@ void Decoder::Impl::append_value(std::string& out, const Event& e, const ParamPl
         append_hex(out, u);
       return;
     case ArgKind::dirfd:
-      if (static_cast<int32_t>(v) == -100)
+      if (static_cast<int32_t>(v) == uapi::kAtFdcwd)
         out.append("AT_FDCWD");
       else
         append_decimal(out, static_cast<int64_t>(static_cast<int32_t>(v)));
       return;
     case ArgKind::flags:
     case ArgKind::enum_value:
-      if (p.special == Special::statx_flags && (u & 0x6000) == 0) {
+      if (p.special == Special::statx_flags && (u & uapi::kAtStatxSyncType) == 0) {
         out.append("AT_STATX_SYNC_AS_STAT");
         if (u != 0) {
           out.push_back('|');
@@ -352,33 +350,46 @@ void Decoder::Impl::append_arg(std::string& out, const Event& e, const SyscallPl
   const uint64_t v = e.args[i];
   switch (p.special) {
     case Special::fcntl_arg: {
-      const auto cmd = static_cast<uint32_t>(e.args[1]);
-      if (cmd == 2) {  // F_SETFD
-        append_flags(out, "fd_flags", ctx.arch, v);
-        return;
-      }
-      if (cmd == 4) {  // F_SETFL
-        append_flags(out, "open_flags", ctx.arch, static_cast<uint32_t>(v));
-        return;
-      }
-      if (cmd == 0 || cmd == 1030 || cmd == 10 || cmd == 8 || cmd == 1031) {  // fds, signals, sizes
-        put(out, "{}", static_cast<int32_t>(v));
-        return;
+      switch (static_cast<uint32_t>(e.args[1])) {
+        case uapi::kFSetfd:
+          append_flags(out, "fd_flags", ctx.arch, v);
+          return;
+        case uapi::kFSetfl:
+          append_flags(out, "open_flags", ctx.arch, static_cast<uint32_t>(v));
+          return;
+        case uapi::kFDupfd:
+        case uapi::kFDupfdCloexec:
+        case uapi::kFSetsig:
+        case uapi::kFSetown:
+        case uapi::kFSetpipeSz:  // fds, signals, pids, sizes
+          put(out, "{}", static_cast<int32_t>(v));
+          return;
+        default:
+          break;
       }
       break;
     }
     case Special::socket_protocol: {
       const auto domain = static_cast<uint32_t>(e.args[0]);
       const auto proto = static_cast<uint32_t>(v);
-      if (domain == 2 || domain == 10) {
+      if (domain == uapi::kAfInet || domain == uapi::kAfInet6) {
         append_flags(out, "ip_protocol", ctx.arch, proto);
         return;
       }
-      if (domain == 16) {
+      if (domain == uapi::kAfNetlink) {
         append_flags(out, "netlink_protocol", ctx.arch, proto);
         return;
       }
       put(out, "{}", static_cast<int32_t>(proto));
+      return;
+    }
+    case Special::socket_option: {
+      // Option names are per level; SOL_SOCKET's are the ones every program uses.
+      if (static_cast<uint32_t>(e.args[1]) == uapi::kSolSocket) {
+        append_flags(out, "socket_option", ctx.arch, static_cast<uint32_t>(v));
+        return;
+      }
+      put(out, "{}", static_cast<int32_t>(v));
       return;
     }
     default:
@@ -421,20 +432,20 @@ bool strace_shows(const SyscallPlan& sp, const Event& e, size_t i) {
   const auto& p = sp.params[i];
   if (sp.is_futex) {
     // strace prints only the arguments the operation uses.
-    switch (e.args[1] & 0x7f) {
-      case 1: return i < 3;  // FUTEX_WAKE
-      case 0: return i < 4;  // FUTEX_WAIT
+    switch (static_cast<uint32_t>(e.args[1]) & static_cast<uint32_t>(uapi::kFutexCmdMask)) {
+      case uapi::kFutexWake: return i < 3;
+      case uapi::kFutexWait: return i < 4;
       default: return true;
     }
   }
   if (p.special == Special::open_mode) {
     const size_t flags_index = i > 0 ? i - 1 : 0;
-    const uint64_t flags = e.args[flags_index];
-    return (flags & 0100) != 0 || (flags & 020000000) != 0;  // O_CREAT, __O_TMPFILE
+    return (e.args[flags_index] & (uapi::kOCreat | uapi::kOTmpfileBit)) != 0;
   }
   if (p.special == Special::fcntl_arg) {
     switch (static_cast<uint32_t>(e.args[1])) {
-      case 1: case 3: case 9: case 11: case 1025: case 1032: case 1034:  // F_GET* without argument
+      case uapi::kFGetfd: case uapi::kFGetfl: case uapi::kFGetown: case uapi::kFGetsig:
+      case uapi::kFGetlease: case uapi::kFGetpipeSz: case uapi::kFGetSeals:  // no argument
         return false;
       default:
         return true;
@@ -465,15 +476,15 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
     append_pointer(out, event.args[1]);
     out.append(", flags=");
     impl_->append_arg(out, event, *sp, 0);
-    if (flags & 0x100000) {
+    if (flags & uapi::kCloneParentSettid) {
       out.append(", parent_tid=");
       append_pointer(out, event.args[2]);
     }
-    if (flags & (0x1000000 | 0x200000)) {
+    if (flags & (uapi::kCloneChildSettid | uapi::kCloneChildCleartid)) {
       out.append(", child_tidptr=");
       append_pointer(out, arm ? event.args[4] : event.args[3]);
     }
-    if (flags & 0x80000) {
+    if (flags & uapi::kCloneSettls) {
       out.append(", tls=");
       append_pointer(out, arm ? event.args[3] : event.args[4]);
     }
@@ -529,10 +540,10 @@ void Decoder::append_return(std::string& out, const Event& event) const {
   if (sp && sp->is_fcntl) {
     // strace explains the flags F_GETFD / F_GETFL return.
     const auto cmd = static_cast<uint32_t>(event.args[1]);
-    if (cmd == 1 || cmd == 3) {
+    if (cmd == uapi::kFGetfd || cmd == uapi::kFGetfl) {
       out.resize(out.size() - fmt::formatted_size("{}", ret));
       put(out, "{:#x} (flags ", static_cast<uint64_t>(ret));
-      append_flags(out, cmd == 1 ? "fd_flags" : "open_flags", impl_->ctx.arch, static_cast<uint64_t>(ret));
+      append_flags(out, cmd == uapi::kFGetfd ? "fd_flags" : "open_flags", impl_->ctx.arch, static_cast<uint64_t>(ret));
       out.push_back(')');
     }
   }
