@@ -91,7 +91,7 @@ TEST(BpfRecorder, CgroupSetTracesOnlyItsMembersWithTheirContainerIndex) {
   ASSERT_EQ(write(STDOUT_FILENO, "", 0), 0);
   (*bpf)->detach();
   ASSERT_TRUE(ring->drain().ok());
-  conv.finish((*bpf)->counters().lost_per_cpu, 0);
+  conv.finish();
 
   bool saw_a = false, saw_b = false, saw_b_again = false, saw_untraced = false;
   for (const auto& owned : sink.events) {
@@ -202,7 +202,7 @@ TEST(BpfRecorder, BlockedCallIsInFlightForASnapshotThenCompletes) {
   auto rest = (*bpf)->in_flight_records();
   ASSERT_TRUE(rest.ok());
   conv.consume_records(*rest);
-  conv.finish((*bpf)->counters().lost_per_cpu, 0);
+  conv.finish();
   int returned = 0;
   for (const auto& owned : sink.events) {
     if (!is_read_in_flight(owned)) continue;
