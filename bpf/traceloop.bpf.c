@@ -165,10 +165,23 @@ static __always_inline int is_traced_cgroup(__u64 cgroup_id)
 
 static __always_inline int is_error(long ret) { return ret < 0 && ret >= -4095; }
 
+/* The loss path is made of global functions (verified once, on their own,
+ * not at every send site: see the captures below); they reach this CPU's
+ * counters through the map themselves. */
+
+static __always_inline struct tl_cpu_counters *this_cpu_counters(void)
+{
+  __u32 zero = 0;
+  return bpf_map_lookup_elem(&counters, &zero);
+}
+
 /* `n` calls lost (ring full) by `cgroup_id`, besides `back` reported ones
  * put back (a record that took them could not be sent). */
-static __always_inline void count_loss(struct tl_cpu_counters *c, __u64 cgroup_id, __u64 n, __u64 back)
+__noinline int tl_count_loss(__u64 cgroup_id, __u64 n, __u64 back)
 {
+  struct tl_cpu_counters *c = this_cpu_counters();
+  if (!c)
+    return 0;
   c->lost_total += n;
   struct tl_cgroup_losses *e = bpf_map_lookup_elem(&lost_per_cgroup, &cgroup_id);
   if (!e) {
@@ -176,7 +189,7 @@ static __always_inline void count_loss(struct tl_cpu_counters *c, __u64 cgroup_i
      * the set) makes no entry: nobody would take or remove it. */
     if (!is_traced_cgroup(cgroup_id)) {
       c->lost_unattributed += n + back;
-      return;
+      return 0;
     }
     struct tl_cgroup_losses zero = {};
     /* NOEXIST: a concurrent first loss on another CPU keeps its entry. A
@@ -186,12 +199,14 @@ static __always_inline void count_loss(struct tl_cpu_counters *c, __u64 cgroup_i
     e = bpf_map_lookup_elem(&lost_per_cgroup, &cgroup_id);
     if (!e) {
       c->lost_unattributed += n + back;
-      return;
+      return 0;
     }
   }
-  __sync_fetch_and_add(&e->lost_total, n);
+  if (n)
+    __sync_fetch_and_add(&e->lost_total, n);
   if (__sync_fetch_and_add(&e->lost_unreported, n + back) == 0)
     __sync_fetch_and_add(&cgroups_owing, 1);
+  return 0;
 }
 
 /* The cgroup's unreported losses, now the caller's to report. */
@@ -203,6 +218,12 @@ static __always_inline __u64 take_unreported(struct tl_cgroup_losses *e)
   if (n)
     __sync_fetch_and_add(&cgroups_owing, -1);
   return n;
+}
+
+__noinline __u64 tl_take_unreported(__u64 cgroup_id)
+{
+  struct tl_cgroup_losses *e = bpf_map_lookup_elem(&lost_per_cgroup, &cgroup_id);
+  return e ? take_unreported(e) : 0;
 }
 
 /* The consumer drains the ring on its own timer and is woken only when the
@@ -536,22 +557,15 @@ enum send_loss {
 static __always_inline int send(void *data, __u64 size, __u64 *lost_before, struct tl_cpu_counters *counters_p,
                                 __u64 cgroup_id, enum send_loss loses)
 {
-  __u64 taken = 0;
-  if (cgroups_owing) { /* the only cost when no call is lost: this load */
-    struct tl_cgroup_losses *e = bpf_map_lookup_elem(&lost_per_cgroup, &cgroup_id);
-    if (e)
-      taken = take_unreported(e);
-  }
+  /* the only cost when no call is lost: this load */
+  __u64 taken = cgroups_owing ? tl_take_unreported(cgroup_id) : 0;
   *lost_before = taken;
   if (size >= SCRATCH_SIZE || /* cannot happen (CAPTURE_AREA, TL_STASH_DATA) */
       bpf_ringbuf_output(&events, data, mask_for_verifier(size, SCRATCH_SIZE - 1), submit_flags(counters_p)) != 0) {
-    if (loses == LOSES_RESULT) {
+    if (loses == LOSES_RESULT)
       counters_p->results_lost++;
-      if (taken)
-        count_loss(counters_p, cgroup_id, 0, taken);
-    } else {
-      count_loss(counters_p, cgroup_id, 1, taken);
-    }
+    if (loses == LOSES_CALL || taken)
+      tl_count_loss(cgroup_id, loses == LOSES_CALL, taken);
     return -1;
   }
   return 0;
