@@ -8,13 +8,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <thread>
 
 #include "format/trace_reader.h"
+#include "recorder/daemon/control_client.h"
 #include "recorder/daemon/daemon.h"
 #include "tests/recorder/daemon/daemon_test_env.h"
 #include "tests/recorder/daemon/trace_checks.h"
@@ -42,11 +45,12 @@ std::string demo_container(const fs::path& work, const std::string& args) {
          " " + args;
 }
 
-// Runs tl_count_calls in container `id` on CPU 0; the number of calls it
-// reports, -1 when it failed.
+// Runs tl_count_calls in container `id` on CPU 0, from the moment file
+// /go-ID of the rootfs exists; the number of calls it reports, -1 when it
+// failed.
 long long count_calls_in_container(const fs::path& work, const std::string& id, long long ms, long long rate) {
   const std::string cmd = demo_container(work, id + " -- /bin/tl_count_calls " + std::to_string(ms) + " " +
-                                                   std::to_string(rate) + " 0") +
+                                                   std::to_string(rate) + " 0 /go-" + id) +
                           " 2>/dev/null";
   FILE* out = ::popen(cmd.c_str(), "r");
   if (out == nullptr) return -1;
@@ -130,6 +134,17 @@ class LossAttributionTest : public ::testing::Test {
     return true;
   }
   fs::path file_of(const std::string& id) const { return options_.dir / (id + ".tl"); }
+  // Lets container `id` start its calls once the daemon has identified it
+  // (it is traced from then on, if not before): every call it makes is the
+  // recording's to account for.
+  bool go_when_recorded(const std::string& id) {
+    const bool listed = wait_for([&] {
+      auto reply = send_request(options_.dir / "control.sock", {Verb::list, ""});
+      return reply.ok() && reply->ok && reply->body.find("\t" + id + "\trunning\t") != std::string::npos;
+    });
+    std::ofstream(work_ / "rootfs" / ("go-" + id)) << "go\n";
+    return listed;
+  }
 
   testing::TempDir dir_;
   fs::path work_;
@@ -155,14 +170,41 @@ TEST_F(LossAttributionTest, EachContainerAccountsForEveryCallItMadeAndOnlyItsOwn
   long long storm_calls = -1, paced_calls = -1;
   std::thread storm_thread([&] { storm_calls = count_calls_in_container(work_, storm, 2000, 0); });
   std::thread paced_thread([&] { paced_calls = count_calls_in_container(work_, paced, 2000, 20000); });
+  EXPECT_TRUE(go_when_recorded(storm));
+  EXPECT_TRUE(go_when_recorded(paced));
+  // Snapshots meanwhile take the storm's unannounced losses into its
+  // history: none may be counted twice, or missed.
+  std::atomic<bool> storming{true};
+  int snapshots = 0;
+  bool snapshot_clean = true;
+  std::thread snapshot_thread([&] {
+    while (storming) {
+      auto reply = send_request(options_.dir / "control.sock", {Verb::snapshot, storm});
+      if (reply.ok() && reply->ok) {
+        auto snap = format::load_trace(reply->body.substr(0, reply->body.find('\n')));
+        if (snap.ok()) {
+          ++snapshots;
+          if (account(*snap).foreign_marker) snapshot_clean = false;
+        }
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+  });
   storm_thread.join();
   paced_thread.join();
+  storming = false;
+  snapshot_thread.join();
+  EXPECT_GT(snapshots, 0);
+  EXPECT_TRUE(snapshot_clean);
   ASSERT_GT(storm_calls, 0);
   ASSERT_GT(paced_calls, 0);
   ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(storm)) && fs::exists(file_of(paced)); }));
   // Then a small one, alone (on the CPU where the storm lost calls last): the
   // ring has room for all its calls.
-  const long long after_calls = count_calls_in_container(work_, after, 300, 1000);
+  long long after_calls = -1;
+  std::thread after_thread([&] { after_calls = count_calls_in_container(work_, after, 300, 1000); });
+  EXPECT_TRUE(go_when_recorded(after));
+  after_thread.join();
   ASSERT_GT(after_calls, 0);
   ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(after)); }));
   const uint64_t end_ns = boot_ns();

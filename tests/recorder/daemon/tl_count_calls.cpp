@@ -1,10 +1,12 @@
 // Test helper: makes sched_getscheduler(0) calls for MILLISECONDS, RATE a
-// second (0: as fast as it can), on CPU number CPU when given, and prints
-// "calls N" with the number it made. sched_getscheduler because nothing else in a test container (runc's
+// second (0: as fast as it can), on CPU number CPU, once file GO exists when
+// given (so that a recorder can start tracing it first), and prints "calls N"
+// with the number it made. sched_getscheduler because nothing else in a test container (runc's
 // init, busybox) makes it: a trace filtered to it holds this program's calls
 // only, so that recorded plus lost can be compared with N exactly. Linked
 // statically: it runs in the busybox rootfs of the test containers.
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,16 +25,26 @@ long long now_ns() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3 && argc != 4) {
-    std::fprintf(stderr, "usage: tl_count_calls MILLISECONDS RATE [CPU]\n");
+  if (argc < 4 || argc > 5) {
+    std::fprintf(stderr, "usage: tl_count_calls MILLISECONDS RATE CPU [GO]\n");
     return 2;
   }
-  if (argc == 4) {
+  {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(std::atoi(argv[3]), &set);
     if (sched_setaffinity(0, sizeof(set), &set) != 0) {
       std::perror("sched_setaffinity");
+      return 1;
+    }
+  }
+  if (argc == 5) {
+    struct stat st {};
+    const timespec step{0, 1000000};
+    int waited = 0;
+    for (; stat(argv[4], &st) != 0 && waited < 60000; ++waited) nanosleep(&step, nullptr);
+    if (waited == 60000) {
+      std::fprintf(stderr, "tl_count_calls: no %s after 60 s\n", argv[4]);
       return 1;
     }
   }
