@@ -293,6 +293,10 @@ Result<std::map<uint64_t, CgroupLosses>> BpfRecorder::take_all_losses() {
   return out;
 }
 
+uint64_t BpfRecorder::cgroups_owing() const {
+  return __atomic_load_n(&skel_->data_owing->cgroups_owing, __ATOMIC_RELAXED);
+}
+
 int BpfRecorder::ring_map_fd() const { return bpf_map__fd(skel_->maps.events); }
 
 BpfCounters BpfRecorder::counters() const {

@@ -84,6 +84,9 @@ class BpfRecorder {
   Result<CgroupLosses> take_losses(uint64_t cgroup_id, bool forget = false);
   // take_losses() of every cgroup that has lost calls (the end of a recording).
   Result<std::map<uint64_t, CgroupLosses>> take_all_losses();
+  // Cgroups with lost calls not reported yet: while not 0, every record
+  // looks its cgroup's losses up (a hash lookup); 0 once all are reported.
+  uint64_t cgroups_owing() const;
   // New capture plans while the programs run (another syscall filter). Each
   // plan is replaced whole, one after the other: a call that straddles the
   // change may be captured by the old plan at entry and the new one at exit.

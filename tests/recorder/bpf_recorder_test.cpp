@@ -167,12 +167,14 @@ TEST(BpfRecorder, LossesBelongToTheirCgroupAndAreTakenOnce) {
   EXPECT_EQ(counters.lost_total(), a_lost);
   EXPECT_EQ(sink.lost[2], 0u);  // B's records announced none of A's losses
   EXPECT_GE(sink.events[2], 20u);
+  EXPECT_EQ((*bpf)->cgroups_owing(), 1u);  // A
   // A's last calls found the ring full: no record of A announced them.
   auto taken = (*bpf)->take_losses(a_id);
   ASSERT_TRUE(taken.ok()) << taken.error().message;
   EXPECT_GT(taken->unreported, 0u);
   EXPECT_EQ(taken->total, a_lost);
   EXPECT_EQ(sink.lost[1] + taken->unreported, a_lost);
+  EXPECT_EQ((*bpf)->cgroups_owing(), 0u);  // records look nothing up any more
   auto again = (*bpf)->take_losses(a_id);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->unreported, 0u);
