@@ -120,7 +120,10 @@ struct {
 /* How many entries of lost_per_cgroup have lost_unreported > 0: each send
  * reads it (one load, a line written only when calls are lost or reported)
  * and looks its cgroup up only when it is not 0. Raised by whoever takes an
- * entry from 0, lowered by whoever takes it back to 0 (both atomic). */
+ * entry from 0, lowered by whoever takes it back to 0 (both atomic). One
+ * race is left: a loss counted in the very instant user space removes its
+ * cgroup's entry (the cgroup stops being traced) goes with the entry and
+ * may leave the count one too high; records then pay that lookup. */
 __u64 cgroups_owing SEC(".data.owing") = 0;
 
 struct {
