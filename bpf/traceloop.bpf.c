@@ -106,13 +106,25 @@ struct {
   __type(value, struct stash);
 } calls SEC(".maps");
 
-/* Records lost per traced cgroup id. */
+/* Calls lost per traced cgroup id (struct tl_cgroup_losses). Resized by user
+ * space to the traced set's size. Not preallocated: an entry user space
+ * removes while a program still holds it is freed only after that program. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
   __uint(max_entries, 4096);
   __type(key, __u64);
-  __type(value, __u64);
+  __type(value, struct tl_cgroup_losses);
 } lost_per_cgroup SEC(".maps");
+
+/* How many entries of lost_per_cgroup have lost_unreported > 0: each send
+ * reads it (one load, a line written only when calls are lost or reported)
+ * and looks its cgroup up only when it is not 0. Raised by whoever takes an
+ * entry from 0, lowered by whoever takes it back to 0 (both atomic). One
+ * race is left: a loss counted in the very instant user space removes its
+ * cgroup's entry (the cgroup stops being traced) goes with the entry and
+ * may leave the count one too high; records then pay that lookup. */
+__u64 cgroups_owing SEC(".data.owing") = 0;
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -156,19 +168,65 @@ static __always_inline int is_traced_cgroup(__u64 cgroup_id)
 
 static __always_inline int is_error(long ret) { return ret < 0 && ret >= -4095; }
 
-static __always_inline void count_loss(struct tl_cpu_counters *c, __u64 cgroup_id)
+/* The loss path is made of global functions (verified once, on their own,
+ * not at every send site: see the captures below); they reach this CPU's
+ * counters through the map themselves. */
+
+static __always_inline struct tl_cpu_counters *this_cpu_counters(void)
 {
-  c->lost_total++;
-  c->lost_unreported++;
-  __u64 *n = bpf_map_lookup_elem(&lost_per_cgroup, &cgroup_id);
-  if (!n) {
-    __u64 zero = 0;
-    /* NOEXIST: a concurrent first loss on another CPU keeps its entry */
+  __u32 zero = 0;
+  return bpf_map_lookup_elem(&counters, &zero);
+}
+
+/* `n` calls lost (ring full) by `cgroup_id`, besides `back` reported ones
+ * put back (a record that took them could not be sent). */
+__noinline int tl_count_loss(__u64 cgroup_id, __u64 n, __u64 back)
+{
+  struct tl_cpu_counters *c = this_cpu_counters();
+  if (!c)
+    return 0;
+  c->lost_total += n;
+  struct tl_cgroup_losses *e = bpf_map_lookup_elem(&lost_per_cgroup, &cgroup_id);
+  if (!e) {
+    /* A call of a cgroup no longer traced (its exit after the cgroup left
+     * the set) makes no entry: nobody would take or remove it. */
+    if (!is_traced_cgroup(cgroup_id)) {
+      c->lost_unattributed += n + back;
+      return 0;
+    }
+    struct tl_cgroup_losses zero = {};
+    /* NOEXIST: a concurrent first loss on another CPU keeps its entry. A
+     * full map (more cgroups than traced, only in the instant a cgroup is
+     * replaced) leaves the calls unattributed, counted per CPU. */
     bpf_map_update_elem(&lost_per_cgroup, &cgroup_id, &zero, BPF_NOEXIST);
-    n = bpf_map_lookup_elem(&lost_per_cgroup, &cgroup_id);
+    e = bpf_map_lookup_elem(&lost_per_cgroup, &cgroup_id);
+    if (!e) {
+      c->lost_unattributed += n + back;
+      return 0;
+    }
   }
   if (n)
-    __sync_fetch_and_add(n, 1);
+    __sync_fetch_and_add(&e->lost_total, n);
+  if (__sync_fetch_and_add(&e->lost_unreported, n + back) == 0)
+    __sync_fetch_and_add(&cgroups_owing, 1);
+  return 0;
+}
+
+/* The cgroup's unreported losses, now the caller's to report. */
+static __always_inline __u64 take_unreported(struct tl_cgroup_losses *e)
+{
+  if (!e->lost_unreported)
+    return 0;
+  __u64 n = __sync_lock_test_and_set(&e->lost_unreported, 0);
+  if (n)
+    __sync_fetch_and_add(&cgroups_owing, -1);
+  return n;
+}
+
+__noinline __u64 tl_take_unreported(__u64 cgroup_id)
+{
+  struct tl_cgroup_losses *e = bpf_map_lookup_elem(&lost_per_cgroup, &cgroup_id);
+  return e ? take_unreported(e) : 0;
 }
 
 /* The consumer drains the ring on its own timer and is woken only when the
@@ -489,18 +547,31 @@ static __always_inline int traced_syscall(__u32 nr, const struct tl_plan **plan,
   return *counters_p != 0;
 }
 
-/* Sends `size` bytes at `data` as one record whose lost_before field is at
- * `lost_before`; a failure is counted as a loss, never dropped silently. */
-static __always_inline void send(void *data, __u64 size, __u64 *lost_before, struct tl_cpu_counters *counters_p,
-                                 __u64 cgroup_id)
+/* What send() does when the ring has no room. */
+enum send_loss {
+  LOSES_CALL = 1,   /* a call record, or the enter record that starts a call */
+  LOSES_RESULT = 2, /* the exit record of a call whose enter record was sent */
+};
+
+/* Sends `size` bytes at `data` as one record of `cgroup_id` whose
+ * lost_before field is at `lost_before`: the cgroup's losses not reported
+ * yet go with it. A failure is counted as a loss, never dropped silently.
+ * Returns 0 when the record was sent. */
+static __always_inline int send(void *data, __u64 size, __u64 *lost_before, struct tl_cpu_counters *counters_p,
+                                __u64 cgroup_id, enum send_loss loses)
 {
-  *lost_before = counters_p->lost_unreported;
+  /* the only cost when no call is lost: this load */
+  __u64 taken = cgroups_owing ? tl_take_unreported(cgroup_id) : 0;
+  *lost_before = taken;
   if (size >= SCRATCH_SIZE || /* cannot happen (CAPTURE_AREA, TL_STASH_DATA) */
       bpf_ringbuf_output(&events, data, mask_for_verifier(size, SCRATCH_SIZE - 1), submit_flags(counters_p)) != 0) {
-    count_loss(counters_p, cgroup_id);
-    return;
+    if (loses == LOSES_RESULT)
+      counters_p->results_lost++;
+    if (loses == LOSES_CALL || taken)
+      tl_count_loss(cgroup_id, loses == LOSES_CALL, taken);
+    return -1;
   }
-  counters_p->lost_unreported = 0;
+  return 0;
 }
 
 /* data_len is always below TL_STASH_DATA; the mask shows it to the verifier. */
@@ -542,7 +613,7 @@ static __always_inline void send_held_enter(struct stash *st, struct tl_cpu_coun
   __u32 size = sizeof(*rec) + len;
   rec->head.type = TL_RECORD_ENTER;
   rec->head.size = size;
-  send(s->buf, size, &rec->lost_before, counters_p, rec->cgroup_id);
+  send(s->buf, size, &rec->lost_before, counters_p, rec->cgroup_id, LOSES_CALL);
 }
 
 static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
@@ -597,8 +668,9 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
       return 0;
     rec->head.type = TL_RECORD_ENTER;
     rec->head.size = size;
-    send(s->buf, size, &rec->lost_before, counters_p, cgroup_id);
-    st->state = STASH_SENT;
+    /* a lost enter record loses the whole call: its exit sends nothing */
+    st->state = send(s->buf, size, &rec->lost_before, counters_p, cgroup_id, LOSES_CALL) == 0 ? STASH_SENT
+                                                                                             : STASH_IDLE;
     return 0;
   }
 
@@ -620,7 +692,7 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
   }
   rec->head.ncaptures = s->ncaptures;
   rec->head.size = size;
-  send(s->buf, size, &rec->lost_before, counters_p, cgroup_id);
+  send(s->buf, size, &rec->lost_before, counters_p, cgroup_id, LOSES_CALL);
   return 0;
 }
 
@@ -656,7 +728,7 @@ static __always_inline void send_exit(struct pt_regs *regs, __u32 nr, long ret, 
   }
   rec->head.ncaptures = s->ncaptures;
   rec->head.size = size;
-  send(s->buf, size, &rec->lost_before, counters_p, cgroup_id);
+  send(s->buf, size, &rec->lost_before, counters_p, cgroup_id, LOSES_RESULT);
 }
 
 /* The exit starts from the thread's store, not from the cgroup filter: a
@@ -720,7 +792,7 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
   if (!exit_data && !retry_mask) { /* sent from the store as it is */
     __u32 size = sizeof(*rec) + data_len;
     rec->enter.head.size = size;
-    send(rec, size, &rec->enter.lost_before, counters_p, rec->enter.cgroup_id);
+    send(rec, size, &rec->enter.lost_before, counters_p, rec->enter.cgroup_id, LOSES_CALL);
     return 0;
   }
   /* Exit data: the record is assembled in the scratch buffer. */
@@ -740,7 +812,7 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
   struct tl_call_record *out = (struct tl_call_record *)s->buf;
   out->enter.head.ncaptures += s->ncaptures;
   out->enter.head.size = size;
-  send(s->buf, size, &out->enter.lost_before, counters_p, out->enter.cgroup_id);
+  send(s->buf, size, &out->enter.lost_before, counters_p, out->enter.cgroup_id, LOSES_CALL);
   return 0;
 }
 
@@ -788,5 +860,25 @@ int tl_in_flight(struct bpf_iter__task *ctx)
   bpf_seq_write(seq, &rec, sizeof(rec));
   if (len)
     bpf_seq_write(seq, st->data, len);
+  return 0;
+}
+
+/* For user space, through BPF_PROG_TEST_RUN (see struct tl_take_losses_ctx):
+ * a cgroup's losses that no record reported. The same atomic take as a
+ * record's, so that a loss is reported once, by a record or by this. */
+SEC("syscall")
+int tl_take_losses(struct tl_take_losses_ctx *ctx)
+{
+  __u64 cgroup_id = ctx->cgroup_id;
+  struct tl_cgroup_losses *e = bpf_map_lookup_elem(&lost_per_cgroup, &cgroup_id);
+  if (!e) {
+    ctx->taken = 0;
+    ctx->total = 0;
+    return 0;
+  }
+  ctx->taken = take_unreported(e);
+  ctx->total = e->lost_total;
+  if (ctx->forget)
+    bpf_map_delete_elem(&lost_per_cgroup, &cgroup_id);
   return 0;
 }

@@ -75,7 +75,7 @@ struct tl_enter_record {
   tl_u32 tid;
   tl_u64 ts;        /* bpf_ktime_get_boot_ns() at entry */
   tl_u64 cgroup_id; /* v2 cgroup id of the task */
-  tl_u64 lost_before; /* records this CPU failed to reserve since its last successful record */
+  tl_u64 lost_before; /* calls of this cgroup lost since its previous record (see tl_cgroup_losses) */
   tl_u64 args[TL_ARGS];
   char comm[TL_COMM_LEN];
   /* struct tl_capture entries follow */
@@ -98,10 +98,10 @@ struct tl_exit_record {
  * tid and comm as at entry; head.size and head.ncaptures cover the whole
  * record), then the exit's. Captures follow: the entry's, then the exit's. */
 struct tl_call_record {
-  struct tl_enter_record enter; /* lost_before: of the exit's CPU */
+  struct tl_enter_record enter; /* lost_before: as of the exit */
   tl_u64 exit_ts;   /* bpf_ktime_get_boot_ns() at exit */
   tl_s64 ret;
-  tl_u32 exit_cpu;  /* the CPU whose losses lost_before counts */
+  tl_u32 exit_cpu;
   tl_u32 pad0;
   /* struct tl_capture entries follow */
 };
@@ -164,12 +164,43 @@ enum tl_filter_mode {
   TL_FILTER_SET = 2,    /* the task's v2 cgroup id is a key of map traced_cgroups */
 };
 
+/* Losses are counted in calls, not records: a call whose record the ring has
+ * no room for (its call record, or the enter record that would have started
+ * it: its exit record is then not sent) is one call lost. A lost exit record
+ * of a call whose enter record went to the ring loses only its result: the
+ * call is in the trace, shown unfinished, and counted in results_lost. */
+
 /* Value of the per-CPU `counters` array (one element). */
 struct tl_cpu_counters {
-  tl_u64 lost_total;      /* records dropped because the ring was full */
-  tl_u64 lost_unreported; /* of those, not yet announced in a later record's lost_before */
+  tl_u64 lost_total;      /* calls lost on this CPU because the ring was full */
+  tl_u64 lost_unattributed; /* of those, of a cgroup no longer traced or without room in lost_per_cgroup */
+  tl_u64 results_lost;    /* exit records lost (see above), not in lost_total */
   tl_u32 records;         /* records sent, modulo 2^32 (when to look at the ring's fill level) */
   tl_u32 woke;            /* 1: this CPU woke the consumer since the ring was last seen below the mark */
+};
+
+/* Value of the `lost_per_cgroup` hash map, keyed by v2 cgroup id: the calls
+ * of a traced cgroup that were lost, on any CPU. The next record of the same
+ * cgroup takes lost_unreported into its lost_before (so the loss sits at its
+ * place in that cgroup's history, never in another's); what no record took
+ * (the cgroup made no call since) user space takes with program
+ * tl_take_losses, at a snapshot and when the cgroup's history ends. An entry
+ * is made at the cgroup's first loss and removed when user space stops
+ * tracing the cgroup; the map has room for every traced cgroup. */
+struct tl_cgroup_losses {
+  tl_u64 lost_total;      /* calls lost since the entry was made */
+  tl_u64 lost_unreported; /* of those, in no record's lost_before and not taken by user space yet */
+};
+
+/* Context of program tl_take_losses (BPF_PROG_TEST_RUN; the kernel copies it
+ * back): takes the cgroup's unreported losses (they are then reported by
+ * user space, by no record), and with `forget` removes its entry. */
+struct tl_take_losses_ctx {
+  tl_u64 cgroup_id; /* in */
+  tl_u64 taken;     /* out: lost_unreported as it was */
+  tl_u64 total;     /* out: lost_total */
+  tl_u32 forget;    /* in: 1 removes the entry */
+  tl_u32 pad0;
 };
 
 #endif /* TRACELOOP_EVENTS_H */

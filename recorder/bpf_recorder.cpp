@@ -80,6 +80,8 @@ Attempt try_load(const BpfOptions& options, bool raw, uint64_t ring_bytes,
   bpf_program__set_autoload(skel->progs.tl_sys_exit_raw, raw);
   // read on demand through its own link (in_flight_records)
   bpf_program__set_autoattach(skel->progs.tl_in_flight, false);
+  // run on demand (take_losses)
+  bpf_program__set_autoattach(skel->progs.tl_take_losses, false);
   verifier_logs.clear();
   if (options.verifier_stats) {
     bpf_program* prog = nullptr;
@@ -107,11 +109,17 @@ Attempt try_load(const BpfOptions& options, bool raw, uint64_t ring_bytes,
 
 }  // namespace
 
-uint64_t BpfCounters::lost_total() const {
+namespace {
+uint64_t sum(const std::vector<uint64_t>& v) {
   uint64_t total = 0;
-  for (uint64_t n : lost_per_cpu) total += n;
+  for (uint64_t n : v) total += n;
   return total;
 }
+}  // namespace
+
+uint64_t BpfCounters::lost_total() const { return sum(lost_per_cpu); }
+uint64_t BpfCounters::unattributed_total() const { return sum(unattributed_per_cpu); }
+uint64_t BpfCounters::results_lost_total() const { return sum(results_lost_per_cpu); }
 
 uint64_t round_ring_size(uint64_t bytes) {
   uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
@@ -187,14 +195,17 @@ Result<void> BpfRecorder::set_plans(std::span<const tl_plan> plans) {
 
 Result<void> BpfRecorder::untrace_cgroup(uint64_t cgroup_id) {
   if (single_cgroup_) {
+    const uint64_t id = cgroup_id;
     __atomic_compare_exchange_n(&skel_->bss->single_cgroup_id, &cgroup_id, uint64_t{0}, false, __ATOMIC_RELEASE,
                                 __ATOMIC_RELAXED);
+    if (auto r = take_losses(id, true); !r.ok()) return r.error();
     return ok_result();
   }
-  if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.traced_cgroups), &cgroup_id) != 0) {
-    if (errno == ENOENT) return ok_result();
-    return Error{describe_errno(errno, "removing a cgroup from the traced set")};
-  }
+  const bool known = bpf_map_delete_elem(bpf_map__fd(skel_->maps.traced_cgroups), &cgroup_id) == 0;
+  if (!known && errno != ENOENT) return Error{describe_errno(errno, "removing a cgroup from the traced set")};
+  // After the cgroup left the set: the programs make no new entry for it.
+  if (auto r = take_losses(cgroup_id, true); !r.ok()) return r.error();
+  if (!known) return ok_result();
   // The slot is cleared after the entry is gone; until then the lookup decides.
   const size_t slot = cgroup_id & (TL_CGROUP_SLOTS - 1);
   if (slot_counts_[slot] > 0 && --slot_counts_[slot] == 0)
@@ -253,6 +264,39 @@ Result<std::vector<uint8_t>> BpfRecorder::in_flight_records() const {
 
 void BpfRecorder::detach() { traceloop_bpf__detach(skel_.get()); }
 
+Result<CgroupLosses> BpfRecorder::take_losses(uint64_t cgroup_id, bool forget) {
+  tl_take_losses_ctx ctx{};
+  ctx.cgroup_id = cgroup_id;
+  ctx.forget = forget ? 1 : 0;
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
+  if (bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.tl_take_losses), &opts) != 0)
+    return Error{describe_errno(errno, "reading a cgroup's lost calls")};
+  return CgroupLosses{ctx.taken, ctx.total};
+}
+
+Result<std::map<uint64_t, CgroupLosses>> BpfRecorder::take_all_losses() {
+  std::vector<uint64_t> ids;
+  const int fd = bpf_map__fd(skel_->maps.lost_per_cgroup);
+  uint64_t key = 0, next = 0;
+  const uint64_t* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    ids.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  std::map<uint64_t, CgroupLosses> out;
+  for (uint64_t id : ids) {
+    auto taken = take_losses(id);
+    if (!taken.ok()) return taken.error();
+    if (taken->total > 0) out[id] = *taken;
+  }
+  return out;
+}
+
+uint64_t BpfRecorder::cgroups_owing() const {
+  return __atomic_load_n(&skel_->data_owing->cgroups_owing, __ATOMIC_RELAXED);
+}
+
 int BpfRecorder::ring_map_fd() const { return bpf_map__fd(skel_->maps.events); }
 
 BpfCounters BpfRecorder::counters() const {
@@ -262,14 +306,18 @@ BpfCounters BpfRecorder::counters() const {
   std::vector<tl_cpu_counters> values(static_cast<size_t>(ncpu));
   uint32_t zero = 0;
   if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.counters), &zero, values.data()) == 0)
-    for (const auto& v : values) out.lost_per_cpu.push_back(v.lost_total);
+    for (const auto& v : values) {
+      out.lost_per_cpu.push_back(v.lost_total);
+      out.unattributed_per_cpu.push_back(v.lost_unattributed);
+      out.results_lost_per_cpu.push_back(v.results_lost);
+    }
   int fd = bpf_map__fd(skel_->maps.lost_per_cgroup);
   uint64_t key = 0;
   uint64_t next = 0;
   uint64_t* prev = nullptr;
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    uint64_t value = 0;
-    if (bpf_map_lookup_elem(fd, &next, &value) == 0) out.lost_per_cgroup[next] = value;
+    tl_cgroup_losses value{};
+    if (bpf_map_lookup_elem(fd, &next, &value) == 0) out.lost_per_cgroup[next] = value.lost_total;
     key = next;
     prev = &key;
   }

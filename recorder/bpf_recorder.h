@@ -46,10 +46,22 @@ struct ProgramStats {
   uint64_t run_time_ns = 0;
 };
 
+// Losses are calls (a call whose record the ring had no room for), see
+// bpf/traceloop_events.h.
 struct BpfCounters {
-  std::vector<uint64_t> lost_per_cpu;              // ring records dropped, by CPU
-  std::map<uint64_t, uint64_t> lost_per_cgroup;    // by v2 cgroup id
+  std::vector<uint64_t> lost_per_cpu;              // calls lost, by CPU
+  std::vector<uint64_t> unattributed_per_cpu;      // of those, of no traced cgroup
+  std::vector<uint64_t> results_lost_per_cpu;      // exit records lost: calls recorded unfinished
+  std::map<uint64_t, uint64_t> lost_per_cgroup;    // calls lost, by v2 cgroup id still traced
   uint64_t lost_total() const;
+  uint64_t unattributed_total() const;
+  uint64_t results_lost_total() const;
+};
+
+// A cgroup's losses taken by take_losses().
+struct CgroupLosses {
+  uint64_t unreported = 0;  // lost calls no record reported: the caller reports them now
+  uint64_t total = 0;       // every call lost since its first loss
 };
 
 class BpfRecorder {
@@ -62,7 +74,19 @@ class BpfRecorder {
   BpfRecorder& operator=(const BpfRecorder&) = delete;
 
   Result<void> trace_cgroup(uint64_t cgroup_id, uint32_t container_index);
+  // Stops tracing the cgroup and forgets its losses (take_losses() first
+  // for those no record reported).
   Result<void> untrace_cgroup(uint64_t cgroup_id);
+  // The cgroup's lost calls that no record reported (it made no call since,
+  // or none the ring had room for): from now on the caller's to report, no
+  // record will. For the end of a history and for a snapshot. `forget`
+  // also drops its counter (the cgroup is no longer traced).
+  Result<CgroupLosses> take_losses(uint64_t cgroup_id, bool forget = false);
+  // take_losses() of every cgroup that has lost calls (the end of a recording).
+  Result<std::map<uint64_t, CgroupLosses>> take_all_losses();
+  // Cgroups with lost calls not reported yet: while not 0, every record
+  // looks its cgroup's losses up (a hash lookup); 0 once all are reported.
+  uint64_t cgroups_owing() const;
   // New capture plans while the programs run (another syscall filter). Each
   // plan is replaced whole, one after the other: a call that straddles the
   // change may be captured by the old plan at entry and the new one at exit.

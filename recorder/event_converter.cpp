@@ -118,15 +118,19 @@ void EventConverter::complete(Pending& p) {
   --active_;
 }
 
-void EventConverter::report_loss(uint64_t lost, uint32_t cpu, uint64_t cgroup_id, uint64_t ts) {
-  if (cpu >= reported_lost_.size()) reported_lost_.resize(cpu + 1, 0);
-  reported_lost_[cpu] += lost;
+// A cgroup's losses happen on any CPU: the marker is tied to none.
+void EventConverter::report_loss(uint64_t lost, uint64_t cgroup_id, uint64_t ts) {
+  reported_lost_ += lost;
   format::LossMarker marker;
   marker.lost = lost;
-  marker.cpu = static_cast<int32_t>(cpu);
+  marker.cpu = -1;
   marker.container = container_of_(cgroup_id);
   marker.at_ns = ts;
   sink_.loss(marker);
+}
+
+void EventConverter::report_unannounced(uint64_t cgroup_id, uint64_t lost, uint64_t at_ns) {
+  if (lost > 0) report_loss(lost, cgroup_id, at_ns);
 }
 
 namespace {
@@ -196,7 +200,7 @@ bool EventConverter::fill_enter(const tl_enter_record& rec, std::span<const uint
 
 void EventConverter::on_call(const tl_call_record& rec, std::span<const uint8_t> captures) {
   const tl_enter_record& enter = rec.enter;
-  if (enter.lost_before) report_loss(enter.lost_before, rec.exit_cpu, enter.cgroup_id, rec.exit_ts);
+  if (enter.lost_before) report_loss(enter.lost_before, enter.cgroup_id, rec.exit_ts);
   if (Pending* previous = find_pending(enter.tid)) {
     // The thread's pending call never returned (its exit record was lost).
     previous->fields.state = format::CallState::unfinished;
@@ -211,7 +215,7 @@ void EventConverter::on_call(const tl_call_record& rec, std::span<const uint8_t>
 }
 
 void EventConverter::on_enter(const tl_enter_record& rec, std::span<const uint8_t> captures) {
-  if (rec.lost_before) report_loss(rec.lost_before, rec.cpu, rec.cgroup_id, rec.ts);
+  if (rec.lost_before) report_loss(rec.lost_before, rec.cgroup_id, rec.ts);
   if (Pending* previous = find_pending(rec.tid)) {
     // A new call on the same thread: the previous one's exit record was lost.
     previous->fields.state = format::CallState::unfinished;
@@ -223,7 +227,7 @@ void EventConverter::on_enter(const tl_enter_record& rec, std::span<const uint8_
 }
 
 void EventConverter::on_exit(const tl_exit_record& rec, std::span<const uint8_t> captures) {
-  if (rec.lost_before) report_loss(rec.lost_before, rec.cpu, rec.cgroup_id, rec.ts);
+  if (rec.lost_before) report_loss(rec.lost_before, rec.cgroup_id, rec.ts);
   Pending* found = find_pending(rec.tid);
   if (found != nullptr && found->fields.nr != rec.nr) {
     // The thread's pending call never returned (its exit was lost, or exec
@@ -274,7 +278,7 @@ void EventConverter::emit_to(Pending& p, EventSink& sink) {
   sink.event(e);
 }
 
-void EventConverter::finish(std::span<const uint64_t> lost_per_cpu, uint64_t end_ns) {
+void EventConverter::finish() {
   std::vector<Pending*> rest;
   rest.reserve(active_);
   for (auto& [tid, p] : pending_)
@@ -287,10 +291,6 @@ void EventConverter::finish(std::span<const uint64_t> lost_per_cpu, uint64_t end
   }
   pending_.clear();
   last_ = nullptr;
-  for (uint32_t cpu = 0; cpu < lost_per_cpu.size(); ++cpu) {
-    uint64_t reported = cpu < reported_lost_.size() ? reported_lost_[cpu] : 0;
-    if (lost_per_cpu[cpu] > reported) report_loss(lost_per_cpu[cpu] - reported, cpu, 0, end_ns);
-  }
 }
 
 }  // namespace traceloop::recorder

@@ -2,7 +2,8 @@
 // The one place where BPF ring records become format::Event: validates each
 // sample's size, turns call records into events, pairs enter and exit records
 // by thread id, attaches the data captures and places loss markers where the
-// BPF side reported them.
+// BPF side reported them: a record's lost_before counts calls of its own
+// cgroup, so its marker goes to that cgroup's container, just before it.
 
 #include <cstdint>
 #include <functional>
@@ -50,12 +51,16 @@ class EventConverter {
   void emit_in_flight(std::span<const uint8_t> records, EventSink& sink);
 
   // End of the recording: the calls still in flight are emitted as
-  // unfinished, then the losses the BPF side counted but no record announced
-  // (lost_per_cpu: the BPF totals) are emitted per CPU.
-  void finish(std::span<const uint64_t> lost_per_cpu, uint64_t end_ns);
+  // unfinished.
+  void finish();
 
-  // Losses announced so far, by CPU.
-  const std::vector<uint64_t>& reported_lost_per_cpu() const { return reported_lost_; }
+  // Calls of `cgroup_id` lost that no record announced, taken from the BPF
+  // side (BpfRecorder::take_losses()) at `at_ns`: a marker in the cgroup's
+  // container, after everything consumed so far (nothing when lost is 0).
+  void report_unannounced(uint64_t cgroup_id, uint64_t lost, uint64_t at_ns);
+
+  // Calls lost so far, as reported by records and report_unannounced().
+  uint64_t reported_lost() const { return reported_lost_; }
   const ConverterStats& stats() const { return stats_; }
 
  private:
@@ -75,7 +80,7 @@ class EventConverter {
   void on_call(const tl_call_record& rec, std::span<const uint8_t> captures);
   // p's fields from an enter record (captures appended); false: malformed captures.
   bool fill_enter(const tl_enter_record& rec, std::span<const uint8_t> captures, Pending& p);
-  void report_loss(uint64_t lost, uint32_t cpu, uint64_t cgroup_id, uint64_t ts);
+  void report_loss(uint64_t lost, uint64_t cgroup_id, uint64_t ts);
   // Appends to p's captures; on a malformed list, leaves them as they were.
   bool parse_captures(std::span<const uint8_t> bytes, unsigned count, Pending& p);
   void emit(Pending& pending);
@@ -95,7 +100,7 @@ class EventConverter {
   size_t active_ = 0;                              // slots with a call in flight
   uint32_t last_tid_ = 0;
   Pending* last_ = nullptr;                        // pending_[last_tid_], the likely next one
-  std::vector<uint64_t> reported_lost_;
+  uint64_t reported_lost_ = 0;
   std::vector<format::CaptureView> views_;
   ConverterStats stats_;
   int64_t execve_nr_ = -1;

@@ -349,10 +349,15 @@ Result<RunResult> run_traced(const RunOptions& options) {
   auto in_flight = recorder.in_flight_records();
   if (!in_flight.ok()) return in_flight.error();
   converter.consume_records(*in_flight);
-  (void)recorder.untrace_cgroup(cgroup->id());
+  // Calls lost after the last record the ring had room for: no record
+  // announced them.
+  auto unannounced = recorder.take_losses(cgroup->id());
+  if (!unannounced.ok()) return unannounced.error();
   result.bpf = recorder.counters();
+  (void)recorder.untrace_cgroup(cgroup->id());
   uint64_t end = boot_ns();
-  converter.finish(result.bpf.lost_per_cpu, end);
+  converter.finish();
+  converter.report_unannounced(cgroup->id(), unannounced->unreported, end);
   tracker.set_exit_status(static_cast<uint32_t>(child), status, end);
 
   auto table = tracker.table();

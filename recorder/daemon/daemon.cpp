@@ -270,9 +270,22 @@ struct Daemon::State : recorder::EventSink {
   }
 
   // --- publishing -------------------------------------------------------------
+  // Calls of the container lost since its last record that reached the ring
+  // (no record announced them): at the end of its history, now.
+  void report_unannounced_losses(const Tracked& t) {
+    if (t.host) return;  // no cgroup of its own: the daemon's stop takes them all
+    auto taken = bpf->take_losses(t.cgroup_id);
+    if (!taken.ok()) {
+      std::fprintf(stderr, "traceloop-record daemon: %s: %s\n", t.info.id.c_str(), taken.error().message.c_str());
+      return;
+    }
+    converter->report_unannounced(t.cgroup_id, taken->unreported, recorder::boot_ns());
+  }
+
   // The container is gone (or the daemon stops): its history becomes
   // DIR/<id>.tl, written by the publisher's thread.
   void publish(Tracked& t) {
+    report_unannounced_losses(t);
     t.info.exited_wall_ns = wall_ns();
     const fs::path file = saved.prepare_file(t.info.id);
     uint64_t events = t.buffer.events_held();
@@ -456,6 +469,7 @@ struct Daemon::State : recorder::EventSink {
   // A running container's history as it stands, written to `path`.
   Result<void> write_snapshot(Tracked& t, const fs::path& path) {
     (void)ring->drain();
+    report_unannounced_losses(t);
     // Calls in flight now (a thread blocked in read, in wait4) end the
     // snapshot as unfinished; the history itself waits for their exits.
     InFlightOf in_flight(t.index);
@@ -746,6 +760,13 @@ Result<void> Daemon::run(bool handle_signals) {
   st.bpf->detach();
   (void)st.ring->drain();
   if (auto records = st.bpf->in_flight_records(); records.ok()) st.converter->emit_in_flight(*records, st);
+  if (auto losses = st.bpf->take_all_losses(); losses.ok()) {
+    const uint64_t now = recorder::boot_ns();
+    for (const auto& [cgroup_id, l] : *losses) st.converter->report_unannounced(cgroup_id, l.unreported, now);
+  }
+  if (const uint64_t n = st.bpf->counters().unattributed_total(); n > 0)
+    std::fprintf(stderr, "traceloop-record daemon: %llu calls lost in cgroups no longer traced\n",
+                 static_cast<unsigned long long>(n));
   std::vector<Tracked*> live;
   for (const auto& [index, t] : st.registry->entries())
     if (t->identified && t->buffer.events_held() > 0) live.push_back(t.get());

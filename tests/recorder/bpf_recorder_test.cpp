@@ -2,10 +2,12 @@
 // its container index, events converted into a sink; untraced tasks absent.
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "recorder/bpf_recorder.h"
@@ -91,7 +93,7 @@ TEST(BpfRecorder, CgroupSetTracesOnlyItsMembersWithTheirContainerIndex) {
   ASSERT_EQ(write(STDOUT_FILENO, "", 0), 0);
   (*bpf)->detach();
   ASSERT_TRUE(ring->drain().ok());
-  conv.finish((*bpf)->counters().lost_per_cpu, 0);
+  conv.finish();
 
   bool saw_a = false, saw_b = false, saw_b_again = false, saw_untraced = false;
   for (const auto& owned : sink.events) {
@@ -110,6 +112,79 @@ TEST(BpfRecorder, CgroupSetTracesOnlyItsMembersWithTheirContainerIndex) {
   EXPECT_TRUE(saw_b_again);
   EXPECT_FALSE(saw_untraced);
   EXPECT_EQ((*bpf)->counters().lost_total(), 0u);
+}
+
+// Calls of `n` getppid in a child inside `cg`, then its exit.
+void getppid_calls_in(const ScopedCgroup& cg, int n) {
+  const pid_t child = cg.fork_into();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    for (int i = 0; i < n; ++i) (void)syscall(SYS_getppid);
+    _exit(0);
+  }
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+}
+
+struct Losses : EventSink {
+  std::map<uint32_t, uint64_t> lost;    // by container index
+  std::map<uint32_t, uint64_t> events;  // by container index
+  void event(const format::Event& e) override { ++events[e.container]; }
+  void loss(const format::LossMarker& l) override { lost[l.container] += l.lost; }
+};
+
+// A cgroup's losses are its own: another cgroup's records after them do not
+// carry them; what none of its own records announced is taken once, and
+// forgotten with the cgroup.
+TEST(BpfRecorder, LossesBelongToTheirCgroupAndAreTakenOnce) {
+  REQUIRE_BPF_OR_SKIP();
+  BpfOptions options;
+  options.plans = build_capture_plans(format::builtin_catalogue(format::host_arch()), {});
+  options.ring_bytes = 4096;  // one page, not drained while A runs: A overflows it
+  auto bpf = BpfRecorder::start(options);
+  ASSERT_TRUE(bpf.ok()) << bpf.error().message;
+  auto a = test_cgroup("loss-a");
+  auto b = test_cgroup("loss-b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*bpf)->trace_cgroup(a->id(), 1).ok());
+  ASSERT_TRUE((*bpf)->trace_cgroup(b->id(), 2).ok());
+  Losses sink;
+  const uint64_t a_id = a->id(), b_id = b->id();
+  EventConverter conv(format::builtin_catalogue(format::host_arch()), sink,
+                      [&](uint64_t id) { return id == a_id ? 1u : id == b_id ? 2u : 0u; });
+  auto ring = RingConsumer::create((*bpf)->ring_map_fd(), [&](std::span<const uint8_t> s) { conv.consume(s); });
+  ASSERT_TRUE(ring.ok());
+
+  getppid_calls_in(*a, 5000);
+  ASSERT_TRUE(ring->drain().ok());
+  getppid_calls_in(*b, 20);  // the ring has room again: B loses nothing
+  ASSERT_TRUE(ring->drain().ok());
+
+  const BpfCounters counters = (*bpf)->counters();
+  ASSERT_TRUE(counters.lost_per_cgroup.contains(a_id));
+  const uint64_t a_lost = counters.lost_per_cgroup.at(a_id);
+  EXPECT_GT(a_lost, 0u);
+  EXPECT_FALSE(counters.lost_per_cgroup.contains(b_id));
+  EXPECT_EQ(counters.lost_total(), a_lost);
+  EXPECT_EQ(sink.lost[2], 0u);  // B's records announced none of A's losses
+  EXPECT_GE(sink.events[2], 20u);
+  EXPECT_EQ((*bpf)->cgroups_owing(), 1u);  // A
+  // A's last calls found the ring full: no record of A announced them.
+  auto taken = (*bpf)->take_losses(a_id);
+  ASSERT_TRUE(taken.ok()) << taken.error().message;
+  EXPECT_GT(taken->unreported, 0u);
+  EXPECT_EQ(taken->total, a_lost);
+  EXPECT_EQ(sink.lost[1] + taken->unreported, a_lost);
+  EXPECT_EQ((*bpf)->cgroups_owing(), 0u);  // records look nothing up any more
+  auto again = (*bpf)->take_losses(a_id);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->unreported, 0u);
+  EXPECT_EQ(again->total, a_lost);
+  // Untraced: its counter goes with it.
+  ASSERT_TRUE((*bpf)->untrace_cgroup(a_id).ok());
+  EXPECT_FALSE((*bpf)->counters().lost_per_cgroup.contains(a_id));
+  auto gone = (*bpf)->take_losses(a_id);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->total, 0u);
 }
 
 // Against a producer that never stops, a bounded drain returns after its
@@ -202,7 +277,7 @@ TEST(BpfRecorder, BlockedCallIsInFlightForASnapshotThenCompletes) {
   auto rest = (*bpf)->in_flight_records();
   ASSERT_TRUE(rest.ok());
   conv.consume_records(*rest);
-  conv.finish((*bpf)->counters().lost_per_cpu, 0);
+  conv.finish();
   int returned = 0;
   for (const auto& owned : sink.events) {
     if (!is_read_in_flight(owned)) continue;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -112,9 +113,20 @@ std::vector<uint8_t> concat(const std::vector<std::vector<uint8_t>>& records) {
   return out;
 }
 
+// The record's cgroup (same offset in every record type: the call record
+// starts with its enter record).
+std::vector<uint8_t> of_cgroup(std::vector<uint8_t> record, uint64_t cgroup_id) {
+  static_assert(offsetof(tl_enter_record, cgroup_id) == offsetof(tl_exit_record, cgroup_id));
+  std::memcpy(record.data() + offsetof(tl_enter_record, cgroup_id), &cgroup_id, sizeof(cgroup_id));
+  return record;
+}
+
+// Cgroup 1000 is container 1, cgroup 2000 container 2, any other 0.
+uint32_t container_of(uint64_t cgroup_id) { return cgroup_id == 1000 ? 1 : cgroup_id == 2000 ? 2 : 0; }
+
 struct Fixture {
   CollectingSink sink;
-  EventConverter conv{cat(), sink, [](uint64_t) { return 0u; }};
+  EventConverter conv{cat(), sink, container_of};
   void feed(const std::vector<uint8_t>& s) { conv.consume(s); }
 };
 
@@ -177,15 +189,28 @@ TEST(EventConverter, CallRecordIsOneReturnedEvent) {
   EXPECT_EQ(f.conv.stats().unfinished, 0u);
 }
 
-// A call record's losses are those of the CPU that ran the exit.
-TEST(EventConverter, CallRecordReportsLossesOfItsExitCpu) {
+// A record's losses are calls of its own cgroup (on any CPU): the marker
+// goes to that cgroup's container, just before the record's event, whatever
+// the CPU and whatever other containers' records came between.
+TEST(EventConverter, LossMarkerGoesToTheContainerOfTheRecordThatAnnouncedIt) {
   Fixture f;
-  f.feed(call(11, 11, nr("getpid"), 100, 110, 11, {}, /*lost_before=*/4, /*exit_cpu=*/1));
-  f.conv.finish(std::vector<uint64_t>{0, 4}, 500);
-  ASSERT_EQ(f.sink.losses.size(), 1u);
+  f.feed(of_cgroup(call(11, 11, nr("getpid"), 100, 110, 11, {}, 0, /*exit_cpu=*/1), 1000));
+  f.feed(of_cgroup(call(21, 21, nr("getpid"), 120, 130, 21, {}, /*lost_before=*/4, /*exit_cpu=*/1), 2000));
+  f.feed(of_cgroup(enter(12, 11, nr("write"), 140, {{1, "x", 1}}, /*lost_before=*/2, /*cpu=*/1), 1000));
+  f.feed(of_cgroup(exit_(12, 11, nr("write"), 150, 1, {}, /*lost_before=*/3, /*cpu=*/0), 1000));
+  ASSERT_EQ(f.sink.losses.size(), 3u);
   EXPECT_EQ(f.sink.losses[0].lost, 4u);
-  EXPECT_EQ(f.sink.losses[0].cpu, 1);
-  EXPECT_EQ(f.sink.loss_positions[0], 0u);
+  EXPECT_EQ(f.sink.losses[0].container, 2u);
+  EXPECT_EQ(f.sink.losses[0].cpu, -1);  // a cgroup's losses are on any CPU
+  EXPECT_EQ(f.sink.losses[0].at_ns, 130u);  // the call record's exit: when it was sent
+  EXPECT_EQ(f.sink.loss_positions[0], 1u);
+  EXPECT_EQ(f.sink.losses[1].lost, 2u);
+  EXPECT_EQ(f.sink.losses[1].container, 1u);
+  EXPECT_EQ(f.sink.losses[1].at_ns, 140u);
+  EXPECT_EQ(f.sink.losses[2].lost, 3u);
+  EXPECT_EQ(f.sink.losses[2].container, 1u);
+  EXPECT_EQ(f.sink.losses[2].at_ns, 150u);
+  EXPECT_EQ(f.conv.reported_lost(), 9u);
 }
 
 // A thread whose enter record went to the ring and then made a whole call:
@@ -205,7 +230,7 @@ TEST(EventConverter, InFlightRecordsAtTheEndAreUnfinished) {
   Fixture f;
   f.feed(enter(12, 12, nr("write"), 150, {{1, "big", 3}}));  // its enter went to the ring
   f.conv.consume_records(concat({enter(11, 11, nr("read"), 100), enter(13, 13, nr("wait4"), 300)}));
-  f.conv.finish({}, 1000);
+  f.conv.finish();
   ASSERT_EQ(f.sink.events.size(), 3u);
   EXPECT_EQ(f.sink.events[0].view().tid, 11u);
   EXPECT_EQ(f.sink.events[1].view().tid, 12u);
@@ -243,7 +268,7 @@ TEST(EventConverter, MalformedRecordSequenceIsCounted) {
   auto records = concat({enter(11, 11, nr("read"), 100)});
   records.resize(records.size() + 12, 0xff);  // a head claiming far more than what follows
   f.conv.consume_records(records);
-  f.conv.finish({}, 1000);
+  f.conv.finish();
   EXPECT_EQ(f.sink.events.size(), 1u);
   EXPECT_EQ(f.conv.stats().malformed, 1u);
 }
@@ -252,7 +277,7 @@ TEST(EventConverter, InFlightCallsBecomeUnfinishedAtTheEnd) {
   Fixture f;
   f.feed(enter(11, 11, nr("wait4"), 300));
   f.feed(enter(12, 12, nr("read"), 200));
-  f.conv.finish({}, 1000);
+  f.conv.finish();
   ASSERT_EQ(f.sink.events.size(), 2u);
   EXPECT_EQ(f.sink.events[0].view().enter_ns, 200u);  // in entry order
   for (const auto& e : f.sink.events) {
@@ -261,23 +286,26 @@ TEST(EventConverter, InFlightCallsBecomeUnfinishedAtTheEnd) {
   }
 }
 
-TEST(EventConverter, LossesAreReportedWhereAnnouncedAndTheRestAtTheEnd) {
+// Losses no record announced (the cgroup made no call after them) are
+// taken from the BPF side at the end of a history: each goes to its own
+// container, after everything recorded, in-flight calls included.
+TEST(EventConverter, UnannouncedLossesGoToTheirOwnContainerAfterEverything) {
   Fixture f;
-  f.feed(enter(11, 11, nr("getpid"), 100));
-  f.feed(exit_(11, 11, nr("getpid"), 110, 11));
-  f.feed(enter(11, 11, nr("getpid"), 200, {}, /*lost_before=*/3, /*cpu=*/1));
-  f.feed(exit_(11, 11, nr("getpid"), 210, 11));
-  std::vector<uint64_t> bpf_totals{2, 3};  // CPU 0 lost 2 records nobody announced
-  f.conv.finish(bpf_totals, 500);
+  f.feed(of_cgroup(call(11, 11, nr("getpid"), 100, 110, 11, {}, /*lost_before=*/3), 1000));
+  f.feed(of_cgroup(enter(21, 21, nr("wait4"), 200), 2000));
+  f.conv.finish();
+  f.conv.report_unannounced(2000, 5, 500);
+  f.conv.report_unannounced(1000, 0, 500);  // nothing left: no marker
+  ASSERT_EQ(f.sink.events.size(), 2u);
   ASSERT_EQ(f.sink.losses.size(), 2u);
   EXPECT_EQ(f.sink.losses[0].lost, 3u);
-  EXPECT_EQ(f.sink.losses[0].cpu, 1);
-  EXPECT_EQ(f.sink.loss_positions[0], 1u);
-  EXPECT_EQ(f.sink.losses[1].lost, 2u);
-  EXPECT_EQ(f.sink.losses[1].cpu, 0);
-  uint64_t total = 0;
-  for (const auto& l : f.sink.losses) total += l.lost;
-  EXPECT_EQ(total, 5u);
+  EXPECT_EQ(f.sink.losses[0].container, 1u);
+  EXPECT_EQ(f.sink.loss_positions[0], 0u);
+  EXPECT_EQ(f.sink.losses[1].lost, 5u);
+  EXPECT_EQ(f.sink.losses[1].container, 2u);
+  EXPECT_EQ(f.sink.losses[1].at_ns, 500u);
+  EXPECT_EQ(f.sink.loss_positions[1], 2u);
+  EXPECT_EQ(f.conv.reported_lost(), 8u);
 }
 
 TEST(EventConverter, LostExitMakesThePreviousCallUnfinished) {
@@ -335,7 +363,7 @@ TEST(EventConverter, MalformedSamplesAreRejected) {
   unknown[4] = static_cast<uint8_t>(unknown.size());
   f.feed(unknown);
   EXPECT_EQ(f.conv.stats().malformed, 4u);
-  f.conv.finish({}, 1000);
+  f.conv.finish();
   // the enter whose capture was cut is kept without its capture
   ASSERT_EQ(f.sink.events.size(), 1u);
   EXPECT_TRUE(f.sink.events[0].captures.empty());

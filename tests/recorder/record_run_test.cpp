@@ -525,6 +525,37 @@ TEST(RecordRun, RingOverflowIsCountedAndMarked) {
   EXPECT_GT(t->events.size(), 0u);
 }
 
+// Losses are counted in calls: recorded plus lost is exactly what the
+// storm made (the trace holds its calls of one kind, and its execve, which
+// comes before any loss).
+TEST(RecordRun, RingOverflowLossesAndRecordedCallsAreTheCallsMade) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  RunOptions options;
+  constexpr uint64_t kCalls = 300000;
+  options.command = {helper_binary("tl_storm").string(), std::to_string(kCalls)};
+  options.output = dir.path() / "storm.tl";
+  options.ring_bytes = 4096;
+  // execve: the trace starts with the command's
+  options.syscall_filters = {"execve", "getppid"};
+  auto r = run_traced(options);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto t = format::load_trace(*options.output);
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  ASSERT_FALSE(t->events.empty());
+  EXPECT_EQ(t->metadata.catalogue.find(t->events.front().view().nr)->name, "execve");
+  uint64_t recorded = 0;
+  for (const auto& owned : t->events) {
+    format::Event e = owned.view();
+    if (t->metadata.catalogue.find(e.nr)->name != "getppid") continue;
+    EXPECT_EQ(e.state, format::CallState::returned);
+    ++recorded;
+  }
+  EXPECT_GT(t->counters->events_lost, 0u);
+  EXPECT_EQ(recorded + t->counters->events_lost, kCalls);
+  EXPECT_EQ(r->bpf.unattributed_total(), 0u);
+}
+
 TEST(RecordRun, ExitStatusIsTheCommands) {
   REQUIRE_BPF_OR_SKIP();
   TempDir dir;
@@ -601,10 +632,12 @@ TEST(RecordRun, VerboseReportsStartupAndEveryProgramsVerification) {
     EXPECT_GE(verified, insns / 2) << line;  // every path walked at least once, loops unrolled
     EXPECT_GE(ms, 0.0) << line;
   }
-  // one program per side, whichever attach kind loaded, and the in-flight call iterator
-  EXPECT_EQ(programs.size(), 3u) << r.err;
+  // one program per side, whichever attach kind loaded, the in-flight call
+  // iterator and the program that takes a cgroup's unreported losses
+  EXPECT_EQ(programs.size(), 4u) << r.err;
   EXPECT_TRUE(programs.count("tl_sys_enter_btf") + programs.count("tl_sys_enter_raw") == 1) << r.err;
   EXPECT_EQ(programs.count("tl_in_flight"), 1u) << r.err;
+  EXPECT_EQ(programs.count("tl_take_losses"), 1u) << r.err;
 }
 
 TEST(RecordRun, NonexistentCommand) {
