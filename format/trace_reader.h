@@ -49,6 +49,14 @@ class TraceReader {
   // How many events of the file come before the batch next_batch() last
   // returned, those of the frames passed over included.
   uint64_t events_before_batch() const;
+  // For readers that only count (a directory's listing): every events frame
+  // is passed over, its payload skipped unread (a seek in a regular file),
+  // never decompressed; its header's event count is what is known of it.
+  // next_batch() then returns nullptr once the process tables and trailer
+  // are read. Call before the first next_batch().
+  void pass_over_events();
+  // Events in the events frames read or passed over so far.
+  uint64_t events_so_far() const;
 
   // Process table and trailer seen so far (complete once next_batch() returned nullptr).
   const std::vector<ProcessInfo>& processes() const;
