@@ -236,8 +236,9 @@ struct Daemon::State : recorder::EventSink {
       if (t.buffer.events_seen() == 0 && resume(t, found)) return;
       journals_to_publish.push_back(std::move(found));
     }
+    // From its oldest frame held: what it recorded before it was identified too.
     auto journal = HistoryJournal::create(options.dir, t.info.id, metadata_for(t), segment_bytes(),
-                                          t.buffer.sealed_total());
+                                          t.buffer.overwritten());
     if (!journal.ok()) {
       report(t.info.id, "not on disk", journal.error().message + ": a crash of the daemon would lose its history");
       return;

@@ -102,6 +102,22 @@ TEST(SavedHistories, TemporaryFilesNamedWithOurOwnPidAreLeftovers) {
   EXPECT_FALSE(fs::exists(dir / ours));
 }
 
+// The probe of DIR's writability, when the daemon was killed between its
+// creation and its removal, used to stay for ever.
+TEST(SavedHistories, AProbeOfADeadDaemonIsALeftover) {
+  testing::TempDir dir;
+  const pid_t dead = ::fork();
+  if (dead == 0) _exit(0);
+  ::waitpid(dead, nullptr, 0);
+  const std::string probe = ".write-test.tmp." + std::to_string(dead) + ".0123";
+  const std::string live = ".write-test.tmp." + std::to_string(::getppid()) + ".4567";
+  std::ofstream(dir / probe) << "";
+  std::ofstream(dir / live) << "";
+  SavedHistories(dir.path()).remove_leftovers();
+  EXPECT_FALSE(fs::exists(dir / probe));
+  EXPECT_TRUE(fs::exists(dir / live));
+}
+
 // What `list` shows of a saved trace comes from its trailer (or, in a file
 // cut short, its frame headers): its events frames are never decompressed,
 // so a damaged payload changes nothing and a large directory lists at once.
