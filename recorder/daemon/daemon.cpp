@@ -558,7 +558,8 @@ struct Daemon::State : recorder::EventSink {
   void measure_and_compact() {
     const auto now = std::chrono::steady_clock::now();
     for (const auto& [index, t] : registry->entries()) {
-      t->table_bytes = sizeof(Tracked) + t->processes.memory_bytes() + t->cgroup_path.capacity();
+      t->table_bytes = sizeof(Tracked) + t->processes.memory_bytes() + t->cgroup_path.capacity() +
+                       (t->buffer.journal() != nullptr ? t->buffer.journal()->memory_bytes() : 0);
       const uint64_t seen = t->buffer.events_seen();
       if (seen == t->seen_at_tick && t->buffer.open_bytes() >= kQuietSealBytes) t->buffer.seal(codec);
       else if (t->buffer.journal() != nullptr && t->buffer.open_events() > 0 && now - t->buffer.open_since() >= kSealAfter)

@@ -158,6 +158,12 @@ uint64_t HistoryJournal::disk_bytes() const {
   return total;
 }
 
+uint64_t HistoryJournal::memory_bytes() const {
+  uint64_t total = sizeof(*this) + head_.capacity() + dir_.native().capacity();
+  for (const auto& s : segments_) total += sizeof(s) + s.path.native().capacity();
+  return total;
+}
+
 std::vector<FoundJournal> find_journals(const fs::path& trace_dir) {
   std::vector<FoundJournal> found;
   std::error_code ec;

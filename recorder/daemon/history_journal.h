@@ -91,6 +91,9 @@ class HistoryJournal {
   uint64_t events() const { return next_; }  // the number the next appended event gets
   uint64_t disk_bytes() const;
   size_t segment_count() const { return segments_.size(); }
+  // What it holds in memory: the head every segment starts with (the
+  // catalogue, compressed) and its list of segments.
+  uint64_t memory_bytes() const;
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
