@@ -39,6 +39,7 @@
 #include "recorder/daemon/control_server.h"
 #include "recorder/daemon/flight_buffer.h"
 #include "recorder/daemon/history_journal.h"
+#include "recorder/daemon/history_reload.h"
 #include "recorder/daemon/publisher.h"
 #include "recorder/daemon/runtime_watcher.h"
 #include "recorder/daemon/saved_histories.h"
@@ -82,24 +83,6 @@ constexpr int kMmapThreshold = 256 << 10;
 constexpr size_t kMaxProblems = 64;
 // Containers remembered as gone before their state was read.
 constexpr size_t kMaxVanished = 1024;
-// A journal whose boot-time clock started further than this from the
-// running one's is from another boot: its times cannot go on in this one's.
-constexpr int64_t kSameBootNs = 10'000'000'000;
-
-// A history's events read back from its journal, into a buffer and the
-// process table beside it.
-struct Refill : recorder::EventSink {
-  Refill(FlightBuffer& buffer_in, recorder::ProcessTracker& processes_in, FlightCodec& codec_in)
-      : buffer(buffer_in), processes(processes_in), codec(codec_in) {}
-  void event(const format::Event& e) override {
-    buffer.add(e, codec);
-    processes.observe(e);
-  }
-  void loss(const format::LossMarker& l) override { buffer.add_loss(l); }
-  FlightBuffer& buffer;
-  recorder::ProcessTracker& processes;
-  FlightCodec& codec;
-};
 
 }  // namespace
 
@@ -250,33 +233,18 @@ struct Daemon::State : recorder::EventSink {
   // back, and a loss marker of an unknown count for the time no daemon
   // recorded (from its last frame saved to now).
   bool resume(Tracked& t, const FoundJournal& found) {
-    format::TraceMetadata now = metadata_for(t);
-    auto head = format::TraceReader::open(first_segment(found.dir));
-    if (!head.ok() || std::llabs(head->metadata().boot_to_wall_ns - now.boot_to_wall_ns) > kSameBootNs) return false;
-    Refill refill(t.buffer, t.processes, codec);
-    auto replayed = replay_journal(found.dir, refill);
-    if (!replayed.ok()) return false;
-    for (const auto& w : replayed->warnings) std::fprintf(stderr, "traceloop-record daemon: %s\n", w.c_str());
-    t.buffer.seal(codec);  // what was read back is on disk already: not in the next frame written
-    t.buffer.set_overwritten_before(replayed->events_before, 0);
-    if (!replayed->metadata.containers.empty() && replayed->metadata.containers.front().started_wall_ns != 0)
-      t.info.started_wall_ns = replayed->metadata.containers.front().started_wall_ns;
-    auto journal = HistoryJournal::resume(*replayed, metadata_for(t), segment_bytes());
-    if (journal.ok()) t.buffer.keep_on_disk(std::move(*journal));
+    const format::TraceMetadata now = metadata_for(t);
+    if (!journal_of_this_boot(found.dir, now.boot_to_wall_ns)) return false;
+    auto reloaded = reload_history(found.dir, t.buffer, t.processes, codec, segment_bytes(), &now);
+    if (!reloaded.ok()) return false;
+    if (!reloaded->metadata.containers.empty() && reloaded->metadata.containers.front().started_wall_ns != 0)
+      t.info.started_wall_ns = reloaded->metadata.containers.front().started_wall_ns;
     format::LossMarker gap;  // neither count: how many calls were missed is not known
     gap.at_ns = recorder::boot_ns();
     t.buffer.add_loss(gap);
     std::fprintf(stderr, "traceloop-record daemon: %s: history of %llu events resumed from %s\n", t.info.id.c_str(),
-                 static_cast<unsigned long long>(replayed->events), found.dir.c_str());
+                 static_cast<unsigned long long>(reloaded->events), found.dir.c_str());
     return true;
-  }
-
-  static fs::path first_segment(const fs::path& dir) {
-    fs::path first;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(dir, ec))
-      if (entry.path().extension() == ".tl" && (first.empty() || entry.path() < first)) first = entry.path();
-    return first;
   }
 
   // Histories of containers that ended while no daemon ran (or whose
@@ -294,24 +262,18 @@ struct Daemon::State : recorder::EventSink {
     FlightCodec local(options.compression_level);
     FlightBuffer buffer(budget());
     recorder::ProcessTracker processes(catalogue);
-    Refill refill(buffer, processes, local);
-    auto replayed = replay_journal(found.dir, refill);
-    if (!replayed.ok() || replayed->metadata.containers.empty()) {
+    auto reloaded = reload_history(found.dir, buffer, processes, local, segment_bytes());
+    if (!reloaded.ok() || reloaded->metadata.containers.empty()) {
       // No segment ever got a whole header: nothing was recorded in it.
       std::error_code ec;
       fs::remove_all(found.dir, ec);
       return;
     }
-    for (const auto& w : replayed->warnings) std::fprintf(stderr, "traceloop-record daemon: %s\n", w.c_str());
-    buffer.seal(local);
-    buffer.set_overwritten_before(replayed->events_before, 0);
-    format::TraceMetadata metadata = std::move(replayed->metadata);
+    format::TraceMetadata metadata = std::move(reloaded->metadata);
     metadata.containers.resize(1);
     metadata.containers.front().id = found.id;
-    if (auto journal = HistoryJournal::resume(*replayed, metadata, segment_bytes()); journal.ok())
-      buffer.keep_on_disk(std::move(*journal));
     format::LossMarker end;
-    end.at_ns = replayed->last_ns;
+    end.at_ns = reloaded->last_ns;
     buffer.add_loss(end);
     const fs::path file = saved.prepare_file(found.id);
     const uint64_t events = buffer.events_held();
