@@ -739,7 +739,17 @@ TEST_F(DaemonTest, AContainerThatExitedWhileNoDaemonRanIsPublishedAtTheNextStart
   sigkill(first);
   kill_container(id);
   ASSERT_FALSE(fs::exists(file_of(id)));
+  // What a kill leaves of histories that had nothing on disk yet: a journal
+  // made before its first frame, one whose segment's head was cut short.
+  const fs::path empty = options_.dir / "journal" / "tlghost-empty.1";
+  const fs::path cut = options_.dir / "journal" / "tlghost-cut.2";
+  fs::create_directories(empty);
+  fs::create_directories(cut);
+  std::ofstream(cut / "00000000000000000000.tl") << "\x89TLTR";
   START_DAEMON();
+  EXPECT_FALSE(fs::exists(empty));
+  EXPECT_FALSE(fs::exists(cut));
+  EXPECT_FALSE(fs::exists(file_of("tlghost-empty")));
   ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(id)); })) << "the history kept on disk was not published";
   auto trace = format::load_trace(file_of(id));
   ASSERT_TRUE(trace.ok()) << trace.error().message;
