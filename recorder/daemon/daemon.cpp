@@ -70,9 +70,10 @@ constexpr uint64_t kDrainsPerTick = 5;  // budgets, expiry and stats: every 100 
 constexpr uint32_t kEventsPerBudgetCheck = 4096;
 // A container without events for a tick has an open batch this big sealed.
 constexpr uint64_t kQuietSealBytes = 16u << 10;
-// A history kept on disk has its open batch sealed (and written) once its
-// first event is this old: a crash loses about the last second at most. The
-// small frames this makes for slow containers are merged as any others.
+// A history goes on disk once it is this old, and then has its open batch
+// sealed (and written) once its first event is this old: a crash loses about
+// the last second at most. The small frames this makes for slow containers
+// are merged as any others.
 constexpr auto kSealAfter = std::chrono::seconds(1);
 // Freed memory goes back to the system this often (malloc keeps it otherwise).
 constexpr uint64_t kTicksPerTrim = 10;
@@ -128,6 +129,8 @@ struct Daemon::State : recorder::EventSink {
   // go on, the others are published.
   std::map<std::string, FoundJournal> journals_at_start;
   std::vector<FoundJournal> journals_to_publish;
+  // Entries whose journal could not be made (said once, not tried again).
+  std::unordered_set<uint32_t> journals_refused;
   bool stopping = false;
   DaemonStats counters;
   mutable std::mutex stats_mutex;
@@ -204,25 +207,36 @@ struct Daemon::State : recorder::EventSink {
     return t;
   }
 
-  void forget(Tracked* t) { registry->forget(t); }
+  void forget(Tracked* t) {
+    journals_refused.erase(t->index);
+    registry->forget(t);
+  }
 
   // --- histories on disk --------------------------------------------------------
   uint64_t segment_bytes() const { return std::max<uint64_t>(budget().budget_bytes / 4, 64u << 10); }
 
-  // The container is identified: its history is kept on disk from now on,
-  // going on from where an earlier daemon's journal of it ends.
-  void keep_on_disk(Tracked& t) {
-    if (t.buffer.journal() != nullptr) return;
-    if (auto it = journals_at_start.find(t.info.id); it != journals_at_start.end()) {
-      FoundJournal found = std::move(it->second);
-      journals_at_start.erase(it);
-      if (t.buffer.events_seen() == 0 && resume(t, found)) return;
-      journals_to_publish.push_back(std::move(found));
-    }
+  // The container is identified: an earlier daemon's journal of it goes on.
+  void resume_from_disk(Tracked& t) {
+    auto it = journals_at_start.find(t.info.id);
+    if (it == journals_at_start.end() || t.buffer.journal() != nullptr) return;
+    FoundJournal found = std::move(it->second);
+    journals_at_start.erase(it);
+    if (t.buffer.events_seen() == 0 && resume(t, found)) return;
+    journals_to_publish.push_back(std::move(found));
+  }
+
+  // A history is kept on disk once it is a second old (from the tick): a
+  // container that lives less costs no disk work, and is published at its
+  // exit anyway.
+  void keep_on_disk(Tracked& t, std::chrono::steady_clock::time_point now) {
+    if (!t.identified || t.buffer.journal() != nullptr || t.buffer.events_seen() == 0 ||
+        now - t.noticed < kSealAfter || journals_refused.contains(t.index))
+      return;
     // From its oldest frame held: what it recorded before it was identified too.
     auto journal = HistoryJournal::create(options.dir, t.info.id, metadata_for(t), segment_bytes(),
                                           t.buffer.overwritten());
     if (!journal.ok()) {
+      journals_refused.insert(t.index);
       report(t.info.id, "not on disk", journal.error().message + ": a crash of the daemon would lose its history");
       return;
     }
@@ -318,7 +332,7 @@ struct Daemon::State : recorder::EventSink {
     t->info.cgroup_id = t->cgroup_id;
     if (t->info.init_pid == 0 && c.init_pid > 0) t->info.init_pid = static_cast<uint32_t>(c.init_pid);
     if (t->info.started_wall_ns == 0) t->info.started_wall_ns = wall_ns();
-    keep_on_disk(*t);
+    resume_from_disk(*t);
   }
 
   // A cgroup no runtime claimed: a container all the same when its
@@ -342,7 +356,7 @@ struct Daemon::State : recorder::EventSink {
     t.info.started_wall_ns = wall_ns();
     report(t.info.id, "unidentified",
            "cgroup " + t.cgroup_path + " holds a container no known runtime describes; recorded without metadata");
-    keep_on_disk(t);
+    resume_from_disk(t);
     return true;
   }
 
@@ -523,6 +537,7 @@ struct Daemon::State : recorder::EventSink {
       t->table_bytes = sizeof(Tracked) + t->processes.memory_bytes() + t->cgroup_path.capacity() +
                        (t->buffer.journal() != nullptr ? t->buffer.journal()->memory_bytes() : 0);
       const uint64_t seen = t->buffer.events_seen();
+      keep_on_disk(*t, now);
       if (seen == t->seen_at_tick && t->buffer.open_bytes() >= kQuietSealBytes) t->buffer.seal(codec);
       else if (t->buffer.journal() != nullptr && t->buffer.open_events() > 0 && now - t->buffer.open_since() >= kSealAfter)
         t->buffer.seal(codec);
@@ -711,7 +726,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     t->info.name = st.node;
     t->info.runtime = "host";
     t->info.started_wall_ns = wall_ns();
-    st.keep_on_disk(*t);
+    st.resume_from_disk(*t);
   }
   // What keeps a runtime's state from being watched is said from the start.
   for (const auto& p : st.runtimes->problems())
