@@ -77,8 +77,12 @@ Result<HistoryJournal> HistoryJournal::create(const fs::path& trace_dir, const s
       if (errno == EEXIST) continue;
       return Error{dir.string() + ": " + std::strerror(errno)};
     }
-    HistoryJournal journal(std::move(dir), std::move(*head), segment_bytes);
+    HistoryJournal journal(std::move(dir), segment_bytes);
     journal.next_ = first_event;
+    if (auto r = journal.open_segment(*head); !r) {
+      journal.remove();
+      return r.error();
+    }
     return journal;
   }
   return Error{root.string() + ": no free journal name for " + id};
@@ -88,25 +92,38 @@ Result<HistoryJournal> HistoryJournal::resume(const ReplayedJournal& replayed, c
                                               uint64_t segment_bytes) {
   auto head = format::encode_trace_head(metadata);
   if (!head) return head.error();
-  HistoryJournal journal(replayed.dir, std::move(*head), segment_bytes);
+  HistoryJournal journal(replayed.dir, segment_bytes);
   journal.base_ = replayed.events_before;
   journal.next_ = replayed.events;
   journal.segments_.assign(replayed.segments.begin(), replayed.segments.end());
+  // A new segment: the last one read back may end in a torn frame.
+  if (auto r = journal.open_segment(*head); !r) return r.error();
   return journal;
 }
 
-Result<void> HistoryJournal::open_segment() {
+Result<std::string> HistoryJournal::read_head() const {
+  const fs::path& path = segments_.back().path;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return Error{path.string() + ": " + std::strerror(errno)};
+  std::string head(head_bytes_, '\0');
+  const ssize_t got = ::pread(fd.get(), head.data(), head.size(), 0);
+  if (got != static_cast<ssize_t>(head.size())) return Error{path.string() + ": cannot read its head back"};
+  return head;
+}
+
+Result<void> HistoryJournal::open_segment(std::string_view head) {
   // Names keep the order of the segments even after a resume from a journal
   // an unclean crash cut short (fewer events read back than its names count).
   const uint64_t number = std::max(base_ + next_, segments_.empty() ? 0 : segments_.back().number + 1);
   const fs::path path = segment_path(dir_, number);
   auto fd = format::create_exclusive(path, path, 0600);
   if (!fd) return fd.error();
-  if (auto r = format::write_all(fd->get(), head_, path); !r) {
+  if (auto r = format::write_all(fd->get(), head, path); !r) {
     ::unlink(path.c_str());
     return r;
   }
-  segments_.push_back({path, next_, head_.size(), number});
+  head_bytes_ = head.size();
+  segments_.push_back({path, next_, head.size(), number});
   return {};
 }
 
@@ -118,10 +135,12 @@ void HistoryJournal::fail(const std::string& why) {
 
 void HistoryJournal::append(const format::EncodedFrame& frame) {
   if (failed_) return;
-  // A new segment after a resume too: the last one may end in a torn frame.
-  if (!appending_ || segments_.back().bytes >= segment_bytes_) {
-    if (auto r = open_segment(); !r) return fail(r.error().message);
-    appending_ = true;
+  if (segments_.back().bytes >= segment_bytes_) {
+    // The head comes from the segment before, on disk: a thousand journals
+    // do not each keep a catalogue in memory.
+    auto head = read_head();
+    if (!head) return fail(head.error().message);
+    if (auto r = open_segment(*head); !r) return fail(r.error().message);
   }
   // Opened for each frame, not kept open: a daemon recording a thousand
   // containers would otherwise hold a thousand descriptors.
@@ -159,7 +178,7 @@ uint64_t HistoryJournal::disk_bytes() const {
 }
 
 uint64_t HistoryJournal::memory_bytes() const {
-  uint64_t total = sizeof(*this) + head_.capacity() + dir_.native().capacity();
+  uint64_t total = sizeof(*this) + dir_.native().capacity();
   for (const auto& s : segments_) total += sizeof(s) + s.path.native().capacity();
   return total;
 }

@@ -26,6 +26,7 @@
 #include <deque>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "format/frame.h"
@@ -91,24 +92,25 @@ class HistoryJournal {
   uint64_t events() const { return next_; }  // the number the next appended event gets
   uint64_t disk_bytes() const;
   size_t segment_count() const { return segments_.size(); }
-  // What it holds in memory: the head every segment starts with (the
-  // catalogue, compressed) and its list of segments.
+  // What it holds in memory: its list of segments (the head every segment
+  // starts with, the catalogue, is read back from the disk when needed).
   uint64_t memory_bytes() const;
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
-  HistoryJournal(std::filesystem::path dir, std::string head, uint64_t segment_bytes)
-      : dir_(std::move(dir)), head_(std::move(head)), segment_bytes_(segment_bytes) {}
-  Result<void> open_segment();
+  HistoryJournal(std::filesystem::path dir, uint64_t segment_bytes) : dir_(std::move(dir)), segment_bytes_(segment_bytes) {}
+  // A new segment, starting with `head`, that the next frames go to.
+  Result<void> open_segment(std::string_view head);
+  // The head of the last segment (this journal's own).
+  Result<std::string> read_head() const;
   void fail(const std::string& why);
 
   std::filesystem::path dir_;
-  std::string head_;  // preamble and header frame every segment starts with
+  uint64_t head_bytes_ = 0;  // of the preamble and header frame every segment starts with
   uint64_t segment_bytes_ = 0;
   uint64_t base_ = 0;  // added to event numbers in segment names: events gone before a resume
   uint64_t next_ = 0;
   std::deque<JournalSegment> segments_;
-  bool appending_ = false;  // the last segment is this journal's own (not one read back)
   bool failed_ = false;
 };
 
