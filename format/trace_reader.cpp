@@ -10,6 +10,7 @@
 #include <capnp/serialize.h>
 #include <kj/exception.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cerrno>
@@ -62,7 +63,10 @@ class InputFile {
       owned_ = true;
     }
     struct stat st {};
-    if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) return {};
+    if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
+      regular_size_ = static_cast<uint64_t>(st.st_size);
+      return {};
+    }
     wake_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!wake_) return Error{std::string("eventfd failed: ") + std::strerror(errno)};
     return {};
@@ -100,6 +104,27 @@ class InputFile {
     return done;
   }
   uint64_t offset() const { return offset_; }
+
+  // Goes past up to n bytes without reading them where the file allows
+  // (a regular file: a seek); fewer only at end of file.
+  Result<size_t> skip(size_t n) {
+    if (!regular_size_) {
+      char scratch[65536];
+      size_t done = 0;
+      while (done < n) {
+        auto got = read(scratch, std::min(sizeof(scratch), n - done));
+        if (!got) return got.error();
+        done += *got;
+        if (*got == 0) break;
+      }
+      return done;
+    }
+    const size_t done = static_cast<size_t>(std::min<uint64_t>(n, *regular_size_ - std::min(*regular_size_, offset_)));
+    if (::lseek(fd_, static_cast<off_t>(done), SEEK_CUR) < 0)
+      return Error{std::string("seek failed: ") + std::strerror(errno)};
+    offset_ += done;
+    return done;
+  }
 
   // Makes the current and every later read of a non-regular file fail at
   // once. Safe from any thread: it only writes to the eventfd, which is
@@ -140,6 +165,7 @@ class InputFile {
   UniqueFd wake_;  // only for inputs whose reads can block forever
   bool awaiting_writer_ = false;  // a FIFO from which nothing came yet
   std::optional<std::chrono::steady_clock::time_point> writer_wait_start_;
+  std::optional<uint64_t> regular_size_;  // as opened: a regular file's, which skip() seeks in
 };
 
 // Word-aligned storage for a decompressed message. Unlike a vector it
@@ -203,6 +229,7 @@ class FrameSource {
     stride_ = std::max<uint32_t>(stride, 1);
     offset_ = offset;
   }
+  void pass_over_events() { pass_over_all_ = true; }
 
   // true: `frame` holds the next frame. false: a clean end, or a cut file
   // (then `warning` says so). An error for corrupt or oversized frames; the
@@ -222,6 +249,20 @@ class FrameSource {
     const auto& h = frame.header;
     if (auto problem = detail::frame_header_problem(header, limits_); !problem.empty())
       return error("corrupt frame at byte " + std::to_string(frame_offset) + " (" + problem + ")");
+    if (pass_over_all_ && h.type == static_cast<uint8_t>(FrameType::events)) {
+      got = input_.skip(h.compressed_size);
+      if (!got) return error(got.error().message);
+      if (*got < h.compressed_size) {
+        warning = name_ + ": file is truncated (last frame has " + std::to_string(*got) + " of " +
+                  std::to_string(h.compressed_size) + " bytes); showing the " + std::to_string(frames_read_) +
+                  " complete frames";
+        return false;
+      }
+      frame.decoded.reset();
+      frame.passed_over = true;
+      frame.number = ++frames_read_;
+      return true;
+    }
     compressed_.resize(h.compressed_size);
     got = input_.read(compressed_.data(), h.compressed_size);
     if (!got) return error(got.error().message);
@@ -253,6 +294,7 @@ class FrameSource {
   uint64_t frames_read_ = 0;
   uint64_t events_frames_ = 0;
   uint32_t stride_ = 1, offset_ = 0;
+  bool pass_over_all_ = false;  // events frames are skipped, never read
 };
 
 // One outcome of FrameSource::next(), in file order.
@@ -571,10 +613,10 @@ void TraceReader::share_events_frames(uint32_t stride, uint32_t offset) {
   if (state_->source) state_->source->share_events_frames(stride, offset);  // before the prefetcher owns it
 }
 uint64_t TraceReader::events_before_batch() const { return state_->events_before_batch; }
-uint64_t TraceReader::events_seen() const { return state_->events_read; }
-
-// No events frame's index modulo 1 is 1: every one is passed over.
-void TraceReader::pass_over_events() { share_events_frames(1, 1); }
+void TraceReader::pass_over_events() {
+  if (state_->source) state_->source->pass_over_events();
+}
+uint64_t TraceReader::events_so_far() const { return state_->events_read; }
 
 Result<const DecodedBatch*> TraceReader::next_batch() {
   State& s = *state_;

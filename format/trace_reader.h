@@ -46,15 +46,18 @@ class TraceReader {
   // read past, their event counts taken from their frame headers (which
   // their owner checks). Call before the first next_batch().
   void share_events_frames(uint32_t stride, uint32_t offset);
-  // For readers of what surrounds the events alone (metadata, process
-  // table, counters): every events frame is read past, never decompressed,
-  // its count taken from its header. Call before the first next_batch().
-  void pass_over_events();
   // How many events of the file come before the batch next_batch() last
   // returned, those of the frames passed over included.
   uint64_t events_before_batch() const;
-  // How many events the frames read so far hold, those passed over included.
-  uint64_t events_seen() const;
+  // For readers that only count or only want what surrounds the events (a
+  // directory's listing, tl-show --info): every events frame
+  // is passed over, its payload skipped unread (a seek in a regular file),
+  // never decompressed; its header's event count is what is known of it.
+  // next_batch() then returns nullptr once the process tables and trailer
+  // are read. Call before the first next_batch().
+  void pass_over_events();
+  // Events in the events frames read or passed over so far.
+  uint64_t events_so_far() const;
 
   // Process table and trailer seen so far (complete once next_batch() returned nullptr).
   const std::vector<ProcessInfo>& processes() const;

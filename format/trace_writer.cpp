@@ -203,6 +203,12 @@ Result<void> TraceWriter::finish() {
   return {};
 }
 
+Result<std::string> encode_trace_head(const TraceMetadata& metadata) {
+  auto header = detail::encode_header_frame(metadata);
+  if (!header) return header.error();
+  return detail::make_preamble(kFormatMajor, kFormatMinor) + header->bytes;
+}
+
 const std::filesystem::path& TraceWriter::path() const { return state_->final_path; }
 uint64_t TraceWriter::bytes_written() const { return state_->bytes_written; }
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "format/event.h"
 #include "format/event_batch.h"
@@ -62,5 +63,11 @@ class TraceWriter {
   explicit TraceWriter(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
+
+// The bytes a trace file begins with: preamble and header frame. Frames
+// appended after them, with no trailer, make a trace cut short, which readers
+// read to its last complete frame (with a warning): what a file written in
+// place as events come looks like at any moment, a crash included.
+Result<std::string> encode_trace_head(const TraceMetadata& metadata);
 
 }  // namespace traceloop::format

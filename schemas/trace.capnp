@@ -226,6 +226,10 @@ struct EventBatch {
                              #     (0: 1 ns); a writer floors every event time to it
 }
 
+# A marker with lost = 0 and overwritten = 0 says that events are missing
+# there in an unknown number: no recorder ran (the daemon was killed and
+# restarted while the container ran, or the container ended while no daemon
+# ran). Readers show it as "events lost" without a count.
 struct LossMarker {
   beforeEvent @0 :UInt32;    # position in this batch: shown before event beforeEvent
   lost @1 :UInt64;           # events lost because the ring buffer was full

@@ -39,6 +39,8 @@
 #include "recorder/daemon/control_requests.h"
 #include "recorder/daemon/control_server.h"
 #include "recorder/daemon/flight_buffer.h"
+#include "recorder/daemon/history_journal.h"
+#include "recorder/daemon/history_reload.h"
 #include "recorder/daemon/publisher.h"
 #include "recorder/daemon/runtime_watcher.h"
 #include "recorder/daemon/saved_histories.h"
@@ -69,6 +71,11 @@ constexpr uint64_t kDrainsPerTick = 5;  // budgets, expiry and stats: every 100 
 constexpr uint32_t kEventsPerBudgetCheck = 4096;
 // A container without events for a tick has an open batch this big sealed.
 constexpr uint64_t kQuietSealBytes = 16u << 10;
+// A history goes on disk once it is this old, and then has its open batch
+// sealed (and written) once its first event is this old: a crash loses about
+// the last second at most. The small frames this makes for slow containers
+// are merged as any others.
+constexpr auto kSealAfter = std::chrono::seconds(1);
 // Freed memory goes back to the system this often (malloc keeps it otherwise).
 constexpr uint64_t kTicksPerTrim = 10;
 // Allocations from this size on are mapped on their own, and unmapped when
@@ -118,6 +125,13 @@ struct Daemon::State : recorder::EventSink {
   // cgroup's end still publishes their history, named from this.
   std::map<std::string, RuntimeRoot> vanished;
   std::deque<std::string> vanished_order;
+  // Histories an earlier daemon kept on disk and did not publish, by id (the
+  // newest of each), until the containers running at start are known: those
+  // go on, the others are published.
+  std::map<std::string, FoundJournal> journals_at_start;
+  std::vector<FoundJournal> journals_to_publish;
+  // Entries whose journal could not be made (said once, not tried again).
+  std::unordered_set<uint32_t> journals_refused;
   bool stopping = false;
   DaemonStats counters;
   mutable std::mutex stats_mutex;
@@ -194,7 +208,96 @@ struct Daemon::State : recorder::EventSink {
     return t;
   }
 
-  void forget(Tracked* t) { registry->forget(t); }
+  void forget(Tracked* t) {
+    journals_refused.erase(t->index);
+    registry->forget(t);
+  }
+
+  // --- histories on disk --------------------------------------------------------
+  uint64_t segment_bytes() const { return std::max<uint64_t>(budget().budget_bytes / 4, 64u << 10); }
+
+  // The container is identified: an earlier daemon's journal of it goes on.
+  void resume_from_disk(Tracked& t) {
+    auto it = journals_at_start.find(t.info.id);
+    if (it == journals_at_start.end() || t.buffer.journal() != nullptr) return;
+    FoundJournal found = std::move(it->second);
+    journals_at_start.erase(it);
+    if (t.buffer.events_seen() == 0 && resume(t, found)) return;
+    journals_to_publish.push_back(std::move(found));
+  }
+
+  // A history is kept on disk once it is a second old (from the tick): a
+  // container that lives less costs no disk work, and is published at its
+  // exit anyway.
+  void keep_on_disk(Tracked& t, std::chrono::steady_clock::time_point now) {
+    if (!t.identified || t.buffer.journal() != nullptr || t.buffer.events_seen() == 0 ||
+        now - t.noticed < kSealAfter || journals_refused.contains(t.index))
+      return;
+    // From its oldest frame held: what it recorded before it was identified too.
+    auto journal = HistoryJournal::create(options.dir, t.info.id, metadata_for(t), segment_bytes(),
+                                          t.buffer.overwritten());
+    if (!journal.ok()) {
+      journals_refused.insert(t.index);
+      report(t.info.id, "not on disk", journal.error().message + ": a crash of the daemon would lose its history");
+      return;
+    }
+    t.buffer.keep_on_disk(std::move(*journal));
+  }
+
+  // The history an earlier daemon kept of a container still running: read
+  // back, and a loss marker of an unknown count for the time no daemon
+  // recorded (from its last frame saved to now).
+  bool resume(Tracked& t, const FoundJournal& found) {
+    const format::TraceMetadata now = metadata_for(t);
+    if (!journal_of_this_boot(found.dir, now.boot_to_wall_ns)) return false;
+    auto reloaded = reload_history(found.dir, t.buffer, t.processes, codec, segment_bytes(), &now);
+    if (!reloaded.ok()) return false;
+    if (!reloaded->metadata.containers.empty() && reloaded->metadata.containers.front().started_wall_ns != 0)
+      t.info.started_wall_ns = reloaded->metadata.containers.front().started_wall_ns;
+    format::LossMarker gap;  // neither count: how many calls were missed is not known
+    gap.at_ns = recorder::boot_ns();
+    t.buffer.add_loss(gap);
+    std::fprintf(stderr, "traceloop-record daemon: %s: history of %llu events resumed from %s\n", t.info.id.c_str(),
+                 static_cast<unsigned long long>(reloaded->events), found.dir.c_str());
+    return true;
+  }
+
+  // Histories of containers that ended while no daemon ran (or whose
+  // journal could not go on): published as their journal holds them, with
+  // a loss marker of an unknown count at their end (the calls from the last
+  // frame saved to the container's exit).
+  void publish_journals() {
+    for (auto& [id, found] : journals_at_start) journals_to_publish.push_back(std::move(found));
+    journals_at_start.clear();
+    for (const auto& found : journals_to_publish) publish_journal(found);
+    journals_to_publish.clear();
+  }
+
+  void publish_journal(const FoundJournal& found) {
+    FlightCodec local(options.compression_level);
+    FlightBuffer buffer(budget());
+    recorder::ProcessTracker processes(catalogue);
+    auto reloaded = reload_history(found.dir, buffer, processes, local, segment_bytes());
+    if (!reloaded.ok() || reloaded->metadata.containers.empty()) {
+      // No segment ever got a whole header: nothing was recorded in it.
+      std::error_code ec;
+      fs::remove_all(found.dir, ec);
+      return;
+    }
+    format::TraceMetadata metadata = std::move(reloaded->metadata);
+    metadata.containers.resize(1);
+    metadata.containers.front().id = found.id;
+    format::LossMarker end;
+    end.at_ns = reloaded->last_ns;
+    buffer.add_loss(end);
+    const fs::path file = saved.prepare_file(found.id);
+    const uint64_t events = buffer.events_held();
+    saved.add(Saved{metadata.containers.front(), file, events});
+    std::fprintf(stderr, "traceloop-record daemon: %s: ended while no daemon ran; its history of %llu events goes to %s\n",
+                 found.id.c_str(), static_cast<unsigned long long>(events), file.c_str());
+    publisher->submit(Publisher::Job{std::move(buffer), std::move(metadata), processes.table(), file});
+    ++counters.containers_published;
+  }
 
   void identify(const RuntimeContainer& c) {
     if (c.info.cgroup_path.empty()) {
@@ -230,6 +333,7 @@ struct Daemon::State : recorder::EventSink {
     t->info.cgroup_id = t->cgroup_id;
     if (t->info.init_pid == 0 && c.init_pid > 0) t->info.init_pid = static_cast<uint32_t>(c.init_pid);
     if (t->info.started_wall_ns == 0) t->info.started_wall_ns = wall_ns();
+    resume_from_disk(*t);
   }
 
   // A cgroup no runtime claimed: a container all the same when its
@@ -253,6 +357,7 @@ struct Daemon::State : recorder::EventSink {
     t.info.started_wall_ns = wall_ns();
     report(t.info.id, "unidentified",
            "cgroup " + t.cgroup_path + " holds a container no known runtime describes; recorded without metadata");
+    resume_from_disk(t);
     return true;
   }
 
@@ -442,10 +547,15 @@ struct Daemon::State : recorder::EventSink {
   // container that went quiet has it compressed, so that a hundred quiet
   // ones do not hold the budget in raw bytes.
   void measure_and_compact() {
+    const auto now = std::chrono::steady_clock::now();
     for (const auto& [index, t] : registry->entries()) {
-      t->table_bytes = sizeof(Tracked) + t->processes.memory_bytes() + t->cgroup_path.capacity();
+      t->table_bytes = sizeof(Tracked) + t->processes.memory_bytes() + t->cgroup_path.capacity() +
+                       (t->buffer.journal() != nullptr ? t->buffer.journal()->memory_bytes() : 0);
       const uint64_t seen = t->buffer.events_seen();
+      keep_on_disk(*t, now);
       if (seen == t->seen_at_tick && t->buffer.open_bytes() >= kQuietSealBytes) t->buffer.seal(codec);
+      else if (t->buffer.journal() != nullptr && t->buffer.open_events() > 0 && now - t->buffer.open_since() >= kSealAfter)
+        t->buffer.seal(codec);
       t->seen_at_tick = seen;
     }
   }
@@ -561,6 +671,7 @@ struct Daemon::State : recorder::EventSink {
       for (Tracked* t : left_out) {
         trace_decision("no longer chosen", t->cgroup_path, t->info.id);
         if (t->buffer.events_held() > 0) publish(*t);
+        else t->buffer.remove_journal();
         forget(t);
       }
       // Containers left out before may be chosen now.
@@ -644,20 +755,32 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
   st.stop_fd.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!st.stop_fd) return errno_error("eventfd");
 
+  st.saved.remove_leftovers();
+  st.saved.load();
+  for (auto& found : find_journals(st.options.dir)) {
+    // Older journals of one id (a container restarted with its id) are
+    // histories of their own.
+    auto [it, fresh] = st.journals_at_start.try_emplace(found.id, found);
+    if (!fresh) {
+      st.journals_to_publish.push_back(std::move(it->second));
+      it->second = std::move(found);
+    }
+  }
   if (options.host) {
     Tracked* t = st.registry->add_host(st.budget());
     t->info.id = "host";
     t->info.name = st.node;
     t->info.runtime = "host";
     t->info.started_wall_ns = wall_ns();
+    st.resume_from_disk(*t);
   }
-  st.saved.remove_leftovers();
-  st.saved.load();
   // What keeps a runtime's state from being watched is said from the start.
   for (const auto& p : st.runtimes->problems())
     st.report(p.id.empty() ? p.dir.string() : p.id, "unreadable", p.message);
-  // Containers already running: traced from now on.
+  // Containers already running: traced from now on, or on from their
+  // journal; the journals of the others are published.
   st.scan_runtimes();
+  st.publish_journals();
   st.publish_stats();
   return std::unique_ptr<Daemon>(new Daemon(std::move(s)));
 }
@@ -768,8 +891,10 @@ Result<void> Daemon::run(bool handle_signals) {
     std::fprintf(stderr, "traceloop-record daemon: %llu calls lost in cgroups no longer traced\n",
                  static_cast<unsigned long long>(n));
   std::vector<Tracked*> live;
-  for (const auto& [index, t] : st.registry->entries())
+  for (const auto& [index, t] : st.registry->entries()) {
     if (t->identified && t->buffer.events_held() > 0) live.push_back(t.get());
+    else t->buffer.remove_journal();  // nothing to publish
+  }
   for (Tracked* t : live) st.publish(*t);
   st.publisher->wait_idle();
   st.collect_published();

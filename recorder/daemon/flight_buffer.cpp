@@ -33,6 +33,7 @@ FlightBuffer::FlightBuffer(FlightBufferOptions options)
 void FlightBuffer::add(const format::Event& event, FlightCodec& codec) {
   format::Event e = event;
   e.container = 0;
+  if (open_.empty()) open_since_ = std::chrono::steady_clock::now();  // once a frame
   open_.add(e);
   // Columns grow by doubling: their memory moves in steps, rarely.
   if ((++events_seen_ & 63) == 0) open_bytes_ = open_.memory_bytes();
@@ -52,6 +53,7 @@ void FlightBuffer::add_loss(const format::LossMarker& loss) {
 void FlightBuffer::seal(FlightCodec& codec) {
   if (open_.empty()) return;
   push_frame(open_.finish(codec.zstd));
+  if (journal_) journal_->append(*frames_.back());
   open_bytes_ = open_.memory_bytes();
   ++small_frames_;
   small_raw_bytes_ += frames_.back()->raw_size;
@@ -171,7 +173,29 @@ bool FlightBuffer::drop_oldest() {
   // in lost_ (the container's total), the marker only carries overwritten.
   first_dropped_ns_ = oldest.last_ns;
   frames_.pop_front();
+  if (journal_) journal_->forget_before(overwritten_);
   return true;
+}
+
+void FlightBuffer::keep_on_disk(HistoryJournal journal) {
+  uint64_t number = overwritten_;
+  for (const auto& frame : frames_) {
+    if (number >= journal.events()) journal.append(*frame);
+    number += frame->event_count;
+  }
+  journal.forget_before(overwritten_);
+  journal_ = std::move(journal);
+}
+
+void FlightBuffer::remove_journal() {
+  if (!journal_) return;
+  journal_->remove();
+  journal_.reset();
+}
+
+void FlightBuffer::set_overwritten_before(uint64_t events, uint64_t at_ns) {
+  overwritten_before_ = events;
+  if (overwritten_ == 0) first_dropped_ns_ = at_ns;
 }
 
 void FlightBuffer::enforce_budget() {
@@ -188,10 +212,10 @@ Result<void> FlightBuffer::write(const std::filesystem::path& path, const format
   enforce_budget();
   auto writer = format::TraceWriter::create(path, metadata);
   if (!writer.ok()) return writer.error();
-  if (overwritten_ > 0) {
+  if (overwritten_ + overwritten_before_ > 0) {
     format::EventBatchBuilder marker(1, 4096);
     format::LossMarker loss;
-    loss.overwritten = overwritten_;
+    loss.overwritten = overwritten_ + overwritten_before_;
     loss.at_ns = first_dropped_ns_;
     marker.add_loss(loss);
     if (auto r = writer->append_frame(marker.finish(codec.zstd)); !r.ok()) return r;

@@ -12,10 +12,16 @@
 // exceeded the oldest frame goes first; its events are counted as
 // overwritten and show up as one LossMarker{overwritten} at the start of the
 // history when it is written out.
+//
+// With a journal (history_journal.h), every frame sealed is also written to
+// disk as it seals, and the disk drops what the memory drops: a crash loses
+// at most the open batch.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <optional>
 #include <span>
 
 #include "format/event.h"
@@ -25,6 +31,7 @@
 #include "format/metadata.h"
 #include "format/result.h"
 #include "format/zstd_codec.h"
+#include "recorder/daemon/history_journal.h"
 #include "recorder/daemon/merge_worker.h"
 
 namespace traceloop::daemon {
@@ -69,14 +76,31 @@ class FlightBuffer {
   // replaces them if they are all still here (none overwritten meanwhile).
   void install(MergeResult result);
 
+  // From now on the history is kept on disk too. The journal holds the
+  // history's events up to journal.events() (numbered as sealed here, those
+  // overwritten included); the frames held after those are written at once.
+  void keep_on_disk(HistoryJournal journal);
+  // The history is published: its journal goes.
+  void remove_journal();
+  const HistoryJournal* journal() const { return journal_ ? &*journal_ : nullptr; }
+  // Events a history resumed from a journal had lost to its budget before
+  // its first segment: written out with those this buffer overwrote.
+  void set_overwritten_before(uint64_t events, uint64_t at_ns);
+
   // The memory the history holds: its frames and the open batch's columns,
   // as allocated (not merely as filled).
   uint64_t bytes() const { return sealed_bytes_ + open_bytes_; }
   uint64_t open_bytes() const { return open_bytes_; }
+  uint64_t open_events() const { return open_.event_count(); }
+  // When the open batch got its first event: a history kept on disk has it
+  // sealed once it is old enough, so that what a crash loses is bounded in
+  // time as well as in size.
+  std::chrono::steady_clock::time_point open_since() const { return open_since_; }
   uint64_t budget() const { return options_.budget_bytes; }
   uint64_t events_held() const { return sealed_events_ + open_.event_count(); }
   uint64_t events_seen() const { return events_seen_; }
-  uint64_t overwritten() const { return overwritten_; }
+  uint64_t overwritten() const { return overwritten_; }  // by this buffer (not those before a resume)
+  uint64_t sealed_total() const { return overwritten_ + sealed_events_; }  // events ever sealed
   uint64_t lost() const { return lost_; }
   size_t frame_count() const { return frames_.size(); }
 
@@ -99,6 +123,7 @@ class FlightBuffer {
   FlightBufferOptions options_;
   format::EventBatchBuilder open_;
   uint64_t open_bytes_ = 0;  // open_.memory_bytes(), as of the last add
+  std::chrono::steady_clock::time_point open_since_;
   // Big ones, then those at the worker, then the last small_frames_ small
   // ones. Shared with the worker while it merges them.
   std::deque<FramePtr> frames_;
@@ -111,6 +136,8 @@ class FlightBuffer {
   uint64_t overwritten_ = 0;
   uint64_t lost_ = 0;
   uint64_t first_dropped_ns_ = 0;  // where the overwritten marker is placed
+  uint64_t overwritten_before_ = 0;
+  std::optional<HistoryJournal> journal_;
 };
 
 }  // namespace traceloop::daemon

@@ -66,6 +66,9 @@ void Publisher::work(int compression_level) {
     lock.unlock();
     const uint64_t bytes = job.buffer.bytes();
     auto written = job.buffer.write(job.path, job.metadata, job.processes, codec);
+    // Published: the copy on disk has served. Not published: it stays, and
+    // the next daemon publishes it.
+    if (written.ok()) job.buffer.remove_journal();
     job.buffer = FlightBuffer({.budget_bytes = 0});  // its memory goes now, not with the next job
     pending_bytes_ -= bytes;
     lock.lock();

@@ -1,7 +1,8 @@
 #pragma once
 // Writes finished containers' histories to disk on a thread of its own, so
 // that the daemon's loop never waits for an fsync: a late loop would notice
-// the next container's cgroup late and miss its first syscalls.
+// the next container's cgroup late and miss its first syscalls. A history's
+// journal is removed once its trace is published, never before.
 
 #include <atomic>
 #include <condition_variable>

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "format/trace_reader.h"
 #include "recorder/daemon/container_metadata.h"
@@ -24,6 +25,19 @@ constexpr size_t kMaxEntries = 100000;
 
 }  // namespace
 
+uint64_t count_events(format::TraceReader& reader) {
+  // The trailer's count when the file has one; else its frames', from
+  // their headers. No events frame is read, let alone decompressed: a
+  // directory of large traces is listed at once.
+  reader.pass_over_events();
+  for (;;) {
+    auto batch = reader.next_batch();
+    if (!batch.ok() || *batch == nullptr) break;
+  }
+  if (reader.counters()) return reader.counters()->events_recorded;
+  return reader.events_so_far();
+}
+
 void SavedHistories::remove_leftovers() const {
   std::error_code ec;
   size_t seen = 0;
@@ -31,10 +45,18 @@ void SavedHistories::remove_leftovers() const {
     if (++seen > kMaxEntries) break;
     const std::string name = entry.path().filename().string();
     bool leftover = name.size() > 12 && name.compare(name.size() - 12, 12, ".snapshot.tl") == 0;
-    if (const size_t at = name.find(".tl.tmp."); at != std::string::npos) {
-      // NAME.tl.tmp.PID.RANDOM: a writer that is still alive keeps its file
-      const long pid = std::strtol(name.c_str() + at + 8, nullptr, 10);
-      leftover = pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+    // Temporary files: NAME.tl.tmp.PID.RANDOM (traces, snapshots), and
+    // .write-test.tmp.PID.RANDOM (the probe of DIR, trace_dir.h). A writer
+    // that is still alive keeps its file. One named with this process's pid
+    // is a leftover too: nothing is written yet, and a daemon restarted in a
+    // container of its own gets the pid its predecessor had (1, often).
+    constexpr std::string_view kTraceTemp = ".tl.tmp.", kProbeTemp = ".write-test.tmp.";
+    size_t pid_at = std::string::npos;
+    if (const size_t at = name.find(kTraceTemp); at != std::string::npos) pid_at = at + kTraceTemp.size();
+    else if (name.starts_with(kProbeTemp)) pid_at = kProbeTemp.size();
+    if (pid_at != std::string::npos) {
+      const long pid = std::strtol(name.c_str() + pid_at, nullptr, 10);
+      leftover = pid > 0 && (pid == ::getpid() || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH));
     }
     if (leftover && entry.is_regular_file(ec)) ::unlink(entry.path().c_str());
   }
@@ -52,13 +74,7 @@ void SavedHistories::load() {
     if (!reader.ok() || reader->metadata().containers.empty()) continue;
     const auto& info = reader->metadata().containers.front();
     if (sanitize_container_id(info.id) != info.id || p.stem().string() != info.id) continue;
-    uint64_t events = 0;
-    for (;;) {
-      auto batch = reader->next_batch();
-      if (!batch.ok() || *batch == nullptr) break;
-      events += (*batch)->size();
-    }
-    by_id_[info.id] = Saved{info, p, events};
+    by_id_[info.id] = Saved{info, p, count_events(*reader)};
   }
 }
 

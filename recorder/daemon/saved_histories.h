@@ -12,8 +12,13 @@
 #include <string>
 
 #include "format/metadata.h"
+#include "format/trace_reader.h"
 
 namespace traceloop::daemon {
+
+// The events a trace holds, from its trailer or its frame headers (a file
+// cut short): what a listing needs, read without decompressing any events.
+uint64_t count_events(format::TraceReader& reader);
 
 struct Saved {
   format::ContainerInfo info;
@@ -25,8 +30,9 @@ class SavedHistories {
  public:
   explicit SavedHistories(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
-  // Removes what killed daemons left: temporary files whose writer is gone,
-  // and snapshots.
+  // Removes what killed daemons left: temporary files whose writer is gone
+  // (or had this process's pid), and snapshots. Their journals are not
+  // leftovers: history_journal.h.
   void remove_leftovers() const;
   // Lists the traces an earlier daemon published (files named after the
   // container id their header holds).

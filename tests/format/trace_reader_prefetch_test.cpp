@@ -215,6 +215,43 @@ TEST_F(TraceReaderPrefetch, ManyFramesComeBackInOrderAndIntact) {
   EXPECT_EQ(loaded->losses[0].first, expected_.size() / 3 + 1);
 }
 
+// A reader that only counts (a directory's listing) never reads an events
+// frame's payload, let alone decompresses it: a damaged payload changes
+// nothing, the count comes from the frame headers, and the process table and
+// trailer are still read. A file cut inside a payload counts the frames
+// before it, with the warning a reader gives.
+TEST_F(TraceReaderPrefetch, AReaderThatOnlyCountsPassesOverEveryEventsFrame) {
+  std::string damaged = bytes_;
+  for (const FrameAt& f : frames_)
+    if (f.header.type == static_cast<uint8_t>(FrameType::events))
+      damaged[f.offset + kFrameHeaderBytes + f.header.compressed_size / 2] ^= 0x5a;
+  write_file(dir_ / "damaged.tl", damaged);
+  auto reader = TraceReader::open(dir_ / "damaged.tl");
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  reader->pass_over_events();
+  auto batch = reader->next_batch();
+  ASSERT_TRUE(batch.ok()) << batch.error().message;
+  EXPECT_EQ(*batch, nullptr);
+  EXPECT_EQ(reader->events_so_far(), expected_.size());
+  EXPECT_EQ(reader->processes().size(), 1u);
+  ASSERT_TRUE(reader->counters().has_value());
+  EXPECT_EQ(reader->counters()->events_recorded, expected_.size());
+  EXPECT_TRUE(reader->warnings().empty());
+
+  const FrameAt& f = frames_[events_frame(frames_, 150)];
+  write_file(dir_ / "cut.tl", damaged.substr(0, f.offset + kFrameHeaderBytes + f.header.compressed_size - 1));
+  auto cut = TraceReader::open(dir_ / "cut.tl");
+  ASSERT_TRUE(cut.ok());
+  cut->pass_over_events();
+  batch = cut->next_batch();
+  ASSERT_TRUE(batch.ok()) << batch.error().message;
+  EXPECT_EQ(*batch, nullptr);
+  EXPECT_EQ(cut->events_so_far(), events_before(frames_, events_frame(frames_, 150)));
+  EXPECT_FALSE(cut->counters().has_value());
+  ASSERT_EQ(cut->warnings().size(), 1u);
+  EXPECT_NE(cut->warnings()[0].find("truncated"), std::string::npos) << cut->warnings()[0];
+}
+
 // Readers sharing out a file's events frames (parallel tl-grep): each gets
 // its own frames whole, knows how many events came before each, and still
 // reads the process table and trailer; a lying event count in a frame one

@@ -155,7 +155,7 @@ Result<TraceInfo> read_trace_info(const std::string& path) {
   info.metadata = reader.metadata();
   info.processes = reader.processes();
   info.counters = reader.counters();
-  info.events = reader.events_seen();
+  info.events = reader.events_so_far();
   info.warnings = reader.warnings();
   return info;
 }

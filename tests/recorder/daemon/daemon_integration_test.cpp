@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -605,6 +606,173 @@ TEST_F(DaemonTest, ARestartedDaemonKeepsTheHistorySavedBefore) {
   auto earlier = format::load_trace(options_.dir / (id + ".1.tl"));
   ASSERT_TRUE(earlier.ok()) << earlier.error().message;
   EXPECT_TRUE(has_write(*earlier, "before-restart")) << "the history saved before the restart is gone";
+}
+
+// The "mark-N" lines a container wrote, in trace order, each with whether a
+// loss marker of an unknown count (a daemon restart) came before it.
+struct Mark {
+  int n;
+  bool after_gap;
+};
+std::vector<Mark> marks_of(const format::LoadedTrace& trace, size_t* gaps = nullptr) {
+  std::vector<Mark> marks;
+  size_t next_loss = 0, seen_gaps = 0;
+  for (size_t i = 0; i < trace.events.size(); ++i) {
+    for (; next_loss < trace.losses.size() && trace.losses[next_loss].first <= i; ++next_loss) {
+      const auto& loss = trace.losses[next_loss].second;
+      if (loss.lost == 0 && loss.overwritten == 0) ++seen_gaps;
+    }
+    format::Event e = trace.events[i].view();
+    if (name_of(trace.metadata, e) != "write") continue;
+    const std::string text = capture_text(e, 1);
+    if (text.rfind("mark-", 0) == 0) marks.push_back({std::atoi(text.c_str() + 5), seen_gaps > 0});
+  }
+  if (gaps) *gaps = seen_gaps;
+  return marks;
+}
+
+// The highest mark the container's journal holds on disk (0: none).
+int highest_mark_on_disk(const fs::path& dir, const std::string& id) {
+  int highest = 0;
+  std::error_code ec;
+  for (const auto& journal : fs::directory_iterator(dir / "journal", ec)) {
+    if (journal.path().filename().string().rfind(id + ".", 0) != 0) continue;
+    for (const auto& segment : fs::directory_iterator(journal.path(), ec)) {
+      auto trace = format::load_trace(segment.path());
+      if (!trace.ok()) continue;
+      for (const auto& m : marks_of(*trace)) highest = std::max(highest, m.n);
+    }
+  }
+  return highest;
+}
+
+// Whether a journal of the container is still in DIR (other containers on
+// the host, recorded too, have theirs).
+bool has_journal(const fs::path& dir, const std::string& id) {
+  std::error_code ec;
+  for (const auto& journal : fs::directory_iterator(dir / "journal", ec))
+    if (journal.path().filename().string().rfind(id + ".", 0) == 0) return true;
+  return false;
+}
+
+// `traceloop-record daemon` in a process of its own, to be SIGKILLed: its
+// pid, or 0 when it could not start.
+pid_t start_daemon_process(const fs::path& dir) {
+  const fs::path sock = dir / "control.sock";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl(TL_DAEMON_CLI, TL_DAEMON_CLI, "daemon", "--dir", dir.c_str(), "--budget-per-container", "4M",
+            static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  if (pid < 0 || wait_for([&] { return fs::exists(sock); })) return pid < 0 ? 0 : pid;
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return 0;
+}
+
+void sigkill(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
+// A daemon SIGKILLed (the OOM killer, a crash) used to lose every live
+// history. Its journal survives: the restarted daemon goes on with the
+// history of a container still running, and the trace published at its exit
+// holds the calls from before the kill, those from after the restart, and a
+// loss marker of an unknown count for the time no daemon recorded.
+TEST_F(DaemonTest, ASigkilledDaemonsHistoryGoesOnAfterTheRestart) {
+  fs::create_directories(options_.dir);
+  ASSERT_EQ(::chmod(options_.dir.c_str(), 0700), 0);
+  const pid_t first = start_daemon_process(options_.dir);
+  if (first == 0) {
+    if (bpf_required()) FAIL() << "daemon did not start";
+    GTEST_SKIP() << "daemon could not start (BPF?)";
+  }
+  std::string id = unique_id("sigkill");
+  ASSERT_EQ(run_container(work_, id, "i=0; while :; do i=$((i+1)); echo mark-$i; sleep 0.05; done", "--detach"), 0);
+  ASSERT_TRUE(wait_for([&] { return highest_mark_on_disk(options_.dir, id) >= 10; }))
+      << "no frame of the running container reached the disk";
+  const int on_disk = highest_mark_on_disk(options_.dir, id);
+  sigkill(first);
+  std::this_thread::sleep_for(500ms);  // calls no daemon records
+  START_DAEMON();
+  ASSERT_TRUE(wait_for([&] {
+    auto reply = send_request(socket(), {Verb::snapshot, id});
+    if (!reply.ok() || !reply->ok) return false;
+    auto snap = format::load_trace(reply->body.substr(0, reply->body.find('\n')));
+    if (!snap.ok()) return false;
+    const auto marks = marks_of(*snap);
+    return std::count_if(marks.begin(), marks.end(), [](const Mark& m) { return m.after_gap; }) >= 5;
+  })) << "the restarted daemon did not go on with the history";
+  kill_container(id);
+  ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(id)); }));
+  auto trace = format::load_trace(file_of(id));
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  size_t gaps = 0;
+  const auto marks = marks_of(*trace, &gaps);
+  EXPECT_EQ(gaps, 1u) << "one loss marker of an unknown count, for the restart";
+  int last_before = 0, first_after = 0, count_after = 0;
+  for (const auto& m : marks) {
+    if (!m.after_gap) {
+      EXPECT_EQ(m.n, last_before + 1) << "a call from before the kill is missing";
+      last_before = m.n;
+    } else {
+      if (first_after == 0) first_after = m.n;
+      ++count_after;
+    }
+  }
+  EXPECT_GE(last_before, on_disk) << "calls saved before the kill are missing";
+  EXPECT_GE(count_after, 5) << "calls after the restart are missing";
+  EXPECT_GT(first_after, last_before + 1) << "the calls while no daemon ran cannot be in the trace";
+  EXPECT_TRUE(wait_for([&] { return !has_journal(options_.dir, id); })) << "the published history's journal stays";
+}
+
+// A container that exits while no daemon runs: the next daemon publishes
+// the history its predecessor kept on disk, as soon as it starts.
+TEST_F(DaemonTest, AContainerThatExitedWhileNoDaemonRanIsPublishedAtTheNextStart) {
+  fs::create_directories(options_.dir);
+  ASSERT_EQ(::chmod(options_.dir.c_str(), 0700), 0);
+  const pid_t first = start_daemon_process(options_.dir);
+  if (first == 0) {
+    if (bpf_required()) FAIL() << "daemon did not start";
+    GTEST_SKIP() << "daemon could not start (BPF?)";
+  }
+  std::string id = unique_id("downexit");
+  ASSERT_EQ(run_container(work_, id, "i=0; while :; do i=$((i+1)); echo mark-$i; sleep 0.05; done", "--detach"), 0);
+  ASSERT_TRUE(wait_for([&] { return highest_mark_on_disk(options_.dir, id) >= 5; }));
+  const int on_disk = highest_mark_on_disk(options_.dir, id);
+  sigkill(first);
+  kill_container(id);
+  ASSERT_FALSE(fs::exists(file_of(id)));
+  // What a kill leaves of histories that had nothing on disk yet: a journal
+  // made before its first frame, one whose segment's head was cut short.
+  const fs::path empty = options_.dir / "journal" / "tlghost-empty.1";
+  const fs::path cut = options_.dir / "journal" / "tlghost-cut.2";
+  fs::create_directories(empty);
+  fs::create_directories(cut);
+  std::ofstream(cut / "00000000000000000000.tl") << "\x89TLTR";
+  START_DAEMON();
+  EXPECT_FALSE(fs::exists(empty));
+  EXPECT_FALSE(fs::exists(cut));
+  EXPECT_FALSE(fs::exists(file_of("tlghost-empty")));
+  ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(id)); })) << "the history kept on disk was not published";
+  auto trace = format::load_trace(file_of(id));
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  EXPECT_EQ(trace->metadata.containers.at(0).id, id);
+  const auto marks = marks_of(*trace);
+  ASSERT_FALSE(marks.empty());
+  EXPECT_EQ(marks.front().n, 1);
+  EXPECT_GE(marks.back().n, on_disk);
+  ASSERT_FALSE(trace->losses.empty());
+  const auto& end = trace->losses.back();
+  EXPECT_EQ(end.first, trace->events.size()) << "the calls up to its exit are missing, and the trace says so last";
+  EXPECT_EQ(end.second.lost, 0u);
+  EXPECT_EQ(end.second.overwritten, 0u);
+  auto row = row_of(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->events, trace->events.size());
+  EXPECT_TRUE(wait_for([&] { return !has_journal(options_.dir, id); })) << "the published history's journal stays";
 }
 
 // `--dir /tmp` used to chmod /tmp to 0700, locking every user out of it.

@@ -6,7 +6,10 @@
 
 #include <fstream>
 
+#include "format/frame.h"
 #include "format/trace_writer.h"
+#include "tests/support/file_bytes.h"
+#include "tests/support/frame_walk.h"
 #include "tests/support/temp_dir.h"
 
 namespace traceloop::daemon {
@@ -78,7 +81,7 @@ TEST(SavedHistories, LeftoversOfDeadWritersAndSnapshotsGo) {
   if (dead == 0) _exit(0);
   ::waitpid(dead, nullptr, 0);
   const std::string dead_tmp = "c1.tl.tmp." + std::to_string(dead) + ".1234";
-  const std::string live_tmp = "c2.tl.tmp." + std::to_string(::getpid()) + ".5678";
+  const std::string live_tmp = "c2.tl.tmp." + std::to_string(::getppid()) + ".5678";
   for (const auto& name : {dead_tmp, live_tmp, std::string("c3.snapshot.tl"), std::string("c4.tl")})
     std::ofstream(dir / name) << "x";
   SavedHistories(dir.path()).remove_leftovers();
@@ -86,6 +89,62 @@ TEST(SavedHistories, LeftoversOfDeadWritersAndSnapshotsGo) {
   EXPECT_FALSE(fs::exists(dir / "c3.snapshot.tl"));
   EXPECT_TRUE(fs::exists(dir / live_tmp)) << "a writer still alive keeps its file";
   EXPECT_TRUE(fs::exists(dir / "c4.tl"));
+}
+
+// A daemon restarted in a container of its own has the pid its predecessor
+// had: the temporary files that one left bear the new daemon's pid, and
+// used to be kept for ever as a live writer's.
+TEST(SavedHistories, TemporaryFilesNamedWithOurOwnPidAreLeftovers) {
+  testing::TempDir dir;
+  const std::string ours = "c5.tl.tmp." + std::to_string(::getpid()) + ".9abc";
+  std::ofstream(dir / ours) << "x";
+  SavedHistories(dir.path()).remove_leftovers();
+  EXPECT_FALSE(fs::exists(dir / ours));
+}
+
+// The probe of DIR's writability, when the daemon was killed between its
+// creation and its removal, used to stay for ever.
+TEST(SavedHistories, AProbeOfADeadDaemonIsALeftover) {
+  testing::TempDir dir;
+  const pid_t dead = ::fork();
+  if (dead == 0) _exit(0);
+  ::waitpid(dead, nullptr, 0);
+  const std::string probe = ".write-test.tmp." + std::to_string(dead) + ".0123";
+  const std::string live = ".write-test.tmp." + std::to_string(::getppid()) + ".4567";
+  std::ofstream(dir / probe) << "";
+  std::ofstream(dir / live) << "";
+  SavedHistories(dir.path()).remove_leftovers();
+  EXPECT_FALSE(fs::exists(dir / probe));
+  EXPECT_TRUE(fs::exists(dir / live));
+}
+
+// What `list` shows of a saved trace comes from its trailer (or, in a file
+// cut short, its frame headers): its events frames are never decompressed,
+// so a damaged payload changes nothing and a large directory lists at once.
+TEST(SavedHistories, LoadCountsEventsFromTrailerAndFrameHeadersWithoutDecompressing) {
+  testing::TempDir dir;
+  write_history(dir / "whole.tl", "whole", 100000);
+  write_history(dir / "cut.tl", "cut", 100000);
+  for (const char* name : {"whole.tl", "cut.tl"}) {
+    std::string bytes = testing::read_file(dir / name);
+    const auto frames = testing::frames_of(bytes);
+    size_t events_frames = 0;
+    for (const auto& f : frames) {
+      if (f.header.type != static_cast<uint8_t>(format::FrameType::events)) continue;
+      ++events_frames;
+      // The payload's middle turned to garbage: undecodable, its header intact.
+      bytes[f.offset + format::kFrameHeaderBytes + f.header.compressed_size / 2] ^= 0x5a;
+    }
+    ASSERT_GT(events_frames, 1u);
+    if (std::string(name) == "cut.tl") bytes.resize(frames.back().offset);  // no trailer
+    testing::write_file(dir / name, bytes);
+  }
+  SavedHistories saved(dir.path());
+  saved.load();
+  ASSERT_NE(saved.find("whole"), nullptr);
+  EXPECT_EQ(saved.find("whole")->events, 100000u);
+  ASSERT_NE(saved.find("cut"), nullptr);
+  EXPECT_EQ(saved.find("cut")->events, 100000u);
 }
 
 TEST(SavedHistories, RemoveDeletesTheHistoryAndItsSnapshot) {
