@@ -182,6 +182,32 @@ size_t threads_in(const fs::path& trace) {
   return threads.size();
 }
 
+// Screenshots the page in a window of `height` and expects calls drawn in
+// each of the first `lanes` lanes' bands, right of the labels.
+void expect_lanes_drawn(const fs::path& page, const Drawn& drawn, size_t lanes, int height, const fs::path& shot) {
+  const int width = 1200;
+  fs::remove(shot);
+  testing::TempDir profile;
+  const auto run = testing::run_command(
+      chromium(profile.path(), {"--screenshot=" + shot.string(),
+                                "--window-size=" + std::to_string(width) + "," + std::to_string(height),
+                                "file://" + page.string()}),
+      std::chrono::seconds(120));
+  ASSERT_TRUE(run.ok()) << run.output.substr(0, 4000);
+  auto image = read_png(shot);
+  ASSERT_TRUE(image.ok()) << image.error().message;
+  ASSERT_EQ(image->width, uint32_t(width));
+  // Calls are drawn in these colours (timeline.html's COLOURS).
+  const std::set<uint32_t> call_colours = {0x4a78c2, 0xd9534f, 0xf0ad4e, 0x888888};
+  for (size_t lane = 0; lane < lanes && lane < drawn.lane_tops.size(); ++lane) {
+    const int top = drawn.lane_tops[lane];
+    size_t coloured = 0;
+    for (int y = top + 2; y < top + drawn.lane_height - 1 && y < int(image->height); ++y)
+      for (int x = drawn.plot_left; x < width; ++x) coloured += call_colours.count(image->pixel(x, y));
+    EXPECT_GT(coloured, 0u) << "lane " << lane << " (top " << top << ") shows no call in " << shot;
+  }
+}
+
 class RenderHtml : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -204,7 +230,6 @@ class RenderHtml : public ::testing::Test {
 TEST_F(RenderHtml, DrawsALaneWithCallsForEveryThreadOfARecordedTrace) {
   const fs::path trace = fs::path(TRACELOOP_TEST_SOURCE_DIR) / "testdata/analysis/real/container-ls.tl";
   const fs::path page = artefacts() / "container-ls.html";
-  const fs::path shot = artefacts() / "container-ls.png";
   render(trace, page);
   const size_t threads = threads_in(trace);
   ASSERT_GE(threads, 3u);
@@ -216,29 +241,29 @@ TEST_F(RenderHtml, DrawsALaneWithCallsForEveryThreadOfARecordedTrace) {
   ASSERT_GT(drawn.lane_height, 4);
 
   // A window tall enough for every lane above the details panel.
-  const int width = 1200, height = drawn.lane_tops.back() + drawn.lane_height + 100;
-  fs::remove(shot);
-  testing::TempDir profile;
-  const auto run = testing::run_command(
-      chromium(profile.path(), {"--screenshot=" + shot.string(),
-                                "--window-size=" + std::to_string(width) + "," + std::to_string(height),
-                                "file://" + page.string()}),
-      std::chrono::seconds(120));
-  ASSERT_TRUE(run.ok()) << run.output.substr(0, 4000);
-  auto image = read_png(shot);
-  ASSERT_TRUE(image.ok()) << image.error().message;
-  ASSERT_EQ(image->width, uint32_t(width));
+  const int height = drawn.lane_tops.back() + drawn.lane_height + 100;
+  expect_lanes_drawn(page, drawn, threads, height, artefacts() / "container-ls.png");
+}
 
-  // Calls are drawn in these colours (timeline.html's COLOURS): each lane's
-  // band must hold some, right of the labels.
-  const std::set<uint32_t> call_colours = {0x4a78c2, 0xd9534f, 0xf0ad4e, 0x888888};
-  for (size_t lane = 0; lane < threads; ++lane) {
-    const int top = drawn.lane_tops[lane];
-    size_t coloured = 0;
-    for (int y = top + 2; y < top + drawn.lane_height - 1 && y < int(image->height); ++y)
-      for (int x = drawn.plot_left; x < width; ++x) coloured += call_colours.count(image->pixel(x, y));
-    EXPECT_GT(coloured, 0u) << "lane " << lane << " (top " << top << ") shows no call in " << shot;
-  }
+// So many threads that their lanes are taller than any canvas: the page
+// draws the part in view, and draws it right.
+TEST_F(RenderHtml, DrawsThousandsOfThreads) {
+  testing::TempDir dir;
+  auto metadata = testing::test_metadata();
+  testing::EventBuilder b(metadata.catalogue);
+  constexpr int kThreads = 3000;
+  for (int i = 0; i < kThreads; ++i) b.as(1000, "worker", 1000 + i).call("getppid", {}, 1);
+  const fs::path trace = dir / "threads.tl";
+  testing::write_trace(trace, metadata, b);
+  const fs::path page = artefacts() / "threads.html";
+  render(trace, page);
+  const Drawn drawn = open(page);
+  ASSERT_EQ(drawn.lanes, kThreads);
+  // The lanes of the first 800 pixels.
+  size_t visible = 0;
+  while (visible < drawn.lane_tops.size() && drawn.lane_tops[visible] + drawn.lane_height < 800 - 64) ++visible;
+  ASSERT_GT(visible, 10u);
+  expect_lanes_drawn(page, drawn, visible, 800, artefacts() / "threads.png");
 }
 
 // 100 000 calls on 8 threads: the page parses and draws them in well under

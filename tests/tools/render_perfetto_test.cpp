@@ -27,9 +27,15 @@ namespace fs = std::filesystem;
 constexpr const char* kChecker = R"PY(
 import json, sys
 path, expected = sys.argv[1], int(sys.argv[2])
+duplicates = []
+def pairs(items):
+    keys = [k for k, _ in items]
+    if len(set(keys)) != len(keys):
+        duplicates.append(keys)
+    return dict(items)
 try:
     with open(path, encoding='utf-8') as f:
-        doc = json.load(f)
+        doc = json.load(f, object_pairs_hook=pairs)
 except Exception as e:
     print('not JSON:', e)
     sys.exit(1)
@@ -37,7 +43,7 @@ events = doc.get('traceEvents') if isinstance(doc, dict) else None
 if not isinstance(events, list):
     print('no traceEvents array')
     sys.exit(1)
-problems = []
+problems = [f'an object has a key twice: {keys}' for keys in duplicates[:5]]
 thread_named, process_named, used, last_x, depth = set(), set(), set(), {}, {}
 complete = 0
 for i, e in enumerate(events):
@@ -181,6 +187,8 @@ TEST(RenderPerfetto, CheckerRefusesBrokenDocuments) {
        "{\"traceEvents\":[" + call + R"(,{"ph":"X","name":"read","ts":11,"dur":5,"pid":1,"tid":1},)" + named + "]}"},
       {"thread unnamed", "{\"traceEvents\":[" + call + R"(,{"ph":"X","name":"read","ts":20,"dur":1,"pid":1,"tid":2},)" +
                              named + "]}"},
+      {"key twice", R"({"traceEvents":[{"ph":"X","name":"read","ts":10,"dur":2,"pid":1,"tid":1,"args":{"a":1,"a":2}},)" +
+                        named + "]}"},
       {"B without E", R"({"traceEvents":[{"ph":"B","name":"read","ts":10,"pid":1,"tid":1},)" + named + "]}"},
   };
   for (const auto& [what, text] : broken) {
@@ -202,12 +210,13 @@ TEST(RenderPerfetto, MarksFailuresLossesAndUnfinishedCalls) {
   b.as(100, "worker", 101).call("close", {4}, 0);
   b.as(100, "sh").call("wait4", {uint64_t(-1), 0, 0, 0}, 0).state(format::CallState::unfinished);  // in flight
   b.as(200, "other").call("getpid", {}, 200);
+  b.call("getcpu", {0x3000, 0, 0}, 0);  // a parameter named cpu: its key must not clash
   const fs::path trace = dir / "t.tl";
   testing::write_trace(trace, metadata, b);
   const std::string out = show(trace, OutputFormat::perfetto, true);
   const fs::path file = dir / "out.json";
   write_file(file, out);
-  const auto result = check(file, 7);
+  const auto result = check(file, 8);
   EXPECT_TRUE(result.ok()) << result.output << out;
 
   EXPECT_NE(out.find(R"("name":"close","cat":"failed","cname":"terrible")"), std::string::npos) << out;
@@ -216,11 +225,11 @@ TEST(RenderPerfetto, MarksFailuresLossesAndUnfinishedCalls) {
   EXPECT_NE(out.find(R"("lost":7)"), std::string::npos) << out;
   // The read entered at 5.00003 s lasts until its thread's next call, at
   // 5.00005 s; the wait4 entered at 5.00006 s until the trace ends, with
-  // getpid's exit at 5.00007 s + 2.5 us.
+  // getcpu's exit at 5.00008 s + 2.5 us.
   EXPECT_NE(out.find(R"("name":"read","cat":"unfinished","ts":5000030,)"), std::string::npos) << out;
-  EXPECT_NE(out.find(R"("return":"unfinished","cpu":1},"dur":20})"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("return":"unfinished","on_cpu":1},"dur":20})"), std::string::npos) << out;
   EXPECT_NE(out.find(R"("name":"wait4","cat":"unfinished","ts":5000060,)"), std::string::npos) << out;
-  EXPECT_NE(out.find(R"("dur":12.500})"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("dur":22.500})"), std::string::npos) << out;
   EXPECT_NE(out.find(R"("args":{"name":"sh [mypod]"})"), std::string::npos) << out;
   EXPECT_NE(out.find(R"("name":"thread_name","ts":0,"pid":100,"tid":101,"args":{"name":"worker"})"),
             std::string::npos)

@@ -85,7 +85,7 @@ class PerfettoRenderer final : public Renderer {
     scratch_.clear();
     decoder_.append_return(scratch_, e);
     append_json_string(text, scratch_);
-    text.append(",\"cpu\":");
+    text.append(",\"on_cpu\":");  // not "cpu": getcpu has a parameter of that name
     append_decimal(text, uint64_t{e.cpu});
     text.append("},\"dur\":");
     if (&text != &out) return;  // the duration and the closing brace come in footer()
