@@ -266,6 +266,62 @@ TEST_F(RenderHtml, DrawsThousandsOfThreads) {
   expect_lanes_drawn(page, drawn, visible, 800, artefacts() / "threads.png");
 }
 
+// The page answers the pointer: it shows a call's decoded line when pointed
+// at, keeps it below when clicked, and the wheel zooms in around the
+// pointer. Driven by a script the test appends to the page, sweeping the
+// pointer along the first lane; what it saw goes into the title.
+TEST_F(RenderHtml, PointingShowsTheDecodedCallClickingKeepsItTheWheelZooms) {
+  testing::TempDir dir;
+  auto metadata = testing::test_metadata();
+  testing::EventBuilder b(metadata.catalogue);
+  b.as(100, "cat").call("openat", {uint64_t(-100), 0x1000, 0}, 3).str(1, "/etc/passwd");
+  b.call("close", {3}, 0);
+  b.call("close", {3}, -9);
+  const fs::path trace = dir / "pointer.tl";
+  testing::write_trace(trace, metadata, b);
+  const fs::path page = artefacts() / "pointer.html";
+  render(trace, page);
+  std::ofstream(page, std::ios::app) << R"JS(<script>
+(function () {
+  const canvas = document.getElementById('lanes'), tip = document.getElementById('tip');
+  const r = canvas.getBoundingClientRect();
+  const y = Number(canvas.dataset.laneTops.split(',')[0]) + Number(canvas.dataset.laneHeight) / 2;
+  const at = x => ({ clientX: x, clientY: y, bubbles: true, cancelable: true });
+  function sweep() {
+    let hits = 0, first = null, text = '';
+    for (let x = r.left + Number(canvas.dataset.plotLeft) + 1; x < r.right; x++) {
+      canvas.dispatchEvent(new MouseEvent('mousemove', at(x)));
+      if (tip.style.display !== 'block' || !tip.textContent.startsWith('openat(')) continue;
+      hits++;
+      if (first === null) { first = x; text = tip.textContent.split('\n')[0]; }
+    }
+    return { hits, first, text };
+  }
+  const before = sweep();
+  canvas.dispatchEvent(new MouseEvent('mousedown', at(before.first)));
+  canvas.dispatchEvent(new MouseEvent('mouseup', at(before.first)));
+  const kept = document.getElementById('detail').textContent.split('\n')[0];
+  canvas.dispatchEvent(new WheelEvent('wheel', Object.assign(at(before.first), { deltaY: -300 })));
+  const after = sweep();
+  document.title = [before.hits, after.hits, before.text, kept].join('|');
+})();
+</script>
+)JS";
+  testing::TempDir profile;
+  const auto dom = testing::run_command(chromium(profile.path(), {"--dump-dom", "file://" + page.string()}),
+                                        std::chrono::seconds(120));
+  ASSERT_TRUE(dom.ok()) << dom.output.substr(0, 4000);
+  const std::string title = read_dom(dom.output).title;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(title, m, std::regex("([0-9]+)\\|([0-9]+)\\|([^|]*)\\|(.*)"))) << title;
+  const int hits_before = std::stoi(m[1]), hits_after = std::stoi(m[2]);
+  const std::string decoded = R"(openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3)";
+  EXPECT_GT(hits_before, 0) << title;
+  EXPECT_GT(hits_after, hits_before) << "the wheel did not zoom in: " << title;
+  EXPECT_EQ(m[3].str(), decoded) << title;
+  EXPECT_EQ(m[4].str(), decoded) << title;
+}
+
 // 100 000 calls on 8 threads: the page parses and draws them in well under
 // seconds (the time is the page's own, from navigation start to the first
 // drawing; printed for the record).
