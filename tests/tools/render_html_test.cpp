@@ -42,11 +42,11 @@ fs::path artefacts() {
   return dir;
 }
 
-void render(const fs::path& trace, const fs::path& page) {
+void render(const fs::path& trace, const fs::path& page, bool setup = true) {
   ShowOptions options;
   options.path = trace.string();
   options.render.format = OutputFormat::html;
-  options.show_setup = true;
+  options.show_setup = setup;
   std::ofstream out(page, std::ios::binary);
   std::ostringstream err;
   ASSERT_EQ(run_show(options, out, err), 0) << err.str();
@@ -264,6 +264,26 @@ TEST_F(RenderHtml, DrawsThousandsOfThreads) {
   while (visible < drawn.lane_tops.size() && drawn.lane_tops[visible] + drawn.lane_height < 800 - 64) ++visible;
   ASSERT_GT(visible, 10u);
   expect_lanes_drawn(page, drawn, visible, 800, artefacts() / "threads.png");
+}
+
+// A container's runtime setup, hidden by default: its calls were rendered,
+// then dropped; the page has no lane for the threads they came from.
+TEST_F(RenderHtml, HasNoLaneForAHiddenSetup) {
+  testing::TempDir dir;
+  auto metadata = testing::test_metadata();
+  metadata.containers[0].init_pid = 300;
+  testing::EventBuilder b(metadata.catalogue);
+  b.as(301, "runc:[1:CHILD]").call("close", {3}, 0);
+  b.as(300, "runc:[2:INIT]").call("close", {4}, 0);
+  b.call("execve", {0x4000, 0x4100, 0x4200}, 0).str(0, "/bin/sh").data(1, std::string("sh\0", 3));
+  b.as(300, "sh").call("getpid", {}, 300);
+  const fs::path trace = dir / "setup.tl";
+  testing::write_trace(trace, metadata, b);
+  const fs::path page = artefacts() / "setup.html";
+  render(trace, page, false);
+  const Drawn drawn = open(page);
+  ASSERT_EQ(drawn.lanes, 1) << drawn.title;
+  expect_lanes_drawn(page, drawn, 1, 400, artefacts() / "setup.png");
 }
 
 // The page answers the pointer: it shows a call's decoded line when pointed

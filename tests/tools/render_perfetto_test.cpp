@@ -236,5 +236,33 @@ TEST(RenderPerfetto, MarksFailuresLossesAndUnfinishedCalls) {
       << out;
 }
 
+// A container's runtime setup, hidden by default, is one instant event on
+// its init's process where the calls were.
+TEST(RenderPerfetto, MarksAHiddenSetup) {
+  testing::TempDir dir;
+  auto metadata = testing::test_metadata();
+  metadata.containers[0].init_pid = 300;
+  testing::EventBuilder b(metadata.catalogue);
+  b.as(301, "runc:[1:CHILD]").call("close", {3}, 0);
+  b.as(300, "runc:[2:INIT]").call("close", {4}, 0);
+  b.call("read", {5, 0x1000, 8}, 0).state(format::CallState::unfinished);  // exit lost, and hidden
+  b.call("execve", {0x4000, 0x4100, 0x4200}, 0).str(0, "/bin/sh").data(1, std::string("sh\0", 3));
+  b.as(300, "sh").call("getpid", {}, 300);
+  const fs::path trace = dir / "t.tl";
+  testing::write_trace(trace, metadata, b);
+  const std::string out = show(trace, OutputFormat::perfetto, false);
+  const fs::path file = dir / "out.json";
+  write_file(file, out);
+  const auto result = check(file, static_cast<int64_t>(calls_shown(trace, false)));
+  EXPECT_TRUE(result.ok()) << result.output << out;
+  EXPECT_NE(out.find(R"({"ph":"i","s":"p","name":"runtime setup","cat":"setup","ts":5000010,"pid":300,"tid":300,)"
+                     R"("args":{"text":"… runtime setup hidden: 3 calls before the entrypoint's execve)"),
+            std::string::npos)
+      << out;
+  // Only the execve and what follows: no trace of the setup's threads or calls.
+  EXPECT_EQ(out.find("runc:[1:CHILD]"), std::string::npos) << out;
+  EXPECT_EQ(out.find(R"("name":"read")"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace traceloop::tools

@@ -2,7 +2,7 @@
 // (timeline.html: plain JavaScript on a canvas, no network). The calls go
 // into the page as compact JSON, one array per call:
 //   [thread, start µs, duration µs, name index, flags, "args", "return"]
-// with times relative to the first call, syscall names interned, and the
+// (the list closed by a null) with times relative to the first call rendered, syscall names interned, and the
 // threads (in lane order, named from the process table) at the end, where
 // the table is complete. Every string is JSON with '<' escaped, so nothing a
 // trace holds can close the page's <script>.
@@ -39,8 +39,7 @@ class HtmlRenderer final : public Renderer {
       started_ = true;
     }
     end_ns_ = std::max({end_ns_, e.enter_ns, e.exit_ns});
-    out.append(first_ ? "\n[" : ",\n[");
-    first_ = false;
+    out.append("\n[");
     append_decimal(out, uint64_t{thread});
     out.push_back(',');
     append_relative_micros(out, e.enter_ns);
@@ -61,7 +60,7 @@ class HtmlRenderer final : public Renderer {
     scratch_.clear();
     decoder_.append_return(scratch_, e);
     append_html_json_string(out, scratch_);
-    out.push_back(']');
+    out.append("],");
   }
 
   void loss(std::string&, const format::LossMarker& loss) override {
@@ -72,6 +71,8 @@ class HtmlRenderer final : public Renderer {
   }
 
   void setup(std::string&, const SetupMarker& marker) override {
+    // Hidden: the container's calls rendered so far were dropped.
+    if (marker.kind == SetupMarker::Kind::hidden) tracks_.forget_calls_of(marker.container);
     std::string text;
     append_setup_line(text, marker, metadata_, false);
     if (!text.empty() && text.back() == '\n') text.pop_back();
@@ -82,7 +83,9 @@ class HtmlRenderer final : public Renderer {
 
   void footer(std::string& out) override {
     if (!started_ && !markers_.empty()) origin_ns_ = markers_.front().at_ns;  // markers alone: they start it
-    out.append("\n],\"end\":");
+    // Every call ends with its comma (one rendered and then dropped, a
+    // hidden runtime setup, leaves no stray one): null closes the list.
+    out.append("\nnull],\"end\":");
     append_micros(out, end_ns_ - std::min(end_ns_, origin_ns_));
     out.append(",\"host\":");
     append_html_json_string(out, metadata_.host_name);
@@ -174,7 +177,6 @@ class HtmlRenderer final : public Renderer {
   uint64_t origin_ns_ = 0;
   uint64_t end_ns_ = 0;
   bool started_ = false;
-  bool first_ = true;
   std::string scratch_;
   std::string json_scratch_;
 };

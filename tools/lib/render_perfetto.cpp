@@ -46,7 +46,15 @@ class PerfettoRenderer final : public Renderer {
   PerfettoRenderer(const Decoder& decoder, const format::TraceMetadata& metadata)
       : decoder_(decoder), metadata_(metadata), tracks_(metadata) {}
 
-  void header(std::string& out) override { out.append("{\"displayTimeUnit\":\"ns\",\"traceEvents\":["); }
+  // Every record after this first one starts with its comma: a record
+  // rendered and then dropped (a hidden runtime setup) leaves no stray one.
+  // The first names pid 0, where the global loss markers are.
+  void header(std::string& out) override {
+    out.append("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+    out.append("{\"ph\":\"M\",\"name\":\"process_name\",\"ts\":0,\"pid\":0,\"tid\":0,\"args\":{\"name\":");
+    append_json_string(out, "traceloop: " + metadata_.host_name);
+    out.append("}}");
+  }
 
   void event(std::string& out, const format::Event& e) override {
     const uint32_t thread = tracks_.observe(e);
@@ -108,6 +116,14 @@ class PerfettoRenderer final : public Renderer {
   }
 
   void setup(std::string& out, const SetupMarker& marker) override {
+    // Hidden: the container's calls rendered so far were dropped, its calls
+    // waiting for their end with them.
+    if (marker.kind == SetupMarker::Kind::hidden) {
+      tracks_.forget_calls_of(marker.container);
+      const auto& threads = tracks_.threads();
+      for (size_t i = 0; i < pending_.size() && i < threads.size(); ++i)
+        if (threads[i].container == marker.container) pending_[i].reset();
+    }
     begin_record(out);
     out.append("{\"ph\":\"i\",\"s\":\"p\",\"name\":\"runtime setup\",\"cat\":\"setup\",\"ts\":");
     append_micros(out, marker.at_ns);
@@ -166,12 +182,8 @@ class PerfettoRenderer final : public Renderer {
     out.push_back('}');
   }
 
-  // The separator between array elements, one element per line for diffs and grep.
-  void begin_record(std::string& out) {
-    if (!first_) out.push_back(',');
-    out.push_back('\n');
-    first_ = false;
-  }
+  // The separator before an array element, one element per line for diffs and grep.
+  static void begin_record(std::string& out) { out.append(",\n"); }
 
   void metadata_event(std::string& out, std::string_view name, uint32_t pid, uint32_t tid) {
     begin_record(out);
@@ -213,7 +225,6 @@ class PerfettoRenderer final : public Renderer {
   TimelineTracks tracks_;
   std::vector<std::optional<Unfinished>> pending_;  // by thread index
   uint64_t end_ns_ = 0;
-  bool first_ = true;
   std::string scratch_;
 };
 

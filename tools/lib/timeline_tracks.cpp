@@ -27,6 +27,7 @@ uint32_t TimelineTracks::observe(const format::Event& event) {
     last_index_ = index;
   }
   TimelineThread& thread = threads_[index];
+  ++thread.calls;
   // comm changes at execve: the lane shows what the thread became.
   if (thread.comm != event.comm) thread.comm = event.comm;
   return index;
@@ -36,6 +37,11 @@ void TimelineTracks::set_processes(const std::vector<format::ProcessInfo>& proce
   process_table_ = processes;
   processes_.clear();
   for (const auto& p : process_table_) processes_[p.pid] = &p;
+}
+
+void TimelineTracks::forget_calls_of(uint32_t container) {
+  for (auto& t : threads_)
+    if (t.container == container) t.calls = 0;
 }
 
 std::string TimelineTracks::process_name(uint32_t pid) const {
@@ -76,13 +82,14 @@ std::vector<uint32_t> TimelineTracks::lane_order() const {
   // that of its first thread too, so a process never splits across groups.
   std::unordered_map<uint32_t, std::pair<uint32_t, uint32_t>> process_place;  // pid -> (container, first index)
   for (uint32_t i = 0; i < threads_.size(); ++i)
-    process_place.try_emplace(threads_[i].pid, std::pair{threads_[i].container, i});
+    if (threads_[i].calls > 0) process_place.try_emplace(threads_[i].pid, std::pair{threads_[i].container, i});
   auto rank = [&](uint32_t container) {
     // Calls outside containers (index past the list) come first.
     return container < metadata_.containers.size() ? uint64_t{container} + 1 : 0;
   };
-  std::vector<uint32_t> order(threads_.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<uint32_t> order;
+  for (uint32_t i = 0; i < threads_.size(); ++i)
+    if (threads_[i].calls > 0) order.push_back(i);
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
     const auto& ta = threads_[a];
     const auto& tb = threads_[b];

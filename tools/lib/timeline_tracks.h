@@ -20,6 +20,7 @@ struct TimelineThread {
   uint32_t tid = 0;
   uint32_t container = 0;  // index into the trace's containers
   std::string comm;        // the thread's name at its latest call
+  uint64_t calls = 0;      // calls rendered (and not dropped since)
 };
 
 // "1234.567": nanoseconds as microseconds (the unit of both timeline
@@ -34,6 +35,10 @@ class TimelineTracks {
   // The index of the event's thread among those seen (first seen first).
   uint32_t observe(const format::Event& event);
   void set_processes(const std::vector<format::ProcessInfo>& processes);
+  // The calls of the container's threads rendered so far were dropped (its
+  // runtime setup, hidden: see setup_hiding.h); threads left without calls
+  // get no lane.
+  void forget_calls_of(uint32_t container);
 
   const std::vector<TimelineThread>& threads() const { return threads_; }
   // The process's name: its comm in the process table, else the comm of its
@@ -43,7 +48,7 @@ class TimelineTracks {
   std::string process_command(uint32_t pid) const;
   // "name" of a container of the trace, empty for calls outside containers.
   std::string container_name(uint32_t container) const;
-  // Thread indices in lane order: grouped by container (in the trace's
+  // Indices of the threads with calls, in lane order: grouped by container (in the trace's
   // order, calls outside containers first), then by process (first seen
   // first), the main thread first, then the others as seen.
   std::vector<uint32_t> lane_order() const;
