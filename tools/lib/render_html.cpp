@@ -2,9 +2,9 @@
 // (timeline.html: plain JavaScript on a canvas, no network). The calls go
 // into the page as compact JSON, one array per call:
 //   [thread, start µs, duration µs, name index, flags, "args", "return"]
-// (the list closed by a null) with times relative to the first call rendered, syscall names interned, and the
-// threads (in lane order, named from the process table) at the end, where
-// the table is complete. Every string is JSON with '<' escaped, so nothing a
+// (the list closed by a null), times relative to the first call rendered,
+// syscall names interned; then the threads (in lane order, named from the
+// process table) at the end, where the table is complete. Every string is JSON with '<' escaped, so nothing a
 // trace holds can close the page's <script>.
 
 #include <algorithm>

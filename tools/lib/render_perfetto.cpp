@@ -2,10 +2,9 @@
 // opens: one document {"traceEvents":[...]} with one complete event ("X")
 // per call on its thread's track (a call without an exit, unfinished,
 // lasting until its thread's next call or the end of the trace), loss and
-// setup markers as instant events,
-// and the names of processes and threads as metadata events ("M") at the
-// end, where the process table is complete (the format allows metadata
-// anywhere in the array).
+// setup markers as instant events, and the names of processes and threads
+// as metadata events ("M") at the end, where the process table is complete
+// (the format allows metadata anywhere in the array).
 //
 // Grouping by container: Perfetto groups threads under their process (pid)
 // but has no level above it. Each process's name carries its container
@@ -96,7 +95,7 @@ class PerfettoRenderer final : public Renderer {
     text.append(",\"on_cpu\":");  // not "cpu": getcpu has a parameter of that name
     append_decimal(text, uint64_t{e.cpu});
     text.append("},\"dur\":");
-    if (&text != &out) return;  // the duration and the closing brace come in footer()
+    if (&text != &out) return;  // the duration and the closing brace: close_unfinished()
     append_micros(out, e.duration_ns());
     out.push_back('}');
   }
