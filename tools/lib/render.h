@@ -1,9 +1,12 @@
 #pragma once
 // Renderers: one per output format, each its own module (render_table.cpp,
-// render_strace.cpp, render_json.cpp, render_perfetto.cpp, render_html.cpp). A renderer appends text for the
-// header, each event, each loss marker and the footer to a std::string the
-// caller flushes in big writes (see output.h), so rendering allocates nothing
-// per event.
+// render_strace.cpp, render_json.cpp, render_perfetto.cpp, render_html.cpp).
+// A renderer appends text for the header, each event, each loss marker and
+// the footer to a std::string the caller flushes in big writes (see
+// output.h), so rendering allocates nothing per event. The text of an event
+// may be dropped after it was rendered (a hidden runtime setup: see
+// setup_hiding.h, which then calls setup()), so a renderer keeps no state
+// that depends on what it rendered having been written.
 
 #include <cstdint>
 #include <memory>
