@@ -5,8 +5,8 @@
 // the footer to a std::string the caller flushes in big writes (see
 // output.h), so rendering allocates nothing per event. The text of an event
 // may be dropped after it was rendered (a hidden runtime setup: see
-// setup_hiding.h, which then calls setup()), so a renderer keeps no state
-// that depends on what it rendered having been written.
+// setup_hiding.h), so a renderer's state must not assume its text was
+// written; setup() with SetupMarker::Kind::hidden says which was not.
 
 #include <cstdint>
 #include <memory>
