@@ -26,6 +26,8 @@ packages=(
   # the deployment's tests: the image (busybox-static above), the manifest
   # read by a Python tool, list -o json read by jq, the systemd unit checked
   jq python3-yaml systemd
+  # tl-show --format html is tested in a real browser, headless
+  chromium
 )
 # kubectl validates the manifests offline: a kubectl already on PATH does.
 command -v kubectl >/dev/null || packages+=(kubernetes-client)

@@ -1,4 +1,5 @@
-// tl-show FILE: render a trace as text (table, strace, JSON lines).
+// tl-show FILE: render a trace as text (table, strace, JSON lines) or as a
+// timeline (Perfetto's trace-event JSON, a self-contained HTML page).
 
 #include <CLI/CLI.hpp>
 
@@ -18,7 +19,8 @@ int main(int argc, char** argv) {
   bool no_header = false;
   size_t string_limit = 0;
   app.add_option("file", options.path, "Trace file (- for stdin)")->required();
-  app.add_option("--format,-f", format, "table, strace or json")->check(CLI::IsMember({"table", "strace", "json"}));
+  app.add_option("--format,-f", format, "table, strace, json, perfetto (trace-event JSON) or html (timeline page)")
+      ->check(CLI::IsMember({"table", "strace", "json", "perfetto", "html"}));
   auto* limit = app.add_option("-s,--string-limit", string_limit, "Bytes of strings shown (0: all)");
   app.add_flag("--no-header", no_header, "No table header");
   add_timestamp_options(app, timestamps, options.render.durations);

@@ -281,7 +281,7 @@ int run_snapshot(const DaemonCliState& s, std::ostream& out, std::ostream& err) 
 int run_show_command(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
   auto format = tools::output_format_from_name(s.show_format);
   if (!format) {
-    err << "traceloop-record: unknown format " << s.show_format << " (table, strace, json)\n";
+    err << "traceloop-record: unknown format " << s.show_format << " (table, strace, json, perfetto, html)\n";
     return 2;
   }
   PrivateDir dir = value_or_throw(PrivateDir::create());
@@ -324,7 +324,7 @@ std::vector<fs::path> saved_histories(const fs::path& dir) {
 int run_watch(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
   auto format = tools::output_format_from_name(s.show_format);
   if (!format) {
-    err << "traceloop-record: unknown format " << s.show_format << " (table, strace, json)\n";
+    err << "traceloop-record: unknown format " << s.show_format << " (table, strace, json, perfetto, html)\n";
     return 2;
   }
   PrivateDir dir = value_or_throw(PrivateDir::create());
@@ -404,7 +404,8 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   w->add_option("--budget-per-container", s.budget_per_container, "history kept per container (compressed)")
       ->default_val("4M");
   w->add_option("-o,--output", s.output, "write the trace to FILE instead of printing it");
-  w->add_option("-f,--format", s.show_format, "table, strace or json")->default_val("table");
+  w->add_option("-f,--format", s.show_format, "table, strace, json, perfetto (trace-event JSON) or html")
+      ->default_val("table");
   tools::add_setup_option(*w);
   s.watch_cmd = w;
 
@@ -420,7 +421,8 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   s.show_cmd = app.add_subcommand("show", "render a container's history like tl-show (ID prefix accepted)");
   add_connection_options(s.show_cmd, s);
   s.show_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();
-  s.show_cmd->add_option("-f,--format", s.show_format, "table, strace or json")->default_val("table");
+  s.show_cmd->add_option("-f,--format", s.show_format, "table, strace, json, perfetto (trace-event JSON) or html")
+      ->default_val("table");
   tools::add_setup_option(*s.show_cmd);
   tools::add_info_option(*s.show_cmd, s.info);
   s.snapshot_cmd = app.add_subcommand("snapshot", "save a running container's history without stopping it");

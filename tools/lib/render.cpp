@@ -13,6 +13,8 @@ std::optional<OutputFormat> output_format_from_name(std::string_view name) {
   if (name == "table") return OutputFormat::table;
   if (name == "strace") return OutputFormat::strace;
   if (name == "json") return OutputFormat::json;
+  if (name == "perfetto") return OutputFormat::perfetto;
+  if (name == "html") return OutputFormat::html;
   return std::nullopt;
 }
 
@@ -21,6 +23,8 @@ std::unique_ptr<Renderer> make_renderer(const RenderOptions& options, const Deco
   switch (options.format) {
     case OutputFormat::strace: return make_strace_renderer(options, decoder, metadata);
     case OutputFormat::json: return make_json_renderer(options, decoder, metadata);
+    case OutputFormat::perfetto: return make_perfetto_renderer(options, decoder, metadata);
+    case OutputFormat::html: return make_html_renderer(options, decoder, metadata);
     case OutputFormat::table: break;
   }
   return make_table_renderer(options, decoder, metadata);

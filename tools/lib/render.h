@@ -1,15 +1,19 @@
 #pragma once
 // Renderers: one per output format, each its own module (render_table.cpp,
-// render_strace.cpp, render_json.cpp). A renderer appends text for the
-// header, each event, each loss marker and the footer to a std::string the
-// caller flushes in big writes (see output.h), so rendering allocates nothing
-// per event.
+// render_strace.cpp, render_json.cpp, render_perfetto.cpp, render_html.cpp).
+// A renderer appends text for the header, each event, each loss marker and
+// the footer to a std::string the caller flushes in big writes (see
+// output.h), so rendering allocates nothing per event. The text of an event
+// may be dropped after it was rendered (a hidden runtime setup: see
+// setup_hiding.h), so a renderer's state must not assume its text was
+// written; setup() with SetupMarker::Kind::hidden says which was not.
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "format/event.h"
 #include "format/metadata.h"
@@ -17,8 +21,11 @@
 
 namespace traceloop::tools {
 
-enum class OutputFormat { table, strace, json };
-std::optional<OutputFormat> output_format_from_name(std::string_view name);  // "table", "strace", "json"
+// perfetto: Chrome trace-event JSON (one document, for the Perfetto UI);
+// html: a self-contained page drawing one lane per thread.
+enum class OutputFormat { table, strace, json, perfetto, html };
+// "table", "strace", "json", "perfetto", "html"
+std::optional<OutputFormat> output_format_from_name(std::string_view name);
 
 enum class TimestampMode {
   none,
@@ -62,6 +69,9 @@ class Renderer {
   virtual void event(std::string& out, const format::Event& event) = 0;
   virtual void loss(std::string& out, const format::LossMarker& loss) = 0;
   virtual void setup(std::string& out, const SetupMarker& marker) = 0;
+  // The trace's process table, complete once every event was read: given
+  // just before footer() to the formats that name processes at the end.
+  virtual void processes(const std::vector<format::ProcessInfo>&) {}
   virtual void footer(std::string& out) = 0;
 };
 
@@ -69,12 +79,17 @@ class Renderer {
 std::unique_ptr<Renderer> make_renderer(const RenderOptions& options, const Decoder& decoder,
                                         const format::TraceMetadata& metadata);
 
-// Per-format factories (render_table.cpp, render_strace.cpp, render_json.cpp).
+// Per-format factories (render_table.cpp, render_strace.cpp, render_json.cpp,
+// render_perfetto.cpp, render_html.cpp).
 std::unique_ptr<Renderer> make_table_renderer(const RenderOptions& options, const Decoder& decoder,
                                               const format::TraceMetadata& metadata);
 std::unique_ptr<Renderer> make_strace_renderer(const RenderOptions& options, const Decoder& decoder,
                                                const format::TraceMetadata& metadata);
 std::unique_ptr<Renderer> make_json_renderer(const RenderOptions& options, const Decoder& decoder,
+                                             const format::TraceMetadata& metadata);
+std::unique_ptr<Renderer> make_perfetto_renderer(const RenderOptions& options, const Decoder& decoder,
+                                                 const format::TraceMetadata& metadata);
+std::unique_ptr<Renderer> make_html_renderer(const RenderOptions& options, const Decoder& decoder,
                                              const format::TraceMetadata& metadata);
 
 // Shared by the text renderers: the timestamp prefix (with trailing space,

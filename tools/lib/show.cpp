@@ -15,6 +15,8 @@ size_t default_string_limit(OutputFormat format) {
     case OutputFormat::strace: return 32;
     case OutputFormat::table: return 64;
     case OutputFormat::json: return 0;
+    case OutputFormat::perfetto:
+    case OutputFormat::html: return 64;  // a timeline's details: as much as the table shows
   }
   return 32;
 }
@@ -99,6 +101,7 @@ int run_show(const ShowOptions& options, std::ostream& out, std::ostream& err) {
     }
     if (!sink.closed()) {
       if (hider) hider->finish();
+      renderer->processes(reader.processes());
       renderer->footer(sink.buffer());
       sink.flush();
     }
