@@ -187,7 +187,8 @@ Result<void> BpfRecorder::set_plans(std::span<const tl_plan> plans) {
 
 Result<void> BpfRecorder::untrace_cgroup(uint64_t cgroup_id) {
   if (single_cgroup_) {
-    __atomic_compare_exchange_n(&skel_->bss->single_cgroup_id, &cgroup_id, uint64_t{0}, false, __ATOMIC_RELEASE,
+    __u64 expected = cgroup_id;  // the .bss field's own type (unsigned long long, not uint64_t's unsigned long)
+    __atomic_compare_exchange_n(&skel_->bss->single_cgroup_id, &expected, __u64{0}, false, __ATOMIC_RELEASE,
                                 __ATOMIC_RELAXED);
     return ok_result();
   }

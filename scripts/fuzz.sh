@@ -14,6 +14,9 @@ seconds=${2:-35}
 work=${3:-$build_dir/fuzz-work}
 fuzzers=(frame_fuzzer trace_fuzzer catalogue_fuzzer control_fuzzer container_json_fuzzer bolt_fuzzer)
 
+# The fuzzers that read files write each input to a scratch directory:
+# in memory, where there is a tmpfs.
+[[ -z "${TMPDIR:-}" && -d /dev/shm && -w /dev/shm ]] && export TMPDIR=/dev/shm
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 failed=()

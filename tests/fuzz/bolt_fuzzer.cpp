@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <string>
 
 #include "recorder/daemon/bolt_reader.h"
@@ -28,7 +29,8 @@ void fix_meta_checksum(std::string& file, size_t page_offset) {
 }
 
 // Every bucket below `path`, and each of its keys looked up.
-void walk(const BoltFile& db, std::vector<std::string>& path, int depth) {
+// `path` is a deque: growing it leaves the strings the views point to in place.
+void walk(const BoltFile& db, std::deque<std::string>& path, int depth) {
   std::vector<std::string_view> buckets(path.begin(), path.end());
   auto entries = db.entries(buckets);
   if (!entries) return;
@@ -60,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_pages = 4096;  // keeps one input's work small; the limit itself is what is tested
   auto db = BoltFile::open(meta_db, limits);
   if (db.ok()) {
-    std::vector<std::string> path;
+    std::deque<std::string> path;
     walk(*db, path, 0);
     (void)db->current_txid();
   }
