@@ -12,7 +12,8 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=$(cd "${1:?usage: scripts/fuzz.sh BUILD_DIR [SECONDS_EACH] [WORK_DIR]}" && pwd)
 seconds=${2:-35}
 work=${3:-$build_dir/fuzz-work}
-fuzzers=(frame_fuzzer trace_fuzzer catalogue_fuzzer control_fuzzer container_json_fuzzer bolt_fuzzer)
+# TRACELOOP_FUZZERS="a b" runs only those.
+read -r -a fuzzers <<<"${TRACELOOP_FUZZERS:-frame_fuzzer trace_fuzzer catalogue_fuzzer control_fuzzer container_json_fuzzer bolt_fuzzer}"
 
 # The fuzzers that read files write each input to a scratch directory:
 # in memory, where there is a tmpfs.
