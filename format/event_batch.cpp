@@ -10,6 +10,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "format/event_batch_legacy.h"
 #include "format/frame_codec.h"
 #include "format/varint.h"
 #include "format/zstd_codec.h"
@@ -27,11 +28,11 @@ namespace {
 // predictions; larger (hostile or exotic) numbers use a map.
 constexpr uint32_t kFlatSyscallTable = 1024;
 
-// Column encodings (EventBatch.columnEncoding).
-constexpr uint8_t kColumnsV1 = 0;
-constexpr uint8_t kColumnsPredicted = 1;
-constexpr uint8_t kColumnsRepeats = 2;  // predicted, captures seen before by reference, arguments coded
-constexpr uint8_t kColumnsGrouped = 3;  // 2, captured bytes grouped by syscall argument, times and results by syscall
+// The column encoding written (EventBatch.columnEncoding): predicted
+// columns, captures seen before by reference, arguments coded, captured
+// bytes grouped by syscall argument, times and results by syscall. Earlier
+// encodings are read by event_batch_legacy.cpp.
+using detail::kColumnsGrouped;
 
 // Which arguments an event captured. Events of one syscall nearly always
 // capture the same arguments (given success or failure), so the encoder
@@ -52,7 +53,7 @@ int64_t wrapping_sub(int64_t a, int64_t b) {
   return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
 }
 
-// Argument values are predicted from two memories (column encoding 2):
+// Argument values are predicted from two memories:
 // the last distinct values of the same argument of the same syscall number
 // (fds, flags, buffers used again: a hit is the index alone), and the last
 // address-like values of any argument or return value of the batch (a path
@@ -84,7 +85,7 @@ class RecentAddresses {
 uint64_t distance(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 
 // Per syscall number, per argument, the last distinct values, most recent
-// first (encodings 0 and 1 use only [0], the previous value). Apart from the
+// first. Apart from the
 // other predictions: a reader decodes arguments only when asked for them.
 using RecentValues = std::array<uint64_t, kRecentArgs>;
 using SyscallArgs = std::array<RecentValues, 6>;
@@ -125,10 +126,10 @@ struct SyscallPrediction {
   // Per capture position: the previous event's capture there had the size
   // of its return value.
   std::array<bool, 6> size_is_ret{};
-  // Encoding 3: 1 + the index of this number among the batch's syscall
+  // 1 + the index of this number among the batch's syscall
   // numbers by first event, whose part of the per-syscall columns is its own.
   uint32_t columns_part = 0;
-  // Per argument (encoding 3): 1 + the capture group its bytes go to, 0 until
+  // Per argument: 1 + the capture group its bytes go to, 0 until
   // the batch's first capture of it. Like data sits together (statx results,
   // paths, read buffers): a compressor finds more in it.
   std::array<uint32_t, 6> capture_group{};
@@ -220,7 +221,7 @@ constexpr size_t kMinRepeatBytes = 8;
 class RecentCaptures {
  public:
   static constexpr uint32_t kSize = 8;
-  // `group_bytes(g)`: the bytes of capture group g (encoding 3; 0 before).
+  // `group_bytes(g)`: the bytes of capture group g.
   // 1 + the index of `s` (moved to the front), or 0 when not there.
   template <typename GroupBytes>
   uint32_t find(const GroupBytes& group_bytes, std::string_view s) {
@@ -272,14 +273,11 @@ void push_front(RecentValues& recent, uint64_t v) {
   recent[0] = v;
 }
 
-// A column a decoder reads in parts: encoding 3 keeps enterGap, duration and
-// retChange in a part per syscall number (perSyscallSizes), earlier ones
-// whole, as one part.
+// A column a decoder reads in parts: enterGap, duration and retChange hold a
+// part per syscall number (perSyscallSizes).
 class PartedColumn {
  public:
-  PartedColumn(std::string_view whole, bool parted) : whole_(whole) {
-    if (!parted) parts_.emplace_back(whole);
-  }
+  explicit PartedColumn(std::string_view whole) : whole_(whole) {}
   // The next part is the next `size` bytes; false if the column is shorter.
   bool add_part(uint64_t size) {
     if (size > whole_.size() - used_) return false;
@@ -655,11 +653,6 @@ void DecodedBatch::decode_args() const {
     const unsigned n = arg_count_[i];
     for (unsigned a = 0; a < n; ++a) {
       RecentValues& r = recent[a];
-      if (!args_coded_) {
-        r[0] += static_cast<uint64_t>(unzigzag(values.next()));
-        out[a] = r[0];
-        continue;
-      }
       const uint64_t code = codes.next();
       if (code < kRecentArgs) {
         promote(r, code);
@@ -671,7 +664,7 @@ void DecodedBatch::decode_args() const {
       addresses.note(r[0]);
     }
     std::fill(out + n, out + 6, uint64_t{0});
-    if (args_coded_) addresses.note(static_cast<uint64_t>(ret_[i]));
+    addresses.note(static_cast<uint64_t>(ret_[i]));
   }
   args_pending_ = false;
 }
@@ -701,6 +694,231 @@ Event DecodedBatch::summary(size_t i) const {
   return e;
 }
 
+namespace detail {
+
+// The columns of the encoding written today (kColumnsGrouped); comms and
+// losses are decode_event_batch's.
+class BatchDecoder {
+ public:
+  static Result<void> decode_columns(schema::EventBatch::Reader batch, uint32_t count, DecodedBatch& out);
+};
+
+Result<void> BatchDecoder::decode_columns(schema::EventBatch::Reader batch, uint32_t count, DecodedBatch& out) {
+  auto text = [](capnp::Data::Reader d) { return std::string_view(reinterpret_cast<const char*>(d.begin()), d.size()); };
+  VarintReader tid(text(batch.getTid())), pid_delta(text(batch.getPidDelta())),
+      cpu(text(batch.getCpuChange())), nr(text(batch.getSyscallNr())),
+      arg_count(text(batch.getArgCountChange())),
+      state(text(batch.getState())), comm_index(text(batch.getCommIndex())),
+      container(text(batch.getContainerIndex())),
+      capture_count(text(batch.getCaptureShape())),
+      capture_arg(text(batch.getCaptureArg())),
+      capture_size(text(batch.getCaptureSizeChange())),
+      capture_len(text(batch.getCaptureExcess())),
+      capture_repeat(text(batch.getCaptureRepeat()));
+  // Times and results: a part per syscall number.
+  PartedColumn enter_column(text(batch.getEnterGap())), duration(text(batch.getDuration())),
+      ret(text(batch.getRetChange()));
+  uint32_t parts_used = 0;
+  {
+    VarintReader sizes(text(batch.getPerSyscallSizes()));
+    while (!sizes.at_end()) {
+      for (PartedColumn* column : {&enter_column, &duration, &ret})
+        if (!column->add_part(sizes.next())) return Error{"corrupt frame (per-syscall sizes)"};
+      if (sizes.failed()) return Error{"corrupt frame (per-syscall sizes)"};
+    }
+    for (const PartedColumn* column : {&enter_column, &duration, &ret})
+      if (!column->whole_in_parts()) return Error{"corrupt frame (per-syscall sizes)"};
+  }
+  const bool has_container = batch.hasContainerIndex() && batch.getContainerIndex().size() > 0;
+  const auto bytes = text(batch.getCaptureBytes());
+  // Captures are views into it: the message outlives the batch's use (see event_batch.h).
+  // Where each capture group's bytes are.
+  auto& groups = out.capture_groups_;
+  groups.clear();
+  {
+    VarintReader sizes(text(batch.getCaptureGroupSizes()));
+    size_t begin = 0;
+    while (!sizes.at_end()) {
+      const uint64_t size = sizes.next();
+      if (sizes.failed() || size > bytes.size() - begin) return Error{"corrupt frame (capture group sizes)"};
+      groups.push_back({begin, static_cast<size_t>(size), 0});
+      begin += size;
+    }
+    if (begin != bytes.size()) return Error{"corrupt frame (capture group sizes)"};
+  }
+  size_t groups_used = 0;
+  const auto group_bytes = [&](uint32_t g) { return bytes.substr(groups[g].begin, groups[g].size); };
+
+  out.enter_ns_.resize(count);
+  out.duration_ns_.resize(count);
+  out.pid_.resize(count);
+  out.tid_.resize(count);
+  out.cpu_.resize(count);
+  out.nr_.resize(count);
+  out.ret_.resize(count);
+  out.state_.resize(count);
+  out.arg_count_.resize(count);
+  out.comm_index_.resize(count);
+  if (has_container) out.container_.resize(count);
+  out.capture_begin_.resize(static_cast<size_t>(count) + 1);
+
+  const uint64_t unit = std::max<uint32_t>(batch.getTimeUnitNs(), 1);
+  if (unit > kMaxTimeUnitNs) return Error{"corrupt frame (time unit of " + std::to_string(unit) + " ns)"};
+  out.time_unit_ns_ = static_cast<uint32_t>(unit);
+  Predictions predictions;
+  RecentCaptures recent_strings, recent_blobs;
+  uint64_t enter = batch.getBaseEnterNs() / unit;
+  uint64_t arg_total = 0;
+  uint32_t prev_tid = 0;
+  size_t n_captures_total = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    prev_tid = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) + unzigzag(tid.next()));
+    out.tid_[i] = prev_tid;
+    out.pid_[i] = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) - unzigzag(pid_delta.next()));
+    const auto syscall_nr = static_cast<uint32_t>(nr.next());
+    out.nr_[i] = syscall_nr;
+    SyscallPrediction& expected = predictions.syscall(syscall_nr);
+    if (expected.columns_part == 0) {
+      if (parts_used == enter_column.parts()) return Error{"corrupt frame (per-syscall sizes)"};
+      expected.columns_part = ++parts_used;
+    }
+    const uint32_t part = expected.columns_part - 1;
+    const uint64_t duration_units = duration.next(part);
+    out.duration_ns_[i] = duration_units * unit;
+    const ThreadPrediction* thread = predictions.thread(prev_tid);
+    enter = (thread != nullptr ? thread->end : enter) + static_cast<uint64_t>(unzigzag(enter_column.next(part)));
+    const uint64_t cpu_change = cpu.next();
+    if (cpu_change == 0 && thread == nullptr) return Error{"corrupt frame (cpu of an unseen thread)"};
+    out.cpu_[i] = cpu_change == 0 ? thread->cpu : static_cast<uint32_t>(cpu_change - 1);
+    predictions.update_thread(prev_tid, enter + duration_units, out.cpu_[i]);
+    out.enter_ns_[i] = enter * unit;
+    uint64_t n_args = arg_count.next();
+    n_args = n_args == 0 ? expected.arg_count : n_args - 1;
+    if (n_args > 6) return Error{"corrupt frame (argument count " + std::to_string(n_args) + ")"};
+    expected.arg_count = static_cast<uint8_t>(n_args);
+    out.arg_count_[i] = static_cast<uint8_t>(n_args);
+    arg_total += n_args;
+    out.ret_[i] = wrapping_add(unzigzag(ret.next(part)), expected.predict_ret());
+    expected.last_ret = out.ret_[i];
+    const uint64_t st = state.next();
+    if (st > 2) return Error{"corrupt frame (call state " + std::to_string(st) + ")"};
+    out.state_[i] = static_cast<uint8_t>(st);
+    const uint64_t ci = comm_index.next();
+    if (ci >= out.comms_.size()) return Error{"corrupt frame (comm index out of range)"};
+    out.comm_index_[i] = static_cast<uint32_t>(ci);
+    if (has_container) out.container_[i] = static_cast<uint32_t>(container.next());
+    out.capture_begin_[i] = static_cast<uint32_t>(n_captures_total);
+
+    // The capture arguments: explicit, or (shape 0) those of the previous
+    // event with the same syscall and outcome.
+    uint64_t n_captures = capture_count.next();
+    CaptureShape* shape = &expected.shape[is_failure(out.state_[i], out.ret_[i])];
+    bool from_shape = false;
+    if (n_captures == 0) {
+      from_shape = true;
+      n_captures = shape->count;
+    } else {
+      --n_captures;
+      if (n_captures > shape->args.size()) shape = nullptr;  // too many to remember
+      else shape->count = static_cast<uint8_t>(n_captures);
+    }
+    if (n_captures > 64) return Error{"corrupt frame (" + std::to_string(n_captures) + " captures in one event)"};
+    for (uint64_t k = 0; k < n_captures; ++k) {
+      CaptureView view;
+      uint64_t arg = 0;
+      if (from_shape) {
+        arg = shape->args[k];
+      } else {
+        arg = capture_arg.next();
+        if (shape != nullptr) shape->args[k] = static_cast<uint8_t>(arg);
+      }
+      if (arg > 5) return Error{"corrupt frame (capture out of bounds)"};
+      view.arg = static_cast<uint8_t>(arg);
+      uint32_t& slot = expected.capture_group[arg];
+      if (slot == 0) {
+        if (groups_used == groups.size()) return Error{"corrupt frame (capture group sizes)"};
+        slot = static_cast<uint32_t>(++groups_used);
+      }
+      const uint32_t group_index = slot - 1;
+      auto& group = groups[group_index];
+      // The size is predicted and the kept length follows from it.
+      uint64_t size = capture_size.next(), len = capture_len.next();
+      const bool string = expected.is_string_code(k, size);
+      if (string) {
+        if (const uint64_t repeat = capture_repeat.next(); repeat != 0) {
+          const auto earlier = recent_strings.use(group_bytes, repeat);
+          if (!earlier || len != 0) return Error{"corrupt frame (bad string repeat)"};
+          expected.learn_size(k, earlier->size(), out.ret_[i]);
+          view.size = static_cast<uint32_t>(earlier->size());
+          view.bytes = *earlier;
+          out.add_capture(n_captures_total++, view);
+          continue;
+        }
+      }
+      const std::string_view rest = bytes.substr(group.begin + group.used, group.size - group.used);
+      const auto decoded = expected.decode_size(k, size, out.ret_[i], rest);
+      if (!decoded) return Error{"corrupt frame (string capture without its NUL)"};
+      size = *decoded;
+      len = size - static_cast<uint64_t>(unzigzag(len));
+      expected.learn_size(k, size, out.ret_[i]);
+      if (size > UINT32_MAX) return Error{"corrupt frame (capture out of bounds)"};
+      view.size = static_cast<uint32_t>(size);
+      const bool blob = !string && len >= kMinRepeatBytes;
+      if (blob) {
+        if (const uint64_t repeat = capture_repeat.next(); repeat != 0) {
+          const auto earlier = recent_blobs.use(group_bytes, repeat);
+          if (!earlier || earlier->size() != len) return Error{"corrupt frame (bad capture repeat)"};
+          view.bytes = *earlier;
+          out.add_capture(n_captures_total++, view);
+          continue;
+        }
+      }
+      if (len > rest.size()) return Error{"corrupt frame (capture out of bounds)"};
+      view.bytes = rest.substr(0, len);
+      if (string) recent_strings.add(group_index, group.used, len);
+      if (blob) recent_blobs.add(group_index, group.used, len);
+      group.used += len;
+      out.add_capture(n_captures_total++, view);
+    }
+  }
+  out.capture_begin_[count] = static_cast<uint32_t>(n_captures_total);
+  for (auto* column : {&tid, &pid_delta, &cpu, &nr, &arg_count, &state, &comm_index, &capture_count, &capture_arg,
+                       &capture_size, &capture_len, &capture_repeat}) {
+    if (column->failed() || !column->at_end()) return Error{"corrupt frame (column length mismatch)"};
+  }
+  for (const PartedColumn* column : {&enter_column, &duration, &ret})
+    if (!column->all_read()) return Error{"corrupt frame (column length mismatch)"};
+  if (parts_used != enter_column.parts()) return Error{"corrupt frame (per-syscall sizes)"};
+  if (has_container && (container.failed() || !container.at_end()))
+    return Error{"corrupt frame (column length mismatch)"};
+  if (groups_used != groups.size()) return Error{"corrupt frame (capture group sizes)"};
+  for (const auto& group : groups)
+    if (group.used != group.size) return Error{"corrupt frame (column length mismatch)"};
+
+  // Arguments are decoded on first use (decode_args): checked here, so that
+  // decoding them then cannot fail. Every code is below 0x80, a one-byte
+  // varint: a byte per argument.
+  const auto codes = text(batch.getArgCode());
+  if (codes.size() != arg_total) return Error{"corrupt frame (column length mismatch)"};
+  uint8_t largest = 0;
+  uint64_t differences = 0;
+  for (const char c : codes) {
+    largest = std::max(largest, static_cast<uint8_t>(c));
+    differences += static_cast<uint8_t>(c) >= kArgFromPrevious ? 1 : 0;
+  }
+  if (largest >= kArgCodes) return Error{"corrupt frame (argument code " + std::to_string(largest) + ")"};
+  out.arg_codes_ = codes;
+  const auto values = text(batch.getArgs());
+  if (detail::count_varints(values) != static_cast<int64_t>(differences))
+    return Error{"corrupt frame (column length mismatch)"};
+  out.arg_values_ = values;
+  out.args_pending_ = true;
+
+  return {};
+}
+
+}  // namespace detail
+
 Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& out, const ReaderLimits& limits) {
   out.clear();
   if (message_bytes.size() % sizeof(capnp::word) != 0) return Error{"corrupt frame (message size not word aligned)"};
@@ -714,7 +932,6 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
         options);
     auto batch = reader.getRoot<schema::EventBatch>();
     const uint32_t count = batch.getCount();
-    auto text = [](capnp::Data::Reader d) { return std::string_view(reinterpret_cast<const char*>(d.begin()), d.size()); };
     // Every event takes at least one byte in each mandatory column, so a
     // count larger than the message is a lie: refuse before reserving memory.
     if (count > message_bytes.size()) return Error{"corrupt frame (event count exceeds frame size)"};
@@ -726,243 +943,11 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     const uint8_t encoding = batch.getColumnEncoding();
     if (encoding > kColumnsGrouped)
       return Error{"corrupt frame (unknown column encoding " + std::to_string(encoding) + ")"};
-    const bool predicted = encoding != kColumnsV1;
-    const bool repeats = encoding >= kColumnsRepeats;
-    const bool grouped = encoding >= kColumnsGrouped;
-    VarintReader tid(text(batch.getTid())), pid_delta(text(batch.getPidDelta())),
-        cpu(text(predicted ? batch.getCpuChange() : batch.getCpu())), nr(text(batch.getSyscallNr())),
-        arg_count(text(predicted ? batch.getArgCountChange() : batch.getArgCount())),
-        state(text(batch.getState())), comm_index(text(batch.getCommIndex())),
-        container(text(batch.getContainerIndex())),
-        capture_count(text(predicted ? batch.getCaptureShape() : batch.getCaptureCount())),
-        capture_arg(text(batch.getCaptureArg())),
-        capture_size(text(predicted ? batch.getCaptureSizeChange() : batch.getCaptureSize())),
-        capture_len(text(predicted ? batch.getCaptureExcess() : batch.getCaptureLen())),
-        capture_repeat(text(batch.getCaptureRepeat()));
-    // Times and results: a part per syscall number (encoding 3), or whole.
-    PartedColumn enter_column(text(predicted ? batch.getEnterGap() : batch.getEnterDelta()), grouped),
-        duration(text(batch.getDuration()), grouped),
-        ret(text(predicted ? batch.getRetChange() : batch.getRet()), grouped);
-    uint32_t parts_used = grouped ? 0 : 1;
-    if (grouped) {
-      VarintReader sizes(text(batch.getPerSyscallSizes()));
-      while (!sizes.at_end()) {
-        for (PartedColumn* column : {&enter_column, &duration, &ret})
-          if (!column->add_part(sizes.next())) return Error{"corrupt frame (per-syscall sizes)"};
-        if (sizes.failed()) return Error{"corrupt frame (per-syscall sizes)"};
-      }
-      for (const PartedColumn* column : {&enter_column, &duration, &ret})
-        if (!column->whole_in_parts()) return Error{"corrupt frame (per-syscall sizes)"};
+    if (encoding < kColumnsGrouped) {
+      if (auto r = detail::LegacyBatchDecoder::decode(batch, encoding, message_bytes.size(), out); !r) return r;
+    } else if (auto r = detail::BatchDecoder::decode_columns(batch, count, out); !r) {
+      return r;
     }
-    const bool has_container = batch.hasContainerIndex() && batch.getContainerIndex().size() > 0;
-    const auto bytes = text(batch.getCaptureBytes());
-    // Captures are views into it: the message outlives the batch's use (see event_batch.h).
-    // Where each capture group's bytes are (encoding 3; before, one group
-    // holds them all).
-    auto& groups = out.capture_groups_;
-    groups.clear();
-    if (grouped) {
-      VarintReader sizes(text(batch.getCaptureGroupSizes()));
-      size_t begin = 0;
-      while (!sizes.at_end()) {
-        const uint64_t size = sizes.next();
-        if (sizes.failed() || size > bytes.size() - begin) return Error{"corrupt frame (capture group sizes)"};
-        groups.push_back({begin, static_cast<size_t>(size), 0});
-        begin += size;
-      }
-      if (begin != bytes.size()) return Error{"corrupt frame (capture group sizes)"};
-    } else {
-      groups.push_back({0, bytes.size(), 0});
-    }
-    size_t groups_used = grouped ? 0 : 1;
-    const auto group_bytes = [&](uint32_t g) { return bytes.substr(groups[g].begin, groups[g].size); };
-
-    out.enter_ns_.resize(count);
-    out.duration_ns_.resize(count);
-    out.pid_.resize(count);
-    out.tid_.resize(count);
-    out.cpu_.resize(count);
-    out.nr_.resize(count);
-    out.ret_.resize(count);
-    out.state_.resize(count);
-    out.arg_count_.resize(count);
-    out.comm_index_.resize(count);
-    if (has_container) out.container_.resize(count);
-    out.capture_begin_.resize(static_cast<size_t>(count) + 1);
-
-    // Format 1 counts in ns; format 3 may count in a coarser unit.
-    const uint64_t unit = predicted ? std::max<uint32_t>(batch.getTimeUnitNs(), 1) : 1;
-    if (unit > kMaxTimeUnitNs) return Error{"corrupt frame (time unit of " + std::to_string(unit) + " ns)"};
-    out.time_unit_ns_ = static_cast<uint32_t>(unit);
-    Predictions predictions;
-    RecentCaptures recent_strings, recent_blobs;
-    uint64_t enter = batch.getBaseEnterNs() / unit;
-    uint64_t arg_total = 0;
-    uint32_t prev_tid = 0;
-    size_t n_captures_total = 0;
-    for (uint32_t i = 0; i < count; ++i) {
-      prev_tid = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) + unzigzag(tid.next()));
-      out.tid_[i] = prev_tid;
-      out.pid_[i] = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) - unzigzag(pid_delta.next()));
-      const auto syscall_nr = static_cast<uint32_t>(nr.next());
-      out.nr_[i] = syscall_nr;
-      SyscallPrediction& expected = predictions.syscall(syscall_nr);
-      if (grouped && expected.columns_part == 0) {
-        if (parts_used == enter_column.parts()) return Error{"corrupt frame (per-syscall sizes)"};
-        expected.columns_part = ++parts_used;
-      }
-      const uint32_t part = grouped ? expected.columns_part - 1 : 0;
-      const uint64_t duration_units = duration.next(part);
-      out.duration_ns_[i] = duration_units * unit;
-      if (predicted) {
-        const ThreadPrediction* thread = predictions.thread(prev_tid);
-        enter = (thread != nullptr ? thread->end : enter) + static_cast<uint64_t>(unzigzag(enter_column.next(part)));
-        const uint64_t cpu_change = cpu.next();
-        if (cpu_change == 0 && thread == nullptr) return Error{"corrupt frame (cpu of an unseen thread)"};
-        out.cpu_[i] = cpu_change == 0 ? thread->cpu : static_cast<uint32_t>(cpu_change - 1);
-        predictions.update_thread(prev_tid, enter + duration_units, out.cpu_[i]);
-      } else {
-        enter += static_cast<uint64_t>(unzigzag(enter_column.next(part)));
-        out.cpu_[i] = static_cast<uint32_t>(cpu.next());
-      }
-      out.enter_ns_[i] = enter * unit;
-      uint64_t n_args = arg_count.next();
-      if (predicted) n_args = n_args == 0 ? expected.arg_count : n_args - 1;
-      if (n_args > 6) return Error{"corrupt frame (argument count " + std::to_string(n_args) + ")"};
-      expected.arg_count = static_cast<uint8_t>(n_args);
-      out.arg_count_[i] = static_cast<uint8_t>(n_args);
-      arg_total += n_args;
-      if (predicted) {
-        out.ret_[i] = wrapping_add(unzigzag(ret.next(part)), expected.predict_ret());
-        expected.last_ret = out.ret_[i];
-      } else {
-        out.ret_[i] = unzigzag(ret.next(part));
-      }
-      const uint64_t st = state.next();
-      if (st > 2) return Error{"corrupt frame (call state " + std::to_string(st) + ")"};
-      out.state_[i] = static_cast<uint8_t>(st);
-      const uint64_t ci = comm_index.next();
-      if (ci >= out.comms_.size()) return Error{"corrupt frame (comm index out of range)"};
-      out.comm_index_[i] = static_cast<uint32_t>(ci);
-      if (has_container) out.container_[i] = static_cast<uint32_t>(container.next());
-      out.capture_begin_[i] = static_cast<uint32_t>(n_captures_total);
-
-      // The capture arguments: explicit, or (predicted columns, shape 0) those
-      // of the previous event with the same syscall and outcome.
-      uint64_t n_captures = capture_count.next();
-      CaptureShape* shape = nullptr;
-      bool from_shape = false;
-      if (predicted) {
-        shape = &expected.shape[is_failure(out.state_[i], out.ret_[i])];
-        if (n_captures == 0) {
-          from_shape = true;
-          n_captures = shape->count;
-        } else {
-          --n_captures;
-          if (n_captures > shape->args.size()) shape = nullptr;  // too many to remember
-          else shape->count = static_cast<uint8_t>(n_captures);
-        }
-      }
-      if (n_captures > 64) return Error{"corrupt frame (" + std::to_string(n_captures) + " captures in one event)"};
-      for (uint64_t k = 0; k < n_captures; ++k) {
-        CaptureView view;
-        uint64_t arg = 0;
-        if (from_shape) {
-          arg = shape->args[k];
-        } else {
-          arg = capture_arg.next();
-          if (shape != nullptr) shape->args[k] = static_cast<uint8_t>(arg);
-        }
-        if (arg > 5) return Error{"corrupt frame (capture out of bounds)"};
-        view.arg = static_cast<uint8_t>(arg);
-        uint32_t group_index = 0;
-        if (grouped) {
-          uint32_t& slot = expected.capture_group[arg];
-          if (slot == 0) {
-            if (groups_used == groups.size()) return Error{"corrupt frame (capture group sizes)"};
-            slot = static_cast<uint32_t>(++groups_used);
-          }
-          group_index = slot - 1;
-        }
-        auto& group = groups[group_index];
-        // [1] the size is predicted and the kept length follows from it; [0] both stored.
-        uint64_t size = capture_size.next(), len = capture_len.next();
-        const bool string = repeats && expected.is_string_code(k, size);
-        if (string) {
-          if (const uint64_t repeat = capture_repeat.next(); repeat != 0) {
-            const auto earlier = recent_strings.use(group_bytes, repeat);
-            if (!earlier || len != 0) return Error{"corrupt frame (bad string repeat)"};
-            expected.learn_size(k, earlier->size(), out.ret_[i]);
-            view.size = static_cast<uint32_t>(earlier->size());
-            view.bytes = *earlier;
-            out.add_capture(n_captures_total++, view);
-            continue;
-          }
-        }
-        const std::string_view rest = bytes.substr(group.begin + group.used, group.size - group.used);
-        if (predicted) {
-          const auto decoded = expected.decode_size(k, size, out.ret_[i], rest);
-          if (!decoded) return Error{"corrupt frame (string capture without its NUL)"};
-          size = *decoded;
-          len = size - static_cast<uint64_t>(unzigzag(len));
-          expected.learn_size(k, size, out.ret_[i]);
-        }
-        if (size > UINT32_MAX) return Error{"corrupt frame (capture out of bounds)"};
-        view.size = static_cast<uint32_t>(size);
-        const bool blob = repeats && !string && len >= kMinRepeatBytes;
-        if (blob) {
-          if (const uint64_t repeat = capture_repeat.next(); repeat != 0) {
-            const auto earlier = recent_blobs.use(group_bytes, repeat);
-            if (!earlier || earlier->size() != len) return Error{"corrupt frame (bad capture repeat)"};
-            view.bytes = *earlier;
-            out.add_capture(n_captures_total++, view);
-            continue;
-          }
-        }
-        if (len > rest.size()) return Error{"corrupt frame (capture out of bounds)"};
-        view.bytes = rest.substr(0, len);
-        if (string) recent_strings.add(group_index, group.used, len);
-        if (blob) recent_blobs.add(group_index, group.used, len);
-        group.used += len;
-        out.add_capture(n_captures_total++, view);
-      }
-    }
-    out.capture_begin_[count] = static_cast<uint32_t>(n_captures_total);
-    for (auto* column : {&tid, &pid_delta, &cpu, &nr, &arg_count, &state, &comm_index, &capture_count, &capture_arg,
-                         &capture_size, &capture_len, &capture_repeat}) {
-      if (column->failed() || !column->at_end()) return Error{"corrupt frame (column length mismatch)"};
-    }
-    for (const PartedColumn* column : {&enter_column, &duration, &ret})
-      if (!column->all_read()) return Error{"corrupt frame (column length mismatch)"};
-    if (parts_used != enter_column.parts()) return Error{"corrupt frame (per-syscall sizes)"};
-    if (has_container && (container.failed() || !container.at_end()))
-      return Error{"corrupt frame (column length mismatch)"};
-    if (groups_used != groups.size()) return Error{"corrupt frame (capture group sizes)"};
-    for (const auto& group : groups)
-      if (group.used != group.size) return Error{"corrupt frame (column length mismatch)"};
-
-    // Arguments are decoded on first use (decode_args): checked here, so that
-    // decoding them then cannot fail.
-    uint64_t differences = arg_total;  // encodings 0 and 1: one per argument
-    if (repeats) {
-      // Every code is below 0x80, a one-byte varint: a byte per argument.
-      const auto codes = text(batch.getArgCode());
-      if (codes.size() != arg_total) return Error{"corrupt frame (column length mismatch)"};
-      uint8_t largest = 0;
-      differences = 0;
-      for (const char c : codes) {
-        largest = std::max(largest, static_cast<uint8_t>(c));
-        differences += static_cast<uint8_t>(c) >= kArgFromPrevious ? 1 : 0;
-      }
-      if (largest >= kArgCodes) return Error{"corrupt frame (argument code " + std::to_string(largest) + ")"};
-      out.arg_codes_ = codes;
-    }
-    const auto values = text(batch.getArgs());
-    if (detail::count_varints(values) != static_cast<int64_t>(differences))
-      return Error{"corrupt frame (column length mismatch)"};
-    out.arg_values_ = values;
-    out.args_coded_ = repeats;
-    out.args_pending_ = true;
 
     for (auto loss : batch.getLosses()) {
       if (loss.getBeforeEvent() > count) return Error{"corrupt frame (loss marker out of range)"};

@@ -17,6 +17,10 @@
 namespace traceloop::format {
 
 class ZstdCompressor;
+namespace detail {
+class BatchDecoder;        // the encoding written (event_batch.cpp)
+class LegacyBatchDecoder;  // earlier encodings (event_batch_legacy.h)
+}  // namespace detail
 
 // A coarser unit than a second would make timestamps useless.
 inline constexpr uint32_t kMaxTimeUnitNs = 1'000'000'000;
@@ -98,6 +102,8 @@ class DecodedBatch {
  private:
   friend Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& out,
                                          const ReaderLimits& limits);
+  friend class detail::BatchDecoder;
+  friend class detail::LegacyBatchDecoder;
   void clear();
   // captures_[i] = view, growing it geometrically (never shrunk: see clear()).
   void add_capture(size_t i, const CaptureView& view) {
@@ -116,9 +122,8 @@ class DecodedBatch {
   std::vector<uint8_t> arg_count_;
   void decode_args() const;
   mutable std::vector<uint64_t> args_;  // 6 per event, once decoded
-  mutable bool args_pending_ = false;
+  mutable bool args_pending_ = false;        // the legacy decoder decodes them at once
   std::string_view arg_codes_, arg_values_;  // the message's argCode and args columns
-  bool args_coded_ = false;                  // column encodings 2 and 3
   std::vector<uint32_t> comm_index_;
   std::vector<std::string> comms_;
   std::vector<uint32_t> container_;

@@ -114,12 +114,12 @@ Result<void> FrameDecompressor::decompress(const FrameHeader& h, std::string_vie
 }
 
 Result<std::string_view> decompress_frame(std::string_view frame, FrameDecompressor& decompressor,
-                                          std::vector<capnp::word>& words) {
+                                          MessageBuffer& words) {
   if (frame.size() < kFrameHeaderBytes) return Error{"frame shorter than its header"};
   const FrameHeader h = parse_frame_header(frame.data());
   if (h.compressed_size != frame.size() - kFrameHeaderBytes) return Error{"frame size disagrees with its header"};
   if (auto problem = frame_header_problem(frame.data(), ReaderLimits{}); !problem.empty()) return Error{problem};
-  words.resize(h.raw_size / sizeof(capnp::word));
+  words.resize_for_overwrite(h.raw_size / sizeof(capnp::word));
   char* raw = reinterpret_cast<char*>(words.data());
   if (auto r = decompressor.decompress(h, frame.substr(kFrameHeaderBytes), raw); !r) return r.error();
   return std::string_view(raw, h.raw_size);

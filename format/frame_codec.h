@@ -4,6 +4,7 @@
 #include <capnp/message.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,29 @@ void encode_raw_frame(FrameType type, std::string_view message, uint32_t event_c
 // smaller is kept.
 void encode_compact_frame(FrameType type, std::string_view message, uint32_t event_count, EncodedFrame& frame);
 
+// Word-aligned storage for a decompressed message. Unlike a vector it
+// neither zero-fills nor copies the old contents when it grows: zstd
+// overwrites every byte, or the frame is an error and never read. Frames
+// vary a little in size, so it grows with some room to spare.
+class MessageBuffer {
+ public:
+  void resize_for_overwrite(size_t words) {
+    if (words > capacity_) {
+      capacity_ = words + words / 8;
+      words_ = std::make_unique_for_overwrite<capnp::word[]>(capacity_);
+    }
+    size_ = words;
+  }
+  capnp::word* data() { return words_.get(); }
+  const capnp::word* data() const { return words_.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<capnp::word[]> words_;
+  size_t capacity_ = 0;
+  size_t size_ = 0;
+};
+
 // Decompresses frame payloads of either codec; reused from frame to frame.
 class FrameDecompressor {
  public:
@@ -58,6 +82,6 @@ class FrameDecompressor {
 // decompressed into `words` (word aligned for Cap'n Proto); the view is into
 // `words`. Sizes are checked against the writers' limits.
 Result<std::string_view> decompress_frame(std::string_view frame, FrameDecompressor& decompressor,
-                                          std::vector<capnp::word>& words);
+                                          MessageBuffer& words);
 
 }  // namespace traceloop::format::detail

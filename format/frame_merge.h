@@ -27,7 +27,7 @@ class EventFrameMerger {
 
   // Reused from merge to merge: a steady-state merge allocates little.
   detail::FrameDecompressor decompressor_;
-  std::vector<capnp::word> message_;  // word aligned for Cap'n Proto
+  detail::MessageBuffer message_;
   DecodedBatch batch_;
   EventBatchBuilder builder_{UINT32_MAX, UINT32_MAX};
 };

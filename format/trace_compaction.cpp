@@ -55,7 +55,7 @@ Result<EncodedFrame> encode_header_frame(const TraceMetadata& metadata, HeaderCo
 
 Result<std::string> compact_trace(int fd, uint64_t frames_begin, uint64_t frames_end, TraceMetadata metadata) {
   FrameDecompressor decompressor;
-  std::vector<capnp::word> words;
+  MessageBuffer words;
   DecodedBatch batch;
   // Syscall numbers seen: flat below 1024, a set for odd ones (syscall(-1)).
   std::vector<bool> used(1024, false);

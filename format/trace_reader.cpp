@@ -168,28 +168,7 @@ class InputFile {
   std::optional<uint64_t> regular_size_;  // as opened: a regular file's, which skip() seeks in
 };
 
-// Word-aligned storage for a decompressed message. Unlike a vector it
-// neither zero-fills nor copies the old contents when it grows: zstd
-// overwrites every byte, or the frame is an error and never read. Frames
-// vary a little in size, so it grows with some room to spare.
-class MessageBuffer {
- public:
-  void resize_for_overwrite(size_t words) {
-    if (words > capacity_) {
-      capacity_ = words + words / 8;
-      words_ = std::make_unique_for_overwrite<capnp::word[]>(capacity_);
-    }
-    size_ = words;
-  }
-  capnp::word* data() { return words_.get(); }
-  const capnp::word* data() const { return words_.get(); }
-  size_t size() const { return size_; }
-
- private:
-  std::unique_ptr<capnp::word[]> words_;
-  size_t capacity_ = 0;
-  size_t size_ = 0;
-};
+using detail::MessageBuffer;
 
 // One frame, decompressed, and for an events frame decoded by whichever
 // thread got to it first (see FramePrefetcher::produce()).

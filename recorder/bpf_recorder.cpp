@@ -195,10 +195,10 @@ Result<void> BpfRecorder::set_plans(std::span<const tl_plan> plans) {
 
 Result<void> BpfRecorder::untrace_cgroup(uint64_t cgroup_id) {
   if (single_cgroup_) {
-    const uint64_t id = cgroup_id;
-    __atomic_compare_exchange_n(&skel_->bss->single_cgroup_id, &cgroup_id, uint64_t{0}, false, __ATOMIC_RELEASE,
+    __u64 expected = cgroup_id;  // the .bss field's own type (unsigned long long, not uint64_t's unsigned long)
+    __atomic_compare_exchange_n(&skel_->bss->single_cgroup_id, &expected, __u64{0}, false, __ATOMIC_RELEASE,
                                 __ATOMIC_RELAXED);
-    if (auto r = take_losses(id, true); !r.ok()) return r.error();
+    if (auto r = take_losses(cgroup_id, true); !r.ok()) return r.error();
     return ok_result();
   }
   const bool known = bpf_map_delete_elem(bpf_map__fd(skel_->maps.traced_cgroups), &cgroup_id) == 0;

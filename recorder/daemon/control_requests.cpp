@@ -60,8 +60,9 @@ std::string list_body(std::vector<ListRow> rows, const SavedHistories& saved, co
                       const std::string& node) {
   const size_t live = rows.size();
   for (const auto& [id, s] : saved.entries()) {
+    // Named again for the lambda: clang 14 cannot capture a structured binding.
     const bool running = std::any_of(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(live),
-                                     [&](const ListRow& r) { return r.id == id; });
+                                     [&saved_id = id](const ListRow& r) { return r.id == saved_id; });
     if (running) continue;
     const std::string ns = s.info.pod_namespace.empty() ? s.info.runtime_namespace : s.info.pod_namespace;
     rows.push_back({node, ns, s.info.pod_name, display_name(s.info), id, "exited", s.events, s.file.string()});

@@ -107,7 +107,7 @@ std::string events_message() {
 
 TEST(LzmaCodec, CompactFramesSayTheirCodec) {
   detail::FrameDecompressor decompressor;
-  std::vector<capnp::word> words;
+  detail::MessageBuffer words;
   ZstdCompressor zstd(19);
   // Event columns: LZMA2, smaller than zstd's strongest. 8 bytes: zstd's frame is smaller.
   for (const auto& [message, codec] :

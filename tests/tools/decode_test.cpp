@@ -485,6 +485,29 @@ TEST(FlagSetsTest, OpenFlagsDifferPerArch) {
   EXPECT_EQ(modes, "S_IFREG|0755");
 }
 
+// A trace's catalogue comes from the file: a statx whose flags name a set
+// this decoder does not have (found by the catalogue fuzzer: it was
+// dereferenced as if it existed) shows the flags in hex.
+TEST(DecodeHostileCatalogue, StatxFlagsOfAnUnknownSetAreShownInHex) {
+  format::TraceMetadata metadata;
+  format::ParamSpec flags{.name = "flags", .c_type = "unsigned int", .kind = format::ArgKind::flags,
+                          .flag_set = "no_such_set"};
+  format::SyscallSpec statx{.nr = 332, .name = "statx", .params = {flags}};
+  metadata.catalogue = format::Catalogue(Arch::x86_64, {statx});
+  Decoder decoder(metadata);
+  format::Event e;
+  e.nr = 332;
+  e.arg_count = 1;
+  e.args = {0x1100, 0, 0, 0, 0, 0};  // AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, no sync bit
+  std::string out;
+  decoder.append_args(out, e, ArgStyle::strace);
+  EXPECT_EQ(out, "AT_STATX_SYNC_AS_STAT|0x1100");
+  out.clear();
+  e.args[0] = 0;
+  decoder.append_args(out, e, ArgStyle::strace);
+  EXPECT_EQ(out, "AT_STATX_SYNC_AS_STAT");
+}
+
 class Arm64DecodeTest : public DecodeTest {
  protected:
   Arm64DecodeTest() : DecodeTest(Arch::aarch64) {}

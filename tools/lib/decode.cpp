@@ -230,7 +230,10 @@ void Decoder::Impl::append_value(std::string& out, const Event& e, const ParamPl
         out.append("AT_STATX_SYNC_AS_STAT");
         if (u != 0) {
           out.push_back('|');
-          append_flags(out, *p.set, u);
+          if (p.set)
+            append_flags(out, *p.set, u);
+          else  // a catalogue (from the file) naming a set this decoder lacks
+            put(out, "{:#x}", u);
         }
         return;
       }

@@ -418,7 +418,9 @@ long map_entries(const char* name) {
 }
 
 TEST_F(DaemonTest, FiftyShortLivedContainersEachGetTheirFileWithoutLeaks) {
-  options_.identify_timeout = 1s;
+  // Long enough for a busy machine to identify every container; the wait for
+  // the parent cgroup's expiry below is bounded well beyond it.
+  options_.identify_timeout = 10s;
   ::setenv("TRACELOOP_DAEMON_DEBUG", "1", 1);  // decisions on stderr, for when it fails
   START_DAEMON();
   ::unsetenv("TRACELOOP_DAEMON_DEBUG");
@@ -431,7 +433,7 @@ TEST_F(DaemonTest, FiftyShortLivedContainersEachGetTheirFileWithoutLeaks) {
     ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(id)); })) << id;
     if (i == 4) {
       // The /traceloop-demo parent cgroup was traced provisionally: let it expire.
-      std::this_thread::sleep_for(1500ms);
+      ASSERT_TRUE(wait_for([&] { return daemon_->stats().tracked_cgroups == 0; }, 60s));
       fds_after_warmup = open_fds();
     }
   }
@@ -445,7 +447,11 @@ TEST_F(DaemonTest, FiftyShortLivedContainersEachGetTheirFileWithoutLeaks) {
     }
     EXPECT_TRUE(echoed) << id;
   }
-  std::this_thread::sleep_for(1500ms);
+  // The last containers' cgroups go and their histories close.
+  wait_for([&] {
+    return open_fds() <= fds_after_warmup && map_entries("traced_cgroups") == 0 &&
+           daemon_->stats().tracked_cgroups == 0 && daemon_->stats().containers_published == 50;
+  }, 60s);
   EXPECT_LE(open_fds(), fds_after_warmup);
   EXPECT_EQ(map_entries("traced_cgroups"), 0);
   EXPECT_EQ(daemon_->stats().tracked_cgroups, 0u);
