@@ -1,6 +1,7 @@
 // Renderer details the goldens do not cover: colors, the container column,
 // loss text, timestamps, JSON validity of hostile strings, terminal detection.
 
+#include "tools/lib/json_string.h"
 #include "tools/lib/render.h"
 
 #include <gtest/gtest.h>
@@ -108,12 +109,22 @@ TEST_F(RenderTest, Timestamps) {
   EXPECT_EQ(out, " <0.000002>");
 }
 
+// A container's names in JSON: a C1 control (U+009B CSI, as UTF-8) is
+// escaped, invalid UTF-8 becomes U+FFFD, valid text stays as it is.
+TEST(JsonString, C1ControlsAreEscapedAndInvalidUtf8IsReplaced) {
+  EXPECT_EQ(json_string("a\xC2\x9B" "31m"), R"("a\u009b31m")");
+  EXPECT_EQ(json_string("caf\xC3\xA9"), "\"caf\xC3\xA9\"");
+  EXPECT_EQ(json_string("x\xff\xfey"), R"("x\ufffd\ufffdy")");
+  EXPECT_EQ(json_string("\xE2\x82"), R"("\ufffd\ufffd")");  // a sequence cut short
+}
+
 TEST_F(RenderTest, JsonStaysValidForHostileBytes) {
   builder_.as(7, std::string("a\"b\\\x1b\xff", 6)).call("write", {1, 0x1000, 3}, 3).data(1, "\x1b\"\n");
   RenderOptions json;
   json.format = OutputFormat::json;
   const auto out = render(json);
-  EXPECT_NE(out.find(R"("comm":"a\"b\\\u001b\u00ff")"), std::string::npos) << out;
+  // 0xff is no UTF-8: U+FFFD, never \u00ff (which claims the Latin-1 'ÿ').
+  EXPECT_NE(out.find(R"("comm":"a\"b\\\u001b\ufffd")"), std::string::npos) << out;
   EXPECT_NE(out.find(R"("value":"\"\\33\\\"\\n\"")"), std::string::npos) << out;
   for (char c : out) EXPECT_TRUE((c >= 0x20 && c < 0x7f) || c == '\n') << int(c);
 }

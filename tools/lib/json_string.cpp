@@ -31,9 +31,22 @@ void append_json_string(std::string& out, std::string_view bytes) {
     } else if (c == '\r') {
       out.append("\\r");
     } else if (const size_t n = c >= 0x80 ? utf8_length(bytes, i) : 0; n > 0) {
-      out.append(bytes.substr(i, n));
+      // C1 controls (U+0080..U+009F, two bytes) are escaped like C0 ones:
+      // the same characters, but none reaches a terminal raw.
+      if (is_c1_control(bytes, i, n)) {
+        const auto code = static_cast<unsigned char>(bytes[i + 1]);
+        out.append("\\u00");
+        out.push_back(kHex[code >> 4]);
+        out.push_back(kHex[code & 15]);
+      } else {
+        out.append(bytes.substr(i, n));
+      }
       i += n;
       continue;
+    } else if (c >= 0x80) {
+      // Not UTF-8: the replacement character, as a JSON reader would show
+      // it anyway. A \u00XX escape would claim the Latin-1 character XX.
+      out.append("\\ufffd");
     } else {
       out.append("\\u00");
       out.push_back(kHex[c >> 4]);

@@ -7,8 +7,10 @@
 
 namespace traceloop::tools {
 
-// Appends `"..."`: control bytes, quotes and backslashes escaped; bytes that
-// are not valid UTF-8 are emitted as \u00XX so the output stays valid JSON.
+// Appends `"..."`: control characters (C0, DEL and C1), quotes and
+// backslashes escaped; each byte that is not part of valid UTF-8 becomes
+// U+FFFD (\ufffd), so the output stays valid JSON and never passes such a
+// byte off as the Latin-1 character of the same number.
 void append_json_string(std::string& out, std::string_view bytes);
 std::string json_string(std::string_view bytes);
 
