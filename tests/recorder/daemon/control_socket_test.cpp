@@ -20,6 +20,7 @@
 #include <vector>
 #include <thread>
 
+#include "format/published_file.h"
 #include "format/unique_fd.h"
 #include "recorder/daemon/control_client.h"
 #include "recorder/daemon/control_protocol.h"
@@ -525,6 +526,56 @@ TEST(ControlServer, SupplementaryMemberOfTheGroupMayConnect) {
     EXPECT_EQ(list_as_nobody(dir / "control.sock", {kDaemonGroup}), 0);
   }
   EXPECT_EQ(server->refused_peers(), 0u);
+}
+
+// A member of the daemon's group reads a trace as root does: its bytes come
+// through the socket, so the file's mode (0600, root's) in a directory the
+// member cannot enter is no obstacle. `show` and `snapshot -o` used to take
+// a path in DIR and failed there with "Permission denied".
+TEST(ControlServer, AGroupMemberFetchesATraceItCannotOpen) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
+  testing::TempDir dir;
+  ::chmod(dir.path().c_str(), 0711);  // the socket reachable, nothing listable
+  const auto state = dir / "state";
+  std::filesystem::create_directory(state);
+  ::chmod(state.c_str(), 0700);
+  const auto trace = state / "c1.tl";
+  std::ofstream(trace) << "the trace's bytes";
+  ::chmod(trace.c_str(), 0600);
+  constexpr gid_t kDaemonGroup = 65533;
+  ControlServerOptions options = options_for(dir / "control.sock");
+  options.group = kDaemonGroup;
+  auto server = ControlServer::create(options);
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  ServingThread serving(*server, [&](const Request& r) -> Reply {
+    if (r.verb != Verb::fetch) return error_reply("unexpected");
+    UniqueFd file(::open(trace.c_str(), O_RDONLY | O_CLOEXEC));
+    return file_reply(std::move(file), std::filesystem::file_size(trace));
+  });
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    const gid_t groups[] = {kDaemonGroup};
+    if (::setgroups(1, groups) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(10);
+    if (::access(trace.c_str(), R_OK) == 0) _exit(13);  // the test would prove nothing
+    auto reply = send_request_to(dir / "control.sock", {Verb::fetch, "c1"}, [&](std::string_view piece) {
+      return format::write_all(pipe_fds[1], piece, "pipe");
+    });
+    _exit(!reply.ok() ? 11 : reply->ok ? 0 : 12);
+  }
+  ::close(pipe_fds[1]);
+  std::string got;
+  char buf[256];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof(buf))) > 0;) got.append(buf, static_cast<size_t>(n));
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(got, "the trace's bytes");
 }
 
 TEST(ControlServer, RefusesToReplaceANonSocket) {
