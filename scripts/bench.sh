@@ -28,3 +28,6 @@ section "daemon: history depth and CPU"
 
 section "daemon: what 8 containers it did not choose pay while it records 2 others"
 "$top/bench/recorder/daemon/selection_bench.sh" "$build_dir"
+
+section "daemon: bytes written to DIR (live histories kept on disk) per 100k syscalls/s"
+"$top/bench/recorder/daemon/disk_rate_bench.sh" "$build_dir"
