@@ -51,15 +51,8 @@ constexpr size_t kSlowChunk = 16u << 10;
 constexpr auto kSlowPause = 500ms;
 constexpr auto kSlowFor = 6s;
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string demo_container(const fs::path& work, const std::string& args) {
-  return shell_quote((source_dir() / "scripts/demo_container.sh").string()) + " --work " + shell_quote(work.string()) +
-         " " + args + " >/dev/null 2>&1";
+std::string quiet_demo_container(const fs::path& work, const std::string& args) {
+  return test_env::demo_container(work, args) + " >/dev/null 2>&1";
 }
 
 int exit_status(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128; }
@@ -171,7 +164,7 @@ TEST(ControlStall, ASlowListReaderCostsABusyContainerNoEvents) {
   // The busy container's program, in the containers' shared rootfs.
   const fs::path work = dir / "work";
   const std::string id = "tlstall-" + std::to_string(::getpid());
-  ASSERT_EQ(exit_status(std::system(demo_container(work, "--bundle-only " + id + " -- true").c_str())), 0);
+  ASSERT_EQ(exit_status(std::system(quiet_demo_container(work, "--bundle-only " + id + " -- true").c_str())), 0);
   fs::copy_file(TL_WRITE_PACE, work / "rootfs/bin/tl_write_pace");
 
   auto started = Daemon::start(options);
@@ -200,7 +193,7 @@ TEST(ControlStall, ASlowListReaderCostsABusyContainerNoEvents) {
   int container_status = -1;
   std::atomic<bool> container_done{false};
   std::thread container([&] {
-    const std::string cmd = demo_container(work, id + " -- /bin/tl_write_pace " + std::to_string(kWritesPerSecond) +
+    const std::string cmd = quiet_demo_container(work, id + " -- /bin/tl_write_pace " + std::to_string(kWritesPerSecond) +
                                                      " " + std::to_string(kContainerSeconds));
     container_status = exit_status(std::system(cmd.c_str()));
     container_done = true;

@@ -44,17 +44,10 @@ using test_env::has_write;
 using test_env::name_of;
 using test_env::wait_for;
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 // Runs `demo_container.sh OPTIONS ID -- sh -c SCRIPT`; returns the exit status.
 int run_container(const fs::path& work, const std::string& id, const std::string& script,
                   const std::string& options = "") {
-  std::string cmd = shell_quote((source_dir() / "scripts/demo_container.sh").string()) + " --work " +
-                    shell_quote(work.string()) + " " + options + " " + id + " -- sh -c " + shell_quote(script) +
+  std::string cmd = test_env::demo_container(work, options + " " + id + " -- sh -c " + test_env::shell_quote(script)) +
                     " >/dev/null 2>&1";
   int status = std::system(cmd.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;

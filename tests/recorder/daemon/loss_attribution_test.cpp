@@ -30,20 +30,10 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 using test_env::bpf_required;
+using test_env::demo_container;
 using test_env::name_of;
 using test_env::source_dir;
 using test_env::wait_for;
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string demo_container(const fs::path& work, const std::string& args) {
-  return shell_quote((source_dir() / "scripts/demo_container.sh").string()) + " --work " + shell_quote(work.string()) +
-         " " + args;
-}
 
 // Runs tl_count_calls in container `id` on CPU 0, from the moment file
 // /go-ID of the rootfs exists; the number of calls it reports, -1 when it
