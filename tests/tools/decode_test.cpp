@@ -508,6 +508,23 @@ TEST(DecodeHostileCatalogue, StatxFlagsOfAnUnknownSetAreShownInHex) {
   EXPECT_EQ(out, "AT_STATX_SYNC_AS_STAT");
 }
 
+// Found by the catalogue fuzzer: a file's catalogue whose clone declares no
+// parameter made the strace form read a parameter that is not there.
+TEST(DecodeHostileCatalogue, ACloneWithoutParametersDecodesToNothing) {
+  format::TraceMetadata metadata;
+  format::SyscallSpec clone{.nr = 56, .name = "clone", .params = {}};
+  metadata.catalogue = format::Catalogue(Arch::x86_64, {clone});
+  Decoder decoder(metadata);
+  format::Event e;
+  e.nr = 56;
+  e.args = {0x11, 0, 0, 0, 0, 0};
+  std::string out;
+  decoder.append_args(out, e, ArgStyle::strace);
+  EXPECT_EQ(out, "");
+  decoder.append_args(out, e, ArgStyle::table);
+  EXPECT_EQ(out, "");
+}
+
 class Arm64DecodeTest : public DecodeTest {
  protected:
   Arm64DecodeTest() : DecodeTest(Arch::aarch64) {}

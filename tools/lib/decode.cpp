@@ -471,7 +471,8 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
     return;
   }
   const size_t n = sp->params.size();
-  if (style == ArgStyle::strace && sp->is_clone) {
+  // A catalogue is data from the file: its clone may declare no parameter.
+  if (style == ArgStyle::strace && sp->is_clone && n >= 1) {
     // strace names clone's arguments and shows only those the flags use.
     const uint64_t flags = event.args[0];
     const bool arm = impl_->ctx.arch == format::Arch::aarch64;
