@@ -62,6 +62,34 @@ std::string unique_id(const std::string& stem) {
   return "tl" + stem + "-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
 }
 
+std::string file_text(const fs::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// `traceloop-record watch ARGS...` in a child, its standard output and
+// error in files (the same one for both is fine): its pid once it says it
+// records, or -1 (it is killed) when it never does.
+pid_t start_watch(const std::vector<std::string>& args, const fs::path& out_file, const fs::path& err_file) {
+  const pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    const int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    const int err = err_file == out_file ? out : ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    std::vector<const char*> argv{TL_DAEMON_CLI, "watch"};
+    for (const auto& a : args) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    ::execv(TL_DAEMON_CLI, const_cast<char* const*>(argv.data()));
+    _exit(127);
+  }
+  if (wait_for([&] { return file_text(err_file).find("Ctrl-C") != std::string::npos; })) return pid;
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return -1;
+}
+
 // The pid of a process that has come and gone.
 pid_t dead_pid() {
   const pid_t pid = ::fork();
@@ -543,23 +571,9 @@ TEST_F(DaemonTest, CliSelectChangesAndPrintsWhatIsRecorded) {
 // `watch -p POD -o FILE`: the chosen container's trace is written, not printed.
 TEST_F(DaemonTest, WatchWritesTheTraceWithOutput) {
   const fs::path out_file = dir_ / "watched.tl", log = dir_ / "watch.log";
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execl(TL_DAEMON_CLI, TL_DAEMON_CLI, "watch", "-p", "watched-pod", "-o", out_file.c_str(),
-            static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  auto text = [&] {
-    std::ifstream in(log);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  };
-  if (!wait_for([&] { return text().find("Ctrl-C") != std::string::npos; })) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
+  auto text = [&] { return file_text(log); };
+  const pid_t pid = start_watch({"-p", "watched-pod", "-o", out_file.string()}, log, log);
+  if (pid < 0) {
     if (!bpf_required()) GTEST_SKIP() << text();
     FAIL() << "watch did not start: " << text();
   }
@@ -974,23 +988,9 @@ TEST_F(DaemonTest, AnUnreadableRuntimeStateIsListed) {
 // started after the watch, leaves another out, and prints strace lines on SIGINT.
 TEST_F(DaemonTest, WatchRecordsOneContainerByNameAndPrintsOnInterrupt) {
   const fs::path out_file = dir_ / "watch.out", err_file = dir_ / "watch.err";
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    ::execl(TL_DAEMON_CLI, TL_DAEMON_CLI, "watch", "-c", "watched", "-f", "strace", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  auto err_text = [&] {
-    std::ifstream in(err_file);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  };
-  if (!wait_for([&] { return err_text().find("Ctrl-C") != std::string::npos; })) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
+  auto err_text = [&] { return file_text(err_file); };
+  const pid_t pid = start_watch({"-c", "watched", "-f", "strace"}, out_file, err_file);
+  if (pid < 0) {
     if (!bpf_required()) GTEST_SKIP() << err_text();
     FAIL() << "watch did not start: " << err_text();
   }
