@@ -18,6 +18,7 @@
 #include <cstdio>
 
 #include "recorder/cgroup.h"
+#include "format/metadata.h"
 #include "recorder/run_command.h"
 #include "tests/recorder/recorder_test_util.h"
 #include "tests/support/file_bytes.h"
@@ -743,6 +744,13 @@ TEST(RecordRun, NoBpfPermissionNamesTheCapability) {
   if (r.status == 127 && r.err.empty()) GTEST_SKIP() << "setpriv not available";
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_NE(r.err.find("CAP_BPF"), std::string::npos) << r.err;
+}
+
+// --version names the build, as the trace files it writes do.
+TEST(RecordRun, VersionNamesTheBuild) {
+  auto r = run_process({recorder_binary().string(), "--version"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "traceloop-record " + std::string(format::traceloop_version()) + "\n");
 }
 
 }  // namespace
