@@ -127,6 +127,23 @@ TEST(TraceInfo, JsonIsReadByJq) {
   EXPECT_STREQ(line, "vm run 96 3 1\n");
 }
 
+// The real binary: `tl-show --info` and `--info -f json` on a real trace.
+TEST(TraceInfo, TheBinaryTakesInfo) {
+  const auto tl_show = testing::binary_dir() / "tools" / "tl-show";
+  if (!std::filesystem::exists(tl_show)) GTEST_SKIP() << "no tl-show binary at " << tl_show;
+  testing::TempDir dir;
+  const std::string trace = (testing::source_dir() / "testdata/real/multiplication.tl").string();
+  const auto out = dir / "out";
+  ASSERT_EQ(std::system((tl_show.string() + " --info " + trace + " >" + out.string()).c_str()), 0);
+  std::ifstream text(out);
+  const std::string printed((std::istreambuf_iterator<char>(text)), {});
+  EXPECT_NE(printed.find("events     96 recorded, 0 lost\n"), std::string::npos) << printed;
+  ASSERT_EQ(std::system((tl_show.string() + " --info -f json " + trace + " >" + out.string()).c_str()), 0);
+  std::ifstream json(out);
+  const std::string object((std::istreambuf_iterator<char>(json)), {});
+  EXPECT_EQ(object.rfind("{\"file\":", 0), 0u) << object;
+}
+
 // A file cut short (no trailer) says what it has and that counters are unknown.
 TEST(TraceInfo, FileCutShortSaysCountersAreUnknown) {
   testing::TempDir dir;
