@@ -9,7 +9,7 @@
 #include <iostream>
 
 #include "bpf/traceloop_events.h"
-#include "recorder/daemon/daemon_cli.h"
+#include "recorder/daemon_cli.h"
 #include "recorder/run_command.h"
 
 namespace traceloop::recorder {

@@ -723,7 +723,7 @@ def render_flag_sets(ann: Annotations, table: ValueTable) -> str:
     out = [GENERATED,
            "// Flag and enum sets: names from format/syscalls/annotations.txt, values from",
            "// each architecture's uapi headers (libc's where the uapi has none), compiled",
-           "// per architecture. Included inside the decoder's namespace (tools/lib/flag_sets.cpp).",
+           "// per architecture. Included inside the decoder's namespace (tools/lib/decoder/flag_sets.cpp).",
            "// kGenericSets: the same on x86_64 and aarch64; the others hold what differs.",
            ""]
     sets = {a: [] for a in ("generic",) + ARCHES}

@@ -1,12 +1,12 @@
-// tl-diff A B: where two traces diverge (see tools/lib/diff.h).
+// tl-diff A B: where two traces diverge (see tools/lib/analyses/diff.h).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
-#include "tools/lib/diff.h"
-#include "tools/lib/output.h"
+#include "tools/lib/analyses/diff.h"
+#include "tools/lib/decoder/output.h"
 
 int main(int argc, char** argv) {
   using namespace traceloop::tools;

@@ -1,13 +1,13 @@
-// tl-grep PATTERN FILE...: find events, grep-style (see tools/lib/grep.h).
+// tl-grep PATTERN FILE...: find events, grep-style (see tools/lib/analyses/grep.h).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
-#include "tools/lib/cli_options.h"
-#include "tools/lib/grep.h"
-#include "tools/lib/output.h"
+#include "tools/lib/decoder/cli_options.h"
+#include "tools/lib/analyses/grep.h"
+#include "tools/lib/decoder/output.h"
 
 int main(int argc, char** argv) {
   using namespace traceloop::tools;

@@ -6,9 +6,9 @@
 #include <iostream>
 #include <unistd.h>
 
-#include "tools/lib/cli_options.h"
-#include "tools/lib/output.h"
-#include "tools/lib/show.h"
+#include "tools/lib/decoder/cli_options.h"
+#include "tools/lib/decoder/output.h"
+#include "tools/lib/decoder/show.h"
 
 int main(int argc, char** argv) {
   using namespace traceloop::tools;

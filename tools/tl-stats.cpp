@@ -1,9 +1,9 @@
-// tl-stats FILE...: summaries of traces (see tools/lib/stats.h).
+// tl-stats FILE...: summaries of traces (see tools/lib/analyses/stats.h).
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
-#include "tools/lib/stats.h"
+#include "tools/lib/analyses/stats.h"
 
 int main(int argc, char** argv) {
   using namespace traceloop::tools;

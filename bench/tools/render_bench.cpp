@@ -22,7 +22,7 @@
 #include "format/synthetic_workload.h"
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
-#include "tools/lib/show.h"
+#include "tools/lib/decoder/show.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "tools/lib/utf8.h"
+#include "format/utf8.h"
 
 namespace traceloop::daemon {
 
@@ -39,8 +39,8 @@ std::string field(std::string_view text) {
       ++i;
       continue;
     }
-    const size_t n = c >= 0x80 ? tools::utf8_length(text, i) : 0;
-    if (n > 0 && !tools::is_c1_control(text, i, n)) {
+    const size_t n = c >= 0x80 ? format::utf8_length(text, i) : 0;
+    if (n > 0 && !format::is_c1_control(text, i, n)) {
       out.append(text.substr(i, n));
       i += n;
     } else {

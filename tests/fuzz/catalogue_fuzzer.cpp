@@ -14,7 +14,7 @@
 #include "format/frame_codec.h"
 #include "format/schema_convert.h"
 #include "tests/fuzz/fuzz_input.h"
-#include "tools/lib/decode.h"
+#include "tools/lib/decoder/decode.h"
 #include "trace.capnp.h"
 
 namespace {

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "tests/fuzz/fuzz_input.h"
-#include "tools/lib/show.h"
+#include "tools/lib/decoder/show.h"
 
 namespace {
 

@@ -11,8 +11,8 @@
 #include <map>
 
 #include "tests/tools/show_fixtures.h"
-#include "tools/lib/flag_sets.h"
-#include "tools/lib/struct_decode.h"
+#include "tools/lib/decoder/flag_sets.h"
+#include "tools/lib/decoder/struct_decode.h"
 
 namespace traceloop::tools {
 namespace {

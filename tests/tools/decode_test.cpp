@@ -1,7 +1,7 @@
 // Unit tests of the decoder: every flag set the catalogue names, every
 // structure type, escaping, return values, per-arch layouts.
 
-#include "tools/lib/decode.h"
+#include "tools/lib/decoder/decode.h"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 #include <set>
 
 #include "tests/tools/show_fixtures.h"
-#include "tools/lib/flag_sets.h"
-#include "tools/lib/struct_decode.h"
+#include "tools/lib/decoder/flag_sets.h"
+#include "tools/lib/decoder/struct_decode.h"
 
 namespace traceloop::tools {
 namespace {

@@ -1,4 +1,4 @@
-#include "tools/lib/diff_algorithm.h"
+#include "tools/lib/analyses/diff_algorithm.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "tools/lib/diff_normalise.h"
+#include "tools/lib/analyses/diff_normalise.h"
 
 #include <gtest/gtest.h>
 

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "tests/tools/stats_test_traces.h"
-#include "tools/lib/diff.h"
+#include "tools/lib/analyses/diff.h"
 
 namespace traceloop::tools {
 namespace {

@@ -1,5 +1,5 @@
 // tl-diff on pairs of synthetic traces written with the real writer.
-#include "tools/lib/diff.h"
+#include "tools/lib/analyses/diff.h"
 
 #include <gtest/gtest.h>
 

@@ -4,8 +4,8 @@
 #include <sstream>
 
 #include "tests/tools/stats_test_traces.h"
-#include "tools/lib/grep.h"
-#include "tools/lib/show.h"
+#include "tools/lib/analyses/grep.h"
+#include "tools/lib/decoder/show.h"
 
 namespace traceloop::tools {
 namespace {

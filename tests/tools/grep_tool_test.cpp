@@ -1,6 +1,6 @@
 // tl-grep on synthetic traces written with the real writer: grep's options,
 // exit statuses, goldens, and the -o slice round trip through tl-show.
-#include "tools/lib/grep.h"
+#include "tools/lib/analyses/grep.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 #include "tests/tools/stats_test_traces.h"
 #include "format/synthetic_workload.h"
-#include "tools/lib/show.h"
+#include "tools/lib/decoder/show.h"
 
 namespace traceloop::tools {
 namespace {

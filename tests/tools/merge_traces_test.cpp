@@ -1,4 +1,4 @@
-#include "tools/lib/merge_traces.h"
+#include "tools/lib/decoder/merge_traces.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
 #include "tests/support/temp_dir.h"
-#include "tools/lib/show.h"
+#include "tools/lib/decoder/show.h"
 
 namespace traceloop::tools {
 namespace {

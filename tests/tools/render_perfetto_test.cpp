@@ -14,7 +14,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tools/show_fixtures.h"
-#include "tools/lib/show.h"
+#include "tools/lib/decoder/show.h"
 
 namespace traceloop::tools {
 namespace {

@@ -1,8 +1,8 @@
 // Renderer details the goldens do not cover: colors, the container column,
 // loss text, timestamps, JSON validity of hostile strings, terminal detection.
 
-#include "tools/lib/json_string.h"
-#include "tools/lib/render.h"
+#include "tools/lib/decoder/json_string.h"
+#include "tools/lib/decoder/render.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -10,8 +10,8 @@
 #include <cstdlib>
 
 #include "tests/tools/show_fixtures.h"
-#include "tools/lib/output.h"
-#include "tools/lib/text_append.h"
+#include "tools/lib/decoder/output.h"
+#include "tools/lib/decoder/text_append.h"
 
 namespace traceloop::tools {
 namespace {

@@ -15,7 +15,7 @@
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
 #include "tests/tools/show_scenarios.h"
-#include "tools/lib/show.h"
+#include "tools/lib/decoder/show.h"
 
 namespace traceloop::tools {
 namespace {

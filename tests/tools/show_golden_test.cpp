@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "tests/tools/show_scenarios.h"
-#include "tools/lib/show.h"
+#include "tools/lib/decoder/show.h"
 
 namespace traceloop::tools {
 namespace {

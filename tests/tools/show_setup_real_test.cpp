@@ -25,7 +25,7 @@
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
 #include "tests/tools/show_fixtures.h"
-#include "tools/lib/show.h"
+#include "tools/lib/decoder/show.h"
 
 namespace traceloop::tools {
 namespace {

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "tests/tools/show_scenarios.h"
-#include "tools/lib/show.h"
+#include "tools/lib/decoder/show.h"
 
 namespace traceloop::tools {
 namespace {

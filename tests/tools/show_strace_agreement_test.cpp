@@ -21,7 +21,7 @@
 #include <sstream>
 
 #include "tests/tools/show_fixtures.h"
-#include "tools/lib/show.h"
+#include "tools/lib/decoder/show.h"
 
 namespace traceloop::tools {
 namespace {

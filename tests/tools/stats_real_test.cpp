@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "tests/tools/stats_test_traces.h"
-#include "tools/lib/stats.h"
+#include "tools/lib/analyses/stats.h"
 
 namespace traceloop::tools {
 namespace {

@@ -1,6 +1,6 @@
 // tl-stats on synthetic traces written with the real writer: goldens of the
 // text and JSON reports, plus checks of the figures that do not need one.
-#include "tools/lib/stats.h"
+#include "tools/lib/analyses/stats.h"
 
 #include <gtest/gtest.h>
 

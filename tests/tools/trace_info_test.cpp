@@ -11,8 +11,8 @@
 #include "format/trace_writer.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tools/show_fixtures.h"
-#include "tools/lib/show.h"
-#include "tools/lib/trace_info.h"
+#include "tools/lib/decoder/show.h"
+#include "tools/lib/decoder/trace_info.h"
 
 namespace traceloop::tools {
 namespace {

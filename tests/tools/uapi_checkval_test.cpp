@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "tests/support/temp_dir.h"
-#include "tools/lib/flag_sets.h"
+#include "tools/lib/decoder/flag_sets.h"
 
 namespace traceloop::tools {
 namespace {

@@ -25,7 +25,7 @@
 #include "recorder/daemon/control_client.h"
 #include "recorder/daemon/control_protocol.h"
 #include "recorder/daemon/control_server.h"
-#include "recorder/daemon/daemon_cli.h"
+#include "recorder/daemon_cli.h"
 #include "tests/support/temp_dir.h"
 
 namespace traceloop::daemon {

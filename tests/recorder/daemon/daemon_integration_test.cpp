@@ -29,7 +29,7 @@
 #include "tests/recorder/daemon/daemon_test_env.h"
 #include "tests/recorder/daemon/trace_checks.h"
 #include "tests/support/temp_dir.h"
-#include "tools/lib/show.h"
+#include "tools/lib/decoder/show.h"
 
 namespace traceloop::daemon {
 namespace {

@@ -1,0 +1,36 @@
+#include "tools/lib/analyses/stats.h"
+
+#include "format/trace_reader.h"
+
+namespace traceloop::tools {
+
+namespace {
+
+void accumulate_file(StatsAccumulator& stats, const std::string& path, std::ostream& err) {
+  auto reader = value_or_throw(format::TraceReader::open(path));
+  stats.begin_file(reader.metadata());
+  while (const format::DecodedBatch* batch = value_or_throw(reader.next_batch())) stats.add_batch(*batch);
+  stats.end_file(reader.counters());
+  for (const auto& warning : reader.warnings()) err << "tl-stats: " << warning << '\n';
+}
+
+}  // namespace
+
+int run_stats(const StatsOptions& options, std::ostream& out, std::ostream& err) {
+  try {
+    StatsAccumulator stats(options.histograms);
+    for (const auto& path : options.paths) accumulate_file(stats, path, err);
+    if (options.format == StatsFormat::json) {
+      write_stats_json(out, stats, options);
+    } else {
+      write_stats_text(out, stats, options);
+    }
+    out.flush();
+    return 0;
+  } catch (const FatalError& e) {
+    err << "tl-stats: " << e.what() << '\n';
+    return 2;
+  }
+}
+
+}  // namespace traceloop::tools

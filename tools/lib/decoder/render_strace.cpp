@@ -1,0 +1,72 @@
+// The line format of `strace -f`: "TID syscall(args) = ret", the return value
+// at column 40 like strace, "= ?" for calls that never return and
+// "<unfinished ...>" for calls still in flight, so people and scripts used to
+// strace feel at home.
+
+#include <fmt/format.h>
+
+#include <iterator>
+
+#include "tools/lib/decoder/render.h"
+#include "tools/lib/decoder/text_append.h"
+
+namespace traceloop::tools {
+namespace {
+
+class StraceRenderer final : public Renderer {
+ public:
+  StraceRenderer(const RenderOptions& options, const Decoder& decoder, const format::TraceMetadata& metadata)
+      : options_(options), decoder_(decoder), metadata_(metadata), utc_offset_s_(utc_offset_for(options, metadata)) {}
+
+  void header(std::string&) override {}
+
+  void event(std::string& out, const format::Event& e) override {
+    const size_t start = out.size();
+    append_decimal(out, uint64_t{e.tid});
+    out.push_back(' ');
+    append_timestamp(out, options_.timestamps, e, metadata_.boot_to_wall_ns, utc_offset_s_, previous_ns_);
+    out.append(decoder_.syscall_name(e));
+    out.push_back('(');
+    decoder_.append_args(out, e, ArgStyle::strace);
+    if (e.state == format::CallState::unfinished) {
+      out.append(" <unfinished ...>\n");
+      return;
+    }
+    out.push_back(')');
+    const size_t used = out.size() - start;
+    if (used < 39) out.append(39 - used, ' ');
+    out.append(" = ");
+    const auto* spec = decoder_.spec(e);
+    if (e.state == format::CallState::never_returned || (spec && spec->returns == format::ReturnKind::none)) {
+      out.append("?");
+      if (options_.durations) append_duration(out, e);
+      out.push_back('\n');
+      return;
+    }
+    append_return_and_end(out, decoder_, e, options_);
+  }
+
+  void loss(std::string& out, const format::LossMarker& loss) override { append_loss_line(out, loss, options_.color); }
+
+  void setup(std::string& out, const SetupMarker& marker) override {
+    append_setup_line(out, marker, metadata_, options_.color);
+  }
+
+  void footer(std::string&) override {}
+
+ private:
+  RenderOptions options_;
+  const Decoder& decoder_;
+  const format::TraceMetadata& metadata_;
+  int64_t utc_offset_s_ = 0;
+  uint64_t previous_ns_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Renderer> make_strace_renderer(const RenderOptions& options, const Decoder& decoder,
+                                               const format::TraceMetadata& metadata) {
+  return std::make_unique<StraceRenderer>(options, decoder, metadata);
+}
+
+}  // namespace traceloop::tools

@@ -1,0 +1,116 @@
+#include "tools/lib/decoder/show.h"
+
+#include <fmt/format.h>
+
+#include "format/trace_reader.h"
+#include "tools/lib/decoder/decode.h"
+#include "tools/lib/decoder/output.h"
+#include "tools/lib/decoder/setup_hiding.h"
+#include "tools/lib/decoder/trace_info.h"
+
+namespace traceloop::tools {
+
+size_t default_string_limit(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::strace: return 32;
+    case OutputFormat::table: return 64;
+    case OutputFormat::json: return 0;
+    case OutputFormat::perfetto:
+    case OutputFormat::html: return 64;  // a timeline's details: as much as the table shows
+  }
+  return 32;
+}
+
+namespace {
+
+int fail(std::ostream& err, std::string_view program, const std::string& message) {
+  err << program << ": " << message << '\n';
+  return 2;
+}
+
+// Renders one batch; false once the reader of the output went away. Without
+// a setup to hide (kHiding false) this is the plain loop, with nothing added.
+template <bool kHiding>
+bool render_batch(const format::DecodedBatch& batch, EventFilter& filter, Renderer& renderer, OutputSink& sink,
+                  SetupHider* hider) {
+  std::string& buf = sink.buffer();
+  auto render_loss = [&](const format::LossMarker& loss) {
+    if (!filter.matches_loss(loss)) return;
+    if constexpr (kHiding)
+      hider->loss(loss);
+    else
+      renderer.loss(buf, loss);
+  };
+  const auto losses = batch.losses();
+  size_t loss_index = 0;
+  const size_t n = batch.size();
+  for (size_t i = 0; i < n; ++i) {
+    while (loss_index < losses.size() && losses[loss_index].before_event <= i) render_loss(losses[loss_index++].loss);
+    const format::Event event = batch.event(i);
+    if constexpr (kHiding) {
+      hider->observe(event);
+      if (filter.matches(event)) hider->event(event);
+    } else {
+      if (filter.matches(event)) renderer.event(buf, event);
+    }
+    if (!sink.maybe_flush()) return false;
+  }
+  for (; loss_index < losses.size(); ++loss_index) render_loss(losses[loss_index].loss);
+  return true;
+}
+
+}  // namespace
+
+int run_show(const ShowOptions& options, std::ostream& out, std::ostream& err) {
+  if (options.info) return run_info(options.path, options.render.format, options.program, out, err);
+  try {
+    auto opened = format::TraceReader::open(options.path);
+    if (!opened) return fail(err, options.program, opened.error().message);
+    auto& reader = opened.value();
+    const auto& metadata = reader.metadata();
+
+    DecodeOptions decode_options;
+    decode_options.string_limit = options.string_limit.value_or(default_string_limit(options.render.format));
+    const Decoder decoder(metadata, decode_options);
+    auto filter_result = EventFilter::create(options.filter, metadata);
+    if (!filter_result) return fail(err, options.program, filter_result.error().message);
+    EventFilter& filter = filter_result.value();
+    auto renderer = make_renderer(options.render, decoder, metadata);
+
+    OutputSink sink(out);
+    renderer->header(sink.buffer());
+    const auto hider =
+        options.show_setup ? nullptr : SetupHider::create(metadata, *renderer, sink.buffer(), options.setup_hold_bytes);
+    while (true) {
+      auto next = reader.next_batch();
+      if (!next) {
+        if (hider) hider->finish();  // what was read before the damage, setup included
+        sink.flush();
+        return fail(err, options.program, next.error().message);
+      }
+      const format::DecodedBatch* batch = next.value();
+      if (batch == nullptr) break;
+      const bool hiding = hider && hider->pending();
+      if (!(hiding ? render_batch<true>(*batch, filter, *renderer, sink, hider.get())
+                   : render_batch<false>(*batch, filter, *renderer, sink, nullptr)))
+        break;
+      // Past --until nothing more is shown, but a setup still waiting needs
+      // the rest: whether its handover comes decides if it is shown.
+      const size_t n = batch->size();
+      if (n > 0 && filter.past_end(batch->event(n - 1).enter_ns) && !(hider && hider->pending())) break;
+    }
+    if (!sink.closed()) {
+      if (hider) hider->finish();
+      renderer->processes(reader.processes());
+      renderer->footer(sink.buffer());
+      sink.flush();
+    }
+    if (sink.failed()) return fail(err, options.program, "error writing the output");
+    for (const auto& warning : reader.warnings()) err << options.program << ": warning: " << warning << '\n';
+    return 0;
+  } catch (const FatalError& e) {
+    return fail(err, options.program, e.what());
+  }
+}
+
+}  // namespace traceloop::tools
