@@ -5,15 +5,14 @@
 #include "tools/lib/decoder/struct_decode.h"
 
 #include <arpa/inet.h>
-#include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
-#include <iterator>
 
-#include "tools/lib/decoder/decode.h"
 #include "tools/lib/decoder/flag_sets.h"
+#include "tools/lib/decoder/value_text.h"
 
 namespace traceloop::tools {
 namespace {
@@ -42,53 +41,71 @@ class Bytes {
   std::string_view b_;
 };
 
-template <typename... Args>
-void put(std::string& out, fmt::format_string<Args...> format, Args&&... args) {
-  fmt::format_to(std::back_inserter(out), format, std::forward<Args>(args)...);
+// Field writers: a name, then one value.
+void int_field(ValueSink& s, std::string_view name, int64_t v, Meaning m = Meaning::none) {
+  s.field(name);
+  s.signed_integer(v, m);
 }
-
-void append_hex_ptr(std::string& out, uint64_t v) {
-  if (v == 0)
-    out.append("NULL");
+void uint_field(ValueSink& s, std::string_view name, uint64_t v, Meaning m = Meaning::none) {
+  s.field(name);
+  s.unsigned_integer(v, m);
+}
+void hex_field(ValueSink& s, std::string_view name, uint64_t v, Meaning m = Meaning::none) {
+  s.field(name);
+  s.hex_integer(v, m);
+}
+void flags_field(ValueSink& s, std::string_view name, std::string_view set_name, format::Arch arch, uint64_t v) {
+  s.field(name);
+  if (const FlagSet* set = find_flag_set(set_name, arch))
+    s.flags(*set, v);
   else
-    put(out, "{:#x}", v);
-}
-
-void append_dev(std::string& out, uint64_t major, uint64_t minor) {
-  put(out, "makedev({:#x}, {:#x})", major, minor);
+    s.hex_integer(v, Meaning::none);
 }
 
 // Linux's new_encode_dev layout of a 64-bit dev_t.
-void append_dev(std::string& out, uint64_t dev) {
-  const uint64_t major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~uint64_t{0xfff});
-  const uint64_t minor = (dev & 0xff) | ((dev >> 12) & ~uint64_t{0xff});
-  append_dev(out, major, minor);
+void device_field(ValueSink& s, std::string_view name, uint64_t dev) {
+  s.field(name);
+  s.device(((dev >> 8) & 0xfff) | ((dev >> 32) & ~uint64_t{0xfff}), (dev & 0xff) | ((dev >> 12) & ~uint64_t{0xff}));
 }
 
-void append_timespec(std::string& out, int64_t sec, int64_t nsec) {
-  put(out, "{{tv_sec={}, tv_nsec=", sec);
+void timespec(ValueSink& s, int64_t sec, int64_t nsec) {
+  s.begin_struct();
+  int_field(s, "tv_sec", sec, Meaning::time);
+  s.field("tv_nsec");
   if (nsec == 1073741823)
-    out.append("UTIME_NOW");
+    s.constant("UTIME_NOW", nsec);
   else if (nsec == 1073741822)
-    out.append("UTIME_OMIT");
+    s.constant("UTIME_OMIT", nsec);
   else
-    put(out, "{}", nsec);
-  out.push_back('}');
-}
-void append_timeval(std::string& out, int64_t sec, int64_t usec) {
-  put(out, "{{tv_sec={}, tv_usec={}}}", sec, usec);
+    s.signed_integer(nsec, Meaning::time);
+  s.end_struct(false);
 }
 
-void append_rlim(std::string& out, uint64_t v) {
+void timeval(ValueSink& s, int64_t sec, int64_t usec) {
+  s.begin_struct();
+  int_field(s, "tv_sec", sec, Meaning::time);
+  int_field(s, "tv_usec", usec, Meaning::time);
+  s.end_struct(false);
+}
+
+void timespec_at(ValueSink& s, Bytes b, size_t off) { timespec(s, b.get<int64_t>(off), b.get<int64_t>(off + 8)); }
+void timeval_at(ValueSink& s, Bytes b, size_t off) { timeval(s, b.get<int64_t>(off), b.get<int64_t>(off + 8)); }
+
+void rlim_field(ValueSink& s, std::string_view name, uint64_t v) {
+  s.field(name);
   if (v == ~uint64_t{0})
-    out.append("RLIM64_INFINITY");
-  else if (v != 0 && v % 1024 == 0)
-    put(out, "{}*1024", v / 1024);
+    s.constant("RLIM64_INFINITY", -1);
   else
-    put(out, "{}", v);
+    s.unsigned_integer(v, Meaning::rlimit);
 }
 
-bool decode_stat(std::string& out, Bytes b, const StructContext& ctx) {
+bool is_device(uint32_t mode) {
+  const uint32_t type = mode & 0170000;
+  return type == 0020000 || type == 0060000;
+}
+
+bool describe_stat(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  const Bytes b(bytes);
   uint32_t mode = 0;
   uint64_t rdev = 0;
   int64_t size = 0;
@@ -103,36 +120,33 @@ bool decode_stat(std::string& out, Bytes b, const StructContext& ctx) {
     rdev = b.get<uint64_t>(40);
     size = b.get<int64_t>(48);
   }
-  out.append("{st_mode=");
-  append_mode(out, mode);
-  const uint32_t type = mode & 0170000;
-  if (type == 0020000 || type == 0060000) {
-    out.append(", st_rdev=");
-    append_dev(out, rdev);
-  } else {
-    put(out, ", st_size={}", size);
-  }
-  out.append(", ...}");
+  s.begin_struct();
+  s.field("st_mode");
+  s.mode(mode);
+  if (is_device(mode))
+    device_field(s, "st_rdev", rdev);
+  else
+    int_field(s, "st_size", size);
+  s.end_struct(true);
   return true;
 }
 
-bool decode_statx(std::string& out, Bytes b) {
+bool describe_statx(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  const Bytes b(bytes);
   if (b.size() < 256) return false;
-  out.append("{stx_mask=");
-  append_flags(out, "statx_mask", format::Arch::x86_64, b.get<uint32_t>(0));
-  const uint64_t attributes = b.get<uint64_t>(8);
-  out.append(", stx_attributes=");
-  append_flags(out, "statx_attributes", format::Arch::x86_64, attributes);
-  out.append(", stx_mode=");
-  append_mode(out, b.get<uint16_t>(28));
-  const uint32_t type = b.get<uint16_t>(28) & 0170000;
-  if (type == 0020000 || type == 0060000) {
-    out.append(", stx_rdev=");
-    append_dev(out, b.get<uint32_t>(128), b.get<uint32_t>(132));
+  s.begin_struct();
+  flags_field(s, "stx_mask", "statx_mask", ctx.arch, b.get<uint32_t>(0));
+  flags_field(s, "stx_attributes", "statx_attributes", ctx.arch, b.get<uint64_t>(8));
+  const uint16_t mode = b.get<uint16_t>(28);
+  s.field("stx_mode");
+  s.mode(mode);
+  if (is_device(mode)) {
+    s.field("stx_rdev");
+    s.device(b.get<uint32_t>(128), b.get<uint32_t>(132));
   } else {
-    put(out, ", stx_size={}", b.get<uint64_t>(40));
+    uint_field(s, "stx_size", b.get<uint64_t>(40));
   }
-  out.append(", ...}");
+  s.end_struct(true);
   return true;
 }
 
@@ -158,115 +172,153 @@ std::string_view fs_magic_name(uint64_t magic) {
   }
 }
 
-bool decode_statfs(std::string& out, Bytes b) {
+bool describe_statfs(ValueSink& s, std::string_view bytes, const StructContext&) {
+  const Bytes b(bytes);
   if (b.size() < 120) return false;
   const uint64_t type = b.get<uint64_t>(0);
-  out.append("{f_type=");
+  s.begin_struct();
+  s.field("f_type");
   if (auto name = fs_magic_name(type); !name.empty())
-    out.append(name);
+    s.constant(name, static_cast<int64_t>(type));
   else
-    put(out, "{:#x}", type);
-  put(out, ", f_bsize={}, f_blocks={}, f_bfree={}, f_bavail={}, f_files={}, f_ffree={}, ", b.get<int64_t>(8),
-      b.get<uint64_t>(16), b.get<uint64_t>(24), b.get<uint64_t>(32), b.get<uint64_t>(40), b.get<uint64_t>(48));
-  put(out, "f_fsid={{val=[{:#x}, {:#x}]}}, f_namelen={}, f_frsize={}, f_flags={:#x}}}",
-      b.get<uint32_t>(56), b.get<uint32_t>(60), b.get<int64_t>(64), b.get<int64_t>(72), b.get<uint64_t>(80));
+    s.hex_integer(type, Meaning::none);
+  int_field(s, "f_bsize", b.get<int64_t>(8));
+  uint_field(s, "f_blocks", b.get<uint64_t>(16));
+  uint_field(s, "f_bfree", b.get<uint64_t>(24));
+  uint_field(s, "f_bavail", b.get<uint64_t>(32));
+  uint_field(s, "f_files", b.get<uint64_t>(40));
+  uint_field(s, "f_ffree", b.get<uint64_t>(48));
+  s.field("f_fsid");
+  s.begin_struct();
+  s.field("val");
+  s.begin_array();
+  s.hex_integer(b.get<uint32_t>(56), Meaning::none);
+  s.hex_integer(b.get<uint32_t>(60), Meaning::none);
+  s.end_array(false);
+  s.end_struct(false);
+  int_field(s, "f_namelen", b.get<int64_t>(64));
+  int_field(s, "f_frsize", b.get<int64_t>(72));
+  hex_field(s, "f_flags", b.get<uint64_t>(80));
+  s.end_struct(false);
   return true;
 }
 
-bool decode_utsname(std::string& out, Bytes b, const StructContext& ctx) {
+bool describe_utsname(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  const Bytes b(bytes);
   if (b.size() < 130) return false;
-  out.append("{sysname=");
-  append_quoted(out, b.cstr(0, 65), ctx.string_limit, false);
-  out.append(", nodename=");
-  append_quoted(out, b.cstr(65, 65), ctx.string_limit, false);
-  out.append(", ...}");
+  s.begin_struct();
+  s.field("sysname");
+  s.string({b.cstr(0, 65), ctx.string_limit});
+  s.field("nodename");
+  s.string({b.cstr(65, 65), ctx.string_limit});
+  s.end_struct(true);
   return true;
 }
 
-bool decode_sysinfo(std::string& out, Bytes b) {
+bool describe_sysinfo(ValueSink& s, std::string_view bytes, const StructContext&) {
+  const Bytes b(bytes);
   if (b.size() < 112) return false;
-  put(out, "{{uptime={}, loads=[{}, {}, {}], totalram={}, freeram={}, sharedram={}, bufferram={}, ",
-      b.get<int64_t>(0), b.get<uint64_t>(8), b.get<uint64_t>(16), b.get<uint64_t>(24), b.get<uint64_t>(32),
-      b.get<uint64_t>(40), b.get<uint64_t>(48), b.get<uint64_t>(56));
-  put(out, "totalswap={}, freeswap={}, procs={}, totalhigh={}, freehigh={}, mem_unit={}}}", b.get<uint64_t>(64),
-      b.get<uint64_t>(72), b.get<uint16_t>(80), b.get<uint64_t>(88), b.get<uint64_t>(96), b.get<uint32_t>(104));
+  s.begin_struct();
+  int_field(s, "uptime", b.get<int64_t>(0), Meaning::time);
+  s.field("loads");
+  s.begin_array();
+  for (size_t off : {8, 16, 24}) s.unsigned_integer(b.get<uint64_t>(off), Meaning::none);
+  s.end_array(false);
+  uint_field(s, "totalram", b.get<uint64_t>(32));
+  uint_field(s, "freeram", b.get<uint64_t>(40));
+  uint_field(s, "sharedram", b.get<uint64_t>(48));
+  uint_field(s, "bufferram", b.get<uint64_t>(56));
+  uint_field(s, "totalswap", b.get<uint64_t>(64));
+  uint_field(s, "freeswap", b.get<uint64_t>(72));
+  uint_field(s, "procs", b.get<uint16_t>(80));
+  uint_field(s, "totalhigh", b.get<uint64_t>(88));
+  uint_field(s, "freehigh", b.get<uint64_t>(96));
+  uint_field(s, "mem_unit", b.get<uint32_t>(104));
+  s.end_struct(false);
   return true;
 }
 
-bool decode_sigaction(std::string& out, Bytes b, const StructContext& ctx) {
+bool describe_sigaction(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  const Bytes b(bytes);
   if (b.size() < 32) return false;
   const uint64_t handler = b.get<uint64_t>(0);
   const uint64_t flags = b.get<uint64_t>(8);
-  out.append("{sa_handler=");
+  s.begin_struct();
+  s.field("sa_handler");
   if (handler == 0)
-    out.append("SIG_DFL");
+    s.constant("SIG_DFL", 0);
   else if (handler == 1)
-    out.append("SIG_IGN");
+    s.constant("SIG_IGN", 1);
   else
-    put(out, "{:#x}", handler);
-  out.append(", sa_mask=");
-  append_sigset(out, b.get<uint64_t>(24));
-  out.append(", sa_flags=");
-  append_flags(out, "sa_flags", ctx.arch, flags);
-  if (flags & 0x04000000) {
-    out.append(", sa_restorer=");
-    append_hex_ptr(out, b.get<uint64_t>(16));
-  }
-  out.push_back('}');
+    s.hex_integer(handler, Meaning::address);
+  s.field("sa_mask");
+  s.signal_set(b.get<uint64_t>(24));
+  flags_field(s, "sa_flags", "sa_flags", ctx.arch, flags);
+  if (flags & 0x04000000) hex_field(s, "sa_restorer", b.get<uint64_t>(16), Meaning::address);
+  s.end_struct(false);
   return true;
 }
 
-void decode_siginfo(std::string& out, Bytes b) {
+bool describe_siginfo(ValueSink& s, std::string_view bytes, const StructContext&) {
+  const Bytes b(bytes);
+  if (b.size() < 48) return false;
   const int32_t signo = b.get<int32_t>(0);
   const int32_t code = b.get<int32_t>(8);
-  out.append("{si_signo=");
-  append_signal(out, signo);
-  out.append(", si_code=");
+  s.begin_struct();
+  s.field("si_signo");
+  s.signal(signo);
+  s.field("si_code");
   if (signo == 17) {  // SIGCHLD
     static constexpr std::string_view kCld[] = {"", "CLD_EXITED", "CLD_KILLED", "CLD_DUMPED",
                                                 "CLD_TRAPPED", "CLD_STOPPED", "CLD_CONTINUED"};
     if (code >= 1 && code <= 6)
-      out.append(kCld[code]);
+      s.constant(kCld[code], code);
     else
-      put(out, "{}", code);
-    put(out, ", si_pid={}, si_uid={}, si_status=", b.get<int32_t>(16), b.get<uint32_t>(20));
+      s.signed_integer(code, Meaning::none);
+    int_field(s, "si_pid", b.get<int32_t>(16), Meaning::pid);
+    uint_field(s, "si_uid", b.get<uint32_t>(20), Meaning::id);
     const int32_t status = b.get<int32_t>(24);
+    s.field("si_status");
     if (code == 1)
-      put(out, "{}", status);
+      s.signed_integer(status, Meaning::none);
     else
-      append_signal(out, status);
-    put(out, ", si_utime={}, si_stime={}}}", b.get<int64_t>(32), b.get<int64_t>(40));
-    return;
+      s.signal(status);
+    int_field(s, "si_utime", b.get<int64_t>(32), Meaning::time);
+    int_field(s, "si_stime", b.get<int64_t>(40), Meaning::time);
+    s.end_struct(false);
+    return true;
   }
   if (code == 0)
-    out.append("SI_USER");
+    s.constant("SI_USER", 0);
   else if (code == -6)
-    out.append("SI_TKILL");
+    s.constant("SI_TKILL", -6);
   else
-    put(out, "{}", code);
-  put(out, ", si_pid={}, si_uid={}}}", b.get<int32_t>(16), b.get<uint32_t>(20));
-}
-
-bool decode_clone_args(std::string& out, Bytes b, const StructContext& ctx) {
-  if (b.size() < 64) return false;
-  out.append("{flags=");
-  append_flags(out, "unshare_flags", ctx.arch, b.get<uint64_t>(0));
-  if (auto pidfd = b.get<uint64_t>(8)) put(out, ", pidfd={:#x}", pidfd);
-  if (auto child_tid = b.get<uint64_t>(16)) put(out, ", child_tid={:#x}", child_tid);
-  if (auto parent_tid = b.get<uint64_t>(24)) put(out, ", parent_tid={:#x}", parent_tid);
-  out.append(", exit_signal=");
-  const uint64_t sig = b.get<uint64_t>(32);
-  if (sig == 0)
-    out.push_back('0');
-  else
-    append_signal(out, static_cast<int64_t>(sig));
-  put(out, ", stack={:#x}, stack_size={:#x}", b.get<uint64_t>(40), b.get<uint64_t>(48));
-  if (auto tls = b.get<uint64_t>(56)) put(out, ", tls={:#x}", tls);
-  out.push_back('}');
+    s.signed_integer(code, Meaning::none);
+  int_field(s, "si_pid", b.get<int32_t>(16), Meaning::pid);
+  uint_field(s, "si_uid", b.get<uint32_t>(20), Meaning::id);
+  s.end_struct(false);
   return true;
 }
 
-bool decode_open_how(std::string& out, Bytes b, const StructContext& ctx) {
+bool describe_clone_args(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  const Bytes b(bytes);
+  if (b.size() < 64) return false;
+  s.begin_struct();
+  flags_field(s, "flags", "unshare_flags", ctx.arch, b.get<uint64_t>(0));
+  if (auto pidfd = b.get<uint64_t>(8)) hex_field(s, "pidfd", pidfd, Meaning::address);
+  if (auto child_tid = b.get<uint64_t>(16)) hex_field(s, "child_tid", child_tid, Meaning::address);
+  if (auto parent_tid = b.get<uint64_t>(24)) hex_field(s, "parent_tid", parent_tid, Meaning::address);
+  s.field("exit_signal");
+  s.signal(static_cast<int64_t>(b.get<uint64_t>(32)));
+  hex_field(s, "stack", b.get<uint64_t>(40));
+  hex_field(s, "stack_size", b.get<uint64_t>(48));
+  if (auto tls = b.get<uint64_t>(56)) hex_field(s, "tls", tls, Meaning::address);
+  s.end_struct(false);
+  return true;
+}
+
+bool describe_open_how(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  const Bytes b(bytes);
   if (b.size() < 24) return false;
   static constexpr FlagName kResolve[] = {{1, "RESOLVE_NO_XDEV"}, {2, "RESOLVE_NO_MAGICLINKS"},
                                           {4, "RESOLVE_NO_SYMLINKS"}, {8, "RESOLVE_BENEATH"},
@@ -275,64 +327,271 @@ bool decode_open_how(std::string& out, Bytes b, const StructContext& ctx) {
   resolve_set.name = "resolve";
   resolve_set.bits = kResolve;
   resolve_set.zero_name = "0";
-  out.append("{flags=");
-  append_flags(out, "open_flags", ctx.arch, b.get<uint64_t>(0));
-  out.append(", mode=");
-  append_mode(out, b.get<uint64_t>(8));
-  out.append(", resolve=");
-  append_flags(out, resolve_set, b.get<uint64_t>(16));
-  out.push_back('}');
+  s.begin_struct();
+  flags_field(s, "flags", "open_flags", ctx.arch, b.get<uint64_t>(0));
+  s.field("mode");
+  s.mode(b.get<uint64_t>(8));
+  s.field("resolve");
+  s.flags(resolve_set, b.get<uint64_t>(16));
+  s.end_struct(false);
   return true;
 }
 
-void append_pollfd(std::string& out, Bytes b, size_t off) {
-  put(out, "{{fd={}, events=", b.get<int32_t>(off));
-  append_flags(out, "poll_events", format::Arch::x86_64, b.get<uint16_t>(off + 4));
-  if (const uint16_t revents = b.get<uint16_t>(off + 6)) {
-    out.append(", revents=");
-    append_flags(out, "poll_events", format::Arch::x86_64, revents);
-  }
-  out.push_back('}');
-}
-
-void append_epoll_event(std::string& out, Bytes b, size_t off, size_t size) {
-  // x86_64 packs the structure (data at offset 4); aarch64 aligns it (offset 8).
-  const size_t data_off = size == 12 ? 4 : 8;
-  const uint64_t data = b.get<uint64_t>(off + data_off);
-  out.append("{events=");
-  append_flags(out, "epoll_events", format::Arch::x86_64, b.get<uint32_t>(off));
-  put(out, ", data={{u32={}, u64={}}}}}", static_cast<uint32_t>(data), data);
-}
-
-// Structures that also appear as array elements.
-bool append_element(std::string& out, std::string_view type, Bytes b, size_t off, size_t size) {
-  if (type == "pollfd") {
-    append_pollfd(out, b, off);
-  } else if (type == "epoll_event") {
-    append_epoll_event(out, b, off, size);
-  } else if (type == "iovec") {
-    out.append("{iov_base=");
-    append_hex_ptr(out, b.get<uint64_t>(off));
-    put(out, ", iov_len={}}}", b.get<uint64_t>(off + 8));
-  } else if (type == "uid" || type == "gid") {
-    put(out, "{}", b.get<uint32_t>(off));
-  } else if (type == "timespec") {
-    append_timespec(out, b.get<int64_t>(off), b.get<int64_t>(off + 8));
-  } else if (type == "timeval") {
-    append_timeval(out, b.get<int64_t>(off), b.get<int64_t>(off + 8));
-  } else {
-    return false;
-  }
+bool describe_rlimit(ValueSink& s, std::string_view bytes, const StructContext&) {
+  const Bytes b(bytes);
+  if (b.size() < 16) return false;
+  s.begin_struct();
+  rlim_field(s, "rlim_cur", b.get<uint64_t>(0));
+  rlim_field(s, "rlim_max", b.get<uint64_t>(8));
+  s.end_struct(false);
   return true;
 }
 
-size_t element_size(std::string_view type, format::Arch arch) {
-  if (type == "pollfd") return 8;
-  if (type == "epoll_event") return arch == format::Arch::aarch64 ? 16 : 12;
-  if (type == "iovec" || type == "timespec" || type == "timeval") return 16;
-  if (type == "uid" || type == "gid") return 4;
-  return 0;
+bool describe_fd_pair(ValueSink& s, std::string_view bytes, const StructContext&) {
+  const Bytes b(bytes);
+  if (b.size() < 8) return false;
+  s.begin_array();
+  s.signed_integer(b.get<int32_t>(0), Meaning::fd);
+  s.signed_integer(b.get<int32_t>(4), Meaning::fd);
+  s.end_array(false);
+  return true;
 }
+
+bool describe_wait_status(ValueSink& s, std::string_view bytes, const StructContext&) {
+  const Bytes b(bytes);
+  if (b.size() < 4) return false;
+  s.begin_array();
+  s.wait_status(b.get<int32_t>(0));
+  s.end_array(false);
+  return true;
+}
+
+bool describe_rusage(ValueSink& s, std::string_view bytes, const StructContext&) {
+  const Bytes b(bytes);
+  if (b.size() < 32) return false;
+  s.begin_struct();
+  s.field("ru_utime");
+  timeval_at(s, b, 0);
+  s.field("ru_stime");
+  timeval_at(s, b, 16);
+  s.end_struct(true);
+  return true;
+}
+
+bool describe_timespec(ValueSink& s, std::string_view bytes, const StructContext&) {
+  if (bytes.size() < 16) return false;
+  timespec_at(s, Bytes(bytes), 0);
+  return true;
+}
+
+bool describe_timeval(ValueSink& s, std::string_view bytes, const StructContext&) {
+  if (bytes.size() < 16) return false;
+  timeval_at(s, Bytes(bytes), 0);
+  return true;
+}
+
+template <void (*kTime)(ValueSink&, Bytes, size_t)>
+bool describe_time_pair(ValueSink& s, std::string_view bytes, const StructContext&) {
+  if (bytes.size() < 32) return false;
+  s.begin_array();
+  kTime(s, Bytes(bytes), 0);
+  kTime(s, Bytes(bytes), 16);
+  s.end_array(false);
+  return true;
+}
+
+template <void (*kTime)(ValueSink&, Bytes, size_t)>
+bool describe_itimer(ValueSink& s, std::string_view bytes, const StructContext&) {
+  if (bytes.size() < 32) return false;
+  s.begin_struct();
+  s.field("it_interval");
+  kTime(s, Bytes(bytes), 0);
+  s.field("it_value");
+  kTime(s, Bytes(bytes), 16);
+  s.end_struct(false);
+  return true;
+}
+
+bool describe_timezone(ValueSink& s, std::string_view bytes, const StructContext&) {
+  const Bytes b(bytes);
+  if (b.size() < 8) return false;
+  s.begin_struct();
+  int_field(s, "tz_minuteswest", b.get<int32_t>(0));
+  int_field(s, "tz_dsttime", b.get<int32_t>(4));
+  s.end_struct(false);
+  return true;
+}
+
+bool describe_utimbuf(ValueSink& s, std::string_view bytes, const StructContext&) {
+  const Bytes b(bytes);
+  if (b.size() < 16) return false;
+  s.begin_struct();
+  int_field(s, "actime", b.get<int64_t>(0), Meaning::time);
+  int_field(s, "modtime", b.get<int64_t>(8), Meaning::time);
+  s.end_struct(false);
+  return true;
+}
+
+bool describe_tms(ValueSink& s, std::string_view bytes, const StructContext&) {
+  const Bytes b(bytes);
+  if (b.size() < 32) return false;
+  s.begin_struct();
+  int_field(s, "tms_utime", b.get<int64_t>(0), Meaning::time);
+  int_field(s, "tms_stime", b.get<int64_t>(8), Meaning::time);
+  int_field(s, "tms_cutime", b.get<int64_t>(16), Meaning::time);
+  int_field(s, "tms_cstime", b.get<int64_t>(24), Meaning::time);
+  s.end_struct(false);
+  return true;
+}
+
+bool describe_sigset(ValueSink& s, std::string_view bytes, const StructContext&) {
+  if (bytes.size() < 8) return false;
+  s.signal_set(Bytes(bytes).get<uint64_t>(0));
+  return true;
+}
+
+bool describe_stack_t(ValueSink& s, std::string_view bytes, const StructContext&) {
+  const Bytes b(bytes);
+  if (b.size() < 24) return false;
+  s.begin_struct();
+  hex_field(s, "ss_sp", b.get<uint64_t>(0), Meaning::address);
+  const int32_t flags = b.get<int32_t>(8);
+  s.field("ss_flags");
+  if (flags == 0)
+    s.signed_integer(0, Meaning::none);
+  else if (flags == 1)
+    s.constant("SS_ONSTACK", 1);
+  else if (flags == 2)
+    s.constant("SS_DISABLE", 2);
+  else
+    s.hex_integer(static_cast<uint32_t>(flags), Meaning::none);
+  uint_field(s, "ss_size", b.get<uint64_t>(16));
+  s.end_struct(false);
+  return true;
+}
+
+bool describe_sched_param(ValueSink& s, std::string_view bytes, const StructContext&) {
+  if (bytes.size() < 4) return false;
+  s.begin_struct();
+  int_field(s, "sched_priority", Bytes(bytes).get<int32_t>(0));
+  s.end_struct(false);
+  return true;
+}
+
+bool describe_mount_attr(ValueSink& s, std::string_view bytes, const StructContext&) {
+  const Bytes b(bytes);
+  if (b.size() < 32) return false;
+  s.begin_struct();
+  hex_field(s, "attr_set", b.get<uint64_t>(0));
+  hex_field(s, "attr_clr", b.get<uint64_t>(8));
+  hex_field(s, "propagation", b.get<uint64_t>(16));
+  uint_field(s, "userns_fd", b.get<uint64_t>(24), Meaning::fd);
+  s.end_struct(false);
+  return true;
+}
+
+bool describe_xattr_args(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  const Bytes b(bytes);
+  if (b.size() < 16) return false;
+  s.begin_struct();
+  hex_field(s, "value", b.get<uint64_t>(0), Meaning::address);
+  uint_field(s, "size", b.get<uint32_t>(8));
+  flags_field(s, "flags", "xattr_flags", ctx.arch, b.get<uint32_t>(12));
+  s.end_struct(false);
+  return true;
+}
+
+// Types that are also array elements: each describes exactly one element.
+size_t pollfd_size(format::Arch) { return 8; }
+bool describe_pollfd(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  const Bytes b(bytes);
+  if (b.size() < 8) return false;
+  s.begin_struct();
+  int_field(s, "fd", b.get<int32_t>(0), Meaning::fd);
+  flags_field(s, "events", "poll_events", ctx.arch, b.get<uint16_t>(4));
+  if (const uint16_t revents = b.get<uint16_t>(6)) flags_field(s, "revents", "poll_events", ctx.arch, revents);
+  s.end_struct(false);
+  return true;
+}
+
+// x86_64 packs the structure (data at offset 4); aarch64 aligns it (offset 8).
+size_t epoll_event_size(format::Arch arch) { return arch == format::Arch::aarch64 ? 16 : 12; }
+bool describe_epoll_event(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  const Bytes b(bytes);
+  const size_t size = epoll_event_size(ctx.arch);
+  if (b.size() < size) return false;
+  const uint64_t data = b.get<uint64_t>(size == 12 ? 4 : 8);
+  s.begin_struct();
+  flags_field(s, "events", "epoll_events", ctx.arch, b.get<uint32_t>(0));
+  s.field("data");
+  s.begin_struct();
+  uint_field(s, "u32", static_cast<uint32_t>(data));
+  uint_field(s, "u64", data);
+  s.end_struct(false);
+  s.end_struct(false);
+  return true;
+}
+
+size_t pair_of_words_size(format::Arch) { return 16; }
+bool describe_iovec(ValueSink& s, std::string_view bytes, const StructContext&) {
+  const Bytes b(bytes);
+  if (b.size() < 16) return false;
+  s.begin_struct();
+  hex_field(s, "iov_base", b.get<uint64_t>(0), Meaning::address);
+  uint_field(s, "iov_len", b.get<uint64_t>(8));
+  s.end_struct(false);
+  return true;
+}
+
+size_t id_size(format::Arch) { return 4; }
+// One uid or gid: alone, strace shows it as a list of one ([1000]).
+bool describe_id_element(ValueSink& s, std::string_view bytes) {
+  if (bytes.size() < 4) return false;
+  s.unsigned_integer(Bytes(bytes).get<uint32_t>(0), Meaning::id);
+  return true;
+}
+bool describe_id(ValueSink& s, std::string_view bytes, const StructContext&) {
+  if (bytes.size() < 4) return false;
+  s.begin_array();
+  describe_id_element(s, bytes);
+  s.end_array(false);
+  return true;
+}
+
+constexpr StructDecoder kStructDecoders[] = {
+    {"stat", describe_stat, nullptr},
+    {"statx", describe_statx, nullptr},
+    {"statfs", describe_statfs, nullptr},
+    {"utsname", describe_utsname, nullptr},
+    {"sysinfo", describe_sysinfo, nullptr},
+    {"sigaction", describe_sigaction, nullptr},
+    {"siginfo", describe_siginfo, nullptr},
+    {"clone_args", describe_clone_args, nullptr},
+    {"open_how", describe_open_how, nullptr},
+    {"rlimit", describe_rlimit, nullptr},
+    {"fd_pair", describe_fd_pair, nullptr},
+    {"wait_status", describe_wait_status, nullptr},
+    {"rusage", describe_rusage, nullptr},
+    {"timespec", describe_timespec, pair_of_words_size},
+    {"timeval", describe_timeval, pair_of_words_size},
+    {"timespec_pair", describe_time_pair<timespec_at>, nullptr},
+    {"timeval_pair", describe_time_pair<timeval_at>, nullptr},
+    {"itimerspec", describe_itimer<timespec_at>, nullptr},
+    {"itimerval", describe_itimer<timeval_at>, nullptr},
+    {"timezone", describe_timezone, nullptr},
+    {"utimbuf", describe_utimbuf, nullptr},
+    {"tms", describe_tms, nullptr},
+    {"sigset", describe_sigset, nullptr},
+    {"stack_t", describe_stack_t, nullptr},
+    {"sched_param", describe_sched_param, nullptr},
+    {"mount_attr", describe_mount_attr, nullptr},
+    {"xattr_args", describe_xattr_args, nullptr},
+    {"pollfd", describe_pollfd, pollfd_size},
+    {"epoll_event", describe_epoll_event, epoll_event_size},
+    {"iovec", describe_iovec, pair_of_words_size},
+    {"uid", describe_id, id_size},
+    {"gid", describe_id, id_size},
+};
 
 std::string_view dirent_type_name(uint8_t t) {
   switch (t) {
@@ -351,202 +610,37 @@ std::string_view dirent_type_name(uint8_t t) {
 
 }  // namespace
 
-void append_wait_status(std::string& out, int status) {
-  const int low = status & 0x7f;
-  if (low == 0) {
-    put(out, "{{WIFEXITED(s) && WEXITSTATUS(s) == {}}}", (status >> 8) & 0xff);
-  } else if (low == 0x7f) {
-    out.append("{WIFSTOPPED(s) && WSTOPSIG(s) == ");
-    append_signal(out, (status >> 8) & 0xff);
-    out.push_back('}');
-  } else if (status == 0xffff) {
-    out.append("{WIFCONTINUED(s)}");
-  } else {
-    out.append("{WIFSIGNALED(s) && WTERMSIG(s) == ");
-    append_signal(out, low);
-    if (status & 0x80) out.append(" && WCOREDUMP(s)");
-    out.push_back('}');
-  }
+const StructDecoder* find_struct_decoder(std::string_view type) {
+  for (const auto& d : kStructDecoders)
+    if (d.type == type) return &d;
+  return nullptr;
 }
 
-bool append_struct(std::string& out, std::string_view type, std::string_view bytes, const StructContext& ctx) {
-  const Bytes b(bytes);
-  const size_t n = bytes.size();
-  if (type == "stat") return decode_stat(out, b, ctx);
-  if (type == "statx") return decode_statx(out, b);
-  if (type == "statfs") return decode_statfs(out, b);
-  if (type == "utsname") return decode_utsname(out, b, ctx);
-  if (type == "sysinfo") return decode_sysinfo(out, b);
-  if (type == "sigaction") return decode_sigaction(out, b, ctx);
-  if (type == "clone_args") return decode_clone_args(out, b, ctx);
-  if (type == "open_how") return decode_open_how(out, b, ctx);
-  if (type == "rlimit") {
-    if (n < 16) return false;
-    out.append("{rlim_cur=");
-    append_rlim(out, b.get<uint64_t>(0));
-    out.append(", rlim_max=");
-    append_rlim(out, b.get<uint64_t>(8));
-    out.push_back('}');
-    return true;
-  }
-  if (type == "fd_pair") {
-    if (n < 8) return false;
-    put(out, "[{}, {}]", b.get<int32_t>(0), b.get<int32_t>(4));
-    return true;
-  }
-  if (type == "wait_status") {
-    if (n < 4) return false;
-    out.push_back('[');
-    append_wait_status(out, b.get<int32_t>(0));
-    out.push_back(']');
-    return true;
-  }
-  if (type == "rusage") {
-    if (n < 32) return false;
-    out.append("{ru_utime=");
-    append_timeval(out, b.get<int64_t>(0), b.get<int64_t>(8));
-    out.append(", ru_stime=");
-    append_timeval(out, b.get<int64_t>(16), b.get<int64_t>(24));
-    out.append(", ...}");
-    return true;
-  }
-  if (type == "siginfo") {
-    if (n < 48) return false;
-    decode_siginfo(out, b);
-    return true;
-  }
-  if (type == "timespec") {
-    if (n < 16) return false;
-    append_timespec(out, b.get<int64_t>(0), b.get<int64_t>(8));
-    return true;
-  }
-  if (type == "timeval") {
-    if (n < 16) return false;
-    append_timeval(out, b.get<int64_t>(0), b.get<int64_t>(8));
-    return true;
-  }
-  if (type == "timespec_pair" || type == "timeval_pair") {
-    if (n < 32) return false;
-    const bool ts = type == "timespec_pair";
-    out.push_back('[');
-    for (size_t i = 0; i < 2; ++i) {
-      if (i) out.append(", ");
-      if (ts)
-        append_timespec(out, b.get<int64_t>(i * 16), b.get<int64_t>(i * 16 + 8));
-      else
-        append_timeval(out, b.get<int64_t>(i * 16), b.get<int64_t>(i * 16 + 8));
-    }
-    out.push_back(']');
-    return true;
-  }
-  if (type == "itimerval" || type == "itimerspec") {
-    if (n < 32) return false;
-    const bool ts = type == "itimerspec";
-    out.append("{it_interval=");
-    if (ts)
-      append_timespec(out, b.get<int64_t>(0), b.get<int64_t>(8));
-    else
-      append_timeval(out, b.get<int64_t>(0), b.get<int64_t>(8));
-    out.append(", it_value=");
-    if (ts)
-      append_timespec(out, b.get<int64_t>(16), b.get<int64_t>(24));
-    else
-      append_timeval(out, b.get<int64_t>(16), b.get<int64_t>(24));
-    out.push_back('}');
-    return true;
-  }
-  if (type == "timezone") {
-    if (n < 8) return false;
-    put(out, "{{tz_minuteswest={}, tz_dsttime={}}}", b.get<int32_t>(0), b.get<int32_t>(4));
-    return true;
-  }
-  if (type == "utimbuf") {
-    if (n < 16) return false;
-    put(out, "{{actime={}, modtime={}}}", b.get<int64_t>(0), b.get<int64_t>(8));
-    return true;
-  }
-  if (type == "tms") {
-    if (n < 32) return false;
-    put(out, "{{tms_utime={}, tms_stime={}, tms_cutime={}, tms_cstime={}}}", b.get<int64_t>(0),
-        b.get<int64_t>(8), b.get<int64_t>(16), b.get<int64_t>(24));
-    return true;
-  }
-  if (type == "sigset") {
-    if (n < 8) return false;
-    append_sigset(out, b.get<uint64_t>(0));
-    return true;
-  }
-  if (type == "stack_t") {
-    if (n < 24) return false;
-    out.append("{ss_sp=");
-    append_hex_ptr(out, b.get<uint64_t>(0));
-    const int32_t flags = b.get<int32_t>(8);
-    out.append(", ss_flags=");
-    if (flags == 0)
-      out.push_back('0');
-    else if (flags == 1)
-      out.append("SS_ONSTACK");
-    else if (flags == 2)
-      out.append("SS_DISABLE");
-    else
-      put(out, "{:#x}", flags);
-    put(out, ", ss_size={}}}", b.get<uint64_t>(16));
-    return true;
-  }
-  if (type == "sched_param") {
-    if (n < 4) return false;
-    put(out, "{{sched_priority={}}}", b.get<int32_t>(0));
-    return true;
-  }
-  if (type == "mount_attr") {
-    if (n < 32) return false;
-    put(out, "{{attr_set={:#x}, attr_clr={:#x}, propagation={:#x}, userns_fd={}}}", b.get<uint64_t>(0),
-        b.get<uint64_t>(8), b.get<uint64_t>(16), b.get<uint64_t>(24));
-    return true;
-  }
-  if (type == "xattr_args") {
-    if (n < 16) return false;
-    out.append("{value=");
-    append_hex_ptr(out, b.get<uint64_t>(0));
-    put(out, ", size={}, flags=", b.get<uint32_t>(8));
-    append_flags(out, "xattr_flags", ctx.arch, b.get<uint32_t>(12));
-    out.push_back('}');
-    return true;
-  }
-  if (type == "uid" || type == "gid") {
-    if (n < 4) return false;
-    put(out, "[{}]", b.get<uint32_t>(0));
-    return true;
-  }
-  if (type == "pollfd" || type == "epoll_event" || type == "iovec") {
-    const size_t size = element_size(type, ctx.arch);
-    if (n < size) return false;
-    return append_element(out, type, b, 0, size);
-  }
-  return false;
-}
-
-bool append_struct_array(std::string& out, std::string_view type, size_t size, size_t count,
-                         std::string_view bytes, bool truncated, const StructContext& ctx) {
-  if (size == 0) size = element_size(type, ctx.arch);
-  if (size == 0 || element_size(type, ctx.arch) == 0) return false;
-  const Bytes b(bytes);
+bool describe_struct_array(ValueSink& sink, const StructDecoder& decoder, size_t size, size_t count,
+                           std::string_view bytes, bool truncated, const StructContext& ctx) {
+  if (decoder.element_size == nullptr) return false;
+  const size_t own = decoder.element_size(ctx.arch);
+  if (size == 0) size = own;
+  if (size == 0) return false;
   const size_t available = bytes.size() / size;
   const size_t shown_max = ctx.array_limit == 0 ? available : std::min(available, ctx.array_limit);
   const size_t shown = std::min(count, shown_max);
-  out.push_back('[');
+  const bool ids = decoder.describe == describe_id;
+  sink.begin_array();
   for (size_t i = 0; i < shown; ++i) {
-    if (i) out.append(", ");
-    append_element(out, type, b, i * size, size);
+    const auto element = bytes.substr(i * size, size);
+    if (ids)
+      describe_id_element(sink, element);
+    else
+      decoder.describe(sink, element, ctx);
   }
-  if (shown < count || truncated) out.append(shown ? ", ..." : "...");
-  out.push_back(']');
+  sink.end_array(shown < count || truncated);
   return true;
 }
 
-void append_dirents(std::string& out, std::string_view bytes, bool is64, bool truncated, const StructContext& ctx) {
+void describe_dirents(ValueSink& s, std::string_view bytes, bool is64, bool truncated, const StructContext& ctx) {
   const Bytes b(bytes);
-  out.push_back('[');
+  s.begin_array();
   size_t off = 0;
   size_t shown = 0;
   bool cut = truncated;
@@ -561,62 +655,98 @@ void append_dirents(std::string& out, std::string_view bytes, bool is64, bool tr
       cut = true;
       break;
     }
-    if (shown) out.append(", ");
     const uint8_t type = is64 ? b.get<uint8_t>(off + 18) : b.get<uint8_t>(off + reclen - 1);
-    put(out, "{{d_ino={}, d_off={}, d_reclen={}, d_type=", b.get<uint64_t>(off), b.get<int64_t>(off + 8), reclen);
+    s.begin_struct();
+    uint_field(s, "d_ino", b.get<uint64_t>(off));
+    int_field(s, "d_off", b.get<int64_t>(off + 8));
+    uint_field(s, "d_reclen", reclen);
+    s.field("d_type");
     if (auto name = dirent_type_name(type); !name.empty())
-      out.append(name);
+      s.constant(name, type);
     else
-      put(out, "{}", type);
-    out.append(", d_name=");
-    append_quoted(out, b.cstr(off + header, reclen - header), ctx.string_limit, false);
-    out.push_back('}');
+      s.unsigned_integer(type, Meaning::none);
+    s.field("d_name");
+    s.string({b.cstr(off + header, reclen - header), ctx.string_limit});
+    s.end_struct(false);
     ++shown;
     off += reclen;
   }
   if (off < bytes.size()) cut = true;
-  if (cut) out.append(shown ? ", ..." : "...");
-  out.push_back(']');
+  s.end_array(cut);
 }
 
-void append_sockaddr(std::string& out, std::string_view bytes, const StructContext& ctx) {
+void describe_sockaddr(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
+  s.begin_struct();
   if (bytes.size() < 2) {
-    out.append("{}");
+    s.end_struct(false);
     return;
   }
   const uint16_t family = b.get<uint16_t>(0);
-  out.append("{sa_family=");
-  append_flags(out, "socket_domain", ctx.arch, family);
-  if (family == 1) {  // AF_UNIX
+  flags_field(s, "sa_family", "socket_domain", ctx.arch, family);
+  if (family == AF_UNIX) {
     if (bytes.size() > 2) {
       auto path = bytes.substr(2);
-      out.append(", sun_path=");
-      if (path[0] == '\0') {
-        // Abstract socket: the name is every byte after the NUL, NULs included.
-        out.push_back('@');
-        append_quoted(out, path.substr(1), ctx.string_limit, false);
-      } else {
-        append_quoted(out, b.cstr(2, bytes.size() - 2), ctx.string_limit, false);
-      }
+      s.field("sun_path");
+      if (path[0] == '\0')  // abstract: the name is every byte after the NUL, NULs included
+        s.string({path.substr(1), ctx.string_limit, false, StringForm::abstract});
+      else
+        s.string({b.cstr(2, bytes.size() - 2), ctx.string_limit});
     }
-  } else if (family == 2 && bytes.size() >= 8) {  // AF_INET
-    char text[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, bytes.data() + 4, text, sizeof text);
-    put(out, ", sin_port=htons({}), sin_addr=inet_addr(\"{}\")", ntohs(b.get<uint16_t>(2)), text);
-  } else if (family == 10 && bytes.size() >= 24) {  // AF_INET6
-    char text[INET6_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET6, bytes.data() + 8, text, sizeof text);
-    put(out, ", sin6_port=htons({}), sin6_flowinfo=htonl({}), inet_pton(AF_INET6, \"{}\", &sin6_addr)",
-        ntohs(b.get<uint16_t>(2)), ntohl(b.get<uint32_t>(4)), text);
-    if (bytes.size() >= 28) put(out, ", sin6_scope_id={}", b.get<uint32_t>(24));
-  } else if (family == 16 && bytes.size() >= 12) {  // AF_NETLINK
-    put(out, ", nl_pid={}, nl_groups={:08x}", b.get<uint32_t>(4), b.get<uint32_t>(8));
+  } else if (family == AF_INET && bytes.size() >= 8) {
+    s.field("sin_port");
+    s.network_integer(ntohs(b.get<uint16_t>(2)), 2);
+    s.field("sin_addr");
+    s.ip_address(AF_INET, bytes.substr(4, 4));
+  } else if (family == AF_INET6 && bytes.size() >= 24) {
+    s.field("sin6_port");
+    s.network_integer(ntohs(b.get<uint16_t>(2)), 2);
+    s.field("sin6_flowinfo");
+    s.network_integer(ntohl(b.get<uint32_t>(4)), 4);
+    s.field("sin6_addr");
+    s.ip_address(AF_INET6, bytes.substr(8, 16));
+    if (bytes.size() >= 28) uint_field(s, "sin6_scope_id", b.get<uint32_t>(24));
+  } else if (family == AF_NETLINK && bytes.size() >= 12) {
+    uint_field(s, "nl_pid", b.get<uint32_t>(4), Meaning::pid);
+    hex_field(s, "nl_groups", b.get<uint32_t>(8), Meaning::hex_word);
   } else if (bytes.size() > 2) {
-    out.append(", sa_data=");
-    append_quoted(out, bytes.substr(2), ctx.string_limit, false);
+    s.field("sa_data");
+    s.string({bytes.substr(2), ctx.string_limit});
   }
-  out.push_back('}');
+  s.end_struct(false);
+}
+
+bool append_struct(std::string& out, std::string_view type, std::string_view bytes, const StructContext& ctx) {
+  const StructDecoder* decoder = find_struct_decoder(type);
+  if (decoder == nullptr) return false;
+  const size_t mark = out.size();
+  TextValueWriter writer(out);
+  if (decoder->describe(writer, bytes, ctx)) return true;
+  out.resize(mark);
+  return false;
+}
+
+bool append_struct_array(std::string& out, std::string_view type, size_t size, size_t count,
+                         std::string_view bytes, bool truncated, const StructContext& ctx) {
+  const StructDecoder* decoder = find_struct_decoder(type);
+  if (decoder == nullptr) return false;
+  TextValueWriter writer(out);
+  return describe_struct_array(writer, *decoder, size, count, bytes, truncated, ctx);
+}
+
+void append_dirents(std::string& out, std::string_view bytes, bool is64, bool truncated, const StructContext& ctx) {
+  TextValueWriter writer(out);
+  describe_dirents(writer, bytes, is64, truncated, ctx);
+}
+
+void append_sockaddr(std::string& out, std::string_view bytes, const StructContext& ctx) {
+  TextValueWriter writer(out);
+  describe_sockaddr(writer, bytes, ctx);
+}
+
+void append_wait_status(std::string& out, int status) {
+  TextValueWriter writer(out);
+  writer.wait_status(status);
 }
 
 }  // namespace traceloop::tools

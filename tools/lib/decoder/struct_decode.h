@@ -1,9 +1,12 @@
 #pragma once
-// Structures read from user memory, printed in strace's abbreviated form
-// ({st_mode=S_IFREG|0644, st_size=5, ...}). Layouts are those of the trace's
-// architecture (x86_64 and aarch64 differ for stat and epoll_event). All
-// functions bound every read by the captured bytes: a short or hostile
-// capture prints what it can, never reads past the end.
+// Structures read from user memory, described to a ValueSink field by field
+// (strace's text abbreviates them: {st_mode=S_IFREG|0644, st_size=5, ...}).
+// Layouts are those of the trace's architecture (x86_64 and aarch64 differ
+// for stat and epoll_event). Every read is bounded by the captured bytes: a
+// short or hostile capture describes what it can, never reads past the end.
+// The decoder resolves each parameter's structure type to its StructDecoder
+// once, when it builds its plan from the file's catalogue; describing an
+// event compares no names.
 // Internal to the decoder; exposed for its tests.
 
 #include <cstddef>
@@ -11,6 +14,7 @@
 #include <string_view>
 
 #include "format/catalogue.h"
+#include "tools/lib/decoder/value.h"
 
 namespace traceloop::tools {
 
@@ -20,22 +24,36 @@ struct StructContext {
   size_t array_limit = 64;   // elements of arrays (dirents, pollfds)
 };
 
-// One structure of `type`. False when the type is unknown or `bytes` is too
-// short for it: the caller prints the pointer instead.
-bool append_struct(std::string& out, std::string_view type, std::string_view bytes, const StructContext& ctx);
+struct StructDecoder {
+  std::string_view type;
+  // One structure; false when `bytes` is too short for it (the caller shows
+  // the pointer instead).
+  bool (*describe)(ValueSink& sink, std::string_view bytes, const StructContext& ctx);
+  // Types that also come in arrays (pollfd, iovec, ...): bytes of one element
+  // on an architecture; nullptr for the others.
+  size_t (*element_size)(format::Arch arch);
+};
 
-// `count` structures of `type`, each `size` bytes, as [{...}, {...}] (count
-// is bounded by the bytes). False when the type is unknown.
+// nullptr when the type is unknown.
+const StructDecoder* find_struct_decoder(std::string_view type);
+
+// `count` structures, each `size` bytes (0: the type's own size), as an
+// array bounded by the bytes and the array limit. False when the type has no
+// array form.
+bool describe_struct_array(ValueSink& sink, const StructDecoder& decoder, size_t size, size_t count,
+                           std::string_view bytes, bool truncated, const StructContext& ctx);
+// A run of variable-size directory records (getdents64 when `is64`, else getdents).
+void describe_dirents(ValueSink& sink, std::string_view bytes, bool is64, bool truncated, const StructContext& ctx);
+// A socket address of any family.
+void describe_sockaddr(ValueSink& sink, std::string_view bytes, const StructContext& ctx);
+
+// Text forms, for tests and for callers that want strace's text directly.
+bool append_struct(std::string& out, std::string_view type, std::string_view bytes, const StructContext& ctx);
 bool append_struct_array(std::string& out, std::string_view type, size_t size, size_t count,
                          std::string_view bytes, bool truncated, const StructContext& ctx);
-
-// A run of variable-size directory records (getdents64 when `is64`, else getdents).
 void append_dirents(std::string& out, std::string_view bytes, bool is64, bool truncated, const StructContext& ctx);
-
-// sockaddr of any family: {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("1.2.3.4")}.
 void append_sockaddr(std::string& out, std::string_view bytes, const StructContext& ctx);
-
-// wait(2) status: [{WIFEXITED(s) && WEXITSTATUS(s) == 0}] without the brackets.
+// wait(2) status: {WIFEXITED(s) && WEXITSTATUS(s) == 0}.
 void append_wait_status(std::string& out, int status);
 
 }  // namespace traceloop::tools

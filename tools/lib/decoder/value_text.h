@@ -1,0 +1,57 @@
+#pragma once
+// The value model written as strace writes it: `O_RDONLY|O_CLOEXEC`,
+// `"/etc/passwd"`, `{st_mode=S_IFREG|0644, st_size=5, ...}`, `[3, 4]`,
+// `-1 ENOENT (No such file or directory)`. The table and strace formats and
+// tl-grep's fields all read this text.
+
+#include <cstdint>
+#include <string>
+
+#include "tools/lib/decoder/value.h"
+
+namespace traceloop::tools {
+
+class TextValueWriter final : public ValueSink {
+ public:
+  // Appends to `out`. A return value's flags read `0x8002 (flags O_RDWR|O_LARGEFILE)`.
+  enum class Position : uint8_t { argument, return_value };
+  explicit TextValueWriter(std::string& out, Position position = Position::argument)
+      : out_(out), position_(position) {}
+
+  void signed_integer(int64_t value, Meaning meaning) override;
+  void unsigned_integer(uint64_t value, Meaning meaning) override;
+  void hex_integer(uint64_t value, Meaning meaning) override;
+  void network_integer(uint64_t host_value, unsigned bytes) override;
+  void flags(const FlagSet& set, uint64_t raw) override;
+  void constant(std::string_view name, int64_t raw) override;
+  void signal(int64_t number) override;
+  void signal_set(uint64_t mask) override;
+  void mode(uint64_t mode) override;
+  void device(uint64_t major, uint64_t minor) override;
+  void wait_status(int status) override;
+  void ip_address(int family, std::string_view address) override;
+  void string(const StringValue& value) override;
+  void begin_struct() override;
+  void field(std::string_view name) override;
+  void end_struct(bool abbreviated) override;
+  void begin_array() override;
+  void end_array(bool cut) override;
+  void error(int errno_number) override;
+
+ private:
+  // Before every value: the separator inside a structure or array, and the
+  // pending field name.
+  void begin_value();
+  void open(char bracket);
+  void close(bool elided, char bracket);
+
+  std::string& out_;
+  Position position_;
+  std::string_view field_;
+  bool field_pending_ = false;
+  // Bit d set: the structure or array at depth d holds an item already.
+  uint64_t has_items_ = 0;
+  unsigned depth_ = 0;
+};
+
+}  // namespace traceloop::tools
