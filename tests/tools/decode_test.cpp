@@ -501,11 +501,11 @@ TEST(DecodeHostileCatalogue, StatxFlagsOfAnUnknownSetAreShownInHex) {
   e.args = {0x1100, 0, 0, 0, 0, 0};  // AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, no sync bit
   std::string out;
   decoder.append_args(out, e, ArgStyle::strace);
-  EXPECT_EQ(out, "AT_STATX_SYNC_AS_STAT|0x1100");
+  EXPECT_EQ(out, "0x1100");
   out.clear();
   e.args[0] = 0;
   decoder.append_args(out, e, ArgStyle::strace);
-  EXPECT_EQ(out, "AT_STATX_SYNC_AS_STAT");
+  EXPECT_EQ(out, "0x0");
 }
 
 // Found by the catalogue fuzzer: a file's catalogue whose clone declares no

@@ -1,8 +1,8 @@
 // The decoder: a per-syscall plan computed once from the file's catalogue
-// (flag sets resolved, integer widths known), then applied per event with
-// appends into the caller's buffer. Special cases follow strace where its
-// output is the reference users know (open's mode, fcntl, socket protocol,
-// clone, statx flags).
+// (flag sets, structure decoders and hooks resolved, integer widths known),
+// then applied per event: each argument is described to a ValueSink (the
+// typed value model), which the text and JSON outputs write. Syscalls that
+// need more than their annotations have hooks (syscall_hooks.h).
 
 #include "tools/lib/decoder/decode.h"
 
@@ -16,7 +16,9 @@
 #include "format/syscalls/uapi_constants.h"
 #include "tools/lib/decoder/flag_sets.h"
 #include "tools/lib/decoder/struct_decode.h"
+#include "tools/lib/decoder/syscall_hooks.h"
 #include "tools/lib/decoder/text_append.h"
+#include "tools/lib/decoder/value_text.h"
 
 namespace traceloop::tools {
 namespace {
@@ -24,40 +26,6 @@ namespace {
 using format::ArgKind;
 using format::CallState;
 using format::Event;
-
-enum class Special : uint8_t {
-  none,
-  open_mode,        // open/openat mode: only with O_CREAT/O_TMPFILE (strace style)
-  fcntl_arg,        // depends on the command
-  socket_protocol,  // depends on the domain
-  socket_option,    // setsockopt/getsockopt optname: depends on the level
-  statx_flags,      // AT_STATX_SYNC_AS_STAT shown when no sync bit is set
-  random_bytes,     // getrandom: hex escapes
-  dirents,          // getdents/getdents64 buffer
-  cstring_out,      // getcwd: the buffer holds a NUL-terminated string
-};
-
-struct ParamPlan {
-  std::string_view name;
-  ArgKind kind = ArgKind::integer;
-  int8_t len_arg = format::kNoLenArg;
-  const FlagSet* set = nullptr;
-  std::string_view set_name;
-  std::string_view struct_type;
-  uint32_t struct_size = 0;
-  bool is32 = false;
-  bool address_like = false;  // 0 prints as NULL
-  Special special = Special::none;
-};
-
-struct SyscallPlan {
-  const format::SyscallSpec* spec = nullptr;
-  std::vector<ParamPlan> params;
-  bool is_futex = false;
-  bool is_clone = false;
-  bool is_fcntl = false;
-  bool path_params = false;
-};
 
 bool is_32bit_type(std::string_view t) {
   if (t.find('*') != std::string_view::npos) return false;
@@ -74,19 +42,193 @@ bool is_address_name(std::string_view n) {
          n == "tls" || n == "arg" || n == "stack";
 }
 
+Meaning meaning_of(ArgKind kind) {
+  switch (kind) {
+    case ArgKind::fd:
+    case ArgKind::dirfd: return Meaning::fd;
+    case ArgKind::pid: return Meaning::pid;
+    case ArgKind::uid:
+    case ArgKind::gid: return Meaning::id;
+    default: return Meaning::none;
+  }
+}
+
+bool is_data_kind(ArgKind kind) {
+  switch (kind) {
+    case ArgKind::pointer:
+    case ArgKind::path:
+    case ArgKind::string:
+    case ArgKind::buffer_in:
+    case ArgKind::buffer_out:
+    case ArgKind::struct_in:
+    case ArgKind::struct_out:
+    case ArgKind::string_array:
+    case ArgKind::sockaddr_in:
+    case ArgKind::sockaddr_out:
+    case ArgKind::struct_array_in:
+    case ArgKind::struct_array_out:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_output_kind(ArgKind kind) {
+  return kind == ArgKind::buffer_out || kind == ArgKind::struct_out || kind == ArgKind::sockaddr_out ||
+         kind == ArgKind::struct_array_out;
+}
+
 template <typename... Args>
 void put(std::string& out, fmt::format_string<Args...> format, Args&&... args) {
   fmt::format_to(std::back_inserter(out), format, std::forward<Args>(args)...);
 }
 
-void append_pointer(std::string& out, uint64_t v) {
-  if (v == 0)
-    out.append("NULL");
-  else
-    append_hex(out, v);
+void describe_value(ValueSink& sink, const ParamPlan& p, uint64_t v) {
+  const uint64_t u = p.is32 ? static_cast<uint32_t>(v) : v;
+  const int64_t s = p.is32 ? static_cast<int32_t>(v) : static_cast<int64_t>(v);
+  switch (p.kind) {
+    case ArgKind::integer:
+      sink.signed_integer(s, p.meaning);
+      return;
+    case ArgKind::fd:
+    case ArgKind::pid:
+    case ArgKind::uid:
+    case ArgKind::gid:
+      sink.signed_integer(static_cast<int32_t>(v), p.meaning);
+      return;
+    case ArgKind::unsigned_int:
+      sink.unsigned_integer(u, p.meaning);
+      return;
+    case ArgKind::hex:
+      // strace writes a zero that is not an address as 0.
+      if (u == 0 && !p.address_like)
+        sink.unsigned_integer(0, Meaning::none);
+      else
+        sink.hex_integer(u, p.address_like ? Meaning::address : Meaning::none);
+      return;
+    case ArgKind::dirfd:
+      if (static_cast<int32_t>(v) == uapi::kAtFdcwd)
+        sink.constant("AT_FDCWD", uapi::kAtFdcwd);
+      else
+        sink.signed_integer(static_cast<int32_t>(v), Meaning::fd);
+      return;
+    case ArgKind::flags:
+    case ArgKind::enum_value:
+      if (p.set)
+        sink.flags(*p.set, u);
+      else if (p.kind == ArgKind::enum_value)
+        sink.signed_integer(s, Meaning::none);
+      else  // a catalogue (from the file) naming a set this decoder lacks
+        sink.hex_integer(u, Meaning::none);
+      return;
+    case ArgKind::signal:
+      sink.signal(static_cast<int32_t>(v));
+      return;
+    case ArgKind::mode:
+      sink.mode(u);
+      return;
+    default:
+      sink.hex_integer(v, Meaning::address);
+      return;
+  }
 }
 
-bool returned_ok(const Event& e) { return e.state == CallState::returned && !e.failed(); }
+// The elements of a NUL-separated list (argv, envp).
+void describe_string_array(ValueSink& sink, const format::CaptureView& cap, const StructContext& ctx) {
+  sink.begin_array();
+  std::string_view rest = cap.bytes;
+  size_t n = 0;
+  bool cut = cap.truncated();
+  while (!rest.empty()) {
+    if (ctx.array_limit != 0 && n == ctx.array_limit) {
+      cut = true;
+      break;
+    }
+    const auto nul = rest.find('\0');
+    const bool complete = nul != std::string_view::npos;
+    sink.string({rest.substr(0, complete ? nul : rest.size()), ctx.string_limit, !complete});
+    ++n;
+    if (!complete) {
+      cut = false;  // the element's own "..." says it
+      break;
+    }
+    rest.remove_prefix(nul + 1);
+  }
+  sink.end_array(cut);
+}
+
+void describe_data(ValueSink& sink, const Event& e, const ParamPlan& p, size_t i, const StructContext& ctx) {
+  const uint64_t v = e.args[i];
+  const auto* cap = e.capture_for(static_cast<unsigned>(i));
+  // A successful read of 0 bytes: strace shows "".
+  if (cap == nullptr && v != 0 && p.kind == ArgKind::buffer_out && p.len_arg == format::kLenFromReturn &&
+      p.records == ParamPlan::Records::none && returned_ok(e) && e.ret == 0) {
+    sink.string({});
+    return;
+  }
+  // Output data of a call that failed (or never finished) holds nothing: the pointer.
+  if (v == 0 || cap == nullptr || (is_output_kind(p.kind) && !returned_ok(e))) {
+    sink.hex_integer(v, Meaning::address);
+    return;
+  }
+  switch (p.kind) {
+    case ArgKind::path:
+      sink.string({cap->bytes.substr(0, cap->bytes.find('\0')), 0, cap->truncated()});
+      return;
+    case ArgKind::string:
+      sink.string({cap->bytes.substr(0, cap->bytes.find('\0')), ctx.string_limit, cap->truncated()});
+      return;
+    case ArgKind::buffer_in:
+    case ArgKind::buffer_out:
+      if (p.records != ParamPlan::Records::none)
+        describe_dirents(sink, cap->bytes, p.records == ParamPlan::Records::dirent64, cap->truncated(), ctx);
+      else
+        sink.string({cap->bytes, ctx.string_limit, cap->truncated()});
+      return;
+    case ArgKind::string_array:
+      describe_string_array(sink, *cap, ctx);
+      return;
+    case ArgKind::struct_in:
+    case ArgKind::struct_out:
+      if (p.structure == nullptr || !p.structure->describe(sink, cap->bytes, ctx)) sink.hex_integer(v, Meaning::address);
+      return;
+    case ArgKind::struct_array_in:
+    case ArgKind::struct_array_out: {
+      uint64_t count = 0;
+      if (p.len_arg == format::kLenFromReturn)
+        count = e.ret > 0 ? static_cast<uint64_t>(e.ret) : 0;
+      else if (p.len_arg >= 0 && p.len_arg < 6)
+        count = static_cast<uint32_t>(e.args[static_cast<size_t>(p.len_arg)]);
+      if (p.structure == nullptr ||
+          !describe_struct_array(sink, *p.structure, p.struct_size, count, cap->bytes, cap->truncated(), ctx))
+        sink.hex_integer(v, Meaning::address);
+      return;
+    }
+    case ArgKind::sockaddr_in:
+    case ArgKind::sockaddr_out:
+      describe_sockaddr(sink, cap->bytes, ctx);
+      return;
+    default:
+      sink.hex_integer(v, Meaning::address);
+      return;
+  }
+}
+
+class GenericDescriber final : public ArgDescriber {
+ public:
+  explicit GenericDescriber(const StructContext& ctx) : ctx_(ctx) {}
+  void describe(ValueSink& sink, const Event& e, const SyscallPlan& plan, size_t i) const override {
+    const ParamPlan& p = plan.params[i];
+    if (is_data_kind(p.kind))
+      describe_data(sink, e, p, i, ctx_);
+    else
+      describe_value(sink, p, e.args[i]);
+  }
+  const StructContext& context() const override { return ctx_; }
+
+ private:
+  const StructContext& ctx_;
+};
 
 }  // namespace
 
@@ -104,9 +246,13 @@ struct Decoder::Impl {
   const SyscallPlan* plan(uint32_t nr) const {
     return nr < plans.size() && plans[nr].spec ? &plans[nr] : nullptr;
   }
-  void append_arg(std::string& out, const Event& e, const SyscallPlan& sp, size_t i) const;
-  void append_value(std::string& out, const Event& e, const ParamPlan& p, uint64_t v) const;
-  void append_data(std::string& out, const Event& e, const ParamPlan& p, size_t i) const;
+  void describe_arg(ValueSink& sink, const Event& e, const SyscallPlan& sp, size_t i) const {
+    const GenericDescriber generic(ctx);
+    if (sp.hooks && sp.hooks->describe_arg &&
+        sp.hooks->describe_arg(HookCall{e, sp, generic, sink, ctx.arch}, i))
+      return;
+    generic.describe(sink, e, sp, i);
+  }
 };
 
 Decoder::Decoder(const format::TraceMetadata& metadata, DecodeOptions options) : impl_(std::make_unique<Impl>()) {
@@ -129,34 +275,25 @@ Decoder::Decoder(const format::TraceMetadata& metadata, DecodeOptions options) :
     auto& sp = d.plans[s.nr];
     sp.spec = &s;
     d.names[s.nr] = s.name;
-    sp.is_clone = s.name == "clone";
-    sp.is_futex = s.name == "futex";
-    sp.is_fcntl = s.name == "fcntl";
-    const bool opens = s.name == "open" || s.name == "openat" || s.name == "mq_open" ||
-                       s.name == "open_by_handle_at" || s.name == "creat";
+    sp.hooks = find_syscall_hooks(s.name);
+    if (sp.hooks)
+      for (size_t k = 0; k < sp.hook_sets.size(); ++k)
+        if (!sp.hooks->sets[k].empty()) sp.hook_sets[k] = find_flag_set(sp.hooks->sets[k], arch);
     for (const auto& param : s.params) {
       ParamPlan p;
       p.name = param.name;
       p.kind = param.kind;
       p.len_arg = param.len_arg;
-      p.struct_type = param.struct_type;
+      p.meaning = meaning_of(param.kind);
       p.struct_size = param.struct_size;
+      if (!param.struct_type.empty()) p.structure = find_struct_decoder(param.struct_type);
+      if (param.struct_type == "linux_dirent64") p.records = ParamPlan::Records::dirent64;
+      if (param.struct_type == "linux_dirent") p.records = ParamPlan::Records::dirent;
       p.is32 = is_32bit_type(param.c_type);
       p.address_like = is_address_name(param.name);
       // The catalogue's annotations name the set; nothing here overrides them.
-      p.set_name = param.flag_set;
-      if (!p.set_name.empty()) p.set = find_flag_set(p.set_name, arch);
+      if (!param.flag_set.empty()) p.set = find_flag_set(param.flag_set, arch);
       if (param.kind == ArgKind::path || param.kind == ArgKind::string) sp.path_params = true;
-      if (opens && param.kind == ArgKind::mode) p.special = Special::open_mode;
-      if (sp.is_fcntl && param.name == "arg") p.special = Special::fcntl_arg;
-      if (s.name == "socket" && param.name == "protocol") p.special = Special::socket_protocol;
-      if ((s.name == "setsockopt" || s.name == "getsockopt") && param.name == "optname")
-        p.special = Special::socket_option;
-      if (s.name == "statx" && param.name == "flags") p.special = Special::statx_flags;
-      if (s.name == "getrandom" && param.kind == ArgKind::buffer_out) p.special = Special::random_bytes;
-      if (s.name == "rseq" && (param.name == "rseq_len" || param.name == "sig")) p.kind = ArgKind::hex;
-      if (s.name == "getcwd" && param.kind == ArgKind::buffer_out) p.special = Special::cstring_out;
-      if (param.struct_type == "linux_dirent64" || param.struct_type == "linux_dirent") p.special = Special::dirents;
       sp.params.push_back(p);
     }
   }
@@ -198,266 +335,18 @@ std::string_view Decoder::param_name(const Event& event, size_t index) const {
   return index < 6 ? kArgNames[index] : std::string_view{};
 }
 
-void Decoder::Impl::append_value(std::string& out, const Event& e, const ParamPlan& p, uint64_t v) const {
-  const uint64_t u = p.is32 ? static_cast<uint32_t>(v) : v;
-  const int64_t s = p.is32 ? static_cast<int32_t>(v) : static_cast<int64_t>(v);
-  switch (p.kind) {
-    case ArgKind::integer:
-    case ArgKind::fd:
-    case ArgKind::pid:
-    case ArgKind::uid:
-    case ArgKind::gid:
-      append_decimal(out, p.kind == ArgKind::integer ? s : static_cast<int64_t>(static_cast<int32_t>(v)));
-      return;
-    case ArgKind::unsigned_int:
-      append_decimal(out, u);
-      return;
-    case ArgKind::hex:
-      if (u == 0)
-        out.append(p.address_like ? "NULL" : "0");
-      else
-        append_hex(out, u);
-      return;
-    case ArgKind::dirfd:
-      if (static_cast<int32_t>(v) == uapi::kAtFdcwd)
-        out.append("AT_FDCWD");
-      else
-        append_decimal(out, static_cast<int64_t>(static_cast<int32_t>(v)));
-      return;
-    case ArgKind::flags:
-    case ArgKind::enum_value:
-      if (p.special == Special::statx_flags && (u & uapi::kAtStatxSyncType) == 0) {
-        out.append("AT_STATX_SYNC_AS_STAT");
-        if (u != 0) {
-          out.push_back('|');
-          if (p.set)
-            append_flags(out, *p.set, u);
-          else  // a catalogue (from the file) naming a set this decoder lacks
-            put(out, "{:#x}", u);
-        }
-        return;
-      }
-      if (p.set)
-        append_flags(out, *p.set, u);
-      else if (p.kind == ArgKind::enum_value)
-        put(out, "{}", s);
-      else
-        put(out, "{:#x}", u);
-      return;
-    case ArgKind::signal: {
-      const auto sig = static_cast<int32_t>(v);
-      if (sig == 0)
-        out.push_back('0');
-      else
-        append_signal(out, sig);
-      return;
-    }
-    case ArgKind::mode:
-      append_mode(out, u);
-      return;
-    default:
-      (void)e;
-      append_pointer(out, v);
-      return;
-  }
-}
-
-void Decoder::Impl::append_data(std::string& out, const Event& e, const ParamPlan& p, size_t i) const {
-  const uint64_t v = e.args[i];
-  const auto* cap = e.capture_for(static_cast<unsigned>(i));
-  const bool out_param = p.kind == ArgKind::buffer_out || p.kind == ArgKind::struct_out ||
-                         p.kind == ArgKind::sockaddr_out || p.kind == ArgKind::struct_array_out;
-  // A successful read of 0 bytes: strace shows "".
-  if (cap == nullptr && v != 0 && p.kind == ArgKind::buffer_out && p.len_arg == format::kLenFromReturn &&
-      p.special == Special::none && returned_ok(e) && e.ret == 0) {
-    out.append("\"\"");
-    return;
-  }
-  // Output data of a call that failed (or never finished) holds nothing: the pointer.
-  if (v == 0 || cap == nullptr || (out_param && !returned_ok(e))) {
-    append_pointer(out, v);
-    return;
-  }
-  const size_t limit = options.string_limit;
-  switch (p.kind) {
-    case ArgKind::path:
-      append_quoted(out, cap->bytes.substr(0, cap->bytes.find('\0')), 0, cap->truncated());
-      return;
-    case ArgKind::string:
-      append_quoted(out, cap->bytes.substr(0, cap->bytes.find('\0')), limit, cap->truncated());
-      return;
-    case ArgKind::buffer_in:
-    case ArgKind::buffer_out:
-      if (p.special == Special::dirents) {
-        append_dirents(out, cap->bytes, p.struct_type == "linux_dirent64", cap->truncated(), ctx);
-      } else if (p.special == Special::cstring_out) {
-        append_quoted(out, cap->bytes.substr(0, cap->bytes.find('\0')), 0, cap->truncated());
-      } else if (p.special == Special::random_bytes) {
-        append_quoted_hex(out, cap->bytes, limit, cap->truncated());
-      } else {
-        append_quoted(out, cap->bytes, limit, cap->truncated());
-      }
-      return;
-    case ArgKind::string_array: {
-      out.push_back('[');
-      std::string_view rest = cap->bytes;
-      size_t n = 0;
-      bool cut = cap->truncated();
-      while (!rest.empty()) {
-        if (options.array_limit != 0 && n == options.array_limit) {
-          cut = true;
-          break;
-        }
-        const auto nul = rest.find('\0');
-        const bool complete = nul != std::string_view::npos;
-        if (n) out.append(", ");
-        append_quoted(out, rest.substr(0, complete ? nul : rest.size()), limit, !complete);
-        ++n;
-        if (!complete) {
-          cut = false;  // the element's own "..." says it
-          break;
-        }
-        rest.remove_prefix(nul + 1);
-      }
-      if (cut) out.append(n ? ", ..." : "...");
-      out.push_back(']');
-      return;
-    }
-    case ArgKind::struct_in:
-    case ArgKind::struct_out:
-      if (!append_struct(out, p.struct_type, cap->bytes, ctx)) append_pointer(out, v);
-      return;
-    case ArgKind::struct_array_in:
-    case ArgKind::struct_array_out: {
-      uint64_t count = 0;
-      if (p.len_arg == format::kLenFromReturn)
-        count = e.ret > 0 ? static_cast<uint64_t>(e.ret) : 0;
-      else if (p.len_arg >= 0 && p.len_arg < 6)
-        count = static_cast<uint32_t>(e.args[static_cast<size_t>(p.len_arg)]);
-      if (!append_struct_array(out, p.struct_type, p.struct_size, count, cap->bytes, cap->truncated(), ctx))
-        append_pointer(out, v);
-      return;
-    }
-    case ArgKind::sockaddr_in:
-    case ArgKind::sockaddr_out:
-      append_sockaddr(out, cap->bytes, ctx);
-      return;
-    default:
-      append_pointer(out, v);
-      return;
-  }
-}
-
-void Decoder::Impl::append_arg(std::string& out, const Event& e, const SyscallPlan& sp, size_t i) const {
-  const ParamPlan& p = sp.params[i];
-  const uint64_t v = e.args[i];
-  switch (p.special) {
-    case Special::fcntl_arg: {
-      switch (static_cast<uint32_t>(e.args[1])) {
-        case uapi::kFSetfd:
-          append_flags(out, "fd_flags", ctx.arch, v);
-          return;
-        case uapi::kFSetfl:
-          append_flags(out, "open_flags", ctx.arch, static_cast<uint32_t>(v));
-          return;
-        case uapi::kFDupfd:
-        case uapi::kFDupfdCloexec:
-        case uapi::kFSetsig:
-        case uapi::kFSetown:
-        case uapi::kFSetpipeSz:  // fds, signals, pids, sizes
-          put(out, "{}", static_cast<int32_t>(v));
-          return;
-        default:
-          break;
-      }
-      break;
-    }
-    case Special::socket_protocol: {
-      const auto domain = static_cast<uint32_t>(e.args[0]);
-      const auto proto = static_cast<uint32_t>(v);
-      if (domain == uapi::kAfInet || domain == uapi::kAfInet6) {
-        append_flags(out, "ip_protocol", ctx.arch, proto);
-        return;
-      }
-      if (domain == uapi::kAfNetlink) {
-        append_flags(out, "netlink_protocol", ctx.arch, proto);
-        return;
-      }
-      put(out, "{}", static_cast<int32_t>(proto));
-      return;
-    }
-    case Special::socket_option: {
-      // Option names are per level; SOL_SOCKET's are the ones every program uses.
-      if (static_cast<uint32_t>(e.args[1]) == uapi::kSolSocket) {
-        append_flags(out, "socket_option", ctx.arch, static_cast<uint32_t>(v));
-        return;
-      }
-      put(out, "{}", static_cast<int32_t>(v));
-      return;
-    }
-    default:
-      break;
-  }
-  switch (p.kind) {
-    case ArgKind::pointer:
-    case ArgKind::path:
-    case ArgKind::string:
-    case ArgKind::buffer_in:
-    case ArgKind::buffer_out:
-    case ArgKind::struct_in:
-    case ArgKind::struct_out:
-    case ArgKind::string_array:
-    case ArgKind::sockaddr_in:
-    case ArgKind::sockaddr_out:
-    case ArgKind::struct_array_in:
-    case ArgKind::struct_array_out:
-      append_data(out, e, p, i);
-      return;
-    default:
-      append_value(out, e, p, v);
-      return;
-  }
+void Decoder::describe_arg(ValueSink& sink, const Event& event, size_t index) const {
+  const auto* sp = impl_->plan(event.nr);
+  if (sp && index < sp->params.size() && index < 6)
+    impl_->describe_arg(sink, event, *sp, index);
+  else if (index < 6)
+    sink.hex_integer(event.args[index], Meaning::none);
 }
 
 void Decoder::append_arg(std::string& out, const Event& event, size_t index) const {
-  const auto* sp = impl_->plan(event.nr);
-  if (sp && index < sp->params.size()) {
-    impl_->append_arg(out, event, *sp, index);
-  } else if (index < 6) {
-    put(out, "{:#x}", event.args[index]);
-  }
+  TextValueWriter writer(out);
+  describe_arg(writer, event, index);
 }
-
-namespace {
-
-// Which parameters strace prints for a call (it drops some that do not apply).
-bool strace_shows(const SyscallPlan& sp, const Event& e, size_t i) {
-  const auto& p = sp.params[i];
-  if (sp.is_futex) {
-    // strace prints only the arguments the operation uses.
-    switch (static_cast<uint32_t>(e.args[1]) & static_cast<uint32_t>(uapi::kFutexCmdMask)) {
-      case uapi::kFutexWake: return i < 3;
-      case uapi::kFutexWait: return i < 4;
-      default: return true;
-    }
-  }
-  if (p.special == Special::open_mode) {
-    const size_t flags_index = i > 0 ? i - 1 : 0;
-    return (e.args[flags_index] & (uapi::kOCreat | uapi::kOTmpfileBit)) != 0;
-  }
-  if (p.special == Special::fcntl_arg) {
-    switch (static_cast<uint32_t>(e.args[1])) {
-      case uapi::kFGetfd: case uapi::kFGetfl: case uapi::kFGetown: case uapi::kFGetsig:
-      case uapi::kFGetlease: case uapi::kFGetpipeSz: case uapi::kFGetSeals:  // no argument
-        return false;
-      default:
-        return true;
-    }
-  }
-  return true;
-}
-
-}  // namespace
 
 void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) const {
   const auto* sp = impl_->plan(event.nr);
@@ -466,45 +355,60 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
     for (size_t i = 0; i < n; ++i) {
       if (i) out.append(", ");
       if (style == ArgStyle::table) put(out, "arg{}=", i);
-      put(out, "{:#x}", event.args[i]);
+      append_hex(out, event.args[i]);
     }
     return;
   }
-  const size_t n = sp->params.size();
-  // A catalogue is data from the file: its clone may declare no parameter.
-  if (style == ArgStyle::strace && sp->is_clone && n >= 1) {
-    // strace names clone's arguments and shows only those the flags use.
-    const uint64_t flags = event.args[0];
-    const bool arm = impl_->ctx.arch == format::Arch::aarch64;
-    out.append("child_stack=");
-    append_pointer(out, event.args[1]);
-    out.append(", flags=");
-    impl_->append_arg(out, event, *sp, 0);
-    if (flags & uapi::kCloneParentSettid) {
-      out.append(", parent_tid=");
-      append_pointer(out, event.args[2]);
-    }
-    if (flags & (uapi::kCloneChildSettid | uapi::kCloneChildCleartid)) {
-      out.append(", child_tidptr=");
-      append_pointer(out, arm ? event.args[4] : event.args[3]);
-    }
-    if (flags & uapi::kCloneSettls) {
-      out.append(", tls=");
-      append_pointer(out, arm ? event.args[3] : event.args[4]);
-    }
-    return;
+  std::array<ShownArg, 6> shown;
+  size_t n = 0;
+  if (style == ArgStyle::strace && sp->hooks && sp->hooks->strace_args) {
+    const GenericDescriber generic(impl_->ctx);
+    TextValueWriter unused(out);
+    n = sp->hooks->strace_args(HookCall{event, *sp, generic, unused, impl_->ctx.arch}, shown);
+  } else {
+    n = std::min<size_t>(sp->params.size(), 6);
+    for (size_t i = 0; i < n; ++i) shown[i] = {static_cast<uint8_t>(i), {}};
   }
-  bool first = true;
-  for (size_t i = 0; i < n && i < 6; ++i) {
-    if (style == ArgStyle::strace && !strace_shows(*sp, event, i)) continue;
-    if (!first) out.append(", ");
-    first = false;
-    if (style == ArgStyle::table) {
-      out.append(sp->params[i].name);
+  for (size_t k = 0; k < n; ++k) {
+    const size_t i = shown[k].index;
+    if (i >= sp->params.size() || i >= 6) continue;
+    if (k) out.append(", ");
+    const std::string_view name = style == ArgStyle::table ? sp->params[i].name : shown[k].name;
+    if (!name.empty()) {
+      out.append(name);
       out.push_back('=');
     }
-    impl_->append_arg(out, event, *sp, i);
+    TextValueWriter writer(out);
+    impl_->describe_arg(writer, event, *sp, i);
   }
+}
+
+bool Decoder::describe_return(ValueSink& sink, const Event& event) const {
+  if (event.state != CallState::returned) return false;
+  const auto* sp = impl_->plan(event.nr);
+  const auto kind = sp ? sp->spec->returns : format::ReturnKind::integer;
+  if (kind == format::ReturnKind::none) return false;
+  const int64_t ret = event.ret;
+  if (ret < 0 && ret >= -4095) {
+    sink.error(static_cast<int>(-ret));
+    return true;
+  }
+  if (sp && sp->hooks && sp->hooks->describe_return) {
+    const GenericDescriber generic(impl_->ctx);
+    if (sp->hooks->describe_return(HookCall{event, *sp, generic, sink, impl_->ctx.arch})) return true;
+  }
+  switch (kind) {
+    case format::ReturnKind::hex:
+      sink.hex_integer(static_cast<uint64_t>(ret), Meaning::none);
+      break;
+    case format::ReturnKind::unsigned_int:
+      sink.unsigned_integer(static_cast<uint64_t>(ret), Meaning::none);
+      break;
+    default:
+      sink.signed_integer(ret, Meaning::none);
+      break;
+  }
+  return true;
 }
 
 void Decoder::append_return(std::string& out, const Event& event) const {
@@ -513,44 +417,11 @@ void Decoder::append_return(std::string& out, const Event& event) const {
     return;
   }
   if (event.state == CallState::unfinished) {
-    out.append("unfinished");  // SPEC wording; the strace renderer says <unfinished ...>
+    out.append("unfinished");  // the strace renderer says <unfinished ...>
     return;
   }
-  const auto* sp = impl_->plan(event.nr);
-  const auto kind = sp ? sp->spec->returns : format::ReturnKind::integer;
-  if (kind == format::ReturnKind::none) {
-    out.push_back('X');
-    return;
-  }
-  const int64_t ret = event.ret;
-  if (ret < 0 && ret >= -4095) {
-    const int err = static_cast<int>(-ret);
-    const auto name = errno_name(err);
-    if (name.empty())
-      put(out, "-1 ERRNO_{} (Unknown error {})", err, err);
-    else
-      put(out, "-1 {} ({})", name, errno_message(err));
-    return;
-  }
-  if (kind == format::ReturnKind::hex) {
-    append_hex(out, static_cast<uint64_t>(ret));
-    return;
-  }
-  if (kind == format::ReturnKind::unsigned_int) {
-    append_decimal(out, static_cast<uint64_t>(ret));
-    return;
-  }
-  append_decimal(out, ret);
-  if (sp && sp->is_fcntl) {
-    // strace explains the flags F_GETFD / F_GETFL return.
-    const auto cmd = static_cast<uint32_t>(event.args[1]);
-    if (cmd == uapi::kFGetfd || cmd == uapi::kFGetfl) {
-      out.resize(out.size() - fmt::formatted_size("{}", ret));
-      put(out, "{:#x} (flags ", static_cast<uint64_t>(ret));
-      append_flags(out, cmd == uapi::kFGetfd ? "fd_flags" : "open_flags", impl_->ctx.arch, static_cast<uint64_t>(ret));
-      out.push_back(')');
-    }
-  }
+  TextValueWriter writer(out, TextValueWriter::Position::return_value);
+  if (!describe_return(writer, event)) out.push_back('X');
 }
 
 bool Decoder::field(std::string& out, const Event& event, std::string_view name) const {
@@ -586,7 +457,8 @@ bool Decoder::field(std::string& out, const Event& event, std::string_view name)
     if (!sp) return false;
     for (size_t i = 0; i < sp->params.size(); ++i) {
       if (sp->params[i].name == name) {
-        impl_->append_arg(out, event, *sp, i);
+        TextValueWriter writer(out);
+        impl_->describe_arg(writer, event, *sp, i);
         return true;
       }
     }

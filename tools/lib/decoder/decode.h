@@ -16,6 +16,7 @@
 #include "format/catalogue.h"
 #include "format/event.h"
 #include "format/metadata.h"
+#include "tools/lib/decoder/value.h"
 
 namespace traceloop::tools {
 
@@ -54,8 +55,14 @@ class Decoder {
   size_t param_count(const format::Event& event) const;
   // Parameter name ("arg<i>" when unknown).
   std::string_view param_name(const format::Event& event, size_t index) const;
-  // One decoded argument (no name).
+  // One argument described to a sink (the typed value model), and as text.
+  void describe_arg(ValueSink& sink, const format::Event& event, size_t index) const;
   void append_arg(std::string& out, const format::Event& event, size_t index) const;
+
+  // The value a call returned: its error, or the value (flags, hex or a
+  // number as the syscall returns). False, with nothing described, for calls
+  // that have not returned or never return.
+  bool describe_return(ValueSink& sink, const format::Event& event) const;
 
   // "0", "3", "0x7f12a000", "-1 ENOENT (No such file or directory)", "X" for
   // calls that never return, "unfinished" for calls still in flight when the
