@@ -91,9 +91,11 @@ root_tar=$cache/root-$suite-$key.tar
 if [ ! -s "$root_tar" ]; then
   log "making the clean $suite root ($root_tar)"
   started=$SECONDS
-  mmdebstrap "${mmdebstrap_args[@]}" "$suite" "$root_tar.tmp.$$" "$sources" >"$work/mmdebstrap.log" 2>&1 \
-    || { rm -f "$root_tar.tmp.$$"; cat "$work/mmdebstrap.log"; fail "mmdebstrap"; }
-  mv "$root_tar.tmp.$$" "$root_tar"
+  # mmdebstrap writes a tarball when the name ends in .tar; renamed when whole.
+  partial=$cache/partial-$$-$(basename "$root_tar")
+  mmdebstrap "${mmdebstrap_args[@]}" "$suite" "$partial" "$sources" >"$work/mmdebstrap.log" 2>&1 \
+    || { rm -f "$partial"; cat "$work/mmdebstrap.log"; fail "mmdebstrap"; }
+  mv "$partial" "$root_tar"
   log "root made in $((SECONDS - started)) s"
 fi
 root=$work/root
@@ -140,6 +142,7 @@ grep -q ' statx \| newfstatat \| lgetxattr ' "$root/listing.txt" || fail "instal
 in_root tl-stats /debs/listing.tl >/dev/null || fail "installed tl-stats"
 
 install_debs "/debs/$recorder_deb" || { cat "$root/apt.log"; fail "apt-get install $recorder_deb"; }
+echo "package_test: apt installed $(sed -n 's/^Setting up \([^:( ]*\).*/\1/p' "$root/apt.log" | sort -u | tr '\n' ' ')"
 for b in traceloop-record tl-show tl-grep tl-diff tl-stats; do
   missing=$(in_root ldd "/usr/bin/$b" | grep 'not found' || true)
   [ -z "$missing" ] || fail "installed $b lacks libraries: $missing"
