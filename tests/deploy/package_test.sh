@@ -36,7 +36,8 @@ SECONDS=0
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/traceloop-package-test.XXXXXX")
 # --one-file-system: should a mount of the root have survived after all, the
 # host's /dev, /proc or /sys behind it are never descended into.
-trap 'rm -rf --one-file-system "$work"' EXIT
+partial=""
+trap 'rm -rf --one-file-system "$work"; [ -z "$partial" ] || rm -f "$partial"' EXIT
 
 # ---- the packages ------------------------------------------------------------
 (cd "$build" && cpack -G DEB -B "$work/packages" >"$work/cpack.log" 2>&1) || { cat "$work/cpack.log"; fail "cpack"; }
@@ -81,8 +82,9 @@ suite=${TRACELOOP_TEST_SUITE:-$VERSION_CODENAME}
 sources=${TRACELOOP_TEST_SOURCES:-/etc/apt/sources.list.d/debian.sources}
 [ -f "$sources" ] || sources=/etc/apt/sources.list
 # man-db: the man pages are read the way users read them. Release files of a
-# mirror snapshot are old on purpose: apt takes them.
-mmdebstrap_args=(--variant=apt --include=man-db --skip=cleanup/apt/lists
+# mirror snapshot are old on purpose: apt takes them. A throwaway root needs
+# no fsync from dpkg.
+mmdebstrap_args=(--variant=apt --include=man-db --skip=cleanup/apt/lists --dpkgopt=force-unsafe-io
                  --aptopt='Acquire::Check-Valid-Until "false"' --aptopt='Acquire::Check-Date "false"'
                  --aptopt='APT::Sandbox::User "root"')
 key=$( (echo "$suite $(dpkg --print-architecture)"; printf '%s\n' "${mmdebstrap_args[@]}"; cat "$sources") \
@@ -92,12 +94,16 @@ if [ ! -s "$root_tar" ]; then
   log "making the clean $suite root ($root_tar)"
   started=$SECONDS
   # mmdebstrap writes a tarball when the name ends in .tar; renamed when whole.
+  # Its own mounts (in its chroot) end with the namespace, even if it is killed.
   partial=$cache/partial-$$-$(basename "$root_tar")
-  mmdebstrap "${mmdebstrap_args[@]}" "$suite" "$partial" "$sources" >"$work/mmdebstrap.log" 2>&1 \
+  unshare --mount --propagation private mmdebstrap "${mmdebstrap_args[@]}" "$suite" "$partial" "$sources" >"$work/mmdebstrap.log" 2>&1 \
     || { rm -f "$partial"; cat "$work/mmdebstrap.log"; fail "mmdebstrap"; }
   mv "$partial" "$root_tar"
   log "root made in $((SECONDS - started)) s"
 fi
+# Roots of other package lists or mirrors, unused for a month, go.
+touch "$root_tar"
+find "$cache" -maxdepth 1 -name 'root-*.tar' -mtime +30 -delete
 root=$work/root
 mkdir "$root"
 tar -x -C "$root" --numeric-owner -f "$root_tar"
