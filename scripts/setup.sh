@@ -28,6 +28,9 @@ packages=(
   jq python3-yaml systemd
   # tl-show --format html is tested in a real browser, headless
   chromium
+  # the Debian packages: cpack computes their dependencies with dpkg-shlibdeps,
+  # and their test installs them into a clean Debian root made by mmdebstrap
+  dpkg-dev mmdebstrap
 )
 # kubectl validates the manifests offline: a kubectl already on PATH does.
 command -v kubectl >/dev/null || packages+=(kubernetes-client)

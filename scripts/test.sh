@@ -3,6 +3,9 @@
 # test. BPF tests run for real; run as root. With TRACELOOP_REQUIRE_BPF=1 a
 # test that cannot load BPF fails instead of skipping.
 #
+# Then the tools alone, built without the recorder (BUILD_DIR-tools): they
+# read a trace, and make their package.
+#
 # Then the same suite again, built by clang with AddressSanitizer and
 # UndefinedBehaviorSanitizer (BUILD_DIR-sanitize, every report fatal), and
 # each libFuzzer target for TRACELOOP_FUZZ_SECONDS (default 35) seconds
@@ -13,11 +16,34 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${1:-$top/build}
 "$top/scripts/setup.sh" "$build_dir"
 (cd "$build_dir" && ctest --output-on-failure --timeout 600 -j1)
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+
+# The tools build, read a trace and make their package without the recorder:
+# the configure must not even look for libbpf, bpftool or the BPF clang. Their
+# tests ran above, on the same sources.
+SECONDS=0
+tools_dir=$build_dir-tools
+cmake -S "$top" -B "$tools_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRACELOOP_BUILD_RECORDER=OFF \
+  -DTRACELOOP_BUILD_TESTS=OFF -DTRACELOOP_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
+if grep -E '^(LIBBPF_|pkgcfg_lib_LIBBPF_|BPFTOOL:|BPF_CLANG:)' "$tools_dir/CMakeCache.txt"; then
+  echo "test: the build without the recorder looked for the recorder's dependencies" >&2
+  exit 1
+fi
+cmake --build "$tools_dir" -j"$(nproc)" >/dev/null
+"$tools_dir/tools/tl-show" "$top/testdata/real/listing.tl" | grep -q execve
+"$tools_dir/tools/tl-stats" "$top/testdata/real/listing.tl" >/dev/null
+rm -rf "$tools_dir/packages"
+(cd "$tools_dir" && cpack -G DEB -B "$tools_dir/packages" >/dev/null)
+packages=$(cd "$tools_dir/packages" && ls -- *.deb)
+if [[ "$packages" != traceloop-tools_*.deb ]]; then
+  echo "test: the build without the recorder packaged: $packages" >&2
+  exit 1
+fi
+echo "test: build, a trace read and the package without the recorder in ${SECONDS} s ($tools_dir)"
 
 [[ "${TRACELOOP_SANITIZE_RUN:-1}" == 0 ]] && exit 0
 san_dir=$build_dir-sanitize
-launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 SECONDS=0
 cmake -S "$top" -B "$san_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DTRACELOOP_SANITIZE=ON -DTRACELOOP_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
