@@ -26,8 +26,9 @@ packages=(
   # the deployment's tests: the image (busybox-static above), the manifest
   # read by a Python tool, list -o json read by jq, the systemd unit checked
   jq python3-yaml systemd
-  # tl-show --format html is tested in a real browser, headless
-  chromium
+  # tl-show --format html is tested in a real browser, headless; --format
+  # json against its JSON Schema
+  chromium python3-jsonschema
   # the Debian packages: cpack computes their dependencies with dpkg-shlibdeps,
   # and their test installs them into a clean Debian root made by mmdebstrap
   dpkg-dev mmdebstrap

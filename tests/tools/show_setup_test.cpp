@@ -198,7 +198,7 @@ TEST_F(ShowSetupTest, SetupBeforeTheEntrypointIsHiddenBehindOneMarker) {
   const auto json = show(trace, OutputFormat::json).out;
   EXPECT_EQ(lines_of(json).front(),
             "{\"type\":\"setup\",\"action\":\"hidden\",\"at_ns\":5000010000,\"calls\":" + std::to_string(setup_calls) +
-                ",\"init_pid\":4242,\"container_index\":0}");
+                ",\"init_pid\":4242,\"container\":\"" + testing::test_metadata().containers[0].id + "\"}");
 }
 
 TEST_F(ShowSetupTest, SetupOptionAndUnknownInitPidShowEverythingAsBefore) {
@@ -499,7 +499,7 @@ TEST(SetupMarkerText, EveryKindInEveryFormat) {
   make_renderer(json, decoder, m)->setup(out, SetupMarker{SetupMarker::Kind::shown_too_long, 0, 7, 3, 99});
   EXPECT_EQ(out,
             "{\"type\":\"setup\",\"action\":\"shown\",\"reason\":\"too_long\",\"at_ns\":99,\"calls\":3,\"init_pid\":7,"
-            "\"container_index\":0}\n");
+            "\"container\":\"" + m.containers[0].id + "\"}\n");
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// JSON Lines: one object per event (and per loss or setup marker) with raw and decoded
-// values, for jq. Every string is valid JSON whatever the trace holds (see
-// json_string.h; decoded values are already C-escaped ASCII).
+// JSON Lines: one object per event (and per loss or setup marker) with raw and
+// typed decoded values (value_json.h), for jq; schemas/tl-show.schema.json
+// describes every line. Every string is valid JSON whatever the trace holds.
 
 #include <fmt/format.h>
 
@@ -9,6 +9,7 @@
 #include "tools/lib/decoder/json_string.h"
 #include "tools/lib/decoder/render.h"
 #include "tools/lib/decoder/text_append.h"
+#include "tools/lib/decoder/value_json.h"
 
 namespace traceloop::tools {
 namespace {
@@ -41,11 +42,8 @@ class JsonRenderer final : public Renderer {
     out.append(",\"cpu\":");
     append_decimal(out, uint64_t{e.cpu});
     out.append(",\"comm\":");
-    append_json_string(out, e.comm);
-    if (e.container < metadata_.containers.size() && !metadata_.containers[e.container].id.empty()) {
-      out.append(",\"container\":");
-      append_json_string(out, metadata_.containers[e.container].id);
-    }
+    append_json_bytes(out, e.comm, false);
+    append_container(out, e.container);
     out.append(",\"nr\":");
     append_decimal(out, uint64_t{e.nr});
     out.append(",\"syscall\":");
@@ -59,9 +57,8 @@ class JsonRenderer final : public Renderer {
       out.append(",\"raw\":");
       append_decimal(out, e.args[i]);
       out.append(",\"value\":");
-      scratch_.clear();
-      decoder_.append_arg(scratch_, e, i);
-      append_json_string(out, scratch_);
+      JsonValueWriter value(out);
+      decoder_.describe_arg(value, e, i);
       out.push_back('}');
     }
     out.append("],\"state\":\"");
@@ -72,22 +69,19 @@ class JsonRenderer final : public Renderer {
       append_decimal(out, e.ret);
       out.append(",\"duration_ns\":");
       append_decimal(out, e.duration_ns());
-      if (e.failed()) {
-        out.append(",\"errno\":");
-        append_json_string(out, errno_name(static_cast<int>(-e.ret)));
-      }
+      const size_t mark = out.size();
+      out.append(",\"return\":");
+      JsonValueWriter value(out);
+      if (!decoder_.describe_return(value, e)) out.resize(mark);  // a call that never returns
     }
-    scratch_.clear();
-    decoder_.append_return(scratch_, e);
-    out.append(",\"return\":");
-    append_json_string(out, scratch_);
     out.append("}\n");
   }
 
   void loss(std::string& out, const format::LossMarker& loss) override {
-    fmt::format_to(std::back_inserter(out),
-                   "{{\"type\":\"loss\",\"at_ns\":{},\"lost\":{},\"overwritten\":{},\"cpu\":{},\"container_index\":{}}}\n",
-                   loss.at_ns, loss.lost, loss.overwritten, loss.cpu, loss.container);
+    fmt::format_to(std::back_inserter(out), "{{\"type\":\"loss\",\"at_ns\":{},\"lost\":{},\"overwritten\":{},\"cpu\":{}",
+                   loss.at_ns, loss.lost, loss.overwritten, loss.cpu);
+    append_container(out, loss.container);
+    out.append("}\n");
   }
 
   // The same fields whatever happened to the setup, so one jq filter reads all:
@@ -99,17 +93,26 @@ class JsonRenderer final : public Renderer {
     if (marker.kind == SetupMarker::Kind::shown_too_long) action = "shown", reason = "too_long";
     fmt::format_to(it, "{{\"type\":\"setup\",\"action\":\"{}\"", action);
     if (!reason.empty()) fmt::format_to(it, ",\"reason\":\"{}\"", reason);
-    fmt::format_to(it, ",\"at_ns\":{},\"calls\":{},\"init_pid\":{},\"container_index\":{}}}\n", marker.at_ns,
-                   marker.calls, marker.init_pid, marker.container);
+    fmt::format_to(it, ",\"at_ns\":{},\"calls\":{},\"init_pid\":{}", marker.at_ns, marker.calls, marker.init_pid);
+    append_container(out, marker.container);
+    out.append("}\n");
   }
 
   void footer(std::string&) override {}
 
  private:
+  // The container's id, as every line names it (none for a host-wide trace's
+  // calls outside containers).
+  void append_container(std::string& out, uint32_t index) const {
+    if (index < metadata_.containers.size() && !metadata_.containers[index].id.empty()) {
+      out.append(",\"container\":");
+      append_json_string(out, metadata_.containers[index].id);
+    }
+  }
+
   RenderOptions options_;
   const Decoder& decoder_;
   const format::TraceMetadata& metadata_;
-  std::string scratch_;
 };
 
 }  // namespace

@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Every line tl-show --format json writes for every trace under testdata/
+validates against schemas/tl-show.schema.json, and jq reads it back.
+
+Usage: json_schema_check.py TL_SHOW SCHEMA TESTDATA_DIR
+Exit 0 when all lines validate, 1 otherwise (each failure printed).
+"""
+import json
+import pathlib
+import subprocess
+import sys
+
+import jsonschema
+
+
+def main():
+    tl_show, schema_path, testdata = sys.argv[1], pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
+    schema = json.loads(schema_path.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    traces = sorted(p for p in testdata.rglob("*.tl") if p.is_file())
+    if not traces:
+        print(f"no trace under {testdata}", file=sys.stderr)
+        return 1
+    failures = 0
+    lines_checked = 0
+    kinds = set()
+    for trace in traces:
+        run = subprocess.run([tl_show, "--format", "json", "--setup", str(trace)], capture_output=True)
+        if run.returncode not in (0, 2) or not run.stdout:
+            # 2 with output: a trace cut on purpose (the reader says how far it got).
+            if not run.stdout:
+                continue
+        for number, line in enumerate(run.stdout.decode("utf-8").splitlines(), 1):
+            lines_checked += 1
+            document = json.loads(line)
+            kinds.add(document.get("type"))
+            errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
+            for error in errors[:3]:
+                failures += 1
+                print(f"{trace}:{number}: {error.message} at {list(error.path)}\n  {line[:400]}", file=sys.stderr)
+        # jq reads every line back: the errors, by syscall.
+        jq = subprocess.run(["jq", "-c", 'select(.type == "event" and .return.errno != null) | [.syscall, .return.errno]'],
+                            input=run.stdout, capture_output=True)
+        if jq.returncode != 0:
+            failures += 1
+            print(f"{trace}: jq failed: {jq.stderr.decode()}", file=sys.stderr)
+    print(f"{len(traces)} traces, {lines_checked} lines ({', '.join(sorted(k for k in kinds if k))}), "
+          f"{failures} schema failures")
+    if lines_checked == 0:
+        return 1
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

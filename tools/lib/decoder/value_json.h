@@ -1,0 +1,64 @@
+#pragma once
+// The value model written as typed JSON (schemas/tl-show.schema.json):
+//   integers              numbers
+//   addresses             {"address":"0x7ffd4a1c"}, NULL is null
+//   flags                 {"flags":["O_RDONLY","O_CLOEXEC"],"raw":524288}
+//   enums, constants      {"enum":"AF_INET","raw":2} (null for a number without a name)
+//   signals               {"signal":"SIGCHLD","raw":17}
+//   strings               "text" when valid UTF-8; {"base64":"...","truncated":false} for
+//                         other bytes; {"text":"...","truncated":true} when cut
+//   structures            {"st_mode":{...},"st_size":5}
+//   arrays                [...]; {"array":[...],"truncated":true} when cut
+//   errors                {"errno":"ENOENT","code":-2}
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "tools/lib/decoder/value.h"
+
+namespace traceloop::tools {
+
+class JsonValueWriter final : public ValueSink {
+ public:
+  explicit JsonValueWriter(std::string& out) : out_(out) {}
+
+  void signed_integer(int64_t value, Meaning meaning) override;
+  void unsigned_integer(uint64_t value, Meaning meaning) override;
+  void hex_integer(uint64_t value, Meaning meaning) override;
+  void network_integer(uint64_t host_value, unsigned bytes) override;
+  void flags(const FlagSet& set, uint64_t raw) override;
+  void constant(std::string_view name, int64_t raw) override;
+  void signal(int64_t number) override;
+  void signal_set(uint64_t mask) override;
+  void mode(uint64_t mode) override;
+  void device(uint64_t major, uint64_t minor) override;
+  void wait_status(int status) override;
+  void ip_address(int family, std::string_view address) override;
+  void string(const StringValue& value) override;
+  void begin_struct() override;
+  void field(std::string_view name) override;
+  void end_struct(bool abbreviated) override;
+  void begin_array() override;
+  void end_array(bool cut) override;
+  void error(int errno_number) override;
+
+ private:
+  void begin_value();
+  void names(std::string_view key, std::string_view text, uint64_t raw);
+
+  std::string& out_;
+  std::string_view field_;
+  bool field_pending_ = false;
+  uint64_t has_items_ = 0;
+  unsigned depth_ = 0;
+  // Where each open array starts, to wrap it when it turns out cut.
+  std::array<size_t, 64> array_start_{};
+  std::string scratch_;
+};
+
+// A string value as the writer writes it: a JSON string when `bytes` is
+// complete valid UTF-8, else an object with its exact bytes.
+void append_json_bytes(std::string& out, std::string_view bytes, bool truncated);
+
+}  // namespace traceloop::tools
