@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "format/syscalls/uapi_constants.h"
 #include "tools/lib/decoder/flag_sets.h"
 #include "tools/lib/decoder/value_text.h"
 
@@ -62,21 +63,32 @@ void flags_field(ValueSink& s, std::string_view name, std::string_view set_name,
     s.hex_integer(v, Meaning::none);
 }
 
+// The name one of the decoders' generated enum sets (format/syscalls/
+// annotations.txt) gives `key`, written as that constant with its raw value;
+// false when the set names no such value.
+bool named_constant(ValueSink& s, std::string_view set_name, format::Arch arch, uint64_t key, int64_t raw) {
+  if (const FlagSet* set = find_flag_set(set_name, arch)) {
+    for (const auto& n : set->values) {
+      if (n.value == key) {
+        s.constant(n.name, raw);
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 // Linux's new_encode_dev layout of a 64-bit dev_t.
 void device_field(ValueSink& s, std::string_view name, uint64_t dev) {
   s.field(name);
   s.device(((dev >> 8) & 0xfff) | ((dev >> 32) & ~uint64_t{0xfff}), (dev & 0xff) | ((dev >> 12) & ~uint64_t{0xff}));
 }
 
-void timespec(ValueSink& s, int64_t sec, int64_t nsec) {
+void timespec(ValueSink& s, int64_t sec, int64_t nsec, format::Arch arch) {
   s.begin_struct();
   int_field(s, "tv_sec", sec, Meaning::time);
   s.field("tv_nsec");
-  if (nsec == 1073741823)
-    s.constant("UTIME_NOW", nsec);
-  else if (nsec == 1073741822)
-    s.constant("UTIME_OMIT", nsec);
-  else
+  if (!named_constant(s, "utime_special", arch, static_cast<uint64_t>(nsec), nsec))
     s.signed_integer(nsec, Meaning::time);
   s.end_struct(false);
 }
@@ -88,20 +100,24 @@ void timeval(ValueSink& s, int64_t sec, int64_t usec) {
   s.end_struct(false);
 }
 
-void timespec_at(ValueSink& s, Bytes b, size_t off) { timespec(s, b.get<int64_t>(off), b.get<int64_t>(off + 8)); }
-void timeval_at(ValueSink& s, Bytes b, size_t off) { timeval(s, b.get<int64_t>(off), b.get<int64_t>(off + 8)); }
+void timespec_at(ValueSink& s, Bytes b, size_t off, format::Arch arch) {
+  timespec(s, b.get<int64_t>(off), b.get<int64_t>(off + 8), arch);
+}
+void timeval_at(ValueSink& s, Bytes b, size_t off, format::Arch) {
+  timeval(s, b.get<int64_t>(off), b.get<int64_t>(off + 8));
+}
 
 void rlim_field(ValueSink& s, std::string_view name, uint64_t v) {
   s.field(name);
-  if (v == ~uint64_t{0})
-    s.constant("RLIM64_INFINITY", -1);
+  if (v == static_cast<uint64_t>(uapi::kRlim64Infinity))
+    s.constant("RLIM64_INFINITY", uapi::kRlim64Infinity);
   else
     s.unsigned_integer(v, Meaning::rlimit);
 }
 
 bool is_device(uint32_t mode) {
-  const uint32_t type = mode & 0170000;
-  return type == 0020000 || type == 0060000;
+  const uint64_t type = mode & uapi::kSIfmt;
+  return type == uapi::kSIfchr || type == uapi::kSIfblk;
 }
 
 bool describe_stat(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
@@ -150,38 +166,13 @@ bool describe_statx(ValueSink& s, std::string_view bytes, const StructContext& c
   return true;
 }
 
-std::string_view fs_magic_name(uint64_t magic) {
-  switch (magic) {
-    case 0xEF53: return "EXT2_SUPER_MAGIC";
-    case 0x01021994: return "TMPFS_MAGIC";
-    case 0x9fa0: return "PROC_SUPER_MAGIC";
-    case 0x62656572: return "SYSFS_MAGIC";
-    case 0x794c7630: return "OVERLAYFS_SUPER_MAGIC";
-    case 0x63677270: return "CGROUP2_SUPER_MAGIC";
-    case 0x27e0eb: return "CGROUP_SUPER_MAGIC";
-    case 0x58465342: return "XFS_SUPER_MAGIC";
-    case 0x9123683E: return "BTRFS_SUPER_MAGIC";
-    case 0x6969: return "NFS_SUPER_MAGIC";
-    case 0x1cd1: return "DEVPTS_SUPER_MAGIC";
-    case 0x73717368: return "SQUASHFS_MAGIC";
-    case 0x858458f6: return "RAMFS_MAGIC";
-    case 0x64626720: return "DEBUGFS_MAGIC";
-    case 0x74726163: return "TRACEFS_MAGIC";
-    case 0xcafe4a11: return "BPF_FS_MAGIC";
-    default: return {};
-  }
-}
-
-bool describe_statfs(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_statfs(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
   if (b.size() < 120) return false;
   const uint64_t type = b.get<uint64_t>(0);
   s.begin_struct();
   s.field("f_type");
-  if (auto name = fs_magic_name(type); !name.empty())
-    s.constant(name, static_cast<int64_t>(type));
-  else
-    s.hex_integer(type, Meaning::none);
+  if (!named_constant(s, "fs_magic", ctx.arch, type, static_cast<int64_t>(type))) s.hex_integer(type, Meaning::none);
   int_field(s, "f_bsize", b.get<int64_t>(8));
   uint_field(s, "f_blocks", b.get<uint64_t>(16));
   uint_field(s, "f_bfree", b.get<uint64_t>(24));
@@ -245,21 +236,21 @@ bool describe_sigaction(ValueSink& s, std::string_view bytes, const StructContex
   const uint64_t flags = b.get<uint64_t>(8);
   s.begin_struct();
   s.field("sa_handler");
-  if (handler == 0)
-    s.constant("SIG_DFL", 0);
-  else if (handler == 1)
-    s.constant("SIG_IGN", 1);
+  if (handler == uapi::kSigDfl)
+    s.constant("SIG_DFL", uapi::kSigDfl);
+  else if (handler == uapi::kSigIgn)
+    s.constant("SIG_IGN", uapi::kSigIgn);
   else
     s.hex_integer(handler, Meaning::address);
   s.field("sa_mask");
   s.signal_set(b.get<uint64_t>(24));
   flags_field(s, "sa_flags", "sa_flags", ctx.arch, flags);
-  if (flags & 0x04000000) hex_field(s, "sa_restorer", b.get<uint64_t>(16), Meaning::address);
+  if (flags & uapi::kSaRestorer) hex_field(s, "sa_restorer", b.get<uint64_t>(16), Meaning::address);
   s.end_struct(false);
   return true;
 }
 
-bool describe_siginfo(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_siginfo(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
   if (b.size() < 48) return false;
   const int32_t signo = b.get<int32_t>(0);
@@ -268,18 +259,14 @@ bool describe_siginfo(ValueSink& s, std::string_view bytes, const StructContext&
   s.field("si_signo");
   s.signal(signo);
   s.field("si_code");
-  if (signo == 17) {  // SIGCHLD
-    static constexpr std::string_view kCld[] = {"", "CLD_EXITED", "CLD_KILLED", "CLD_DUMPED",
-                                                "CLD_TRAPPED", "CLD_STOPPED", "CLD_CONTINUED"};
-    if (code >= 1 && code <= 6)
-      s.constant(kCld[code], code);
-    else
+  if (static_cast<uint64_t>(signo) == uapi::kSigchld) {
+    if (!named_constant(s, "sigchld_code", ctx.arch, static_cast<uint32_t>(code), code))
       s.signed_integer(code, Meaning::none);
     int_field(s, "si_pid", b.get<int32_t>(16), Meaning::pid);
     uint_field(s, "si_uid", b.get<uint32_t>(20), Meaning::id);
     const int32_t status = b.get<int32_t>(24);
     s.field("si_status");
-    if (code == 1)
+    if (static_cast<uint64_t>(code) == uapi::kCldExited)
       s.signed_integer(status, Meaning::none);
     else
       s.signal(status);
@@ -288,12 +275,7 @@ bool describe_siginfo(ValueSink& s, std::string_view bytes, const StructContext&
     s.end_struct(false);
     return true;
   }
-  if (code == 0)
-    s.constant("SI_USER", 0);
-  else if (code == -6)
-    s.constant("SI_TKILL", -6);
-  else
-    s.signed_integer(code, Meaning::none);
+  if (!named_constant(s, "si_code", ctx.arch, static_cast<uint32_t>(code), code)) s.signed_integer(code, Meaning::none);
   int_field(s, "si_pid", b.get<int32_t>(16), Meaning::pid);
   uint_field(s, "si_uid", b.get<uint32_t>(20), Meaning::id);
   s.end_struct(false);
@@ -320,19 +302,11 @@ bool describe_clone_args(ValueSink& s, std::string_view bytes, const StructConte
 bool describe_open_how(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
   if (b.size() < 24) return false;
-  static constexpr FlagName kResolve[] = {{1, "RESOLVE_NO_XDEV"}, {2, "RESOLVE_NO_MAGICLINKS"},
-                                          {4, "RESOLVE_NO_SYMLINKS"}, {8, "RESOLVE_BENEATH"},
-                                          {0x10, "RESOLVE_IN_ROOT"}, {0x20, "RESOLVE_CACHED"}};
-  FlagSet resolve_set;
-  resolve_set.name = "resolve";
-  resolve_set.bits = kResolve;
-  resolve_set.zero_name = "0";
   s.begin_struct();
   flags_field(s, "flags", "open_flags", ctx.arch, b.get<uint64_t>(0));
   s.field("mode");
   s.mode(b.get<uint64_t>(8));
-  s.field("resolve");
-  s.flags(resolve_set, b.get<uint64_t>(16));
+  flags_field(s, "resolve", "resolve_flags", ctx.arch, b.get<uint64_t>(16));
   s.end_struct(false);
   return true;
 }
@@ -366,48 +340,48 @@ bool describe_wait_status(ValueSink& s, std::string_view bytes, const StructCont
   return true;
 }
 
-bool describe_rusage(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_rusage(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
   if (b.size() < 32) return false;
   s.begin_struct();
   s.field("ru_utime");
-  timeval_at(s, b, 0);
+  timeval_at(s, b, 0, ctx.arch);
   s.field("ru_stime");
-  timeval_at(s, b, 16);
+  timeval_at(s, b, 16, ctx.arch);
   s.end_struct(true);
   return true;
 }
 
-bool describe_timespec(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_timespec(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   if (bytes.size() < 16) return false;
-  timespec_at(s, Bytes(bytes), 0);
+  timespec_at(s, Bytes(bytes), 0, ctx.arch);
   return true;
 }
 
-bool describe_timeval(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_timeval(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   if (bytes.size() < 16) return false;
-  timeval_at(s, Bytes(bytes), 0);
+  timeval_at(s, Bytes(bytes), 0, ctx.arch);
   return true;
 }
 
-template <void (*kTime)(ValueSink&, Bytes, size_t)>
-bool describe_time_pair(ValueSink& s, std::string_view bytes, const StructContext&) {
+template <void (*kTime)(ValueSink&, Bytes, size_t, format::Arch)>
+bool describe_time_pair(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   if (bytes.size() < 32) return false;
   s.begin_array();
-  kTime(s, Bytes(bytes), 0);
-  kTime(s, Bytes(bytes), 16);
+  kTime(s, Bytes(bytes), 0, ctx.arch);
+  kTime(s, Bytes(bytes), 16, ctx.arch);
   s.end_array(false);
   return true;
 }
 
-template <void (*kTime)(ValueSink&, Bytes, size_t)>
-bool describe_itimer(ValueSink& s, std::string_view bytes, const StructContext&) {
+template <void (*kTime)(ValueSink&, Bytes, size_t, format::Arch)>
+bool describe_itimer(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   if (bytes.size() < 32) return false;
   s.begin_struct();
   s.field("it_interval");
-  kTime(s, Bytes(bytes), 0);
+  kTime(s, Bytes(bytes), 0, ctx.arch);
   s.field("it_value");
-  kTime(s, Bytes(bytes), 16);
+  kTime(s, Bytes(bytes), 16, ctx.arch);
   s.end_struct(false);
   return true;
 }
@@ -450,7 +424,7 @@ bool describe_sigset(ValueSink& s, std::string_view bytes, const StructContext&)
   return true;
 }
 
-bool describe_stack_t(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_stack_t(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
   if (b.size() < 24) return false;
   s.begin_struct();
@@ -459,11 +433,7 @@ bool describe_stack_t(ValueSink& s, std::string_view bytes, const StructContext&
   s.field("ss_flags");
   if (flags == 0)
     s.signed_integer(0, Meaning::none);
-  else if (flags == 1)
-    s.constant("SS_ONSTACK", 1);
-  else if (flags == 2)
-    s.constant("SS_DISABLE", 2);
-  else
+  else if (!named_constant(s, "ss_flags", ctx.arch, static_cast<uint32_t>(flags), flags))
     s.hex_integer(static_cast<uint32_t>(flags), Meaning::none);
   uint_field(s, "ss_size", b.get<uint64_t>(16));
   s.end_struct(false);
@@ -593,21 +563,6 @@ constexpr StructDecoder kStructDecoders[] = {
     {"gid", describe_id, id_size},
 };
 
-std::string_view dirent_type_name(uint8_t t) {
-  switch (t) {
-    case 0: return "DT_UNKNOWN";
-    case 1: return "DT_FIFO";
-    case 2: return "DT_CHR";
-    case 4: return "DT_DIR";
-    case 6: return "DT_BLK";
-    case 8: return "DT_REG";
-    case 10: return "DT_LNK";
-    case 12: return "DT_SOCK";
-    case 14: return "DT_WHT";
-    default: return {};
-  }
-}
-
 }  // namespace
 
 const StructDecoder* find_struct_decoder(std::string_view type) {
@@ -661,10 +616,7 @@ void describe_dirents(ValueSink& s, std::string_view bytes, bool is64, bool trun
     int_field(s, "d_off", b.get<int64_t>(off + 8));
     uint_field(s, "d_reclen", reclen);
     s.field("d_type");
-    if (auto name = dirent_type_name(type); !name.empty())
-      s.constant(name, type);
-    else
-      s.unsigned_integer(type, Meaning::none);
+    if (!named_constant(s, "dirent_type", ctx.arch, type, type)) s.unsigned_integer(type, Meaning::none);
     s.field("d_name");
     s.string({b.cstr(off + header, reclen - header), ctx.string_limit});
     s.end_struct(false);
@@ -684,7 +636,7 @@ void describe_sockaddr(ValueSink& s, std::string_view bytes, const StructContext
   }
   const uint16_t family = b.get<uint16_t>(0);
   flags_field(s, "sa_family", "socket_domain", ctx.arch, family);
-  if (family == AF_UNIX) {
+  if (family == uapi::kAfUnix) {
     if (bytes.size() > 2) {
       auto path = bytes.substr(2);
       s.field("sun_path");
@@ -693,20 +645,20 @@ void describe_sockaddr(ValueSink& s, std::string_view bytes, const StructContext
       else
         s.string({b.cstr(2, bytes.size() - 2), ctx.string_limit});
     }
-  } else if (family == AF_INET && bytes.size() >= 8) {
+  } else if (family == uapi::kAfInet && bytes.size() >= 8) {
     s.field("sin_port");
     s.network_integer(ntohs(b.get<uint16_t>(2)), 2);
     s.field("sin_addr");
-    s.ip_address(AF_INET, bytes.substr(4, 4));
-  } else if (family == AF_INET6 && bytes.size() >= 24) {
+    s.ip_address(static_cast<int>(uapi::kAfInet), bytes.substr(4, 4));
+  } else if (family == uapi::kAfInet6 && bytes.size() >= 24) {
     s.field("sin6_port");
     s.network_integer(ntohs(b.get<uint16_t>(2)), 2);
     s.field("sin6_flowinfo");
     s.network_integer(ntohl(b.get<uint32_t>(4)), 4);
     s.field("sin6_addr");
-    s.ip_address(AF_INET6, bytes.substr(8, 16));
+    s.ip_address(static_cast<int>(uapi::kAfInet6), bytes.substr(8, 16));
     if (bytes.size() >= 28) uint_field(s, "sin6_scope_id", b.get<uint32_t>(24));
-  } else if (family == AF_NETLINK && bytes.size() >= 12) {
+  } else if (family == uapi::kAfNetlink && bytes.size() >= 12) {
     uint_field(s, "nl_pid", b.get<uint32_t>(4), Meaning::pid);
     hex_field(s, "nl_groups", b.get<uint32_t>(8), Meaning::hex_word);
   } else if (bytes.size() > 2) {
