@@ -49,5 +49,6 @@ inline constexpr uint64_t kSIfchr = 0x2000;
 inline constexpr uint64_t kSIfblk = 0x6000;
 inline constexpr int64_t kRlim64Infinity = -1;
 inline constexpr uint64_t kAfUnix = 0x1;
+inline constexpr uint64_t kCloneArgsSizeVer0 = 0x40;
 
 }  // namespace traceloop::uapi
