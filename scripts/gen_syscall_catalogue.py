@@ -1119,18 +1119,22 @@ def render_layouts(ann: Annotations, layouts: dict[str, dict[str, LayoutValues]]
 
 def render_layout_checks(ann: Annotations, layouts: dict[str, dict[str, LayoutValues]]) -> str:
     out = [GENERATED,
-           "// For tests/tools/uapi_checkval_test.cpp: every generated layout as assertions",
-           "// to compile against each architecture's headers (or the layout_decl).",
-           "// TL_LAYOUT(arch, name, C type, \"header,header\", declaration or \"\", size)",
-           "// TL_LAYOUT_FIELD(arch, name, designator, offset, size or 0 for a flexible array)"]
-    for arch in ARCHES:
+           "// For tests/tools/uapi_checkval_test.cpp: every generated layout, to compile as",
+           "// assertions against each architecture's headers (or the layout_decl), and to",
+           "// compare with struct_layouts.h, whose array and member each line names.",
+           "// TL_LAYOUT(arch index, arch, name, layout array, C type, \"header,header\",",
+           "//           declaration or \"\", size)",
+           "// TL_LAYOUT_FIELD(arch index, arch, name, layout array, member, designator, offset,",
+           "//                 size or 0 for a flexible array)"]
+    for index, arch in enumerate(ARCHES):
         for name in sorted(ann.layouts):
             d, v = ann.layouts[name], layouts[name][arch]
+            ident = "k" + layout_cxx_name(name)
             decl = d.decl if v.from_decl else ""
-            out.append(f"TL_LAYOUT({c_string(arch)}, {c_string(name)}, {c_text(d.c_type)}, "
+            out.append(f"TL_LAYOUT({index}, {c_string(arch)}, {c_string(name)}, {ident}, {c_text(d.c_type)}, "
                        f"{c_text(','.join(d.headers))}, {c_text(decl)}, {v.size})")
             for f, (o, sz) in zip(d.fields, v.fields):
-                out.append(f"TL_LAYOUT_FIELD({c_string(arch)}, {c_string(name)}, "
+                out.append(f"TL_LAYOUT_FIELD({index}, {c_string(arch)}, {c_string(name)}, {ident}, {f.name}, "
                            f"{c_text(f.designator)}, {o}, {sz})")
     return "\n".join(out) + "\n"
 
