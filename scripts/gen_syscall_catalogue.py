@@ -16,8 +16,8 @@ Sources of truth, all read on the build machine:
   ``__NR3264_*`` chains resolve to the 64-bit names (``newfstatat``,
   ``fstat``, ``lseek``, ``mmap`` ...).
 * Everything the kernel cannot tell us (which ``int`` is a flag set, which
-  buffer is read at exit and how long it is, structure sizes per
-  architecture, return kinds, prototypes of syscalls this kernel has no
+  buffer is read at exit and how long it is, which uapi type a structure
+  is, return kinds, prototypes of syscalls this kernel has no
   tracefs event for, numbers of syscalls newer than the installed uapi
   headers, arch-specific argument orders): the reviewed annotation file
   ``format/syscalls/annotations.txt``. Its header documents the syntax.
@@ -30,15 +30,20 @@ x86_64, ``linux-libc-dev-arm64-cross`` for aarch64; libc's headers for the few
 names the uapi does not export), evaluated by compiling them for that target
 (see scripts/uapi_values.py). A set whose values agree on both architectures
 is emitted once; one that differs (open flags, mmap bits) per architecture,
-and the decoder picks by the trace's architecture. ``--values-only`` makes
-just these (no tracefs needed).
+and the decoder picks by the trace's architecture. Structure layouts
+(``struct_layouts.h``, and ``layout_checkval.inc`` for the checkval test) are
+made the same way: the annotations' ``layout`` lines name a type and fields,
+the compiler gives sizeof and offsetof per architecture, and a layout's size
+is the catalogue's size of that structure. ``--values-only`` makes just these
+(no tracefs needed).
 
 Run it on an x86_64 machine (Debian's x86_64 uapi headers, the x86_64
 kernel's tracefs). The aarch64 table borrows those tracefs prototypes by name:
 parameter names and types are the same on both, except where the annotation
 file gives a ``proto@aarch64`` override (``clone`` with CLONE_BACKWARDS
-argument order, ``fadvise64``). Struct sizes per arch come from the
-annotations too, so nothing here depends on the build host's ABI.
+argument order, ``fadvise64``). Structure sizes per arch come from
+compiling each architecture's headers, so nothing here depends on the build
+host's ABI.
 
 Re-run (as root; tracefs is mounted if it is not)::
 
