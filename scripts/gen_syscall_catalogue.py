@@ -466,6 +466,7 @@ def parse_annotations(path: Path) -> Annotations:
                 raise GenError(f"unknown directive {word}")
         except (GenError, ValueError, IndexError) as e:
             raise GenError(f"{where}: {e}: {raw.strip()}") from None
+    declare_layout_structs(ann, path.name)
     for d in ann.sets.values():
         if d.like:
             base = ann.sets.get(d.like)
@@ -473,7 +474,6 @@ def parse_annotations(path: Path) -> Annotations:
                 raise GenError(f"{path.name}:{d.line}: like={d.like} is not a set with names")
         elif not d.values and not d.bits:
             raise GenError(f"{path.name}:{d.line}: set {d.name} lists no names")
-    declare_layout_structs(ann, path.name)
     for (sc, p), note in ann.args.items():
         where = f"{path.name}:{note.line}"
         if note.flag_set and note.flag_set not in ann.sets:
