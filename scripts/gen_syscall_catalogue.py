@@ -16,8 +16,8 @@ Sources of truth, all read on the build machine:
   ``__NR3264_*`` chains resolve to the 64-bit names (``newfstatat``,
   ``fstat``, ``lseek``, ``mmap`` ...).
 * Everything the kernel cannot tell us (which ``int`` is a flag set, which
-  buffer is read at exit and how long it is, structure sizes per
-  architecture, return kinds, prototypes of syscalls this kernel has no
+  buffer is read at exit and how long it is, which uapi type a structure
+  is, return kinds, prototypes of syscalls this kernel has no
   tracefs event for, numbers of syscalls newer than the installed uapi
   headers, arch-specific argument orders): the reviewed annotation file
   ``format/syscalls/annotations.txt``. Its header documents the syntax.
@@ -30,15 +30,20 @@ x86_64, ``linux-libc-dev-arm64-cross`` for aarch64; libc's headers for the few
 names the uapi does not export), evaluated by compiling them for that target
 (see scripts/uapi_values.py). A set whose values agree on both architectures
 is emitted once; one that differs (open flags, mmap bits) per architecture,
-and the decoder picks by the trace's architecture. ``--values-only`` makes
-just these (no tracefs needed).
+and the decoder picks by the trace's architecture. Structure layouts
+(``struct_layouts.h``, and ``layout_checkval.inc`` for the checkval test) are
+made the same way: the annotations' ``layout`` lines name a type and fields,
+the compiler gives sizeof and offsetof per architecture, and a layout's size
+is the catalogue's size of that structure. ``--values-only`` makes just these
+(no tracefs needed).
 
 Run it on an x86_64 machine (Debian's x86_64 uapi headers, the x86_64
 kernel's tracefs). The aarch64 table borrows those tracefs prototypes by name:
 parameter names and types are the same on both, except where the annotation
 file gives a ``proto@aarch64`` override (``clone`` with CLONE_BACKWARDS
-argument order, ``fadvise64``). Struct sizes per arch come from the
-annotations too, so nothing here depends on the build host's ABI.
+argument order, ``fadvise64``). Structure sizes per arch come from
+compiling each architecture's headers, so nothing here depends on the build
+host's ABI.
 
 Re-run (as root; tracefs is mounted if it is not)::
 
@@ -280,6 +285,7 @@ class Annotations:
     numbers: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
     tracefs: dict[str, str] = dataclasses.field(default_factory=dict)
     used_args: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+    layouts: dict[str, "LayoutDef"] = dataclasses.field(default_factory=dict)
 
 
 def cxx_constant_name(macro: str) -> str:
@@ -351,7 +357,9 @@ def parse_annotations(path: Path) -> Annotations:
         word, _, rest = line.partition(" ")
         rest = rest.strip()
         try:
-            if word == "set":
+            if word in LAYOUT_WORDS:
+                parse_layout_line(ann, word, rest, lineno)
+            elif word == "set":
                 d = parse_set(rest, lineno)
                 if d.name in ann.sets:
                     raise GenError(f"set {d.name} declared twice")
@@ -458,6 +466,7 @@ def parse_annotations(path: Path) -> Annotations:
                 raise GenError(f"unknown directive {word}")
         except (GenError, ValueError, IndexError) as e:
             raise GenError(f"{where}: {e}: {raw.strip()}") from None
+    declare_layout_structs(ann, path.name)
     for d in ann.sets.values():
         if d.like:
             base = ann.sets.get(d.like)
@@ -873,6 +882,8 @@ def main() -> int:
     outputs: dict[str, str] = {}
     try:
         ann = parse_annotations(Path(args.annotations))
+        layouts = evaluate_layouts(ann)  # before build_table: catalogue sizes come from them
+        outputs.update(layout_outputs(ann, layouts))
         if not args.values_only:
             events = read_tracefs(find_tracefs(args.tracefs))
             include = Path(args.include_dir)
@@ -918,6 +929,224 @@ def main() -> int:
             path.write_text(text)
             print(f"wrote {path}", file=sys.stderr)
     return status
+
+
+# ---------------------------------------------------- structure layouts ----
+# `layout` lines name the structures the decoders read and the fields they
+# use; the compiler lays each one out for every architecture (offsetof and
+# sizeof, evaluated like the flag values above), and struct_layouts.h holds
+# the result. A layout's size is also the catalogue's size of that structure
+# type (what the recorder captures), so no size is typed twice.
+
+LAYOUT_WORDS = ("layout", "layout_decl")
+LAYOUT_HEADER = "struct_layouts.h"
+LAYOUT_CHECKS = "layout_checkval.inc"
+# Declarations of layout_decl lines see the kernel's fixed-width types.
+DECL_PRELUDE = "#include <linux/types.h>\n"
+
+
+@dataclasses.dataclass
+class LayoutField:
+    name: str           # the C++ member of the generated layout
+    designator: str     # the member as offsetof takes it (f_fsid.val[1])
+    flexible: bool      # a flexible array member: only its offset
+
+
+@dataclasses.dataclass
+class LayoutDef:
+    name: str
+    c_type: str
+    headers: list[str]
+    record: bool        # variable-size records: the catalogue size is 0
+    fields: list[LayoutField]
+    line: int
+    decl: str = ""
+    decl_line: int = 0
+
+
+@dataclasses.dataclass
+class LayoutValues:
+    size: int
+    fields: list[tuple[int, int]]   # (offset, size) in LayoutDef.fields order
+    from_decl: bool                 # the layout_decl line, not a header, declared it
+
+
+def parse_layout_line(ann: Annotations, word: str, rest: str, lineno: int) -> None:
+    if word == "layout_decl":
+        name, _, decl = rest.partition(" ")
+        d = ann.layouts.get(name)
+        if d is None:
+            raise GenError(f"layout {name} is not declared (yet) with `layout`")
+        if d.decl:
+            raise GenError(f"layout {name} has a declaration already")
+        if not re.fullmatch(r"[\w\s{}\[\];*,()]+", decl):
+            raise GenError("unexpected characters in the declaration")
+        d.decl, d.decl_line = decl.strip(), lineno
+        return
+    fields = rest.split()
+    if len(fields) < 3 or not fields[2].startswith("headers="):
+        raise GenError("layout NAME TYPE headers=H,H [record] FIELD[=DESIGNATOR]...")
+    name, ctype = fields[0], fields[1]
+    if not re.fullmatch(r"[A-Za-z_]\w*", name) or name in ann.layouts:
+        raise GenError(f"bad or repeated layout name {name}")
+    if not re.fullmatch(r"(struct:)?[A-Za-z_]\w*(\[\d+\])?", ctype):
+        raise GenError(f"bad type {ctype} (NAME, struct:TAG, either with [N])")
+    d = LayoutDef(name=name, c_type=ctype.replace("struct:", "struct "),
+                  headers=[h for h in fields[2][len("headers="):].split(",") if h],
+                  record=False, fields=[], line=lineno)
+    seen = set()
+    for f in fields[3:]:
+        if f == "record":
+            d.record = True
+            continue
+        member, _, designator = f.partition("=")
+        flexible = member.endswith("[]")
+        member = member.removesuffix("[]")
+        designator = designator or member
+        if (not re.fullmatch(r"[A-Za-z_]\w*", member) or member in seen or member == "size"
+                or not re.fullmatch(r"[A-Za-z_][\w.\[\]]*", designator)):
+            raise GenError(f"bad or repeated field {f}")
+        seen.add(member)
+        d.fields.append(LayoutField(member, designator, flexible))
+    if d.fields and "[" in d.c_type:
+        raise GenError("an array type has no fields")
+    ann.layouts[name] = d
+
+
+def declare_layout_structs(ann: Annotations, where: str) -> None:
+    """Every layout is a structure type of the catalogue; its sizes are filled
+    in by apply_layout_sizes once the compiler has laid it out."""
+    for name, d in ann.layouts.items():
+        if name in ann.structs:
+            raise GenError(f"{where}:{d.line}: struct {name} has a `layout`, which gives its "
+                           "size: drop the `struct` line")
+        ann.structs[name] = {a: 0 for a in ARCHES}
+
+
+def layout_exprs(d: LayoutDef) -> list[str]:
+    exprs = [f"sizeof({d.c_type})"]
+    for f in d.fields:
+        exprs.append(f"__builtin_offsetof({d.c_type}, {f.designator})")
+        exprs.append("0" if f.flexible else f"sizeof((({d.c_type} *)0)->{f.designator})")
+    return exprs
+
+
+def probe_layout(d: LayoutDef, arch: str, resource: str) -> LayoutValues:
+    exprs = layout_exprs(d)
+    where = f"annotations.txt:{d.line}: layout {d.name} ({arch})"
+    includes = "".join(f"#include <{h}>\n" for h in d.headers)
+    try:
+        got = uapi_values.evaluate_exprs(arch, includes, exprs, resource)
+    except uapi_values.ValueError_ as e:
+        if not d.decl:
+            raise GenError(f"{where}: the headers do not lay it out (add a `layout_decl` "
+                           f"line if no header exports it):\n{e}") from None
+        got = None
+    if d.decl:
+        try:
+            declared = uapi_values.evaluate_exprs(arch, DECL_PRELUDE + d.decl + "\n", exprs, resource)
+        except uapi_values.ValueError_ as e:
+            raise GenError(f"annotations.txt:{d.decl_line}: layout_decl {d.name} ({arch}):\n{e}") from None
+        if got is not None and got != declared:
+            raise GenError(f"annotations.txt:{d.decl_line}: layout_decl {d.name} lays it out as "
+                           f"{declared}, the {arch} headers as {got}")
+    values = got if got is not None else declared
+    pairs = [(values[i], values[i + 1]) for i in range(1, len(values), 2)]
+    return LayoutValues(size=values[0], fields=pairs, from_decl=got is None)
+
+
+def evaluate_layouts(ann: Annotations) -> dict[str, dict[str, LayoutValues]]:
+    """Per layout and architecture: its size and fields; sets the catalogue's
+    structure sizes."""
+    for arch in ARCHES:
+        if not uapi_values.headers_installed(arch):
+            raise GenError(f"{arch} headers missing ({uapi_values.ARCH_MARKER[arch]})")
+    resource = uapi_values._resource_include()
+    jobs = [(d, arch) for d in ann.layouts.values() for arch in ARCHES]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = list(pool.map(lambda job: probe_layout(job[0], job[1], resource), jobs))
+    layouts: dict[str, dict[str, LayoutValues]] = {}
+    for (d, arch), v in zip(jobs, results):
+        layouts.setdefault(d.name, {})[arch] = v
+        ann.structs[d.name][arch] = 0 if d.record else v.size
+    for d in ann.layouts.values():
+        if d.decl and not any(v.from_decl for v in layouts[d.name].values()):
+            raise GenError(f"annotations.txt:{d.decl_line}: every architecture's headers declare "
+                           f"{d.c_type} now (and agree): drop the `layout_decl` line")
+    return layouts
+
+
+def layout_cxx_name(name: str) -> str:
+    """stat -> StatLayout, clone_args -> CloneArgsLayout."""
+    return "".join(w[:1].upper() + w[1:] for w in name.split("_") if w) + "Layout"
+
+
+def c_text(s: str) -> str:
+    if not re.fullmatch(r"[\w\s{}\[\];*,()./<>-]*", s):
+        raise GenError(f"unexpected characters in {s!r}")
+    return '"' + s + '"'
+
+
+def render_layouts(ann: Annotations, layouts: dict[str, dict[str, LayoutValues]]) -> str:
+    out = [GENERATED,
+           "// Layouts of the structures the decoders read (tools/lib/decoder/struct_decode.cpp):",
+           "// each one's sizeof and its fields' offsetof and sizeof, compiled against every",
+           "// architecture's headers (format/syscalls/annotations.txt names the types and",
+           "// fields; a `layout_decl` there declares one no installed header exports, as the",
+           "// kernel's source does). Each k...Layout array holds one entry per architecture,",
+           "// in kLayoutArchs order.",
+           "#pragma once", "", "#include <cstdint>", "", "namespace traceloop::uapi {", "",
+           "struct LayoutField {",
+           "  uint32_t offset;",
+           "  uint32_t size;  // 0: a flexible array member (only its offset is fixed)",
+           "};", "",
+           "inline constexpr const char* kLayoutArchs[] = {"
+           + ", ".join(f'"{a}"' for a in ARCHES) + "};"]
+    for name in sorted(ann.layouts):
+        d = ann.layouts[name]
+        ident = layout_cxx_name(name)
+        source = f"<{'>, <'.join(d.headers)}>" if d.headers else "no header"
+        if d.decl:
+            source += "; else annotations.txt's layout_decl"
+        out += ["", f"// {name}: {d.c_type} ({source})" + (", variable-size records" if d.record else ""),
+                f"struct {ident} {{", "  uint32_t size;"]
+        out += [f"  LayoutField {f.name};" for f in d.fields]
+        out += ["};", f"inline constexpr {ident} k{ident}[] = {{"]
+        for arch in ARCHES:
+            v = layouts[name][arch]
+            inits = [f".size = {v.size}"] + [f".{f.name} = {{{o}, {sz}}}"
+                                             for f, (o, sz) in zip(d.fields, v.fields)]
+            out.append(f"    {{{', '.join(inits)}}},  // {arch}")
+        out.append("};")
+    out += ["", "}  // namespace traceloop::uapi"]
+    return "\n".join(out) + "\n"
+
+
+def render_layout_checks(ann: Annotations, layouts: dict[str, dict[str, LayoutValues]]) -> str:
+    out = [GENERATED,
+           "// For tests/tools/uapi_checkval_test.cpp: every generated layout, to compile as",
+           "// assertions against each architecture's headers (or the layout_decl), and to",
+           "// compare with struct_layouts.h, whose array and member each line names.",
+           "// TL_LAYOUT(arch index, arch, name, layout array, C type, \"header,header\",",
+           "//           declaration or \"\", size)",
+           "// TL_LAYOUT_FIELD(arch index, arch, name, layout array, member, designator, offset,",
+           "//                 size or 0 for a flexible array)"]
+    for index, arch in enumerate(ARCHES):
+        for name in sorted(ann.layouts):
+            d, v = ann.layouts[name], layouts[name][arch]
+            ident = "k" + layout_cxx_name(name)
+            decl = d.decl if v.from_decl else ""
+            out.append(f"TL_LAYOUT({index}, {c_string(arch)}, {c_string(name)}, {ident}, {c_text(d.c_type)}, "
+                       f"{c_text(','.join(d.headers))}, {c_text(decl)}, {v.size})")
+            for f, (o, sz) in zip(d.fields, v.fields):
+                out.append(f"TL_LAYOUT_FIELD({index}, {c_string(arch)}, {c_string(name)}, {ident}, {f.name}, "
+                           f"{c_text(f.designator)}, {o}, {sz})")
+    return "\n".join(out) + "\n"
+
+
+def layout_outputs(ann: Annotations, layouts: dict[str, dict[str, LayoutValues]]) -> dict[str, str]:
+    return {LAYOUT_HEADER: render_layouts(ann, layouts),
+            LAYOUT_CHECKS: render_layout_checks(ann, layouts)}
 
 
 if __name__ == "__main__":

@@ -121,3 +121,20 @@ def evaluate(arch: str, headers: list[str], names: list[str],
                               + "\n".join(err.splitlines()[:12]))
         missing += sorted(undeclared)
     raise ValueError_(f"{arch}: could not evaluate {names}")
+
+
+def evaluate_exprs(arch: str, prelude: str, exprs: list[str],
+                   resource: str | None = None) -> list[int]:
+    """The values of C constant expressions after `prelude` (#includes and
+    declarations), compiled for `arch`: ``offsetof``/``sizeof`` of a
+    structure as that architecture lays it out. Raises ValueError_ with the
+    compiler's first lines when the prelude does not declare what they use."""
+    resource = resource or _resource_include()
+    lines = ["#define _GNU_SOURCE 1", prelude.rstrip("\n"),
+             "const unsigned long long tl_values[] = {"]
+    lines += [f"  (unsigned long long)({e})," for e in exprs]
+    lines.append("  0x544c454e44ull,\n};")
+    rc, asm, err = _compile(arch, "\n".join(lines) + "\n", resource)
+    if rc != 0:
+        raise ValueError_("\n".join(err.splitlines()[:6]))
+    return _parse(asm, len(exprs))

@@ -40,5 +40,15 @@ inline constexpr uint64_t kAfNetlink = 0x10;
 inline constexpr uint64_t kSolSocket = 0x1;
 inline constexpr uint64_t kSIfmt = 0xf000;
 inline constexpr uint64_t kSigrtmin = 0x20;
+inline constexpr uint64_t kSigchld = 0x11;
+inline constexpr uint64_t kSaRestorer = 0x4000000;
+inline constexpr uint64_t kSigDfl = 0x0;
+inline constexpr uint64_t kSigIgn = 0x1;
+inline constexpr uint64_t kCldExited = 0x1;
+inline constexpr uint64_t kSIfchr = 0x2000;
+inline constexpr uint64_t kSIfblk = 0x6000;
+inline constexpr int64_t kRlim64Infinity = -1;
+inline constexpr uint64_t kAfUnix = 0x1;
+inline constexpr uint64_t kCloneArgsSizeVer0 = 0x40;
 
 }  // namespace traceloop::uapi

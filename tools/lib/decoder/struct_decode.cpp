@@ -1,34 +1,67 @@
-// Structure layouts from the Linux UAPI headers, for x86_64 and aarch64 (both
-// little endian, LP64). Offsets are written out rather than taken from host
-// headers: the trace's architecture decides, not the reader's.
+// Structures read from user memory, for x86_64 and aarch64 (both little
+// endian). Every offset and size is the trace's architecture's, from the
+// layouts the generator compiles from that architecture's headers
+// (format/syscalls/struct_layouts.h); every named value is from the generated
+// tables. Nothing here depends on the reading host's ABI.
 
 #include "tools/lib/decoder/struct_decode.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
-#include <array>
 #include <cstdint>
-#include <cstring>
+#include <string_view>
 
+#include "format/syscalls/struct_layouts.h"
+#include "format/syscalls/uapi_constants.h"
 #include "tools/lib/decoder/flag_sets.h"
 #include "tools/lib/decoder/value_text.h"
 
 namespace traceloop::tools {
 namespace {
 
-// Bounds-checked little-endian field reads; callers check the total size
-// first, so an out-of-range read (a bug) yields 0 rather than garbage.
+using uapi::LayoutField;
+
+static_assert(std::string_view(uapi::kLayoutArchs[0]) == "x86_64" &&
+              std::string_view(uapi::kLayoutArchs[1]) == "aarch64");
+
+// The entry of a generated layout for the trace's architecture.
+template <typename L>
+constexpr const L& layout(const L (&per_arch)[2], format::Arch arch) {
+  return per_arch[arch == format::Arch::aarch64 ? 1 : 0];
+}
+
+constexpr size_t end_of(LayoutField f) { return size_t{f.offset} + f.size; }
+
+// Bounds-checked little-endian reads of a field, as wide as the layout says;
+// callers check the total size first, so an out-of-range read (a bug) yields
+// 0 rather than garbage.
 class Bytes {
  public:
   explicit Bytes(std::string_view b) : b_(b) {}
-  template <typename T>
-  T get(size_t offset) const {
-    T value{};
-    if (offset + sizeof(T) <= b_.size()) std::memcpy(&value, b_.data() + offset, sizeof(T));
-    return value;
-  }
   size_t size() const { return b_.size(); }
+  bool holds(size_t n) const { return n <= b_.size(); }
+  // The bytes from `offset` on: a structure inside this one.
+  Bytes at(size_t offset) const { return Bytes(offset <= b_.size() ? b_.substr(offset) : std::string_view{}); }
+  uint64_t u(LayoutField f) const {
+    if (f.size == 0 || f.size > 8 || end_of(f) > b_.size()) return 0;
+    uint64_t v = 0;
+    for (size_t i = f.size; i-- > 0;) v = (v << 8) | static_cast<uint8_t>(b_[f.offset + i]);
+    return v;
+  }
+  // Sign-extended from the field's width.
+  int64_t i(LayoutField f) const {
+    const uint64_t v = u(f);
+    if (f.size == 0 || f.size >= 8) return static_cast<int64_t>(v);
+    const unsigned shift = 64 - 8 * f.size;
+    return static_cast<int64_t>(v << shift) >> shift;
+  }
+  // A field kept in network byte order, in host order.
+  uint64_t big_endian(LayoutField f) const {
+    if (f.size == 0 || f.size > 8 || end_of(f) > b_.size()) return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < f.size; ++i) v = (v << 8) | static_cast<uint8_t>(b_[f.offset + i]);
+    return v;
+  }
+  std::string_view raw(LayoutField f) const { return f.offset < b_.size() ? b_.substr(f.offset, f.size) : ""; }
   // NUL-terminated string inside a fixed field.
   std::string_view cstr(size_t offset, size_t max) const {
     if (offset >= b_.size()) return {};
@@ -36,6 +69,7 @@ class Bytes {
     auto nul = field.find('\0');
     return nul == std::string_view::npos ? field : field.substr(0, nul);
   }
+  std::string_view cstr(LayoutField f) const { return cstr(f.offset, f.size); }
 
  private:
   std::string_view b_;
@@ -62,467 +96,467 @@ void flags_field(ValueSink& s, std::string_view name, std::string_view set_name,
     s.hex_integer(v, Meaning::none);
 }
 
+// The name one of the decoders' generated enum sets (format/syscalls/
+// annotations.txt) gives `key`, written as that constant with its raw value;
+// false when the set names no such value.
+bool named_constant(ValueSink& s, std::string_view set_name, format::Arch arch, uint64_t key, int64_t raw) {
+  if (const FlagSet* set = find_flag_set(set_name, arch)) {
+    for (const auto& n : set->values) {
+      if (n.value == key) {
+        s.constant(n.name, raw);
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 // Linux's new_encode_dev layout of a 64-bit dev_t.
 void device_field(ValueSink& s, std::string_view name, uint64_t dev) {
   s.field(name);
   s.device(((dev >> 8) & 0xfff) | ((dev >> 32) & ~uint64_t{0xfff}), (dev & 0xff) | ((dev >> 12) & ~uint64_t{0xff}));
 }
 
-void timespec(ValueSink& s, int64_t sec, int64_t nsec) {
+// A struct timespec / timeval at the start of `b`.
+void timespec_at(ValueSink& s, Bytes b, format::Arch arch) {
+  const auto& L = layout(uapi::kTimespecLayout, arch);
+  const int64_t nsec = b.i(L.tv_nsec);
   s.begin_struct();
-  int_field(s, "tv_sec", sec, Meaning::time);
+  int_field(s, "tv_sec", b.i(L.tv_sec), Meaning::time);
   s.field("tv_nsec");
-  if (nsec == 1073741823)
-    s.constant("UTIME_NOW", nsec);
-  else if (nsec == 1073741822)
-    s.constant("UTIME_OMIT", nsec);
-  else
+  if (!named_constant(s, "utime_special", arch, static_cast<uint64_t>(nsec), nsec))
     s.signed_integer(nsec, Meaning::time);
   s.end_struct(false);
 }
+size_t timespec_size(format::Arch arch) { return layout(uapi::kTimespecLayout, arch).size; }
 
-void timeval(ValueSink& s, int64_t sec, int64_t usec) {
+void timeval_at(ValueSink& s, Bytes b, format::Arch arch) {
+  const auto& L = layout(uapi::kTimevalLayout, arch);
   s.begin_struct();
-  int_field(s, "tv_sec", sec, Meaning::time);
-  int_field(s, "tv_usec", usec, Meaning::time);
+  int_field(s, "tv_sec", b.i(L.tv_sec), Meaning::time);
+  int_field(s, "tv_usec", b.i(L.tv_usec), Meaning::time);
   s.end_struct(false);
 }
-
-void timespec_at(ValueSink& s, Bytes b, size_t off) { timespec(s, b.get<int64_t>(off), b.get<int64_t>(off + 8)); }
-void timeval_at(ValueSink& s, Bytes b, size_t off) { timeval(s, b.get<int64_t>(off), b.get<int64_t>(off + 8)); }
+size_t timeval_size(format::Arch arch) { return layout(uapi::kTimevalLayout, arch).size; }
 
 void rlim_field(ValueSink& s, std::string_view name, uint64_t v) {
   s.field(name);
-  if (v == ~uint64_t{0})
-    s.constant("RLIM64_INFINITY", -1);
+  if (v == static_cast<uint64_t>(uapi::kRlim64Infinity))
+    s.constant("RLIM64_INFINITY", uapi::kRlim64Infinity);
   else
     s.unsigned_integer(v, Meaning::rlimit);
 }
 
-bool is_device(uint32_t mode) {
-  const uint32_t type = mode & 0170000;
-  return type == 0020000 || type == 0060000;
+bool is_device(uint64_t mode) {
+  const uint64_t type = mode & uapi::kSIfmt;
+  return type == uapi::kSIfchr || type == uapi::kSIfblk;
 }
 
 bool describe_stat(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  uint32_t mode = 0;
-  uint64_t rdev = 0;
-  int64_t size = 0;
-  if (ctx.arch == format::Arch::aarch64) {
-    if (b.size() < 128) return false;
-    mode = b.get<uint32_t>(16);
-    rdev = b.get<uint64_t>(32);
-    size = b.get<int64_t>(48);
-  } else {
-    if (b.size() < 144) return false;
-    mode = b.get<uint32_t>(24);
-    rdev = b.get<uint64_t>(40);
-    size = b.get<int64_t>(48);
-  }
+  const auto& L = layout(uapi::kStatLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
+  const uint64_t mode = b.u(L.st_mode);
   s.begin_struct();
   s.field("st_mode");
   s.mode(mode);
   if (is_device(mode))
-    device_field(s, "st_rdev", rdev);
+    device_field(s, "st_rdev", b.u(L.st_rdev));
   else
-    int_field(s, "st_size", size);
+    int_field(s, "st_size", b.i(L.st_size));
   s.end_struct(true);
   return true;
 }
 
 bool describe_statx(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 256) return false;
+  const auto& L = layout(uapi::kStatxLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
   s.begin_struct();
-  flags_field(s, "stx_mask", "statx_mask", ctx.arch, b.get<uint32_t>(0));
-  flags_field(s, "stx_attributes", "statx_attributes", ctx.arch, b.get<uint64_t>(8));
-  const uint16_t mode = b.get<uint16_t>(28);
+  flags_field(s, "stx_mask", "statx_mask", ctx.arch, b.u(L.stx_mask));
+  flags_field(s, "stx_attributes", "statx_attributes", ctx.arch, b.u(L.stx_attributes));
+  const uint64_t mode = b.u(L.stx_mode);
   s.field("stx_mode");
   s.mode(mode);
   if (is_device(mode)) {
     s.field("stx_rdev");
-    s.device(b.get<uint32_t>(128), b.get<uint32_t>(132));
+    s.device(b.u(L.stx_rdev_major), b.u(L.stx_rdev_minor));
   } else {
-    uint_field(s, "stx_size", b.get<uint64_t>(40));
+    uint_field(s, "stx_size", b.u(L.stx_size));
   }
   s.end_struct(true);
   return true;
 }
 
-std::string_view fs_magic_name(uint64_t magic) {
-  switch (magic) {
-    case 0xEF53: return "EXT2_SUPER_MAGIC";
-    case 0x01021994: return "TMPFS_MAGIC";
-    case 0x9fa0: return "PROC_SUPER_MAGIC";
-    case 0x62656572: return "SYSFS_MAGIC";
-    case 0x794c7630: return "OVERLAYFS_SUPER_MAGIC";
-    case 0x63677270: return "CGROUP2_SUPER_MAGIC";
-    case 0x27e0eb: return "CGROUP_SUPER_MAGIC";
-    case 0x58465342: return "XFS_SUPER_MAGIC";
-    case 0x9123683E: return "BTRFS_SUPER_MAGIC";
-    case 0x6969: return "NFS_SUPER_MAGIC";
-    case 0x1cd1: return "DEVPTS_SUPER_MAGIC";
-    case 0x73717368: return "SQUASHFS_MAGIC";
-    case 0x858458f6: return "RAMFS_MAGIC";
-    case 0x64626720: return "DEBUGFS_MAGIC";
-    case 0x74726163: return "TRACEFS_MAGIC";
-    case 0xcafe4a11: return "BPF_FS_MAGIC";
-    default: return {};
-  }
-}
-
-bool describe_statfs(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_statfs(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 120) return false;
-  const uint64_t type = b.get<uint64_t>(0);
+  const auto& L = layout(uapi::kStatfsLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
+  const uint64_t type = b.u(L.f_type);
   s.begin_struct();
   s.field("f_type");
-  if (auto name = fs_magic_name(type); !name.empty())
-    s.constant(name, static_cast<int64_t>(type));
-  else
-    s.hex_integer(type, Meaning::none);
-  int_field(s, "f_bsize", b.get<int64_t>(8));
-  uint_field(s, "f_blocks", b.get<uint64_t>(16));
-  uint_field(s, "f_bfree", b.get<uint64_t>(24));
-  uint_field(s, "f_bavail", b.get<uint64_t>(32));
-  uint_field(s, "f_files", b.get<uint64_t>(40));
-  uint_field(s, "f_ffree", b.get<uint64_t>(48));
+  if (!named_constant(s, "fs_magic", ctx.arch, type, static_cast<int64_t>(type))) s.hex_integer(type, Meaning::none);
+  int_field(s, "f_bsize", b.i(L.f_bsize));
+  uint_field(s, "f_blocks", b.u(L.f_blocks));
+  uint_field(s, "f_bfree", b.u(L.f_bfree));
+  uint_field(s, "f_bavail", b.u(L.f_bavail));
+  uint_field(s, "f_files", b.u(L.f_files));
+  uint_field(s, "f_ffree", b.u(L.f_ffree));
   s.field("f_fsid");
   s.begin_struct();
   s.field("val");
   s.begin_array();
-  s.hex_integer(b.get<uint32_t>(56), Meaning::none);
-  s.hex_integer(b.get<uint32_t>(60), Meaning::none);
+  s.hex_integer(b.u(L.f_fsid0), Meaning::none);
+  s.hex_integer(b.u(L.f_fsid1), Meaning::none);
   s.end_array(false);
   s.end_struct(false);
-  int_field(s, "f_namelen", b.get<int64_t>(64));
-  int_field(s, "f_frsize", b.get<int64_t>(72));
-  hex_field(s, "f_flags", b.get<uint64_t>(80));
+  int_field(s, "f_namelen", b.i(L.f_namelen));
+  int_field(s, "f_frsize", b.i(L.f_frsize));
+  hex_field(s, "f_flags", b.u(L.f_flags));
   s.end_struct(false);
   return true;
 }
 
 bool describe_utsname(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 130) return false;
+  const auto& L = layout(uapi::kUtsnameLayout, ctx.arch);
+  if (!b.holds(end_of(L.nodename))) return false;  // the fields shown; the rest is abbreviated
   s.begin_struct();
   s.field("sysname");
-  s.string({b.cstr(0, 65), ctx.string_limit});
+  s.string({b.cstr(L.sysname), ctx.string_limit});
   s.field("nodename");
-  s.string({b.cstr(65, 65), ctx.string_limit});
+  s.string({b.cstr(L.nodename), ctx.string_limit});
   s.end_struct(true);
   return true;
 }
 
-bool describe_sysinfo(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_sysinfo(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 112) return false;
+  const auto& L = layout(uapi::kSysinfoLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
   s.begin_struct();
-  int_field(s, "uptime", b.get<int64_t>(0), Meaning::time);
+  int_field(s, "uptime", b.i(L.uptime), Meaning::time);
   s.field("loads");
   s.begin_array();
-  for (size_t off : {8, 16, 24}) s.unsigned_integer(b.get<uint64_t>(off), Meaning::none);
+  for (LayoutField load : {L.loads0, L.loads1, L.loads2}) s.unsigned_integer(b.u(load), Meaning::none);
   s.end_array(false);
-  uint_field(s, "totalram", b.get<uint64_t>(32));
-  uint_field(s, "freeram", b.get<uint64_t>(40));
-  uint_field(s, "sharedram", b.get<uint64_t>(48));
-  uint_field(s, "bufferram", b.get<uint64_t>(56));
-  uint_field(s, "totalswap", b.get<uint64_t>(64));
-  uint_field(s, "freeswap", b.get<uint64_t>(72));
-  uint_field(s, "procs", b.get<uint16_t>(80));
-  uint_field(s, "totalhigh", b.get<uint64_t>(88));
-  uint_field(s, "freehigh", b.get<uint64_t>(96));
-  uint_field(s, "mem_unit", b.get<uint32_t>(104));
+  uint_field(s, "totalram", b.u(L.totalram));
+  uint_field(s, "freeram", b.u(L.freeram));
+  uint_field(s, "sharedram", b.u(L.sharedram));
+  uint_field(s, "bufferram", b.u(L.bufferram));
+  uint_field(s, "totalswap", b.u(L.totalswap));
+  uint_field(s, "freeswap", b.u(L.freeswap));
+  uint_field(s, "procs", b.u(L.procs));
+  uint_field(s, "totalhigh", b.u(L.totalhigh));
+  uint_field(s, "freehigh", b.u(L.freehigh));
+  uint_field(s, "mem_unit", b.u(L.mem_unit));
   s.end_struct(false);
   return true;
 }
 
 bool describe_sigaction(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 32) return false;
-  const uint64_t handler = b.get<uint64_t>(0);
-  const uint64_t flags = b.get<uint64_t>(8);
+  const auto& L = layout(uapi::kSigactionLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
+  const uint64_t handler = b.u(L.handler);
+  const uint64_t flags = b.u(L.flags);
   s.begin_struct();
   s.field("sa_handler");
-  if (handler == 0)
-    s.constant("SIG_DFL", 0);
-  else if (handler == 1)
-    s.constant("SIG_IGN", 1);
+  if (handler == uapi::kSigDfl)
+    s.constant("SIG_DFL", uapi::kSigDfl);
+  else if (handler == uapi::kSigIgn)
+    s.constant("SIG_IGN", uapi::kSigIgn);
   else
     s.hex_integer(handler, Meaning::address);
   s.field("sa_mask");
-  s.signal_set(b.get<uint64_t>(24));
+  s.signal_set(b.u(L.mask));
   flags_field(s, "sa_flags", "sa_flags", ctx.arch, flags);
-  if (flags & 0x04000000) hex_field(s, "sa_restorer", b.get<uint64_t>(16), Meaning::address);
+  if (flags & uapi::kSaRestorer) hex_field(s, "sa_restorer", b.u(L.restorer), Meaning::address);
   s.end_struct(false);
   return true;
 }
 
-bool describe_siginfo(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_siginfo(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 48) return false;
-  const int32_t signo = b.get<int32_t>(0);
-  const int32_t code = b.get<int32_t>(8);
+  const auto& L = layout(uapi::kSiginfoLayout, ctx.arch);
+  if (!b.holds(end_of(L.stime))) return false;  // the fields shown
+  const int64_t signo = b.i(L.si_signo);
+  const int64_t code = b.i(L.si_code);
   s.begin_struct();
   s.field("si_signo");
   s.signal(signo);
   s.field("si_code");
-  if (signo == 17) {  // SIGCHLD
-    static constexpr std::string_view kCld[] = {"", "CLD_EXITED", "CLD_KILLED", "CLD_DUMPED",
-                                                "CLD_TRAPPED", "CLD_STOPPED", "CLD_CONTINUED"};
-    if (code >= 1 && code <= 6)
-      s.constant(kCld[code], code);
-    else
+  if (static_cast<uint64_t>(signo) == uapi::kSigchld) {
+    if (!named_constant(s, "sigchld_code", ctx.arch, static_cast<uint32_t>(code), code))
       s.signed_integer(code, Meaning::none);
-    int_field(s, "si_pid", b.get<int32_t>(16), Meaning::pid);
-    uint_field(s, "si_uid", b.get<uint32_t>(20), Meaning::id);
-    const int32_t status = b.get<int32_t>(24);
+    int_field(s, "si_pid", b.i(L.pid), Meaning::pid);
+    uint_field(s, "si_uid", b.u(L.uid), Meaning::id);
+    const int64_t status = b.i(L.status);
     s.field("si_status");
-    if (code == 1)
+    if (static_cast<uint64_t>(code) == uapi::kCldExited)
       s.signed_integer(status, Meaning::none);
     else
       s.signal(status);
-    int_field(s, "si_utime", b.get<int64_t>(32), Meaning::time);
-    int_field(s, "si_stime", b.get<int64_t>(40), Meaning::time);
+    int_field(s, "si_utime", b.i(L.utime), Meaning::time);
+    int_field(s, "si_stime", b.i(L.stime), Meaning::time);
     s.end_struct(false);
     return true;
   }
-  if (code == 0)
-    s.constant("SI_USER", 0);
-  else if (code == -6)
-    s.constant("SI_TKILL", -6);
-  else
-    s.signed_integer(code, Meaning::none);
-  int_field(s, "si_pid", b.get<int32_t>(16), Meaning::pid);
-  uint_field(s, "si_uid", b.get<uint32_t>(20), Meaning::id);
+  if (!named_constant(s, "si_code", ctx.arch, static_cast<uint32_t>(code), code)) s.signed_integer(code, Meaning::none);
+  int_field(s, "si_pid", b.i(L.pid), Meaning::pid);
+  uint_field(s, "si_uid", b.u(L.uid), Meaning::id);
   s.end_struct(false);
   return true;
 }
 
 bool describe_clone_args(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 64) return false;
+  const auto& L = layout(uapi::kCloneArgsLayout, ctx.arch);
+  if (!b.holds(uapi::kCloneArgsSizeVer0)) return false;  // clone3's oldest size; later fields are optional
   s.begin_struct();
-  flags_field(s, "flags", "unshare_flags", ctx.arch, b.get<uint64_t>(0));
-  if (auto pidfd = b.get<uint64_t>(8)) hex_field(s, "pidfd", pidfd, Meaning::address);
-  if (auto child_tid = b.get<uint64_t>(16)) hex_field(s, "child_tid", child_tid, Meaning::address);
-  if (auto parent_tid = b.get<uint64_t>(24)) hex_field(s, "parent_tid", parent_tid, Meaning::address);
+  flags_field(s, "flags", "unshare_flags", ctx.arch, b.u(L.flags));
+  if (auto pidfd = b.u(L.pidfd)) hex_field(s, "pidfd", pidfd, Meaning::address);
+  if (auto child_tid = b.u(L.child_tid)) hex_field(s, "child_tid", child_tid, Meaning::address);
+  if (auto parent_tid = b.u(L.parent_tid)) hex_field(s, "parent_tid", parent_tid, Meaning::address);
   s.field("exit_signal");
-  s.signal(static_cast<int64_t>(b.get<uint64_t>(32)));
-  hex_field(s, "stack", b.get<uint64_t>(40));
-  hex_field(s, "stack_size", b.get<uint64_t>(48));
-  if (auto tls = b.get<uint64_t>(56)) hex_field(s, "tls", tls, Meaning::address);
+  s.signal(static_cast<int64_t>(b.u(L.exit_signal)));
+  hex_field(s, "stack", b.u(L.stack));
+  hex_field(s, "stack_size", b.u(L.stack_size));
+  if (auto tls = b.u(L.tls)) hex_field(s, "tls", tls, Meaning::address);
   s.end_struct(false);
   return true;
 }
 
 bool describe_open_how(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 24) return false;
-  static constexpr FlagName kResolve[] = {{1, "RESOLVE_NO_XDEV"}, {2, "RESOLVE_NO_MAGICLINKS"},
-                                          {4, "RESOLVE_NO_SYMLINKS"}, {8, "RESOLVE_BENEATH"},
-                                          {0x10, "RESOLVE_IN_ROOT"}, {0x20, "RESOLVE_CACHED"}};
-  FlagSet resolve_set;
-  resolve_set.name = "resolve";
-  resolve_set.bits = kResolve;
-  resolve_set.zero_name = "0";
+  const auto& L = layout(uapi::kOpenHowLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
   s.begin_struct();
-  flags_field(s, "flags", "open_flags", ctx.arch, b.get<uint64_t>(0));
+  flags_field(s, "flags", "open_flags", ctx.arch, b.u(L.flags));
   s.field("mode");
-  s.mode(b.get<uint64_t>(8));
-  s.field("resolve");
-  s.flags(resolve_set, b.get<uint64_t>(16));
+  s.mode(b.u(L.mode));
+  flags_field(s, "resolve", "resolve_flags", ctx.arch, b.u(L.resolve));
   s.end_struct(false);
   return true;
 }
 
-bool describe_rlimit(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_rlimit(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 16) return false;
+  const auto& L = layout(uapi::kRlimitLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
   s.begin_struct();
-  rlim_field(s, "rlim_cur", b.get<uint64_t>(0));
-  rlim_field(s, "rlim_max", b.get<uint64_t>(8));
+  rlim_field(s, "rlim_cur", b.u(L.rlim_cur));
+  rlim_field(s, "rlim_max", b.u(L.rlim_max));
   s.end_struct(false);
   return true;
 }
 
-bool describe_fd_pair(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_fd_pair(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 8) return false;
+  const uint32_t size = layout(uapi::kFdPairLayout, ctx.arch).size;  // int[2]
+  if (!b.holds(size)) return false;
   s.begin_array();
-  s.signed_integer(b.get<int32_t>(0), Meaning::fd);
-  s.signed_integer(b.get<int32_t>(4), Meaning::fd);
+  s.signed_integer(b.i({0, size / 2}), Meaning::fd);
+  s.signed_integer(b.i({size / 2, size / 2}), Meaning::fd);
   s.end_array(false);
   return true;
 }
 
-bool describe_wait_status(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_wait_status(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 4) return false;
+  const uint32_t size = layout(uapi::kWaitStatusLayout, ctx.arch).size;  // int
+  if (!b.holds(size)) return false;
   s.begin_array();
-  s.wait_status(b.get<int32_t>(0));
+  s.wait_status(static_cast<int>(b.i({0, size})));
   s.end_array(false);
   return true;
 }
 
-bool describe_rusage(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_rusage(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 32) return false;
+  const auto& L = layout(uapi::kRusageLayout, ctx.arch);
+  if (!b.holds(end_of(L.ru_stime))) return false;  // the fields shown
   s.begin_struct();
   s.field("ru_utime");
-  timeval_at(s, b, 0);
+  timeval_at(s, b.at(L.ru_utime.offset), ctx.arch);
   s.field("ru_stime");
-  timeval_at(s, b, 16);
+  timeval_at(s, b.at(L.ru_stime.offset), ctx.arch);
   s.end_struct(true);
   return true;
 }
 
-bool describe_timespec(ValueSink& s, std::string_view bytes, const StructContext&) {
-  if (bytes.size() < 16) return false;
-  timespec_at(s, Bytes(bytes), 0);
+bool describe_timespec(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  if (!Bytes(bytes).holds(timespec_size(ctx.arch))) return false;
+  timespec_at(s, Bytes(bytes), ctx.arch);
   return true;
 }
 
-bool describe_timeval(ValueSink& s, std::string_view bytes, const StructContext&) {
-  if (bytes.size() < 16) return false;
-  timeval_at(s, Bytes(bytes), 0);
+bool describe_timeval(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  if (!Bytes(bytes).holds(timeval_size(ctx.arch))) return false;
+  timeval_at(s, Bytes(bytes), ctx.arch);
   return true;
 }
 
-template <void (*kTime)(ValueSink&, Bytes, size_t)>
-bool describe_time_pair(ValueSink& s, std::string_view bytes, const StructContext&) {
-  if (bytes.size() < 32) return false;
+using TimeWriter = void (*)(ValueSink&, Bytes, format::Arch);
+
+// utimensat's and utimes' times[2].
+bool describe_time_pair(ValueSink& s, Bytes b, size_t pair_size, size_t element_size, TimeWriter time,
+                        format::Arch arch) {
+  if (!b.holds(pair_size)) return false;
   s.begin_array();
-  kTime(s, Bytes(bytes), 0);
-  kTime(s, Bytes(bytes), 16);
+  time(s, b, arch);
+  time(s, b.at(element_size), arch);
   s.end_array(false);
   return true;
 }
+bool describe_timespec_pair(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  return describe_time_pair(s, Bytes(bytes), layout(uapi::kTimespecPairLayout, ctx.arch).size,
+                            timespec_size(ctx.arch), timespec_at, ctx.arch);
+}
+bool describe_timeval_pair(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  return describe_time_pair(s, Bytes(bytes), layout(uapi::kTimevalPairLayout, ctx.arch).size,
+                            timeval_size(ctx.arch), timeval_at, ctx.arch);
+}
 
-template <void (*kTime)(ValueSink&, Bytes, size_t)>
-bool describe_itimer(ValueSink& s, std::string_view bytes, const StructContext&) {
-  if (bytes.size() < 32) return false;
+template <typename L>
+bool describe_itimer(ValueSink& s, Bytes b, const L& l, TimeWriter time, format::Arch arch) {
+  if (!b.holds(l.size)) return false;
   s.begin_struct();
   s.field("it_interval");
-  kTime(s, Bytes(bytes), 0);
+  time(s, b.at(l.it_interval.offset), arch);
   s.field("it_value");
-  kTime(s, Bytes(bytes), 16);
+  time(s, b.at(l.it_value.offset), arch);
+  s.end_struct(false);
+  return true;
+}
+bool describe_itimerspec(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  return describe_itimer(s, Bytes(bytes), layout(uapi::kItimerspecLayout, ctx.arch), timespec_at, ctx.arch);
+}
+bool describe_itimerval(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  return describe_itimer(s, Bytes(bytes), layout(uapi::kItimervalLayout, ctx.arch), timeval_at, ctx.arch);
+}
+
+bool describe_timezone(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  const Bytes b(bytes);
+  const auto& L = layout(uapi::kTimezoneLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
+  s.begin_struct();
+  int_field(s, "tz_minuteswest", b.i(L.tz_minuteswest));
+  int_field(s, "tz_dsttime", b.i(L.tz_dsttime));
   s.end_struct(false);
   return true;
 }
 
-bool describe_timezone(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_utimbuf(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 8) return false;
+  const auto& L = layout(uapi::kUtimbufLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
   s.begin_struct();
-  int_field(s, "tz_minuteswest", b.get<int32_t>(0));
-  int_field(s, "tz_dsttime", b.get<int32_t>(4));
+  int_field(s, "actime", b.i(L.actime), Meaning::time);
+  int_field(s, "modtime", b.i(L.modtime), Meaning::time);
   s.end_struct(false);
   return true;
 }
 
-bool describe_utimbuf(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_tms(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 16) return false;
+  const auto& L = layout(uapi::kTmsLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
   s.begin_struct();
-  int_field(s, "actime", b.get<int64_t>(0), Meaning::time);
-  int_field(s, "modtime", b.get<int64_t>(8), Meaning::time);
+  int_field(s, "tms_utime", b.i(L.tms_utime), Meaning::time);
+  int_field(s, "tms_stime", b.i(L.tms_stime), Meaning::time);
+  int_field(s, "tms_cutime", b.i(L.tms_cutime), Meaning::time);
+  int_field(s, "tms_cstime", b.i(L.tms_cstime), Meaning::time);
   s.end_struct(false);
   return true;
 }
 
-bool describe_tms(ValueSink& s, std::string_view bytes, const StructContext&) {
-  const Bytes b(bytes);
-  if (b.size() < 32) return false;
-  s.begin_struct();
-  int_field(s, "tms_utime", b.get<int64_t>(0), Meaning::time);
-  int_field(s, "tms_stime", b.get<int64_t>(8), Meaning::time);
-  int_field(s, "tms_cutime", b.get<int64_t>(16), Meaning::time);
-  int_field(s, "tms_cstime", b.get<int64_t>(24), Meaning::time);
-  s.end_struct(false);
+bool describe_sigset(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  const uint32_t size = layout(uapi::kSigsetLayout, ctx.arch).size;
+  if (!Bytes(bytes).holds(size)) return false;
+  s.signal_set(Bytes(bytes).u({0, size}));
   return true;
 }
 
-bool describe_sigset(ValueSink& s, std::string_view bytes, const StructContext&) {
-  if (bytes.size() < 8) return false;
-  s.signal_set(Bytes(bytes).get<uint64_t>(0));
-  return true;
-}
-
-bool describe_stack_t(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_stack_t(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 24) return false;
+  const auto& L = layout(uapi::kStackTLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
   s.begin_struct();
-  hex_field(s, "ss_sp", b.get<uint64_t>(0), Meaning::address);
-  const int32_t flags = b.get<int32_t>(8);
+  hex_field(s, "ss_sp", b.u(L.ss_sp), Meaning::address);
+  const int64_t flags = b.i(L.ss_flags);
   s.field("ss_flags");
   if (flags == 0)
     s.signed_integer(0, Meaning::none);
-  else if (flags == 1)
-    s.constant("SS_ONSTACK", 1);
-  else if (flags == 2)
-    s.constant("SS_DISABLE", 2);
-  else
-    s.hex_integer(static_cast<uint32_t>(flags), Meaning::none);
-  uint_field(s, "ss_size", b.get<uint64_t>(16));
+  else if (!named_constant(s, "ss_flags", ctx.arch, b.u(L.ss_flags), flags))
+    s.hex_integer(b.u(L.ss_flags), Meaning::none);
+  uint_field(s, "ss_size", b.u(L.ss_size));
   s.end_struct(false);
   return true;
 }
 
-bool describe_sched_param(ValueSink& s, std::string_view bytes, const StructContext&) {
-  if (bytes.size() < 4) return false;
-  s.begin_struct();
-  int_field(s, "sched_priority", Bytes(bytes).get<int32_t>(0));
-  s.end_struct(false);
-  return true;
-}
-
-bool describe_mount_attr(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_sched_param(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 32) return false;
+  const auto& L = layout(uapi::kSchedParamLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
   s.begin_struct();
-  hex_field(s, "attr_set", b.get<uint64_t>(0));
-  hex_field(s, "attr_clr", b.get<uint64_t>(8));
-  hex_field(s, "propagation", b.get<uint64_t>(16));
-  uint_field(s, "userns_fd", b.get<uint64_t>(24), Meaning::fd);
+  int_field(s, "sched_priority", b.i(L.sched_priority));
+  s.end_struct(false);
+  return true;
+}
+
+bool describe_mount_attr(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  const Bytes b(bytes);
+  const auto& L = layout(uapi::kMountAttrLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
+  s.begin_struct();
+  hex_field(s, "attr_set", b.u(L.attr_set));
+  hex_field(s, "attr_clr", b.u(L.attr_clr));
+  hex_field(s, "propagation", b.u(L.propagation));
+  uint_field(s, "userns_fd", b.u(L.userns_fd), Meaning::fd);
   s.end_struct(false);
   return true;
 }
 
 bool describe_xattr_args(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 16) return false;
+  const auto& L = layout(uapi::kXattrArgsLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
   s.begin_struct();
-  hex_field(s, "value", b.get<uint64_t>(0), Meaning::address);
-  uint_field(s, "size", b.get<uint32_t>(8));
-  flags_field(s, "flags", "xattr_flags", ctx.arch, b.get<uint32_t>(12));
+  hex_field(s, "value", b.u(L.value), Meaning::address);
+  uint_field(s, "size", b.u(L.value_size));
+  flags_field(s, "flags", "xattr_flags", ctx.arch, b.u(L.flags));
   s.end_struct(false);
   return true;
 }
 
-// Types that are also array elements: each describes exactly one element.
-size_t pollfd_size(format::Arch) { return 8; }
+// Types that are also array elements: each describes exactly one element,
+// whose size is the layout's.
+template <const auto& kLayout>
+size_t element_size(format::Arch arch) {
+  return layout(kLayout, arch).size;
+}
+
 bool describe_pollfd(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 8) return false;
+  const auto& L = layout(uapi::kPollfdLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
   s.begin_struct();
-  int_field(s, "fd", b.get<int32_t>(0), Meaning::fd);
-  flags_field(s, "events", "poll_events", ctx.arch, b.get<uint16_t>(4));
-  if (const uint16_t revents = b.get<uint16_t>(6)) flags_field(s, "revents", "poll_events", ctx.arch, revents);
+  int_field(s, "fd", b.i(L.fd), Meaning::fd);
+  flags_field(s, "events", "poll_events", ctx.arch, b.u(L.events));
+  if (const uint64_t revents = b.u(L.revents)) flags_field(s, "revents", "poll_events", ctx.arch, revents);
   s.end_struct(false);
   return true;
 }
 
-// x86_64 packs the structure (data at offset 4); aarch64 aligns it (offset 8).
-size_t epoll_event_size(format::Arch arch) { return arch == format::Arch::aarch64 ? 16 : 12; }
+// Packed on x86_64 (data at offset 4), aligned on aarch64 (offset 8): the layout says.
 bool describe_epoll_event(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  const size_t size = epoll_event_size(ctx.arch);
-  if (b.size() < size) return false;
-  const uint64_t data = b.get<uint64_t>(size == 12 ? 4 : 8);
+  const auto& L = layout(uapi::kEpollEventLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
+  const uint64_t data = b.u(L.data);
   s.begin_struct();
-  flags_field(s, "events", "epoll_events", ctx.arch, b.get<uint32_t>(0));
+  flags_field(s, "events", "epoll_events", ctx.arch, b.u(L.events));
   s.field("data");
   s.begin_struct();
   uint_field(s, "u32", static_cast<uint32_t>(data));
@@ -532,28 +566,30 @@ bool describe_epoll_event(ValueSink& s, std::string_view bytes, const StructCont
   return true;
 }
 
-size_t pair_of_words_size(format::Arch) { return 16; }
-bool describe_iovec(ValueSink& s, std::string_view bytes, const StructContext&) {
+bool describe_iovec(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
-  if (b.size() < 16) return false;
+  const auto& L = layout(uapi::kIovecLayout, ctx.arch);
+  if (!b.holds(L.size)) return false;
   s.begin_struct();
-  hex_field(s, "iov_base", b.get<uint64_t>(0), Meaning::address);
-  uint_field(s, "iov_len", b.get<uint64_t>(8));
+  hex_field(s, "iov_base", b.u(L.iov_base), Meaning::address);
+  uint_field(s, "iov_len", b.u(L.iov_len));
   s.end_struct(false);
   return true;
 }
 
-size_t id_size(format::Arch) { return 4; }
 // One uid or gid: alone, strace shows it as a list of one ([1000]).
-bool describe_id_element(ValueSink& s, std::string_view bytes) {
-  if (bytes.size() < 4) return false;
-  s.unsigned_integer(Bytes(bytes).get<uint32_t>(0), Meaning::id);
+template <const auto& kLayout>
+bool describe_id_element(ValueSink& s, std::string_view bytes, format::Arch arch) {
+  const uint32_t size = layout(kLayout, arch).size;
+  if (!Bytes(bytes).holds(size)) return false;
+  s.unsigned_integer(Bytes(bytes).u({0, size}), Meaning::id);
   return true;
 }
-bool describe_id(ValueSink& s, std::string_view bytes, const StructContext&) {
-  if (bytes.size() < 4) return false;
+template <const auto& kLayout>
+bool describe_id(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  if (!Bytes(bytes).holds(layout(kLayout, ctx.arch).size)) return false;
   s.begin_array();
-  describe_id_element(s, bytes);
+  describe_id_element<kLayout>(s, bytes, ctx.arch);
   s.end_array(false);
   return true;
 }
@@ -572,12 +608,12 @@ constexpr StructDecoder kStructDecoders[] = {
     {"fd_pair", describe_fd_pair, nullptr},
     {"wait_status", describe_wait_status, nullptr},
     {"rusage", describe_rusage, nullptr},
-    {"timespec", describe_timespec, pair_of_words_size},
-    {"timeval", describe_timeval, pair_of_words_size},
-    {"timespec_pair", describe_time_pair<timespec_at>, nullptr},
-    {"timeval_pair", describe_time_pair<timeval_at>, nullptr},
-    {"itimerspec", describe_itimer<timespec_at>, nullptr},
-    {"itimerval", describe_itimer<timeval_at>, nullptr},
+    {"timespec", describe_timespec, element_size<uapi::kTimespecLayout>},
+    {"timeval", describe_timeval, element_size<uapi::kTimevalLayout>},
+    {"timespec_pair", describe_timespec_pair, nullptr},
+    {"timeval_pair", describe_timeval_pair, nullptr},
+    {"itimerspec", describe_itimerspec, nullptr},
+    {"itimerval", describe_itimerval, nullptr},
     {"timezone", describe_timezone, nullptr},
     {"utimbuf", describe_utimbuf, nullptr},
     {"tms", describe_tms, nullptr},
@@ -586,27 +622,12 @@ constexpr StructDecoder kStructDecoders[] = {
     {"sched_param", describe_sched_param, nullptr},
     {"mount_attr", describe_mount_attr, nullptr},
     {"xattr_args", describe_xattr_args, nullptr},
-    {"pollfd", describe_pollfd, pollfd_size},
-    {"epoll_event", describe_epoll_event, epoll_event_size},
-    {"iovec", describe_iovec, pair_of_words_size},
-    {"uid", describe_id, id_size},
-    {"gid", describe_id, id_size},
+    {"pollfd", describe_pollfd, element_size<uapi::kPollfdLayout>},
+    {"epoll_event", describe_epoll_event, element_size<uapi::kEpollEventLayout>},
+    {"iovec", describe_iovec, element_size<uapi::kIovecLayout>},
+    {"uid", describe_id<uapi::kUidLayout>, element_size<uapi::kUidLayout>},
+    {"gid", describe_id<uapi::kGidLayout>, element_size<uapi::kGidLayout>},
 };
-
-std::string_view dirent_type_name(uint8_t t) {
-  switch (t) {
-    case 0: return "DT_UNKNOWN";
-    case 1: return "DT_FIFO";
-    case 2: return "DT_CHR";
-    case 4: return "DT_DIR";
-    case 6: return "DT_BLK";
-    case 8: return "DT_REG";
-    case 10: return "DT_LNK";
-    case 12: return "DT_SOCK";
-    case 14: return "DT_WHT";
-    default: return {};
-  }
-}
 
 }  // namespace
 
@@ -625,12 +646,13 @@ bool describe_struct_array(ValueSink& sink, const StructDecoder& decoder, size_t
   const size_t available = bytes.size() / size;
   const size_t shown_max = ctx.array_limit == 0 ? available : std::min(available, ctx.array_limit);
   const size_t shown = std::min(count, shown_max);
-  const bool ids = decoder.describe == describe_id;
   sink.begin_array();
   for (size_t i = 0; i < shown; ++i) {
     const auto element = bytes.substr(i * size, size);
-    if (ids)
-      describe_id_element(sink, element);
+    if (decoder.describe == describe_id<uapi::kUidLayout>)
+      describe_id_element<uapi::kUidLayout>(sink, element, ctx.arch);
+    else if (decoder.describe == describe_id<uapi::kGidLayout>)
+      describe_id_element<uapi::kGidLayout>(sink, element, ctx.arch);
     else
       decoder.describe(sink, element, ctx);
   }
@@ -639,14 +661,20 @@ bool describe_struct_array(ValueSink& sink, const StructDecoder& decoder, size_t
 }
 
 void describe_dirents(ValueSink& s, std::string_view bytes, bool is64, bool truncated, const StructContext& ctx) {
-  const Bytes b(bytes);
+  const auto& d64 = layout(uapi::kLinuxDirent64Layout, ctx.arch);
+  const auto& d = layout(uapi::kLinuxDirentLayout, ctx.arch);
+  const LayoutField ino = is64 ? d64.d_ino : d.d_ino;
+  const LayoutField off_field = is64 ? d64.d_off : d.d_off;
+  const LayoutField reclen_field = is64 ? d64.d_reclen : d.d_reclen;
+  const size_t header = is64 ? d64.d_name.offset : d.d_name.offset;  // bytes before d_name
+  const Bytes all(bytes);
   s.begin_array();
   size_t off = 0;
   size_t shown = 0;
   bool cut = truncated;
-  const size_t header = is64 ? 19 : 18;  // bytes before d_name
   while (off + header <= bytes.size()) {
-    const uint16_t reclen = b.get<uint16_t>(off + 16);
+    const Bytes rec = all.at(off);
+    const uint64_t reclen = rec.u(reclen_field);
     if (reclen < header || off + reclen > bytes.size()) {
       cut = true;  // a malformed or cut record ends the list
       break;
@@ -655,18 +683,17 @@ void describe_dirents(ValueSink& s, std::string_view bytes, bool is64, bool trun
       cut = true;
       break;
     }
-    const uint8_t type = is64 ? b.get<uint8_t>(off + 18) : b.get<uint8_t>(off + reclen - 1);
+    // linux_dirent has no d_type field: the kernel puts it in the record's last byte.
+    const uint64_t type = is64 ? rec.u(d64.d_type) : rec.u({static_cast<uint32_t>(reclen - 1), 1});
     s.begin_struct();
-    uint_field(s, "d_ino", b.get<uint64_t>(off));
-    int_field(s, "d_off", b.get<int64_t>(off + 8));
+    uint_field(s, "d_ino", rec.u(ino));
+    int_field(s, "d_off", rec.i(off_field));
     uint_field(s, "d_reclen", reclen);
     s.field("d_type");
-    if (auto name = dirent_type_name(type); !name.empty())
-      s.constant(name, type);
-    else
+    if (!named_constant(s, "dirent_type", ctx.arch, type, static_cast<int64_t>(type)))
       s.unsigned_integer(type, Meaning::none);
     s.field("d_name");
-    s.string({b.cstr(off + header, reclen - header), ctx.string_limit});
+    s.string({rec.cstr(header, reclen - header), ctx.string_limit});
     s.end_struct(false);
     ++shown;
     off += reclen;
@@ -677,41 +704,47 @@ void describe_dirents(ValueSink& s, std::string_view bytes, bool is64, bool trun
 
 void describe_sockaddr(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
+  const auto& sa = layout(uapi::kSockaddrLayout, ctx.arch);
   s.begin_struct();
-  if (bytes.size() < 2) {
+  if (!b.holds(end_of(sa.family))) {
     s.end_struct(false);
     return;
   }
-  const uint16_t family = b.get<uint16_t>(0);
+  const uint64_t family = b.u(sa.family);
+  const size_t data = end_of(sa.family);  // what follows the family
   flags_field(s, "sa_family", "socket_domain", ctx.arch, family);
-  if (family == AF_UNIX) {
-    if (bytes.size() > 2) {
-      auto path = bytes.substr(2);
+  if (family == uapi::kAfUnix) {
+    const auto& L = layout(uapi::kSockaddrUnLayout, ctx.arch);
+    if (bytes.size() > L.sun_path.offset) {
+      auto path = bytes.substr(L.sun_path.offset);
       s.field("sun_path");
       if (path[0] == '\0')  // abstract: the name is every byte after the NUL, NULs included
         s.string({path.substr(1), ctx.string_limit, false, StringForm::abstract});
       else
-        s.string({b.cstr(2, bytes.size() - 2), ctx.string_limit});
+        s.string({b.cstr(L.sun_path.offset, path.size()), ctx.string_limit});
     }
-  } else if (family == AF_INET && bytes.size() >= 8) {
+  } else if (const auto& in = layout(uapi::kSockaddrInLayout, ctx.arch);
+             family == uapi::kAfInet && b.holds(end_of(in.sin_addr))) {
     s.field("sin_port");
-    s.network_integer(ntohs(b.get<uint16_t>(2)), 2);
+    s.network_integer(b.big_endian(in.sin_port), in.sin_port.size);
     s.field("sin_addr");
-    s.ip_address(AF_INET, bytes.substr(4, 4));
-  } else if (family == AF_INET6 && bytes.size() >= 24) {
+    s.ip_address(static_cast<int>(uapi::kAfInet), b.raw(in.sin_addr));
+  } else if (const auto& in6 = layout(uapi::kSockaddrIn6Layout, ctx.arch);
+             family == uapi::kAfInet6 && b.holds(end_of(in6.sin6_addr))) {
     s.field("sin6_port");
-    s.network_integer(ntohs(b.get<uint16_t>(2)), 2);
+    s.network_integer(b.big_endian(in6.sin6_port), in6.sin6_port.size);
     s.field("sin6_flowinfo");
-    s.network_integer(ntohl(b.get<uint32_t>(4)), 4);
+    s.network_integer(b.big_endian(in6.sin6_flowinfo), in6.sin6_flowinfo.size);
     s.field("sin6_addr");
-    s.ip_address(AF_INET6, bytes.substr(8, 16));
-    if (bytes.size() >= 28) uint_field(s, "sin6_scope_id", b.get<uint32_t>(24));
-  } else if (family == AF_NETLINK && bytes.size() >= 12) {
-    uint_field(s, "nl_pid", b.get<uint32_t>(4), Meaning::pid);
-    hex_field(s, "nl_groups", b.get<uint32_t>(8), Meaning::hex_word);
-  } else if (bytes.size() > 2) {
+    s.ip_address(static_cast<int>(uapi::kAfInet6), b.raw(in6.sin6_addr));
+    if (b.holds(end_of(in6.sin6_scope_id))) uint_field(s, "sin6_scope_id", b.u(in6.sin6_scope_id));
+  } else if (const auto& nl = layout(uapi::kSockaddrNlLayout, ctx.arch);
+             family == uapi::kAfNetlink && b.holds(end_of(nl.nl_groups))) {
+    uint_field(s, "nl_pid", b.u(nl.nl_pid), Meaning::pid);
+    hex_field(s, "nl_groups", b.u(nl.nl_groups), Meaning::hex_word);
+  } else if (bytes.size() > data) {
     s.field("sa_data");
-    s.string({bytes.substr(2), ctx.string_limit});
+    s.string({bytes.substr(data), ctx.string_limit});
   }
   s.end_struct(false);
 }
