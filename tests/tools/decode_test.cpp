@@ -432,7 +432,7 @@ TEST_F(DecodeTest, FieldAccessor) {
   EXPECT_EQ(field("flags"), "O_RDONLY");
   EXPECT_EQ(field("ret"), "-1 ENOENT (No such file or directory)");
   std::string out;
-  EXPECT_FALSE(decoder_.field(out, e, "nosuchfield"));
+  EXPECT_FALSE(decoder_.field(out, e, std::string_view("nosuchfield")));
   EXPECT_EQ(decoder_.param_count(e), 4u);
   EXPECT_EQ(decoder_.param_name(e, 1), "filename");
 }

@@ -68,24 +68,30 @@ Result<GrepMatcher> GrepMatcher::create(const MatchSpec& spec) {
 }
 
 GrepMatcher::GrepMatcher(MatchSpec spec, std::unique_ptr<RE2> regex)
-    : spec_(std::move(spec)), regex_(std::move(regex)) {}
+    : spec_(std::move(spec)), regex_(std::move(regex)) {
+  if (!spec_.field) return;
+  field_kind_ = *spec_.field == "syscall" ? FieldKind::syscall
+                : *spec_.field == "comm"  ? FieldKind::comm
+                                          : FieldKind::other;
+}
 
 void GrepMatcher::begin_file(const Decoder& decoder, bool line_prefilter) {
   decoder_ = &decoder;
+  // Parameter indices are per catalogue: a new file, a new resolution.
+  if (field_kind_ == FieldKind::other) field_.emplace(*spec_.field);
   line_prefilter_ = line_prefilter;
   by_nr_.clear();
   by_comm_.clear();
 }
 
 bool GrepMatcher::field_matches(const format::Event& event) {
-  const std::string& name = *spec_.field;
-  if (name == "syscall") {
+  if (field_kind_ == FieldKind::syscall) {
     if (event.nr >= by_nr_.size()) by_nr_.resize(event.nr + 1, -1);
     int8_t& cached = by_nr_[event.nr];
     if (cached < 0) cached = text_matches(decoder_->syscall_name(event)) ? 1 : 0;
     return cached == 1;
   }
-  if (name == "comm") {
+  if (field_kind_ == FieldKind::comm) {
     // Looked up by view: a hit costs no allocation, only a new comm does.
     if (const auto it = by_comm_.find(event.comm); it != by_comm_.end()) return it->second;
     const bool result = text_matches(event.comm);
@@ -93,7 +99,7 @@ bool GrepMatcher::field_matches(const format::Event& event) {
     return result;
   }
   scratch_.clear();
-  if (!decoder_->field(scratch_, event, name)) return false;
+  if (!field_ || !decoder_->field(scratch_, event, *field_)) return false;
   return text_matches(scratch_);
 }
 

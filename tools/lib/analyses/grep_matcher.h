@@ -69,6 +69,9 @@ class GrepMatcher {
   std::vector<std::string> literals_;  // lower-cased when ignore_case
   bool plain_words_ = false;  // every pattern a literal, case sensitive: substring search, no regex
   const Decoder* decoder_ = nullptr;
+  // --field, resolved once: syscall and comm are decided by cached answers.
+  enum class FieldKind : uint8_t { none, syscall, comm, other } field_kind_ = FieldKind::none;
+  std::optional<Decoder::Field> field_;
   bool line_prefilter_ = false;
   std::vector<int8_t> by_nr_;  // --field syscall: -1 unknown, 0 no, 1 yes
   struct CommHash {

@@ -424,46 +424,68 @@ void Decoder::append_return(std::string& out, const Event& event) const {
   if (!describe_return(writer, event)) out.push_back('X');
 }
 
-bool Decoder::field(std::string& out, const Event& event, std::string_view name) const {
-  if (name == "syscall") {
-    out.append(syscall_name(event));
-  } else if (name == "comm") {
-    out.append(event.comm);
-  } else if (name == "pid") {
-    put(out, "{}", event.pid);
-  } else if (name == "tid") {
-    put(out, "{}", event.tid);
-  } else if (name == "cpu") {
-    put(out, "{}", event.cpu);
-  } else if (name == "ret") {
-    append_return(out, event);
-  } else if (name == "errno") {
-    if (event.failed()) out.append(errno_name(static_cast<int>(-event.ret)));
-  } else if (name == "args") {
-    append_args(out, event, ArgStyle::strace);
-  } else if (name == "path") {
-    const auto* sp = impl_->plan(event.nr);
-    if (!sp || !sp->path_params) return false;
-    for (size_t i = 0; i < sp->params.size(); ++i) {
-      if (sp->params[i].kind != ArgKind::path) continue;
-      const auto* cap = event.capture_for(static_cast<unsigned>(i));
-      if (!cap) continue;
-      out.append(cap->bytes.substr(0, cap->bytes.find('\0')));
+Decoder::Field::Field(std::string_view name) : name_(name), kind_(Kind::param) {
+  static constexpr std::pair<std::string_view, Kind> kNamed[] = {
+      {"syscall", Kind::syscall}, {"comm", Kind::comm}, {"pid", Kind::pid},     {"tid", Kind::tid},
+      {"cpu", Kind::cpu},         {"ret", Kind::ret},   {"errno", Kind::errno_name}, {"args", Kind::args},
+      {"path", Kind::path}};
+  for (const auto& [text, kind] : kNamed)
+    if (text == name) kind_ = kind;
+}
+
+bool Decoder::field(std::string& out, const Event& event, const Field& field) const {
+  switch (field.kind_) {
+    case Field::Kind::syscall:
+      out.append(syscall_name(event));
       return true;
-    }
-    return false;
-  } else {
-    const auto* sp = impl_->plan(event.nr);
-    if (!sp) return false;
-    for (size_t i = 0; i < sp->params.size(); ++i) {
-      if (sp->params[i].name == name) {
-        TextValueWriter writer(out);
-        impl_->describe_arg(writer, event, *sp, i);
+    case Field::Kind::comm:
+      out.append(event.comm);
+      return true;
+    case Field::Kind::pid:
+      append_decimal(out, uint64_t{event.pid});
+      return true;
+    case Field::Kind::tid:
+      append_decimal(out, uint64_t{event.tid});
+      return true;
+    case Field::Kind::cpu:
+      append_decimal(out, uint64_t{event.cpu});
+      return true;
+    case Field::Kind::ret:
+      append_return(out, event);
+      return true;
+    case Field::Kind::errno_name:
+      if (event.failed()) out.append(errno_name(static_cast<int>(-event.ret)));
+      return true;
+    case Field::Kind::args:
+      append_args(out, event, ArgStyle::strace);
+      return true;
+    case Field::Kind::path: {
+      const auto* sp = impl_->plan(event.nr);
+      if (!sp || !sp->path_params) return false;
+      for (size_t i = 0; i < sp->params.size(); ++i) {
+        if (sp->params[i].kind != ArgKind::path) continue;
+        const auto* cap = event.capture_for(static_cast<unsigned>(i));
+        if (!cap) continue;
+        out.append(cap->bytes.substr(0, cap->bytes.find('\0')));
         return true;
       }
+      return false;
     }
-    return false;
+    case Field::Kind::param:
+      break;
   }
+  const auto* sp = impl_->plan(event.nr);
+  if (!sp) return false;
+  auto& index = field.param_index_;
+  if (event.nr >= index.size()) index.resize(event.nr + 1, -2);
+  if (index[event.nr] == -2) {
+    index[event.nr] = -1;
+    for (size_t i = 0; i < sp->params.size() && i < 6; ++i)
+      if (sp->params[i].name == field.name_) index[event.nr] = static_cast<int8_t>(i);
+  }
+  if (index[event.nr] < 0) return false;
+  TextValueWriter writer(out);
+  impl_->describe_arg(writer, event, *sp, static_cast<size_t>(index[event.nr]));
   return true;
 }
 

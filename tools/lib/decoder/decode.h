@@ -75,7 +75,22 @@ class Decoder {
   // bytes), "args" (strace style), or a parameter name of the event's syscall
   // (decoded like append_arg). Returns false (out untouched) when the event
   // has no such field.
-  bool field(std::string& out, const format::Event& event, std::string_view name) const;
+  // The name is resolved once into a Field; field() then compares no names
+  // (a parameter's index is found once per syscall number).
+  class Field {
+   public:
+    // Implicit: a one-off lookup may pass the name itself.
+    Field(std::string_view name);  // NOLINT(google-explicit-constructor)
+    const std::string& name() const { return name_; }
+
+   private:
+    friend class Decoder;
+    enum class Kind : uint8_t { syscall, comm, pid, tid, cpu, ret, errno_name, args, path, param };
+    std::string name_;
+    Kind kind_;
+    mutable std::vector<int8_t> param_index_;  // by syscall number: -2 not looked up, -1 none
+  };
+  bool field(std::string& out, const format::Event& event, const Field& field) const;
 
  private:
   struct Impl;
