@@ -450,9 +450,11 @@ TEST_P(BuiltinCatalogueTest, FcntlArgDependsOnTheCommand) {
   auto setfl = shape_in(cat, "fcntl", "arg", {3, F_SETFL, O_NONBLOCK});
   EXPECT_EQ(setfl.shape->kind, ArgKind::flags);
   EXPECT_EQ(setfl.shape->flag_set, "open_flags");
-  for (const uint64_t cmd : {F_DUPFD, F_DUPFD_CLOEXEC, F_SETOWN, F_SETSIG, F_SETPIPE_SZ}) {
-    auto shaped = shape_in(cat, "fcntl", "arg", {3, cmd, 10});
-    EXPECT_EQ(shaped.shape->kind, ArgKind::integer) << cmd;
+  for (const auto& [cmd, kind] : {std::pair{F_DUPFD, ArgKind::fd}, std::pair{F_DUPFD_CLOEXEC, ArgKind::fd},
+                                   std::pair{F_SETOWN, ArgKind::pid}, std::pair{F_SETSIG, ArgKind::signal},
+                                   std::pair{F_SETPIPE_SZ, ArgKind::integer}}) {
+    auto shaped = shape_in(cat, "fcntl", "arg", {3, static_cast<uint64_t>(cmd), 10});
+    EXPECT_EQ(shaped.shape->kind, kind) << cmd;
     EXPECT_TRUE(shaped.shape->flag_set.empty()) << cmd;
   }
   auto getfd = shape_in(cat, "fcntl", "arg", {3, F_GETFD, 0});
@@ -494,7 +496,7 @@ TEST_P(BuiltinCatalogueTest, EveryVariantIsWellFormed) {
       }
     }
   }
-  EXPECT_GE(variants, 9u);  // prctl 2, fcntl 3, socket 2, [gs]etsockopt 1 each
+  EXPECT_GE(variants, 12u);  // prctl 2, fcntl 6, socket 2, [gs]etsockopt 1 each
 }
 
 ParamSpec param_with_variants() {
