@@ -490,6 +490,27 @@ __noinline __u32 tl_put_capture(__u32 off, __u32 arg, __u32 packed_plan, __u32 e
   return off;
 }
 
+/* Whether the condition of the capture of argument `arg` of syscall `nr`
+ * holds for the call's arguments in the scratch buffer (see struct
+ * tl_arg_plan): a masked load and at most TL_COND_VALUES compares. A global
+ * function, like the captures: verified once, not once per argument of the
+ * caller's loop. */
+__noinline int tl_cond_holds(__u32 nr, __u32 arg)
+{
+  struct scratch *s = this_cpu_scratch();
+  if (!s || nr >= TL_MAX_SYSCALLS || arg >= TL_ARGS)
+    return 0;
+  /* the mask shows the bound to the verifier on the register that indexes */
+  const struct tl_arg_plan *p = &plan_of(nr)->args[mask_for_verifier(arg, 7)];
+  __u64 v = s->args[p->cond_arg & 7] & p->cond_mask;
+  __u32 count = p->cond_count;
+  int found = 0;
+  for (int k = 0; k < TL_COND_VALUES; k++)
+    if (k < count && p->cond_values[k] == v)
+      found = 1;
+  return found != (p->cond_negate != 0);
+}
+
 /* Every capture of `when` that the plan of `nr` asks for, from the
  * arguments in the scratch buffer. Counts them in s->ncaptures; at entry,
  * sets bit i of s->failed_strings for each string that could not be read. */
@@ -501,6 +522,9 @@ __noinline __u32 tl_put_captures(__u32 off, __u32 nr, __u32 when, __s64 ret)
   for (__u32 i = 0; i < TL_ARGS; i++) {
     const struct tl_arg_plan *p = &plan_of(nr)->args[i];
     if (p->when != when || p->how == TL_CAP_NONE)
+      continue;
+    /* a string skipped here is not marked failed: the exit does not retry it */
+    if (p->cond_count && !tl_cond_holds(nr, i))
       continue;
     __u32 packed_plan = p->how | (__u32)p->when << 8 | (__u32)(__u8)p->len_arg << 16;
     __u32 next = tl_put_capture(off, i, packed_plan, p->elem_size, ret);

@@ -139,12 +139,23 @@ enum tl_capture_when {
   TL_WHEN_EXIT = 2,        /* only when the call succeeded (ret >= 0) */
 };
 
+/* A capture of an argument whose shape another argument chooses (prctl's
+ * arg2 is a string for PR_SET_NAME only) happens when a condition holds:
+ * (args[cond_arg] & cond_mask) is one of cond_values (or, with cond_negate,
+ * none of them). This many values at most: a few compares per call. */
+#define TL_COND_VALUES 4
+
 struct tl_arg_plan {
   tl_u8 how;        /* enum tl_capture_how */
   tl_u8 when;       /* enum tl_capture_when */
   tl_s8 len_arg;    /* argument index for LEN_ARG / LEN_PTR_ARG */
-  tl_u8 pad0;
+  tl_u8 cond_count; /* 0: always captured; else the number of cond_values used */
   tl_u32 elem_size; /* FIXED: bytes; LEN_*: bytes per counted element (0 = 1) */
+  tl_u8 cond_arg;   /* index (0..5) of the argument the condition tests */
+  tl_u8 cond_negate; /* 1: the condition holds when the value is none of cond_values */
+  tl_u8 pad0[6];
+  tl_u64 cond_mask; /* bits of args[cond_arg] compared (0xffffffff for a C int) */
+  tl_u64 cond_values[TL_COND_VALUES]; /* already masked; the first cond_count count */
 };
 
 /* Value of the `plans` array map, indexed by syscall number. */

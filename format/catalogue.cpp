@@ -142,6 +142,24 @@ bool ParamSpec::captured_at_exit() const {
   }
 }
 
+bool ParamVariant::matches(std::span<const uint64_t> args) const {
+  if (selector >= args.size()) return false;
+  const uint64_t v = args[selector] & mask;
+  return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+int variant_index(const ParamSpec& param, std::span<const uint64_t> args) {
+  for (size_t i = 0; i < param.variants.size(); ++i) {
+    if (param.variants[i].matches(args)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+const ParamSpec& shape_for(const ParamSpec& param, std::span<const uint64_t> args) {
+  const int i = variant_index(param, args);
+  return i < 0 ? param : param.variants[static_cast<size_t>(i)].shape;
+}
+
 Catalogue::Catalogue(Arch arch, std::vector<SyscallSpec> syscalls)
     : arch_(arch), syscalls_(std::move(syscalls)) {
   // Stable, so that of two entries with one number the first given wins.

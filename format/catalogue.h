@@ -8,6 +8,7 @@
 // the kernel's tracefs format files and unistd headers, plus the reviewed
 // annotations in format/syscalls/annotations.txt (see that script).
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -42,6 +43,13 @@ std::optional<ReturnKind> return_kind_from_name(std::string_view name);
 inline constexpr int8_t kLenFromReturn = -1;
 inline constexpr int8_t kNoLenArg = -2;
 
+// Bounds a catalogue read from a file must keep (larger is refused): far
+// above what the annotations declare.
+inline constexpr size_t kMaxParamVariants = 16;
+inline constexpr size_t kMaxVariantValues = 64;
+
+struct ParamVariant;
+
 struct ParamSpec {
   std::string name;
   std::string c_type;
@@ -50,12 +58,38 @@ struct ParamSpec {
   std::string flag_set;        // flags / enum_value: decoder's set name
   std::string struct_type;     // struct kinds: "stat", "statx", "timespec", ...
   uint32_t struct_size = 0;    // bytes of one structure on this catalogue's arch
+  // Other shapes of the parameter, chosen by another argument's value
+  // (prctl's arg2 is a string for PR_SET_NAME, a signal for
+  // PR_SET_PDEATHSIG). The first that matches wins; the fields above are the
+  // shape otherwise. Use shape_for() rather than these fields directly.
+  std::vector<ParamVariant> variants;
 
-  // Data is read from user memory at syscall entry / exit for this parameter.
+  // Data is read from user memory at syscall entry / exit for this parameter
+  // (in this shape: see shape_for).
   bool captured_at_entry() const;
   bool captured_at_exit() const;
   friend bool operator==(const ParamSpec&, const ParamSpec&) = default;
 };
+
+struct ParamVariant {
+  uint8_t selector = 0;          // index of the argument whose value chooses
+  uint64_t mask = ~uint64_t{0};  // (that value & mask) is compared
+  std::vector<uint64_t> values;  // with each of these: already masked, this architecture's
+  // The parameter in this shape: name and C type as the parameter's, no
+  // variants of its own.
+  ParamSpec shape;
+
+  bool matches(std::span<const uint64_t> args) const;
+  friend bool operator==(const ParamVariant&, const ParamVariant&) = default;
+};
+
+// Which variant of `param` a call with these raw arguments uses: its index
+// in param.variants, or -1 for the parameter's own shape. A selector beyond
+// `args` never matches.
+int variant_index(const ParamSpec& param, std::span<const uint64_t> args);
+// The shape of `param` in a call with these raw arguments (the parameter
+// itself, or a variant's shape); valid as long as `param` is.
+const ParamSpec& shape_for(const ParamSpec& param, std::span<const uint64_t> args);
 
 struct SyscallSpec {
   uint32_t nr = 0;

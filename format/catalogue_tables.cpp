@@ -2,12 +2,14 @@
 // format/syscalls/*.inc (scripts/gen_syscall_catalogue.py writes them).
 //
 // Each .inc is a flat list of TL_SYSCALL rows, each followed by its TL_PARAM
-// rows. It is expanded twice per arch into constexpr arrays of plain rows,
-// so the data costs no static initialisation and compiles fast; the
-// std::string-based SyscallSpec vectors are built once, on first use.
+// rows, each followed by its TL_VARIANT rows. It is expanded three times per
+// arch into constexpr arrays of plain rows, so the data costs no static
+// initialisation and compiles fast; the std::string-based SyscallSpec
+// vectors are built once, on first use.
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <utility>
 #include <vector>
 
@@ -32,12 +34,41 @@ struct RawParam {
   const char* flag_set;
   const char* struct_type;
   uint32_t struct_size;
+  uint8_t variant_count;
 };
+
+// Room for the values of one variant row; counts_match checks none has more.
+constexpr size_t kRawValues = 8;
+
+struct RawVariant {
+  uint8_t selector;
+  uint64_t mask;
+  ArgKind kind;
+  int8_t len_arg;
+  const char* flag_set;
+  const char* struct_type;
+  uint32_t struct_size;
+  size_t value_count;
+  uint64_t values[kRawValues];
+};
+
+constexpr RawVariant make_variant(uint8_t selector, uint64_t mask, ArgKind kind, int8_t len_arg,
+                                  const char* flag_set, const char* struct_type, uint32_t struct_size,
+                                  std::initializer_list<uint64_t> values) {
+  RawVariant v{selector, mask, kind, len_arg, flag_set, struct_type, struct_size, values.size(), {}};
+  size_t i = 0;
+  for (const uint64_t x : values) {
+    if (i < kRawValues) v.values[i] = x;
+    ++i;
+  }
+  return v;
+}
 
 // Pass 1: syscall rows only.
 #define TL_SYSCALL(nr, name, returns, never_returns, count) \
   RawSyscall{nr, name, ReturnKind::returns, never_returns, count},
-#define TL_PARAM(name, c_type, kind, len_arg, flag_set, struct_type, struct_size)
+#define TL_PARAM(name, c_type, kind, len_arg, flag_set, struct_type, struct_size, variants)
+#define TL_VARIANT(selector, mask, kind, len_arg, flag_set, struct_type, struct_size, ...)
 
 constexpr RawSyscall kX86_64Syscalls[] = {
 #include "format/syscalls/x86_64.inc"
@@ -48,11 +79,13 @@ constexpr RawSyscall kAarch64Syscalls[] = {
 
 #undef TL_SYSCALL
 #undef TL_PARAM
+#undef TL_VARIANT
 
 // Pass 2: parameter rows only, in the same order.
 #define TL_SYSCALL(nr, name, returns, never_returns, count)
-#define TL_PARAM(name, c_type, kind, len_arg, flag_set, struct_type, struct_size) \
-  RawParam{name, c_type, ArgKind::kind, len_arg, flag_set, struct_type, struct_size},
+#define TL_PARAM(name, c_type, kind, len_arg, flag_set, struct_type, struct_size, variants) \
+  RawParam{name, c_type, ArgKind::kind, len_arg, flag_set, struct_type, struct_size, variants},
+#define TL_VARIANT(selector, mask, kind, len_arg, flag_set, struct_type, struct_size, ...)
 
 constexpr RawParam kX86_64Params[] = {
 #include "format/syscalls/x86_64.inc"
@@ -63,21 +96,62 @@ constexpr RawParam kAarch64Params[] = {
 
 #undef TL_SYSCALL
 #undef TL_PARAM
+#undef TL_VARIANT
 
-template <size_t NS, size_t NP>
-constexpr bool counts_match(const RawSyscall (&syscalls)[NS], const RawParam (&)[NP]) {
-  size_t total = 0;
-  for (const RawSyscall& s : syscalls) total += s.param_count;
-  return total == NP;
+// Pass 3: variant rows only, in the same order.
+#define TL_SYSCALL(nr, name, returns, never_returns, count)
+#define TL_PARAM(name, c_type, kind, len_arg, flag_set, struct_type, struct_size, variants)
+#define TL_VARIANT(selector, mask, kind, len_arg, flag_set, struct_type, struct_size, ...) \
+  make_variant(selector, mask, ArgKind::kind, len_arg, flag_set, struct_type, struct_size, {__VA_ARGS__}),
+
+constexpr RawVariant kX86_64Variants[] = {
+#include "format/syscalls/x86_64.inc"
+};
+constexpr RawVariant kAarch64Variants[] = {
+#include "format/syscalls/aarch64.inc"
+};
+
+#undef TL_SYSCALL
+#undef TL_PARAM
+#undef TL_VARIANT
+
+template <size_t NS, size_t NP, size_t NV>
+constexpr bool counts_match(const RawSyscall (&syscalls)[NS], const RawParam (&params)[NP],
+                            const RawVariant (&variants)[NV]) {
+  size_t total_params = 0;
+  for (const RawSyscall& s : syscalls) total_params += s.param_count;
+  size_t total_variants = 0;
+  for (const RawParam& p : params) total_variants += p.variant_count;
+  for (const RawVariant& v : variants) {
+    if (v.value_count == 0 || v.value_count > kRawValues) return false;
+  }
+  return total_params == NP && total_variants == NV;
 }
-static_assert(counts_match(kX86_64Syscalls, kX86_64Params), "x86_64.inc parameter counts are inconsistent");
-static_assert(counts_match(kAarch64Syscalls, kAarch64Params), "aarch64.inc parameter counts are inconsistent");
+static_assert(counts_match(kX86_64Syscalls, kX86_64Params, kX86_64Variants),
+              "x86_64.inc parameter or variant counts are inconsistent");
+static_assert(counts_match(kAarch64Syscalls, kAarch64Params, kAarch64Variants),
+              "aarch64.inc parameter or variant counts are inconsistent");
 
-template <size_t NS, size_t NP>
-Catalogue build(Arch arch, const RawSyscall (&syscalls)[NS], const RawParam (&params)[NP]) {
+ParamSpec param_of(const char* name, const char* c_type, ArgKind kind, int8_t len_arg, const char* flag_set,
+                   const char* struct_type, uint32_t struct_size) {
+  ParamSpec param;
+  param.name = name;
+  param.c_type = c_type;
+  param.kind = kind;
+  param.len_arg = len_arg;
+  param.flag_set = flag_set;
+  param.struct_type = struct_type;
+  param.struct_size = struct_size;
+  return param;
+}
+
+template <size_t NS, size_t NP, size_t NV>
+Catalogue build(Arch arch, const RawSyscall (&syscalls)[NS], const RawParam (&params)[NP],
+                const RawVariant (&variants)[NV]) {
   std::vector<SyscallSpec> specs;
   specs.reserve(NS);
   size_t next_param = 0;
+  size_t next_variant = 0;
   for (const RawSyscall& raw : syscalls) {
     SyscallSpec spec;
     spec.nr = raw.nr;
@@ -87,14 +161,16 @@ Catalogue build(Arch arch, const RawSyscall (&syscalls)[NS], const RawParam (&pa
     spec.params.reserve(raw.param_count);
     for (uint8_t i = 0; i < raw.param_count; ++i) {
       const RawParam& p = params[next_param++];
-      ParamSpec param;
-      param.name = p.name;
-      param.c_type = p.c_type;
-      param.kind = p.kind;
-      param.len_arg = p.len_arg;
-      param.flag_set = p.flag_set;
-      param.struct_type = p.struct_type;
-      param.struct_size = p.struct_size;
+      ParamSpec param = param_of(p.name, p.c_type, p.kind, p.len_arg, p.flag_set, p.struct_type, p.struct_size);
+      for (uint8_t k = 0; k < p.variant_count; ++k) {
+        const RawVariant& v = variants[next_variant++];
+        ParamVariant variant;
+        variant.selector = v.selector;
+        variant.mask = v.mask;
+        variant.values.assign(v.values, v.values + v.value_count);
+        variant.shape = param_of(p.name, p.c_type, v.kind, v.len_arg, v.flag_set, v.struct_type, v.struct_size);
+        param.variants.push_back(std::move(variant));
+      }
       spec.params.push_back(std::move(param));
     }
     specs.push_back(std::move(spec));
@@ -108,13 +184,13 @@ const Catalogue& builtin_catalogue(Arch arch) {
   // Function-local statics: built on first use, thread-safe, immutable after.
   switch (arch) {
     case Arch::aarch64: {
-      static const Catalogue aarch64 = build(Arch::aarch64, kAarch64Syscalls, kAarch64Params);
+      static const Catalogue aarch64 = build(Arch::aarch64, kAarch64Syscalls, kAarch64Params, kAarch64Variants);
       return aarch64;
     }
     case Arch::x86_64:
       break;
   }
-  static const Catalogue x86_64 = build(Arch::x86_64, kX86_64Syscalls, kX86_64Params);
+  static const Catalogue x86_64 = build(Arch::x86_64, kX86_64Syscalls, kX86_64Params, kX86_64Variants);
   return x86_64;
 }
 

@@ -55,6 +55,21 @@ void set_key_values(capnp::List<schema::KeyValue>::Builder list,
   }
 }
 
+// The shape fields Param and ParamVariant share, checked.
+template <typename StringAt>
+Result<void> read_shape(schema::ArgKind kind_in, int8_t len_arg, uint16_t flag_set, uint16_t struct_type,
+                        uint32_t struct_size, ParamSpec& out, const StringAt& string_at) {
+  const auto kind = static_cast<unsigned>(kind_in);
+  if (kind > static_cast<unsigned>(ArgKind::struct_array_out)) return Error{"has an unknown argument kind"};
+  out.kind = static_cast<ArgKind>(kind);
+  if (len_arg < kNoLenArg || len_arg > 5) return Error{"has a length argument out of range"};
+  out.len_arg = len_arg;
+  out.flag_set = string_at(flag_set);
+  out.struct_type = string_at(struct_type);
+  out.struct_size = struct_size;
+  return {};
+}
+
 }  // namespace
 
 void to_schema(const TraceMetadata& m, schema::Header::Builder out) {
@@ -116,6 +131,21 @@ void to_schema(const TraceMetadata& m, schema::Header::Builder out) {
       pb.setFlagSet(strings.index(p.flag_set));
       pb.setStructType(strings.index(p.struct_type));
       pb.setStructSize(p.struct_size);
+      if (p.variants.empty()) continue;
+      auto variants = pb.initVariants(static_cast<unsigned>(p.variants.size()));
+      for (unsigned v = 0; v < p.variants.size(); ++v) {
+        const ParamVariant& pv = p.variants[v];
+        auto vb = variants[v];
+        vb.setSelector(pv.selector);
+        vb.setMask(pv.mask);
+        auto values = vb.initValues(static_cast<unsigned>(pv.values.size()));
+        for (unsigned x = 0; x < pv.values.size(); ++x) values.set(x, pv.values[x]);
+        vb.setKind(static_cast<schema::ArgKind>(pv.shape.kind));
+        vb.setLenArg(pv.shape.len_arg);
+        vb.setFlagSet(strings.index(pv.shape.flag_set));
+        vb.setStructType(strings.index(pv.shape.struct_type));
+        vb.setStructSize(pv.shape.struct_size);
+      }
     }
   }
   set_texts(cat.initStrings(static_cast<unsigned>(strings.values.size())), strings.values);
@@ -190,20 +220,33 @@ Result<TraceMetadata> from_schema(schema::Header::Reader in) {
     spec.returns = static_cast<ReturnKind>(returns);
     spec.never_returns = s.getNeverReturns();
     if (s.getParams().size() > kMaxParams) return Error{"catalogue entry " + spec.name + " has more than 6 params"};
+    const unsigned param_count = s.getParams().size();
     for (auto p : s.getParams()) {
       ParamSpec param;
       param.name = string_at(p.getName());
       param.c_type = string_at(p.getCType());
-      const auto kind = static_cast<unsigned>(p.getKind());
-      if (kind > static_cast<unsigned>(ArgKind::struct_array_out))
-        return Error{"catalogue entry " + spec.name + " has an unknown argument kind"};
-      param.kind = static_cast<ArgKind>(kind);
-      param.len_arg = p.getLenArg();
-      if (param.len_arg < kNoLenArg || param.len_arg > 5)
-        return Error{"catalogue entry " + spec.name + " has a length argument out of range"};
-      param.flag_set = string_at(p.getFlagSet());
-      param.struct_type = string_at(p.getStructType());
-      param.struct_size = p.getStructSize();
+      auto shape = read_shape(p.getKind(), p.getLenArg(), p.getFlagSet(), p.getStructType(), p.getStructSize(),
+                              param, string_at);
+      if (!shape.ok()) return Error{"catalogue entry " + spec.name + " " + shape.error().message};
+      if (p.getVariants().size() > kMaxParamVariants)
+        return Error{"catalogue entry " + spec.name + " has too many variants of a parameter"};
+      const unsigned self = static_cast<unsigned>(spec.params.size());
+      for (auto v : p.getVariants()) {
+        ParamVariant variant;
+        variant.selector = v.getSelector();
+        if (variant.selector >= param_count || variant.selector == self)
+          return Error{"catalogue entry " + spec.name + " has a variant chosen by an argument it does not have"};
+        variant.mask = v.getMask();
+        if (v.getValues().size() > kMaxVariantValues)
+          return Error{"catalogue entry " + spec.name + " has a variant with too many values"};
+        for (const uint64_t x : v.getValues()) variant.values.push_back(x);
+        variant.shape.name = param.name;
+        variant.shape.c_type = param.c_type;
+        auto vshape = read_shape(v.getKind(), v.getLenArg(), v.getFlagSet(), v.getStructType(), v.getStructSize(),
+                                 variant.shape, string_at);
+        if (!vshape.ok()) return Error{"catalogue entry " + spec.name + " variant " + vshape.error().message};
+        param.variants.push_back(std::move(variant));
+      }
       spec.params.push_back(std::move(param));
     }
     syscalls.push_back(std::move(spec));

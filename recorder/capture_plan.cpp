@@ -25,9 +25,12 @@ tl_arg_plan sized(const format::ParamSpec& param, uint8_t when, uint32_t elem_si
   return {};
 }
 
-}  // namespace
+bool same_capture(const tl_arg_plan& a, const tl_arg_plan& b) {
+  return a.how == b.how && a.when == b.when && a.len_arg == b.len_arg && a.elem_size == b.elem_size;
+}
 
-tl_arg_plan plan_for_param(const format::ParamSpec& param) {
+// The capture of one shape of a parameter, unconditional.
+tl_arg_plan plan_for_shape(const format::ParamSpec& param) {
   using format::ArgKind;
   uint8_t when = param.captured_at_entry() ? TL_WHEN_ENTRY : param.captured_at_exit() ? TL_WHEN_EXIT : 0;
   if (when == 0) return {};
@@ -56,6 +59,48 @@ tl_arg_plan plan_for_param(const format::ParamSpec& param) {
     default:
       return {};
   }
+}
+
+}  // namespace
+
+tl_arg_plan plan_for_param(const format::ParamSpec& param) {
+  const tl_arg_plan plain = plan_for_shape(param);
+  if (param.variants.empty()) return plain;
+  const format::ParamVariant& first = param.variants.front();
+  const bool one_selector = std::all_of(param.variants.begin(), param.variants.end(), [&](const auto& v) {
+    return v.selector == first.selector && v.mask == first.mask;
+  });
+  // Each selecting value, with the capture of the variant it selects (the
+  // first that lists it).
+  std::vector<std::pair<uint64_t, tl_arg_plan>> selected;
+  for (const format::ParamVariant& v : param.variants) {
+    const tl_arg_plan p = plan_for_shape(v.shape);
+    for (const uint64_t x : v.values) {
+      const bool listed = std::any_of(selected.begin(), selected.end(), [&](const auto& s) { return s.first == x; });
+      if (!listed) selected.emplace_back(x, p);
+    }
+  }
+  tl_arg_plan capture = plain;
+  for (const auto& [value, p] : selected) {
+    if (capture.how != TL_CAP_NONE) break;
+    capture = p;
+  }
+  if (capture.how == TL_CAP_NONE) return {};
+  // The values where that capture is made (the parameter's own shape makes
+  // it: where it is not).
+  const bool by_default = plain.how != TL_CAP_NONE;
+  std::vector<uint64_t> values;
+  for (const auto& [value, p] : selected) {
+    if (same_capture(p, capture) != by_default) values.push_back(value);
+  }
+  if (values.empty()) return capture;
+  if (!one_selector || first.selector >= TL_ARGS || values.size() > TL_COND_VALUES) return capture;
+  capture.cond_count = static_cast<uint8_t>(values.size());
+  capture.cond_arg = first.selector;
+  capture.cond_negate = by_default ? 1 : 0;
+  capture.cond_mask = first.mask;
+  std::copy(values.begin(), values.end(), capture.cond_values);
+  return capture;
 }
 
 std::vector<tl_plan> build_capture_plans(const format::Catalogue& catalogue, const PlanOptions& options) {

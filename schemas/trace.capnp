@@ -15,7 +15,9 @@
 # lists only the syscalls the file's events use. Major 4 added grouped capture
 # bytes (columnEncoding 3) and frames compressed by LZMA2 (frame codec 1, see
 # format/frame.h). Readers of major 4 read all. Minor 1 added the engine's
-# container metadata (image, labels, runtime namespace, init pid).
+# container metadata (image, labels, runtime namespace, init pid). Minor 2
+# added Param.variants (shapes chosen by another argument); a reader without
+# them decodes such a parameter in its plain shape.
 @0xe839cf2774f826e5;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -113,6 +115,23 @@ struct Param {
   flagSet @4 :UInt16;    # for flags / enumValue: name of the decoder's set ("open_flags", ...)
   structType @5 :UInt16; # for struct kinds: "stat", "statx", "timespec", ...
   structSize @6 :UInt32; # bytes of one structure on the recording architecture
+  variants @7 :List(ParamVariant); # (minor 2) other shapes; the first whose selector
+                                   # matches wins, the fields above otherwise
+}
+
+# Another shape of a parameter, used when (argument `selector` & mask) is one
+# of `values` (prctl's arg2 is a string when option is PR_SET_NAME). The
+# values are the recording architecture's. Name and C type are the
+# parameter's; the other fields mean what they mean in Param.
+struct ParamVariant {
+  selector @0 :UInt8;    # argument index 0..5, not the parameter itself
+  mask @1 :UInt64;
+  values @2 :List(UInt64);
+  kind @3 :ArgKind;
+  lenArg @4 :Int8;
+  flagSet @5 :UInt16;
+  structType @6 :UInt16;
+  structSize @7 :UInt32;
 }
 
 enum ReturnKind {

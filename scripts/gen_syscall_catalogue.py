@@ -119,6 +119,19 @@ class GenError(Exception):
 
 
 @dataclasses.dataclass
+class Variant:
+    """Another shape of a parameter, for some values of another argument."""
+    selector: int           # index of the argument whose value chooses
+    mask: int               # that value AND mask is compared
+    values: list[int]
+    kind: str
+    len_arg: int = NO_LEN_ARG
+    flag_set: str = ""
+    struct_type: str = ""
+    struct_size: int = 0
+
+
+@dataclasses.dataclass
 class Param:
     name: str
     c_type: str
@@ -127,6 +140,7 @@ class Param:
     flag_set: str = ""
     struct_type: str = ""
     struct_size: int = 0
+    variants: list[Variant] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -268,6 +282,11 @@ class ArgNote:
     flag_set: str = ""
     struct_type: str = ""
     line: int = 0
+    # `when` (a variant): the selecting parameter, the name of its mask ("":
+    # the whole value, as wide as its C type) and the names that select.
+    selector: str = ""
+    mask_name: str = ""
+    names: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -275,10 +294,14 @@ class Annotations:
     sets: dict[str, "SetDef"] = dataclasses.field(default_factory=dict)
     fallback_values: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
     constants: list[tuple[list[str], list[tuple[str, str]]]] = dataclasses.field(default_factory=list)
+    # `constants` by the name written there: (headers, C expression of the value)
+    constant_names: dict[str, tuple[list[str], str]] = dataclasses.field(default_factory=dict)
     errnos: list[str] = dataclasses.field(default_factory=list)
     internal_errnos: list[tuple[str, int, str]] = dataclasses.field(default_factory=list)
     structs: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
     args: dict[tuple[str, str], ArgNote] = dataclasses.field(default_factory=dict)
+    # (syscall, parameter) -> its `when` lines, in file order
+    variants: dict[tuple[str, str], list[ArgNote]] = dataclasses.field(default_factory=dict)
     returns: dict[str, str] = dataclasses.field(default_factory=dict)
     noreturn: set[str] = dataclasses.field(default_factory=set)
     protos: dict[tuple[str, str], list[tuple[str, str]]] = dataclasses.field(default_factory=dict)
@@ -393,6 +416,7 @@ def parse_annotations(path: Path) -> Annotations:
                 for f in fields[1:]:
                     macro, _, expr = f.partition("=")
                     pairs.append((cxx_constant_name(macro), expr or macro))
+                    ann.constant_names[macro] = (headers, expr or macro)
                 ann.constants.append((headers, pairs))
             elif word == "errno":
                 ann.errnos += rest.split()
@@ -415,10 +439,26 @@ def parse_annotations(path: Path) -> Annotations:
                 ann.structs[fields[0]] = sizes
             elif word == "arg":
                 fields = rest.split()
+                condition = ""
+                if "when" in fields:
+                    at = fields.index("when")
+                    if len(fields) != at + 2:
+                        raise GenError("when PARAM[&MASK]=NAME[,NAME...] ends the line")
+                    condition = fields[at + 1]
+                    fields = fields[:at]
                 syscalls, params, kind = fields[0], fields[1], fields[2]
                 if kind not in ARG_KINDS:
                     raise GenError(f"unknown kind {kind}")
                 note = ArgNote(kind=kind, line=lineno)
+                if condition:
+                    m = re.fullmatch(r"([A-Za-z_]\w*)(?:&([A-Za-z_]\w*))?=([A-Za-z_]\w*(?:,[A-Za-z_]\w*)*)",
+                                     condition)
+                    if not m:
+                        raise GenError(f"bad condition {condition} (PARAM[&MASK]=NAME[,NAME...])")
+                    note.selector, note.mask_name = m.group(1), m.group(2) or ""
+                    note.names = m.group(3).split(",")
+                    if len(set(note.names)) != len(note.names):
+                        raise GenError(f"a name twice in {condition}")
                 for opt in fields[3:]:
                     key, _, value = opt.partition("=")
                     if key == "len":
@@ -431,6 +471,11 @@ def parse_annotations(path: Path) -> Annotations:
                         raise GenError(f"unknown option {opt}")
                 for sc in syscalls.split(","):
                     for p in params.split(","):
+                        if condition:
+                            if p == note.selector:
+                                raise GenError(f"{sc} {p} cannot depend on itself")
+                            ann.variants.setdefault((sc, p), []).append(note)
+                            continue
                         if (sc, p) in ann.args:
                             raise GenError(f"duplicate arg {sc} {p}")
                         ann.args[(sc, p)] = note
@@ -474,7 +519,8 @@ def parse_annotations(path: Path) -> Annotations:
                 raise GenError(f"{path.name}:{d.line}: like={d.like} is not a set with names")
         elif not d.values and not d.bits:
             raise GenError(f"{path.name}:{d.line}: set {d.name} lists no names")
-    for (sc, p), note in ann.args.items():
+    notes = list(ann.args.items()) + [(k, n) for k, ns in ann.variants.items() for n in ns]
+    for (sc, p), note in notes:
         where = f"{path.name}:{note.line}"
         if note.flag_set and note.flag_set not in ann.sets:
             raise GenError(f"{where}: set {note.flag_set} is not declared with `set`")
@@ -486,6 +532,19 @@ def parse_annotations(path: Path) -> Annotations:
             raise GenError(f"{where}: {note.kind} needs struct=")
         if note.kind in NEEDS_LEN and not note.len_ref:
             raise GenError(f"{where}: {note.kind} needs len=")
+    for (sc, p), vs in ann.variants.items():
+        # One selecting argument per parameter: the recorder tests one
+        # argument to decide a capture (see recorder/capture_plan.cpp).
+        if len({(v.selector, v.mask_name) for v in vs}) != 1:
+            raise GenError(f"{path.name}:{vs[-1].line}: the variants of {sc} {p} depend on "
+                           "different arguments or masks")
+        seen: set[str] = set()
+        for v in vs:
+            twice = seen.intersection(v.names)
+            if twice:
+                raise GenError(f"{path.name}:{v.line}: {sc} {p}: {', '.join(sorted(twice))} "
+                               "already selects another variant")
+            seen.update(v.names)
     return ann
 
 
@@ -521,9 +580,96 @@ def guess_kind(ctype: str, name: str) -> str:
     return "integer"
 
 
+# C types of 32 bits: the kernel compares only these bits of such an argument.
+INT32_TYPES = {"int", "unsigned int", "unsigned", "u32", "__u32", "__s32", "s32",
+               "pid_t", "uid_t", "gid_t", "clockid_t", "key_t", "mqd_t", "timer_t",
+               "key_serial_t", "qid_t", "rwf_t"}
+
+
+def condition_value(arch: str, name: str, table: "ValueTable") -> int | None:
+    """The value on this architecture of a name a `when` condition uses, from
+    the sets that list it and its `constants` line; they must agree (None:
+    the name does not exist on this architecture)."""
+    ann = table.ann
+    found: list[tuple[tuple[str, ...], str]] = []
+    for set_name in sorted(ann.sets):
+        e = effective_set(ann.sets[set_name], ann)
+        if e.arch not in ("", arch):
+            continue
+        for n, expr, a in e.values + e.bits:
+            if n == name and a in ("", arch):
+                found.append((tuple(e.headers), expr))
+        for n in (e.mask, e.zero, e.suffix[0]):
+            if n == name:
+                found.append((tuple(e.headers), n))
+    if name in ann.constant_names:
+        headers, expr = ann.constant_names[name]
+        found.append((tuple(headers), expr))
+    if not found:
+        return None
+    values = {table.get(arch, list(headers), expr) for headers, expr in found}
+    if len(values) != 1:
+        raise GenError(f"{name} has different values on {arch} in the sets that list it")
+    return values.pop()
+
+
+def known_condition_name(name: str, ann: Annotations) -> bool:
+    for d in ann.sets.values():
+        e = effective_set(d, ann)
+        if name in [n for n, _, _ in e.values + e.bits] or name in (e.mask, e.zero, e.suffix[0]):
+            return True
+    return name in ann.constant_names
+
+
+def build_variants(arch: str, syscall: str, pname: str, proto: list[tuple[str, str]],
+                   ann: Annotations, table: "ValueTable") -> list[Variant]:
+    out = []
+    names = [p[1] for p in proto]
+    for v in ann.variants.get((syscall, pname), []):
+        where = f"annotations.txt:{v.line}"
+        if v.selector not in names:
+            raise GenError(f"{where}: {syscall} has no parameter {v.selector} "
+                           f"(has {', '.join(names)})")
+        selector = names.index(v.selector)
+        sel_type = proto[selector][0]
+        width = 0xFFFFFFFF if sel_type in INT32_TYPES else 2**64 - 1
+        mask = width
+        if v.mask_name:
+            m = condition_value(arch, v.mask_name, table)
+            if m is None:
+                raise GenError(f"{where}: mask {v.mask_name} has no value on {arch}")
+            mask &= m
+        values = []
+        for n in v.names:
+            x = condition_value(arch, n, table)
+            if x is not None and (x & mask) not in values:
+                values.append(x & mask)
+        if not values:
+            raise GenError(f"{where}: no name of {','.join(v.names)} exists on {arch}")
+        variant = Variant(selector=selector, mask=mask, values=values, kind=v.kind,
+                          flag_set=v.flag_set)
+        if v.struct_type:
+            variant.struct_type = v.struct_type
+            variant.struct_size = ann.structs[v.struct_type][arch]
+        if v.len_ref == "ret":
+            variant.len_arg = LEN_FROM_RETURN
+        elif v.len_ref:
+            if v.len_ref not in names:
+                raise GenError(f"{where}: {syscall} has no parameter {v.len_ref}")
+            variant.len_arg = names.index(v.len_ref)
+        out.append(variant)
+    taken: dict[int, int] = {}
+    for i, variant in enumerate(out):
+        for x in variant.values:
+            if x in taken and taken[x] != i:
+                raise GenError(f"{syscall} {pname}: two variants select the value {x:#x} on {arch}")
+            taken[x] = i
+    return out
+
+
 def build_table(arch: str, numbers: dict[str, int], events: dict[str, list[tuple[str, str]]],
-                ann: Annotations) -> list[Syscall]:
-    table = []
+                ann: Annotations, table: "ValueTable") -> list[Syscall]:
+    syscalls = []
     for name, nr in sorted(numbers.items(), key=lambda kv: (kv[1], kv[0])):
         note = ""
         if (name, arch) in ann.protos:
@@ -558,11 +704,14 @@ def build_table(arch: str, numbers: dict[str, int], events: dict[str, list[tuple
                     p.len_arg = names.index(a.len_ref)
             elif p.kind in ("flags", "enum_value"):
                 p.kind = "hex"
+            if (name, pname) in ann.variants:
+                ann.used_args.add((name, pname))
+                p.variants = build_variants(arch, name, pname, proto, ann, table)
             params.append(p)
-        table.append(Syscall(nr=nr, name=name, params=params,
-                             returns=ann.returns.get(name, "integer"),
-                             never_returns=name in ann.noreturn, note=note))
-    return table
+        syscalls.append(Syscall(nr=nr, name=name, params=params,
+                                returns=ann.returns.get(name, "integer"),
+                                never_returns=name in ann.noreturn, note=note))
+    return syscalls
 
 
 def numbers_for(arch: str, base: dict[str, int], ann: Annotations) -> dict[str, int]:
@@ -598,7 +747,11 @@ def render(arch: str, table: list[Syscall]) -> str:
         + ", parameters from tracefs,",
         "// kinds from format/syscalls/annotations.txt.",
         "// TL_SYSCALL(nr, name, return kind, never returns, parameter count)",
-        "// TL_PARAM(name, C type, kind, len arg (-1 return value, -2 none), flag set, struct type, struct size)",
+        "// TL_PARAM(name, C type, kind, len arg (-1 return value, -2 none), flag set, struct type, struct size,",
+        "//          variant count)",
+        "// TL_VARIANT(selecting arg, mask, kind, len arg, flag set, struct type, struct size, values...):",
+        "//          the parameter's shape when (selecting arg & mask) is one of the values; the",
+        "//          parameter's variants follow it, the first that matches wins.",
     ]
     for sc in table:
         if sc.note:
@@ -608,7 +761,12 @@ def render(arch: str, table: list[Syscall]) -> str:
         for p in sc.params:
             out.append(f"  TL_PARAM({c_string(p.name)}, {c_string(p.c_type)}, {ARG_KINDS[p.kind]}, "
                        f"{p.len_arg}, {c_string(p.flag_set)}, {c_string(p.struct_type)}, "
-                       f"{p.struct_size})")
+                       f"{p.struct_size}, {len(p.variants)})")
+            for v in p.variants:
+                values = ", ".join(f"{x:#x}ull" for x in v.values)
+                out.append(f"    TL_VARIANT({v.selector}, {v.mask:#x}ull, {ARG_KINDS[v.kind]}, {v.len_arg}, "
+                           f"{c_string(v.flag_set)}, {c_string(v.struct_type)}, {v.struct_size}, "
+                           f"{values})")
     return "\n".join(out) + "\n"
 
 
@@ -844,9 +1002,13 @@ def render_checkval(ann: Annotations, table: ValueTable) -> str:
     return "\n".join(out) + "\n"
 
 
-def value_outputs(ann: Annotations) -> dict[str, str]:
+def load_values(ann: Annotations) -> "ValueTable":
     table = ValueTable(ann)
     table.load(value_groups(ann))
+    return table
+
+
+def value_outputs(ann: Annotations, table: ValueTable) -> dict[str, str]:
     unused = sorted(set(ann.fallback_values) - table.used_fallbacks)
     if unused:
         raise GenError("`value` lines for names every header declares (drop them): "
@@ -884,6 +1046,12 @@ def main() -> int:
         ann = parse_annotations(Path(args.annotations))
         layouts = evaluate_layouts(ann)  # before build_table: catalogue sizes come from them
         outputs.update(layout_outputs(ann, layouts))
+        unknown = sorted({n for vs in ann.variants.values() for v in vs
+                          for n in v.names + ([v.mask_name] if v.mask_name else [])
+                          if not known_condition_name(n, ann)})
+        if unknown:
+            raise GenError("`when` names no set or `constants` line lists: " + ", ".join(unknown))
+        values = load_values(ann)
         if not args.values_only:
             events = read_tracefs(find_tracefs(args.tracefs))
             include = Path(args.include_dir)
@@ -892,7 +1060,7 @@ def main() -> int:
                 "aarch64": read_generic_numbers(include),
             }
             for arch in ARCHES:
-                table = build_table(arch, numbers_for(arch, bases[arch], ann), events, ann)
+                table = build_table(arch, numbers_for(arch, bases[arch], ann), events, ann, values)
                 outputs[f"{arch}.inc"] = render(arch, table)
                 if args.stats:
                     annotated = sum(1 for sc in table for p in sc.params
@@ -900,11 +1068,12 @@ def main() -> int:
                     print(f"{arch}: {len(table)} syscalls, "
                           f"{sum(len(sc.params) for sc in table)} parameters, "
                           f"{annotated} with annotated kinds", file=sys.stderr)
-            unused = sorted(set(ann.args) - ann.used_args)
+            unused = sorted((set(ann.args) | set(ann.variants)) - ann.used_args)
             if unused:
                 raise GenError("annotations for unknown syscall parameters: "
                                + ", ".join(f"{s}.{p}" for s, p in unused))
         used_sets = {n.flag_set for n in ann.args.values()}
+        used_sets |= {v.flag_set for vs in ann.variants.values() for v in vs}
         unused_sets = sorted(n for n, d in ann.sets.items() if n not in used_sets and not d.decoder)
         if unused_sets:
             raise GenError("declared sets never used (mark the decoders' own with `decoder`): "
@@ -912,7 +1081,7 @@ def main() -> int:
         both = sorted(n for n, d in ann.sets.items() if n in used_sets and d.decoder)
         if both:
             raise GenError("sets marked `decoder` but used by arguments: " + ", ".join(both))
-        outputs.update(value_outputs(ann))
+        outputs.update(value_outputs(ann, values))
     except (GenError, uapi_values.ValueError_, OSError, subprocess.CalledProcessError) as e:
         print(f"gen_syscall_catalogue: {e}", file=sys.stderr)
         return 2

@@ -1,7 +1,13 @@
 #include "format/catalogue.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -396,6 +402,140 @@ TEST(CatalogueTest, CaptureTiming) {
     EXPECT_FALSE(p.captured_at_entry()) << arg_kind_name(k);
     EXPECT_FALSE(p.captured_at_exit()) << arg_kind_name(k);
   }
+}
+
+// ---------------------------------------- shapes chosen by another argument ----
+
+// The parameter `name` of `syscall`, and its shape in a call with `args`.
+struct Shaped {
+  const ParamSpec* param = nullptr;
+  const ParamSpec* shape = nullptr;
+};
+
+Shaped shape_in(const Catalogue& cat, std::string_view syscall, std::string_view name,
+                const std::array<uint64_t, 6>& args) {
+  const SyscallSpec& spec = must_find(cat, syscall);
+  for (const ParamSpec& p : spec.params) {
+    if (p.name == name) return {&p, &shape_for(p, args)};
+  }
+  ADD_FAILURE() << syscall << " has no parameter " << name;
+  return {};
+}
+
+TEST_P(BuiltinCatalogueTest, PrctlArg2DependsOnTheOption) {
+  const Catalogue& cat = builtin_catalogue(GetParam());
+  auto named = shape_in(cat, "prctl", "arg2", {PR_SET_NAME, 0x1234});
+  ASSERT_NE(named.shape, nullptr);
+  EXPECT_EQ(named.shape->kind, ArgKind::string);
+  EXPECT_EQ(named.shape->name, "arg2");
+  EXPECT_TRUE(named.shape->captured_at_entry());
+  EXPECT_EQ(named.param->kind, ArgKind::hex) << "the plain shape stays the default";
+
+  auto signal = shape_in(cat, "prctl", "arg2", {PR_SET_PDEATHSIG, SIGTERM});
+  EXPECT_EQ(signal.shape->kind, ArgKind::signal);
+
+  auto other = shape_in(cat, "prctl", "arg2", {PR_SET_DUMPABLE, 1});
+  EXPECT_EQ(other.shape, other.param);
+  EXPECT_EQ(variant_index(*other.param, std::array<uint64_t, 6>{PR_SET_DUMPABLE, 1}), -1);
+  // An int option: the kernel ignores the upper half of the register.
+  auto dirty = shape_in(cat, "prctl", "arg2", {0xdead000000000000ull | PR_SET_NAME, 0});
+  EXPECT_EQ(dirty.shape->kind, ArgKind::string);
+}
+
+TEST_P(BuiltinCatalogueTest, FcntlArgDependsOnTheCommand) {
+  const Catalogue& cat = builtin_catalogue(GetParam());
+  auto setfd = shape_in(cat, "fcntl", "arg", {3, F_SETFD, FD_CLOEXEC});
+  EXPECT_EQ(setfd.shape->kind, ArgKind::flags);
+  EXPECT_EQ(setfd.shape->flag_set, "fd_flags");
+  auto setfl = shape_in(cat, "fcntl", "arg", {3, F_SETFL, O_NONBLOCK});
+  EXPECT_EQ(setfl.shape->kind, ArgKind::flags);
+  EXPECT_EQ(setfl.shape->flag_set, "open_flags");
+  for (const auto& [cmd, kind] : {std::pair{F_DUPFD, ArgKind::fd}, std::pair{F_DUPFD_CLOEXEC, ArgKind::fd},
+                                   std::pair{F_SETOWN, ArgKind::pid}, std::pair{F_SETSIG, ArgKind::signal},
+                                   std::pair{F_SETPIPE_SZ, ArgKind::integer}}) {
+    auto shaped = shape_in(cat, "fcntl", "arg", {3, static_cast<uint64_t>(cmd), 10});
+    EXPECT_EQ(shaped.shape->kind, kind) << cmd;
+    EXPECT_TRUE(shaped.shape->flag_set.empty()) << cmd;
+  }
+  auto getfd = shape_in(cat, "fcntl", "arg", {3, F_GETFD, 0});
+  EXPECT_EQ(getfd.shape, getfd.param);
+  EXPECT_EQ(getfd.shape->kind, ArgKind::hex);
+}
+
+TEST_P(BuiltinCatalogueTest, SocketProtocolAndOptionNamesDependOnDomainAndLevel) {
+  const Catalogue& cat = builtin_catalogue(GetParam());
+  EXPECT_EQ(shape_in(cat, "socket", "protocol", {AF_INET, SOCK_STREAM, IPPROTO_TCP}).shape->flag_set, "ip_protocol");
+  EXPECT_EQ(shape_in(cat, "socket", "protocol", {AF_INET6, SOCK_DGRAM, 0}).shape->flag_set, "ip_protocol");
+  EXPECT_EQ(shape_in(cat, "socket", "protocol", {AF_NETLINK, SOCK_RAW, 0}).shape->flag_set, "netlink_protocol");
+  auto unix_socket = shape_in(cat, "socket", "protocol", {AF_UNIX, SOCK_STREAM, 0});
+  EXPECT_EQ(unix_socket.shape, unix_socket.param);
+  for (const char* call : {"setsockopt", "getsockopt"}) {
+    auto sol = shape_in(cat, call, "optname", {3, SOL_SOCKET, SO_REUSEADDR});
+    EXPECT_EQ(sol.shape->kind, ArgKind::enum_value) << call;
+    EXPECT_EQ(sol.shape->flag_set, "socket_option") << call;
+    auto tcp = shape_in(cat, call, "optname", {3, IPPROTO_TCP, 1});
+    EXPECT_EQ(tcp.shape, tcp.param) << call;
+  }
+}
+
+TEST_P(BuiltinCatalogueTest, EveryVariantIsWellFormed) {
+  size_t variants = 0;
+  for (const SyscallSpec& spec : builtin_catalogue(GetParam()).syscalls()) {
+    for (size_t i = 0; i < spec.params.size(); ++i) {
+      const ParamSpec& p = spec.params[i];
+      for (const ParamVariant& v : p.variants) {
+        ++variants;
+        SCOPED_TRACE(spec.name + " " + p.name);
+        EXPECT_LT(v.selector, spec.params.size());
+        EXPECT_NE(v.selector, i);
+        EXPECT_FALSE(v.values.empty());
+        for (const uint64_t x : v.values) EXPECT_EQ(x & v.mask, x);
+        EXPECT_EQ(v.shape.name, p.name);
+        EXPECT_EQ(v.shape.c_type, p.c_type);
+        EXPECT_TRUE(v.shape.variants.empty());
+      }
+    }
+  }
+  EXPECT_GE(variants, 12u);  // prctl 2, fcntl 6, socket 2, [gs]etsockopt 1 each
+}
+
+ParamSpec param_with_variants() {
+  ParamSpec p;
+  p.name = "arg";
+  p.kind = ArgKind::hex;
+  ParamVariant first;
+  first.selector = 1;
+  first.mask = 0xff;
+  first.values = {1, 2};
+  first.shape.kind = ArgKind::string;
+  ParamVariant second;
+  second.selector = 1;
+  second.values = {0x102, 3};
+  second.shape.kind = ArgKind::signal;
+  p.variants = {first, second};
+  return p;
+}
+
+TEST(ParamVariantTest, TheFirstMatchingVariantWinsUnderItsMask) {
+  const ParamSpec p = param_with_variants();
+  EXPECT_EQ(variant_index(p, std::array<uint64_t, 6>{0, 1}), 0);
+  EXPECT_EQ(variant_index(p, std::array<uint64_t, 6>{0, 0x301}), 0) << "masked to 1";
+  EXPECT_EQ(variant_index(p, std::array<uint64_t, 6>{0, 0x102}), 0) << "masked to 2: the first wins";
+  EXPECT_EQ(variant_index(p, std::array<uint64_t, 6>{0, 3}), 1);
+  EXPECT_EQ(variant_index(p, std::array<uint64_t, 6>{0, 4}), -1);
+  EXPECT_EQ(&shape_for(p, std::array<uint64_t, 6>{0, 4}), &p);
+  EXPECT_EQ(shape_for(p, std::array<uint64_t, 6>{0, 3}).kind, ArgKind::signal);
+}
+
+TEST(ParamVariantTest, ASelectorBeyondTheArgumentsNeverMatches) {
+  ParamSpec p = param_with_variants();
+  p.variants[0].selector = 200;
+  const uint64_t two_args[] = {0, 1};
+  EXPECT_EQ(variant_index(p, two_args), -1);
+  p.variants[0].selector = 1;
+  const uint64_t one_arg[] = {0};
+  EXPECT_EQ(variant_index(p, one_arg), -1);
+  EXPECT_EQ(variant_index(p, std::span<const uint64_t>{}), -1);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "recorder/capture_plan.h"
 
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
 
 namespace traceloop::recorder {
 namespace {
@@ -110,6 +111,96 @@ TEST(CapturePlan, ParamKinds) {
   p = {};
   p.kind = format::ArgKind::pointer;
   EXPECT_EQ(plan_for_param(p).how, TL_CAP_NONE);
+}
+
+// ------------------------------------------ captures chosen by another argument ----
+
+TEST(CapturePlan, PrctlNameStringOnlyForPrSetName) {
+  auto plans = build_capture_plans(cat(), {});
+  const auto& p = plan_of(plans, "prctl");
+  const tl_arg_plan& arg2 = p.args[1];
+  EXPECT_EQ(arg2.how, TL_CAP_STRING);
+  EXPECT_EQ(arg2.when, TL_WHEN_ENTRY);
+  EXPECT_EQ(arg2.cond_count, 1);
+  EXPECT_EQ(arg2.cond_arg, 0);
+  EXPECT_EQ(arg2.cond_negate, 0);
+  EXPECT_EQ(arg2.cond_mask, 0xffffffffu) << "option is a C int";
+  EXPECT_EQ(arg2.cond_values[0], static_cast<uint64_t>(PR_SET_NAME));
+  EXPECT_EQ(p.entry_captures, 1);
+  for (size_t i = 2; i < TL_ARGS; ++i) EXPECT_EQ(p.args[i].how, TL_CAP_NONE) << i;
+}
+
+TEST(CapturePlan, VariantsWithoutDataCaptureNothing) {
+  auto plans = build_capture_plans(cat(), {});
+  for (const char* name : {"fcntl", "socket", "setsockopt", "getsockopt"}) {
+    const auto& p = plan_of(plans, name);
+    for (const auto& a : p.args) EXPECT_EQ(a.cond_count, 0) << name;
+  }
+  EXPECT_EQ(plan_of(plans, "fcntl").args[2].how, TL_CAP_NONE);
+  EXPECT_EQ(plan_of(plans, "setsockopt").args[3].how, TL_CAP_LEN_ARG) << "optval stays captured";
+}
+
+TEST(CapturePlan, NoDataLeavesConditionalCapturesOut) {
+  PlanOptions options;
+  options.capture_data = false;
+  auto plans = build_capture_plans(cat(), options);
+  EXPECT_EQ(plan_of(plans, "prctl").args[1].how, TL_CAP_NONE);
+  EXPECT_EQ(plan_of(plans, "prctl").entry_captures, 0);
+}
+
+format::ParamVariant variant(uint8_t selector, std::vector<uint64_t> values, format::ArgKind kind) {
+  format::ParamVariant v;
+  v.selector = selector;
+  v.mask = 0xffffffff;
+  v.values = std::move(values);
+  v.shape.kind = kind;
+  return v;
+}
+
+format::ParamSpec param(format::ArgKind kind, std::vector<format::ParamVariant> variants) {
+  format::ParamSpec p;
+  p.kind = kind;
+  p.len_arg = 2;
+  p.variants = std::move(variants);
+  return p;
+}
+
+TEST(CapturePlan, ACapturingDefaultIsSkippedForTheValuesWhoseVariantTakesNone) {
+  using format::ArgKind;
+  const tl_arg_plan p = plan_for_param(param(ArgKind::buffer_in, {variant(0, {7, 9}, ArgKind::integer)}));
+  EXPECT_EQ(p.how, TL_CAP_LEN_ARG);
+  EXPECT_EQ(p.len_arg, 2);
+  EXPECT_EQ(p.cond_count, 2);
+  EXPECT_EQ(p.cond_negate, 1);
+  EXPECT_EQ(p.cond_values[0], 7u);
+  EXPECT_EQ(p.cond_values[1], 9u);
+}
+
+TEST(CapturePlan, TheFirstVariantListingAValueDecidesIt) {
+  using format::ArgKind;
+  // 3 is a string first, an integer after: a string
+  const tl_arg_plan p = plan_for_param(
+      param(ArgKind::hex, {variant(1, {3}, ArgKind::string), variant(1, {3, 4}, ArgKind::integer),
+                           variant(1, {5}, ArgKind::path)}));
+  EXPECT_EQ(p.how, TL_CAP_STRING);
+  EXPECT_EQ(p.cond_negate, 0);
+  ASSERT_EQ(p.cond_count, 2) << "the path's capture is the same: both values";
+  EXPECT_EQ(p.cond_values[0], 3u);
+  EXPECT_EQ(p.cond_values[1], 5u);
+  EXPECT_EQ(p.cond_arg, 1);
+}
+
+TEST(CapturePlan, ConditionsTheKernelCannotTestCaptureAlways) {
+  using format::ArgKind;
+  const tl_arg_plan many = plan_for_param(param(ArgKind::hex, {variant(0, {1, 2, 3, 4, 5}, ArgKind::string)}));
+  EXPECT_EQ(many.how, TL_CAP_STRING);
+  EXPECT_EQ(many.cond_count, 0);
+  const tl_arg_plan two_selectors = plan_for_param(
+      param(ArgKind::hex, {variant(0, {1}, ArgKind::string), variant(1, {2}, ArgKind::integer)}));
+  EXPECT_EQ(two_selectors.how, TL_CAP_STRING);
+  EXPECT_EQ(two_selectors.cond_count, 0);
+  const tl_arg_plan none = plan_for_param(param(ArgKind::hex, {variant(0, {1}, ArgKind::integer)}));
+  EXPECT_EQ(none.how, TL_CAP_NONE);
 }
 
 }  // namespace

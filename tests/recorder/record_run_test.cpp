@@ -2,6 +2,7 @@
 // decoded trace (format::load_trace + the file's catalogue).
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
@@ -194,6 +195,28 @@ TEST(RecordRun, PathInAnUntouchedPageIsReadAgainAtExit) {
     found = true;
   }
   EXPECT_TRUE(found) << dump(rec.trace);
+}
+
+// prctl's arg2 is a string for PR_SET_NAME only: captured there (read again
+// at exit when its page was not there at entry), and for no other option.
+TEST(RecordRun, PrctlNameCapturedOnlyForPrSetName) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "prctl.tl", {}, {helper_binary("tl_prctl").string()});
+  EXPECT_EQ(rec.result.status, 0) << rec.result.err;
+  std::vector<std::string> names;
+  int dumpable_calls = 0;
+  for (const auto* e : events_named(rec.trace, "prctl")) {
+    auto v = e->view();
+    if (v.args[0] == PR_SET_NAME) {
+      names.push_back(capture_string(v, 1));
+    } else if (v.args[0] == PR_SET_DUMPABLE) {
+      ++dumpable_calls;
+      EXPECT_EQ(v.capture_for(1), nullptr) << "arg2 " << v.args[1] << " is no string here";
+    }
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"tl-cond-name", "tl-cold-name"})) << dump(rec.trace);
+  EXPECT_EQ(dumpable_calls, 2) << dump(rec.trace);
 }
 
 TEST(RecordRun, StructuresFilledAtExit) {
