@@ -214,11 +214,36 @@ void describe_data(ValueSink& sink, const Event& e, const ParamPlan& p, size_t i
   }
 }
 
+ParamPlan plan_param(const format::ParamSpec& param, format::Arch arch) {
+  ParamPlan p;
+  p.spec = &param;
+  p.name = param.name;
+  p.kind = param.kind;
+  p.len_arg = param.len_arg;
+  p.meaning = meaning_of(param.kind);
+  p.struct_size = param.struct_size;
+  if (!param.struct_type.empty()) p.structure = find_struct_decoder(param.struct_type);
+  if (param.struct_type == "linux_dirent64") p.records = ParamPlan::Records::dirent64;
+  if (param.struct_type == "linux_dirent") p.records = ParamPlan::Records::dirent;
+  p.is32 = is_32bit_type(param.c_type);
+  p.address_like = is_address_name(param.name);
+  // The catalogue's annotations name the set; nothing here overrides them.
+  if (!param.flag_set.empty()) p.set = find_flag_set(param.flag_set, arch);
+  return p;
+}
+
+// The shape of a parameter in this call: a variant chosen by another argument, or its own.
+const ParamPlan& shape_of(const ParamPlan& p, const Event& e) {
+  if (p.variants.empty()) return p;
+  const int k = format::variant_index(*p.spec, e.args);
+  return k >= 0 && static_cast<size_t>(k) < p.variants.size() ? p.variants[static_cast<size_t>(k)] : p;
+}
+
 class GenericDescriber final : public ArgDescriber {
  public:
   explicit GenericDescriber(const StructContext& ctx) : ctx_(ctx) {}
   void describe(ValueSink& sink, const Event& e, const SyscallPlan& plan, size_t i) const override {
-    const ParamPlan& p = plan.params[i];
+    const ParamPlan& p = shape_of(plan.params[i], e);
     if (is_data_kind(p.kind))
       describe_data(sink, e, p, i, ctx_);
     else
@@ -270,6 +295,7 @@ Decoder::Decoder(const format::TraceMetadata& metadata, DecodeOptions options) :
   d.plans.resize(table);
   d.names.resize(table);
   for (size_t nr = 0; nr < table; ++nr) d.names[nr] = fmt::format("syscall_{}", nr);
+  const format::Catalogue& builtin = format::builtin_catalogue(arch);
   for (const auto& s : metadata.catalogue.syscalls()) {
     if (s.nr >= table) continue;
     auto& sp = d.plans[s.nr];
@@ -279,22 +305,22 @@ Decoder::Decoder(const format::TraceMetadata& metadata, DecodeOptions options) :
     if (sp.hooks)
       for (size_t k = 0; k < sp.hook_sets.size(); ++k)
         if (!sp.hooks->sets[k].empty()) sp.hook_sets[k] = find_flag_set(sp.hooks->sets[k], arch);
-    for (const auto& param : s.params) {
-      ParamPlan p;
-      p.name = param.name;
-      p.kind = param.kind;
-      p.len_arg = param.len_arg;
-      p.meaning = meaning_of(param.kind);
-      p.struct_size = param.struct_size;
-      if (!param.struct_type.empty()) p.structure = find_struct_decoder(param.struct_type);
-      if (param.struct_type == "linux_dirent64") p.records = ParamPlan::Records::dirent64;
-      if (param.struct_type == "linux_dirent") p.records = ParamPlan::Records::dirent;
-      p.is32 = is_32bit_type(param.c_type);
-      p.address_like = is_address_name(param.name);
-      // The catalogue's annotations name the set; nothing here overrides them.
-      if (!param.flag_set.empty()) p.set = find_flag_set(param.flag_set, arch);
+    // Files written before the annotations could declare shapes chosen by
+    // another argument lack them: this build's catalogue of the file's
+    // architecture supplies them, for parameters it names the same.
+    const format::SyscallSpec* known = builtin.find(s.nr);
+    if (known && known->name != s.name) known = nullptr;
+    for (size_t i = 0; i < s.params.size(); ++i) {
+      const auto& param = s.params[i];
+      const format::ParamSpec* shapes = &param;
+      if (param.variants.empty() && known && i < known->params.size() && known->params[i].name == param.name &&
+          known->params.size() == s.params.size())
+        shapes = &known->params[i];
+      ParamPlan p = plan_param(param, arch);
+      p.spec = shapes;  // whose variants shape_of() chooses from
+      for (const auto& variant : shapes->variants) p.variants.push_back(plan_param(variant.shape, arch));
       if (param.kind == ArgKind::path || param.kind == ArgKind::string) sp.path_params = true;
-      sp.params.push_back(p);
+      sp.params.push_back(std::move(p));
     }
   }
 }
@@ -369,10 +395,12 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
     n = std::min<size_t>(sp->params.size(), 6);
     for (size_t i = 0; i < n; ++i) shown[i] = {static_cast<uint8_t>(i), {}};
   }
+  bool first = true;
   for (size_t k = 0; k < n; ++k) {
     const size_t i = shown[k].index;
-    if (i >= sp->params.size() || i >= 6) continue;
-    if (k) out.append(", ");
+    if (i >= sp->params.size() || i >= 6) continue;  // a file's catalogue may declare fewer
+    if (!first) out.append(", ");
+    first = false;
     const std::string_view name = style == ArgStyle::table ? sp->params[i].name : shown[k].name;
     if (!name.empty()) {
       out.append(name);

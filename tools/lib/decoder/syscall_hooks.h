@@ -40,6 +40,10 @@ struct ParamPlan {
   enum class Records : uint8_t { none, dirent, dirent64 } records = Records::none;  // getdents buffers
   bool is32 = false;        // a C int: the upper half of the register is noise
   bool address_like = false;  // a hex value that is an address: 0 is NULL
+  // Other shapes chosen by another argument's value (the annotations' `when`):
+  // the catalogue's variants, each planned like the parameter itself.
+  const format::ParamSpec* spec = nullptr;
+  std::vector<ParamPlan> variants;
 };
 
 struct SyscallPlan {

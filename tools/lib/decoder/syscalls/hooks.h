@@ -15,7 +15,5 @@ extern const SyscallHooks kFutex;
 extern const SyscallHooks kGetcwd;
 extern const SyscallHooks kGetrandom;
 extern const SyscallHooks kOpen;
-extern const SyscallHooks kSocket;
-extern const SyscallHooks kSocketOption;
 
 }  // namespace traceloop::tools::syscalls

@@ -14,12 +14,9 @@ const SyscallHooks* find_syscall_hooks(std::string_view syscall_name) {
       {"futex", &kFutex},
       {"getcwd", &kGetcwd},
       {"getrandom", &kGetrandom},
-      {"getsockopt", &kSocketOption},
       {"mq_open", &kOpen},
       {"open", &kOpen},
       {"openat", &kOpen},
-      {"setsockopt", &kSocketOption},
-      {"socket", &kSocket},
   };
   for (const auto& [name, hooks] : kRegistry)
     if (name == syscall_name) return hooks;
