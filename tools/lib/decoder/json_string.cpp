@@ -5,7 +5,12 @@
 namespace traceloop::tools {
 
 
-void append_json_string(std::string& out, std::string_view bytes) {
+namespace {
+
+// kStrict: stop at the first byte that is not UTF-8 (returns false, `out`
+// holding a partial string the caller drops) instead of replacing it.
+template <bool kStrict>
+bool append_json(std::string& out, std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   size_t i = 0;
@@ -44,6 +49,7 @@ void append_json_string(std::string& out, std::string_view bytes) {
       i += n;
       continue;
     } else if (c >= 0x80) {
+      if constexpr (kStrict) return false;
       // Not UTF-8: the replacement character, as a JSON reader would show
       // it anyway. A \u00XX escape would claim the Latin-1 character XX.
       out.append("\\ufffd");
@@ -55,7 +61,14 @@ void append_json_string(std::string& out, std::string_view bytes) {
     ++i;
   }
   out.push_back('"');
+  return true;
 }
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view bytes) { append_json<false>(out, bytes); }
+
+bool append_json_string_if_utf8(std::string& out, std::string_view bytes) { return append_json<true>(out, bytes); }
 
 std::string json_string(std::string_view bytes) {
   std::string out;

@@ -13,5 +13,8 @@ namespace traceloop::tools {
 // byte off as the Latin-1 character of the same number.
 void append_json_string(std::string& out, std::string_view bytes);
 std::string json_string(std::string_view bytes);
+// The same when `bytes` are valid UTF-8; false otherwise, `out` then holding
+// a partial string the caller cuts off.
+bool append_json_string_if_utf8(std::string& out, std::string_view bytes);
 
 }  // namespace traceloop::tools

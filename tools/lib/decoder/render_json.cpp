@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 
 #include <iterator>
+#include <memory>
+#include <string_view>
+#include <vector>
 
 #include "tools/lib/decoder/json_string.h"
 #include "tools/lib/decoder/render.h"
@@ -31,32 +34,40 @@ class JsonRenderer final : public Renderer {
   void header(std::string&) override {}
 
   void event(std::string& out, const format::Event& e) override {
-    out.append("{\"type\":\"event\",\"enter_ns\":");
+    using namespace std::string_view_literals;
+    out.append(R"({"type":"event","enter_ns":)"sv);
     append_decimal(out, e.enter_ns);
-    out.append(",\"wall_ns\":");
+    out.append(R"(,"wall_ns":)"sv);
     append_decimal(out, static_cast<int64_t>(e.enter_ns) + metadata_.boot_to_wall_ns);
-    out.append(",\"pid\":");
+    out.append(R"(,"pid":)"sv);
     append_decimal(out, uint64_t{e.pid});
-    out.append(",\"tid\":");
+    out.append(R"(,"tid":)"sv);
     append_decimal(out, uint64_t{e.tid});
-    out.append(",\"cpu\":");
+    out.append(R"(,"cpu":)"sv);
     append_decimal(out, uint64_t{e.cpu});
-    out.append(",\"comm\":");
-    append_json_bytes(out, e.comm, false);
-    append_container(out, e.container);
-    out.append(",\"nr\":");
-    append_decimal(out, uint64_t{e.nr});
-    out.append(",\"syscall\":");
-    append_json_string(out, decoder_.syscall_name(e));
-    out.append(",\"args\":[");
-    const size_t n = std::min<size_t>(decoder_.param_count(e), 6);
+    // A thread's name and its container change rarely: their JSON is kept.
+    if (e.comm != comm_ || !comm_known_) {
+      comm_known_ = true;
+      comm_.assign(e.comm);
+      comm_json_.assign(R"(,"comm":)"sv);
+      append_json_bytes(comm_json_, e.comm, false);
+    }
+    out.append(comm_json_);
+    if (e.container != container_ || !container_known_) {
+      container_ = e.container;
+      container_known_ = true;
+      container_json_.clear();
+      append_container(container_json_, e.container);
+    }
+    out.append(container_json_);
+    const SyscallJson& call = syscall_json(e);
+    out.append(call.prefix);
+    const size_t n = std::min<size_t>(call.arg_prefixes.size(), 6);
     for (size_t i = 0; i < n; ++i) {
       if (i) out.push_back(',');
-      out.append("{\"name\":");
-      append_json_string(out, decoder_.param_name(e, i));
-      out.append(",\"raw\":");
+      out.append(call.arg_prefixes[i]);
       append_decimal(out, e.args[i]);
-      out.append(",\"value\":");
+      out.append(R"(,"value":)"sv);
       JsonValueWriter value(out);
       decoder_.describe_arg(value, e, i);
       out.push_back('}');
@@ -101,6 +112,39 @@ class JsonRenderer final : public Renderer {
   void footer(std::string&) override {}
 
  private:
+  // What an event's line holds that depends on its syscall number alone:
+  // `,"nr":N,"syscall":"NAME","args":[` and each argument's `{"name":"P","raw":`.
+  struct SyscallJson {
+    std::string prefix;
+    std::vector<std::string> arg_prefixes;
+  };
+
+  const SyscallJson& syscall_json(const format::Event& e) {
+    // Numbers beyond a real table (hostile files) are made each time.
+    constexpr uint32_t kCached = 1u << 12;
+    SyscallJson* entry = &scratch_call_;
+    if (e.nr < kCached) {
+      if (e.nr >= by_nr_.size()) by_nr_.resize(e.nr + 1);
+      if (by_nr_[e.nr] && by_nr_[e.nr]->arg_prefixes.size() == std::min<size_t>(decoder_.param_count(e), 6))
+        return *by_nr_[e.nr];
+      by_nr_[e.nr] = std::make_unique<SyscallJson>();
+      entry = by_nr_[e.nr].get();
+    }
+    entry->prefix.assign(R"(,"nr":)");
+    append_decimal(entry->prefix, uint64_t{e.nr});
+    entry->prefix.append(R"(,"syscall":)");
+    append_json_string(entry->prefix, decoder_.syscall_name(e));
+    entry->prefix.append(R"(,"args":[)");
+    entry->arg_prefixes.clear();
+    const size_t n = std::min<size_t>(decoder_.param_count(e), 6);
+    for (size_t i = 0; i < n; ++i) {
+      std::string& p = entry->arg_prefixes.emplace_back(R"({"name":)");
+      append_json_string(p, decoder_.param_name(e, i));
+      p.append(R"(,"raw":)");
+    }
+    return *entry;
+  }
+
   // The container's id, as every line names it (none for a host-wide trace's
   // calls outside containers).
   void append_container(std::string& out, uint32_t index) const {
@@ -113,6 +157,13 @@ class JsonRenderer final : public Renderer {
   RenderOptions options_;
   const Decoder& decoder_;
   const format::TraceMetadata& metadata_;
+  std::vector<std::unique_ptr<SyscallJson>> by_nr_;
+  SyscallJson scratch_call_;
+  std::string comm_, comm_json_;
+  bool comm_known_ = false;
+  uint32_t container_ = 0;
+  bool container_known_ = false;
+  std::string container_json_;
 };
 
 }  // namespace

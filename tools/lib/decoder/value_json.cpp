@@ -16,19 +16,6 @@
 namespace traceloop::tools {
 namespace {
 
-bool valid_utf8(std::string_view bytes) {
-  for (size_t i = 0; i < bytes.size();) {
-    if (static_cast<unsigned char>(bytes[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    const size_t n = format::utf8_length(bytes, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
 void append_base64(std::string& out, std::string_view bytes) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   size_t i = 0;
@@ -55,9 +42,17 @@ bool is_name(std::string_view text) {
   return !text.empty() && (text[0] == '_' || (text[0] >= 'A' && text[0] <= 'Z') || (text[0] >= 'a' && text[0] <= 'z'));
 }
 
+// Names from this build's tables (flags, signals, errnos): identifiers, or
+// a number in hex, which JSON takes as they are.
+void append_name(std::string& out, std::string_view name) {
+  out.push_back('"');
+  out.append(name);
+  out.push_back('"');
+}
+
 void append_name_or_null(std::string& out, std::string_view text) {
   if (is_name(text))
-    append_json_string(out, text);
+    append_name(out, text);
   else
     out.append("null");
 }
@@ -65,16 +60,17 @@ void append_name_or_null(std::string& out, std::string_view text) {
 }  // namespace
 
 void append_json_bytes(std::string& out, std::string_view bytes, bool truncated) {
-  if (!valid_utf8(bytes)) {
+  const size_t mark = out.size();
+  if (truncated) out.append("{\"text\":");
+  if (append_json_string_if_utf8(out, bytes)) {
+    if (truncated) out.append(",\"truncated\":true}");
+    return;
+  }
+  out.resize(mark);
+  {
     out.append("{\"base64\":\"");
     append_base64(out, bytes);
     out.append(truncated ? "\",\"truncated\":true}" : "\",\"truncated\":false}");
-  } else if (truncated) {
-    out.append("{\"text\":");
-    append_json_string(out, bytes);
-    out.append(",\"truncated\":true}");
-  } else {
-    append_json_string(out, bytes);
   }
 }
 
@@ -85,7 +81,7 @@ void JsonValueWriter::begin_value() {
     has_items_ |= bit;
   }
   if (field_pending_) {
-    append_json_string(out_, field_);
+    append_name(out_, field_);  // the decoders' own field names
     out_.push_back(':');
     field_pending_ = false;
   }
@@ -131,7 +127,7 @@ void JsonValueWriter::names(std::string_view key, std::string_view text, uint64_
     if (name.empty() || name == "0") continue;
     if (!first) out_.push_back(',');
     first = false;
-    append_json_string(out_, name);
+    append_name(out_, name);
   }
   out_.append("],\"raw\":");
   append_decimal(out_, raw);
@@ -183,7 +179,7 @@ void JsonValueWriter::signal_set(uint64_t mask) {
     first = false;
     scratch_.clear();
     append_signal(scratch_, bit + 1);
-    append_json_string(out_, scratch_);
+    append_name(out_, scratch_);
   }
   out_.append("],\"raw\":");
   append_decimal(out_, mask);
@@ -301,11 +297,7 @@ void JsonValueWriter::end_array(bool cut) {
 void JsonValueWriter::error(int errno_number) {
   begin_value();
   out_.append("{\"errno\":");
-  const auto name = errno_name(errno_number);
-  if (name.empty())
-    out_.append("null");
-  else
-    append_json_string(out_, name);
+  append_name_or_null(out_, errno_name(errno_number));
   out_.append(",\"code\":");
   append_decimal(out_, -static_cast<int64_t>(errno_number));
   out_.push_back('}');

@@ -53,7 +53,7 @@ class JsonValueWriter final : public ValueSink {
   uint64_t has_items_ = 0;
   unsigned depth_ = 0;
   // Where each open array starts, to wrap it when it turns out cut.
-  std::array<size_t, 64> array_start_{};
+  std::array<size_t, 64> array_start_;  // set as arrays open
   std::string scratch_;
 };
 
