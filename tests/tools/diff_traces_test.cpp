@@ -3,8 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstring>
+#include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "tests/tools/stats_test_traces.h"
 
@@ -180,6 +184,38 @@ TEST_F(DiffTraces, SignalActionsDifferingOnlyByAddressesAreEqual) {
   const auto d = diff(bash_start(100, 0x55d0c8a1e2b0, 0x7feb54a2d050), bash_start(7000, 1, 0x7f01c2c4a050));
   EXPECT_EQ(d.status, 1) << d.out;
   EXPECT_NE(d.out.find("bash (pid 100 | pid 7000): diverged at event 1"), std::string::npos) << d.out;
+}
+
+}  // namespace
+}  // namespace traceloop::tools
+
+namespace traceloop::tools {
+namespace {
+
+using namespace testing;
+
+TEST_F(DiffTraces, ATraceFromAPipeIsShownLikeFromAFile) {
+  // The events shown are read again after the comparison: a pipe cannot be, so it is copied first.
+  const auto from_files = diff(multiplication_demo(24581, 24581), multiplication_demo(117, 9, 7000, 0x5612aa000000, 4));
+  ASSERT_EQ(from_files.status, 1);
+  const fs::path fifo = dir_ / "b.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] {
+    std::ifstream in(dir_ / "b.tl", std::ios::binary);
+    std::ofstream out(fifo, std::ios::binary);
+    out << in.rdbuf();
+  });
+  DiffOptions options;
+  options.path_a = (dir_ / "a.tl").string();
+  options.path_b = fifo.string();
+  std::ostringstream out, err;
+  const int status = run_diff(options, out, err);
+  writer.join();
+  std::string text = out.str();
+  replace_all(text, fifo.string(), (dir_ / "b.tl").string());
+  replace_all(text, dir_.string(), "DIR");
+  EXPECT_EQ(status, 1) << err.str();
+  EXPECT_EQ(text, from_files.out);
 }
 
 }  // namespace

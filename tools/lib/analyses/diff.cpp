@@ -8,13 +8,21 @@
 #include <range/v3/view/iota.hpp>
 #include <range/v3/view/transform.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <tuple>
 #include <unordered_map>
 
 #include "format/trace_reader.h"
+#include "format/unique_fd.h"
 #include "tools/lib/analyses/diff_normalise.h"
 #include "tools/lib/decoder/decode.h"
 #include "tools/lib/decoder/json_string.h"
@@ -33,6 +41,38 @@ struct Located {
   uint32_t ordinal = 0;
   uint64_t time = 0;
   std::string line;
+};
+
+// A trace file, readable twice: a pipe or stdin ("-") is first copied to an
+// unnamed temporary file (removed when closed).
+struct Input {
+  std::string path;  // what the readers open
+  UniqueFd spool;
+
+  static Input open(const std::string& path) {
+    std::error_code ec;
+    if (path != "-" && (std::filesystem::is_regular_file(path, ec) || !std::filesystem::exists(path, ec)))
+      return {path, UniqueFd()};
+    UniqueFd in(path == "-" ? ::dup(STDIN_FILENO) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in) throw FatalError(fmt::format("{}: {}", path, std::strerror(errno)));
+    const auto dir = std::filesystem::temp_directory_path(ec);
+    UniqueFd spool(::open(ec ? "/tmp" : dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    if (!spool) throw FatalError(fmt::format("{}: a temporary copy: {}", path, std::strerror(errno)));
+    std::array<char, 1 << 16> buffer;
+    for (;;) {
+      const ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw FatalError(fmt::format("{}: {}", path, std::strerror(errno)));
+      if (n == 0) break;
+      for (ssize_t done = 0; done < n;) {
+        const ssize_t w = ::write(spool.get(), buffer.data() + done, static_cast<size_t>(n - done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) throw FatalError(fmt::format("{}: a temporary copy: {}", path, std::strerror(errno)));
+        done += w;
+      }
+    }
+    return {fmt::format("/proc/self/fd/{}", spool.get()), std::move(spool)};
+  }
 };
 
 // One trace: its streams (first pass), then what the report shows of the
@@ -396,8 +436,11 @@ std::vector<ProcessDiff> diff_traces(const std::vector<ProcessStream>& a, const 
 
 int run_diff(const DiffOptions& options, std::ostream& out, std::ostream& err) {
   try {
-    Side a{options.path_a, read_streams(options.path_a), {}, {}};
-    Side b{options.path_b, read_streams(options.path_b), {}, {}};
+    const Input input_a = Input::open(options.path_a);
+    const Input input_b = options.path_b == options.path_a && options.path_a == "-" ? Input{input_a.path, UniqueFd()}
+                                                                                    : Input::open(options.path_b);
+    Side a{input_a.path, read_streams(input_a.path), {}, {}};
+    Side b{input_b.path, read_streams(input_b.path), {}, {}};
     auto diffs = diff_traces(a.trace.streams, b.trace.streams, options.context);
     a.wanted.assign(a.trace.streams.size(), {});
     b.wanted.assign(b.trace.streams.size(), {});
