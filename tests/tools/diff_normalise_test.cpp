@@ -15,7 +15,7 @@ using testing::kAtFdcwd;
 // A decoder of the x86_64 catalogue and the normalisers of two processes, one per run.
 struct Runs {
   explicit Runs(format::Arch arch = format::Arch::x86_64, uint32_t pid_a = 10, uint32_t pid_b = 20)
-      : metadata(make_metadata(arch)), decoder(metadata), a(decoder, pid_a), b(decoder, pid_b) {}
+      : metadata(make_metadata(arch)), decoder(metadata), plans(decoder), a(plans, pid_a), b(plans, pid_b) {}
   static format::TraceMetadata make_metadata(format::Arch arch) {
     format::TraceMetadata m;
     m.catalogue = format::builtin_catalogue(arch);
@@ -24,6 +24,7 @@ struct Runs {
   const format::Catalogue& c() const { return metadata.catalogue; }
   format::TraceMetadata metadata;
   Decoder decoder;
+  KeyPlans plans;
   EventNormaliser a, b;
 };
 

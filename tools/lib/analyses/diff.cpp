@@ -353,6 +353,7 @@ TraceStreams read_streams(const std::string& path) {
   auto reader = open_reader(path);
   // Keys hash every byte decoded: no string or array limit.
   const Decoder decoder(reader.metadata(), DecodeOptions{0, 0});
+  const KeyPlans plans(decoder);
   TraceStreams trace;
   auto& streams = trace.streams;
   SlotsByPid slots;
@@ -371,7 +372,7 @@ TraceStreams read_streams(const std::string& path) {
         s.pid = e.pid;
         s.first_ns = e.enter_ns;
         streams.push_back(std::move(s));
-        normalisers.emplace_back(decoder, e.pid);
+        normalisers.emplace_back(plans, e.pid);
         last_comm.emplace_back();
         seen.push_back(0);
       }

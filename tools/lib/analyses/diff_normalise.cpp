@@ -197,7 +197,45 @@ Meaning return_meaning(const format::SyscallSpec* spec) {
 
 }  // namespace
 
-EventNormaliser::EventNormaliser(const Decoder& decoder, uint32_t self_pid) : decoder_(decoder), self_pid_(self_pid) {}
+namespace {
+constexpr size_t kUnmade = 7;  // a count no plan has (at most 6 arguments)
+}  // namespace
+
+KeyPlans::KeyPlans(const Decoder& decoder) : decoder_(decoder) {
+  for (const auto& spec : decoder.catalogue().syscalls()) {
+    if (spec.nr >= by_nr_.size() && spec.nr < 4096) by_nr_.resize(spec.nr + 1);
+  }
+  for (KeyPlan& p : by_nr_) p.count = kUnmade;
+}
+
+void KeyPlans::make(KeyPlan& plan, const format::Event& event) const {
+  KeyHasher name;
+  name.bytes(decoder_.syscall_name(event));
+  plan.name = name.value();
+  plan.count = std::min<size_t>(decoder_.param_count(event), 6);
+  for (size_t i = 0; i < plan.count; ++i) {
+    KeyHasher param;
+    param.bytes(decoder_.param_name(event, i));
+    plan.param_names[i] = param.value();
+    plan.order[i] = static_cast<uint8_t>(i);
+  }
+  // By parameter name: a file from each architecture must still compare equal.
+  std::sort(plan.order.begin(), plan.order.begin() + static_cast<std::ptrdiff_t>(plan.count),
+            [&](uint8_t x, uint8_t y) { return decoder_.param_name(event, x) < decoder_.param_name(event, y); });
+}
+
+const KeyPlan& KeyPlans::plan(const format::Event& event) const {
+  if (event.nr < by_nr_.size() && decoder_.spec(event) != nullptr) {
+    KeyPlan& p = by_nr_[event.nr];
+    if (p.count == kUnmade) make(p, event);
+    return p;
+  }
+  make(scratch_, event);  // unknown numbers: as many arguments as the event says
+  return scratch_;
+}
+
+EventNormaliser::EventNormaliser(const KeyPlans& plans, uint32_t self_pid)
+    : plans_(plans), decoder_(plans.decoder()), self_pid_(self_pid) {}
 
 uint64_t EventNormaliser::fd_token(int64_t fd) {
   // Kept numbers and ranks are told apart by the top bit (fds kept are <= 2).
@@ -222,7 +260,8 @@ bool EventNormaliser::ignored(const format::Event& event) const {
 
 uint64_t EventNormaliser::key(const format::Event& event) {
   const format::SyscallSpec* spec = decoder_.spec(event);
-  const size_t count = std::min<size_t>(decoder_.param_count(event), 6);
+  const KeyPlan& plan = plans_.plan(event);
+  const size_t count = plan.count;
   std::array<uint64_t, 6> values{};
   std::array<bool, 6> length_masked{};
   // Described in argument order: renumbering follows first appearance.
@@ -243,19 +282,13 @@ uint64_t EventNormaliser::key(const format::Event& event) {
       if (len >= 0 && len < 6) length_masked[static_cast<size_t>(len)] = true;
     }
   }
-  // By parameter name: a file from each architecture must still compare equal.
-  std::array<size_t, 6> order{0, 1, 2, 3, 4, 5};
-  std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(count),
-            [&](size_t x, size_t y) { return decoder_.param_name(event, x) < decoder_.param_name(event, y); });
   KeyHasher key;
-  key.bytes(decoder_.syscall_name(event));
-  key.byte(0);
+  key.number(plan.name);
   bool return_is_length = false;
   for (size_t n = 0; n < count; ++n) {
-    const size_t i = order[n];
+    const size_t i = plan.order[n];
     key.byte(kParam);
-    key.bytes(decoder_.param_name(event, i));
-    key.byte(0);
+    key.number(plan.param_names[i]);
     if (length_masked[i]) {
       key.byte(kLength);
       if (event.state == format::CallState::returned && event.ret == static_cast<int64_t>(event.args[i]))

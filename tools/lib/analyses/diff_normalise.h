@@ -30,39 +30,101 @@
 // Events that say when a signal arrived rather than what the program did
 // (rt_sigreturn) are left out of the comparison altogether: see ignored().
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "format/event.h"
 #include "tools/lib/decoder/decode.h"
 
 namespace traceloop::tools {
 
-// FNV-1a, 64 bit: stable across runs and builds (std::hash is not required to be).
+// A 64-bit hash of a sequence of bytes and numbers, taken 8 bytes at a time
+// (a multiply-xorshift per word, murmur's finaliser at the end). The same
+// sequence gives the same value in every run and build (std::hash is not
+// required to); keys are only compared within one process.
 class KeyHasher {
  public:
   void byte(uint8_t b) {
-    h_ ^= b;
-    h_ *= 0x100000001b3ULL;
+    pending_ |= static_cast<uint64_t>(b) << (8 * fill_);
+    if (++fill_ == 8) flush();
   }
   void bytes(std::string_view s) {
-    for (const char c : s) byte(static_cast<uint8_t>(c));
+    size_t i = 0;
+    if (fill_ == 0) {
+      for (; i + 8 <= s.size(); i += 8) {
+        uint64_t word;
+        std::memcpy(&word, s.data() + i, 8);
+        mix(word ^ (uint64_t{8} << 59));  // as byte() would: the same bytes hash alike however given
+      }
+    }
+    for (; i < s.size(); ++i) byte(static_cast<uint8_t>(s[i]));
   }
   void number(uint64_t v) {
-    for (int i = 0; i < 8; ++i) byte(static_cast<uint8_t>(v >> (8 * i)));
+    if (fill_ != 0) flush();
+    mix(v);
   }
-  uint64_t value() const { return h_; }
+  uint64_t value() const {
+    uint64_t h = h_;
+    if (fill_ != 0) h = step(h, pending_ ^ (static_cast<uint64_t>(fill_) << 59));
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+  }
 
  private:
+  static uint64_t step(uint64_t h, uint64_t word) {
+    h = (h ^ word) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 32);
+  }
+  void mix(uint64_t word) { h_ = step(h_, word); }
+  void flush() {
+    mix(pending_ ^ (static_cast<uint64_t>(fill_) << 59));
+    pending_ = 0;
+    fill_ = 0;
+  }
+
   uint64_t h_ = 0xcbf29ce484222325ULL;
+  uint64_t pending_ = 0;
+  unsigned fill_ = 0;
+};
+
+// What every event of a syscall hashes alike, worked out once per syscall
+// number of a trace: its name and its parameters' names, in name order.
+struct KeyPlan {
+  uint64_t name = 0;
+  size_t count = 0;
+  std::array<uint8_t, 6> order{};  // argument indices by parameter name
+  std::array<uint64_t, 6> param_names{};  // by argument index
+};
+
+// The plans of the syscalls of one trace. `decoder` (of that trace) must outlive it.
+class KeyPlans {
+ public:
+  explicit KeyPlans(const Decoder& decoder);
+  const Decoder& decoder() const { return decoder_; }
+  const KeyPlan& plan(const format::Event& event) const;
+
+ private:
+  void make(KeyPlan& plan, const format::Event& event) const;
+
+  const Decoder& decoder_;
+  mutable std::vector<KeyPlan> by_nr_;  // made on first use: count 7 until then
+  mutable KeyPlan scratch_;  // numbers beyond the catalogue: made per event
 };
 
 // Normalises the events of one process, in order (renumbering is stateful).
-// `decoder` (of the trace the events come from) must outlive it.
+// `plans` (of the trace the events come from) must outlive it.
 class EventNormaliser {
  public:
-  EventNormaliser(const Decoder& decoder, uint32_t self_pid);
+  EventNormaliser(const KeyPlans& plans, uint32_t self_pid);
   uint64_t key(const format::Event& event);
   // True for events the comparison skips: their place in the stream depends
   // on timing (the return from an asynchronous signal handler).
@@ -74,6 +136,7 @@ class EventNormaliser {
   uint64_t pid_token(int64_t pid);
 
  private:
+  const KeyPlans& plans_;
   const Decoder& decoder_;
   uint32_t self_pid_;
   std::unordered_map<int64_t, uint32_t> fds_;
