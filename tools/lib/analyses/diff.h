@@ -3,10 +3,12 @@
 // ran (the sequence of command names they went through, e.g. sh -> bc) and
 // their order of appearance, never by pid; each pair's events are normalised
 // (diff_normalise.h) and diffed (diff_algorithm.h).
+// Memory stays bounded by the number of events, not their size: a first pass
+// streams each file keeping one 8-byte key per event; a second pass reads
+// again only the events the report shows (none when the traces are equal).
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>

@@ -16,7 +16,10 @@
 //   Meaning::time             masked (clocks, timeouts)
 //   StringForm::binary        masked (random bytes: getrandom)
 // The return of a call whose catalogue says it returns an fd, a pid or an
-// address counts as one, as the decoder describes returns as plain numbers.
+// address counts as one, as the decoder describes returns as plain numbers;
+// so does an argument of the catalogue's hex kind from 0x10000 up, which the
+// decoder leaves unqualified where its meaning depends on another argument
+// (arch_prctl's addr, prctl's arg2..arg5).
 // Run-specific names within strings (a temp file named after $RANDOM or a
 // pid) have no Meaning to tell them: the digits of a numeric path component
 // (/proc/1234/) and a digit run after a letter and '-', '_' or '.'
