@@ -199,3 +199,21 @@ TEST(DiffNormaliseStructures, TimesAndRandomBytesAreMasked) {
 
 }  // namespace
 }  // namespace traceloop::tools
+
+namespace traceloop::tools {
+namespace {
+
+TEST(DiffNormaliseFlags, FlagsCompareByNameAcrossArchitectures) {
+  // O_DIRECTORY is 0200000 on x86_64 and 040000 on aarch64.
+  Runs x86(format::Arch::x86_64), arm(format::Arch::aarch64);
+  const std::string dir = std::string("/etc\0", 5);
+  const auto on_x86 = owned(x86.c(), "openat", {kAtFdcwd, 0x1000, 0200000, 0}, 3, {{1, 5, dir}});
+  const auto on_arm = owned(arm.c(), "openat", {kAtFdcwd, 0x1000, 040000, 0}, 3, {{1, 5, dir}});
+  EXPECT_EQ(x86.a.key(on_x86.view()), arm.b.key(on_arm.view()));
+  const auto plain_arm = owned(arm.c(), "openat", {kAtFdcwd, 0x1000, 0, 0}, 3, {{1, 5, dir}});
+  Runs arm2(format::Arch::aarch64);
+  EXPECT_NE(x86.b.key(on_x86.view()), arm2.b.key(plain_arm.view()));
+}
+
+}  // namespace
+}  // namespace traceloop::tools

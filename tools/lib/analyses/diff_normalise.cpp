@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "tools/lib/decoder/flag_sets.h"
 #include "tools/lib/decoder/value.h"
 
 namespace traceloop::tools {
@@ -89,7 +90,8 @@ class KeySink final : public ValueSink {
     h_.byte(static_cast<uint8_t>(bytes));
     h_.number(host_value);
   }
-  void flags(const FlagSet&, uint64_t raw) override { tagged(kFlags, raw); }
+  // By name: some flags have other values on other architectures (O_DIRECTORY).
+  void flags(const FlagSet& set, uint64_t raw) override { tagged(kFlags, normaliser_.flag_names(set, raw)); }
   void constant(std::string_view, int64_t raw) override { tagged(kConstant, static_cast<uint64_t>(raw)); }
   void signal(int64_t number) override { tagged(kSignal, static_cast<uint64_t>(number)); }
   void signal_set(uint64_t mask) override { tagged(kSignalSet, mask); }
@@ -232,6 +234,21 @@ const KeyPlan& KeyPlans::plan(const format::Event& event) const {
   }
   make(scratch_, event);  // unknown numbers: as many arguments as the event says
   return scratch_;
+}
+
+uint64_t KeyPlans::flag_names(const FlagSet& set, uint64_t raw) const {
+  KeyHasher slot_hash;
+  slot_hash.number(reinterpret_cast<uintptr_t>(&set));
+  slot_hash.number(raw);
+  FlagNames& entry = flag_names_[slot_hash.value() % flag_names_.size()];
+  if (entry.set != &set || entry.raw != raw) {
+    scratch_text_.clear();
+    append_flags(scratch_text_, set, raw);
+    KeyHasher names;
+    names.bytes(scratch_text_);
+    entry = {&set, raw, names.value()};
+  }
+  return entry.hash;
 }
 
 EventNormaliser::EventNormaliser(const KeyPlans& plans, uint32_t self_pid)

@@ -14,6 +14,7 @@
 //                             (0, 1, 2 and negative values kept)
 //   Meaning::pid              renumbered by first appearance; the process itself is "self"
 //   Meaning::time             masked (clocks, timeouts)
+//   flags                     compared by name (values differ between architectures)
 //   StringForm::binary        masked (random bytes: getrandom)
 // The return of a call whose catalogue says it returns an fd, a pid or an
 // address counts as one, as the decoder describes returns as plain numbers;
@@ -37,6 +38,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -45,6 +47,8 @@
 #include "tools/lib/decoder/decode.h"
 
 namespace traceloop::tools {
+
+struct FlagSet;
 
 // A 64-bit hash of a sequence of bytes and numbers, taken 8 bytes at a time
 // (a multiply-xorshift per word, murmur's finaliser at the end). The same
@@ -114,13 +118,22 @@ class KeyPlans {
   explicit KeyPlans(const Decoder& decoder);
   const Decoder& decoder() const { return decoder_; }
   const KeyPlan& plan(const format::Event& event) const;
+  // A hash of the names a flag value stands for ("O_RDONLY|O_CLOEXEC").
+  uint64_t flag_names(const FlagSet& set, uint64_t raw) const;
 
  private:
+  struct FlagNames {
+    const FlagSet* set = nullptr;
+    uint64_t raw = 0;
+    uint64_t hash = 0;
+  };
   void make(KeyPlan& plan, const format::Event& event) const;
 
   const Decoder& decoder_;
   mutable std::vector<KeyPlan> by_nr_;  // made on first use: count 7 until then
   mutable KeyPlan scratch_;  // numbers beyond the catalogue: made per event
+  mutable std::array<FlagNames, 256> flag_names_{};  // the values met last, by hash
+  mutable std::string scratch_text_;
 };
 
 // Normalises the events of one process, in order (renumbering is stateful).
@@ -137,6 +150,7 @@ class EventNormaliser {
   // those kept, a first-appearance rank (tagged apart) for the others.
   uint64_t fd_token(int64_t fd);
   uint64_t pid_token(int64_t pid);
+  uint64_t flag_names(const FlagSet& set, uint64_t raw) const { return plans_.flag_names(set, raw); }
 
  private:
   const KeyPlans& plans_;
