@@ -270,11 +270,6 @@ uint64_t EventNormaliser::pid_token(int64_t pid) {
   return (1ULL << 63) | it->second;
 }
 
-bool EventNormaliser::ignored(const format::Event& event) const {
-  const std::string_view name = decoder_.syscall_name(event);
-  return name == "rt_sigreturn" || name == "sigreturn";
-}
-
 uint64_t EventNormaliser::key(const format::Event& event) {
   const format::SyscallSpec* spec = decoder_.spec(event);
   const KeyPlan& plan = plans_.plan(event);

@@ -32,7 +32,7 @@
 // (stat, rusage, utsname...) hold inode numbers, clocks and host names and
 // count as their address.
 // Events that say when a signal arrived rather than what the program did
-// (rt_sigreturn) are left out of the comparison altogether: see ignored().
+// (rt_sigreturn) are left out of the comparison altogether: skipped_by_diff (diff.h).
 
 #include <array>
 #include <cstddef>
@@ -142,9 +142,6 @@ class EventNormaliser {
  public:
   EventNormaliser(const KeyPlans& plans, uint32_t self_pid);
   uint64_t key(const format::Event& event);
-  // True for events the comparison skips: their place in the stream depends
-  // on timing (the return from an asynchronous signal handler).
-  bool ignored(const format::Event& event) const;
 
   // What stands for an fd or pid number in the key: the number itself for
   // those kept, a first-appearance rank (tagged apart) for the others.
