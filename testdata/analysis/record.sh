@@ -7,6 +7,7 @@
 # then regenerate the goldens with TRACELOOP_UPDATE_GOLDEN=1 and review them.
 #   demo-a.tl, demo-b.tl        SPEC story 1 twice (other $RANDOM, pids, addresses)
 #   cat-exists.tl, cat-missing.tl  the same script where the file exists and where it does not
+#   bash-a.tl, bash-b.tl        a bash script twice: its signal actions hold ASLR'd addresses
 #   empty.tl                    a recording without events (nothing matched the filter)
 #   storm.tl                    a ring overflow: real loss markers
 #   container-mult.tl, container-ls.tl  two containers recorded by the daemon
@@ -27,6 +28,9 @@ echo 42 > /tmp/tl-analysis-input
 "$record" run -o "$out/cat-exists.tl" -- sh -c 'cat /tmp/tl-analysis-input; echo "status $?"'
 rm -f /tmp/tl-analysis-input
 "$record" run -o "$out/cat-missing.tl" -- sh -c 'cat /tmp/tl-analysis-input; echo "status $?"'
+for run in a b; do
+  "$record" run -o "$out/bash-$run.tl" -- /bin/bash -c 'trap "echo int" INT; read -r line < /etc/hostname; echo done' >/dev/null
+done
 chmod 0644 "$out"/*.tl
 
 # empty.tl: a real recording in which nothing matched the syscall filter

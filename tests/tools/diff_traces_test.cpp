@@ -3,7 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <cstring>
+#include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "tests/tools/stats_test_traces.h"
 
@@ -137,6 +142,80 @@ TEST(DiffHostile, CommIsEscapedInTheSummary) {
   EXPECT_EQ(out.str().find('\x1b'), std::string::npos) << out.str();
   EXPECT_EQ(out.str().find('\x07'), std::string::npos) << out.str();
   fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace traceloop::tools
+
+namespace traceloop::tools {
+namespace {
+
+using namespace testing;
+
+// The kernel's struct sigaction on x86_64: handler, flags, restorer, mask.
+std::string sigaction_bytes(uint64_t handler, uint64_t restorer) {
+  const uint64_t flags = 0x04000000 | 0x10000000;  // SA_RESTORER | SA_RESTART
+  const uint64_t mask = 0;
+  std::string s(32, '\0');
+  std::memcpy(s.data(), &handler, 8);
+  std::memcpy(s.data() + 8, &flags, 8);
+  std::memcpy(s.data() + 16, &restorer, 8);
+  std::memcpy(s.data() + 24, &mask, 8);
+  return s;
+}
+
+// bash sets its signal actions at start: the handler and the restorer are
+// addresses that move with ASLR, inside the structure rt_sigaction reads.
+TraceBuilder bash_start(uint32_t pid, uint64_t handler, uint64_t restorer) {
+  TraceBuilder t;
+  t.call(pid, "bash", "rt_sigaction", {2, 0x7ffc0000 + (handler & 0xff0), 0, 8}, 0, 3,
+         {{1, sigaction_bytes(handler, restorer), false}});
+  t.call(pid, "bash", "rt_sigaction", {15, 0x7ffc0000 + (restorer & 0xff0), 0, 8}, 0, 3,
+         {{1, sigaction_bytes(1, restorer), false}});  // SIG_IGN
+  t.call(pid, "bash", "exit_group", {0}, 0, 0, {}, format::CallState::never_returned);
+  return t;
+}
+
+TEST_F(DiffTraces, SignalActionsDifferingOnlyByAddressesAreEqual) {
+  const auto r = diff(bash_start(100, 0x55d0c8a1e2b0, 0x7feb54a2d050), bash_start(7000, 0x5612aa0012b0, 0x7f01c2c4a050));
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("equal after normalisation: 1 processes"), std::string::npos) << r.out;
+  // A handler installed where the other run ignores the signal is a difference.
+  const auto d = diff(bash_start(100, 0x55d0c8a1e2b0, 0x7feb54a2d050), bash_start(7000, 1, 0x7f01c2c4a050));
+  EXPECT_EQ(d.status, 1) << d.out;
+  EXPECT_NE(d.out.find("bash (pid 100 | pid 7000): diverged at event 1"), std::string::npos) << d.out;
+}
+
+}  // namespace
+}  // namespace traceloop::tools
+
+namespace traceloop::tools {
+namespace {
+
+using namespace testing;
+
+TEST_F(DiffTraces, ATraceFromAPipeIsShownLikeFromAFile) {
+  // The events shown are read again after the comparison: a pipe cannot be, so it is copied first.
+  const auto from_files = diff(multiplication_demo(24581, 24581), multiplication_demo(117, 9, 7000, 0x5612aa000000, 4));
+  ASSERT_EQ(from_files.status, 1);
+  const fs::path fifo = dir_ / "b.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] {
+    std::ifstream in(dir_ / "b.tl", std::ios::binary);
+    std::ofstream out(fifo, std::ios::binary);
+    out << in.rdbuf();
+  });
+  DiffOptions options;
+  options.path_a = (dir_ / "a.tl").string();
+  options.path_b = fifo.string();
+  std::ostringstream out, err;
+  const int status = run_diff(options, out, err);
+  writer.join();
+  std::string text = out.str();
+  replace_all(text, fifo.string(), (dir_ / "b.tl").string());
+  replace_all(text, dir_.string(), "DIR");
+  EXPECT_EQ(status, 1) << err.str();
+  EXPECT_EQ(text, from_files.out);
 }
 
 }  // namespace

@@ -3,15 +3,18 @@
 // ran (the sequence of command names they went through, e.g. sh -> bc) and
 // their order of appearance, never by pid; each pair's events are normalised
 // (diff_normalise.h) and diffed (diff_algorithm.h).
+// Memory stays bounded by the number of events, not their size: a first pass
+// streams each file keeping one 8-byte key per event; a second pass reads
+// again only the events the report shows (none when the traces are equal).
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
-#include "format/trace_reader.h"
+#include "format/event.h"
+#include "tools/lib/decoder/decode.h"
 #include "tools/lib/analyses/diff_algorithm.h"
 
 namespace traceloop::tools {
@@ -27,18 +30,28 @@ struct DiffOptions {
   bool color = false;
 };
 
-// The events of one process of one trace, in order.
+// The compared events of one process of one trace, in order: only their
+// keys. What is shown of them (strace lines, their own numbers, times) is read
+// again from the file for the few events a report shows (see run_diff).
 struct ProcessStream {
   uint32_t pid = 0;
   std::string program;  // command names it went through: "sh>bc"
   uint64_t first_ns = 0;
-  std::vector<size_t> events;  // indices into LoadedTrace::events (events compared)
-  std::vector<uint32_t> ordinals;  // 1-based number of each among all the process's events
-  std::vector<uint64_t> times;  // exit_ns of each event (enter_ns when it did not return)
-  std::vector<uint64_t> keys;  // normalised, hashed
+  std::vector<uint64_t> keys;  // normalised, hashed (diff_normalise.h)
+  uint32_t last_ordinal = 0;  // the process's own number (1-based, every event) of its last compared event
 };
 
-std::vector<ProcessStream> process_streams(const format::LoadedTrace& trace);
+// One trace read once, in bounded memory: per event of it, its key alone.
+struct TraceStreams {
+  std::vector<ProcessStream> streams;  // by first appearance
+  uint64_t lost = 0;  // events lost or overwritten, as its loss markers and counters say
+  std::vector<std::string> warnings;
+};
+TraceStreams read_streams(const std::string& path);
+
+// The events a report leaves out: where they fall depends on timing (the
+// return from an asynchronous signal handler), not on what the program did.
+bool skipped_by_diff(const Decoder& decoder, const format::Event& event);
 
 struct ProcessDiff {
   enum class Status { equal, diverged, only_in_a, only_in_b };
@@ -46,12 +59,10 @@ struct ProcessDiff {
   const ProcessStream* a = nullptr;
   const ProcessStream* b = nullptr;
   std::vector<DiffHunk> hunks;
-  size_t diverged_at = 0;  // 1-based event of the process in A (counting every event of it)
-  uint64_t diverged_ns = 0;  // when the diverging event completed, since the trace's first event (ordering)
+  size_t change = 0;  // index into a->keys of the first event that differs (diverged)
 };
 
-// Aligns and diffs; the result is ordered: first divergence first, then
-// processes only in one trace, then the equal ones.
+// Aligns and diffs, in A's order of processes then those only in B.
 std::vector<ProcessDiff> diff_traces(const std::vector<ProcessStream>& a, const std::vector<ProcessStream>& b,
                                      size_t context);
 

@@ -1,5 +1,7 @@
 #include "tools/lib/analyses/diff_algorithm.h"
 
+#include <range/v3/view/reverse.hpp>
+
 #include <algorithm>
 
 namespace traceloop::tools {
@@ -22,15 +24,33 @@ void push(std::vector<DiffRun>& runs, Kind kind, size_t a, size_t b, size_t leng
   runs.push_back({kind, a, b, length});
 }
 
-// One step of the script, found walking back from the end.
-struct Step {
-  Kind kind;
-  size_t a, b;
+// The script found walking back from the end, as runs in reverse order: one
+// entry per run rather than per element, so a long middle costs no memory.
+class ReversedRuns {
+ public:
+  void step(Kind kind, size_t a, size_t b) {
+    if (!runs_.empty() && runs_.back().kind == kind) {
+      DiffRun& last = runs_.back();
+      const bool contiguous = (kind == Kind::added || last.a_begin == a + 1) && (kind == Kind::removed || last.b_begin == b + 1);
+      if (contiguous) {
+        last.a_begin = a;
+        last.b_begin = b;
+        ++last.length;
+        return;
+      }
+    }
+    runs_.push_back({kind, a, b, 1});
+  }
+  // In script order.
+  auto forward() const { return runs_ | ranges::views::reverse; }
+
+ private:
+  std::vector<DiffRun> runs_;
 };
 
 // Myers' greedy forward search over a[0..n) and b[0..m) keeping each round's
 // furthest reaching x per diagonal, then the walk back. False when the cost exceeds max_cost.
-bool myers(std::span<const uint64_t> a, std::span<const uint64_t> b, size_t max_cost, std::vector<Step>& steps) {
+bool myers(std::span<const uint64_t> a, std::span<const uint64_t> b, size_t max_cost, ReversedRuns& steps) {
   const auto n = static_cast<std::ptrdiff_t>(a.size());
   const auto m = static_cast<std::ptrdiff_t>(b.size());
   const std::ptrdiff_t max_d = std::min<std::ptrdiff_t>(n + m, static_cast<std::ptrdiff_t>(max_cost));
@@ -61,19 +81,19 @@ bool myers(std::span<const uint64_t> a, std::span<const uint64_t> b, size_t max_
     const std::ptrdiff_t prev_y = prev_x - prev_k;
     while (x > prev_x && y > prev_y) {
       --x, --y;
-      steps.push_back({Kind::equal, static_cast<size_t>(x), static_cast<size_t>(y)});
+      steps.step(Kind::equal, static_cast<size_t>(x), static_cast<size_t>(y));
     }
     if (x == prev_x) {
       --y;
-      steps.push_back({Kind::added, static_cast<size_t>(x), static_cast<size_t>(y)});
+      steps.step(Kind::added, static_cast<size_t>(x), static_cast<size_t>(y));
     } else {
       --x;
-      steps.push_back({Kind::removed, static_cast<size_t>(x), static_cast<size_t>(y)});
+      steps.step(Kind::removed, static_cast<size_t>(x), static_cast<size_t>(y));
     }
   }
   while (x > 0 && y > 0) {
     --x, --y;
-    steps.push_back({Kind::equal, static_cast<size_t>(x), static_cast<size_t>(y)});
+    steps.step(Kind::equal, static_cast<size_t>(x), static_cast<size_t>(y));
   }
   return true;
 }
@@ -92,10 +112,9 @@ std::vector<DiffRun> diff_sequences(std::span<const uint64_t> a, std::span<const
 
   std::vector<DiffRun> runs;
   push(runs, Kind::equal, 0, 0, prefix);
-  std::vector<Step> steps;
+  ReversedRuns steps;
   if (myers(mid_a, mid_b, max_cost, steps)) {
-    std::reverse(steps.begin(), steps.end());
-    for (const Step& s : steps) push(runs, s.kind, prefix + s.a, prefix + s.b, 1);
+    for (const DiffRun& r : steps.forward()) push(runs, r.kind, prefix + r.a_begin, prefix + r.b_begin, r.length);
   } else {
     push(runs, Kind::removed, prefix, prefix, mid_a.size());
     push(runs, Kind::added, prefix + mid_a.size(), prefix, mid_b.size());

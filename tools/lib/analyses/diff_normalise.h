@@ -1,62 +1,160 @@
 #pragma once
 // Normalisation of events for tl-diff: two runs of the same program differ in
-// values that say nothing about behaviour (pointers, pids, fd numbers,
-// timestamps, temp-file suffixes). Each event becomes a key with those values
-// replaced by stable placeholders, so equal behaviour gives equal keys.
+// values that say nothing about behaviour (addresses, pids, fd numbers,
+// times, random bytes, temp-file suffixes). Each event becomes a 64-bit key:
+// a hash of its decoded values (the typed value model, value.h) with those
+// values masked or renumbered, so equal behaviour gives equal keys.
 //
-// Rules, per parameter kind of the file's own catalogue:
-//   fd / dirfd / fd returns  renumbered by first appearance in the process
-//                            (0, 1, 2 and negative values such as AT_FDCWD kept)
-//   pid / pid returns        renumbered by first appearance; the process itself is "self"
-//   pointer, output structs  "ptr" (or NULL); hex values >= 0x10000 and hex returns: "0x#"
-//   paths, strings, argv     captured bytes with numbers that look generated replaced by '#':
-//                            a whole numeric path component (/proc/1234/ -> /proc/#/) and a
-//                            digit run after a letter and '-', '_' or '.' (/tmp/file-3240 -> /tmp/file-#)
-//   input buffers            the same suffix rule; when it changed the bytes, the length
-//                            argument and a return value equal to it become "len#"
-//   output buffers           captured bytes as they are
-//   output structures        kept when they describe behaviour (wait status, ids, signal
-//                            masks and actions, limits), pipe fd pairs renumbered; the rest
-//                            dropped (stat times, inode numbers, rusage, host names)
-//   output of getrandom    dropped (random by design)
-//   timestamps, durations, cpu, tid: not part of the key.
+// The decoder describes the syscall's arguments (in parameter-name order:
+// architectures order some differently, clone's tls and child_tidptr) and its
+// return; the hash masks by what each value IS, wherever it appears,
+// structures and arrays included:
+//   Meaning::address          NULL or "an address" (sa_restorer, buffers, brk)
+//   Meaning::fd               renumbered by first appearance in the process
+//                             (0, 1, 2 and negative values kept)
+//   Meaning::pid              renumbered by first appearance; the process itself is "self"
+//   Meaning::time             masked (clocks, timeouts)
+//   flags                     compared by name (values differ between architectures)
+//   StringForm::binary        masked (random bytes: getrandom)
+// The return of a call whose catalogue says it returns an fd, a pid or an
+// address counts as one, as the decoder describes returns as plain numbers;
+// so does an argument of the catalogue's hex kind from 0x10000 up, which the
+// decoder leaves unqualified where its meaning depends on another argument
+// (arch_prctl's addr, prctl's arg2..arg5).
+// Run-specific names within strings (a temp file named after $RANDOM or a
+// pid) have no Meaning to tell them: the digits of a numeric path component
+// (/proc/1234/) and a digit run after a letter and '-', '_' or '.'
+// (/tmp/file-3240) are masked in paths, strings and input buffers; when that
+// changed a written buffer, its length argument and a return equal to it are
+// masked too.
+// Output structures are compared only when they describe behaviour (wait
+// status, ids, signal masks and actions, limits, pipe fds); the others
+// (stat, rusage, utsname...) hold inode numbers, clocks and host names and
+// count as their address.
 // Events that say when a signal arrived rather than what the program did
-// (rt_sigreturn) are left out of the comparison altogether: see ignored().
+// (rt_sigreturn) are left out of the comparison altogether: skipped_by_diff (diff.h).
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
-#include "format/catalogue.h"
 #include "format/event.h"
+#include "tools/lib/decoder/decode.h"
 
 namespace traceloop::tools {
 
-// The text rules alone (exposed for tests). `path` adds the numeric-component rule.
-void append_normalised_text(std::string& out, std::string_view bytes, bool path);
+struct FlagSet;
 
-// Normalises the events of one process, in order (renumbering is stateful).
-class EventNormaliser {
+// A 64-bit hash of a sequence of bytes and numbers, taken 8 bytes at a time
+// (a multiply-xorshift per word, murmur's finaliser at the end). The same
+// sequence gives the same value in every run and build (std::hash is not
+// required to); keys are only compared within one process.
+class KeyHasher {
  public:
-  EventNormaliser(const format::Catalogue& catalogue, uint32_t self_pid);
-  // Readable key, parameters by name in name order:
-  // openat(dfd=-100,filename="/tmp/file-#",flags=0,mode=0)=fd1. See key_hash for comparing.
-  std::string key(const format::Event& event);
-  // True for events the comparison skips: their place in the stream depends
-  // on timing (the return from an asynchronous signal handler).
-  bool ignored(const format::Event& event) const;
+  void byte(uint8_t b) {
+    pending_ |= static_cast<uint64_t>(b) << (8 * fill_);
+    if (++fill_ == 8) flush();
+  }
+  void bytes(std::string_view s) {
+    size_t i = 0;
+    if (fill_ == 0) {
+      for (; i + 8 <= s.size(); i += 8) {
+        uint64_t word;
+        std::memcpy(&word, s.data() + i, 8);
+        mix(word ^ (uint64_t{8} << 59));  // as byte() would: the same bytes hash alike however given
+      }
+    }
+    for (; i < s.size(); ++i) byte(static_cast<uint8_t>(s[i]));
+  }
+  void number(uint64_t v) {
+    if (fill_ != 0) flush();
+    mix(v);
+  }
+  uint64_t value() const {
+    uint64_t h = h_;
+    if (fill_ != 0) h = step(h, pending_ ^ (static_cast<uint64_t>(fill_) << 59));
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+  }
 
  private:
-  std::string fd_name(int64_t fd);
-  std::string pid_name(int64_t pid);
+  static uint64_t step(uint64_t h, uint64_t word) {
+    h = (h ^ word) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 32);
+  }
+  void mix(uint64_t word) { h_ = step(h_, word); }
+  void flush() {
+    mix(pending_ ^ (static_cast<uint64_t>(fill_) << 59));
+    pending_ = 0;
+    fill_ = 0;
+  }
 
-  const format::Catalogue& catalogue_;
+  uint64_t h_ = 0xcbf29ce484222325ULL;
+  uint64_t pending_ = 0;
+  unsigned fill_ = 0;
+};
+
+// What every event of a syscall hashes alike, worked out once per syscall
+// number of a trace: its name and its parameters' names, in name order.
+struct KeyPlan {
+  uint64_t name = 0;
+  size_t count = 0;
+  std::array<uint8_t, 6> order{};  // argument indices by parameter name
+  std::array<uint64_t, 6> param_names{};  // by argument index
+};
+
+// The plans of the syscalls of one trace. `decoder` (of that trace) must outlive it.
+class KeyPlans {
+ public:
+  explicit KeyPlans(const Decoder& decoder);
+  const Decoder& decoder() const { return decoder_; }
+  const KeyPlan& plan(const format::Event& event) const;
+  // A hash of the names a flag value stands for ("O_RDONLY|O_CLOEXEC").
+  uint64_t flag_names(const FlagSet& set, uint64_t raw) const;
+
+ private:
+  struct FlagNames {
+    const FlagSet* set = nullptr;
+    uint64_t raw = 0;
+    uint64_t hash = 0;
+  };
+  void make(KeyPlan& plan, const format::Event& event) const;
+
+  const Decoder& decoder_;
+  mutable std::vector<KeyPlan> by_nr_;  // made on first use: count 7 until then
+  mutable KeyPlan scratch_;  // numbers beyond the catalogue: made per event
+  mutable std::array<FlagNames, 256> flag_names_{};  // the values met last, by hash
+  mutable std::string scratch_text_;
+};
+
+// Normalises the events of one process, in order (renumbering is stateful).
+// `plans` (of the trace the events come from) must outlive it.
+class EventNormaliser {
+ public:
+  EventNormaliser(const KeyPlans& plans, uint32_t self_pid);
+  uint64_t key(const format::Event& event);
+
+  // What stands for an fd or pid number in the key: the number itself for
+  // those kept, a first-appearance rank (tagged apart) for the others.
+  uint64_t fd_token(int64_t fd);
+  uint64_t pid_token(int64_t pid);
+  uint64_t flag_names(const FlagSet& set, uint64_t raw) const { return plans_.flag_names(set, raw); }
+
+ private:
+  const KeyPlans& plans_;
+  const Decoder& decoder_;
   uint32_t self_pid_;
   std::unordered_map<int64_t, uint32_t> fds_;
   std::unordered_map<int64_t, uint32_t> pids_;
 };
-
-uint64_t key_hash(std::string_view key);
 
 }  // namespace traceloop::tools
