@@ -114,8 +114,10 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "{}: {}", name, err.str());
         return 2;
       }
-      const char* verdict =
-          format == tools::OutputFormat::json ? "" : (n / s >= 2e6 ? "  [>= 2M/s: target met]" : "  [below the 2M/s target]");
+      // Targets: 3M calls/s for the text formats, 2M/s for typed JSON.
+      const double target = format == tools::OutputFormat::json ? 2e6 : 3e6;
+      const std::string verdict = n / s >= target ? fmt::format("  [>= {}M/s: target met]", target / 1e6)
+                                                  : fmt::format("  [below the {}M/s target]", target / 1e6);
       fmt::print("tl-show --format {:<11} cpu {:>6.2f} s  {:>6.2f} M syscalls/s   (wall {:.2f} s, {:.2f}x the read-only cpu time){}\n",
                  name, s, n / s / 1e6, wall, s / read_s, verdict);
     }
