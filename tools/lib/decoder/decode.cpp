@@ -426,11 +426,17 @@ bool Decoder::describe_return(ValueSink& sink, const Event& event) const {
     if (sp->hooks->describe_return(HookCall{event, *sp, generic, sink, impl_->ctx.arch})) return true;
   }
   switch (kind) {
-    case format::ReturnKind::hex:
-      sink.hex_integer(static_cast<uint64_t>(ret), Meaning::none);
+    case format::ReturnKind::hex:  // mmap, brk: an address, though 0 is no NULL here
+      sink.hex_integer(static_cast<uint64_t>(ret), ret == 0 ? Meaning::none : Meaning::address);
       break;
     case format::ReturnKind::unsigned_int:
       sink.unsigned_integer(static_cast<uint64_t>(ret), Meaning::none);
+      break;
+    case format::ReturnKind::fd:
+      sink.signed_integer(ret, Meaning::fd);
+      break;
+    case format::ReturnKind::pid:
+      sink.signed_integer(ret, Meaning::pid);
       break;
     default:
       sink.signed_integer(ret, Meaning::none);
