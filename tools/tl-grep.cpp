@@ -5,6 +5,7 @@
 
 #include <iostream>
 
+#include "tools/cli_completion/cli_completion.h"
 #include "tools/lib/decoder/cli_options.h"
 #include "tools/lib/analyses/grep.h"
 #include "tools/lib/decoder/output.h"
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
   TimestampFlags timestamps;
   CLI::App app{"Find events in traceloop traces, grep-style"};
   app.set_help_flag("--help", "Print this help message and exit");
-  app.add_option("args", args, "PATTERN FILE... (FILE... alone with -e)")->required();
+  app.add_option("args", args, "PATTERN FILE... (FILE... alone with -e)")->required()->type_name("FILE");
   app.add_option("-e,--regexp", options.match.patterns, "Pattern (RE2 syntax); repeat for any of several")
       ->allow_extra_args(false);
   app.add_option("--field", field, "Match one field: syscall, comm, pid, tid, cpu, ret, errno, path, args, or a parameter name");
@@ -38,7 +39,8 @@ int main(int argc, char** argv) {
   app.add_option("--format", format, "table, strace or json")->check(CLI::IsMember({"table", "strace", "json"}));
   app.add_option("--color,--colour", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
   app.add_option("-s,--string-limit", options.string_limit, "Bytes of strings and buffers shown");
-  app.add_option("-o,--output", options.output_path, "Write the selected events as a new trace (a slice) instead of printing");
+  app.add_option("-o,--output", options.output_path, "Write the selected events as a new trace (a slice) instead of printing")
+      ->type_name("FILE");
   app.add_flag("--no-data", options.strip_data, "With -o: drop captured buffers, keep paths");
   app.add_option("--threads", options.threads, "Worker threads (default: 2 on a machine with 2+ cores; 1: none)");
   add_timestamp_options(app, timestamps, options.render.durations);
@@ -46,6 +48,14 @@ int main(int argc, char** argv) {
   // One value per occurrence: `--syscall openat FILE` must leave FILE to the positionals.
   for (const char* name : {"--syscall", "--pid", "--tid", "--comm", "--container"})
     app.get_option(name)->allow_extra_args(false);
+  app.footer(
+      "Examples:\n"
+      "  tl-grep /tmp/file trace.tl                   calls whose line mentions /tmp/file\n"
+      "  tl-grep --field errno ENOENT -c *.tl         failed lookups counted per file\n"
+      "  tl-grep -C 2 --field syscall '^execve$' trace.tl\n"
+      "  tl-grep --field comm bc -o bc.tl trace.tl    the calls of bc as a new trace\n"
+      "See tl-grep(1).");
+  traceloop::cli_completion::add_completion_option(app, "tl-grep");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

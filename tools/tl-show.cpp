@@ -6,6 +6,7 @@
 #include <iostream>
 #include <unistd.h>
 
+#include "tools/cli_completion/cli_completion.h"
 #include "tools/lib/decoder/cli_options.h"
 #include "tools/lib/decoder/output.h"
 #include "tools/lib/decoder/show.h"
@@ -18,7 +19,7 @@ int main(int argc, char** argv) {
   TimestampFlags timestamps;
   bool no_header = false;
   size_t string_limit = 0;
-  app.add_option("file", options.path, "Trace file (- for stdin)")->required();
+  app.add_option("file", options.path, "Trace file (- for stdin)")->required()->type_name("FILE");
   app.add_option("--format,-f", format, "table, strace, json, perfetto (trace-event JSON) or html (timeline page)")
       ->check(CLI::IsMember({"table", "strace", "json", "perfetto", "html"}));
   auto* limit = app.add_option("-s,--string-limit", string_limit, "Bytes of strings shown (0: all)");
@@ -27,6 +28,15 @@ int main(int argc, char** argv) {
   add_filter_options(app, options.filter);
   add_setup_option(app);
   add_info_option(app, options.info);
+  app.footer(
+      "Examples:\n"
+      "  tl-show trace.tl                             the table, one row per call\n"
+      "  tl-show -f strace -tt --failed trace.tl      failed calls as strace -f -tt prints them\n"
+      "  tl-show --syscall openat,execve --comm sh trace.tl\n"
+      "  tl-show -f json trace.tl | jq .syscall       JSON Lines\n"
+      "  tl-show -f html trace.tl > timeline.html     a timeline page\n"
+      "See tl-show(1).");
+  traceloop::cli_completion::add_completion_option(app, "tl-show");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
