@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""The bash and zsh completions of a binary complete what its parser takes.
+
+bash: the script the binary prints (`BINARY --completion bash`, what the
+build installs) is sourced in a real bash; for `BINARY [SUB...] --<TAB>` the
+completion function must offer exactly the long options that
+`BINARY [SUB...] --help` lists, for `BINARY <TAB>` its subcommands, and for
+`--opt <TAB>` of an option whose values are checked, exactly those values.
+zsh: the script is syntax-checked and autoloaded through compinit, which must
+register it for the binary.
+
+    completion_test.py bash|zsh BINARY [BUILT_SCRIPT]
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_help import commands, help_text, option_choices, parse_help  # noqa: E402
+
+
+def script_of(binary, shell):
+    run = subprocess.run([binary, "--completion", shell], capture_output=True, text=True, timeout=60)
+    if run.returncode != 0 or not run.stdout:
+        raise SystemExit(f"{binary} --completion {shell}: status {run.returncode}, {run.stderr}")
+    return run.stdout
+
+
+def bash_complete(script_path, function, words, cword):
+    """COMPREPLY of `function` for COMP_WORDS=words, COMP_CWORD=cword."""
+    quoted = " ".join("'" + w.replace("'", "'\\''") + "'" for w in words)
+    program = (f"source '{script_path}'\nCOMP_WORDS=({quoted})\nCOMP_CWORD={cword}\n"
+               f"COMP_LINE=\"${{COMP_WORDS[*]}}\"\n{function}\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n")
+    run = subprocess.run(["bash", "--norc", "--noprofile", "-c", program], capture_output=True, text=True,
+                         timeout=60)
+    if run.returncode != 0:
+        raise SystemExit(f"bash failed ({run.returncode}) completing {words}: {run.stderr}")
+    return sorted(line for line in run.stdout.splitlines() if line)
+
+
+def test_bash(binary, script, name):
+    failures = []
+    function = "_" + "".join(c if c.isalnum() else "_" for c in name)
+    with tempfile.TemporaryDirectory() as tmp:
+        script_path = os.path.join(tmp, name)
+        with open(script_path, "w") as f:
+            f.write(script)
+        checked = 0
+        for path in commands(binary):
+            text = help_text(binary, path)
+            options, subcommands = parse_help(text)
+            words = [name, *path]
+            want = sorted(o for o in options if o.startswith("--"))
+            got = bash_complete(script_path, function, words + ["--"], len(words))
+            checked += 1
+            if got != want:
+                failures.append(f"{' '.join(words)} --<TAB>: got {got}, want {want}")
+            if subcommands:
+                got = bash_complete(script_path, function, words + [""], len(words))
+                if got != sorted(subcommands):
+                    failures.append(f"{' '.join(words)} <TAB>: got {got}, want {sorted(subcommands)}")
+            for option, values in option_choices(text).items():
+                got = bash_complete(script_path, function, words + [option, ""], len(words) + 1)
+                checked += 1
+                if got != sorted(values):
+                    failures.append(f"{' '.join(words)} {option} <TAB>: got {got}, want {sorted(values)}")
+                if option.startswith("--"):
+                    # bash splits "--format=" at '=' (COMP_WORDBREAKS)
+                    got = bash_complete(script_path, function, words + [option, "=", ""], len(words) + 2)
+                    if got != sorted(values):
+                        failures.append(f"{' '.join(words)} {option}=<TAB>: got {got}, want {sorted(values)}")
+    return failures, checked
+
+
+def test_zsh(binary, script, name):
+    zsh = shutil.which("zsh")
+    if zsh is None:
+        print("zsh is not installed (scripts/setup.sh installs it)")
+        return ["zsh missing"], 0
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "_" + name)
+        with open(path, "w") as f:
+            f.write(script)
+        check = subprocess.run([zsh, "-n", path], capture_output=True, text=True, timeout=60)
+        if check.returncode != 0:
+            failures.append(f"zsh -n: {check.stderr}")
+        program = (f"fpath=('{tmp}' $fpath); autoload -Uz compinit; compinit -u -d '{tmp}/zcompdump'; "
+                   f"print -r -- ${{_comps[{name}]}}; autoload +X _{name} && print loaded")
+        run = subprocess.run([zsh, "-f", "-c", program], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "HOME": tmp})
+        if run.stdout.split() != [f"_{name}", "loaded"] or run.returncode != 0:
+            failures.append(f"compinit did not register _{name}: {run.stdout!r} {run.stderr!r}")
+    return failures, 1
+
+
+def main():
+    shell, binary = sys.argv[1], sys.argv[2]
+    name = os.path.basename(binary)
+    script = script_of(binary, shell)
+    if len(sys.argv) > 3:
+        with open(sys.argv[3]) as f:
+            if f.read() != script:
+                print(f"{sys.argv[3]} is not what {name} --completion {shell} prints now (rebuild)")
+                return 1
+    failures, checked = (test_bash if shell == "bash" else test_zsh)(binary, script, name)
+    if failures:
+        print(*failures, sep="\n")
+        return 1
+    print(f"{name}: {shell} completion: {checked} checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
