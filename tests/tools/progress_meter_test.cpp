@@ -1,0 +1,237 @@
+// The progress line of the tl-* tools: drawn on a terminal (a real pseudo-
+// terminal here), never on a pipe, never with --no-progress, never for small
+// files, and cleared at the end; the tools' own output is unchanged by it.
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "format/synthetic_workload.h"
+#include "format/trace_writer.h"
+#include "format/unique_fd.h"
+#include "tests/support/temp_dir.h"
+#include "tools/progress/progress_meter.h"
+
+namespace traceloop::progress {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Terminal {
+  UniqueFd master;
+  UniqueFd slave;
+};
+
+Terminal open_terminal() {
+  Terminal t;
+  t.master.reset(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!t.master || ::grantpt(t.master.get()) != 0 || ::unlockpt(t.master.get()) != 0)
+    throw std::runtime_error("no pseudo-terminal");
+  t.slave.reset(::open(::ptsname(t.master.get()), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!t.slave) throw std::runtime_error("cannot open the pseudo-terminal's slave");
+  return t;
+}
+
+// Everything written to the terminal until its slave side is closed everywhere.
+std::string drain(int master) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(master, buf, sizeof(buf));
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return out;  // EIO: no slave left open
+    }
+  }
+}
+
+std::string read_file(const fs::path& path) {
+  std::string out;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd.get(), buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  return out;
+}
+
+struct ToolRun {
+  int status = -1;
+  std::string stderr_text;  // what reached standard error
+  std::string stdout_text;
+};
+
+// Runs argv with standard output to a file and standard error on a terminal
+// (or a pipe).
+ToolRun run_tool(const std::vector<std::string>& argv, bool stderr_on_terminal, const fs::path& dir) {
+  const fs::path out_path = dir / "stdout";
+  UniqueFd out(::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  Terminal terminal = open_terminal();
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  UniqueFd pipe_read(pipe_fds[0]), pipe_write(pipe_fds[1]);
+  const int err_fd = stderr_on_terminal ? terminal.slave.get() : pipe_write.get();
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out.get(), STDOUT_FILENO);
+    ::dup2(err_fd, STDERR_FILENO);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  terminal.slave.reset();
+  pipe_write.reset();
+  ToolRun run;
+  run.stderr_text = stderr_on_terminal ? drain(terminal.master.get()) : drain(pipe_read.get());
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  run.stdout_text = read_file(out_path);
+  return run;
+}
+
+std::string tool(const char* name) { return std::string(TRACELOOP_TEST_BINARY_DIR) + "/tools/" + name; }
+
+// A synthetic trace just above the size where progress starts.
+class ProgressTool : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    big_ = new fs::path(*dir_ / "big.tl");
+    format::TraceMetadata metadata;
+    metadata.catalogue = format::builtin_catalogue(format::Arch::x86_64);
+    metadata.boot_to_wall_ns = 1'700'000'000'000'000'000;
+    auto writer = value_or_throw(format::TraceWriter::create(*big_, metadata, {}));
+    format::SyntheticWorkload workload(metadata.catalogue, 11);
+    // Checked every 100,000 events: frames are written as they fill.
+    uint64_t events = 0;
+    while (true) {
+      for (int i = 0; i < 100'000; ++i) value_or_throw(writer.append(workload.next()));
+      events += 100'000;
+      std::error_code ec;
+      if (fs::file_size(*big_, ec) > kMinBytes + (1u << 20)) break;
+    }
+    value_or_throw(writer.finish());
+    events_ = events;
+    small_ = new fs::path(*dir_ / "small.tl");
+    auto small = value_or_throw(format::TraceWriter::create(*small_, metadata, {}));
+    format::SyntheticWorkload few(metadata.catalogue, 12);
+    for (int i = 0; i < 1000; ++i) value_or_throw(small.append(few.next()));
+    value_or_throw(small.finish());
+  }
+  static void TearDownTestSuite() {
+    delete big_;
+    delete small_;
+    delete dir_;
+  }
+  static std::vector<std::vector<std::string>> commands(const std::string& file) {
+    return {{tool("tl-stats"), file},
+            {tool("tl-grep"), "-c", "openat", file},
+            {tool("tl-diff"), file, file},
+            {tool("tl-show"), "-f", "perfetto", file},
+            {tool("tl-show"), "-f", "html", file}};
+  }
+  static testing::TempDir* dir_;
+  static fs::path* big_;
+  static fs::path* small_;
+  static uint64_t events_;
+};
+testing::TempDir* ProgressTool::dir_ = nullptr;
+fs::path* ProgressTool::big_ = nullptr;
+fs::path* ProgressTool::small_ = nullptr;
+uint64_t ProgressTool::events_ = 0;
+
+TEST(ProgressMeter, LineCountsEventsOfTheTotal) {
+  EXPECT_EQ(ProgressMeter::line("tl-stats", 4'212'736, 10'000'000), "tl-stats: 4,212,736 of 10,000,000 events (42%)");
+  EXPECT_EQ(ProgressMeter::line("tl-grep", 0, 999), "tl-grep: 0 of 999 events (0%)");
+  EXPECT_EQ(ProgressMeter::line("x", 12, 10), "x: 10 of 10 events (100%)");  // never above the total
+}
+
+TEST(ProgressMeter, RedrawsInPlaceAtMostTenTimesASecondAndClearsAtTheEnd) {
+  Terminal terminal = open_terminal();
+  auto meter = std::make_unique<ProgressMeter>("tool", 1000, terminal.slave.get());
+  meter->add(250);
+  std::this_thread::sleep_for(std::chrono::milliseconds(550));
+  meter->add(250);
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  meter->finish();
+  meter.reset();
+  terminal.slave.reset();
+  const std::string drawn = drain(terminal.master.get());
+  EXPECT_NE(drawn.find("\r\x1b[Ktool: 0 of 1,000 events (0%)"), std::string::npos) << drawn;
+  EXPECT_NE(drawn.find("tool: 250 of 1,000 events (25%)"), std::string::npos) << drawn;
+  EXPECT_NE(drawn.find("tool: 500 of 1,000 events (50%)"), std::string::npos) << drawn;
+  EXPECT_TRUE(drawn.ends_with("\r\x1b[K")) << drawn;
+  EXPECT_EQ(drawn.find('\n'), std::string::npos) << "the line never scrolls";
+  size_t draws = 0;
+  for (size_t at = 0; (at = drawn.find("events (", at)) != std::string::npos; ++at) ++draws;
+  EXPECT_LE(draws, 1u + 9u) << "0.8 s at most ten redraws a second, plus the first";
+  EXPECT_GE(draws, 4u);
+}
+
+TEST(ProgressMeter, StartsOnlyForBigFilesOnATerminalWhenWanted) {
+  testing::TempDir dir;
+  Terminal terminal = open_terminal();
+  const fs::path big = dir / "big";
+  {
+    UniqueFd fd(::open(big.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    ASSERT_EQ(::ftruncate(fd.get(), static_cast<off_t>(kMinBytes + 1)), 0);
+  }
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  UniqueFd pipe_read(fds[0]), pipe_write(fds[1]);
+  // Not a trace: nothing to count, so nothing shown.
+  EXPECT_EQ(ProgressMeter::start("t", {big.string()}, true, terminal.slave.get()), nullptr);
+  EXPECT_EQ(ProgressMeter::start("t", {big.string()}, true, pipe_write.get()), nullptr);
+  EXPECT_EQ(ProgressMeter::start("t", {"-"}, true, terminal.slave.get()), nullptr);
+}
+
+TEST_F(ProgressTool, ShownOnATerminalAndCleared) {
+  for (const auto& argv : commands(big_->string())) {
+    SCOPED_TRACE(argv[0] + " " + argv[1]);
+    const ToolRun run = run_tool(argv, true, dir_->path());
+    EXPECT_LE(run.status, 1) << run.stderr_text;
+    const std::string label = fs::path(argv[0]).filename().string();
+    const uint64_t files = label == "tl-diff" ? 2 : 1;  // A and B
+    EXPECT_NE(run.stderr_text.find("\r\x1b[K" + ProgressMeter::line(label, 0, files * events_)), std::string::npos)
+        << run.stderr_text;
+    EXPECT_TRUE(run.stderr_text.ends_with("\r\x1b[K")) << run.stderr_text;
+    EXPECT_EQ(run.stdout_text.find("\x1b["), std::string::npos) << "nothing of it on standard output";
+  }
+}
+
+TEST_F(ProgressTool, NotShownOnAPipeNorWithNoProgress) {
+  for (auto argv : commands(big_->string())) {
+    SCOPED_TRACE(argv[0] + " " + argv[1]);
+    const ToolRun piped = run_tool(argv, false, dir_->path());
+    EXPECT_EQ(piped.stderr_text, "");
+    argv.insert(argv.begin() + 1, "--no-progress");
+    const ToolRun off = run_tool(argv, true, dir_->path());
+    EXPECT_EQ(off.stderr_text, "");
+    EXPECT_EQ(off.stdout_text, piped.stdout_text) << "progress changes nothing else";
+  }
+}
+
+TEST_F(ProgressTool, NotShownForSmallFiles) {
+  for (const auto& argv : commands(small_->string())) {
+    SCOPED_TRACE(argv[0] + " " + argv[1]);
+    EXPECT_EQ(run_tool(argv, true, dir_->path()).stderr_text, "");
+  }
+}
+
+}  // namespace
+}  // namespace traceloop::progress
