@@ -6,16 +6,23 @@ build installs) is sourced in a real bash; for `BINARY [SUB...] --<TAB>` the
 completion function must offer exactly the long options that
 `BINARY [SUB...] --help` lists, for `BINARY <TAB>` its subcommands, and for
 `--opt <TAB>` of an option whose values are checked, exactly those values.
-zsh: the script is syntax-checked and autoloaded through compinit, which must
-register it for the binary.
+zsh: the script is syntax-checked, then loaded by compinit in a real
+interactive zsh on a pseudo-terminal, where `BINARY [SUB...] --<TAB>` must
+list exactly the long options of --help, `BINARY <TAB>` every subcommand and
+`--opt <TAB>` every value of a checked option.
 
     completion_test.py bash|zsh BINARY [BUILT_SCRIPT]
 """
 import os
+import pty
+import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_help import commands, help_text, option_choices, parse_help  # noqa: E402
@@ -74,12 +81,65 @@ def test_bash(binary, script, name):
     return failures, checked
 
 
+class InteractiveZsh:
+    """A real interactive zsh on a pseudo-terminal, completion loaded from `fpath_dir`."""
+
+    def __init__(self, zsh, fpath_dir, home):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.environ.update(TERM="dumb", HOME=home)
+            os.execv(zsh, [zsh, "-f", "-i"])
+        self.type(f"PS1='> '; fpath=('{fpath_dir}' $fpath); autoload -Uz compinit; "
+                  f"compinit -u -d '{home}/zcompdump'; unsetopt beep; LISTMAX=100000; COLUMNS=200\n")
+        self.read()
+
+    def type(self, text):
+        os.write(self.fd, text.encode())
+
+    def read(self, quiet=0.7, limit=15.0):
+        """What the terminal shows until it stays quiet for `quiet` seconds, control sequences removed."""
+        out, end = b"", time.time() + limit
+        while time.time() < end:
+            ready, _, _ = select.select([self.fd], [], [], quiet)
+            if not ready:
+                break
+            try:
+                out += os.read(self.fd, 65536)
+            except OSError:
+                break
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.decode(errors="replace"))
+
+    def complete(self, line):
+        """The screen after typing `line` and TAB (then the line is abandoned with Ctrl-C)."""
+        self.type(line + "\t")
+        shown = self.read()
+        self.type("\x03")
+        self.read(quiet=0.3)
+        return shown
+
+    def close(self):
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+def listed_options(screen):
+    """Option names of a completion listing ("--format  -f  -- description")."""
+    names = set()
+    for line in screen.splitlines():
+        for word in line.split(" -- ")[0].split():
+            if word.startswith("-") and word not in ("-", "--") and not word.startswith("---"):
+                names.add(word)
+    return names
+
+
 def test_zsh(binary, script, name):
     zsh = shutil.which("zsh")
     if zsh is None:
         print("zsh is not installed (scripts/setup.sh installs it)")
         return ["zsh missing"], 0
     failures = []
+    checked = 0
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "_" + name)
         with open(path, "w") as f:
@@ -87,13 +147,34 @@ def test_zsh(binary, script, name):
         check = subprocess.run([zsh, "-n", path], capture_output=True, text=True, timeout=60)
         if check.returncode != 0:
             failures.append(f"zsh -n: {check.stderr}")
-        program = (f"fpath=('{tmp}' $fpath); autoload -Uz compinit; compinit -u -d '{tmp}/zcompdump'; "
-                   f"print -r -- ${{_comps[{name}]}}; autoload +X _{name} && print loaded")
-        run = subprocess.run([zsh, "-f", "-c", program], capture_output=True, text=True, timeout=60,
-                             env={**os.environ, "HOME": tmp})
-        if run.stdout.split() != [f"_{name}", "loaded"] or run.returncode != 0:
-            failures.append(f"compinit did not register _{name}: {run.stdout!r} {run.stderr!r}")
-    return failures, 1
+        shell = InteractiveZsh(zsh, tmp, tmp)
+        try:
+            for command in commands(binary):
+                text = help_text(binary, command)
+                options, subcommands = parse_help(text)
+                line = " ".join((name, *command))
+                want = {o for o in options if o.startswith("--")}
+                got = {o for o in listed_options(shell.complete(line + " --")) if o.startswith("--")}
+                checked += 1
+                if got != want:
+                    failures.append(f"zsh: {line} --<TAB>: missing {sorted(want - got)}, extra {sorted(got - want)}")
+                if subcommands:
+                    screen = shell.complete(line + " ")
+                    missing = [s for s in subcommands if not re.search(r"(^|\s)" + re.escape(s) + r"(\s|$)", screen)]
+                    checked += 1
+                    if missing:
+                        failures.append(f"zsh: {line} <TAB>: missing subcommands {missing}: {screen!r}")
+                for option, values in option_choices(text).items():
+                    if not option.startswith("--"):
+                        continue
+                    screen = shell.complete(f"{line} {option} ")
+                    missing = [v for v in values if v not in screen]
+                    checked += 1
+                    if missing:
+                        failures.append(f"zsh: {line} {option} <TAB>: missing {missing}: {screen!r}")
+        finally:
+            shell.close()
+    return failures, checked
 
 
 def main():
