@@ -19,6 +19,7 @@
 #include "format/synthetic_workload.h"
 #include "format/trace_writer.h"
 #include "format/unique_fd.h"
+#include "tests/support/pseudo_terminal.h"
 #include "tests/support/temp_dir.h"
 #include "tools/progress/progress_meter.h"
 
@@ -58,49 +59,11 @@ std::string drain(int master) {
   }
 }
 
-std::string read_file(const fs::path& path) {
-  std::string out;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  char buf[65536];
-  ssize_t n;
-  while ((n = ::read(fd.get(), buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
-  return out;
-}
-
-struct ToolRun {
-  int status = -1;
-  std::string stderr_text;  // what reached standard error
-  std::string stdout_text;
-};
-
-// Runs argv with standard output to a file and standard error on a terminal
-// (or a pipe).
-ToolRun run_tool(const std::vector<std::string>& argv, bool stderr_on_terminal, const fs::path& dir) {
-  const fs::path out_path = dir / "stdout";
-  UniqueFd out(::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  Terminal terminal = open_terminal();
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-  UniqueFd pipe_read(pipe_fds[0]), pipe_write(pipe_fds[1]);
-  const int err_fd = stderr_on_terminal ? terminal.slave.get() : pipe_write.get();
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out.get(), STDOUT_FILENO);
-    ::dup2(err_fd, STDERR_FILENO);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  terminal.slave.reset();
-  pipe_write.reset();
-  ToolRun run;
-  run.stderr_text = stderr_on_terminal ? drain(terminal.master.get()) : drain(pipe_read.get());
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.stdout_text = read_file(out_path);
+// Runs argv with standard output to a file and standard error on a terminal,
+// or a pipe.
+testing::TerminalRun run_tool(const std::vector<std::string>& argv, bool stderr_on_terminal) {
+  testing::TerminalRun run = testing::run_on_terminal(argv, {.stderr_on_terminal = stderr_on_terminal});
+  if (stderr_on_terminal) run.err = run.terminal;
   return run;
 }
 
@@ -203,33 +166,33 @@ TEST(ProgressMeter, StartsOnlyForBigFilesOnATerminalWhenWanted) {
 TEST_F(ProgressTool, ShownOnATerminalAndCleared) {
   for (const auto& argv : commands(big_->string())) {
     SCOPED_TRACE(argv[0] + " " + argv[1]);
-    const ToolRun run = run_tool(argv, true, dir_->path());
-    EXPECT_LE(run.status, 1) << run.stderr_text;
+    const testing::TerminalRun run = run_tool(argv, true);
+    EXPECT_LE(run.status, 1) << run.err;
     const std::string label = fs::path(argv[0]).filename().string();
     const uint64_t files = label == "tl-diff" ? 2 : 1;  // A and B
-    EXPECT_NE(run.stderr_text.find("\r\x1b[K" + ProgressMeter::line(label, 0, files * events_)), std::string::npos)
-        << run.stderr_text;
-    EXPECT_TRUE(run.stderr_text.ends_with("\r\x1b[K")) << run.stderr_text;
-    EXPECT_EQ(run.stdout_text.find("\x1b["), std::string::npos) << "nothing of it on standard output";
+    EXPECT_NE(run.err.find("\r\x1b[K" + ProgressMeter::line(label, 0, files * events_)), std::string::npos)
+        << run.err;
+    EXPECT_TRUE(run.err.ends_with("\r\x1b[K")) << run.err;
+    EXPECT_EQ(run.out.find("\x1b["), std::string::npos) << "nothing of it on standard output";
   }
 }
 
 TEST_F(ProgressTool, NotShownOnAPipeNorWithNoProgress) {
   for (auto argv : commands(big_->string())) {
     SCOPED_TRACE(argv[0] + " " + argv[1]);
-    const ToolRun piped = run_tool(argv, false, dir_->path());
-    EXPECT_EQ(piped.stderr_text, "");
+    const testing::TerminalRun piped = run_tool(argv, false);
+    EXPECT_EQ(piped.err, "");
     argv.insert(argv.begin() + 1, "--no-progress");
-    const ToolRun off = run_tool(argv, true, dir_->path());
-    EXPECT_EQ(off.stderr_text, "");
-    EXPECT_EQ(off.stdout_text, piped.stdout_text) << "progress changes nothing else";
+    const testing::TerminalRun off = run_tool(argv, true);
+    EXPECT_EQ(off.err, "");
+    EXPECT_EQ(off.out, piped.out) << "progress changes nothing else";
   }
 }
 
 TEST_F(ProgressTool, NotShownForSmallFiles) {
   for (const auto& argv : commands(small_->string())) {
     SCOPED_TRACE(argv[0] + " " + argv[1]);
-    EXPECT_EQ(run_tool(argv, true, dir_->path()).stderr_text, "");
+    EXPECT_EQ(run_tool(argv, true).err, "");
   }
 }
 
