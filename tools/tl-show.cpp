@@ -10,6 +10,7 @@
 #include "tools/lib/decoder/cli_options.h"
 #include "tools/lib/decoder/output.h"
 #include "tools/lib/decoder/show.h"
+#include "tools/progress/progress_meter.h"
 
 int main(int argc, char** argv) {
   using namespace traceloop::tools;
@@ -19,6 +20,8 @@ int main(int argc, char** argv) {
   TimestampFlags timestamps;
   bool no_header = false;
   size_t string_limit = 0;
+  std::string color = "auto";
+  bool no_progress = false;
   app.add_option("file", options.path, "Trace file (- for stdin)")->required()->type_name("FILE");
   app.add_option("--format,-f", format, "table, strace, json, perfetto (trace-event JSON) or html (timeline page)")
       ->check(CLI::IsMember({"table", "strace", "json", "perfetto", "html"}));
@@ -28,6 +31,8 @@ int main(int argc, char** argv) {
   add_filter_options(app, options.filter);
   add_setup_option(app);
   add_info_option(app, options.info);
+  add_color_option(app, color);
+  add_no_progress_option(app, no_progress);
   app.footer(
       "Examples:\n"
       "  tl-show trace.tl                             the table, one row per call\n"
@@ -46,10 +51,16 @@ int main(int argc, char** argv) {
   options.render.format = *output_format_from_name(format);
   options.render.timestamps = timestamps.mode();
   options.render.header = !no_header;
-  options.render.color = color_wanted(STDOUT_FILENO);
+  options.render.color = color_from_option(color, STDOUT_FILENO);
   options.render.local_time = true;
   if (limit->count() > 0) options.string_limit = string_limit;
   options.show_setup = setup_wanted(app);
+  // The exports' progress; text streams to the terminal, where it is its own progress.
+  const bool exporting =
+      options.render.format == OutputFormat::perfetto || options.render.format == OutputFormat::html;
+  const auto meter = traceloop::progress::ProgressMeter::start(
+      "tl-show", {options.path}, exporting && !options.info && !no_progress && ::isatty(STDOUT_FILENO) != 1);
+  options.progress = meter.get();
   ignore_sigpipe();
   std::ios::sync_with_stdio(false);
   return run_show(options, std::cout, std::cerr);

@@ -16,8 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "format/synthetic_workload.h"
-#include "format/trace_writer.h"
+#include <random>
+
+#include "tests/tools/show_fixtures.h"
 #include "format/unique_fd.h"
 #include "tests/support/pseudo_terminal.h"
 #include "tests/support/temp_dir.h"
@@ -74,27 +75,26 @@ class ProgressTool : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir();
+    const auto metadata = testing::test_metadata();
+    // Just above the size where progress starts, in few events: writes of
+    // random (incompressible) buffers, so the tools are quick about it.
     big_ = new fs::path(*dir_ / "big.tl");
-    format::TraceMetadata metadata;
-    metadata.catalogue = format::builtin_catalogue(format::Arch::x86_64);
-    metadata.boot_to_wall_ns = 1'700'000'000'000'000'000;
-    auto writer = value_or_throw(format::TraceWriter::create(*big_, metadata, {}));
-    format::SyntheticWorkload workload(metadata.catalogue, 11);
-    // Checked every 100,000 events: frames are written as they fill.
-    uint64_t events = 0;
-    while (true) {
-      for (int i = 0; i < 100'000; ++i) value_or_throw(writer.append(workload.next()));
-      events += 100'000;
-      std::error_code ec;
-      if (fs::file_size(*big_, ec) > kMinBytes + (1u << 20)) break;
+    std::mt19937_64 random(11);
+    std::string buffer(4000, '\0');
+    testing::EventBuilder big(metadata.catalogue);
+    const uint64_t events = (kMinBytes + (2u << 20)) / buffer.size();
+    for (uint64_t i = 0; i < events; ++i) {
+      for (char& c : buffer) c = static_cast<char>(random());
+      big.as(100 + static_cast<uint32_t>(i % 7), "writer").call("write", {1, 0x7f0000001000, buffer.size()}, 4000);
+      big.data(1, buffer);
     }
-    value_or_throw(writer.finish());
+    testing::write_trace(*big_, metadata, big);
+    ASSERT_GT(fs::file_size(*big_), kMinBytes);
     events_ = events;
     small_ = new fs::path(*dir_ / "small.tl");
-    auto small = value_or_throw(format::TraceWriter::create(*small_, metadata, {}));
-    format::SyntheticWorkload few(metadata.catalogue, 12);
-    for (int i = 0; i < 1000; ++i) value_or_throw(small.append(few.next()));
-    value_or_throw(small.finish());
+    testing::EventBuilder small(metadata.catalogue);
+    for (int i = 0; i < 1000; ++i) small.as(100, "sh").call("close", {3}, -9);
+    testing::write_trace(*small_, metadata, small);
   }
   static void TearDownTestSuite() {
     delete big_;

@@ -47,7 +47,8 @@ struct Side {
 
 std::unique_ptr<Side> load_side(const std::string& path, const DiffOptions& options) {
   auto side = std::make_unique<Side>();
-  side->trace = value_or_throw(format::load_trace(path));
+  side->trace = value_or_throw(format::load_trace(
+      path, format::kMaxLoadedEvents, [&options](size_t events) { progress::add_progress(options.progress, events); }));
   side->streams = process_streams(side->trace);
   DecodeOptions decode;
   decode.string_limit = options.string_limit;
@@ -265,6 +266,7 @@ int run_diff(const DiffOptions& options, std::ostream& out, std::ostream& err) {
   try {
     auto a = load_side(options.path_a, options);
     auto b = load_side(options.path_b, options);
+    progress::finish_progress(options.progress);
     const auto diffs = diff_traces(a->streams, b->streams, options.context);
     std::string text;
     if (options.format == DiffFormat::json) {
@@ -279,6 +281,7 @@ int run_diff(const DiffOptions& options, std::ostream& out, std::ostream& err) {
     const bool equal = std::all_of(diffs.begin(), diffs.end(), [](const ProcessDiff& d) { return d.status == Status::equal; });
     return equal ? 0 : 1;
   } catch (const FatalError& e) {
+    progress::finish_progress(options.progress);
     err << "tl-diff: " << e.what() << '\n';
     return 2;
   }

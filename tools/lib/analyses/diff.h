@@ -13,6 +13,7 @@
 
 #include "format/trace_reader.h"
 #include "tools/lib/analyses/diff_algorithm.h"
+#include "tools/progress/progress_sink.h"
 
 namespace traceloop::tools {
 
@@ -25,6 +26,7 @@ struct DiffOptions {
   size_t string_limit = 32;  // -s of the strace lines shown
   DiffFormat format = DiffFormat::text;
   bool color = false;
+  progress::ProgressSink* progress = nullptr;  // events read, for a progress line (null: none shown)
 };
 
 // The events of one process of one trace, in order.
