@@ -45,9 +45,12 @@ def option_choices(text):
         if section != "Options" or not line.startswith("  -") or len(words) < 2:
             continue
         match = re.search(r"\{([^}]*)\}", words[1])
-        if match:
+        values = match.group(1).split(",") if match else None
+        if values is None and re.fullmatch(r"[\w-]+(\|[\w-]+)+", words[1]):
+            values = words[1].split("|")  # a type name listing the values: ns|us|ms
+        if values:
             for name in words[0].split(","):
-                choices[name] = match.group(1).split(",")
+                choices[name] = values
     return choices
 
 

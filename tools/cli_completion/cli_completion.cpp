@@ -21,9 +21,20 @@ ValueKind kind_of(const CLI::Option& option) {
   return ValueKind::word;
 }
 
-// Members of a CLI::IsMember check: the only checks whose description is "{a,b,c}".
+// Members of a CLI::IsMember check (the only checks whose description is
+// "{a,b,c}"), or the values the help lists in place of the type ("ns|us|ms",
+// the option text of a transformed value).
 std::vector<std::string> choices_of(CLI::Option& option) {
   std::vector<std::string> choices;
+  std::string type = option.get_option_text().empty() ? option.get_type_name() : option.get_option_text();
+  type = type.substr(0, type.find(':'));
+  if (type.find('|') != std::string::npos && type.find(' ') == std::string::npos) {
+    size_t begin = 0;
+    for (size_t end; (end = type.find('|', begin)) != std::string::npos; begin = end + 1)
+      choices.push_back(type.substr(begin, end - begin));
+    choices.push_back(type.substr(begin));
+    return choices;
+  }
   for (int i = 0;; ++i) {
     CLI::Validator* validator = nullptr;
     try {
