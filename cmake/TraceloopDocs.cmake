@@ -42,16 +42,19 @@ foreach(entry IN LISTS traceloop_doc_binaries)
   list(GET entry 2 page_source)
 
   if(TRACELOOP_BUILD_DOCS)
+    # NAME.1 to read before installing (man -l), NAME.1.gz installed as
+    # Debian's policy wants pages: compressed, without a time stamp (-n).
     set(page ${man_dir}/${binary}.1)
-    add_custom_command(OUTPUT ${page}
+    add_custom_command(OUTPUT ${page} ${page}.gz
       COMMAND ${CMAKE_COMMAND} -E make_directory ${man_dir}
       COMMAND ${PANDOC_EXECUTABLE} --standalone --from markdown --to man
               --metadata "footer=traceloop ${PROJECT_VERSION}" --output ${page} ${page_source}
+      COMMAND sh -c "gzip -9 -n -c \"$1\" > \"$1.gz\"" sh ${page}
       DEPENDS ${page_source}
       COMMENT "Manual page ${binary}(1)"
       VERBATIM)
-    list(APPEND traceloop_doc_outputs ${page})
-    install(FILES ${page} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT ${component})
+    list(APPEND traceloop_doc_outputs ${page} ${page}.gz)
+    install(FILES ${page}.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT ${component})
   endif()
 
   # bash-completion loads completions/<name> on first use of <name>; zsh

@@ -112,7 +112,15 @@ class InteractiveZsh:
     def complete(self, line):
         """The screen after typing `line` and TAB (then the line is abandoned with Ctrl-C)."""
         self.type(line + "\t")
-        shown = self.read()
+        # Done once zsh has drawn the line again below its listing (and stays
+        # quiet): a busy machine may take seconds to list.
+        shown = ""
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            shown += self.read(quiet=0.5, limit=5)
+            if shown.count(line) >= 2 or (shown.count(line) == 1 and not shown.rstrip().endswith(line.rstrip())):
+                shown += self.read(quiet=0.3)
+                break
         self.type("\x03")
         self.read(quiet=0.3)
         return shown
