@@ -683,7 +683,8 @@ void TraceReader::RecordIterator::advance() {
 
 TraceReader::RecordRange TraceReader::records() { return RecordRange(this); }
 
-Result<LoadedTrace> load_trace(const std::filesystem::path& path, size_t max_events) {
+Result<LoadedTrace> load_trace(const std::filesystem::path& path, size_t max_events,
+                               const std::function<void(size_t events)>& on_batch) {
   auto reader = TraceReader::open(path);
   if (!reader) return reader.error();
   LoadedTrace trace;
@@ -693,6 +694,7 @@ Result<LoadedTrace> load_trace(const std::filesystem::path& path, size_t max_eve
     if (!batch) return batch.error();
     if (*batch == nullptr) break;
     const DecodedBatch& b = **batch;
+    if (on_batch) on_batch(b.size());
     size_t loss_index = 0;
     const auto losses = b.losses();
     for (size_t i = 0; i <= b.size(); ++i) {

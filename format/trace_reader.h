@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -111,7 +112,9 @@ class TraceReader::RecordRange {
   TraceReader* reader_;
 };
 
-// A whole trace in memory (tests, tl-diff on small files). Bounded by `max_events`.
+// A whole trace in memory (tests, tl-diff on small files). Bounded by
+// `max_events`; `on_batch` hears of each batch's events as they are loaded
+// (a progress line).
 struct LoadedTrace {
   TraceMetadata metadata;
   std::vector<OwnedEvent> events;
@@ -120,6 +123,8 @@ struct LoadedTrace {
   std::optional<Counters> counters;
   std::vector<std::string> warnings;
 };
-Result<LoadedTrace> load_trace(const std::filesystem::path& path, size_t max_events = 50'000'000);
+inline constexpr size_t kMaxLoadedEvents = 50'000'000;
+Result<LoadedTrace> load_trace(const std::filesystem::path& path, size_t max_events = kMaxLoadedEvents,
+                               const std::function<void(size_t events)>& on_batch = {});
 
 }  // namespace traceloop::format

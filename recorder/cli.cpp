@@ -11,6 +11,7 @@
 #include "bpf/traceloop_events.h"
 #include "recorder/daemon_cli.h"
 #include "recorder/run_command.h"
+#include "tools/cli_completion/cli_completion.h"
 
 namespace traceloop::recorder {
 
@@ -54,7 +55,8 @@ int record_main(int argc, char** argv) {
   std::string output;
   bool verbose = false;
   auto* run_cmd = app.add_subcommand("run", "record CMD and all its descendants until CMD exits, like strace -f");
-  run_cmd->add_option("-o,--output", output, "trace file (default: traceloop-<cmd>-<pid>.tl in the current directory)");
+  run_cmd->add_option("-o,--output", output, "trace file (default: traceloop-<cmd>-<pid>.tl in the current directory)")
+      ->type_name("FILE");
   run_cmd->add_option("--syscall-filters", run.syscall_filters, "record only these syscalls (comma-separated names)")
       ->delimiter(',');
   run_cmd->add_option("--max-data", run.max_data, "bytes of data captured per argument")
@@ -70,11 +72,22 @@ int record_main(int argc, char** argv) {
                     "print a summary on stderr: events, losses, start-up and finish times, and per BPF program "
                     "the instructions verified and the verification time (and, with kernel.bpf_stats_enabled=1, "
                     "the runs and their mean cost)");
-  run_cmd->add_option("command", run.command, "CMD ARGS...")->required();
+  run_cmd->add_option("command", run.command, "CMD ARGS...")->required()->type_name("CMD");
   run_cmd->positionals_at_end();
 
   traceloop::daemon::DaemonCliState daemon_cli;
   traceloop::daemon::add_daemon_commands(app, daemon_cli);
+  app.footer(
+      "Examples:\n"
+      "  traceloop-record run -o demo.tl -- sh -c 'echo 3*7*2 | bc'   strace -f, into a trace file\n"
+      "  tl-show demo.tl\n"
+      "  traceloop-record daemon &                                    every container, in memory\n"
+      "  traceloop-record list\n"
+      "  traceloop-record show 3f1c9a2b7d4e                           a container's recent calls\n"
+      "  traceloop-record watch -c web                                one container until Ctrl-C\n"
+      "See traceloop-record(1); each command's --help for its options.");
+  run_cmd->footer("Example: traceloop-record run -o make.tl --syscall-filters openat,execve -- make");
+  traceloop::cli_completion::add_completion_option(app, "traceloop-record");
 
   try {
     app.parse(argc, argv);

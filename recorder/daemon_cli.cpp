@@ -33,8 +33,8 @@ fs::path socket_of(const DaemonCliState& s) {
 }
 
 void add_connection_options(CLI::App* cmd, DaemonCliState& s) {
-  cmd->add_option("--dir", s.dir, "the daemon's directory")->default_val("/var/lib/traceloop");
-  cmd->add_option("--socket", s.socket, "control socket (default DIR/control.sock)");
+  cmd->add_option("--dir", s.dir, "the daemon's directory")->default_val("/var/lib/traceloop")->type_name("DIR");
+  cmd->add_option("--socket", s.socket, "control socket (default DIR/control.sock)")->type_name("PATH");
 }
 
 Result<std::optional<gid_t>> group_id(const std::string& name) {
@@ -299,6 +299,7 @@ int run_show_command(const DaemonCliState& s, std::ostream& out, std::ostream& e
   show.program = "traceloop-record show";
   show.path = path.string();
   show.render.format = *format;
+  show.render.color = (&out == &std::cout || s.color == "always") && tools::color_from_option(s.color, STDOUT_FILENO);
   show.show_setup = tools::setup_wanted(*s.show_cmd);
   show.info = s.info;
   return tools::run_show(show, out, err);
@@ -383,8 +384,9 @@ int run_select(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
 void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   auto* d = app.add_subcommand("daemon", "flight recorder for every container on the host");
   d->add_option("--dir", s.dir, "where histories are published and the control socket lives")
-      ->default_val("/var/lib/traceloop");
-  d->add_option("--socket", s.socket, "control socket (default DIR/control.sock)");
+      ->default_val("/var/lib/traceloop")
+      ->type_name("DIR");
+  d->add_option("--socket", s.socket, "control socket (default DIR/control.sock)")->type_name("PATH");
   d->add_option("--budget-per-container", s.budget_per_container, "history kept per container (compressed), e.g. 4M")
       ->default_val("4M");
   d->add_option("--budget-total", s.budget_total, "history kept for all containers together")->default_val("256M");
@@ -405,8 +407,9 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   add_host_root_option(w, s);
   w->add_option("--budget-per-container", s.budget_per_container, "history kept per container (compressed)")
       ->default_val("4M");
-  w->add_option("-o,--output", s.output, "write the trace to FILE instead of printing it");
+  w->add_option("-o,--output", s.output, "write the trace to FILE instead of printing it")->type_name("FILE");
   w->add_option("-f,--format", s.show_format, "table, strace, json, perfetto (trace-event JSON) or html")
+      ->check(CLI::IsMember({"table", "strace", "json", "perfetto", "html"}))
       ->default_val("table");
   tools::add_setup_option(*w);
   s.watch_cmd = w;
@@ -415,6 +418,7 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   add_connection_options(s.list_cmd, s);
   s.list_cmd->add_option("-o,--output", s.list_format,
                          "table, json (an array of objects) or tsv (tab-separated, for scripts)")
+      ->check(CLI::IsMember({"table", "json", "tsv"}))
       ->default_val("table");
   s.list_cmd->add_flag("--no-headers", s.no_headers, "no header line (table, tsv)");
   s.list_cmd->add_option("-n,--namespace", s.namespaces, "only containers of these namespaces")->delimiter(',');
@@ -424,15 +428,18 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   add_connection_options(s.show_cmd, s);
   s.show_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();
   s.show_cmd->add_option("-f,--format", s.show_format, "table, strace, json, perfetto (trace-event JSON) or html")
+      ->check(CLI::IsMember({"table", "strace", "json", "perfetto", "html"}))
       ->default_val("table");
   tools::add_setup_option(*s.show_cmd);
   tools::add_info_option(*s.show_cmd, s.info);
+  tools::add_color_option(*s.show_cmd, s.color);
   s.snapshot_cmd = app.add_subcommand("snapshot", "save a running container's history without stopping it");
   add_connection_options(s.snapshot_cmd, s);
   s.snapshot_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();
   s.snapshot_cmd->add_option("-o,--output", s.output,
                              "write the trace to FILE, or to the standard output with -, through the control socket "
-                             "(default: print the path of the snapshot written in DIR)");
+                             "(default: print the path of the snapshot written in DIR)")
+      ->type_name("FILE");
   s.delete_cmd = app.add_subcommand("delete", "delete a saved trace");
   add_connection_options(s.delete_cmd, s);
   s.delete_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();

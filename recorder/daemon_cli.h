@@ -42,6 +42,7 @@ struct DaemonCliState {
   std::string show_format = "table";
   std::string list_format = "table";
   bool info = false;       // show --info
+  std::string color = "auto";  // show --color
   bool no_headers = false; // list
   std::string node;        // daemon --node
   // Which containers: daemon and watch.

@@ -32,6 +32,9 @@ packages=(
   # the Debian packages: cpack computes their dependencies with dpkg-shlibdeps,
   # and their test installs them into a clean Debian root made by mmdebstrap
   dpkg-dev mmdebstrap
+  # manual pages (pandoc makes them from Markdown); the zsh completions are
+  # loaded by a real zsh in a test
+  pandoc zsh
 )
 # kubectl validates the manifests offline: a kubectl already on PATH does.
 command -v kubectl >/dev/null || packages+=(kubernetes-client)

@@ -5,9 +5,11 @@
 
 #include <iostream>
 
+#include "tools/cli_completion/cli_completion.h"
 #include "tools/lib/decoder/cli_options.h"
 #include "tools/lib/analyses/grep.h"
 #include "tools/lib/decoder/output.h"
+#include "tools/progress/progress_meter.h"
 
 int main(int argc, char** argv) {
   using namespace traceloop::tools;
@@ -19,9 +21,10 @@ int main(int argc, char** argv) {
   size_t context = 0;
   bool with_name = false, without_name = false;
   TimestampFlags timestamps;
+  bool no_progress = false;
   CLI::App app{"Find events in traceloop traces, grep-style"};
   app.set_help_flag("--help", "Print this help message and exit");
-  app.add_option("args", args, "PATTERN FILE... (FILE... alone with -e)")->required();
+  app.add_option("args", args, "PATTERN FILE... (FILE... alone with -e)")->required()->type_name("FILE");
   app.add_option("-e,--regexp", options.match.patterns, "Pattern (RE2 syntax); repeat for any of several")
       ->allow_extra_args(false);
   app.add_option("--field", field, "Match one field: syscall, comm, pid, tid, cpu, ret, errno, path, args, or a parameter name");
@@ -36,16 +39,26 @@ int main(int argc, char** argv) {
   app.add_option("-B,--before-context", options.before, "Events of the same thread before each match");
   app.add_option("-C,--context", context, "Events of the same thread before and after each match");
   app.add_option("--format", format, "table, strace or json")->check(CLI::IsMember({"table", "strace", "json"}));
-  app.add_option("--color,--colour", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
+  add_color_option(app, color);
   app.add_option("-s,--string-limit", options.string_limit, "Bytes of strings and buffers shown");
-  app.add_option("-o,--output", options.output_path, "Write the selected events as a new trace (a slice) instead of printing");
+  app.add_option("-o,--output", options.output_path, "Write the selected events as a new trace (a slice) instead of printing")
+      ->type_name("FILE");
   app.add_flag("--no-data", options.strip_data, "With -o: drop captured buffers, keep paths");
   app.add_option("--threads", options.threads, "Worker threads (default: 2 on a machine with 2+ cores; 1: none)");
   add_timestamp_options(app, timestamps, options.render.durations);
   add_filter_options(app, options.filter);
+  add_no_progress_option(app, no_progress);
   // One value per occurrence: `--syscall openat FILE` must leave FILE to the positionals.
   for (const char* name : {"--syscall", "--pid", "--tid", "--comm", "--container"})
     app.get_option(name)->allow_extra_args(false);
+  app.footer(
+      "Examples:\n"
+      "  tl-grep /tmp/file trace.tl                   calls whose line mentions /tmp/file\n"
+      "  tl-grep --field errno ENOENT -c *.tl         failed lookups counted per file\n"
+      "  tl-grep -C 2 --field syscall '^execve$' trace.tl\n"
+      "  tl-grep --field comm bc -o bc.tl trace.tl    the calls of bc as a new trace\n"
+      "See tl-grep(1).");
+  traceloop::cli_completion::add_completion_option(app, "tl-grep");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -69,7 +82,11 @@ int main(int argc, char** argv) {
   if (without_name) options.with_file_name = false;
   options.render.format = *output_format_from_name(format);
   options.render.timestamps = timestamps.mode();
-  options.render.color = color == "always" || (color == "auto" && color_wanted(STDOUT_FILENO));
+  options.render.color = color_from_option(color, STDOUT_FILENO);
+  // Matches printed on the terminal are progress enough, and would break the line.
+  const auto meter = traceloop::progress::ProgressMeter::start(
+      "tl-grep", options.paths, !no_progress && ::isatty(STDOUT_FILENO) != 1);
+  options.progress = meter.get();
   ignore_sigpipe();
   return run_grep(options, std::cout, std::cerr);
 }

@@ -6,9 +6,11 @@
 #include <iostream>
 #include <unistd.h>
 
+#include "tools/cli_completion/cli_completion.h"
 #include "tools/lib/decoder/cli_options.h"
 #include "tools/lib/decoder/output.h"
 #include "tools/lib/decoder/show.h"
+#include "tools/progress/progress_meter.h"
 
 int main(int argc, char** argv) {
   using namespace traceloop::tools;
@@ -18,7 +20,9 @@ int main(int argc, char** argv) {
   TimestampFlags timestamps;
   bool no_header = false;
   size_t string_limit = 0;
-  app.add_option("file", options.path, "Trace file (- for stdin)")->required();
+  std::string color = "auto";
+  bool no_progress = false;
+  app.add_option("file", options.path, "Trace file (- for stdin)")->required()->type_name("FILE");
   app.add_option("--format,-f", format, "table, strace, json, perfetto (trace-event JSON) or html (timeline page)")
       ->check(CLI::IsMember({"table", "strace", "json", "perfetto", "html"}));
   auto* limit = app.add_option("-s,--string-limit", string_limit, "Bytes of strings shown (0: all)");
@@ -27,6 +31,17 @@ int main(int argc, char** argv) {
   add_filter_options(app, options.filter);
   add_setup_option(app);
   add_info_option(app, options.info);
+  add_color_option(app, color);
+  add_no_progress_option(app, no_progress);
+  app.footer(
+      "Examples:\n"
+      "  tl-show trace.tl                             the table, one row per call\n"
+      "  tl-show -f strace -tt --failed trace.tl      failed calls as strace -f -tt prints them\n"
+      "  tl-show --syscall openat,execve --comm sh trace.tl\n"
+      "  tl-show -f json trace.tl | jq .syscall       JSON Lines\n"
+      "  tl-show -f html trace.tl > timeline.html     a timeline page\n"
+      "See tl-show(1).");
+  traceloop::cli_completion::add_completion_option(app, "tl-show");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -36,10 +51,16 @@ int main(int argc, char** argv) {
   options.render.format = *output_format_from_name(format);
   options.render.timestamps = timestamps.mode();
   options.render.header = !no_header;
-  options.render.color = color_wanted(STDOUT_FILENO);
+  options.render.color = color_from_option(color, STDOUT_FILENO);
   options.render.local_time = true;
   if (limit->count() > 0) options.string_limit = string_limit;
   options.show_setup = setup_wanted(app);
+  // The exports' progress; text streams to the terminal, where it is its own progress.
+  const bool exporting =
+      options.render.format == OutputFormat::perfetto || options.render.format == OutputFormat::html;
+  const auto meter = traceloop::progress::ProgressMeter::start(
+      "tl-show", {options.path}, exporting && !options.info && !no_progress && ::isatty(STDOUT_FILENO) != 1);
+  options.progress = meter.get();
   ignore_sigpipe();
   std::ios::sync_with_stdio(false);
   return run_show(options, std::cout, std::cerr);

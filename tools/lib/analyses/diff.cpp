@@ -349,7 +349,7 @@ bool skipped_by_diff(const Decoder& decoder, const format::Event& event) {
   return name == "rt_sigreturn" || name == "sigreturn";
 }
 
-TraceStreams read_streams(const std::string& path) {
+TraceStreams read_streams(const std::string& path, progress::ProgressSink* progress) {
   auto reader = open_reader(path);
   // Keys hash every byte decoded: no string or array limit.
   const Decoder decoder(reader.metadata(), DecodeOptions{0, 0});
@@ -364,6 +364,7 @@ TraceStreams read_streams(const std::string& path) {
   for (;;) {
     const format::DecodedBatch* batch = value_or_throw(reader.next_batch());
     if (batch == nullptr) break;
+    progress::add_progress(progress, batch->size());
     for (const auto& loss : batch->losses()) lost += loss.loss.lost + loss.loss.overwritten;
     for (const format::Event& e : events_of(*batch)) {
       const auto [slot, inserted] = slots.slot(e.pid);
@@ -440,8 +441,9 @@ int run_diff(const DiffOptions& options, std::ostream& out, std::ostream& err) {
     const Input input_a = Input::open(options.path_a);
     const Input input_b = options.path_b == options.path_a && options.path_a == "-" ? Input{input_a.path, UniqueFd()}
                                                                                     : Input::open(options.path_b);
-    Side a{input_a.path, read_streams(input_a.path), {}, {}};
-    Side b{input_b.path, read_streams(input_b.path), {}, {}};
+    Side a{input_a.path, read_streams(input_a.path, options.progress), {}, {}};
+    Side b{input_b.path, read_streams(input_b.path, options.progress), {}, {}};
+    progress::finish_progress(options.progress);
     auto diffs = diff_traces(a.trace.streams, b.trace.streams, options.context);
     a.wanted.assign(a.trace.streams.size(), {});
     b.wanted.assign(b.trace.streams.size(), {});
@@ -462,6 +464,7 @@ int run_diff(const DiffOptions& options, std::ostream& out, std::ostream& err) {
     const bool equal = std::all_of(diffs.begin(), diffs.end(), [](const ProcessDiff& d) { return d.status == Status::equal; });
     return equal ? 0 : 1;
   } catch (const FatalError& e) {
+    progress::finish_progress(options.progress);
     err << "tl-diff: " << e.what() << '\n';
     return 2;
   }

@@ -16,6 +16,7 @@
 #include "format/event.h"
 #include "tools/lib/decoder/decode.h"
 #include "tools/lib/analyses/diff_algorithm.h"
+#include "tools/progress/progress_sink.h"
 
 namespace traceloop::tools {
 
@@ -28,6 +29,7 @@ struct DiffOptions {
   size_t string_limit = 32;  // -s of the strace lines shown
   DiffFormat format = DiffFormat::text;
   bool color = false;
+  progress::ProgressSink* progress = nullptr;  // events read, for a progress line (null: none shown)
 };
 
 // The compared events of one process of one trace, in order: only their
@@ -47,7 +49,7 @@ struct TraceStreams {
   uint64_t lost = 0;  // events lost or overwritten, as its loss markers and counters say
   std::vector<std::string> warnings;
 };
-TraceStreams read_streams(const std::string& path);
+TraceStreams read_streams(const std::string& path, progress::ProgressSink* progress = nullptr);
 
 // The events a report leaves out: where they fall depends on timing (the
 // return from an asynchronous signal handler), not on what the program did.

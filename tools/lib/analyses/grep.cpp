@@ -58,6 +58,7 @@ class FileGrep {
     while (!done) {
       const format::DecodedBatch* batch = value_or_throw(reader.next_batch());
       if (batch == nullptr) break;
+      progress::add_progress(options_.progress, batch->size());
       for (size_t i = 0; i < batch->size() && !done; ++i) {
         ++number;
         const format::Event event = batch->event(i);
@@ -193,9 +194,11 @@ int run_grep(const GrepOptions& options, std::ostream& out, std::ostream& err) {
       }
       if (!sink.flush() && sink.closed()) break;
     }
+    progress::finish_progress(options.progress);
     if (sink.failed()) throw FatalError("cannot write the output");
     return selected > 0 ? 0 : 1;
   } catch (const FatalError& e) {
+    progress::finish_progress(options.progress);
     err << "tl-grep: " << e.what() << '\n';
     return 2;
   }

@@ -11,6 +11,7 @@
 
 #include "tools/lib/decoder/filter.h"
 #include "tools/lib/analyses/grep_matcher.h"
+#include "tools/progress/progress_sink.h"
 #include "tools/lib/decoder/render.h"
 
 namespace traceloop::tools {
@@ -33,6 +34,7 @@ struct GrepOptions {
   // Worker threads for the cases grep_parallel.h can split (0: two when the
   // machine has two cores); 1 keeps everything on the calling thread.
   unsigned threads = 0;
+  progress::ProgressSink* progress = nullptr;  // events read, for a progress line (null: none shown)
 };
 
 // Exit status like grep: 0 some event selected, 1 none, 2 error.

@@ -104,6 +104,7 @@ void work(const GrepOptions& options, const std::string& path, bool show_name, u
     for (;;) {
       const format::DecodedBatch* batch = value_or_throw(reader.next_batch());
       if (batch == nullptr) break;
+      progress::add_progress(options.progress, batch->size());
       uint64_t number = reader.events_before_batch();
       Chunk chunk;
       for (size_t i = 0; i < batch->size(); ++i) {

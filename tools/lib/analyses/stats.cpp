@@ -6,10 +6,14 @@ namespace traceloop::tools {
 
 namespace {
 
-void accumulate_file(StatsAccumulator& stats, const std::string& path, std::ostream& err) {
+void accumulate_file(StatsAccumulator& stats, const std::string& path, std::ostream& err,
+                     progress::ProgressSink* progress) {
   auto reader = value_or_throw(format::TraceReader::open(path));
   stats.begin_file(reader.metadata());
-  while (const format::DecodedBatch* batch = value_or_throw(reader.next_batch())) stats.add_batch(*batch);
+  while (const format::DecodedBatch* batch = value_or_throw(reader.next_batch())) {
+    stats.add_batch(*batch);
+    progress::add_progress(progress, batch->size());
+  }
   stats.end_file(reader.counters());
   for (const auto& warning : reader.warnings()) err << "tl-stats: " << warning << '\n';
 }
@@ -19,7 +23,8 @@ void accumulate_file(StatsAccumulator& stats, const std::string& path, std::ostr
 int run_stats(const StatsOptions& options, std::ostream& out, std::ostream& err) {
   try {
     StatsAccumulator stats(options.histograms);
-    for (const auto& path : options.paths) accumulate_file(stats, path, err);
+    for (const auto& path : options.paths) accumulate_file(stats, path, err, options.progress);
+    progress::finish_progress(options.progress);  // gone before the report
     if (options.format == StatsFormat::json) {
       write_stats_json(out, stats, options);
     } else {
@@ -28,6 +33,7 @@ int run_stats(const StatsOptions& options, std::ostream& out, std::ostream& err)
     out.flush();
     return 0;
   } catch (const FatalError& e) {
+    progress::finish_progress(options.progress);
     err << "tl-stats: " << e.what() << '\n';
     return 2;
   }

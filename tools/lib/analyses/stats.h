@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tools/lib/analyses/stats_accumulator.h"
+#include "tools/progress/progress_sink.h"
 
 namespace traceloop::tools {
 
@@ -25,6 +26,7 @@ struct StatsOptions {
   std::vector<std::string> histograms;  // syscall names
   size_t top_paths = 10;
   StatsFormat format = StatsFormat::text;
+  progress::ProgressSink* progress = nullptr;  // events read, for a progress line (null: none shown)
 };
 
 // The report of an accumulator (exposed for tests).

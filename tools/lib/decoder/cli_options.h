@@ -7,6 +7,7 @@
 #include <string>
 
 #include "tools/lib/decoder/filter.h"
+#include "tools/lib/decoder/output.h"
 #include "tools/lib/decoder/render.h"
 
 namespace traceloop::tools {
@@ -42,6 +43,22 @@ inline void add_info_option(CLI::App& app, bool& info) {
   app.add_flag("--info", info,
                "Print what the file knows instead of its calls: recorder, host, kernel, capture settings, "
                "containers, counters and the process tree (with -f json: one JSON object)");
+}
+
+// --color=auto|always|never (--colour too): auto colours `fd` when it is a
+// terminal and NO_COLOR is unset or empty; always wins over NO_COLOR.
+inline void add_color_option(CLI::App& app, std::string& when) {
+  app.add_option("--color,--colour", when,
+                 "Colour: auto (on a terminal, unless NO_COLOR is set), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+}
+inline bool color_from_option(const std::string& when, int fd) {
+  return when == "always" || (when == "auto" && color_wanted(fd));
+}
+
+// --no-progress: no progress line on a terminal (see tools/progress/progress_meter.h).
+inline void add_no_progress_option(CLI::App& app, bool& no_progress) {
+  app.add_flag("--no-progress", no_progress, "No progress line on the terminal while big files are read");
 }
 
 // Timestamp flags counted like strace: -t, -tt, -ttt, -r; -T durations.

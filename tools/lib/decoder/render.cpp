@@ -134,6 +134,54 @@ void append_setup_line(std::string& out, const SetupMarker& marker, const format
   out.push_back('\n');
 }
 
+namespace {
+
+bool is_word_char(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
+bool is_upper_or_digit(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+// The end of the signal name at `at` ("SIGINT", "SIGRT_3"), or `at` when there is none.
+size_t signal_name_end(const std::string& out, size_t at) {
+  if (out.compare(at, 3, "SIG") != 0) return at;
+  size_t end = at + 3;
+  if (end >= out.size() || !(out[end] >= 'A' && out[end] <= 'Z')) return at;
+  while (end < out.size() && is_upper_or_digit(out[end])) ++end;
+  if (end + 1 < out.size() && out[end] == '_' && out[end + 1] >= '0' && out[end + 1] <= '9') {
+    ++end;
+    while (end < out.size() && out[end] >= '0' && out[end] <= '9') ++end;
+  }
+  return end < out.size() && is_word_char(out[end]) ? at : end;
+}
+
+}  // namespace
+
+size_t color_signal_names(std::string& out, size_t from) {
+  if (out.find("SIG", from) == std::string::npos) return 0;  // most calls
+  std::vector<std::pair<size_t, size_t>> names;
+  bool in_string = false;
+  for (size_t i = from; i < out.size(); ++i) {
+    const char c = out[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // escaped: \" does not end the string
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c != 'S' || (i > from && is_word_char(out[i - 1]))) continue;
+    const size_t end = signal_name_end(out, i);
+    if (end == i) continue;
+    names.emplace_back(i, end);
+    i = end - 1;
+  }
+  for (auto it = names.rbegin(); it != names.rend(); ++it) {
+    out.insert(it->second, kReset);
+    out.insert(it->first, kMagenta);
+  }
+  return names.size() * (kMagenta.size() + kReset.size());
+}
+
 void append_return_and_end(std::string& out, const Decoder& decoder, const format::Event& event,
                            const RenderOptions& options) {
   const bool red = options.color && event.failed();

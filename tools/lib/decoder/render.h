@@ -115,10 +115,17 @@ void append_setup_line(std::string& out, const SetupMarker& marker, const format
 void append_return_and_end(std::string& out, const Decoder& decoder, const format::Event& event,
                            const RenderOptions& options);
 
+// Colours the signal names (SIGINT, SIGRT_3) that decoding appended to `out`
+// from `from` on, outside quoted strings (SIG_DFL is a handler, SIGEV_SIGNAL
+// a notification: neither is coloured). Returns the bytes of escapes added,
+// which the columns do not count.
+size_t color_signal_names(std::string& out, size_t from);
+
 // Terminal colours of the text renderers.
 inline constexpr std::string_view kBold = "\x1b[1m";
 inline constexpr std::string_view kRed = "\x1b[31m";
 inline constexpr std::string_view kYellow = "\x1b[33m";
+inline constexpr std::string_view kMagenta = "\x1b[35m";
 inline constexpr std::string_view kReset = "\x1b[0m";
 
 }  // namespace traceloop::tools

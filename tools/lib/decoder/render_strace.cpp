@@ -25,15 +25,25 @@ class StraceRenderer final : public Renderer {
     append_decimal(out, uint64_t{e.tid});
     out.push_back(' ');
     append_timestamp(out, options_.timestamps, e, metadata_.boot_to_wall_ns, utc_offset_s_, previous_ns_);
-    out.append(decoder_.syscall_name(e));
+    size_t escapes = 0;  // bytes the return's column does not count
+    if (options_.color) {
+      out.append(kBold);
+      out.append(decoder_.syscall_name(e));
+      out.append(kReset);
+      escapes = kBold.size() + kReset.size();
+    } else {
+      out.append(decoder_.syscall_name(e));
+    }
     out.push_back('(');
+    const size_t args_start = out.size();
     decoder_.append_args(out, e, ArgStyle::strace);
+    if (options_.color) escapes += color_signal_names(out, args_start);
     if (e.state == format::CallState::unfinished) {
       out.append(" <unfinished ...>\n");
       return;
     }
     out.push_back(')');
-    const size_t used = out.size() - start;
+    const size_t used = out.size() - start - escapes;
     if (used < 39) out.append(39 - used, ' ');
     out.append(" = ");
     const auto* spec = decoder_.spec(e);

@@ -66,7 +66,7 @@ class TableRenderer final : public Renderer {
     pad_to(out, col, 17 + (options_.color ? kBold.size() + kReset.size() : 0));
     col = out.size();
     decoder_.append_args(out, e, ArgStyle::table);
-    pad_to(out, col, kParamsWidth);
+    pad_to(out, col, kParamsWidth + (options_.color ? color_signal_names(out, col) : 0));
     out.push_back(' ');
     append_return_and_end(out, decoder_, e, options_);
   }

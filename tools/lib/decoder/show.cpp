@@ -86,10 +86,12 @@ int run_show(const ShowOptions& options, std::ostream& out, std::ostream& err) {
       if (!next) {
         if (hider) hider->finish();  // what was read before the damage, setup included
         sink.flush();
+        progress::finish_progress(options.progress);
         return fail(err, options.program, next.error().message);
       }
       const format::DecodedBatch* batch = next.value();
       if (batch == nullptr) break;
+      progress::add_progress(options.progress, batch->size());
       const bool hiding = hider && hider->pending();
       if (!(hiding ? render_batch<true>(*batch, filter, *renderer, sink, hider.get())
                    : render_batch<false>(*batch, filter, *renderer, sink, nullptr)))
@@ -99,6 +101,7 @@ int run_show(const ShowOptions& options, std::ostream& out, std::ostream& err) {
       const size_t n = batch->size();
       if (n > 0 && filter.past_end(batch->event(n - 1).enter_ns) && !(hider && hider->pending())) break;
     }
+    progress::finish_progress(options.progress);
     if (!sink.closed()) {
       if (hider) hider->finish();
       renderer->processes(reader.processes());
@@ -109,6 +112,7 @@ int run_show(const ShowOptions& options, std::ostream& out, std::ostream& err) {
     for (const auto& warning : reader.warnings()) err << options.program << ": warning: " << warning << '\n';
     return 0;
   } catch (const FatalError& e) {
+    progress::finish_progress(options.progress);
     return fail(err, options.program, e.what());
   }
 }

@@ -10,6 +10,7 @@
 #include "tools/lib/decoder/filter.h"
 #include "tools/lib/decoder/render.h"
 #include "tools/lib/decoder/setup_hiding.h"
+#include "tools/progress/progress_sink.h"
 
 namespace traceloop::tools {
 
@@ -29,6 +30,7 @@ struct ShowOptions {
   // What the file knows instead of its calls (trace_info.h): text, or JSON
   // with the json format.
   bool info = false;
+  progress::ProgressSink* progress = nullptr;  // events read, for a progress line (null: none shown)
 };
 
 // Default -s of a format.
