@@ -13,7 +13,7 @@
 #   scripts/test.sh [BUILD_DIR]
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build_dir=${1:-$top/build}
+build_dir=$(realpath -m -- "${1:-$top/build}")
 "$top/scripts/setup.sh" "$build_dir"
 (cd "$build_dir" && ctest --output-on-failure --timeout 600 -j1)
 launcher=()
