@@ -14,6 +14,7 @@
 #include <initializer_list>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "format/catalogue.h"
@@ -238,9 +239,19 @@ using traceloop::testing::expect_golden;
 using traceloop::testing::source_dir;
 
 // File names hold the temp dir: goldens say DIR instead.
+// In one pass (replacing in place moves the whole tail at every match).
 inline void replace_all(std::string& text, const std::string& from, const std::string& to) {
-  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-    text.replace(at, from.size(), to);
+  if (from.empty()) return;
+  std::string out;
+  out.reserve(text.size());
+  size_t done = 0;
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, done)) {
+    out.append(text, done, at - done);
+    out.append(to);
+    done = at + from.size();
+  }
+  out.append(text, done, std::string::npos);
+  text = std::move(out);
 }
 
 }  // namespace traceloop::tools::testing
