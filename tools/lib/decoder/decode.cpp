@@ -389,6 +389,7 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
   size_t n = 0;
   if (style == ArgStyle::strace && sp->hooks && sp->hooks->strace_args) {
     const GenericDescriber generic(impl_->ctx);
+    // strace_args only chooses arguments; it describes none to this sink.
     TextValueWriter unused(out);
     n = sp->hooks->strace_args(HookCall{event, *sp, generic, unused, impl_->ctx.arch}, shown);
   } else {
