@@ -82,14 +82,26 @@ Timing best_of(const std::string& command, int rounds) {
   return best;
 }
 
-void generate(const fs::path& path, uint64_t events) {
+// A trace of this host's synthetic workload, and the writer of its file.
+struct SyntheticTrace {
+  format::TraceMetadata metadata;
+  format::TraceWriter writer;
+};
+
+SyntheticTrace synthetic_trace(const fs::path& path) {
   format::TraceMetadata metadata;
   format::fill_host_metadata(metadata);
   metadata.capture.mode = "synthetic";
   metadata.catalogue = format::builtin_catalogue(format::host_arch());
   auto writer = format::TraceWriter::create(path, metadata);
   if (!writer) throw std::runtime_error(writer.error().message);
-  format::SyntheticWorkload workload(metadata.catalogue, 1);
+  return {std::move(metadata), std::move(*writer)};
+}
+
+void generate(const fs::path& path, uint64_t events) {
+  auto trace = synthetic_trace(path);
+  auto* writer = &trace.writer;
+  format::SyntheticWorkload workload(trace.metadata.catalogue, 1);
   for (uint64_t i = 0; i < events; ++i) {
     if (auto r = writer->append(workload.next()); !r) throw std::runtime_error(r.error().message);
   }
@@ -98,13 +110,9 @@ void generate(const fs::path& path, uint64_t events) {
 
 // Another run of the same workload: other pids and addresses, a few calls failing.
 void generate_second_run(const fs::path& path, uint64_t events) {
-  format::TraceMetadata metadata;
-  format::fill_host_metadata(metadata);
-  metadata.capture.mode = "synthetic";
-  metadata.catalogue = format::builtin_catalogue(format::host_arch());
-  auto writer = format::TraceWriter::create(path, metadata);
-  if (!writer) throw std::runtime_error(writer.error().message);
-  format::SyntheticWorkload workload(metadata.catalogue, 1);
+  auto trace = synthetic_trace(path);
+  auto* writer = &trace.writer;
+  format::SyntheticWorkload workload(trace.metadata.catalogue, 1);
   constexpr uint32_t kPidShift = 1000;
   constexpr uint64_t kAddressShift = 0x3a5000;
   constexpr uint64_t kLowestAddress = 0x10000;
@@ -112,7 +120,7 @@ void generate_second_run(const fs::path& path, uint64_t events) {
     format::OwnedEvent e = format::OwnedEvent::from(workload.next());
     e.fields.pid += kPidShift;
     e.fields.tid += kPidShift;
-    if (const format::SyscallSpec* spec = metadata.catalogue.find(e.fields.nr)) {
+    if (const format::SyscallSpec* spec = trace.metadata.catalogue.find(e.fields.nr)) {
       for (size_t a = 0; a < spec->params.size() && a < 6; ++a) {
         uint64_t& arg = e.fields.args[a];
         switch (spec->params[a].kind) {
