@@ -949,7 +949,13 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
       return r;
     }
 
-    for (auto loss : batch.getLosses()) {
+    // A list of zero-sized structs claims any number of elements in one word
+    // (Cap'n Proto charges each a word of the traversal budget only); every
+    // marker a writer makes takes words of its own.
+    const auto losses = batch.getLosses();
+    if (losses.size() > message_bytes.size() / sizeof(capnp::word))
+      return Error{"corrupt frame (more loss markers than the frame holds)"};
+    for (auto loss : losses) {
       if (loss.getBeforeEvent() > count) return Error{"corrupt frame (loss marker out of range)"};
       LossMarker m;
       m.lost = loss.getLost();

@@ -525,6 +525,8 @@ struct TraceReader::State {
 
   Result<void> read_processes() {
     return parse_frame<schema::ProcessTable>("process table", [&](schema::ProcessTable::Reader root) -> Result<void> {
+      // As for loss markers: zero-sized entries would cost nothing to declare.
+      if (root.getProcesses().size() > frame->message.size()) return Error{"more processes than the frame holds"};
       auto parsed = detail::from_schema(root);
       if (!parsed) return parsed.error();
       for (auto& p : *parsed) processes.push_back(std::move(p));

@@ -12,7 +12,8 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=$(cd "${1:?usage: scripts/fuzz.sh BUILD_DIR [SECONDS_EACH] [WORK_DIR]}" && pwd)
 seconds=${2:-35}
 work=${3:-$build_dir/fuzz-work}
-# TRACELOOP_FUZZERS="a b" runs only those.
+# TRACELOOP_FUZZERS="a b" runs only those; TRACELOOP_FUZZ_JOBS=N runs N at once
+# (default: one per core).
 read -r -a fuzzers <<<"${TRACELOOP_FUZZERS:-frame_fuzzer trace_fuzzer catalogue_fuzzer control_fuzzer container_json_fuzzer bolt_fuzzer}"
 
 # The fuzzers that read files write each input to a scratch directory:
@@ -20,21 +21,39 @@ read -r -a fuzzers <<<"${TRACELOOP_FUZZERS:-frame_fuzzer trace_fuzzer catalogue_
 [[ -z "${TMPDIR:-}" && -d /dev/shm && -w /dev/shm ]] && export TMPDIR=/dev/shm
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-failed=()
-for f in "${fuzzers[@]}"; do
-  bin=$build_dir/tests/fuzz/$f
-  [[ -x $bin ]] || { echo "fuzz: $bin missing (configure with -DTRACELOOP_SANITIZE=ON)" >&2; exit 2; }
+# One fuzzer per core at a time: each is single-threaded.
+jobs=${TRACELOOP_FUZZ_JOBS:-$(nproc)}
+run_one() {
+  local f=$1 bin=$build_dir/tests/fuzz/$1 log=$work/$1/log
   mkdir -p "$work/$f/corpus" "$work/$f/artifacts"
-  log=$work/$f/log
+  rm -f "$work/$f/status"
   # -rss_limit_mb: the readers' own limits keep far below it; -timeout: no
   # single input may take a second (hostile input must not stall a reader).
   if (cd "$work/$f" && "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$work/$f/artifacts/" "$work/$f/corpus" "$top/tests/fuzz/corpus/$f") >"$log" 2>&1; then
-    status=ok
+    echo ok >"$work/$f/status"
   else
-    status=FAILED
-    failed+=("$f")
+    echo FAILED >"$work/$f/status"
   fi
+}
+for f in "${fuzzers[@]}"; do
+  [[ -x $build_dir/tests/fuzz/$f ]] || { echo "fuzz: $build_dir/tests/fuzz/$f missing (configure with -DTRACELOOP_SANITIZE=ON)" >&2; exit 2; }
+done
+running=0
+for f in "${fuzzers[@]}"; do
+  if ((running >= jobs)); then
+    wait -n
+    running=$((running - 1))
+  fi
+  run_one "$f" &
+  running=$((running + 1))
+done
+wait
+failed=()
+for f in "${fuzzers[@]}"; do
+  log=$work/$f/log
+  status=$(cat "$work/$f/status" 2>/dev/null || echo FAILED)
+  [[ $status == ok ]] || failed+=("$f")
   # The last status line (#N DONE cov: .. ft: .. corp: .. exec/s: ..) and the run's totals.
   done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 || true)
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

@@ -13,12 +13,16 @@
 #include <fstream>
 #include <random>
 
+#include <capnp/schema.h>
+
 #include "format/frame_codec.h"
 #include "format/synthetic_workload.h"
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
 #include "format/zstd_codec.h"
+#include "trace.capnp.h"
 #include "tests/support/file_bytes.h"
+#include "tests/support/frame_walk.h"
 #include "tests/support/temp_dir.h"
 
 namespace traceloop::format {
@@ -332,6 +336,55 @@ TEST(HostileInput, LyingEventBatchesAreRefused) {
     }
   }
   EXPECT_GT(errors, 0);
+}
+
+// A Cap'n Proto message whose root `Root` has every field zero except the
+// struct list `field`, which claims `count` elements of zero size: one tag
+// word stands for all of them. Cap'n Proto charges each such element one
+// word of the traversal budget only, so a frame of a few dozen bytes can
+// declare millions.
+template <typename Root>
+std::string zero_sized_struct_list(const char* field, uint32_t count) {
+  const auto schema = capnp::Schema::from<Root>();
+  const auto layout = schema.getProto().getStruct();
+  const size_t data_words = layout.getDataWordCount(), pointers = layout.getPointerCount();
+  const size_t slot = schema.getFieldByName(field).getProto().getSlot().getOffset();
+  std::vector<uint64_t> words(1 + data_words + pointers + 1, 0);
+  words[0] = (uint64_t{data_words} << 32) | (uint64_t{pointers} << 48);  // root struct, right after
+  const size_t pointer_at = 1 + data_words + slot, tag_at = words.size() - 1;
+  const uint64_t offset = tag_at - (pointer_at + 1);
+  words[pointer_at] = 1 | (offset << 2) | (uint64_t{7} << 32);  // inline composite list, 0 words
+  words[tag_at] = uint64_t{count} << 2;                           // count elements of 0 data, 0 pointers
+  words.insert(words.begin(), uint64_t{words.size()} << 32);     // segment table: one segment of them all
+  return std::string(reinterpret_cast<const char*>(words.data()), words.size() * sizeof(uint64_t));
+}
+
+TEST(HostileInput, ZeroSizedLossMarkersCannotAmplifyAFrame) {
+  const std::string raw = zero_sized_struct_list<schema::EventBatch>("losses", 8u << 20);
+  ASSERT_LT(raw.size(), 512u);
+  expect_bounded([&] {
+    DecodedBatch out;
+    auto r = decode_event_batch(raw, out, ReaderLimits{});
+    return !r && r.error().message.find("loss markers") != std::string::npos && out.losses().empty();
+  });
+}
+
+TEST(HostileInput, ZeroSizedProcessesCannotAmplifyAFrame) {
+  TempDir dir;
+  std::string file = valid_trace(dir, 10, 100);
+  ZstdCompressor compressor(1);
+  EncodedFrame frame;
+  detail::encode_raw_frame(FrameType::processes, zero_sized_struct_list<schema::ProcessTable>("processes", 4u << 20), 0,
+                   compressor, frame);
+  ASSERT_LT(frame.bytes.size(), 512u);
+  const auto frames = testing::frames_of(file);
+  ASSERT_EQ(static_cast<FrameType>(frames.back().header.type), FrameType::trailer);
+  file.insert(frames.back().offset, frame.bytes);  // before the trailer
+  write_file(dir / "amplified.tl", file);
+  expect_bounded([&] {
+    const Outcome o = read_all(dir / "amplified.tl");
+    return !o.ok && o.error.find("process") != std::string::npos && one_line(o.error) == o.error;
+  }, 64u << 20);
 }
 
 TEST(HostileInput, RandomMutationsNeverCrash) {
