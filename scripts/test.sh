@@ -14,6 +14,10 @@
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=$(realpath -m -- "${1:-$top/build}")
+# ccache (when setup installed it) keys objects by paths relative to the
+# checkout, so the tools-only build below reuses the first build's objects
+# instead of compiling them again.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$top} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 "$top/scripts/setup.sh" "$build_dir"
 (cd "$build_dir" && ctest --output-on-failure --timeout 600 -j1)
 launcher=()
