@@ -113,7 +113,9 @@ struct tl_call_record {
 /* One argument's data. `len` bytes follow the header, then padding to 8.
  * `size` follows format::CaptureView: the size in user memory when known
  * (count of a write, return value of a read, strlen+1 of a path); a string cut
- * by the limit before its NUL has size = len + 1. */
+ * by the limit before its NUL has size = len + 1. A read that failed (a bad
+ * pointer, or a page still not there at exit) leaves no capture at all: the
+ * argument is then shown as its address, as strace does, never as empty data. */
 struct tl_capture {
   tl_u8 arg;        /* argument index 0..5 */
   tl_u8 pad0;
@@ -164,7 +166,8 @@ struct tl_plan {
   tl_u8 entry_captures; /* number of args with when == ENTRY */
   tl_u8 exit_captures;  /* number of args with when == EXIT */
   tl_u8 never_returns;  /* 1: the enter record is sent at entry, the exit (if any) ignored */
-  tl_u8 pad0[4];
+  tl_u8 replaces_memory; /* 1: success replaces the caller's memory (exec): entry data cannot be read at exit */
+  tl_u8 pad0[3];
   struct tl_arg_plan args[TL_ARGS];
 };
 
@@ -173,6 +176,7 @@ enum tl_filter_mode {
   TL_FILTER_ALL = 0,    /* every task on the host */
   TL_FILTER_SINGLE = 1, /* the task's v2 cgroup id equals .bss single_cgroup_id */
   TL_FILTER_SET = 2,    /* the task's v2 cgroup id is a key of map traced_cgroups */
+  TL_FILTER_PIDS = 3,   /* the task's thread group id is a key of map traced_tgids (attached processes) */
 };
 
 /* Losses are counted in calls, not records: a call whose record the ring has

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -69,15 +70,23 @@ Attempt try_load(const BpfOptions& options, bool raw, uint64_t ring_bytes,
   }
   auto* skel = a.skel;
   skel->rodata->max_data = options.max_data;
-  skel->rodata->filter_mode = !options.filter_cgroups ? TL_FILTER_ALL
-                              : options.single_cgroup ? TL_FILTER_SINGLE
-                                                      : TL_FILTER_SET;
+  skel->rodata->filter_mode = options.filter_processes ? TL_FILTER_PIDS
+                              : !options.filter_cgroups ? TL_FILTER_ALL
+                              : options.single_cgroup   ? TL_FILTER_SINGLE
+                                                        : TL_FILTER_SET;
   // the consumer drains on a timer and is woken once the ring is half full
   skel->rodata->wakeup_bytes = ring_bytes / 2;
   bpf_program__set_autoload(skel->progs.tl_sys_enter_btf, !raw);
   bpf_program__set_autoload(skel->progs.tl_sys_exit_btf, !raw);
   bpf_program__set_autoload(skel->progs.tl_sys_enter_raw, raw);
   bpf_program__set_autoload(skel->progs.tl_sys_exit_raw, raw);
+  // Following forks and exits costs every process on the host something:
+  // only when processes, not cgroups, are traced.
+  const bool pids = options.filter_processes;
+  bpf_program__set_autoload(skel->progs.tl_pid_fork_btf, pids && !raw);
+  bpf_program__set_autoload(skel->progs.tl_pid_exit_btf, pids && !raw);
+  bpf_program__set_autoload(skel->progs.tl_pid_fork_raw, pids && raw);
+  bpf_program__set_autoload(skel->progs.tl_pid_exit_raw, pids && raw);
   // read on demand through its own link (in_flight_records)
   bpf_program__set_autoattach(skel->progs.tl_in_flight, false);
   // run on demand (take_losses)
@@ -96,6 +105,7 @@ Attempt try_load(const BpfOptions& options, bool raw, uint64_t ring_bytes,
   bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(ring_bytes));
   bpf_map__set_max_entries(skel->maps.traced_cgroups, options.max_cgroups);
   bpf_map__set_max_entries(skel->maps.lost_per_cgroup, options.max_cgroups);
+  bpf_map__set_max_entries(skel->maps.traced_tgids, pids ? std::max<uint32_t>(options.max_processes, 1) : 1);
   // The plans are the initial value of .bss: the map is created with them.
   static_assert(sizeof(skel->bss->plans) == sizeof(tl_plan) * TL_MAX_SYSCALLS);
   std::memcpy(skel->bss->plans, options.plans.data(), sizeof(skel->bss->plans));
@@ -184,6 +194,28 @@ Result<void> BpfRecorder::trace_cgroup(uint64_t cgroup_id, uint32_t container_in
   }
   return ok_result();
 }
+
+Result<void> BpfRecorder::trace_process(uint32_t tgid) {
+  const uint8_t one = 1;
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.traced_tgids), &tgid, &one, BPF_ANY) != 0)
+    return Error{describe_errno(errno, "adding a process to the traced set")};
+  return ok_result();
+}
+
+std::vector<uint32_t> BpfRecorder::traced_processes() const {
+  std::vector<uint32_t> out;
+  const int fd = bpf_map__fd(skel_->maps.traced_tgids);
+  uint32_t key = 0, next = 0;
+  const uint32_t* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    out.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
+void BpfRecorder::untrace_process(uint32_t tgid) { bpf_map_delete_elem(bpf_map__fd(skel_->maps.traced_tgids), &tgid); }
 
 Result<void> BpfRecorder::set_plans(std::span<const tl_plan> plans) {
   if (plans.size() != TL_MAX_SYSCALLS) return Error{"internal: capture plans missing"};

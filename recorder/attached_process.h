@@ -1,0 +1,35 @@
+#pragma once
+// What `run -p` learns from /proc about a process it attaches to, before
+// tracing it: its process (a thread id names its thread group), parent, name
+// and command line. The values come from another user's process: bounded
+// and read as data only.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "format/result.h"
+
+namespace traceloop::recorder {
+
+struct AttachedProcess {
+  uint32_t tgid = 0;
+  uint32_t ppid = 0;
+  std::string comm;
+  std::vector<std::string> argv;  // empty for a kernel thread or a zombie
+  uint64_t mount_ns_id = 0;
+};
+
+// The processes of `ids` (process or thread ids), each once, in the order
+// given. Fails naming the first id that is no running process, or one that
+// is the recorder itself (`self`). `proc` is the procfs mount.
+Result<std::vector<AttachedProcess>> find_attached_processes(const std::vector<int>& ids, pid_t self,
+                                                             const std::filesystem::path& proc = "/proc");
+
+// argv joined by spaces, as one line of text (the trace header's command).
+std::string command_line(const std::vector<std::string>& argv);
+
+}  // namespace traceloop::recorder
