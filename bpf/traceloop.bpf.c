@@ -74,36 +74,17 @@ struct {
   __type(value, struct tl_cpu_counters);
 } counters SEC(".maps");
 
-/* Each traced thread's call between its entry and its exit: what the exit
- * record then carries for the whole call (see TL_RECORD_CALL). Task storage:
- * found in the task itself, freed with it, and it follows a thread whose
- * execve makes it the group leader (its tid changes, the task does not). */
-enum stash_state {
-  STASH_IDLE = 0, /* no call in flight (or its enter record was never made) */
-  STASH_HELD = 1, /* a call in flight, its entry kept here */
-  STASH_SENT = 2, /* a call in flight whose enter record went to the ring */
-};
-
-struct stash {
-  __u8 state;       /* enum stash_state */
-  /* Bit i: the entry capture of argument i could not be read. A BPF read
-   * cannot fault pages in: data in a page the process has not touched yet (a
-   * string constant in a fresh binary, a buffer in a fresh mapping) fail at
-   * entry, while at exit the kernel has faulted them in reading them itself;
-   * such captures are read again at exit (see tl_put_retried). */
-  __u8 retry_mask;
-  __u16 data_len;   /* bytes of entry captures in data */
-  __u32 pad;
-  struct tl_call_record rec; /* rec and data are contiguous: sent in one copy */
-  __u8 data[TL_STASH_DATA];
-};
+/* Each traced thread's call between its entry and its exit: struct
+ * tl_stash (see the header), in task storage: found in the task itself,
+ * freed with it, and it follows a thread whose execve makes it the group
+ * leader (its tid changes, the task does not). */
 _Static_assert((TL_STASH_DATA & (TL_STASH_DATA - 1)) == 0, "stash data masked");
 
 struct {
   __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
   __uint(map_flags, BPF_F_NO_PREALLOC);
   __type(key, int);
-  __type(value, struct stash);
+  __type(value, struct tl_stash);
 } calls SEC(".maps");
 
 /* Calls lost per traced cgroup id (struct tl_cgroup_losses). Resized by user
@@ -564,7 +545,7 @@ __noinline __u32 tl_put_captures(__u32 off, __u32 nr, __u32 when, __s64 ret)
 }
 
 /* The entry captures of `mask` read again at exit, as the plan of `nr`
- * says (see struct stash). What they read was in user memory all along:
+ * says (see struct tl_stash). What they read was in user memory all along:
  * input data the kernel only read. Not after a successful exec (see
  * tl_plan.replaces_memory): the caller leaves the mask empty then. */
 __noinline __u32 tl_put_retried(__u32 off, __u32 nr, __u32 mask)
@@ -630,7 +611,7 @@ static __always_inline int send(void *data, __u64 size, __u64 *lost_before, stru
 }
 
 /* data_len is always below TL_STASH_DATA; the mask shows it to the verifier. */
-static __always_inline __u32 stash_len(const struct stash *st)
+static __always_inline __u32 stash_len(const struct tl_stash *st)
 {
   return mask_for_verifier(st->data_len, TL_STASH_DATA - 1);
 }
@@ -654,7 +635,7 @@ static __always_inline void fill_enter(struct tl_enter_record *rec, __u32 nr, __
 /* A held call sent as an enter record: its exit will not come (user space
  * shows it unfinished). Rare: a thread's store says "in flight" while the
  * same thread enters another call or leaves a different one. */
-static __always_inline void send_held_enter(struct stash *st, struct tl_cpu_counters *counters_p)
+static __always_inline void send_held_enter(struct tl_stash *st, struct tl_cpu_counters *counters_p)
 {
   struct scratch *s = this_cpu_scratch();
   if (!s)
@@ -682,10 +663,10 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
   if (!traced_syscall(nr, &plan, &counters_p))
     return 0;
 
-  struct stash *st = 0;
+  struct tl_stash *st = 0;
   if (!plan->never_returns) {
     st = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-    if (st && st->state == STASH_HELD)
+    if (st && st->state == TL_STASH_HELD)
       send_held_enter(st, counters_p);
   }
 
@@ -694,7 +675,7 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
     st->data_len = 0;
     st->retry_mask = 0;
     if (!plan->entry_captures) { /* the common case: the entry stays in the store, no record */
-      st->state = STASH_HELD;
+      st->state = TL_STASH_HELD;
       return 0;
     }
     /* Entry data: read into the scratch buffer where an enter record would
@@ -714,7 +695,7 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
         (data_len == 0 || bpf_probe_read_kernel(st->data, mask_for_verifier(data_len, TL_STASH_DATA - 1),
                                                 s->buf + sizeof(struct tl_enter_record)) == 0)) {
       st->data_len = data_len;
-      st->state = STASH_HELD;
+      st->state = TL_STASH_HELD;
       return 0;
     }
     /* too much to keep: the enter record goes now, the exit pairs with it */
@@ -724,8 +705,8 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
     rec->head.type = TL_RECORD_ENTER;
     rec->head.size = size;
     /* a lost enter record loses the whole call: its exit sends nothing */
-    st->state = send(s->buf, size, &rec->lost_before, counters_p, cgroup_id, LOSES_CALL) == 0 ? STASH_SENT
-                                                                                             : STASH_IDLE;
+    st->state = send(s->buf, size, &rec->lost_before, counters_p, cgroup_id, LOSES_CALL) == 0 ? TL_STASH_SENT
+                                                                                             : TL_STASH_IDLE;
     return 0;
   }
 
@@ -804,7 +785,7 @@ static __always_inline int has_no_task_storage(int btf)
 /* The failed entry captures worth reading again at exit: none after a
  * successful exec, whose old memory is gone (the same addresses now hold the
  * new program's data). */
-static __always_inline __u8 retry_mask_at_exit(const struct stash *st, const struct tl_plan *plan, long ret)
+static __always_inline __u8 retry_mask_at_exit(const struct tl_stash *st, const struct tl_plan *plan, long ret)
 {
   if (plan->replaces_memory && ret == 0)
     return 0;
@@ -815,11 +796,11 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
 {
   if (has_no_task_storage(btf))
     return 0;
-  struct stash *st = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
+  struct tl_stash *st = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
   if (!st)
     return 0;
   __u8 state = st->state;
-  if (state == STASH_IDLE) {
+  if (state == TL_STASH_IDLE) {
     /* No entry seen: a new thread's first return, a call begun before the
      * start, or a task no longer traced (a container traced from its
      * cgroup's birth until its runtime named it, then left out). The last
@@ -832,15 +813,15 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
   struct tl_cpu_counters *counters_p = bpf_map_lookup_elem(&counters, &zero);
   if (!counters_p)
     return 0;
-  st->state = STASH_IDLE;
+  st->state = TL_STASH_IDLE;
   __u32 nr = read_nr(regs, btf);
   if (st->rec.enter.nr != nr || nr >= TL_MAX_SYSCALLS) { /* the held call never returned; this exit has no entry */
-    if (state == STASH_HELD)
+    if (state == TL_STASH_HELD)
       send_held_enter(st, counters_p);
     return 0;
   }
   const struct tl_plan *plan = plan_of(nr);
-  if (state == STASH_SENT) {
+  if (state == TL_STASH_SENT) {
     send_exit(regs, nr, ret, st->rec.enter.cgroup_id, plan, retry_mask_at_exit(st, plan, ret), counters_p, btf);
     return 0;
   }
@@ -964,8 +945,8 @@ int tl_in_flight(struct bpf_iter__task *ctx)
   struct task_struct *task = ctx->task;
   if (!task)
     return 0;
-  struct stash *st = bpf_task_storage_get(&calls, task, 0, 0);
-  if (!st || st->state != STASH_HELD)
+  struct tl_stash *st = bpf_task_storage_get(&calls, task, 0, 0);
+  if (!st || st->state != TL_STASH_HELD)
     return 0;
   struct tl_enter_record rec = st->rec.enter;
   __u32 len = stash_len(st);

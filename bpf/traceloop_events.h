@@ -110,6 +110,31 @@ struct tl_call_record {
  * exit (a power of two); a call with more sends its enter record at entry. */
 #define TL_STASH_DATA 1024
 
+/* A traced thread's call between its entry and its exit, kept in the
+ * thread's store (task storage map `calls`): what the exit record then
+ * carries for the whole call (see TL_RECORD_CALL). User space writes one
+ * only for a call that was already in flight when it attached to the
+ * thread (TL_STASH_SENT, its enter record made by user space). */
+enum tl_stash_state {
+  TL_STASH_IDLE = 0, /* no call in flight (or its enter record was never made) */
+  TL_STASH_HELD = 1, /* a call in flight, its entry kept here */
+  TL_STASH_SENT = 2, /* a call in flight whose enter record went to the ring */
+};
+
+struct tl_stash {
+  tl_u8 state;      /* enum tl_stash_state */
+  /* Bit i: the entry capture of argument i could not be read. A BPF read
+   * cannot fault pages in: data in a page the process has not touched yet (a
+   * string constant in a fresh binary, a buffer in a fresh mapping) fail at
+   * entry, while at exit the kernel has faulted them in reading them itself;
+   * such captures are read again at exit. */
+  tl_u8 retry_mask;
+  tl_u16 data_len;  /* bytes of entry captures in data */
+  tl_u32 pad;
+  struct tl_call_record rec; /* rec and data are contiguous: sent in one copy */
+  tl_u8 data[TL_STASH_DATA];
+};
+
 /* One argument's data. `len` bytes follow the header, then padding to 8.
  * `size` follows format::CaptureView: the size in user memory when known
  * (count of a write, return value of a read, strlen+1 of a path); a string cut

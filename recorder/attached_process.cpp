@@ -86,6 +86,42 @@ Result<std::vector<AttachedProcess>> find_attached_processes(const std::vector<i
   return out;
 }
 
+std::vector<BlockedCall> blocked_calls(uint32_t tgid, const fs::path& proc) {
+  std::vector<BlockedCall> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(proc / std::to_string(tgid) / "task", ec)) {
+    uint32_t tid = 0;
+    const std::string name = entry.path().filename().string();
+    if (std::from_chars(name.data(), name.data() + name.size(), tid).ec != std::errc{}) continue;
+    // "NR ARG1..ARG6 SP PC" in a call; "running", or "-1 SP PC" elsewhere.
+    const std::string text = read_bounded(entry.path() / "syscall", 512);
+    const char* at = text.data();
+    const char* end = text.data() + text.size();
+    BlockedCall call;
+    call.tid = tid;
+    auto [p, err] = std::from_chars(at, end, call.nr);
+    if (err != std::errc{}) continue;
+    bool complete = true;
+    for (uint64_t& arg : call.args) {
+      if (end - p < 4 || p[0] != ' ' || p[1] != '0' || p[2] != 'x') {
+        complete = false;
+        break;
+      }
+      auto r = std::from_chars(p + 3, end, arg, 16);
+      if (r.ec != std::errc{}) {
+        complete = false;
+        break;
+      }
+      p = r.ptr;
+    }
+    if (!complete) continue;
+    call.comm = read_bounded(entry.path() / "comm", 64);
+    while (!call.comm.empty() && call.comm.back() == '\n') call.comm.pop_back();
+    out.push_back(std::move(call));
+  }
+  return out;
+}
+
 std::string command_line(const std::vector<std::string>& argv) {
   std::string out;
   for (const auto& a : argv) {

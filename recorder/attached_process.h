@@ -29,6 +29,18 @@ struct AttachedProcess {
 Result<std::vector<AttachedProcess>> find_attached_processes(const std::vector<int>& ids, pid_t self,
                                                              const std::filesystem::path& proc = "/proc");
 
+// A thread blocked in a system call, as /proc/PID/task/TID/syscall shows it.
+struct BlockedCall {
+  uint32_t tid = 0;
+  uint32_t nr = 0;
+  uint64_t args[6] = {};
+  std::string comm;
+};
+
+// The threads of process `tgid` that are inside a system call now (not
+// running user code, not stopped elsewhere in the kernel).
+std::vector<BlockedCall> blocked_calls(uint32_t tgid, const std::filesystem::path& proc = "/proc");
+
 // argv joined by spaces, as one line of text (the trace header's command).
 std::string command_line(const std::vector<std::string>& argv);
 

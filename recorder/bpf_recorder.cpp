@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -216,6 +217,47 @@ std::vector<uint32_t> BpfRecorder::traced_processes() const {
 }
 
 void BpfRecorder::untrace_process(uint32_t tgid) { bpf_map_delete_elem(bpf_map__fd(skel_->maps.traced_tgids), &tgid); }
+
+namespace {
+
+// Whether the capture of `p` is made for these arguments (its condition,
+// as the BPF side's tl_cond_holds tests it).
+bool capture_applies(const tl_arg_plan& p, const uint64_t* args) {
+  if (p.cond_count == 0) return true;
+  if (p.cond_arg >= TL_ARGS) return false;
+  const uint64_t v = args[p.cond_arg] & p.cond_mask;
+  bool found = false;
+  for (unsigned k = 0; k < p.cond_count && k < TL_COND_VALUES; ++k) found = found || p.cond_values[k] == v;
+  return found != (p.cond_negate != 0);
+}
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+}  // namespace
+
+Result<bool> BpfRecorder::resume_in_flight(const tl_enter_record& enter) {
+  if (enter.nr >= TL_MAX_SYSCALLS) return false;
+  const tl_plan& plan = skel_->bss->plans[enter.nr];
+  if (!plan.traced || plan.never_returns) return false;
+  tl_stash stash{};
+  stash.state = TL_STASH_SENT;
+  stash.rec.enter = enter;
+  // Its entry data were never read: all of them are read at exit, as a
+  // capture that failed at entry would be.
+  for (unsigned i = 0; i < TL_ARGS; ++i)
+    if (plan.args[i].when == TL_WHEN_ENTRY && plan.args[i].how != TL_CAP_NONE &&
+        capture_applies(plan.args[i], enter.args))
+      stash.retry_mask |= static_cast<uint8_t>(1u << i);
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, enter.tid, PIDFD_THREAD)));
+  if (!pidfd) return false;  // the thread is gone
+  // NOEXIST: a store the thread made since (it entered a traced call) wins.
+  const int key = pidfd.get();
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.calls), &key, &stash, BPF_NOEXIST) == 0) return true;
+  if (errno == EEXIST || errno == ESRCH) return false;
+  return Error{describe_errno(errno, "resuming a call in flight at attach")};
+}
 
 Result<void> BpfRecorder::set_plans(std::span<const tl_plan> plans) {
   if (plans.size() != TL_MAX_SYSCALLS) return Error{"internal: capture plans missing"};

@@ -86,6 +86,13 @@ class BpfRecorder {
   // children since), or that exited without their exit being seen.
   std::vector<uint32_t> traced_processes() const;
   void untrace_process(uint32_t tgid);
+  // filter_processes: a call that thread `enter.tid` was already blocked in
+  // when its process became traced (`enter` as user space made it, from
+  // /proc). Its exit then makes an exit record, with the entry data its plan
+  // reads (read at exit) and its exit data, which pairs with `enter`.
+  // False when the thread has made a traced call since: the call it was
+  // blocked in has returned, and what follows is in the ring already.
+  Result<bool> resume_in_flight(const tl_enter_record& enter);
   // Stops tracing the cgroup and forgets its losses (take_losses() first
   // for those no record reported).
   Result<void> untrace_cgroup(uint64_t cgroup_id);

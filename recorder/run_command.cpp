@@ -223,6 +223,34 @@ Result<void> finish_attached(BpfRecorder& recorder, RingConsumer& consumer, Even
   return writer.finish();
 }
 
+// The calls the attached processes' threads are blocked in, as enter
+// records made now (the time of the attach: their real entry is unknown)
+// for the converter, paired with the exit records the BPF side makes.
+Result<void> resume_blocked_calls(BpfRecorder& recorder, EventConverter& converter,
+                                  const std::vector<AttachedProcess>& processes) {
+  std::vector<uint8_t> records;
+  for (const auto& p : processes) {
+    for (const BlockedCall& call : blocked_calls(p.tgid)) {
+      tl_enter_record rec{};
+      rec.head.type = TL_RECORD_ENTER;
+      rec.head.size = sizeof(rec);
+      rec.nr = call.nr;
+      rec.pid = p.tgid;
+      rec.tid = call.tid;
+      rec.ts = boot_ns();
+      std::copy(std::begin(call.args), std::end(call.args), rec.args);
+      std::memcpy(rec.comm, call.comm.data(), std::min(call.comm.size(), sizeof(rec.comm) - 1));
+      auto resumed = recorder.resume_in_flight(rec);
+      if (!resumed.ok()) return resumed.error();
+      if (!*resumed) continue;
+      const auto* bytes = reinterpret_cast<const uint8_t*>(&rec);
+      records.insert(records.end(), bytes, bytes + sizeof(rec));
+    }
+  }
+  converter.consume_records(records);
+  return ok_result();
+}
+
 // How often (in drain intervals) the recorder looks whether any traced
 // process is left: a walk of the BPF side's set.
 constexpr int kLivenessEvery = 10;
@@ -270,7 +298,6 @@ Result<RunResult> attach_traced(const RunOptions& options) {
   container.runtime = "host";
   container.mount_ns_id = first.mount_ns_id;
   container.started_wall_ns = wall_ns();
-  container.init_pid = first.tgid;
   metadata.containers.push_back(container);
 
   // An attached recording has no natural end: it streams, in zstd, as the
@@ -301,6 +328,11 @@ Result<RunResult> attach_traced(const RunOptions& options) {
   // fork, is traced.
   for (const auto& p : *processes)
     if (auto r = recorder.trace_process(p.tgid); !r.ok()) return r.error();
+  // The calls they are blocked in now (a read waiting for input) began
+  // before: shown from now on, as strace shows them once attached, their
+  // entry data read at their exit. Before the first drain, so that each
+  // exit finds its entry.
+  if (auto r = resume_blocked_calls(recorder, converter, *processes); !r.ok()) return r.error();
   // The descriptors open at attach time (a /proc/PID/fd snapshot of each
   // process) belong in the trace here: after the processes are traced, so
   // that an fd opened meanwhile is in the trace as a call or in the snapshot.

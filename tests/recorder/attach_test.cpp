@@ -82,7 +82,10 @@ TEST(Attach, RecordsThreadsAndLaterChildrenUntilSigint) {
   ChildProcess other = start_loop(dir, "other");
   const auto out = dir.path() / "attach.tl";
   ChildProcess recorder = start_recorder(dir, {"-o", out.string(), "-p", std::to_string(traced.pid())});
-  std::this_thread::sleep_for(1500ms);
+  std::this_thread::sleep_for(1000ms);
+  // the read its third thread was blocked in before the attach returns now
+  ASSERT_EQ(::kill(traced.pid(), SIGUSR1), 0);
+  std::this_thread::sleep_for(500ms);
   ASSERT_EQ(::kill(recorder.pid(), SIGINT), 0);
   const int status = wait_exit(recorder, 20s);
   ASSERT_EQ(status, 0) << read_file(dir.path() / "recorder.log");
@@ -103,8 +106,15 @@ TEST(Attach, RecordsThreadsAndLaterChildrenUntilSigint) {
   const uint32_t pid = static_cast<uint32_t>(traced.pid());
   int main_calls = 0, thread_calls = 0, child_calls = 0;
   std::set<uint32_t> children;
+  int resumed_reads = 0;
   for (const auto& e : t.events) {
     auto v = e.view();
+    if (name_of(t, e) == "read" && v.pid == pid && v.state == format::CallState::returned && v.ret == 5) {
+      // entered before the attach: shown from the attach on, its data read at exit
+      EXPECT_EQ(capture_string(v, 1), "wake\n");
+      EXPECT_EQ(v.args[2], 64u);
+      ++resumed_reads;
+    }
     EXPECT_NE(v.pid, static_cast<uint32_t>(other.pid())) << "a process never attached to";
     EXPECT_NE(v.pid, static_cast<uint32_t>(::getpid())) << "the test itself";
     if (name_of(t, e) != "openat") continue;
@@ -128,6 +138,7 @@ TEST(Attach, RecordsThreadsAndLaterChildrenUntilSigint) {
   EXPECT_GT(main_calls, 20) << dump(t);
   EXPECT_GT(thread_calls, 20) << dump(t);
   EXPECT_GE(child_calls, 3) << dump(t);
+  EXPECT_EQ(resumed_reads, 1) << dump(t);
   EXPECT_EQ(children.size(), static_cast<size_t>(child_calls));
   // the children are in the process table, as the traced process's
   for (const uint32_t c : children) {
