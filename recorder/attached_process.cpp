@@ -122,6 +122,15 @@ std::vector<BlockedCall> blocked_calls(uint32_t tgid, const fs::path& proc) {
   return out;
 }
 
+size_t thread_count(uint32_t tgid, const fs::path& proc) {
+  std::error_code ec;
+  size_t n = 0;
+  for (auto it = fs::directory_iterator(proc / std::to_string(tgid) / "task", ec); !ec && it != fs::directory_iterator();
+       it.increment(ec))
+    ++n;
+  return n;
+}
+
 std::string command_line(const std::vector<std::string>& argv) {
   std::string out;
   for (const auto& a : argv) {

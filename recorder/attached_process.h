@@ -41,6 +41,9 @@ struct BlockedCall {
 // running user code, not stopped elsewhere in the kernel).
 std::vector<BlockedCall> blocked_calls(uint32_t tgid, const std::filesystem::path& proc = "/proc");
 
+// The threads of process `tgid` now (0 when it is gone).
+size_t thread_count(uint32_t tgid, const std::filesystem::path& proc = "/proc");
+
 // argv joined by spaces, as one line of text (the trace header's command).
 std::string command_line(const std::vector<std::string>& argv);
 

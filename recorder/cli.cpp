@@ -112,6 +112,7 @@ int record_main(int argc, char** argv) {
       run.capture_data = !no_data;
       run.verifier_stats = verbose;
       if (!output.empty()) run.output = output;
+      run.notice = [](const std::string& line) { std::cerr << "traceloop-record: " << line << std::endl; };
       if (run.command.empty() && run.attach_pids.empty()) {
         std::cerr << "traceloop-record run: a command or -p PID is required\n" << run_cmd->help();
         return 2;

@@ -334,9 +334,18 @@ Result<RunResult> attach_traced(const RunOptions& options) {
   // exit finds its entry.
   if (auto r = resume_blocked_calls(recorder, converter, *processes); !r.ok()) return r.error();
   // The descriptors open at attach time (a /proc/PID/fd snapshot of each
-  // process) belong in the trace here: after the processes are traced, so
-  // that an fd opened meanwhile is in the trace as a call or in the snapshot.
+  // process, recorder/fd_snapshot.h) belong in the trace here: after the
+  // processes are traced, so that an fd opened meanwhile is in the trace as
+  // a call or in the snapshot.
   result.startup_ns = boot_ns() - started;
+  auto notify = [&](const std::string& line) {
+    if (options.notice) options.notice(line);
+  };
+  for (const auto& p : *processes) {
+    const size_t threads = thread_count(p.tgid);
+    notify("Process " + std::to_string(p.tgid) + " attached" +
+           (threads > 1 ? " with " + std::to_string(threads) + " threads" : ""));
+  }
 
   bool stop = false;
   for (int round = 1; !stop; ++round) {
@@ -359,6 +368,8 @@ Result<RunResult> attach_traced(const RunOptions& options) {
   }
 
   const uint64_t detached = boot_ns();
+  for (const auto& p : *processes)
+    if (::kill(static_cast<pid_t>(p.tgid), 0) == 0) notify("Process " + std::to_string(p.tgid) + " detached");
   if (sink.error()) return Error{sink.error()->message + " (the processes were let go; their trace is lost)"};
   if (auto r = finish_attached(recorder, *consumer, converter, tracker, *writer, result); !r.ok()) return r.error();
   result.finish_ns = boot_ns() - detached;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,9 @@ struct RunOptions {
   // its process), traced until SIGINT/SIGTERM/SIGHUP/SIGQUIT or until every
   // one of them and of their children has exited. They are left running.
   std::vector<int> attach_pids;
+  // With attach_pids: told each line strace prints on attaching and on
+  // detaching ("Process 1234 attached with 3 threads"), when it happens.
+  std::function<void(const std::string&)> notice;
   std::optional<std::filesystem::path> output;  // default: traceloop-<cmd>-<pid>.tl in cwd
   std::vector<std::string> syscall_filters;     // names; empty: all
   uint32_t max_data = 256;

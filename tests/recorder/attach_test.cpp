@@ -33,7 +33,7 @@ std::string read_file(const std::filesystem::path& path) {
 
 // Waits until `log` holds `text` (a helper says it is ready).
 bool wait_for_text(const std::filesystem::path& log, const std::string& text) {
-  for (int i = 0; i < 500; ++i) {
+  for (int i = 0; i < 2000; ++i) {
     if (read_file(log).find(text) != std::string::npos) return true;
     std::this_thread::sleep_for(10ms);
   }
@@ -82,6 +82,10 @@ TEST(Attach, RecordsThreadsAndLaterChildrenUntilSigint) {
   ChildProcess other = start_loop(dir, "other");
   const auto out = dir.path() / "attach.tl";
   ChildProcess recorder = start_recorder(dir, {"-o", out.string(), "-p", std::to_string(traced.pid())});
+  // as strace says it; the worker and the reader besides the main thread
+  ASSERT_TRUE(wait_for_text(dir.path() / "recorder.log",
+                            "traceloop-record: Process " + std::to_string(traced.pid()) + " attached with 3 threads"))
+      << read_file(dir.path() / "recorder.log");
   std::this_thread::sleep_for(1000ms);
   // the read its third thread was blocked in before the attach returns now
   ASSERT_EQ(::kill(traced.pid(), SIGUSR1), 0);
@@ -89,6 +93,9 @@ TEST(Attach, RecordsThreadsAndLaterChildrenUntilSigint) {
   ASSERT_EQ(::kill(recorder.pid(), SIGINT), 0);
   const int status = wait_exit(recorder, 20s);
   ASSERT_EQ(status, 0) << read_file(dir.path() / "recorder.log");
+  EXPECT_NE(read_file(dir.path() / "recorder.log")
+                .find("traceloop-record: Process " + std::to_string(traced.pid()) + " detached"),
+            std::string::npos);
 
   // The process runs on, neither stopped nor killed.
   std::this_thread::sleep_for(100ms);
