@@ -39,10 +39,10 @@ const volatile __u64 wakeup_bytes = 1 << 20; /* wake the consumer when this much
 struct scratch { /* a per-CPU map value may not exceed 32 KiB */
   __u8 buf[SCRATCH_SIZE - 64];
   __u64 args[TL_ARGS]; /* the call's arguments, where the capture functions read them */
-  /* Bit i: entry string i could not be read. Kept in the map value, not on
-   * the stack, so the verifier does not track it bit by bit (which multiplies
-   * its states); the same for the count of captures. */
-  __u8 failed_strings;
+  /* Bit i: the entry capture of argument i could not be read. Kept in the
+   * map value, not on the stack, so the verifier does not track it bit by
+   * bit (which multiplies its states); the same for the count of captures. */
+  __u8 failed_captures;
   __u8 ncaptures;
   __u8 pad[14]; /* the value is exactly SCRATCH_SIZE bytes: sizes masked to it stay inside */
 };
@@ -74,36 +74,17 @@ struct {
   __type(value, struct tl_cpu_counters);
 } counters SEC(".maps");
 
-/* Each traced thread's call between its entry and its exit: what the exit
- * record then carries for the whole call (see TL_RECORD_CALL). Task storage:
- * found in the task itself, freed with it, and it follows a thread whose
- * execve makes it the group leader (its tid changes, the task does not). */
-enum stash_state {
-  STASH_IDLE = 0, /* no call in flight (or its enter record was never made) */
-  STASH_HELD = 1, /* a call in flight, its entry kept here */
-  STASH_SENT = 2, /* a call in flight whose enter record went to the ring */
-};
-
-struct stash {
-  __u8 state;       /* enum stash_state */
-  /* Bit i: the path string of argument i could not be read at entry.
-   * bpf_probe_read_user_str cannot fault pages in: a path in a page the
-   * process has not touched yet (a string constant in a fresh binary) fails
-   * at entry, while at exit the kernel has faulted it in copying the path
-   * itself; such strings are read again at exit. */
-  __u8 retry_mask;
-  __u16 data_len;   /* bytes of entry captures in data */
-  __u32 pad;
-  struct tl_call_record rec; /* rec and data are contiguous: sent in one copy */
-  __u8 data[TL_STASH_DATA];
-};
+/* Each traced thread's call between its entry and its exit: struct
+ * tl_stash (see the header), in task storage: found in the task itself,
+ * freed with it, and it follows a thread whose execve makes it the group
+ * leader (its tid changes, the task does not). */
 _Static_assert((TL_STASH_DATA & (TL_STASH_DATA - 1)) == 0, "stash data masked");
 
 struct {
   __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
   __uint(map_flags, BPF_F_NO_PREALLOC);
   __type(key, int);
-  __type(value, struct stash);
+  __type(value, struct tl_stash);
 } calls SEC(".maps");
 
 /* Calls lost per traced cgroup id (struct tl_cgroup_losses). Resized by user
@@ -154,10 +135,32 @@ static __always_inline const struct tl_plan *plan_of(__u32 nr)
 __u8 traced_slots[TL_CGROUP_SLOTS];
 _Static_assert((TL_CGROUP_SLOTS & (TL_CGROUP_SLOTS - 1)) == 0, "slot index masked");
 
+/* TL_FILTER_PIDS: the traced processes by thread group id (every thread of
+ * one is traced). User space adds those it attaches to; the programs below
+ * add each process they fork from then on (at the fork, before the child
+ * runs: none of its calls is missed) and remove a process when its last
+ * thread exits (before its id can be reused). Resized by user space. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u8);
+} traced_tgids SEC(".maps");
+
+static __always_inline int is_traced_process(void)
+{
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  return bpf_map_lookup_elem(&traced_tgids, &tgid) != 0;
+}
+
+/* Whether the current task is traced: its cgroup (cgroup_id is the current
+ * task's), or in TL_FILTER_PIDS mode its process. */
 static __always_inline int is_traced_cgroup(__u64 cgroup_id)
 {
   if (filter_mode == TL_FILTER_ALL)
     return 1;
+  if (filter_mode == TL_FILTER_PIDS)
+    return is_traced_process();
   if (filter_mode == TL_FILTER_SINGLE)
     return cgroup_id == single_cgroup_id;
   /* an untraced task: one byte, no hash of its id */
@@ -375,8 +378,10 @@ __noinline __u32 tl_put_bytes(__u32 off, __u32 arg, __u64 uptr, __u64 size)
   __u32 len = clamp_len(size);
   if (len > TL_MAX_DATA_LIMIT)
     return off;
+  /* A read that failed leaves no capture (see struct tl_capture), never an
+   * empty one: the data were not empty, only unreadable. */
   if (len && bpf_probe_read_user(s->buf + at + sizeof(*cap), len, (const void *)uptr) != 0)
-    len = 0;
+    return off;
   return end_capture(cap, at, arg, len, size > 0xffffffffull ? 0xffffffffu : (__u32)size);
 }
 
@@ -436,6 +441,8 @@ __noinline __u32 tl_put_string_array(__u32 off, __u32 arg, __u64 uptr)
     used += n;
     size = used;
   }
+  if (!complete && used == 0)
+    return off; /* not even the first element could be read: a failed read */
   if (!complete && size <= used)
     size = used + 1; /* elements dropped */
   if (used > TL_MAX_DATA_LIMIT)
@@ -513,7 +520,7 @@ __noinline int tl_cond_holds(__u32 nr, __u32 arg)
 
 /* Every capture of `when` that the plan of `nr` asks for, from the
  * arguments in the scratch buffer. Counts them in s->ncaptures; at entry,
- * sets bit i of s->failed_strings for each string that could not be read. */
+ * sets bit i of s->failed_captures for each capture that could not be read. */
 __noinline __u32 tl_put_captures(__u32 off, __u32 nr, __u32 when, __s64 ret)
 {
   struct scratch *s = this_cpu_scratch();
@@ -523,30 +530,35 @@ __noinline __u32 tl_put_captures(__u32 off, __u32 nr, __u32 when, __s64 ret)
     const struct tl_arg_plan *p = &plan_of(nr)->args[i];
     if (p->when != when || p->how == TL_CAP_NONE)
       continue;
-    /* a string skipped here is not marked failed: the exit does not retry it */
+    /* a capture skipped here is not marked failed: the exit does not retry it */
     if (p->cond_count && !tl_cond_holds(nr, i))
       continue;
     __u32 packed_plan = p->how | (__u32)p->when << 8 | (__u32)(__u8)p->len_arg << 16;
     __u32 next = tl_put_capture(off, i, packed_plan, p->elem_size, ret);
     if (next != off)
       s->ncaptures++;
-    else if (when == TL_WHEN_ENTRY && p->how == TL_CAP_STRING && s->args[i] && off < CAPTURE_AREA)
-      s->failed_strings |= 1 << i;
+    else if (when == TL_WHEN_ENTRY && s->args[i] && off < CAPTURE_AREA)
+      s->failed_captures |= 1 << i;
     off = next;
   }
   return off;
 }
 
-/* The strings of `mask` read again at exit (see struct stash). */
-__noinline __u32 tl_put_retried_strings(__u32 off, __u32 mask)
+/* The entry captures of `mask` read again at exit, as the plan of `nr`
+ * says (see struct tl_stash). What they read was in user memory all along:
+ * input data the kernel only read. Not after a successful exec (see
+ * tl_plan.replaces_memory): the caller leaves the mask empty then. */
+__noinline __u32 tl_put_retried(__u32 off, __u32 nr, __u32 mask)
 {
   struct scratch *s = this_cpu_scratch();
-  if (!s)
+  if (!s || nr >= TL_MAX_SYSCALLS)
     return off;
   for (__u32 i = 0; i < TL_ARGS; i++) {
     if (!(mask & (1u << i)))
       continue;
-    __u32 next = tl_put_string(off, i, s->args[i]);
+    const struct tl_arg_plan *p = &plan_of(nr)->args[i];
+    __u32 packed_plan = p->how | (__u32)p->when << 8 | (__u32)(__u8)p->len_arg << 16;
+    __u32 next = tl_put_capture(off, i, packed_plan, p->elem_size, 0);
     if (next != off)
       s->ncaptures++;
     off = next;
@@ -599,7 +611,7 @@ static __always_inline int send(void *data, __u64 size, __u64 *lost_before, stru
 }
 
 /* data_len is always below TL_STASH_DATA; the mask shows it to the verifier. */
-static __always_inline __u32 stash_len(const struct stash *st)
+static __always_inline __u32 stash_len(const struct tl_stash *st)
 {
   return mask_for_verifier(st->data_len, TL_STASH_DATA - 1);
 }
@@ -623,7 +635,7 @@ static __always_inline void fill_enter(struct tl_enter_record *rec, __u32 nr, __
 /* A held call sent as an enter record: its exit will not come (user space
  * shows it unfinished). Rare: a thread's store says "in flight" while the
  * same thread enters another call or leaves a different one. */
-static __always_inline void send_held_enter(struct stash *st, struct tl_cpu_counters *counters_p)
+static __always_inline void send_held_enter(struct tl_stash *st, struct tl_cpu_counters *counters_p)
 {
   struct scratch *s = this_cpu_scratch();
   if (!s)
@@ -651,10 +663,10 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
   if (!traced_syscall(nr, &plan, &counters_p))
     return 0;
 
-  struct stash *st = 0;
+  struct tl_stash *st = 0;
   if (!plan->never_returns) {
     st = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-    if (st && st->state == STASH_HELD)
+    if (st && st->state == TL_STASH_HELD)
       send_held_enter(st, counters_p);
   }
 
@@ -663,7 +675,7 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
     st->data_len = 0;
     st->retry_mask = 0;
     if (!plan->entry_captures) { /* the common case: the entry stays in the store, no record */
-      st->state = STASH_HELD;
+      st->state = TL_STASH_HELD;
       return 0;
     }
     /* Entry data: read into the scratch buffer where an enter record would
@@ -672,18 +684,18 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
     if (!s)
       return 0;
     s->ncaptures = 0;
-    s->failed_strings = 0;
+    s->failed_captures = 0;
     for (int i = 0; i < TL_ARGS; i++)
       s->args[i] = st->rec.enter.args[i];
     __u32 size = tl_put_captures(sizeof(struct tl_enter_record), nr, TL_WHEN_ENTRY, 0);
     __u32 data_len = size - sizeof(struct tl_enter_record);
     st->rec.enter.head.ncaptures = s->ncaptures;
-    st->retry_mask = s->failed_strings;
+    st->retry_mask = s->failed_captures;
     if (data_len < TL_STASH_DATA &&
         (data_len == 0 || bpf_probe_read_kernel(st->data, mask_for_verifier(data_len, TL_STASH_DATA - 1),
                                                 s->buf + sizeof(struct tl_enter_record)) == 0)) {
       st->data_len = data_len;
-      st->state = STASH_HELD;
+      st->state = TL_STASH_HELD;
       return 0;
     }
     /* too much to keep: the enter record goes now, the exit pairs with it */
@@ -693,8 +705,8 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
     rec->head.type = TL_RECORD_ENTER;
     rec->head.size = size;
     /* a lost enter record loses the whole call: its exit sends nothing */
-    st->state = send(s->buf, size, &rec->lost_before, counters_p, cgroup_id, LOSES_CALL) == 0 ? STASH_SENT
-                                                                                             : STASH_IDLE;
+    st->state = send(s->buf, size, &rec->lost_before, counters_p, cgroup_id, LOSES_CALL) == 0 ? TL_STASH_SENT
+                                                                                             : TL_STASH_IDLE;
     return 0;
   }
 
@@ -704,7 +716,7 @@ static __always_inline int on_enter(struct pt_regs *regs, long id, int btf)
   if (!s)
     return 0;
   s->ncaptures = 0;
-  s->failed_strings = 0;
+  s->failed_captures = 0;
   struct tl_enter_record *rec = (struct tl_enter_record *)s->buf;
   fill_enter(rec, nr, cgroup_id, regs, btf);
   rec->head.type = TL_RECORD_ENTER;
@@ -748,7 +760,7 @@ static __always_inline void send_exit(struct pt_regs *regs, __u32 nr, long ret, 
   }
   if (retry_mask) {
     read_args(regs, s->args, btf);
-    size = tl_put_retried_strings(size, retry_mask);
+    size = tl_put_retried(size, nr, retry_mask);
   }
   rec->head.ncaptures = s->ncaptures;
   rec->head.size = size;
@@ -770,15 +782,25 @@ static __always_inline int has_no_task_storage(int btf)
   return task->bpf_storage == 0;
 }
 
+/* The failed entry captures worth reading again at exit: none after a
+ * successful exec, whose old memory is gone (the same addresses now hold the
+ * new program's data). */
+static __always_inline __u8 retry_mask_at_exit(const struct tl_stash *st, const struct tl_plan *plan, long ret)
+{
+  if (plan->replaces_memory && ret == 0)
+    return 0;
+  return st->retry_mask;
+}
+
 static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
 {
   if (has_no_task_storage(btf))
     return 0;
-  struct stash *st = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
+  struct tl_stash *st = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
   if (!st)
     return 0;
   __u8 state = st->state;
-  if (state == STASH_IDLE) {
+  if (state == TL_STASH_IDLE) {
     /* No entry seen: a new thread's first return, a call begun before the
      * start, or a task no longer traced (a container traced from its
      * cgroup's birth until its runtime named it, then left out). The last
@@ -791,16 +813,16 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
   struct tl_cpu_counters *counters_p = bpf_map_lookup_elem(&counters, &zero);
   if (!counters_p)
     return 0;
-  st->state = STASH_IDLE;
+  st->state = TL_STASH_IDLE;
   __u32 nr = read_nr(regs, btf);
   if (st->rec.enter.nr != nr || nr >= TL_MAX_SYSCALLS) { /* the held call never returned; this exit has no entry */
-    if (state == STASH_HELD)
+    if (state == TL_STASH_HELD)
       send_held_enter(st, counters_p);
     return 0;
   }
   const struct tl_plan *plan = plan_of(nr);
-  if (state == STASH_SENT) {
-    send_exit(regs, nr, ret, st->rec.enter.cgroup_id, plan, st->retry_mask, counters_p, btf);
+  if (state == TL_STASH_SENT) {
+    send_exit(regs, nr, ret, st->rec.enter.cgroup_id, plan, retry_mask_at_exit(st, plan, ret), counters_p, btf);
     return 0;
   }
 
@@ -811,7 +833,7 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
   rec->exit_cpu = bpf_get_smp_processor_id();
   rec->pad0 = 0;
   __u32 data_len = stash_len(st);
-  __u8 retry_mask = st->retry_mask;
+  __u8 retry_mask = retry_mask_at_exit(st, plan, ret);
   int exit_data = plan->exit_captures && !is_error(ret);
   if (!exit_data && !retry_mask) { /* sent from the store as it is */
     __u32 size = sizeof(*rec) + data_len;
@@ -832,7 +854,7 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
   if (exit_data)
     size = tl_put_captures(size, nr, TL_WHEN_EXIT, ret);
   if (retry_mask)
-    size = tl_put_retried_strings(size, retry_mask);
+    size = tl_put_retried(size, nr, retry_mask);
   struct tl_call_record *out = (struct tl_call_record *)s->buf;
   out->enter.head.ncaptures += s->ncaptures;
   out->enter.head.size = size;
@@ -864,6 +886,57 @@ int tl_sys_exit_raw(struct bpf_raw_tracepoint_args *ctx)
   return on_exit((struct pt_regs *)ctx->args[0], (long)ctx->args[1], 0);
 }
 
+/* TL_FILTER_PIDS: a traced process's new child process is traced from its
+ * birth (a new thread needs nothing: its process is traced already). Loaded
+ * in that mode only: the other modes pay nothing at fork. */
+static __always_inline void trace_child(__u32 parent_tgid, __u32 child_tgid)
+{
+  if (parent_tgid == child_tgid || !bpf_map_lookup_elem(&traced_tgids, &parent_tgid))
+    return;
+  __u8 one = 1;
+  bpf_map_update_elem(&traced_tgids, &child_tgid, &one, BPF_ANY);
+}
+
+/* TL_FILTER_PIDS: a process leaves the set when its last thread exits
+ * (signal->live reached 0 before this tracepoint); its id is not reused
+ * before its parent reaps it, later. */
+static __always_inline void untrace_exited(__u32 tgid, int live)
+{
+  if (live == 0)
+    bpf_map_delete_elem(&traced_tgids, &tgid);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(tl_pid_fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+  trace_child(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid));
+  return 0;
+}
+
+SEC("raw_tracepoint/sched_process_fork")
+int tl_pid_fork_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+  struct task_struct *parent = (struct task_struct *)ctx->args[0];
+  struct task_struct *child = (struct task_struct *)ctx->args[1];
+  trace_child(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid));
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tl_pid_exit_btf, struct task_struct *task)
+{
+  untrace_exited(BPF_CORE_READ(task, tgid), BPF_CORE_READ(task, signal, live.counter));
+  return 0;
+}
+
+SEC("raw_tracepoint/sched_process_exit")
+int tl_pid_exit_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+  struct task_struct *task = (struct task_struct *)ctx->args[0];
+  untrace_exited(BPF_CORE_READ(task, tgid), BPF_CORE_READ(task, signal, live.counter));
+  return 0;
+}
+
 /* The calls in flight, for user space: one enter record per thread whose
  * store holds a call (read through an iterator link, see the header). */
 SEC("iter/task")
@@ -872,8 +945,8 @@ int tl_in_flight(struct bpf_iter__task *ctx)
   struct task_struct *task = ctx->task;
   if (!task)
     return 0;
-  struct stash *st = bpf_task_storage_get(&calls, task, 0, 0);
-  if (!st || st->state != STASH_HELD)
+  struct tl_stash *st = bpf_task_storage_get(&calls, task, 0, 0);
+  if (!st || st->state != TL_STASH_HELD)
     return 0;
   struct tl_enter_record rec = st->rec.enter;
   __u32 len = stash_len(st);

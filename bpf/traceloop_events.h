@@ -110,10 +110,37 @@ struct tl_call_record {
  * exit (a power of two); a call with more sends its enter record at entry. */
 #define TL_STASH_DATA 1024
 
+/* A traced thread's call between its entry and its exit, kept in the
+ * thread's store (task storage map `calls`): what the exit record then
+ * carries for the whole call (see TL_RECORD_CALL). User space writes one
+ * only for a call that was already in flight when it attached to the
+ * thread (TL_STASH_SENT, its enter record made by user space). */
+enum tl_stash_state {
+  TL_STASH_IDLE = 0, /* no call in flight (or its enter record was never made) */
+  TL_STASH_HELD = 1, /* a call in flight, its entry kept here */
+  TL_STASH_SENT = 2, /* a call in flight whose enter record went to the ring */
+};
+
+struct tl_stash {
+  tl_u8 state;      /* enum tl_stash_state */
+  /* Bit i: the entry capture of argument i could not be read. A BPF read
+   * cannot fault pages in: data in a page the process has not touched yet (a
+   * string constant in a fresh binary, a buffer in a fresh mapping) fail at
+   * entry, while at exit the kernel has faulted them in reading them itself;
+   * such captures are read again at exit. */
+  tl_u8 retry_mask;
+  tl_u16 data_len;  /* bytes of entry captures in data */
+  tl_u32 pad;
+  struct tl_call_record rec; /* rec and data are contiguous: sent in one copy */
+  tl_u8 data[TL_STASH_DATA];
+};
+
 /* One argument's data. `len` bytes follow the header, then padding to 8.
  * `size` follows format::CaptureView: the size in user memory when known
  * (count of a write, return value of a read, strlen+1 of a path); a string cut
- * by the limit before its NUL has size = len + 1. */
+ * by the limit before its NUL has size = len + 1. A read that failed (a bad
+ * pointer, or a page still not there at exit) leaves no capture at all: the
+ * argument is then shown as its address, as strace does, never as empty data. */
 struct tl_capture {
   tl_u8 arg;        /* argument index 0..5 */
   tl_u8 pad0;
@@ -164,7 +191,8 @@ struct tl_plan {
   tl_u8 entry_captures; /* number of args with when == ENTRY */
   tl_u8 exit_captures;  /* number of args with when == EXIT */
   tl_u8 never_returns;  /* 1: the enter record is sent at entry, the exit (if any) ignored */
-  tl_u8 pad0[4];
+  tl_u8 replaces_memory; /* 1: success replaces the caller's memory (exec): entry data cannot be read at exit */
+  tl_u8 pad0[3];
   struct tl_arg_plan args[TL_ARGS];
 };
 
@@ -173,6 +201,7 @@ enum tl_filter_mode {
   TL_FILTER_ALL = 0,    /* every task on the host */
   TL_FILTER_SINGLE = 1, /* the task's v2 cgroup id equals .bss single_cgroup_id */
   TL_FILTER_SET = 2,    /* the task's v2 cgroup id is a key of map traced_cgroups */
+  TL_FILTER_PIDS = 3,   /* the task's thread group id is a key of map traced_tgids (attached processes) */
 };
 
 /* Losses are counted in calls, not records: a call whose record the ring has

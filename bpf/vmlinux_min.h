@@ -102,11 +102,20 @@ struct pt_regs {
 #endif
 
 /* Only the fields read directly in tp_btf programs (comm by read_comm,
- * bpf_storage by has_no_task_storage). */
+ * bpf_storage by has_no_task_storage) and through CO-RE (tgid, signal: the
+ * processes traced by thread group id). */
 struct bpf_local_storage;
+typedef struct {
+  int counter;
+} atomic_t;
+struct signal_struct {
+  atomic_t live;
+};
 struct task_struct {
   char comm[16];
   struct bpf_local_storage *bpf_storage;
+  int tgid;
+  struct signal_struct *signal;
 };
 
 struct bpf_raw_tracepoint_args {

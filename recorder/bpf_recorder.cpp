@@ -2,10 +2,12 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -69,15 +71,23 @@ Attempt try_load(const BpfOptions& options, bool raw, uint64_t ring_bytes,
   }
   auto* skel = a.skel;
   skel->rodata->max_data = options.max_data;
-  skel->rodata->filter_mode = !options.filter_cgroups ? TL_FILTER_ALL
-                              : options.single_cgroup ? TL_FILTER_SINGLE
-                                                      : TL_FILTER_SET;
+  skel->rodata->filter_mode = options.filter_processes ? TL_FILTER_PIDS
+                              : !options.filter_cgroups ? TL_FILTER_ALL
+                              : options.single_cgroup   ? TL_FILTER_SINGLE
+                                                        : TL_FILTER_SET;
   // the consumer drains on a timer and is woken once the ring is half full
   skel->rodata->wakeup_bytes = ring_bytes / 2;
   bpf_program__set_autoload(skel->progs.tl_sys_enter_btf, !raw);
   bpf_program__set_autoload(skel->progs.tl_sys_exit_btf, !raw);
   bpf_program__set_autoload(skel->progs.tl_sys_enter_raw, raw);
   bpf_program__set_autoload(skel->progs.tl_sys_exit_raw, raw);
+  // Following forks and exits costs every process on the host something:
+  // only when processes, not cgroups, are traced.
+  const bool pids = options.filter_processes;
+  bpf_program__set_autoload(skel->progs.tl_pid_fork_btf, pids && !raw);
+  bpf_program__set_autoload(skel->progs.tl_pid_exit_btf, pids && !raw);
+  bpf_program__set_autoload(skel->progs.tl_pid_fork_raw, pids && raw);
+  bpf_program__set_autoload(skel->progs.tl_pid_exit_raw, pids && raw);
   // read on demand through its own link (in_flight_records)
   bpf_program__set_autoattach(skel->progs.tl_in_flight, false);
   // run on demand (take_losses)
@@ -96,6 +106,7 @@ Attempt try_load(const BpfOptions& options, bool raw, uint64_t ring_bytes,
   bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(ring_bytes));
   bpf_map__set_max_entries(skel->maps.traced_cgroups, options.max_cgroups);
   bpf_map__set_max_entries(skel->maps.lost_per_cgroup, options.max_cgroups);
+  bpf_map__set_max_entries(skel->maps.traced_tgids, pids ? std::max<uint32_t>(options.max_processes, 1) : 1);
   // The plans are the initial value of .bss: the map is created with them.
   static_assert(sizeof(skel->bss->plans) == sizeof(tl_plan) * TL_MAX_SYSCALLS);
   std::memcpy(skel->bss->plans, options.plans.data(), sizeof(skel->bss->plans));
@@ -183,6 +194,69 @@ Result<void> BpfRecorder::trace_cgroup(uint64_t cgroup_id, uint32_t container_in
     if (slot_counts_[slot]++ == 0) __atomic_store_n(&skel_->bss->traced_slots[slot], 1, __ATOMIC_RELEASE);
   }
   return ok_result();
+}
+
+Result<void> BpfRecorder::trace_process(uint32_t tgid) {
+  const uint8_t one = 1;
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.traced_tgids), &tgid, &one, BPF_ANY) != 0)
+    return Error{describe_errno(errno, "adding a process to the traced set")};
+  return ok_result();
+}
+
+std::vector<uint32_t> BpfRecorder::traced_processes() const {
+  std::vector<uint32_t> out;
+  const int fd = bpf_map__fd(skel_->maps.traced_tgids);
+  uint32_t key = 0, next = 0;
+  const uint32_t* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    out.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
+void BpfRecorder::untrace_process(uint32_t tgid) { bpf_map_delete_elem(bpf_map__fd(skel_->maps.traced_tgids), &tgid); }
+
+namespace {
+
+// Whether the capture of `p` is made for these arguments (its condition,
+// as the BPF side's tl_cond_holds tests it).
+bool capture_applies(const tl_arg_plan& p, const uint64_t* args) {
+  if (p.cond_count == 0) return true;
+  if (p.cond_arg >= TL_ARGS) return false;
+  const uint64_t v = args[p.cond_arg] & p.cond_mask;
+  bool found = false;
+  for (unsigned k = 0; k < p.cond_count && k < TL_COND_VALUES; ++k) found = found || p.cond_values[k] == v;
+  return found != (p.cond_negate != 0);
+}
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+}  // namespace
+
+Result<bool> BpfRecorder::resume_in_flight(const tl_enter_record& enter) {
+  if (enter.nr >= TL_MAX_SYSCALLS) return false;
+  const tl_plan& plan = skel_->bss->plans[enter.nr];
+  if (!plan.traced || plan.never_returns) return false;
+  tl_stash stash{};
+  stash.state = TL_STASH_SENT;
+  stash.rec.enter = enter;
+  // Its entry data were never read: all of them are read at exit, as a
+  // capture that failed at entry would be.
+  for (unsigned i = 0; i < TL_ARGS; ++i)
+    if (plan.args[i].when == TL_WHEN_ENTRY && plan.args[i].how != TL_CAP_NONE &&
+        capture_applies(plan.args[i], enter.args))
+      stash.retry_mask |= static_cast<uint8_t>(1u << i);
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, enter.tid, PIDFD_THREAD)));
+  if (!pidfd) return false;  // the thread is gone
+  // NOEXIST: a store the thread made since (it entered a traced call) wins.
+  const int key = pidfd.get();
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.calls), &key, &stash, BPF_NOEXIST) == 0) return true;
+  if (errno == EEXIST || errno == ESRCH) return false;
+  return Error{describe_errno(errno, "resuming a call in flight at attach")};
 }
 
 Result<void> BpfRecorder::set_plans(std::span<const tl_plan> plans) {

@@ -28,6 +28,10 @@ struct BpfOptions {
   // rest of the host).
   bool filter_cgroups = true;
   bool single_cgroup = false;
+  // Instead of cgroups: the processes given to trace_process() and every
+  // process they fork from then on (run -p). Takes precedence over the above.
+  bool filter_processes = false;
+  uint32_t max_processes = 32768;   // traced at once (filter_processes)
   bool force_raw_tracepoint = false;  // skip tp_btf (tests the fallback)
   uint32_t max_cgroups = 4096;
   std::vector<tl_plan> plans;       // from build_capture_plans()
@@ -74,6 +78,21 @@ class BpfRecorder {
   BpfRecorder& operator=(const BpfRecorder&) = delete;
 
   Result<void> trace_cgroup(uint64_t cgroup_id, uint32_t container_index);
+  // filter_processes: traces every thread of process `tgid`, and the
+  // processes it forks from now on. The BPF side forgets a process when its
+  // last thread exits.
+  Result<void> trace_process(uint32_t tgid);
+  // filter_processes: the processes traced now (those given and their
+  // children since), or that exited without their exit being seen.
+  std::vector<uint32_t> traced_processes() const;
+  void untrace_process(uint32_t tgid);
+  // filter_processes: a call that thread `enter.tid` was already blocked in
+  // when its process became traced (`enter` as user space made it, from
+  // /proc). Its exit then makes an exit record, with the entry data its plan
+  // reads (read at exit) and its exit data, which pairs with `enter`.
+  // False when the thread has made a traced call since: the call it was
+  // blocked in has returned, and what follows is in the ring already.
+  Result<bool> resume_in_flight(const tl_enter_record& enter);
   // Stops tracing the cgroup and forgets its losses (take_losses() first
   // for those no record reported).
   Result<void> untrace_cgroup(uint64_t cgroup_id);

@@ -111,6 +111,11 @@ std::vector<tl_plan> build_capture_plans(const format::Catalogue& catalogue, con
     if (nr < TL_MAX_SYSCALLS) plans[nr].traced = 1;
   for (const auto& spec : catalogue.syscalls())
     if (spec.nr < TL_MAX_SYSCALLS && spec.never_returns) plans[spec.nr].never_returns = 1;
+  // A successful exec returns in the new program: the entry data's
+  // addresses no longer hold them, so they are not read again at exit.
+  for (const char* name : {"execve", "execveat"})
+    if (const format::SyscallSpec* spec = catalogue.find(name); spec && spec->nr < TL_MAX_SYSCALLS)
+      plans[spec->nr].replaces_memory = 1;
   if (!options.capture_data) return plans;
   for (const auto& spec : catalogue.syscalls()) {
     if (spec.nr >= TL_MAX_SYSCALLS) continue;

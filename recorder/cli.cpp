@@ -29,8 +29,12 @@ int run_subcommand(const RunOptions& options, bool verbose) {
               << (result->raw_tracepoint ? ", raw tracepoints" : "") << ", recorder cpu " << secs(self.ru_utime)
               << "s user " << secs(self.ru_stime) << "s sys -> " << result->output.string() << "\n";
     auto ms = [](uint64_t ns) { return static_cast<double>(ns) / 1e6; };
-    std::fprintf(stderr, "traceloop-record: started the command after %.1f ms, finished %.1f ms after it ended\n",
-                 ms(result->startup_ns), ms(result->finish_ns));
+    if (options.attach_pids.empty())
+      std::fprintf(stderr, "traceloop-record: started the command after %.1f ms, finished %.1f ms after it ended\n",
+                   ms(result->startup_ns), ms(result->finish_ns));
+    else
+      std::fprintf(stderr, "traceloop-record: attached after %.1f ms, finished %.1f ms after detaching\n",
+                   ms(result->startup_ns), ms(result->finish_ns));
     for (const auto& p : result->programs) {
       std::fprintf(stderr, "traceloop-record: bpf %s: %u instructions, %u verified", p.name.c_str(), p.instructions,
                    p.verified_insns);
@@ -54,7 +58,8 @@ int record_main(int argc, char** argv) {
   RunOptions run;
   std::string output;
   bool verbose = false;
-  auto* run_cmd = app.add_subcommand("run", "record CMD and all its descendants until CMD exits, like strace -f");
+  auto* run_cmd = app.add_subcommand(
+      "run", "record CMD and all its descendants until CMD exits, like strace -f; or with -p, running processes");
   run_cmd->add_option("-o,--output", output, "trace file (default: traceloop-<cmd>-<pid>.tl in the current directory)")
       ->type_name("FILE");
   run_cmd->add_option("--syscall-filters", run.syscall_filters, "record only these syscalls (comma-separated names)")
@@ -72,7 +77,14 @@ int record_main(int argc, char** argv) {
                     "print a summary on stderr: events, losses, start-up and finish times, and per BPF program "
                     "the instructions verified and the verification time (and, with kernel.bpf_stats_enabled=1, "
                     "the runs and their mean cost)");
-  run_cmd->add_option("command", run.command, "CMD ARGS...")->required()->type_name("CMD");
+  auto* command_opt = run_cmd->add_option("command", run.command, "CMD ARGS...")->type_name("CMD");
+  run_cmd->add_option("-p,--attach", run.attach_pids,
+                      "instead of CMD, attach to these running processes (comma-separated ids), their threads and "
+                      "the processes they fork from then on, like strace -f -p; Ctrl-C (SIGINT, SIGTERM) detaches "
+                      "and writes the trace, as does the end of every traced process. The processes run on untouched")
+      ->delimiter(',')
+      ->type_name("PID")
+      ->excludes(command_opt);
   run_cmd->positionals_at_end();
 
   traceloop::daemon::DaemonCliState daemon_cli;
@@ -100,6 +112,11 @@ int record_main(int argc, char** argv) {
       run.capture_data = !no_data;
       run.verifier_stats = verbose;
       if (!output.empty()) run.output = output;
+      run.notice = [](const std::string& line) { std::cerr << "traceloop-record: " << line << std::endl; };
+      if (run.command.empty() && run.attach_pids.empty()) {
+        std::cerr << "traceloop-record run: a command or -p PID is required\n" << run_cmd->help();
+        return 2;
+      }
       return run_subcommand(run, verbose);
     }
   } catch (const FatalError& e) {

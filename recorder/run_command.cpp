@@ -23,6 +23,7 @@
 #include "format/metadata.h"
 #include "format/trace_writer.h"
 #include "format/unique_fd.h"
+#include "recorder/attached_process.h"
 #include "recorder/cgroup.h"
 #include "recorder/clock.h"
 #include "recorder/process_tracker.h"
@@ -197,10 +198,193 @@ uint64_t mount_ns_id() {
   return ::stat("/proc/self/ns/mnt", &st) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
 }
 
+// Ends an attached recording: every record the programs will ever make is
+// in the trace, with the losses no record announced, the calls still in
+// flight (unfinished) and the process table.
+Result<void> finish_attached(BpfRecorder& recorder, RingConsumer& consumer, EventConverter& converter,
+                             ProcessTracker& tracker, format::TraceWriter& writer, RunResult& result) {
+  // No program runs after detach() returns: the ring then holds the rest.
+  recorder.detach();
+  result.programs = recorder.program_stats();
+  value_or_throw(consumer.drain());
+  auto in_flight = recorder.in_flight_records();
+  if (!in_flight.ok()) return in_flight.error();
+  converter.consume_records(*in_flight);
+  // Losses by cgroup: the attached processes may live in several.
+  auto unannounced = recorder.take_all_losses();
+  if (!unannounced.ok()) return unannounced.error();
+  result.bpf = recorder.counters();
+  const uint64_t end = boot_ns();
+  converter.finish();
+  for (const auto& [cgroup_id, losses] : *unannounced) converter.report_unannounced(cgroup_id, losses.unreported, end);
+  value_or_throw(writer.append_processes(tracker.table()));
+  writer.counters().lost_per_cpu = result.bpf.lost_per_cpu;
+  writer.counters().end_wall_ns = wall_ns();
+  return writer.finish();
+}
+
+// The calls the attached processes' threads are blocked in, as enter
+// records made now (the time of the attach: their real entry is unknown)
+// for the converter, paired with the exit records the BPF side makes.
+Result<void> resume_blocked_calls(BpfRecorder& recorder, EventConverter& converter,
+                                  const std::vector<AttachedProcess>& processes) {
+  std::vector<uint8_t> records;
+  for (const auto& p : processes) {
+    for (const BlockedCall& call : blocked_calls(p.tgid)) {
+      tl_enter_record rec{};
+      rec.head.type = TL_RECORD_ENTER;
+      rec.head.size = sizeof(rec);
+      rec.nr = call.nr;
+      rec.pid = p.tgid;
+      rec.tid = call.tid;
+      rec.ts = boot_ns();
+      std::copy(std::begin(call.args), std::end(call.args), rec.args);
+      std::memcpy(rec.comm, call.comm.data(), std::min(call.comm.size(), sizeof(rec.comm) - 1));
+      auto resumed = recorder.resume_in_flight(rec);
+      if (!resumed.ok()) return resumed.error();
+      if (!*resumed) continue;
+      const auto* bytes = reinterpret_cast<const uint8_t*>(&rec);
+      records.insert(records.end(), bytes, bytes + sizeof(rec));
+    }
+  }
+  converter.consume_records(records);
+  return ok_result();
+}
+
+// How often (in drain intervals) the recorder looks whether any traced
+// process is left: a walk of the BPF side's set.
+constexpr int kLivenessEvery = 10;
+
+// `run -p`: the processes are traced by thread group id (BPF filter mode
+// TL_FILTER_PIDS), not by cgroup: they run on where they are, untouched, and
+// are let go by detaching the programs.
+Result<RunResult> attach_traced(const RunOptions& options) {
+  if (!options.command.empty()) return Error{"-p/--attach and a command exclude each other"};
+  SignalBlock signals;
+  const uint64_t started = boot_ns();
+  auto processes = find_attached_processes(options.attach_pids, ::getpid());
+  if (!processes.ok()) return processes.error();
+  const AttachedProcess& first = processes->front();
+  const format::Catalogue& catalogue = format::builtin_catalogue(format::host_arch());
+
+  const CaptureChoice capture{options.syscall_filters, options.capture_data, options.max_data,
+                              options.timestamp_resolution_ns};
+  auto chosen = bpf_options_for(catalogue, capture);
+  if (!chosen.ok()) return chosen.error();
+  BpfOptions& bpf_options = *chosen;
+  bpf_options.ring_bytes = options.ring_bytes;
+  bpf_options.force_raw_tracepoint = options.force_raw_tracepoint;
+  bpf_options.filter_processes = true;
+  bpf_options.verifier_stats = options.verifier_stats;
+  auto bpf = BpfRecorder::start(bpf_options);
+  if (!bpf.ok()) return bpf.error();
+  BpfRecorder& recorder = **bpf;
+
+  RunResult result;
+  result.output = options.output ? *options.output
+                                 : fs::current_path() / ("traceloop-" + file_safe(first.comm) + "-" +
+                                                         std::to_string(first.tgid) + ".tl");
+  result.raw_tracepoint = recorder.uses_raw_tracepoint();
+
+  format::TraceMetadata metadata;
+  format::fill_host_metadata(metadata);
+  metadata.catalogue = catalogue;
+  // One line per process: several command lines do not make one argv.
+  for (const auto& p : *processes) metadata.command.push_back(command_line(p.argv));
+  metadata.capture = capture_settings_for(capture, "attach", recorder.ring_bytes());
+  format::ContainerInfo container;
+  container.id = "attach-" + std::to_string(first.tgid);
+  container.name = first.comm;
+  container.runtime = "host";
+  container.mount_ns_id = first.mount_ns_id;
+  container.started_wall_ns = wall_ns();
+  metadata.containers.push_back(container);
+
+  // An attached recording has no natural end: it streams, in zstd, as the
+  // daemon's do, whatever its length.
+  auto writer = format::TraceWriter::create(result.output, metadata, format::WriterOptions{});
+  if (!writer.ok()) return writer.error();
+
+  ProcessTracker tracker(catalogue);
+  for (const auto& p : *processes) tracker.set_root(p.tgid, p.ppid);
+  // No setup of the recorder's own to leave out: every call is the processes'.
+  TraceFileSink sink(*writer, tracker, catalogue, 0);
+  EventConverter converter(catalogue, sink, [](uint64_t) { return 0u; });
+  auto consumer = RingConsumer::create(recorder.ring_map_fd(),
+                                       [&](std::span<const uint8_t> s) { converter.consume(s); });
+  if (!consumer.ok()) return consumer.error();
+
+  UniqueFd sfd(::signalfd(-1, &signals.set(), SFD_CLOEXEC | SFD_NONBLOCK));
+  UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
+  if (sfd.get() < 0 || ep.get() < 0) return Error{std::string("signalfd/epoll: ") + std::strerror(errno)};
+  for (int fd : {sfd.get(), consumer->epoll_fd()}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev);
+  }
+
+  // From here on every call these processes make, and every process they
+  // fork, is traced.
+  for (const auto& p : *processes)
+    if (auto r = recorder.trace_process(p.tgid); !r.ok()) return r.error();
+  // The calls they are blocked in now (a read waiting for input) began
+  // before: shown from now on, as strace shows them once attached, their
+  // entry data read at their exit. Before the first drain, so that each
+  // exit finds its entry.
+  if (auto r = resume_blocked_calls(recorder, converter, *processes); !r.ok()) return r.error();
+  // The descriptors open at attach time (a /proc/PID/fd snapshot of each
+  // process, recorder/fd_snapshot.h) belong in the trace here: after the
+  // processes are traced, so that an fd opened meanwhile is in the trace as
+  // a call or in the snapshot.
+  result.startup_ns = boot_ns() - started;
+  auto notify = [&](const std::string& line) {
+    if (options.notice) options.notice(line);
+  };
+  for (const auto& p : *processes) {
+    const size_t threads = thread_count(p.tgid);
+    notify("Process " + std::to_string(p.tgid) + " attached" +
+           (threads > 1 ? " with " + std::to_string(threads) + " threads" : ""));
+  }
+
+  bool stop = false;
+  for (int round = 1; !stop; ++round) {
+    epoll_event evs[4];
+    int n = ::epoll_wait(ep.get(), evs, 4, kDrainIntervalMs);
+    for (int i = 0; i < n; ++i) {
+      if (evs[i].data.fd != sfd.get()) continue;
+      signalfd_siginfo si{};
+      while (::read(sfd.get(), &si, sizeof(si)) == sizeof(si))
+        if (si.ssi_signo != SIGCHLD) stop = true;  // Ctrl-C and the like: detach
+    }
+    value_or_throw(consumer->drain());
+    if (round % kLivenessEvery != 0) continue;
+    // The BPF side forgets each process when its last thread exits; one it
+    // missed (it exited while the programs were loading) is let go here.
+    const std::vector<uint32_t> left = recorder.traced_processes();
+    for (uint32_t tgid : left)
+      if (::kill(static_cast<pid_t>(tgid), 0) != 0 && errno == ESRCH) recorder.untrace_process(tgid);
+    if (left.empty()) stop = true;
+  }
+
+  const uint64_t detached = boot_ns();
+  for (const auto& p : *processes)
+    if (::kill(static_cast<pid_t>(p.tgid), 0) == 0) notify("Process " + std::to_string(p.tgid) + " detached");
+  if (sink.error()) return Error{sink.error()->message + " (the processes were let go; their trace is lost)"};
+  if (auto r = finish_attached(recorder, *consumer, converter, tracker, *writer, result); !r.ok()) return r.error();
+  result.finish_ns = boot_ns() - detached;
+  result.exit_status = 0;
+  result.conversion = converter.stats();
+  result.events_written = sink.events();
+  result.lost_written = sink.lost();
+  return result;
+}
+
 }  // namespace
 
 Result<RunResult> run_traced(const RunOptions& options) {
-  if (options.command.empty()) return Error{"no command given (usage: traceloop-record run [OPTIONS] -- CMD ARGS...)"};
+  if (!options.attach_pids.empty()) return attach_traced(options);
+  if (options.command.empty()) return Error{"no command given (usage: traceloop-record run [OPTIONS] -- CMD ARGS..., or run -p PID)"};
   // From the start: a SIGTERM while the programs load is forwarded to CMD
   // once it runs, instead of killing the recorder.
   SignalBlock signals;

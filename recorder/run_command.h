@@ -1,9 +1,12 @@
 #pragma once
 // `traceloop-record run`: records one command and all its descendants into a
-// trace file, like `strace -f -o FILE CMD`.
+// trace file, like `strace -f -o FILE CMD`; or, with attach_pids, processes
+// already running, their threads and the processes they fork from then on,
+// like `strace -f -p PID`.
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +20,13 @@ namespace traceloop::recorder {
 
 struct RunOptions {
   std::vector<std::string> command;            // CMD ARGS...
+  // Instead of a command: the processes to attach to (any thread id names
+  // its process), traced until SIGINT/SIGTERM/SIGHUP/SIGQUIT or until every
+  // one of them and of their children has exited. They are left running.
+  std::vector<int> attach_pids;
+  // With attach_pids: told each line strace prints on attaching and on
+  // detaching ("Process 1234 attached with 3 threads"), when it happens.
+  std::function<void(const std::string&)> notice;
   std::optional<std::filesystem::path> output;  // default: traceloop-<cmd>-<pid>.tl in cwd
   std::vector<std::string> syscall_filters;     // names; empty: all
   uint32_t max_data = 256;
@@ -28,7 +38,7 @@ struct RunOptions {
 };
 
 struct RunResult {
-  int exit_status = 0;                 // CMD's, shell style (128+signal when killed)
+  int exit_status = 0;                 // CMD's, shell style (128+signal when killed); 0 when attached
   std::filesystem::path output;
   BpfCounters bpf;                     // what the BPF side counted
   ConverterStats conversion;
@@ -37,7 +47,7 @@ struct RunResult {
   bool raw_tracepoint = false;
   std::vector<ProgramStats> programs;  // the BPF programs, as the kernel counted them
   uint64_t startup_ns = 0;             // from run_traced() until CMD was let go
-  uint64_t finish_ns = 0;              // from CMD's end until the trace was published
+  uint64_t finish_ns = 0;              // from CMD's end (or the detach) until the trace was published
 };
 
 // Errors before CMD starts (bad options, unwritable output, no BPF permission)

@@ -38,6 +38,16 @@ TEST(CapturePlan, NeverReturningCallsAreMarked) {
   }
 }
 
+// A successful exec replaces the memory the entry data were in: they are
+// not read again at exit there (any other call's are, when entry failed).
+TEST(CapturePlan, ExecReplacesTheMemoryOfItsEntryData) {
+  auto plans = build_capture_plans(cat(), {});
+  EXPECT_EQ(plan_of(plans, "execve").replaces_memory, 1);
+  EXPECT_EQ(plan_of(plans, "execveat").replaces_memory, 1);
+  EXPECT_EQ(plan_of(plans, "openat").replaces_memory, 0);
+  EXPECT_EQ(plan_of(plans, "write").replaces_memory, 0);
+}
+
 TEST(CapturePlan, ReadBufferAtExitSizedByReturn) {
   auto plans = build_capture_plans(cat(), {});
   const auto& p = plan_of(plans, "read");
