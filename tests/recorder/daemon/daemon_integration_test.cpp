@@ -552,17 +552,26 @@ TEST_F(DaemonTest, CliSelectChangesAndPrintsWhatIsRecorded) {
     return out;
   };
   int status = 0;
-  EXPECT_EQ(cli("-p cli-pod -n shop --syscall-filters write,openat", &status),
+  EXPECT_EQ(cli("-p cli-pod -n shop -e trace=write,openat", &status),
             "containers: namespace=shop pod=cli-pod\nsyscalls: write,openat\n");
   EXPECT_EQ(status, 0);
   EXPECT_EQ(cli("", &status), "containers: namespace=shop pod=cli-pod\nsyscalls: write,openat\n");
   EXPECT_EQ(status, 0);
-  EXPECT_EQ(cli("--every --syscall-filters all", &status), "containers: every container\nsyscalls: all\n");
+  // strace's classes and negation pass through the control protocol whole.
+  EXPECT_EQ(cli("-e 'trace=!%memory,%signal'", &status),
+            "containers: namespace=shop pod=cli-pod\nsyscalls: !%memory,%signal\n");
+  EXPECT_EQ(status, 0);
+  // The old spelling still works, and says which to use.
+  EXPECT_EQ(cli("--syscall-filters write", &status),
+            "traceloop-record: --syscall-filters is deprecated; use -e trace=NAMES\n"
+            "containers: namespace=shop pod=cli-pod\nsyscalls: write\n");
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(cli("--every -e trace=all", &status), "containers: every container\nsyscalls: all\n");
   EXPECT_EQ(status, 0);
   const std::string bad = cli("-l novalue", &status);
   EXPECT_EQ(status, 2) << bad;
   EXPECT_NE(bad.find("KEY=VALUE"), std::string::npos) << bad;
-  const std::string refused = cli("--syscall-filters nosuchcall", &status);
+  const std::string refused = cli("-e trace=nosuchcall", &status);
   EXPECT_EQ(status, 1) << "the daemon's refusal" << refused;
   EXPECT_NE(refused.find("nosuchcall"), std::string::npos) << refused;
   EXPECT_EQ(cli("", &status), "containers: every container\nsyscalls: all\n") << "a refused change changes nothing";
