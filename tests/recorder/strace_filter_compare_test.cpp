@@ -3,8 +3,10 @@
 // -Z, -P), the syscalls strace -f prints with it, and their counts, are the
 // ones tl-show prints with it from one unfiltered recording; and, for the
 // forms `run -e trace=` takes, the ones such a recording holds.
+#include <cctype>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "tests/recorder/recorder_test_util.h"
@@ -102,9 +104,11 @@ std::vector<std::vector<std::string>> show_forms(const std::string& data) {
       {"-z"},
       {"-Z"},
       {"-e", "trace=%file", "-Z"},
-      // -P without the fd tracker: the calls that name the path (strace's
-      // fd matches are of %desc calls, which %file leaves out).
-      {"-e", "trace=%file", "-P", data},
+      // -P without the fd tracker: the calls that name the path (strace
+      // also matches calls on an fd of it, as glibc's fstat, newfstatat(fd,
+      // "", AT_EMPTY_PATH): those need the fd tracker).
+      {"-e", "trace=/^(open|openat|stat|lstat|statfs|unlink)$", "-P", data},
+      {"-e", "trace=/^(open|openat|stat|lstat|statfs|unlink)$", "-P", data, "-P", data + ".missing"},
   };
   for (const char* cls : {"%file", "%process", "%network", "%net", "%signal", "%ipc", "%desc", "%memory", "%creds",
                           "%clock", "%stat", "%lstat", "%fstat", "%%stat", "%statfs", "%fstatfs", "%%statfs", "%pure"})
@@ -138,7 +142,7 @@ TEST_F(StraceFilterCompare, ShowPrintsWhatStracePrints) {
 
 TEST_F(StraceFilterCompare, RunRecordsWhatStracePrints) {
   REQUIRE_BPF_OR_SKIP();
-  for (const std::vector<std::string> filter : {std::vector<std::string>{"-e", "trace=openat,close"},
+  for (const std::vector<std::string>& filter : {std::vector<std::string>{"-e", "trace=openat,close"},
                                                 {"-e", "trace=%file"},
                                                 {"-e", "trace=%process,%signal"},
                                                 {"-e", "trace=!%memory,%desc"},

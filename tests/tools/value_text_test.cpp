@@ -52,7 +52,7 @@ TEST(TextValueWriter, DecoderPassesTheOptionOn) {
   const Decoder plain(metadata);
   out.clear();
   plain.append_args(out, b.last(), ArgStyle::strace);
-  EXPECT_EQ(out, "AT_FDCWD, \"/tmp/\xe2\x82\xac\", O_RDONLY");
+  EXPECT_EQ(out, "AT_FDCWD, \"/tmp/\\342\\202\\254\", O_RDONLY");  // strace's octal escapes without -x
 }
 
 }  // namespace
