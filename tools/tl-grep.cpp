@@ -52,9 +52,6 @@ int main(int argc, char** argv) {
   add_timestamp_options(app, timestamps, options.render.durations);
   add_filter_options(app, options.filter, false);
   add_no_progress_option(app, no_progress);
-  // One value per occurrence: `--pid 1 FILE` must leave FILE to the positionals.
-  for (const char* name : {"--syscall", "--pid", "--tid", "--comm", "--container"})
-    app.get_option(name)->allow_extra_args(false);
   app.footer(
       "Examples:\n"
       "  tl-grep /tmp/file trace.tl                   calls whose line mentions /tmp/file\n"

@@ -27,9 +27,6 @@ int main(int argc, char** argv) {
   app.add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
   add_filter_options(app, options.filter);
   add_no_progress_option(app, no_progress);
-  // One value per occurrence: `-P /etc FILE` must leave FILE to the positionals.
-  for (const char* name : {"--pid", "--tid", "--comm", "--container"})
-    app.get_option(name)->allow_extra_args(false);
   app.footer(
       "Examples:\n"
       "  tl-stats trace.tl                            the strace -c table, errors, paths\n"

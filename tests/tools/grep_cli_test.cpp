@@ -141,6 +141,12 @@ TEST_F(Cli, StatsCountsOnlyTheFilteredCalls) {
   EXPECT_EQ(failed.find("\"execve\""), std::string::npos) << failed;
 }
 
+TEST_F(Cli, FilterListsLeaveTheFilesToThePositionals) {
+  EXPECT_EQ(lines(run("tl-show", "-f strace --pid 101 -P /tmp/file-24581 " + demo_).out), 1u);
+  EXPECT_EQ(run("tl-stats", "--pid 101 --comm bc -P /tmp/x " + demo_).status, 0);
+  EXPECT_EQ(run("tl-grep", "-c --comm bc . " + demo_).out, "3\n");  // bc's read, write, exit_group
+}
+
 TEST_F(Cli, OldSpellingsStillWorkAndSaySo) {
   const auto r = run("tl-show", "-f strace --syscall openat " + demo_, true);
   EXPECT_EQ(r.status, 0);

@@ -54,15 +54,19 @@ inline void add_filter_options(CLI::App& app, FilterOptions& filter, bool with_e
       ->type_name("TIME");
   app.add_option("--syscall", filter.syscalls, "Deprecated: use -e trace=NAMES")
       ->delimiter(',')
+      ->allow_extra_args(false)
       ->group("");
-  app.add_option("--pid", filter.pids, "Only these process ids")->delimiter(',');
-  app.add_option("--tid", filter.tids, "Only these thread ids")->delimiter(',');
-  app.add_option("--comm", filter.comms, "Only these command names")->delimiter(',');
+  // Lists take commas, one value per occurrence: `--pid 42 FILE` leaves
+  // FILE (or a container ID) to the positionals.
+  app.add_option("--pid", filter.pids, "Only these process ids")->delimiter(',')->allow_extra_args(false);
+  app.add_option("--tid", filter.tids, "Only these thread ids")->delimiter(',')->allow_extra_args(false);
+  app.add_option("--comm", filter.comms, "Only these command names")->delimiter(',')->allow_extra_args(false);
   app.add_option("--since", filter.since,
                  "From this time: +SECONDS/1.5s/250ms after the first event, @EPOCH, or [DATE T]HH:MM:SS[.frac] UTC");
   app.add_option("--until", filter.until, "Up to this time (same forms as --since)");
   app.add_option("--container", filter.containers, "Only these containers (id, id prefix or name)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);
 }
 
 // tl-grep's -e is grep's pattern, unless it is one of strace's filters.
