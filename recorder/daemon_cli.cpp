@@ -360,6 +360,8 @@ int run_watch(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
   show.program = "traceloop-record watch";
   show.path = trace.string();
   show.render.format = *format;
+  show.filter = s.show_filter;
+  show.strings_in_hex = tools::string_hex_from_count(s.show_hex);
   show.show_setup = tools::setup_wanted(*s.watch_cmd);
   return tools::run_show(show, out, err);
 }
@@ -418,6 +420,9 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
       ->check(CLI::IsMember({"table", "strace", "json", "perfetto", "html"}))
       ->default_val("table");
   tools::add_setup_option(*w);
+  // What is printed of what was recorded (-e trace= decides what is recorded).
+  tools::add_filter_options(*w, s.show_filter, {.e = false, .trace = false, .container = false});
+  tools::add_string_hex_option(*w, s.show_hex);
   s.watch_cmd = w;
 
   s.list_cmd = app.add_subcommand("list", "containers with a live history or a saved trace");

@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   app.add_flag("--no-data", options.strip_data, "With -o: drop captured buffers, keep paths");
   app.add_option("--threads", options.threads, "Worker threads (default: 2 on a machine with 2+ cores; 1: none)");
   add_timestamp_options(app, timestamps, options.render.durations);
-  add_filter_options(app, options.filter, false);
+  add_filter_options(app, options.filter, {.e = false});
   add_no_progress_option(app, no_progress);
   app.footer(
       "Examples:\n"

@@ -1021,5 +1021,31 @@ TEST_F(DaemonTest, WatchRecordsOneContainerByNameAndPrintsOnInterrupt) {
   EXPECT_EQ(out.find("not-this-one"), std::string::npos);
 }
 
+// `watch -Z -e trace=%file`: -e decides what is recorded, -Z what is printed
+// of it: the failed file calls only.
+TEST_F(DaemonTest, WatchPrintsWhatItsFiltersSelect) {
+  const fs::path out_file = dir_ / "watch.out", err_file = dir_ / "watch.err";
+  auto err_text = [&] { return file_text(err_file); };
+  const pid_t pid = start_watch({"-c", "watched", "-f", "strace", "-e", "trace=%file", "-Z"}, out_file, err_file);
+  if (pid < 0) {
+    if (!bpf_required()) GTEST_SKIP() << err_text();
+    FAIL() << "watch did not start: " << err_text();
+  }
+  const std::string watched = unique_id("watched");
+  EXPECT_EQ(run_container(work_, watched, "cat /nonexistent-file; echo done", "--container watched"), 0);
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << err_text();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << err_text();
+  std::ifstream in(out_file);
+  const std::string out(std::istreambuf_iterator<char>(in), {});
+  EXPECT_NE(out.find("\"/nonexistent-file\""), std::string::npos) << out;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(" = ") != std::string::npos) EXPECT_NE(line.find(" = -1 E"), std::string::npos) << line;
+  EXPECT_EQ(out.find("write("), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace traceloop::daemon
