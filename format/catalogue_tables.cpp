@@ -2,8 +2,9 @@
 // format/syscalls/*.inc (scripts/gen_syscall_catalogue.py writes them).
 //
 // Each .inc is a flat list of TL_SYSCALL rows, each followed by its TL_PARAM
-// rows, each followed by its TL_VARIANT rows. It is expanded three times per
-// arch into constexpr arrays of plain rows, so the data costs no static
+// rows, each followed by its TL_VARIANT rows, and by a TL_CLASSES row when
+// strace puts the syscall in classes. It is expanded four times per arch into
+// constexpr arrays of plain rows, so the data costs no static
 // initialisation and compiles fast; the std::string-based SyscallSpec
 // vectors are built once, on first use.
 
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "format/catalogue.h"
+#include "format/syscall_set.h"
 
 namespace traceloop::format {
 namespace {
@@ -69,6 +71,7 @@ constexpr RawVariant make_variant(uint8_t selector, uint64_t mask, ArgKind kind,
   RawSyscall{nr, name, ReturnKind::returns, never_returns, count},
 #define TL_PARAM(name, c_type, kind, len_arg, flag_set, struct_type, struct_size, variants)
 #define TL_VARIANT(selector, mask, kind, len_arg, flag_set, struct_type, struct_size, ...)
+#define TL_CLASSES(nr, classes)
 
 constexpr RawSyscall kX86_64Syscalls[] = {
 #include "format/syscalls/x86_64.inc"
@@ -80,12 +83,14 @@ constexpr RawSyscall kAarch64Syscalls[] = {
 #undef TL_SYSCALL
 #undef TL_PARAM
 #undef TL_VARIANT
+#undef TL_CLASSES
 
 // Pass 2: parameter rows only, in the same order.
 #define TL_SYSCALL(nr, name, returns, never_returns, count)
 #define TL_PARAM(name, c_type, kind, len_arg, flag_set, struct_type, struct_size, variants) \
   RawParam{name, c_type, ArgKind::kind, len_arg, flag_set, struct_type, struct_size, variants},
 #define TL_VARIANT(selector, mask, kind, len_arg, flag_set, struct_type, struct_size, ...)
+#define TL_CLASSES(nr, classes)
 
 constexpr RawParam kX86_64Params[] = {
 #include "format/syscalls/x86_64.inc"
@@ -97,12 +102,14 @@ constexpr RawParam kAarch64Params[] = {
 #undef TL_SYSCALL
 #undef TL_PARAM
 #undef TL_VARIANT
+#undef TL_CLASSES
 
 // Pass 3: variant rows only, in the same order.
 #define TL_SYSCALL(nr, name, returns, never_returns, count)
 #define TL_PARAM(name, c_type, kind, len_arg, flag_set, struct_type, struct_size, variants)
 #define TL_VARIANT(selector, mask, kind, len_arg, flag_set, struct_type, struct_size, ...) \
   make_variant(selector, mask, ArgKind::kind, len_arg, flag_set, struct_type, struct_size, {__VA_ARGS__}),
+#define TL_CLASSES(nr, classes)
 
 constexpr RawVariant kX86_64Variants[] = {
 #include "format/syscalls/x86_64.inc"
@@ -114,6 +121,29 @@ constexpr RawVariant kAarch64Variants[] = {
 #undef TL_SYSCALL
 #undef TL_PARAM
 #undef TL_VARIANT
+#undef TL_CLASSES
+
+// Pass 4: class rows only.
+struct RawClasses {
+  uint32_t nr;
+  uint32_t classes;
+};
+#define TL_SYSCALL(nr, name, returns, never_returns, count)
+#define TL_PARAM(name, c_type, kind, len_arg, flag_set, struct_type, struct_size, variants)
+#define TL_VARIANT(selector, mask, kind, len_arg, flag_set, struct_type, struct_size, ...)
+#define TL_CLASSES(nr, classes) RawClasses{nr, classes},
+
+constexpr RawClasses kX86_64Classes[] = {
+#include "format/syscalls/x86_64.inc"
+};
+constexpr RawClasses kAarch64Classes[] = {
+#include "format/syscalls/aarch64.inc"
+};
+
+#undef TL_SYSCALL
+#undef TL_PARAM
+#undef TL_VARIANT
+#undef TL_CLASSES
 
 template <size_t NS, size_t NP, size_t NV>
 constexpr bool counts_match(const RawSyscall (&syscalls)[NS], const RawParam (&params)[NP],
@@ -178,7 +208,18 @@ Catalogue build(Arch arch, const RawSyscall (&syscalls)[NS], const RawParam (&pa
   return Catalogue(arch, std::move(specs));
 }
 
+template <size_t N>
+constexpr uint32_t classes_in(const RawClasses (&rows)[N], uint32_t nr) {
+  for (const RawClasses& row : rows)
+    if (row.nr == nr) return row.classes;
+  return 0;
+}
+
 }  // namespace
+
+uint32_t builtin_syscall_classes(Arch arch, uint32_t nr) {
+  return arch == Arch::aarch64 ? classes_in(kAarch64Classes, nr) : classes_in(kX86_64Classes, nr);
+}
 
 const Catalogue& builtin_catalogue(Arch arch) {
   // Function-local statics: built on first use, thread-safe, immutable after.

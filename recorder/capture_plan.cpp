@@ -105,10 +105,11 @@ tl_arg_plan plan_for_param(const format::ParamSpec& param) {
 
 std::vector<tl_plan> build_capture_plans(const format::Catalogue& catalogue, const PlanOptions& options) {
   std::vector<tl_plan> plans(TL_MAX_SYSCALLS);
-  const bool filtered = !options.syscall_filter.empty();
+  const bool filtered = options.syscall_filter.has_value();
   for (auto& plan : plans) plan.traced = filtered ? 0 : 1;
-  for (uint32_t nr : options.syscall_filter)
-    if (nr < TL_MAX_SYSCALLS) plans[nr].traced = 1;
+  if (filtered)
+    for (uint32_t nr : *options.syscall_filter)
+      if (nr < TL_MAX_SYSCALLS) plans[nr].traced = 1;
   for (const auto& spec : catalogue.syscalls())
     if (spec.nr < TL_MAX_SYSCALLS && spec.never_returns) plans[spec.nr].never_returns = 1;
   // A successful exec returns in the new program: the entry data's

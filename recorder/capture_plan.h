@@ -4,6 +4,7 @@
 // read, at entry or exit, and where their length comes from.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -14,11 +15,12 @@ namespace traceloop::recorder {
 
 struct PlanOptions {
   bool capture_data = true;
-  std::vector<uint32_t> syscall_filter;  // empty: every syscall
+  // The numbers traced; nullopt: every syscall (an empty list traces none).
+  std::optional<std::vector<uint32_t>> syscall_filter;
 };
 
 // One plan per syscall number below TL_MAX_SYSCALLS; numbers the catalogue
-// does not know are traced (raw args only) unless a filter is given.
+// does not know are traced (raw args only) unless a filter leaves them out.
 std::vector<tl_plan> build_capture_plans(const format::Catalogue& catalogue, const PlanOptions& options);
 
 // How one parameter is captured; {TL_CAP_NONE, 0} when it is not. A

@@ -11,6 +11,7 @@
 #include "bpf/traceloop_events.h"
 #include "recorder/daemon_cli.h"
 #include "recorder/run_command.h"
+#include "recorder/trace_option.h"
 #include "tools/cli_completion/cli_completion.h"
 
 namespace traceloop::recorder {
@@ -62,8 +63,8 @@ int record_main(int argc, char** argv) {
       "run", "record CMD and all its descendants until CMD exits, like strace -f; or with -p, running processes");
   run_cmd->add_option("-o,--output", output, "trace file (default: traceloop-<cmd>-<pid>.tl in the current directory)")
       ->type_name("FILE");
-  run_cmd->add_option("--syscall-filters", run.syscall_filters, "record only these syscalls (comma-separated names)")
-      ->delimiter(',');
+  TraceOption trace;
+  add_trace_option(run_cmd, trace);
   run_cmd->add_option("--max-data", run.max_data, "bytes of data captured per argument")
       ->default_val(256)
       ->check(CLI::Range(0u, static_cast<unsigned>(TL_MAX_DATA_LIMIT)));
@@ -98,7 +99,11 @@ int record_main(int argc, char** argv) {
       "  traceloop-record show 3f1c9a2b7d4e                           a container's recent calls\n"
       "  traceloop-record watch -c web                                one container until Ctrl-C\n"
       "See traceloop-record(1); each command's --help for its options.");
-  run_cmd->footer("Example: traceloop-record run -o make.tl --syscall-filters openat,execve -- make");
+  run_cmd->footer(
+      "Examples:\n"
+      "  traceloop-record run -o make.tl -e trace=openat,execve -- make\n"
+      "  traceloop-record run -o make.tl -e trace=%file,%process -- make\n"
+      "  traceloop-record run -o make.tl -e 'trace=!%memory' -- make");
   traceloop::cli_completion::add_completion_option(app, "traceloop-record");
 
   try {
@@ -117,6 +122,7 @@ int record_main(int argc, char** argv) {
         std::cerr << "traceloop-record run: a command or -p PID is required\n" << run_cmd->help();
         return 2;
       }
+      run.syscall_filters = value_or_throw(trace_choice(trace, std::cerr));
       return run_subcommand(run, verbose);
     }
   } catch (const FatalError& e) {

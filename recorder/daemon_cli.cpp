@@ -77,8 +77,7 @@ void add_host_root_option(CLI::App* cmd, DaemonCliState& s) {
 }
 
 void add_capture_options(CLI::App* cmd, DaemonCliState& s) {
-  cmd->add_option("--syscall-filters", s.syscall_filters, "record only these syscalls (comma-separated names)")
-      ->delimiter(',');
+  recorder::add_trace_option(cmd, s.trace);
   cmd->add_option("--max-data", s.max_data, "bytes of data captured per argument")
       ->default_val(256)
       ->check(CLI::Range(0u, static_cast<unsigned>(TL_MAX_DATA_LIMIT)));
@@ -90,7 +89,7 @@ DaemonOptions recording_options(const DaemonCliState& s) {
   DaemonOptions o;
   o.budget_per_container = value_or_throw(parse_size(s.budget_per_container));
   o.budget_total = value_or_throw(parse_size(s.budget_total));
-  o.syscall_filters = s.syscall_filters;
+  o.syscall_filters = value_or_throw(recorder::trace_choice(s.trace, std::cerr));
   o.max_data = s.max_data;
   o.capture_data = !s.no_data;
   o.timestamp_resolution_ns = s.timestamp_resolution_ns;
@@ -302,6 +301,9 @@ int run_show_command(const DaemonCliState& s, std::ostream& out, std::ostream& e
   show.render.color = (&out == &std::cout || s.color == "always") && tools::color_from_option(s.color, STDOUT_FILENO);
   show.show_setup = tools::setup_wanted(*s.show_cmd);
   show.info = s.info;
+  show.filter = s.show_filter;
+  show.strings_in_hex = tools::string_hex_from_count(s.show_hex);
+  tools::warn_deprecated_filters(*s.show_cmd, err, "traceloop-record show");
   return tools::run_show(show, out, err);
 }
 
@@ -358,6 +360,8 @@ int run_watch(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
   show.program = "traceloop-record watch";
   show.path = trace.string();
   show.render.format = *format;
+  show.filter = s.show_filter;
+  show.strings_in_hex = tools::string_hex_from_count(s.show_hex);
   show.show_setup = tools::setup_wanted(*s.watch_cmd);
   return tools::run_show(show, out, err);
 }
@@ -366,10 +370,14 @@ int run_select(const DaemonCliState& s, std::ostream& out, std::ostream& err) {
   Request request{Verb::select, "", {}};
   if (s.every) request.words.push_back("every");
   for (auto& word : selection_words(selection_of(s))) request.words.push_back(std::move(word));
-  if (s.select_cmd->count("--syscall-filters") > 0) {
+  if (recorder::trace_option_given(s.trace)) {
+    auto chosen = recorder::trace_choice(s.trace, err);
+    if (!chosen.ok()) {
+      err << "traceloop-record: " << chosen.error().message << "\n";
+      return 2;
+    }
     std::string list;
-    for (const auto& name : s.syscall_filters)
-      if (name != "all") list += (list.empty() ? "" : ",") + name;
+    for (const auto& piece : *chosen) list += (list.empty() ? "" : ",") + piece;
     request.words.push_back("syscalls=" + (list.empty() ? std::string("all") : list));
   }
   int status = 0;
@@ -412,6 +420,9 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
       ->check(CLI::IsMember({"table", "strace", "json", "perfetto", "html"}))
       ->default_val("table");
   tools::add_setup_option(*w);
+  // What is printed of what was recorded (-e trace= decides what is recorded).
+  tools::add_filter_options(*w, s.show_filter, {.e = false, .trace = false, .container = false});
+  tools::add_string_hex_option(*w, s.show_hex);
   s.watch_cmd = w;
 
   s.list_cmd = app.add_subcommand("list", "containers with a live history or a saved trace");
@@ -433,6 +444,8 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   tools::add_setup_option(*s.show_cmd);
   tools::add_info_option(*s.show_cmd, s.info);
   tools::add_color_option(*s.show_cmd, s.color);
+  tools::add_filter_options(*s.show_cmd, s.show_filter);
+  tools::add_string_hex_option(*s.show_cmd, s.show_hex);
   s.snapshot_cmd = app.add_subcommand("snapshot", "save a running container's history without stopping it");
   add_connection_options(s.snapshot_cmd, s);
   s.snapshot_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();
@@ -448,9 +461,7 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   add_connection_options(s.select_cmd, s);
   add_selection_options(s.select_cmd, s);
   s.select_cmd->add_flag("--every", s.every, "record every container again");
-  s.select_cmd->add_option("--syscall-filters", s.syscall_filters,
-                           "record only these syscalls (comma-separated names; \"all\": every syscall)")
-      ->delimiter(',');
+  recorder::add_trace_option(s.select_cmd, s.trace);
   s.stop_cmd = app.add_subcommand("stop", "save every history and stop the daemon");
   add_connection_options(s.stop_cmd, s);
 }

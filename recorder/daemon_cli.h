@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "recorder/daemon/daemon.h"
+#include "recorder/trace_option.h"
+#include "tools/lib/decoder/filter.h"
 
 namespace CLI {
 class App;
@@ -31,7 +33,7 @@ struct DaemonCliState {
   std::string socket;  // default DIR/control.sock
   std::string budget_per_container = "4M";
   std::string budget_total = "256M";
-  std::vector<std::string> syscall_filters;
+  recorder::TraceOption trace;  // -e trace=, --trace (--syscall-filters)
   uint32_t max_data = 256;
   bool no_data = false;
   uint32_t timestamp_resolution_ns = recorder::kDefaultTimestampResolutionNs;
@@ -42,6 +44,8 @@ struct DaemonCliState {
   std::string show_format = "table";
   std::string list_format = "table";
   bool info = false;       // show --info
+  tools::FilterOptions show_filter;  // show: tl-show's filters
+  int show_hex = 0;                  // show -x, -xx
   std::string color = "auto";  // show --color
   bool no_headers = false; // list
   std::string node;        // daemon --node

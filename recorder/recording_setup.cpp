@@ -4,13 +4,25 @@
 
 namespace traceloop::recorder {
 
+Result<format::SyscallSet> recorded_syscalls(const format::Catalogue& catalogue, const CaptureChoice& choice) {
+  if (choice.syscall_filters.empty()) return format::SyscallSet{};
+  std::string expression;
+  for (const std::string& piece : choice.syscall_filters) expression += (expression.empty() ? "" : ",") + piece;
+  return format::SyscallSet::parse(expression, catalogue);
+}
+
 Result<std::vector<tl_plan>> capture_plans_for(const format::Catalogue& catalogue, const CaptureChoice& choice) {
   PlanOptions plan;
   plan.capture_data = choice.capture_data;
-  if (!choice.syscall_filters.empty()) {
-    auto nrs = format::resolve_syscall_names(catalogue, choice.syscall_filters);
-    if (!nrs.ok()) return nrs.error();
-    plan.syscall_filter = *nrs;
+  auto set = recorded_syscalls(catalogue, choice);
+  if (!set.ok()) return set.error();
+  if (!set->is_all()) {
+    std::vector<uint32_t> numbers = set->numbers_below(TL_MAX_SYSCALLS);
+    if (choice.trace_exec) {
+      for (const char* name : {"execve", "execveat"})
+        if (const format::SyscallSpec* spec = catalogue.find(name)) numbers.push_back(spec->nr);
+    }
+    plan.syscall_filter = std::move(numbers);
   }
   return build_capture_plans(catalogue, plan);
 }

@@ -11,16 +11,28 @@
 #include "format/catalogue.h"
 #include "format/metadata.h"
 #include "format/result.h"
+#include "format/syscall_set.h"
 #include "recorder/bpf_recorder.h"
 
 namespace traceloop::recorder {
 
 struct CaptureChoice {
-  std::span<const std::string> syscall_filters;  // names; empty: every syscall
+  // strace's -e trace= set, in comma-separated pieces (joined with commas
+  // before it is parsed: the control protocol carries it split); empty:
+  // every syscall.
+  std::span<const std::string> syscall_filters;
   bool capture_data = true;
   uint32_t max_data = 256;                       // per argument, when capture_data
   uint32_t timestamp_resolution_ns = 1000;
+  // Also trace execve and execveat in the kernel, whatever the set: `run`
+  // starts its trace at the command's execve, and must see it (the events
+  // outside the set are dropped after that; see recorded_syscalls).
+  bool trace_exec = false;
 };
+
+// The syscalls a choice records: its set, parsed (every syscall when it
+// names none). An unknown name, class or a bad regex fails, naming it.
+Result<format::SyscallSet> recorded_syscalls(const format::Catalogue& catalogue, const CaptureChoice& choice);
 
 // The capture plans, indexed by syscall number; an unknown name fails.
 Result<std::vector<tl_plan>> capture_plans_for(const format::Catalogue& catalogue, const CaptureChoice& choice);

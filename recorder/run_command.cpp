@@ -149,11 +149,13 @@ struct ChildSetup {
 // the calls it makes before its execve (closing the recorder's descriptors,
 // the signal mask, waiting for the go) are the recorder's, not the
 // command's: they are left out, as strace's trace starts with the execve.
+// The kernel traces the execve even when the chosen set leaves it out
+// (CaptureChoice::trace_exec): the calls outside `recorded` are dropped here.
 class TraceFileSink : public EventSink {
  public:
   TraceFileSink(format::TraceWriter& writer, ProcessTracker& tracker, const format::Catalogue& catalogue,
-                uint32_t command_tid)
-      : writer_(writer), tracker_(tracker), command_tid_(command_tid) {
+                uint32_t command_tid, format::SyscallSet recorded)
+      : writer_(writer), tracker_(tracker), command_tid_(command_tid), recorded_(std::move(recorded)) {
     for (const char* name : {"execve", "execveat"})
       if (const format::SyscallSpec* spec = catalogue.find(name)) exec_nrs_.push_back(spec->nr);
   }
@@ -164,6 +166,7 @@ class TraceFileSink : public EventSink {
     }
     if (error_) return;
     tracker_.observe(e);
+    if (!recorded_.contains(e.nr)) return;
     keep_error(writer_.append(e));
     ++events_;
   }
@@ -186,6 +189,7 @@ class TraceFileSink : public EventSink {
   format::TraceWriter& writer_;
   ProcessTracker& tracker_;
   const uint32_t command_tid_;
+  const format::SyscallSet recorded_;
   std::vector<uint32_t> exec_nrs_;
   std::optional<Error> error_;
   bool command_started_ = false;
@@ -394,9 +398,11 @@ Result<RunResult> run_traced(const RunOptions& options) {
   const std::optional<std::string> program = resolve_command(options.command[0]);
 
   const CaptureChoice capture{options.syscall_filters, options.capture_data, options.max_data,
-                              options.timestamp_resolution_ns};
+                              options.timestamp_resolution_ns, true};
   auto chosen = bpf_options_for(catalogue, capture);
   if (!chosen.ok()) return chosen.error();
+  auto recorded = recorded_syscalls(catalogue, capture);
+  if (!recorded.ok()) return recorded.error();
   BpfOptions& bpf_options = *chosen;
   bpf_options.ring_bytes = options.ring_bytes;
   bpf_options.force_raw_tracepoint = options.force_raw_tracepoint;
@@ -478,7 +484,7 @@ Result<RunResult> run_traced(const RunOptions& options) {
 
   ProcessTracker tracker(catalogue);
   tracker.set_root(static_cast<uint32_t>(child), static_cast<uint32_t>(::getpid()));
-  TraceFileSink sink(*writer, tracker, catalogue, static_cast<uint32_t>(child));
+  TraceFileSink sink(*writer, tracker, catalogue, static_cast<uint32_t>(child), std::move(recorded).value());
   EventConverter converter(catalogue, sink, [](uint64_t) { return 0u; });
   auto consumer = RingConsumer::create(recorder.ring_map_fd(),
                                        [&](std::span<const uint8_t> s) { converter.consume(s); });

@@ -28,7 +28,7 @@ struct RunOptions {
   // detaching ("Process 1234 attached with 3 threads"), when it happens.
   std::function<void(const std::string&)> notice;
   std::optional<std::filesystem::path> output;  // default: traceloop-<cmd>-<pid>.tl in cwd
-  std::vector<std::string> syscall_filters;     // names; empty: all
+  std::vector<std::string> syscall_filters;     // strace -e trace= set (see CaptureChoice); empty: all
   uint32_t max_data = 256;
   bool capture_data = true;
   uint64_t ring_bytes = 8u << 20;

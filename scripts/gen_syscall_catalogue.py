@@ -151,6 +151,18 @@ class Syscall:
     returns: str = "integer"
     never_returns: bool = False
     note: str = ""
+    classes: list[str] = dataclasses.field(default_factory=list)
+
+
+# strace's syscall classes, as `-e trace=` spells them, and the bit of
+# format/syscall_set.h each one is.
+SYSCALL_CLASSES = {
+    "%desc": "kClassDesc", "%file": "kClassFile", "%ipc": "kClassIpc", "%network": "kClassNetwork",
+    "%process": "kClassProcess", "%signal": "kClassSignal", "%memory": "kClassMemory",
+    "%creds": "kClassCreds", "%clock": "kClassClock", "%stat": "kClassStat", "%lstat": "kClassLstat",
+    "%fstat": "kClassFstat", "%%stat": "kClassStatLike", "%statfs": "kClassStatfs",
+    "%fstatfs": "kClassFstatfs", "%%statfs": "kClassStatfsLike", "%pure": "kClassPure",
+}
 
 
 # ------------------------------------------------------------- sources ----
@@ -304,6 +316,8 @@ class Annotations:
     variants: dict[tuple[str, str], list[ArgNote]] = dataclasses.field(default_factory=dict)
     returns: dict[str, str] = dataclasses.field(default_factory=dict)
     noreturn: set[str] = dataclasses.field(default_factory=set)
+    # strace's class (%file, ...) -> the syscalls in it
+    classes: dict[str, set[str]] = dataclasses.field(default_factory=dict)
     protos: dict[tuple[str, str], list[tuple[str, str]]] = dataclasses.field(default_factory=dict)
     numbers: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
     tracefs: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -487,6 +501,11 @@ def parse_annotations(path: Path) -> Annotations:
                     ann.returns[sc] = kind
             elif word == "noreturn":
                 ann.noreturn.update(rest.split(","))
+            elif word == "class":
+                cls, names = rest.split()
+                if cls not in SYSCALL_CLASSES:
+                    raise GenError(f"unknown class {cls} (known: {', '.join(SYSCALL_CLASSES)})")
+                ann.classes.setdefault(cls, set()).update(names.split(","))
             elif word.startswith("proto"):
                 arch = word.partition("@")[2] or "*"
                 if arch != "*" and arch not in ARCHES:
@@ -710,7 +729,8 @@ def build_table(arch: str, numbers: dict[str, int], events: dict[str, list[tuple
             params.append(p)
         syscalls.append(Syscall(nr=nr, name=name, params=params,
                                 returns=ann.returns.get(name, "integer"),
-                                never_returns=name in ann.noreturn, note=note))
+                                never_returns=name in ann.noreturn, note=note,
+                                classes=[c for c in SYSCALL_CLASSES if name in ann.classes.get(c, ())]))
     return syscalls
 
 
@@ -752,6 +772,7 @@ def render(arch: str, table: list[Syscall]) -> str:
         "// TL_VARIANT(selecting arg, mask, kind, len arg, flag set, struct type, struct size, values...):",
         "//          the parameter's shape when (selecting arg & mask) is one of the values; the",
         "//          parameter's variants follow it, the first that matches wins.",
+        "// TL_CLASSES(nr, classes): strace's classes of the syscall (-e trace=%file, ...), from `class` lines.",
     ]
     for sc in table:
         if sc.note:
@@ -767,6 +788,8 @@ def render(arch: str, table: list[Syscall]) -> str:
                 out.append(f"    TL_VARIANT({v.selector}, {v.mask:#x}ull, {ARG_KINDS[v.kind]}, {v.len_arg}, "
                            f"{c_string(v.flag_set)}, {c_string(v.struct_type)}, {v.struct_size}, "
                            f"{values})")
+        if sc.classes:
+            out.append(f"TL_CLASSES({sc.nr}, {' | '.join(SYSCALL_CLASSES[c] for c in sc.classes)})")
     return "\n".join(out) + "\n"
 
 
@@ -1068,6 +1091,10 @@ def main() -> int:
                     print(f"{arch}: {len(table)} syscalls, "
                           f"{sum(len(sc.params) for sc in table)} parameters, "
                           f"{annotated} with annotated kinds", file=sys.stderr)
+            known = {sc for arch in ARCHES for sc in numbers_for(arch, bases[arch], ann)}
+            unknown_classed = sorted({n for names in ann.classes.values() for n in names} - known)
+            if unknown_classed:
+                raise GenError("`class` lines name unknown syscalls: " + ", ".join(unknown_classed))
             unused = sorted((set(ann.args) | set(ann.variants)) - ann.used_args)
             if unused:
                 raise GenError("annotations for unknown syscall parameters: "

@@ -22,10 +22,13 @@ int main(int argc, char** argv) {
   bool with_name = false, without_name = false;
   TimestampFlags timestamps;
   bool no_progress = false;
+  int hex = 0;
   CLI::App app{"Find events in traceloop traces, grep-style"};
   app.set_help_flag("--help", "Print this help message and exit");
   app.add_option("args", args, "PATTERN FILE... (FILE... alone with -e)")->required()->type_name("FILE");
-  app.add_option("-e,--regexp", options.match.patterns, "Pattern (RE2 syntax); repeat for any of several")
+  app.add_option("-e,--regexp", options.match.patterns,
+                 "Pattern (RE2 syntax); repeat for any of several. -e trace=SET, status=SET, signal=SET are "
+                 "strace's filters, as in tl-show")
       ->allow_extra_args(false);
   app.add_option("--field", field, "Match one field: syscall, comm, pid, tid, cpu, ret, errno, path, args, or a parameter name");
   app.add_flag("-i,--ignore-case", options.match.ignore_case, "Ignore case");
@@ -41,22 +44,21 @@ int main(int argc, char** argv) {
   app.add_option("--format", format, "table, strace or json")->check(CLI::IsMember({"table", "strace", "json"}));
   add_color_option(app, color);
   app.add_option("-s,--string-limit", options.string_limit, "Bytes of strings and buffers shown");
+  add_string_hex_option(app, hex);
   app.add_option("-o,--output", options.output_path, "Write the selected events as a new trace (a slice) instead of printing")
       ->type_name("FILE");
   app.add_flag("--no-data", options.strip_data, "With -o: drop captured buffers, keep paths");
   app.add_option("--threads", options.threads, "Worker threads (default: 2 on a machine with 2+ cores; 1: none)");
   add_timestamp_options(app, timestamps, options.render.durations);
-  add_filter_options(app, options.filter);
+  add_filter_options(app, options.filter, {.e = false});
   add_no_progress_option(app, no_progress);
-  // One value per occurrence: `--syscall openat FILE` must leave FILE to the positionals.
-  for (const char* name : {"--syscall", "--pid", "--tid", "--comm", "--container"})
-    app.get_option(name)->allow_extra_args(false);
   app.footer(
       "Examples:\n"
       "  tl-grep /tmp/file trace.tl                   calls whose line mentions /tmp/file\n"
       "  tl-grep --field errno ENOENT -c *.tl         failed lookups counted per file\n"
       "  tl-grep -C 2 --field syscall '^execve$' trace.tl\n"
       "  tl-grep --field comm bc -o bc.tl trace.tl    the calls of bc as a new trace\n"
+      "  tl-grep -e trace=%file -Z passwd trace.tl    failed file calls that mention passwd\n"
       "See tl-grep(1).");
   traceloop::cli_completion::add_completion_option(app, "tl-grep");
   try {
@@ -64,6 +66,18 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  warn_deprecated_filters(app, std::cerr, "tl-grep");
+  // strace's -e qualifiers go to the filters, the rest are patterns.
+  auto& patterns = options.match.patterns;
+  for (auto it = patterns.begin(); it != patterns.end();) {
+    if (is_filter_qualifier(*it)) {
+      options.filter.qualifiers.push_back(*it);
+      it = patterns.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  options.strings_in_hex = string_hex_from_count(hex);
   if (options.match.patterns.empty()) {
     options.match.patterns.push_back(args.front());
     args.erase(args.begin());

@@ -22,10 +22,12 @@ int main(int argc, char** argv) {
   size_t string_limit = 0;
   std::string color = "auto";
   bool no_progress = false;
+  int hex = 0;
   app.add_option("file", options.path, "Trace file (- for stdin)")->required()->type_name("FILE");
   app.add_option("--format,-f", format, "table, strace, json, perfetto (trace-event JSON) or html (timeline page)")
       ->check(CLI::IsMember({"table", "strace", "json", "perfetto", "html"}));
   auto* limit = app.add_option("-s,--string-limit", string_limit, "Bytes of strings shown (0: all)");
+  add_string_hex_option(app, hex);
   app.add_flag("--no-header", no_header, "No table header");
   add_timestamp_options(app, timestamps, options.render.durations);
   add_filter_options(app, options.filter);
@@ -36,8 +38,10 @@ int main(int argc, char** argv) {
   app.footer(
       "Examples:\n"
       "  tl-show trace.tl                             the table, one row per call\n"
-      "  tl-show -f strace -tt --failed trace.tl      failed calls as strace -f -tt prints them\n"
-      "  tl-show --syscall openat,execve --comm sh trace.tl\n"
+      "  tl-show -f strace -tt -Z trace.tl            failed calls as strace -f -tt -Z prints them\n"
+      "  tl-show -e trace=openat,execve --comm sh trace.tl\n"
+      "  tl-show -e trace=%file -e status=failed trace.tl\n"
+      "  tl-show -P /etc/passwd --duration=10ms trace.tl\n"
       "  tl-show -f json trace.tl | jq .syscall       JSON Lines\n"
       "  tl-show -f html trace.tl > timeline.html     a timeline page\n"
       "See tl-show(1).");
@@ -48,6 +52,8 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;  // usage errors are errors: exit status 2 like every tl-* failure
   }
 
+  warn_deprecated_filters(app, std::cerr, "tl-show");
+  options.strings_in_hex = string_hex_from_count(hex);
   options.render.format = *output_format_from_name(format);
   options.render.timestamps = timestamps.mode();
   options.render.header = !no_header;

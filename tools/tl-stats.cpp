@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);  // `--histogram read FILE` leaves FILE to the positionals
   app.add_option("--top", options.top_paths, "Number of paths listed (most opened / failed)");
   app.add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  add_filter_options(app, options.filter);
   add_no_progress_option(app, no_progress);
   app.footer(
       "Examples:\n"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
       "  tl-stats -S calls --per-process trace.tl\n"
       "  tl-stats --histogram read,write trace.tl     log2 latency histograms\n"
       "  tl-stats --format json *.tl\n"
+      "  tl-stats -e trace=%network -Z trace.tl       the failed network calls only\n"
       "See tl-stats(1).");
   traceloop::cli_completion::add_completion_option(app, "tl-stats");
   try {
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;  // usage errors are errors: exit status 2 like every tl-* failure
   }
+  warn_deprecated_filters(app, std::cerr, "tl-stats");
   options.sort = *stats_sort_key_from_name(sort);
   options.format = format == "json" ? StatsFormat::json : StatsFormat::text;
   const auto meter = traceloop::progress::ProgressMeter::start("tl-stats", options.paths, !no_progress);

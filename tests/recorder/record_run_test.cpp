@@ -337,7 +337,7 @@ TEST(RecordRun, SockaddrFilledAtExitWithTheLengthBehindAPointer) {
 TEST(RecordRun, SyscallFilter) {
   REQUIRE_BPF_OR_SKIP();
   TempDir dir;
-  auto rec = record(dir.path() / "filter.tl", {"--syscall-filters", "openat,write,execve"},
+  auto rec = record(dir.path() / "filter.tl", {"-e", "trace=openat,write,execve"},
                     {"/bin/sh", "-c", "cat /etc/hostname > /dev/null; echo filtered"});
   EXPECT_EQ(rec.result.status, 0);
   std::map<std::string, int> seen;
@@ -346,16 +346,63 @@ TEST(RecordRun, SyscallFilter) {
   EXPECT_GT(seen["openat"], 0);
   EXPECT_GT(seen["write"], 0);
   EXPECT_GT(seen["execve"], 0);
-  EXPECT_EQ(rec.trace.metadata.capture.syscall_filters,
-            (std::vector<std::string>{"openat", "write", "execve"}));
+  // The header says what was asked.
+  EXPECT_EQ(rec.trace.metadata.capture.syscall_filters, (std::vector<std::string>{"openat,write,execve"}));
+}
+
+// A set without execve records its calls: the kernel still traces the
+// command's execve, where the trace starts, and the recorder drops it.
+TEST(RecordRun, FilterWithoutExecveStillRecordsTheCommand) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "getppid.tl", {"-e", "trace=getppid"}, {"/bin/sh", "-c", "echo $PPID"});
+  EXPECT_EQ(rec.result.status, 0);
+  ASSERT_FALSE(rec.trace.events.empty()) << rec.result.err;
+  for (const auto& e : rec.trace.events) EXPECT_EQ(name_of(rec.trace, e), "getppid");
+  // The process table still knows the command (from the execve it saw).
+  ASSERT_FALSE(rec.trace.processes.empty());
+  EXPECT_EQ(rec.trace.processes.front().argv.at(0), "/bin/sh");
+}
+
+TEST(RecordRun, OldSyscallFiltersSpellingStillWorksAndSaysSo) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "old.tl", {"--syscall-filters", "getppid"}, {"/bin/sh", "-c", "echo $PPID"});
+  EXPECT_EQ(rec.result.status, 0);
+  EXPECT_NE(rec.result.err.find("--syscall-filters is deprecated; use -e trace=NAMES"), std::string::npos)
+      << rec.result.err;
+  ASSERT_FALSE(rec.trace.events.empty());
+  for (const auto& e : rec.trace.events) EXPECT_EQ(name_of(rec.trace, e), "getppid");
+  EXPECT_EQ(rec.trace.metadata.capture.syscall_filters, (std::vector<std::string>{"getppid"}));
+}
+
+TEST(RecordRun, ClassesAndNegationDecideInTheKernel) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  auto rec = record(dir.path() / "class.tl", {"-e", "trace=!%memory,%signal"},
+                    {"/bin/sh", "-c", "cat /etc/hostname > /dev/null"});
+  EXPECT_EQ(rec.result.status, 0);
+  ASSERT_FALSE(rec.trace.events.empty());
+  for (const char* left_out : {"mmap", "munmap", "brk", "mprotect", "rt_sigaction", "rt_sigprocmask"})
+    EXPECT_TRUE(events_named(rec.trace, left_out).empty()) << left_out;
+  EXPECT_FALSE(events_named(rec.trace, "openat").empty());
+  EXPECT_EQ(rec.trace.metadata.capture.syscall_filters, (std::vector<std::string>{"!%memory,%signal"}));
+}
+
+TEST(RecordRun, StatusFiltersAreRefusedWhenRecording) {
+  TempDir dir;
+  auto r = run_process({recorder_binary().string(), "run", "-o", (dir.path() / "x.tl").string(), "-e",
+                        "status=failed", "--", "true"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("only -e trace= decides what is recorded"), std::string::npos) << r.err;
 }
 
 TEST(RecordRun, UnknownSyscallInFilterIsAnError) {
   TempDir dir;
   auto r = run_process({recorder_binary().string(), "run", "-o", (dir.path() / "x.tl").string(),
-                        "--syscall-filters", "openat,no_such_call", "--", "true"});
+                        "-e", "trace=openat,no_such_call", "--", "true"});
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.err.find("no_such_call"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unknown syscall 'no_such_call'"), std::string::npos) << r.err;
 }
 
 TEST(RecordRun, NoDataCapturesNoBuffers) {

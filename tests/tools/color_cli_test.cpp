@@ -59,7 +59,7 @@ TEST(ColorCli, TableGolden) {
                          "\x1b[31m-1 ENOTTY (Inappropriate ioctl for device)\x1b[0m\n"),
             std::string::npos)
       << run.out;
-  const auto signals = show({"--color=always", "--syscall", "rt_sigaction"}, false);
+  const auto signals = show({"--color=always", "-e", "trace=rt_sigaction"}, false);
   EXPECT_NE(signals.out.find("sig=\x1b[35mSIGCHLD\x1b[0m, act={"), std::string::npos) << signals.out;
 }
 

@@ -552,17 +552,26 @@ TEST_F(DaemonTest, CliSelectChangesAndPrintsWhatIsRecorded) {
     return out;
   };
   int status = 0;
-  EXPECT_EQ(cli("-p cli-pod -n shop --syscall-filters write,openat", &status),
+  EXPECT_EQ(cli("-p cli-pod -n shop -e trace=write,openat", &status),
             "containers: namespace=shop pod=cli-pod\nsyscalls: write,openat\n");
   EXPECT_EQ(status, 0);
   EXPECT_EQ(cli("", &status), "containers: namespace=shop pod=cli-pod\nsyscalls: write,openat\n");
   EXPECT_EQ(status, 0);
-  EXPECT_EQ(cli("--every --syscall-filters all", &status), "containers: every container\nsyscalls: all\n");
+  // strace's classes and negation pass through the control protocol whole.
+  EXPECT_EQ(cli("-e 'trace=!%memory,%signal'", &status),
+            "containers: namespace=shop pod=cli-pod\nsyscalls: !%memory,%signal\n");
+  EXPECT_EQ(status, 0);
+  // The old spelling still works, and says which to use.
+  EXPECT_EQ(cli("--syscall-filters write", &status),
+            "traceloop-record: --syscall-filters is deprecated; use -e trace=NAMES\n"
+            "containers: namespace=shop pod=cli-pod\nsyscalls: write\n");
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(cli("--every -e trace=all", &status), "containers: every container\nsyscalls: all\n");
   EXPECT_EQ(status, 0);
   const std::string bad = cli("-l novalue", &status);
   EXPECT_EQ(status, 2) << bad;
   EXPECT_NE(bad.find("KEY=VALUE"), std::string::npos) << bad;
-  const std::string refused = cli("--syscall-filters nosuchcall", &status);
+  const std::string refused = cli("-e trace=nosuchcall", &status);
   EXPECT_EQ(status, 1) << "the daemon's refusal" << refused;
   EXPECT_NE(refused.find("nosuchcall"), std::string::npos) << refused;
   EXPECT_EQ(cli("", &status), "containers: every container\nsyscalls: all\n") << "a refused change changes nothing";
@@ -1010,6 +1019,32 @@ TEST_F(DaemonTest, WatchRecordsOneContainerByNameAndPrintsOnInterrupt) {
   EXPECT_NE(out.find("write(1, \"42\\n\", 3)"), std::string::npos) << out;
   EXPECT_NE(out.find("ENOENT"), std::string::npos);
   EXPECT_EQ(out.find("not-this-one"), std::string::npos);
+}
+
+// `watch -Z -e trace=%file`: -e decides what is recorded, -Z what is printed
+// of it: the failed file calls only.
+TEST_F(DaemonTest, WatchPrintsWhatItsFiltersSelect) {
+  const fs::path out_file = dir_ / "watch.out", err_file = dir_ / "watch.err";
+  auto err_text = [&] { return file_text(err_file); };
+  const pid_t pid = start_watch({"-c", "watched", "-f", "strace", "-e", "trace=%file", "-Z"}, out_file, err_file);
+  if (pid < 0) {
+    if (!bpf_required()) GTEST_SKIP() << err_text();
+    FAIL() << "watch did not start: " << err_text();
+  }
+  const std::string watched = unique_id("watched");
+  EXPECT_EQ(run_container(work_, watched, "cat /nonexistent-file; echo done", "--container watched"), 0);
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << err_text();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << err_text();
+  std::ifstream in(out_file);
+  const std::string out(std::istreambuf_iterator<char>(in), {});
+  EXPECT_NE(out.find("\"/nonexistent-file\""), std::string::npos) << out;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(" = ") != std::string::npos) EXPECT_NE(line.find(" = -1 E"), std::string::npos) << line;
+  EXPECT_EQ(out.find("write("), std::string::npos) << out;
 }
 
 }  // namespace

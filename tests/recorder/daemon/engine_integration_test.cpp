@@ -241,6 +241,18 @@ TEST_F(DockerEngineTest, MultiplicationDemoIsShownByTheShortIdAndListedByName) {
       cat_failed = true;
   EXPECT_TRUE(cat_failed) << "cat's openat of /tmp/file-... failing with ENOENT";
   if (HasFailure()) std::cerr << show.output;
+  // tl-show's filters, strace's spellings: the failed file calls only.
+  const auto failed = cli("show", {id.substr(0, 12), "-f", "strace", "-e", "trace=%file", "-Z"});
+  EXPECT_EQ(failed.status, 0) << failed.output;
+  std::istringstream failed_lines(failed.output);
+  size_t failed_count = 0;
+  for (std::string line; std::getline(failed_lines, line);) {
+    if (line.find(" = ") == std::string::npos) continue;  // a marker line (runtime setup hidden)
+    EXPECT_NE(line.find(" = -1 E"), std::string::npos) << line;
+    ++failed_count;
+  }
+  EXPECT_GT(failed_count, 0u) << failed.output;
+  EXPECT_NE(failed.output.find("/tmp/file-"), std::string::npos) << failed.output;
 
   auto trace = format::load_trace(file_of(id));
   ASSERT_TRUE(trace.ok()) << trace.error().message;

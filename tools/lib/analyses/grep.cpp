@@ -38,6 +38,7 @@ class FileGrep {
     const format::TraceMetadata& metadata = reader.metadata();
     DecodeOptions decode;
     decode.string_limit = options_.string_limit.value_or(default_string_limit(options_.render.format));
+    decode.strings_in_hex = options_.strings_in_hex;
     Decoder decoder(metadata, decode);
     RenderOptions render = options_.render;
     render.color = false;  // matching sees plain text; highlights are added after

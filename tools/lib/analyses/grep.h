@@ -13,6 +13,7 @@
 #include "tools/lib/analyses/grep_matcher.h"
 #include "tools/progress/progress_sink.h"
 #include "tools/lib/decoder/render.h"
+#include "tools/lib/decoder/value_text.h"
 
 namespace traceloop::tools {
 
@@ -28,6 +29,7 @@ struct GrepOptions {
   size_t after = 0;                // -A
   RenderOptions render;            // --format, timestamps, color (the matches are highlighted)
   std::optional<size_t> string_limit;  // -s, default as tl-show
+  StringHex strings_in_hex = StringHex::none;  // -x, -xx
   FilterOptions filter;            // tl-show's filters, applied before matching
   std::string output_path;         // -o OUT.tl: write a slice instead of printing
   bool strip_data = false;         // --no-data (with -o)

@@ -6,12 +6,13 @@ namespace traceloop::tools {
 
 namespace {
 
-void accumulate_file(StatsAccumulator& stats, const std::string& path, std::ostream& err,
-                     progress::ProgressSink* progress) {
+void accumulate_file(StatsAccumulator& stats, const std::string& path, const FilterOptions& filter_options,
+                     std::ostream& err, progress::ProgressSink* progress) {
   auto reader = value_or_throw(format::TraceReader::open(path));
   stats.begin_file(reader.metadata());
+  auto filter = value_or_throw(EventFilter::create(filter_options, reader.metadata()));
   while (const format::DecodedBatch* batch = value_or_throw(reader.next_batch())) {
-    stats.add_batch(*batch);
+    stats.add_batch(*batch, &filter);
     progress::add_progress(progress, batch->size());
   }
   stats.end_file(reader.counters());
@@ -23,7 +24,7 @@ void accumulate_file(StatsAccumulator& stats, const std::string& path, std::ostr
 int run_stats(const StatsOptions& options, std::ostream& out, std::ostream& err) {
   try {
     StatsAccumulator stats(options.histograms);
-    for (const auto& path : options.paths) accumulate_file(stats, path, err, options.progress);
+    for (const auto& path : options.paths) accumulate_file(stats, path, options.filter, err, options.progress);
     progress::finish_progress(options.progress);  // gone before the report
     if (options.format == StatsFormat::json) {
       write_stats_json(out, stats, options);

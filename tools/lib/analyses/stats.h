@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tools/lib/analyses/stats_accumulator.h"
+#include "tools/lib/decoder/filter.h"
 #include "tools/progress/progress_sink.h"
 
 namespace traceloop::tools {
@@ -26,6 +27,7 @@ struct StatsOptions {
   std::vector<std::string> histograms;  // syscall names
   size_t top_paths = 10;
   StatsFormat format = StatsFormat::text;
+  FilterOptions filter;  // tl-show's filters: only the calls they select are counted
   progress::ProgressSink* progress = nullptr;  // events read, for a progress line (null: none shown)
 };
 

@@ -94,7 +94,8 @@ StatsAccumulator::NrInfo& StatsAccumulator::info_for(uint32_t nr) {
   return info;
 }
 
-void StatsAccumulator::add_batch(const format::DecodedBatch& batch) {
+void StatsAccumulator::add_batch(const format::DecodedBatch& batch, EventFilter* filter) {
+  if (filter && filter->accepts_all()) filter = nullptr;
   for (const auto& positioned : batch.losses()) {
     loss_markers_++;
     marker_lost_ += positioned.loss.lost;
@@ -107,7 +108,9 @@ void StatsAccumulator::add_batch(const format::DecodedBatch& batch) {
   // comm. Valid within this batch only (the table is reused by the next one).
   const char* cached_comm = nullptr;
   for (size_t i = 0; i < batch.size(); ++i) {
-    const format::Event e = batch.summary(i);
+    // A filter may look at arguments (-P): then they are decoded.
+    const format::Event e = filter ? batch.event(i) : batch.summary(i);
+    if (filter && !filter->matches(e)) continue;
     events_++;
     NrInfo& info = info_for(e.nr);
     SyscallTotals& totals = per_nr_totals_[static_cast<size_t>(info.totals_index)];

@@ -16,6 +16,7 @@
 
 #include "format/event_batch.h"
 #include "format/metadata.h"
+#include "tools/lib/decoder/filter.h"
 #include "tools/lib/analyses/stats_path_counter.h"
 
 namespace traceloop::tools {
@@ -66,7 +67,8 @@ class StatsAccumulator {
 
   // Call once per file before its batches.
   void begin_file(const format::TraceMetadata& metadata);
-  void add_batch(const format::DecodedBatch& batch);
+  // `filter` (optional): only the events it matches count (losses always do).
+  void add_batch(const format::DecodedBatch& batch, EventFilter* filter = nullptr);
   // Call once per file after its last batch, with what the trailer said.
   void end_file(const std::optional<format::Counters>& counters);
 

@@ -370,7 +370,7 @@ void Decoder::describe_arg(ValueSink& sink, const Event& event, size_t index) co
 }
 
 void Decoder::append_arg(std::string& out, const Event& event, size_t index) const {
-  TextValueWriter writer(out);
+  TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex);
   describe_arg(writer, event, index);
 }
 
@@ -407,7 +407,7 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
       out.append(name);
       out.push_back('=');
     }
-    TextValueWriter writer(out);
+    TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex);
     impl_->describe_arg(writer, event, *sp, i);
   }
 }

@@ -17,6 +17,7 @@
 #include "format/event.h"
 #include "format/metadata.h"
 #include "tools/lib/decoder/value.h"
+#include "tools/lib/decoder/value_text.h"
 
 namespace traceloop::tools {
 
@@ -25,6 +26,8 @@ struct DecodeOptions {
   size_t string_limit = 32;
   // Maximum elements shown of an array (argv, dirents, pollfds) before `...`; 0: unlimited.
   size_t array_limit = 64;
+  // strace -x / -xx: strings in \xNN form.
+  StringHex strings_in_hex = StringHex::none;
 };
 
 // strace:  AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC

@@ -6,7 +6,12 @@
 #include <charconv>
 #include <cstdio>
 #include <ctime>
+#include <algorithm>
+#include <cctype>
 #include <limits>
+#include <utility>
+
+#include "tools/lib/decoder/flag_sets.h"
 
 namespace traceloop::tools {
 namespace {
@@ -102,53 +107,187 @@ Result<ParsedTime> parse_time_bound(const std::string& text, const format::Trace
   return ParsedTime{true, *ns};
 }
 
-Result<EventFilter> EventFilter::create(const FilterOptions& options, const format::TraceMetadata& metadata) {
-  EventFilter f;
-  if (!options.syscalls.empty()) {
-    std::vector<std::string> names;
-    for (const auto& item : options.syscalls) {
-      size_t start = 0;
-      while (start <= item.size()) {
-        const auto comma = item.find(',', start);
-        auto name = item.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (!name.empty()) names.push_back(name);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
+namespace {
+
+// The part of a strace -e value before '=' ("trace", "status", ...), and
+// the rest; a value without '=' is a trace= set, as strace reads `-e SET`.
+std::pair<std::string_view, std::string_view> split_qualifier(std::string_view value) {
+  const auto eq = value.find('=');
+  if (eq == std::string_view::npos) return {"trace", value};
+  return {value.substr(0, eq), value.substr(eq + 1)};
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+}  // namespace
+
+Result<uint8_t> parse_status_set(std::string_view expression) {
+  uint8_t listed = 0;
+  bool negated = false;
+  std::string_view rest = expression;
+  while (rest.starts_with('!')) {
+    negated = !negated;
+    rest.remove_prefix(1);
+  }
+  if (rest == "all") return static_cast<uint8_t>(negated ? 0 : kStatusAll);
+  if (rest == "none") return static_cast<uint8_t>(negated ? kStatusAll : 0);
+  if (rest.empty()) return Error{fmt::format("invalid status set '{}': it is empty", expression)};
+  while (true) {
+    const auto comma = rest.find(',');
+    const std::string_view token = rest.substr(0, comma);
+    if (!token.empty()) {
+      static constexpr std::pair<std::string_view, uint8_t> kNames[] = {
+          {"successful", kStatusSuccessful}, {"failed", kStatusFailed},       {"unfinished", kStatusUnfinished},
+          {"unavailable", kStatusUnavailable}, {"detached", kStatusDetached},
+      };
+      uint8_t bit = 0;
+      for (const auto& [name, value] : kNames)
+        if (name == token) bit = value;
+      if (bit == 0)
+        return Error{fmt::format("invalid status '{}': use successful, failed, unfinished, unavailable or detached",
+                                 token)};
+      listed |= bit;
     }
-    std::vector<std::string> unknown;
-    for (const auto& name : names) {
-      // A trace's catalogue may list only the syscalls it recorded: a name
-      // the architecture knows is valid, and matches nothing there.
-      const auto* spec = metadata.catalogue.find(name);
-      if (!spec) spec = format::builtin_catalogue(metadata.catalogue.arch()).find(name);
-      uint32_t nr = 0;
-      if (spec) {
-        nr = spec->nr;
-      } else if (name.starts_with("syscall_") &&
-                 std::from_chars(name.data() + 8, name.data() + name.size(), nr).ec == std::errc{}) {
-        // unknown numbers are named syscall_N in the output; accept them back
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return static_cast<uint8_t>(negated ? (kStatusAll & ~listed) : listed);
+}
+
+Result<SignalSet> SignalSet::parse(std::string_view expression) {
+  SignalSet set;
+  set.negated_ = false;
+  std::string_view rest = expression;
+  while (rest.starts_with('!')) {
+    set.negated_ = !set.negated_;
+    rest.remove_prefix(1);
+  }
+  if (rest == "none") return set;
+  if (rest == "all") {
+    set.negated_ = !set.negated_;
+    return set;
+  }
+  if (rest.empty()) return Error{fmt::format("invalid signal set '{}': it is empty", expression)};
+  while (true) {
+    const auto comma = rest.find(',');
+    const std::string_view token = rest.substr(0, comma);
+    if (!token.empty()) {
+      int signo = -1;
+      if (token[0] >= '0' && token[0] <= '9') {
+        int n = 0;
+        auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), n);
+        if (ec == std::errc{} && end == token.data() + token.size() && n <= 255) signo = n;
       } else {
-        unknown.push_back(name);
-        continue;
+        std::string_view name = token;
+        if (name.size() > 3 && iequals(name.substr(0, 3), "SIG")) name.remove_prefix(3);
+        std::string known;
+        for (int n = 1; n <= 64 && signo < 0; ++n) {
+          known.clear();
+          append_signal(known, n);
+          if (known.starts_with("SIG") && iequals(std::string_view(known).substr(3), name)) signo = n;
+        }
       }
-      if (nr >= (1u << 20)) continue;
-      if (f.syscall_set_.size() <= nr) f.syscall_set_.resize(nr + 1, false);
-      f.syscall_set_[nr] = true;
+      if (signo < 0) return Error{fmt::format("invalid signal '{}'", token)};
+      set.listed_[static_cast<size_t>(signo)] = true;
     }
-    if (!unknown.empty()) {
-      std::string list;
-      for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
-      return Error{fmt::format("unknown syscall name{}: {}", unknown.size() > 1 ? "s" : "", list)};
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return set;
+}
+
+Result<uint64_t> parse_duration(std::string_view text) {
+  std::string_view s = text;
+  int64_t unit = 1'000'000;  // perf trace: milliseconds
+  if (s.ends_with("ms")) {
+    s.remove_suffix(2);
+  } else if (s.ends_with("us")) {
+    unit = 1'000;
+    s.remove_suffix(2);
+  } else if (s.ends_with("ns")) {
+    unit = 1;
+    s.remove_suffix(2);
+  } else if (s.ends_with("s")) {
+    unit = 1'000'000'000;
+    s.remove_suffix(1);
+  }
+  auto ns = parse_seconds(s, unit);
+  if (!ns) return Error{fmt::format("invalid duration '{}': use 10ms, 1.5s, 250us or 100ns", text)};
+  return static_cast<uint64_t>(*ns);
+}
+
+Result<EventFilter> EventFilter::create(const FilterOptions& options, const format::TraceMetadata& metadata,
+                                        const FdPathLookup* fds) {
+  EventFilter f;
+  // --syscall lists first: an -e trace= after them replaces them.
+  std::vector<std::string> qualifiers;
+  if (!options.syscalls.empty()) {
+    std::string names;
+    for (const auto& item : options.syscalls) names += (names.empty() ? "" : ",") + item;
+    qualifiers.push_back("trace=" + names);
+  }
+  if (options.successful || options.failed) {
+    std::string set = options.successful ? "successful" : "";
+    if (options.failed) set += set.empty() ? "failed" : ",failed";
+    qualifiers.push_back("status=" + set);
+  }
+  qualifiers.insert(qualifiers.end(), options.qualifiers.begin(), options.qualifiers.end());
+  for (const auto& value : qualifiers) {
+    const auto [kind, set] = split_qualifier(value);
+    if (kind == "trace" || kind == "t") {
+      auto parsed = format::SyscallSet::parse(set, metadata.catalogue);
+      if (!parsed) return Error{"-e trace: " + parsed.error().message};
+      f.syscall_set_ = std::move(parsed.value());
+      f.syscalls_filtered_ = !f.syscall_set_.is_all();
+    } else if (kind == "status") {
+      auto parsed = parse_status_set(set);
+      if (!parsed) return Error{"-e status: " + parsed.error().message};
+      f.status_ = *parsed;
+    } else if (kind == "signal" || kind == "signals" || kind == "s") {
+      auto parsed = SignalSet::parse(set);
+      if (!parsed) return Error{"-e signal: " + parsed.error().message};
+      f.signals_ = std::move(parsed.value());
+    } else {
+      return Error{fmt::format("-e {}=: not a filter traceloop knows (trace=, status=, signal=)", kind)};
     }
-    if (f.syscall_set_.empty()) f.syscall_set_.push_back(false);
+  }
+  if (f.syscalls_filtered_ || f.status_ != kStatusAll) f.accepts_all_ = false;
+  if (!options.paths.empty()) {
+    f.paths_ = options.paths;
+    f.fds_ = fds;
+    const auto arch = metadata.catalogue.arch();
+    for (const auto& spec : metadata.catalogue.syscalls()) {
+      // strace looks for paths in its %file, %desc and %network calls only.
+      if (!(format::builtin_syscall_classes(arch, spec.nr) &
+            (format::kClassFile | format::kClassDesc | format::kClassNetwork)))
+        continue;
+      if (spec.nr >= (1u << 20)) continue;
+      PathArgs args;
+      for (size_t i = 0; i < spec.params.size() && i < 6; ++i) {
+        const auto kind = spec.params[i].kind;
+        if (kind == format::ArgKind::path) args.paths |= static_cast<uint8_t>(1u << i);
+        if (kind == format::ArgKind::fd || kind == format::ArgKind::dirfd)
+          args.fds |= static_cast<uint8_t>(1u << i);
+      }
+      if (f.path_args_.size() <= spec.nr) f.path_args_.resize(spec.nr + 1);
+      f.path_args_[spec.nr] = args;
+    }
+    f.accepts_all_ = false;
+  }
+  if (!options.duration.empty()) {
+    auto ns = parse_duration(options.duration);
+    if (!ns) return Error{"--duration: " + ns.error().message};
+    f.min_duration_ns_ = *ns;
     f.accepts_all_ = false;
   }
   f.pids_ = options.pids;
   f.tids_ = options.tids;
   f.comms_ = options.comms;
-  f.failed_ = options.failed;
-  if (!f.pids_.empty() || !f.tids_.empty() || !f.comms_.empty() || f.failed_) f.accepts_all_ = false;
+  if (!f.pids_.empty() || !f.tids_.empty() || !f.comms_.empty()) f.accepts_all_ = false;
   if (!options.containers.empty()) {
     f.container_set_.assign(std::max<size_t>(metadata.containers.size(), 1), false);
     for (const auto& want : options.containers) {
@@ -183,8 +322,15 @@ void EventFilter::set_origin(uint64_t first_enter_ns) { origin_ = first_enter_ns
 bool EventFilter::matches(const format::Event& e) {
   if (!origin_) origin_ = e.enter_ns;
   if (accepts_all_) return true;
-  if (!syscall_set_.empty() && (e.nr >= syscall_set_.size() || !syscall_set_[e.nr])) return false;
-  if (failed_ && !e.failed()) return false;
+  if (syscalls_filtered_ && !syscall_set_.contains(e.nr)) return false;
+  if (status_ != kStatusAll) {
+    const uint8_t status = e.state != format::CallState::returned ? kStatusUnfinished
+                           : e.failed()                          ? kStatusFailed
+                                                                 : kStatusSuccessful;
+    if (!(status_ & status)) return false;
+  }
+  if (min_duration_ns_ > 0 && (e.state != format::CallState::returned || e.duration_ns() < min_duration_ns_))
+    return false;
   if (!pids_.empty() && std::find(pids_.begin(), pids_.end(), e.pid) == pids_.end()) return false;
   if (!tids_.empty() && std::find(tids_.begin(), tids_.end(), e.tid) == tids_.end()) return false;
   if (!comms_.empty() && std::find(comms_.begin(), comms_.end(), e.comm) == comms_.end()) return false;
@@ -196,7 +342,31 @@ bool EventFilter::matches(const format::Event& e) {
   };
   if (since_.kind != TimeBound::Kind::none && at < resolve(since_)) return false;
   if (until_.kind != TimeBound::Kind::none && at > resolve(until_)) return false;
+  if (!paths_.empty() && !matches_paths(e)) return false;
   return true;
+}
+
+bool EventFilter::matches_paths(const format::Event& e) const {
+  if (e.nr >= path_args_.size()) return false;
+  const PathArgs& args = path_args_[e.nr];
+  auto wanted = [&](std::string_view path) {
+    return std::find(paths_.begin(), paths_.end(), path) != paths_.end();
+  };
+  for (unsigned i = 0; i < 6; ++i) {
+    if (args.paths & (1u << i)) {
+      if (const auto* capture = e.capture_for(i)) {
+        const std::string_view path = capture->bytes.substr(0, capture->bytes.find('\0'));
+        if (!capture->truncated() && wanted(path)) return true;
+      }
+    }
+    if ((args.fds & (1u << i)) && fds_) {
+      // An int in the kernel: AT_FDCWD and other negative values are no fd.
+      const auto fd = static_cast<int32_t>(e.args[i]);
+      if (fd < 0) continue;
+      if (const auto path = fds_->path_of(e.pid, fd, false); path && wanted(*path)) return true;
+    }
+  }
+  return false;
 }
 
 bool EventFilter::matches_loss(const format::LossMarker& loss) const {

@@ -71,6 +71,7 @@ int run_show(const ShowOptions& options, std::ostream& out, std::ostream& err) {
 
     DecodeOptions decode_options;
     decode_options.string_limit = options.string_limit.value_or(default_string_limit(options.render.format));
+    decode_options.strings_in_hex = options.strings_in_hex;
     const Decoder decoder(metadata, decode_options);
     auto filter_result = EventFilter::create(options.filter, metadata);
     if (!filter_result) return fail(err, options.program, filter_result.error().message);

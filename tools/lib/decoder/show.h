@@ -10,6 +10,7 @@
 #include "tools/lib/decoder/filter.h"
 #include "tools/lib/decoder/render.h"
 #include "tools/lib/decoder/setup_hiding.h"
+#include "tools/lib/decoder/value_text.h"
 #include "tools/progress/progress_sink.h"
 
 namespace traceloop::tools {
@@ -22,6 +23,7 @@ struct ShowOptions {
   FilterOptions filter;
   // -s: bytes of strings/buffers shown; unset: 32 (strace), 64 (table), unlimited (json).
   std::optional<size_t> string_limit;
+  StringHex strings_in_hex = StringHex::none;  // -x, -xx
   // Also the calls each container's OCI runtime made setting it up, before
   // its init executed the entrypoint (hidden by default: see setup_hiding.h).
   bool show_setup = false;

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iterator>
 
 #include "tools/lib/decoder/decode.h"
@@ -154,19 +155,29 @@ void TextValueWriter::ip_address(int family, std::string_view address) {
   fmt::format_to(std::back_inserter(out_), "inet_addr(\"{}\")", text);
 }
 
+namespace {
+
+// strace -x: the shown part holds a byte beyond ASCII or a control
+// character other than \t\n\v\f\r.
+bool wants_hex(std::string_view bytes, size_t limit) {
+  if (limit > 0 && bytes.size() > limit) bytes = bytes.substr(0, limit);
+  return std::any_of(bytes.begin(), bytes.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c > 0x7e || (c < ' ' && (c < '\t' || c > '\r'));
+  });
+}
+
+}  // namespace
+
 void TextValueWriter::string(const StringValue& value) {
   begin_value();
-  switch (value.form) {
-    case StringForm::binary:
-      append_quoted_hex(out_, value.bytes, value.limit, value.truncated);
-      return;
-    case StringForm::abstract:
-      out_.push_back('@');
-      append_quoted(out_, value.bytes, value.limit, value.truncated);
-      return;
-    case StringForm::text:
-      append_quoted(out_, value.bytes, value.limit, value.truncated);
-      return;
+  const bool hex = value.form == StringForm::binary || hex_ == StringHex::all ||
+                   (hex_ == StringHex::non_ascii && wants_hex(value.bytes, value.limit));
+  if (value.form == StringForm::abstract) out_.push_back('@');
+  if (hex) {
+    append_quoted_hex(out_, value.bytes, value.limit, value.truncated);
+  } else {
+    append_quoted(out_, value.bytes, value.limit, value.truncated);
   }
 }
 

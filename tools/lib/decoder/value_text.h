@@ -11,12 +11,17 @@
 
 namespace traceloop::tools {
 
+// strace's -x and -xx: strings with a byte that is not printable ASCII (nor
+// \t\n\v\f\r) wholly in \xNN form, or every string so.
+enum class StringHex : uint8_t { none, non_ascii, all };
+
 class TextValueWriter final : public ValueSink {
  public:
   // Appends to `out`. A return value's flags read `0x8002 (flags O_RDWR|O_LARGEFILE)`.
   enum class Position : uint8_t { argument, return_value };
-  explicit TextValueWriter(std::string& out, Position position = Position::argument)
-      : out_(out), position_(position) {}
+  explicit TextValueWriter(std::string& out, Position position = Position::argument,
+                           StringHex hex = StringHex::none)
+      : out_(out), position_(position), hex_(hex) {}
 
   void signed_integer(int64_t value, Meaning meaning) override;
   void unsigned_integer(uint64_t value, Meaning meaning) override;
@@ -47,6 +52,7 @@ class TextValueWriter final : public ValueSink {
 
   std::string& out_;
   Position position_;
+  StringHex hex_;
   std::string_view field_;
   bool field_pending_ = false;
   // Bit d set: the structure or array at depth d holds an item already.
