@@ -271,10 +271,14 @@ Result<RunResult> attach_traced(const RunOptions& options) {
   const AttachedProcess& first = processes->front();
   const format::Catalogue& catalogue = format::builtin_catalogue(format::host_arch());
 
+  // exec is traced whatever the set, as for a command: the process table
+  // takes each process's argv from it.
   const CaptureChoice capture{options.syscall_filters, options.capture_data, options.max_data,
-                              options.timestamp_resolution_ns};
+                              options.timestamp_resolution_ns, true};
   auto chosen = bpf_options_for(catalogue, capture);
   if (!chosen.ok()) return chosen.error();
+  auto recorded = recorded_syscalls(catalogue, capture);
+  if (!recorded.ok()) return recorded.error();
   BpfOptions& bpf_options = *chosen;
   bpf_options.ring_bytes = options.ring_bytes;
   bpf_options.force_raw_tracepoint = options.force_raw_tracepoint;
@@ -312,7 +316,7 @@ Result<RunResult> attach_traced(const RunOptions& options) {
   ProcessTracker tracker(catalogue);
   for (const auto& p : *processes) tracker.set_root(p.tgid, p.ppid);
   // No setup of the recorder's own to leave out: every call is the processes'.
-  TraceFileSink sink(*writer, tracker, catalogue, 0);
+  TraceFileSink sink(*writer, tracker, catalogue, 0, std::move(recorded).value());
   EventConverter converter(catalogue, sink, [](uint64_t) { return 0u; });
   auto consumer = RingConsumer::create(recorder.ring_map_fd(),
                                        [&](std::span<const uint8_t> s) { converter.consume(s); });
