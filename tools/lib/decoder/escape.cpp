@@ -73,6 +73,8 @@ void append_escaped(std::string& out, std::string_view bytes) {
   staged.flush();
 }
 
+void append_escaped(StagedAppend& staged, std::string_view bytes) { escape_into(staged, bytes); }
+
 void append_quoted(std::string& out, std::string_view bytes, size_t limit, bool truncated) {
   bool cut = truncated;
   if (limit != 0 && bytes.size() > limit) {

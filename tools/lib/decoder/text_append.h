@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -45,8 +46,11 @@ class StagedAppend {
   }
   void flush() {
     out_.append(buf_, used_);
+    flushed_ += used_;
     used_ = 0;
   }
+  // Bytes written through it so far, flushed or not (for column widths).
+  size_t written() const { return flushed_ + used_; }
 
  private:
   // Most pieces are a few bytes (a number, a name): two fixed-size copies
@@ -71,6 +75,7 @@ class StagedAppend {
 
   std::string& out_;
   size_t used_ = 0;
+  size_t flushed_ = 0;
   char buf_[kSize];
 };
 
@@ -93,6 +98,27 @@ inline void append_decimal(StagedAppend& out, uint64_t v) {
   const fmt::format_int f(v);
   out.append({f.data(), f.size()});
 }
+
+// Spaces up to column `width` of what `out` holds since `start` (at least one).
+inline void pad_column(StagedAppend& out, size_t start, size_t width) {
+  const size_t used = out.written() - start;
+  static constexpr std::string_view kSpaces = "                                ";
+  for (size_t n = used < width ? width - used : 1; n > 0;) {
+    const size_t k = std::min(n, kSpaces.size());
+    out.append(kSpaces.substr(0, k));
+    n -= k;
+  }
+}
+
+// Left-aligned in a column of `width` (at least one space follows).
+inline void append_padded(StagedAppend& out, uint64_t v, size_t width) {
+  const size_t start = out.written();
+  append_decimal(out, v);
+  pad_column(out, start, width);
+}
+
+// C-style escaping (decode.h's append_escaped) into a StagedAppend.
+void append_escaped(StagedAppend& staged, std::string_view bytes);
 
 // "0x1f"; 0 is "0x0" like fmt's {:#x}.
 inline void append_hex(std::string& out, uint64_t v) {
