@@ -3,6 +3,7 @@
 // (fmt::format_to through a back_insert_iterator buffers and copies; these
 // write in place). Output is identical to fmt's "{}" and "{:#x}".
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -35,8 +36,8 @@ class StagedAppend {
   }
   void commit(char* end) { used_ = static_cast<size_t>(end - buf_); }
   void put(char c) { *room(1) = c; ++used_; }
-  void append(std::string_view s) {
-    if (s.size() > kSize / 2) {  // long runs go straight to `out`, copied once
+  [[gnu::always_inline]] void append(std::string_view s) {
+    if (s.size() > kSize / 2) [[unlikely]] {  // long runs go straight to `out`, copied once
       flush();
       out_.append(s);
       return;
@@ -56,7 +57,7 @@ class StagedAppend {
   // Most pieces are a few bytes (a number, a name): two fixed-size copies
   // that may overlap are a pair of moves, where memcpy of a variable size
   // is a call that then chooses how to copy.
-  static void copy(char* to, const char* from, size_t n) {
+  [[gnu::always_inline]] static void copy(char* to, const char* from, size_t n) {
     if (n >= 16 && n <= 32) {
       std::memcpy(to, from, 16);
       std::memcpy(to + n - 16, from + n - 16, 16);
@@ -89,14 +90,13 @@ inline void append_decimal(std::string& out, uint64_t v) {
   out.append(f.data(), f.size());
 }
 
+// Straight into the staging buffer: no copy from a temporary.
 inline void append_decimal(StagedAppend& out, int64_t v) {
-  const fmt::format_int f(v);
-  out.append({f.data(), f.size()});
+  out.commit(fmt::format_to(out.room(20), FMT_COMPILE("{}"), v));
 }
 
 inline void append_decimal(StagedAppend& out, uint64_t v) {
-  const fmt::format_int f(v);
-  out.append({f.data(), f.size()});
+  out.commit(fmt::format_to(out.room(20), FMT_COMPILE("{}"), v));
 }
 
 // Spaces up to column `width` of what `out` holds since `start` (at least one).
