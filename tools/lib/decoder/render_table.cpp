@@ -71,8 +71,14 @@ class TableRenderer final : public Renderer {
     }
     size_t col = out.size();
     decoder_.append_args(out, e, ArgStyle::table);
-    pad_to(out, col, kParamsWidth + (options_.color ? color_signal_names(out, col) : 0));
-    out.push_back(' ');
+    {
+      // The padding and RET's leading space in one append.
+      StagedAppend pad(out);
+      const size_t width = kParamsWidth + (options_.color ? color_signal_names(out, col) : 0);
+      const size_t used = out.size() - col;  // the colours' escapes included, as in `width`
+      pad_column(pad, 0, (used < width ? width - used : 1) + 1);
+      pad.flush();
+    }
     append_return_and_end(out, decoder_, e, options_);
   }
 

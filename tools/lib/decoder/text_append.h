@@ -102,10 +102,15 @@ inline void append_decimal(StagedAppend& out, uint64_t v) {
 // Spaces up to column `width` of what `out` holds since `start` (at least one).
 inline void pad_column(StagedAppend& out, size_t start, size_t width) {
   const size_t used = out.written() - start;
-  static constexpr std::string_view kSpaces = "                                ";
-  for (size_t n = used < width ? width - used : 1; n > 0;) {
-    const size_t k = std::min(n, kSpaces.size());
-    out.append(kSpaces.substr(0, k));
+  size_t n = used < width ? width - used : 1;
+  // 32 spaces copied whatever is needed (two stores), the pointer moved by what is.
+  static constexpr char kSpaces[32] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+                                       ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+  while (n > 0) {
+    const size_t k = std::min(n, sizeof kSpaces);
+    char* p = out.room(sizeof kSpaces);
+    std::memcpy(p, kSpaces, sizeof kSpaces);
+    out.commit(p + k);
     n -= k;
   }
 }
