@@ -40,6 +40,7 @@ class StagedAppend {
     if (s.size() > kSize / 2) [[unlikely]] {  // long runs go straight to `out`, copied once
       flush();
       out_.append(s);
+      flushed_ += s.size();
       return;
     }
     copy(room(s.size()), s.data(), s.size());
