@@ -646,14 +646,17 @@ void DecodedBatch::decode_args() const {
   args_.resize(size() * 6);
   RecentArgs recent_args;
   RecentAddresses addresses;
-  VarintReader codes(arg_codes_), values(arg_values_);
+  // decode_columns checked the codes: one byte per argument, each below
+  // kArgCodes. They are read as the bytes they are, no varint decoding.
+  const auto* code_bytes = reinterpret_cast<const uint8_t*>(arg_codes_.data());
+  VarintReader values(arg_values_);
   for (size_t i = 0; i < size(); ++i) {
     SyscallArgs& recent = recent_args[nr_[i]];
     uint64_t* out = &args_[i * 6];
     const unsigned n = arg_count_[i];
     for (unsigned a = 0; a < n; ++a) {
       RecentValues& r = recent[a];
-      const uint64_t code = codes.next();
+      const uint64_t code = *code_bytes++;
       if (code < kRecentArgs) {
         promote(r, code);
       } else {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <iterator>
 #include <unordered_map>
 
@@ -385,31 +386,48 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
     }
     return;
   }
-  std::array<ShownArg, 6> shown;
-  size_t n = 0;
+  bool first = true;
+  const auto append_one = [&](size_t i, std::string_view name) {
+    // The separator and the name in one append: a row makes a dozen appends
+    // and each is a call.
+    char prefix[64];
+    size_t used = 0;
+    if (!first) {
+      prefix[used++] = ',';
+      prefix[used++] = ' ';
+    }
+    first = false;
+    if (!name.empty()) {
+      if (name.size() >= sizeof prefix - used) {
+        out.append(prefix, used);
+        used = 0;
+        out.append(name);
+      } else {
+        std::memcpy(prefix + used, name.data(), name.size());
+        used += name.size();
+      }
+      prefix[used++] = '=';
+    }
+    out.append(prefix, used);
+    TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex);
+    impl_->describe_arg(writer, event, *sp, i);
+  };
   if (style == ArgStyle::strace && sp->hooks && sp->hooks->strace_args) {
+    std::array<ShownArg, 6> shown;
     const GenericDescriber generic(impl_->ctx);
     // strace_args only chooses arguments; it describes none to this sink.
     TextValueWriter unused(out);
-    n = sp->hooks->strace_args(HookCall{event, *sp, generic, unused, impl_->ctx.arch}, shown);
-  } else {
-    n = std::min<size_t>(sp->params.size(), 6);
-    for (size_t i = 0; i < n; ++i) shown[i] = {static_cast<uint8_t>(i), {}};
-  }
-  bool first = true;
-  for (size_t k = 0; k < n; ++k) {
-    const size_t i = shown[k].index;
-    if (i >= sp->params.size() || i >= 6) continue;  // a file's catalogue may declare fewer
-    if (!first) out.append(", ");
-    first = false;
-    const std::string_view name = style == ArgStyle::table ? sp->params[i].name : shown[k].name;
-    if (!name.empty()) {
-      out.append(name);
-      out.push_back('=');
+    const size_t n = sp->hooks->strace_args(HookCall{event, *sp, generic, unused, impl_->ctx.arch}, shown);
+    for (size_t k = 0; k < n; ++k) {
+      const size_t i = shown[k].index;
+      if (i >= sp->params.size() || i >= 6) continue;  // a file's catalogue may declare fewer
+      append_one(i, shown[k].name);
     }
-    TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex);
-    impl_->describe_arg(writer, event, *sp, i);
+    return;
   }
+  // Every parameter in order (no array of them to fill: this is most rows).
+  const size_t n = std::min<size_t>(sp->params.size(), 6);
+  for (size_t i = 0; i < n; ++i) append_one(i, style == ArgStyle::table ? sp->params[i].name : std::string_view{});
 }
 
 bool Decoder::describe_return(ValueSink& sink, const Event& event) const {

@@ -183,7 +183,18 @@ void append_mode(std::string& out, uint64_t mode) {
     out.push_back('0');  // the original tool and the SPEC print mode=0
     return;
   }
-  fmt::format_to(std::back_inserter(out), "{:#03o}", mode);
+  // fmt's "{:#03o}" written directly (every stat result has a mode): a 0
+  // prefix unless the value is 0, zeros up to 3 characters.
+  char digits[24];
+  char* end = digits + sizeof digits;
+  char* p = end;
+  do {
+    *--p = static_cast<char>('0' + (mode & 7));
+    mode >>= 3;
+  } while (mode != 0);
+  if (*p != '0') *--p = '0';
+  while (end - p < 3) *--p = '0';
+  out.append(p, static_cast<size_t>(end - p));
 }
 
 }  // namespace traceloop::tools

@@ -35,16 +35,19 @@ class JsonRenderer final : public Renderer {
 
   void event(std::string& out, const format::Event& e) override {
     using namespace std::string_view_literals;
-    out.append(R"({"type":"event","enter_ns":)"sv);
-    append_decimal(out, e.enter_ns);
-    out.append(R"(,"wall_ns":)"sv);
-    append_decimal(out, static_cast<int64_t>(e.enter_ns) + metadata_.boot_to_wall_ns);
-    out.append(R"(,"pid":)"sv);
-    append_decimal(out, uint64_t{e.pid});
-    out.append(R"(,"tid":)"sv);
-    append_decimal(out, uint64_t{e.tid});
-    out.append(R"(,"cpu":)"sv);
-    append_decimal(out, uint64_t{e.cpu});
+    // Gathered on the stack between the values the decoder writes: a line
+    // would otherwise take some thirty appends, each a call.
+    StagedAppend line(out);
+    line.append(R"({"type":"event","enter_ns":)"sv);
+    append_decimal(line, e.enter_ns);
+    line.append(R"(,"wall_ns":)"sv);
+    append_decimal(line, static_cast<int64_t>(e.enter_ns) + metadata_.boot_to_wall_ns);
+    line.append(R"(,"pid":)"sv);
+    append_decimal(line, uint64_t{e.pid});
+    line.append(R"(,"tid":)"sv);
+    append_decimal(line, uint64_t{e.tid});
+    line.append(R"(,"cpu":)"sv);
+    append_decimal(line, uint64_t{e.cpu});
     // A thread's name and its container change rarely: their JSON is kept.
     if (e.comm != comm_ || !comm_known_) {
       comm_known_ = true;
@@ -52,40 +55,43 @@ class JsonRenderer final : public Renderer {
       comm_json_.assign(R"(,"comm":)"sv);
       append_json_bytes(comm_json_, e.comm, false);
     }
-    out.append(comm_json_);
+    line.append(comm_json_);
     if (e.container != container_ || !container_known_) {
       container_ = e.container;
       container_known_ = true;
       container_json_.clear();
       append_container(container_json_, e.container);
     }
-    out.append(container_json_);
+    line.append(container_json_);
     const SyscallJson& call = syscall_json(e);
-    out.append(call.prefix);
+    line.append(call.prefix);
     const size_t n = std::min<size_t>(call.arg_prefixes.size(), 6);
     for (size_t i = 0; i < n; ++i) {
-      if (i) out.push_back(',');
-      out.append(call.arg_prefixes[i]);
-      append_decimal(out, e.args[i]);
-      out.append(R"(,"value":)"sv);
+      if (i) line.put(',');
+      line.append(call.arg_prefixes[i]);
+      append_decimal(line, e.args[i]);
+      line.append(R"(,"value":)"sv);
+      line.flush();
       JsonValueWriter value(out);
       decoder_.describe_arg(value, e, i);
-      out.push_back('}');
+      line.put('}');
     }
-    out.append("],\"state\":\"");
-    out.append(state_name(e.state));
-    out.push_back('"');
+    line.append("],\"state\":\""sv);
+    line.append(state_name(e.state));
+    line.put('"');
     if (e.state == format::CallState::returned) {
-      out.append(",\"ret\":");
-      append_decimal(out, e.ret);
-      out.append(",\"duration_ns\":");
-      append_decimal(out, e.duration_ns());
+      line.append(",\"ret\":"sv);
+      append_decimal(line, e.ret);
+      line.append(",\"duration_ns\":"sv);
+      append_decimal(line, e.duration_ns());
+      line.flush();
       const size_t mark = out.size();
-      out.append(",\"return\":");
+      out.append(",\"return\":"sv);
       JsonValueWriter value(out);
       if (!decoder_.describe_return(value, e)) out.resize(mark);  // a call that never returns
     }
-    out.append("}\n");
+    line.append("}\n"sv);
+    line.flush();
   }
 
   void loss(std::string& out, const format::LossMarker& loss) override {

@@ -22,8 +22,12 @@ class StraceRenderer final : public Renderer {
 
   void event(std::string& out, const format::Event& e) override {
     const size_t start = out.size();
-    append_decimal(out, uint64_t{e.tid});
-    out.push_back(' ');
+    {
+      StagedAppend tid(out);  // the number and its space in one append
+      append_decimal(tid, uint64_t{e.tid});
+      tid.put(' ');
+      tid.flush();
+    }
     append_timestamp(out, options_.timestamps, e, metadata_.boot_to_wall_ns, utc_offset_s_, previous_ns_);
     size_t escapes = 0;  // bytes the return's column does not count
     if (options_.color) {
@@ -31,10 +35,13 @@ class StraceRenderer final : public Renderer {
       out.append(decoder_.syscall_name(e));
       out.append(kReset);
       escapes = kBold.size() + kReset.size();
+      out.push_back('(');
     } else {
-      out.append(decoder_.syscall_name(e));
+      StagedAppend name(out);  // the name and its parenthesis in one append
+      name.append(decoder_.syscall_name(e));
+      name.put('(');
+      name.flush();
     }
-    out.push_back('(');
     const size_t args_start = out.size();
     decoder_.append_args(out, e, ArgStyle::strace);
     if (options_.color) escapes += color_signal_names(out, args_start);

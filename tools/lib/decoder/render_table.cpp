@@ -54,20 +54,31 @@ class TableRenderer final : public Renderer {
       }
       pad_to(out, col, 14);
     }
-    append_padded(out, e.cpu, 4);
-    append_padded(out, e.pid, 8);
+    {
+      // CPU to SYSCALL in one append: each append is a call.
+      StagedAppend head(out);
+      append_padded(head, e.cpu, 4);
+      append_padded(head, e.pid, 8);
+      size_t start = head.written();
+      append_escaped(head, e.comm);
+      pad_column(head, start, 16);
+      start = head.written();
+      if (options_.color) head.append(kBold);
+      head.append(decoder_.syscall_name(e));
+      if (options_.color) head.append(kReset);
+      pad_column(head, start, 17 + (options_.color ? kBold.size() + kReset.size() : 0));
+      head.flush();
+    }
     size_t col = out.size();
-    append_escaped(out, e.comm);
-    pad_to(out, col, 16);
-    col = out.size();
-    if (options_.color) out.append(kBold);
-    out.append(decoder_.syscall_name(e));
-    if (options_.color) out.append(kReset);
-    pad_to(out, col, 17 + (options_.color ? kBold.size() + kReset.size() : 0));
-    col = out.size();
     decoder_.append_args(out, e, ArgStyle::table);
-    pad_to(out, col, kParamsWidth + (options_.color ? color_signal_names(out, col) : 0));
-    out.push_back(' ');
+    {
+      // The padding and RET's leading space in one append.
+      StagedAppend pad(out);
+      const size_t width = kParamsWidth + (options_.color ? color_signal_names(out, col) : 0);
+      const size_t used = out.size() - col;  // the colours' escapes included, as in `width`
+      pad_column(pad, 0, (used < width ? width - used : 1) + 1);
+      pad.flush();
+    }
     append_return_and_end(out, decoder_, e, options_);
   }
 

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <iterator>
 
 #include "format/utf8.h"
@@ -14,6 +15,9 @@
 #include "tools/lib/decoder/text_append.h"
 
 namespace traceloop::tools {
+
+using namespace std::string_view_literals;  // appends of literals need no strlen
+
 namespace {
 
 void append_base64(std::string& out, std::string_view bytes) {
@@ -45,30 +49,38 @@ bool is_name(std::string_view text) {
 // Names from this build's tables (flags, signals, errnos): identifiers, or
 // a number in hex, which JSON takes as they are.
 void append_name(std::string& out, std::string_view name) {
-  out.push_back('"');
-  out.append(name);
-  out.push_back('"');
+  char quoted[64];  // with its quotes in one append: a few per argument
+  if (name.size() + 2 > sizeof quoted) {
+    out.push_back('"');
+    out.append(name);
+    out.push_back('"');
+    return;
+  }
+  quoted[0] = '"';
+  std::memcpy(quoted + 1, name.data(), name.size());
+  quoted[name.size() + 1] = '"';
+  out.append(quoted, name.size() + 2);
 }
 
 void append_name_or_null(std::string& out, std::string_view text) {
   if (is_name(text))
     append_name(out, text);
   else
-    out.append("null");
+    out.append("null"sv);
 }
 
 }  // namespace
 
 void append_json_bytes(std::string& out, std::string_view bytes, bool truncated) {
   const size_t mark = out.size();
-  if (truncated) out.append("{\"text\":");
+  if (truncated) out.append("{\"text\":"sv);
   if (append_json_string_if_utf8(out, bytes)) {
-    if (truncated) out.append(",\"truncated\":true}");
+    if (truncated) out.append(",\"truncated\":true}"sv);
     return;
   }
   out.resize(mark);
   {
-    out.append("{\"base64\":\"");
+    out.append("{\"base64\":\""sv);
     append_base64(out, bytes);
     out.append(truncated ? "\",\"truncated\":true}" : "\",\"truncated\":false}");
   }
@@ -102,11 +114,11 @@ void JsonValueWriter::hex_integer(uint64_t value, Meaning meaning) {
   if (meaning != Meaning::address) {
     append_decimal(out_, value);
   } else if (value == 0) {
-    out_.append("null");
+    out_.append("null"sv);
   } else {
-    out_.append("{\"address\":\"");
+    out_.append("{\"address\":\""sv);
     append_hex(out_, value);
-    out_.append("\"}");
+    out_.append("\"}"sv);
   }
 }
 
@@ -116,9 +128,9 @@ void JsonValueWriter::network_integer(uint64_t host_value, unsigned) {
 }
 
 void JsonValueWriter::names(std::string_view key, std::string_view text, uint64_t raw) {
-  out_.append("{\"");
+  out_.append("{\""sv);
   out_.append(key);
-  out_.append("\":[");
+  out_.append("\":["sv);
   bool first = true;
   while (!text.empty()) {
     const size_t bar = text.find('|');
@@ -129,7 +141,7 @@ void JsonValueWriter::names(std::string_view key, std::string_view text, uint64_
     first = false;
     append_name(out_, name);
   }
-  out_.append("],\"raw\":");
+  out_.append("],\"raw\":"sv);
   append_decimal(out_, raw);
   out_.push_back('}');
 }
@@ -139,9 +151,9 @@ void JsonValueWriter::flags(const FlagSet& set, uint64_t raw) {
   scratch_.clear();
   append_flags(scratch_, set, raw);
   if (set.enum_mask == ~0ull) {
-    out_.append("{\"enum\":");
+    out_.append("{\"enum\":"sv);
     append_name_or_null(out_, scratch_);
-    out_.append(",\"raw\":");
+    out_.append(",\"raw\":"sv);
     append_decimal(out_, raw);
     out_.push_back('}');
     return;
@@ -151,9 +163,9 @@ void JsonValueWriter::flags(const FlagSet& set, uint64_t raw) {
 
 void JsonValueWriter::constant(std::string_view name, int64_t raw) {
   begin_value();
-  out_.append("{\"enum\":");
+  out_.append("{\"enum\":"sv);
   append_name_or_null(out_, name);
-  out_.append(",\"raw\":");
+  out_.append(",\"raw\":"sv);
   append_decimal(out_, raw);
   out_.push_back('}');
 }
@@ -162,16 +174,16 @@ void JsonValueWriter::signal(int64_t number) {
   begin_value();
   scratch_.clear();
   append_signal(scratch_, number);
-  out_.append("{\"signal\":");
+  out_.append("{\"signal\":"sv);
   append_name_or_null(out_, scratch_);
-  out_.append(",\"raw\":");
+  out_.append(",\"raw\":"sv);
   append_decimal(out_, number);
   out_.push_back('}');
 }
 
 void JsonValueWriter::signal_set(uint64_t mask) {
   begin_value();
-  out_.append("{\"signals\":[");
+  out_.append("{\"signals\":["sv);
   bool first = true;
   for (int bit = 0; bit < 64; ++bit) {
     if ((mask & (uint64_t{1} << bit)) == 0) continue;
@@ -181,7 +193,7 @@ void JsonValueWriter::signal_set(uint64_t mask) {
     append_signal(scratch_, bit + 1);
     append_name(out_, scratch_);
   }
-  out_.append("],\"raw\":");
+  out_.append("],\"raw\":"sv);
   append_decimal(out_, mask);
   out_.push_back('}');
 }
@@ -196,7 +208,7 @@ void JsonValueWriter::mode(uint64_t mode) {
   const std::string_view permissions = bar == std::string::npos ? text : text.substr(bar + 1);
   names("flags", bar == std::string::npos ? std::string_view{} : text.substr(0, bar), mode);
   out_.pop_back();
-  out_.append(",\"permissions\":");
+  out_.append(",\"permissions\":"sv);
   append_json_string(out_, permissions);
   out_.push_back('}');
 }
@@ -214,13 +226,13 @@ void JsonValueWriter::wait_status(int status) {
     fmt::format_to(it, "{{\"exited\":{}", WEXITSTATUS(status));
   } else if (WIFSTOPPED(status)) {
     append_signal(scratch_, WSTOPSIG(status));
-    out_.append("{\"stopped\":");
+    out_.append("{\"stopped\":"sv);
     append_json_string(out_, scratch_);
   } else if (WIFCONTINUED(status)) {
-    out_.append("{\"continued\":true");
+    out_.append("{\"continued\":true"sv);
   } else {
     append_signal(scratch_, WTERMSIG(status));
-    out_.append("{\"signaled\":");
+    out_.append("{\"signaled\":"sv);
     append_json_string(out_, scratch_);
     out_.append(WCOREDUMP(status) ? ",\"core_dumped\":true" : ",\"core_dumped\":false");
   }
@@ -242,9 +254,9 @@ void JsonValueWriter::string(const StringValue& value) {
   const bool cut = value.limit != 0 && value.bytes.size() > value.limit;
   const std::string_view bytes = cut ? value.bytes.substr(0, value.limit) : value.bytes;
   const bool truncated = cut || value.truncated;
-  if (value.form == StringForm::abstract) out_.append("{\"abstract\":");
+  if (value.form == StringForm::abstract) out_.append("{\"abstract\":"sv);
   if (value.form == StringForm::binary) {
-    out_.append("{\"base64\":\"");
+    out_.append("{\"base64\":\""sv);
     append_base64(out_, bytes);
     out_.append(truncated ? "\",\"truncated\":true}" : "\",\"truncated\":false}");
   } else {
@@ -290,15 +302,15 @@ void JsonValueWriter::end_array(bool cut) {
   out_.push_back(']');
   if (cut && start < out_.size()) {
     out_.insert(start, "{\"array\":");
-    out_.append(",\"truncated\":true}");
+    out_.append(",\"truncated\":true}"sv);
   }
 }
 
 void JsonValueWriter::error(int errno_number) {
   begin_value();
-  out_.append("{\"errno\":");
+  out_.append("{\"errno\":"sv);
   append_name_or_null(out_, errno_name(errno_number));
-  out_.append(",\"code\":");
+  out_.append(",\"code\":"sv);
   append_decimal(out_, -static_cast<int64_t>(errno_number));
   out_.push_back('}');
 }

@@ -13,7 +13,8 @@
 
 namespace traceloop::tools {
 
-void TextValueWriter::begin_value() {
+// Inlined into every value: most are neither in a structure nor named.
+[[gnu::always_inline]] inline void TextValueWriter::begin_value() {
   if (depth_ > 0) {
     const uint64_t bit = uint64_t{1} << (depth_ - 1);
     if (has_items_ & bit) out_.append(", ");
