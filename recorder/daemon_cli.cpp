@@ -302,6 +302,7 @@ int run_show_command(const DaemonCliState& s, std::ostream& out, std::ostream& e
   show.render.color = (&out == &std::cout || s.color == "always") && tools::color_from_option(s.color, STDOUT_FILENO);
   show.show_setup = tools::setup_wanted(*s.show_cmd);
   show.info = s.info;
+  show.fd_paths = s.fd_paths.mode();
   return tools::run_show(show, out, err);
 }
 
@@ -433,6 +434,7 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   tools::add_setup_option(*s.show_cmd);
   tools::add_info_option(*s.show_cmd, s.info);
   tools::add_color_option(*s.show_cmd, s.color);
+  tools::add_fd_paths_option(*s.show_cmd, s.fd_paths);
   s.snapshot_cmd = app.add_subcommand("snapshot", "save a running container's history without stopping it");
   add_connection_options(s.snapshot_cmd, s);
   s.snapshot_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();

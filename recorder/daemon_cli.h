@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "recorder/daemon/daemon.h"
+#include "tools/lib/decoder/fd_paths_option.h"
 
 namespace CLI {
 class App;
@@ -42,6 +43,7 @@ struct DaemonCliState {
   std::string show_format = "table";
   std::string list_format = "table";
   bool info = false;       // show --info
+  tools::FdPathsFlag fd_paths;  // show -y, -yy
   std::string color = "auto";  // show --color
   bool no_headers = false; // list
   std::string node;        // daemon --node

@@ -370,7 +370,7 @@ void Decoder::describe_arg(ValueSink& sink, const Event& event, size_t index) co
 }
 
 void Decoder::append_arg(std::string& out, const Event& event, size_t index) const {
-  TextValueWriter writer(out);
+  TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.fds_of(event));
   describe_arg(writer, event, index);
 }
 
@@ -407,7 +407,7 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
       out.append(name);
       out.push_back('=');
     }
-    TextValueWriter writer(out);
+    TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.fds_of(event));
     impl_->describe_arg(writer, event, *sp, i);
   }
 }
@@ -455,7 +455,7 @@ void Decoder::append_return(std::string& out, const Event& event) const {
     out.append("unfinished");  // the strace renderer says <unfinished ...>
     return;
   }
-  TextValueWriter writer(out, TextValueWriter::Position::return_value);
+  TextValueWriter writer(out, TextValueWriter::Position::return_value, impl_->options.fds_of(event));
   if (!describe_return(writer, event)) out.push_back('X');
 }
 
@@ -519,7 +519,7 @@ bool Decoder::field(std::string& out, const Event& event, const Field& field) co
       if (sp->params[i].name == field.name_) index[event.nr] = static_cast<int8_t>(i);
   }
   if (index[event.nr] < 0) return false;
-  TextValueWriter writer(out);
+  TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.fds_of(event));
   impl_->describe_arg(writer, event, *sp, static_cast<size_t>(index[event.nr]));
   return true;
 }

@@ -16,6 +16,7 @@
 #include "format/catalogue.h"
 #include "format/event.h"
 #include "format/metadata.h"
+#include "tools/lib/decoder/fd_annotation.h"
 #include "tools/lib/decoder/value.h"
 
 namespace traceloop::tools {
@@ -25,6 +26,13 @@ struct DecodeOptions {
   size_t string_limit = 32;
   // Maximum elements shown of an array (argv, dirents, pollfds) before `...`; 0: unlimited.
   size_t array_limit = 64;
+  // -y/-yy: fd numbers in the text are followed by what they refer to, as
+  // `fd_paths` says just before the event decoded (which must be the event
+  // it looks at). Null: plain numbers.
+  const FdPathLookup* fd_paths = nullptr;
+  bool fd_paths_detailed = false;
+  // The fd context of an event's values.
+  FdContext fds_of(const format::Event& event) const { return {fd_paths, event.pid, fd_paths_detailed}; }
 };
 
 // strace:  AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC

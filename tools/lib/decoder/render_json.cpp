@@ -68,7 +68,7 @@ class JsonRenderer final : public Renderer {
       out.append(call.arg_prefixes[i]);
       append_decimal(out, e.args[i]);
       out.append(R"(,"value":)"sv);
-      JsonValueWriter value(out);
+      JsonValueWriter value(out, decoder_.options().fds_of(e));
       decoder_.describe_arg(value, e, i);
       out.push_back('}');
     }
@@ -82,7 +82,7 @@ class JsonRenderer final : public Renderer {
       append_decimal(out, e.duration_ns());
       const size_t mark = out.size();
       out.append(",\"return\":");
-      JsonValueWriter value(out);
+      JsonValueWriter value(out, decoder_.options().fds_of(e), true);
       if (!decoder_.describe_return(value, e)) out.resize(mark);  // a call that never returns
     }
     out.append("}\n");

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "tools/lib/decoder/fd_annotation.h"
 #include "tools/lib/decoder/filter.h"
 #include "tools/lib/decoder/render.h"
 #include "tools/lib/decoder/setup_hiding.h"
@@ -20,6 +21,8 @@ struct ShowOptions {
   std::string program = "tl-show";
   RenderOptions render;
   FilterOptions filter;
+  // -y, -yy: fds shown with what they refer to (tracked through the trace).
+  FdPaths fd_paths = FdPaths::off;
   // -s: bytes of strings/buffers shown; unset: 32 (strace), 64 (table), unlimited (json).
   std::optional<size_t> string_limit;
   // Also the calls each container's OCI runtime made setting it up, before
