@@ -351,6 +351,10 @@ std::optional<std::string_view> FdTracker::path_of(uint32_t pid, int64_t fd, boo
     if (it == processes_.end() || !it->second.cwd) return std::nullopt;
     return std::string_view(*it->second.cwd);
   }
+  // pipe's and socketpair's fds are the call's output, free before it:
+  // strace shows them as the call made them.
+  if (pending_ && pid == current_.pid && (fd == pair_[0] || fd == pair_[1]) && fd >= 0 && result_)
+    return (fd == pair_[0] ? result_ : second_)->text(detailed);
   const Slot* s = slot(pid, fd);
   if (s == nullptr) return std::nullopt;
   return s->object->text(detailed);
@@ -359,7 +363,7 @@ std::optional<std::string_view> FdTracker::path_of(uint32_t pid, int64_t fd, boo
 std::optional<std::string_view> FdTracker::path_of_result(uint32_t pid, int64_t fd, bool detailed) const {
   if (!pending_ || pid != current_.pid || current_.state != format::CallState::returned || current_.failed())
     return std::nullopt;
-  if (result_ && fd == current_.ret) return result_->text(detailed);
+  if (result_ && pair_[0] < 0 && fd == current_.ret) return result_->text(detailed);
   return std::nullopt;
 }
 
@@ -667,6 +671,9 @@ void FdTracker::apply() {
 }
 
 void append_fd_path(std::string& out, std::string_view path) {
+  // A path is the program's bytes, where `>` would end the annotation; the
+  // descriptions of sockets ("UNIX-STREAM:[?->?]") keep their arrows.
+  const bool is_path = !path.empty() && path.front() == '/';
   for (size_t i = 0; i < path.size(); ++i) {
     const auto c = static_cast<unsigned char>(path[i]);
     switch (c) {
@@ -678,7 +685,7 @@ void append_fd_path(std::string& out, std::string_view path) {
       case '\\': out.append("\\\\"); continue;
       default: break;
     }
-    if (c >= 0x20 && c < 0x7f && c != '<' && c != '>' && c != '"') {
+    if (c >= 0x20 && c < 0x7f && !(is_path && (c == '<' || c == '>' || c == '"'))) {
       out.push_back(static_cast<char>(c));
       continue;
     }

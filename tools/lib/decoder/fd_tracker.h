@@ -120,8 +120,9 @@ class FdTracker final : public FdPathLookup {
   std::optional<uint64_t> clone_flags_;  // clone, clone3
 };
 
-// strace's escaping of a path inside <...>: printable ASCII as is, \t \n \v
-// \f \r by name, `\` `"` `<` `>` and every other byte in octal.
+// strace's escaping of what an fd refers to inside <...>: printable ASCII as
+// is, \t \n \v \f \r and `\` by name, every other byte in octal, and in a
+// path (it starts with `/`) `"` `<` `>` in octal too.
 void append_fd_path(std::string& out, std::string_view path);
 
 }  // namespace traceloop::tools

@@ -89,7 +89,8 @@ void JsonValueWriter::begin_value() {
 
 void JsonValueWriter::signed_integer(int64_t value, Meaning meaning) {
   begin_value();
-  if (meaning == Meaning::fd && fds_.lookup != nullptr) {
+  // A return value whatever its kind when the call made an fd (fcntl's F_DUPFD).
+  if (fds_.lookup != nullptr && (meaning == Meaning::fd || result_)) {
     if (const auto path = fds_.path(value, result_)) {
       out_.append("{\"fd\":");
       append_decimal(out_, value);

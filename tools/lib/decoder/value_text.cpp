@@ -56,7 +56,9 @@ void TextValueWriter::annotate_fd(int64_t fd) {
 void TextValueWriter::signed_integer(int64_t value, Meaning meaning) {
   begin_value();
   append_decimal(out_, value);
-  if (meaning == Meaning::fd && fds_.lookup != nullptr) annotate_fd(value);
+  // A return value is annotated whatever its kind when the call made an fd
+  // (fcntl's F_DUPFD returns a plain int).
+  if (fds_.lookup != nullptr && (meaning == Meaning::fd || position_ == Position::return_value)) annotate_fd(value);
 }
 
 void TextValueWriter::unsigned_integer(uint64_t value, Meaning meaning) {
