@@ -573,6 +573,7 @@ void FdTracker::apply() {
     case Op::accept4:
     case Op::memfd:
     case Op::dup:
+    case Op::anon:
       set(p, ret, result_, result_cloexec_);
       break;
     case Op::dup2:
@@ -580,7 +581,6 @@ void FdTracker::apply() {
       if (static_cast<int32_t>(a[0]) != static_cast<int32_t>(a[1]) || current_op_ == Op::dup3)
         set(p, ret, result_, result_cloexec_);
       break;
-    case Op::anon:
     case Op::other_fd:
     case Op::pidfd_getfd:
       // A new fd of a kind not named here: whatever that number was is gone.
