@@ -370,7 +370,8 @@ void Decoder::describe_arg(ValueSink& sink, const Event& event, size_t index) co
 }
 
 void Decoder::append_arg(std::string& out, const Event& event, size_t index) const {
-  TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.fds_of(event));
+  const FdContext fds = impl_->options.fds_of(event);
+  TextValueWriter writer(out, TextValueWriter::Position::argument, fds.lookup ? &fds : nullptr);
   describe_arg(writer, event, index);
 }
 
@@ -396,6 +397,8 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
     n = std::min<size_t>(sp->params.size(), 6);
     for (size_t i = 0; i < n; ++i) shown[i] = {static_cast<uint8_t>(i), {}};
   }
+  const FdContext fds = impl_->options.fds_of(event);
+  const FdContext* fds_if_any = fds.lookup ? &fds : nullptr;
   bool first = true;
   for (size_t k = 0; k < n; ++k) {
     const size_t i = shown[k].index;
@@ -407,7 +410,7 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
       out.append(name);
       out.push_back('=');
     }
-    TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.fds_of(event));
+    TextValueWriter writer(out, TextValueWriter::Position::argument, fds_if_any);
     impl_->describe_arg(writer, event, *sp, i);
   }
 }
@@ -455,7 +458,8 @@ void Decoder::append_return(std::string& out, const Event& event) const {
     out.append("unfinished");  // the strace renderer says <unfinished ...>
     return;
   }
-  TextValueWriter writer(out, TextValueWriter::Position::return_value, impl_->options.fds_of(event));
+  const FdContext fds = impl_->options.fds_of(event);
+  TextValueWriter writer(out, TextValueWriter::Position::return_value, fds.lookup ? &fds : nullptr);
   if (!describe_return(writer, event)) out.push_back('X');
 }
 
@@ -519,7 +523,8 @@ bool Decoder::field(std::string& out, const Event& event, const Field& field) co
       if (sp->params[i].name == field.name_) index[event.nr] = static_cast<int8_t>(i);
   }
   if (index[event.nr] < 0) return false;
-  TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.fds_of(event));
+  const FdContext fds = impl_->options.fds_of(event);
+  TextValueWriter writer(out, TextValueWriter::Position::argument, fds.lookup ? &fds : nullptr);
   impl_->describe_arg(writer, event, *sp, static_cast<size_t>(index[event.nr]));
   return true;
 }

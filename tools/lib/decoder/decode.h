@@ -31,7 +31,7 @@ struct DecodeOptions {
   // it looks at). Null: plain numbers.
   const FdPathLookup* fd_paths = nullptr;
   bool fd_paths_detailed = false;
-  // The fd context of an event's values.
+  // The fd context of an event's values (lookup null without -y).
   FdContext fds_of(const format::Event& event) const { return {fd_paths, event.pid, fd_paths_detailed}; }
 };
 

@@ -45,8 +45,8 @@ void TextValueWriter::close(bool elided, char bracket) {
   out_.push_back(bracket);
 }
 
-void TextValueWriter::annotate_fd(int64_t fd) {
-  const auto path = fds_.path(fd, position_ == Position::return_value);
+[[gnu::noinline]] void TextValueWriter::annotate_fd(int64_t fd) {
+  const auto path = fds_->path(fd, position_ == Position::return_value);
   if (!path) return;
   out_.push_back('<');
   append_fd_path(out_, *path);
@@ -58,7 +58,8 @@ void TextValueWriter::signed_integer(int64_t value, Meaning meaning) {
   append_decimal(out_, value);
   // A return value is annotated whatever its kind when the call made an fd
   // (fcntl's F_DUPFD returns a plain int).
-  if (fds_.lookup != nullptr && (meaning == Meaning::fd || position_ == Position::return_value)) annotate_fd(value);
+  if (fds_ != nullptr) [[unlikely]]
+    if (meaning == Meaning::fd || position_ == Position::return_value) annotate_fd(value);
 }
 
 void TextValueWriter::unsigned_integer(uint64_t value, Meaning meaning) {
@@ -105,7 +106,8 @@ void TextValueWriter::constant(std::string_view name, int64_t raw) {
   begin_value();
   out_.append(name);
   // strace -y names the working directory a relative path starts from.
-  if (fds_.lookup != nullptr && name == "AT_FDCWD") annotate_fd(raw);
+  if (fds_ != nullptr) [[unlikely]]
+    if (name == "AT_FDCWD") annotate_fd(raw);
 }
 
 void TextValueWriter::signal(int64_t number) {

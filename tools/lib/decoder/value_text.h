@@ -17,7 +17,8 @@ class TextValueWriter final : public ValueSink {
   // Appends to `out`. A return value's flags read `0x8002 (flags O_RDWR|O_LARGEFILE)`.
   enum class Position : uint8_t { argument, return_value };
   // With `fds`, fd numbers are followed by what they refer to: `3</etc/passwd>`.
-  explicit TextValueWriter(std::string& out, Position position = Position::argument, FdContext fds = {})
+  // (`fds` null: plain numbers, at no cost; it must outlive the writer.)
+  explicit TextValueWriter(std::string& out, Position position = Position::argument, const FdContext* fds = nullptr)
       : out_(out), position_(position), fds_(fds) {}
 
   void signed_integer(int64_t value, Meaning meaning) override;
@@ -51,7 +52,7 @@ class TextValueWriter final : public ValueSink {
 
   std::string& out_;
   Position position_;
-  FdContext fds_;
+  const FdContext* fds_;
   std::string_view field_;
   bool field_pending_ = false;
   // Bit d set: the structure or array at depth d holds an item already.
