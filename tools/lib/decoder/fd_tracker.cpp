@@ -319,11 +319,6 @@ size_t FdTracker::known_fds() const {
   return n;
 }
 
-FdTracker::Process* FdTracker::process(uint32_t pid) {
-  auto it = processes_.find(pid);
-  return it == processes_.end() ? nullptr : &it->second;
-}
-
 FdTracker::Process& FdTracker::process_for(const format::Event& e) {
   auto it = processes_.find(e.pid);
   if (it != processes_.end()) return it->second;

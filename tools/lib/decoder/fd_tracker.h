@@ -86,7 +86,6 @@ class FdTracker final : public FdPathLookup {
     bool always_cloexec = false;
   };
 
-  Process* process(uint32_t pid);
   Process& process_for(const format::Event& event);
   const Slot* slot(uint32_t pid, int64_t fd) const;
   void prepare(const format::Event& event);
