@@ -7,11 +7,12 @@
 #include <vector>
 
 #include "format/catalogue.h"
+#include "format/fd_snapshot.h"
 
 namespace traceloop::format {
 
 inline constexpr uint16_t kFormatMajor = 4;
-inline constexpr uint16_t kFormatMinor = 2;
+inline constexpr uint16_t kFormatMinor = 3;
 
 struct CaptureSettings {
   std::string mode = "run";  // run, daemon, synthetic, slice
@@ -60,6 +61,9 @@ struct TraceMetadata {
   std::vector<ContainerInfo> containers;
   Catalogue catalogue;
   std::vector<std::string> command;
+  // The fds of processes already running when recording began (daemon,
+  // run -p); empty when every process was traced from its start.
+  std::vector<FdSnapshot> fd_snapshots;
 };
 
 struct Counters {

@@ -150,6 +150,24 @@ void to_schema(const TraceMetadata& m, schema::Header::Builder out) {
   }
   set_texts(cat.initStrings(static_cast<unsigned>(strings.values.size())), strings.values);
   set_texts(out.initCommand(static_cast<unsigned>(m.command.size())), m.command);
+  if (!m.fd_snapshots.empty()) {
+    auto snapshots = out.initFdSnapshots(static_cast<unsigned>(m.fd_snapshots.size()));
+    for (unsigned i = 0; i < m.fd_snapshots.size(); ++i) {
+      const auto& in = m.fd_snapshots[i];
+      auto sb = snapshots[i];
+      sb.setPid(in.pid);
+      sb.setAtNs(in.at_ns);
+      sb.setCwd(in.cwd);
+      sb.setComplete(in.complete);
+      auto fds = sb.initFds(static_cast<unsigned>(in.fds.size()));
+      for (unsigned k = 0; k < in.fds.size(); ++k) {
+        fds[k].setFd(in.fds[k].fd);
+        fds[k].setTarget(in.fds[k].target);
+        fds[k].setDetail(in.fds[k].detail);
+        fds[k].setCloexec(in.fds[k].cloexec);
+      }
+    }
+  }
 }
 
 Result<TraceMetadata> from_schema(schema::Header::Reader in) {
@@ -255,6 +273,22 @@ Result<TraceMetadata> from_schema(schema::Header::Reader in) {
   m.catalogue = Catalogue(*cat_arch, std::move(syscalls));
   if (in.getCommand().size() > kMaxListItems) return Error{"header declares too many command arguments"};
   m.command = texts(in.getCommand());
+  if (in.getFdSnapshots().size() > kMaxSnapshotProcesses) return Error{"header declares too many fd snapshots"};
+  size_t fd_count = 0;
+  for (auto sr : in.getFdSnapshots()) {
+    if (sr.getFds().size() > kMaxSnapshotFdsPerProcess || (fd_count += sr.getFds().size()) > kMaxSnapshotFdsTotal)
+      return Error{"header declares too many snapshot fds"};
+    FdSnapshot snapshot;
+    snapshot.pid = sr.getPid();
+    snapshot.at_ns = sr.getAtNs();
+    snapshot.cwd = text(sr.getCwd());
+    snapshot.complete = sr.getComplete();
+    for (auto f : sr.getFds())
+      snapshot.fds.push_back(OpenFd{f.getFd(), text(f.getTarget()), text(f.getDetail()), f.getCloexec()});
+    m.fd_snapshots.push_back(std::move(snapshot));
+  }
+  // What the traced processes named their files is not trusted either.
+  sanitise_fd_snapshots(m.fd_snapshots);
   return m;
 }
 

@@ -304,6 +304,7 @@ int run_show_command(const DaemonCliState& s, std::ostream& out, std::ostream& e
   show.filter = s.show_filter;
   show.strings_in_hex = tools::string_hex_from_count(s.show_hex);
   tools::warn_deprecated_filters(*s.show_cmd, err, "traceloop-record show");
+  show.fd_paths = s.fd_paths.mode();
   return tools::run_show(show, out, err);
 }
 
@@ -446,6 +447,7 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   tools::add_color_option(*s.show_cmd, s.color);
   tools::add_filter_options(*s.show_cmd, s.show_filter);
   tools::add_string_hex_option(*s.show_cmd, s.show_hex);
+  tools::add_fd_paths_option(*s.show_cmd, s.fd_paths);
   s.snapshot_cmd = app.add_subcommand("snapshot", "save a running container's history without stopping it");
   add_connection_options(s.snapshot_cmd, s);
   s.snapshot_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();

@@ -21,6 +21,7 @@
 #include "recorder/daemon/daemon.h"
 #include "recorder/trace_option.h"
 #include "tools/lib/decoder/filter.h"
+#include "tools/lib/decoder/fd_paths_option.h"
 
 namespace CLI {
 class App;
@@ -46,6 +47,7 @@ struct DaemonCliState {
   bool info = false;       // show --info
   tools::FilterOptions show_filter;  // show: tl-show's filters
   int show_hex = 0;                  // show -x, -xx
+  tools::FdPathsFlag fd_paths;  // show -y, -yy
   std::string color = "auto";  // show --color
   bool no_headers = false; // list
   std::string node;        // daemon --node

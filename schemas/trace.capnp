@@ -17,7 +17,9 @@
 # format/frame.h). Readers of major 4 read all. Minor 1 added the engine's
 # container metadata (image, labels, runtime namespace, init pid). Minor 2
 # added Param.variants (shapes chosen by another argument); a reader without
-# them decodes such a parameter in its plain shape.
+# them decodes such a parameter in its plain shape. Minor 3 added
+# Header.fdSnapshots (the fds open when recording began); a reader without
+# them shows those fds without their paths.
 @0xe839cf2774f826e5;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -38,6 +40,25 @@ struct Header {
   catalogue @8 :Catalogue;        # the syscall catalogue the recorder used: all of it, or (format 3)
                                   # only the entries of the syscall numbers the file's events use
   command @9 :List(Text);         # argv of the traced command (run mode)
+  fdSnapshots @10 :List(FdSnapshot); # (minor 3) the fds of processes already running when recording began
+}
+
+# The open fds of one process, read from /proc/PID/fd after its recording
+# began: what the fds that no recorded call created refer to. Untrusted
+# (names of the traced processes' files).
+struct FdSnapshot {
+  pid @0 :UInt32;                 # thread group id, as events name it
+  atNs @1 :UInt64;                # boot-time ns when read
+  cwd @2 :Text;                   # working directory; empty: unknown
+  fds @3 :List(OpenFd);
+  complete @4 :Bool;              # false: fds were left out (limits, unreadable)
+}
+
+struct OpenFd {
+  fd @0 :Int32;
+  target @1 :Text;                # the /proc/PID/fd link: "/etc/passwd", "socket:[123]", "pipe:[45]"
+  detail @2 :Text;                # strace -yy's form when it says more ("TCP:[1.2.3.4:80->5.6.7.8:999]"); empty otherwise
+  cloexec @3 :Bool;
 }
 
 struct CaptureSettings {

@@ -7,6 +7,7 @@
 
 #include "tools/cli_completion/cli_completion.h"
 #include "tools/lib/decoder/cli_options.h"
+#include "tools/lib/decoder/fd_paths_option.h"
 #include "tools/lib/analyses/grep.h"
 #include "tools/lib/decoder/output.h"
 #include "tools/progress/progress_meter.h"
@@ -51,6 +52,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", options.threads, "Worker threads (default: 2 on a machine with 2+ cores; 1: none)");
   add_timestamp_options(app, timestamps, options.render.durations);
   add_filter_options(app, options.filter, {.e = false});
+  FdPathsFlag fd_paths;
+  add_fd_paths_option(app, fd_paths);
   add_no_progress_option(app, no_progress);
   app.footer(
       "Examples:\n"
@@ -95,6 +98,7 @@ int main(int argc, char** argv) {
   if (with_name) options.with_file_name = true;
   if (without_name) options.with_file_name = false;
   options.render.format = *output_format_from_name(format);
+  options.fd_paths = fd_paths.mode();
   options.render.timestamps = timestamps.mode();
   options.render.color = color_from_option(color, STDOUT_FILENO);
   // Matches printed on the terminal are progress enough, and would break the line.

@@ -8,6 +8,7 @@
 
 #include "tools/cli_completion/cli_completion.h"
 #include "tools/lib/decoder/cli_options.h"
+#include "tools/lib/decoder/fd_paths_option.h"
 #include "tools/lib/decoder/output.h"
 #include "tools/lib/decoder/show.h"
 #include "tools/progress/progress_meter.h"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   std::string color = "auto";
   bool no_progress = false;
   int hex = 0;
+  FdPathsFlag fd_paths;
   app.add_option("file", options.path, "Trace file (- for stdin)")->required()->type_name("FILE");
   app.add_option("--format,-f", format, "table, strace, json, perfetto (trace-event JSON) or html (timeline page)")
       ->check(CLI::IsMember({"table", "strace", "json", "perfetto", "html"}));
@@ -31,6 +33,7 @@ int main(int argc, char** argv) {
   app.add_flag("--no-header", no_header, "No table header");
   add_timestamp_options(app, timestamps, options.render.durations);
   add_filter_options(app, options.filter);
+  add_fd_paths_option(app, fd_paths);
   add_setup_option(app);
   add_info_option(app, options.info);
   add_color_option(app, color);
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
       "  tl-show -e trace=openat,execve --comm sh trace.tl\n"
       "  tl-show -e trace=%file -e status=failed trace.tl\n"
       "  tl-show -P /etc/passwd --duration=10ms trace.tl\n"
+      "  tl-show -f strace -yy trace.tl               fds with their paths and socket addresses\n"
       "  tl-show -f json trace.tl | jq .syscall       JSON Lines\n"
       "  tl-show -f html trace.tl > timeline.html     a timeline page\n"
       "See tl-show(1).");
@@ -61,6 +65,7 @@ int main(int argc, char** argv) {
   options.render.local_time = true;
   if (limit->count() > 0) options.string_limit = string_limit;
   options.show_setup = setup_wanted(app);
+  options.fd_paths = fd_paths.mode();
   // The exports' progress; text streams to the terminal, where it is its own progress.
   const bool exporting =
       options.render.format == OutputFormat::perfetto || options.render.format == OutputFormat::html;

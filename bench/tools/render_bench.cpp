@@ -2,10 +2,11 @@
 // for each output format, on one core, measured side by side in one run
 // (targets: >= 3M/s for the text formats, table and strace; >= 2M/s for
 // typed JSON). Also the read-only pass (decompress + decode the frames, no
-// rendering) so the rendering cost can be read as a ratio. The figures are
-// the process's CPU time (the prefetch thread's decompression included):
-// on a shared machine they move less than wall time, but still compare
-// two builds side by side in one run.
+// rendering) so the rendering cost can be read as a ratio, and the cost of
+// -y/-yy (the fd tracker fed every event) next to the same format without.
+// The figures are the process's CPU time (the prefetch thread's
+// decompression included): on a shared machine they move less than wall
+// time, but still compare two builds side by side in one run.
 //
 //   render_bench [--events N] [--keep] [TRACE.tl]
 // Without a trace, writes a realistic synthetic one (format::SyntheticWorkload)
@@ -102,12 +103,21 @@ int main(int argc, char** argv) {
                n / read_s / 1e6, read_wall);
 
     std::ofstream devnull("/dev/null", std::ios::binary);
-    for (auto [format, name] : {std::pair{tools::OutputFormat::table, "table"},
-                                std::pair{tools::OutputFormat::strace, "strace"},
-                                std::pair{tools::OutputFormat::json, "json"}}) {
+    struct Run {
+      tools::OutputFormat format;
+      tools::FdPaths fd_paths;
+      const char* name;
+    };
+    for (auto [format, fd_paths, name] : {Run{tools::OutputFormat::table, tools::FdPaths::off, "table"},
+                                          Run{tools::OutputFormat::strace, tools::FdPaths::off, "strace"},
+                                          Run{tools::OutputFormat::strace, tools::FdPaths::paths, "strace -y"},
+                                          Run{tools::OutputFormat::strace, tools::FdPaths::detailed, "strace -yy"},
+                                          Run{tools::OutputFormat::json, tools::FdPaths::off, "json"},
+                                          Run{tools::OutputFormat::json, tools::FdPaths::paths, "json -y"}}) {
       tools::ShowOptions options;
       options.path = path.string();
       options.render.format = format;
+      options.fd_paths = fd_paths;
       std::ostringstream err;
       start = Clock::now();
       cpu_start = cpu_seconds();

@@ -36,6 +36,9 @@ struct Tracked {
   // mount namespace of their own): recorded, and listed as such.
   bool unidentified_container = false;
   format::ContainerInfo info;
+  // The fds its processes held when its recording began (empty for a
+  // container whose processes all started under the recording).
+  std::vector<format::FdSnapshot> fd_snapshots;
   FlightBuffer buffer;
   recorder::ProcessTracker processes;
   // Of the events `processes` observed: how many came before `buffer`'s

@@ -33,6 +33,7 @@
 #include "recorder/cgroup.h"
 #include "recorder/clock.h"
 #include "recorder/daemon/cgroup_inspection.h"
+#include "recorder/fd_snapshot.h"
 #include "recorder/daemon/cgroup_watcher.h"
 #include "recorder/daemon/container_metadata.h"
 #include "recorder/daemon/container_registry.h"
@@ -204,7 +205,12 @@ struct Daemon::State : recorder::EventSink {
 
   Tracked* track(const std::string& path, uint64_t id) {
     Tracked* t = registry->track(path, id, budget());
-    if (t != nullptr) trace_decision("tracing", path);
+    if (t == nullptr) return t;
+    trace_decision("tracing", path);
+    // Its processes may be running already (the daemon started after them):
+    // the fds they hold now, read after their recording began.
+    const fs::path dir = cgroups->mount() / fs::path(path).relative_path();
+    t->fd_snapshots = recorder::read_fd_snapshots(recorder::cgroup_pids(dir), recorder::boot_ns());
     return t;
   }
 
@@ -371,6 +377,7 @@ struct Daemon::State : recorder::EventSink {
     m.capture = recorder::capture_settings_for(capture, "daemon", bpf->ring_bytes());
     m.capture.budget_bytes = options.budget_per_container;
     m.containers.push_back(t.info);
+    m.fd_snapshots = t.fd_snapshots;
     return m;
   }
 

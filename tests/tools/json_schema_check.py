@@ -25,14 +25,17 @@ def main():
     failures = 0
     lines_checked = 0
     kinds = set()
-    for trace in traces:
-        run = subprocess.run([tl_show, "--format", "json", "--setup", str(trace)], capture_output=True)
+    fd_paths_seen = 0
+    # Plain, and with fds annotated (-yy: {"fd":3,"path":...} values).
+    for trace, fd_option in [(t, o) for t in traces for o in ([], ["-yy"])]:
+        run = subprocess.run([tl_show, "--format", "json", "--setup", *fd_option, str(trace)], capture_output=True)
         if run.returncode not in (0, 2) or not run.stdout:
             # 2 with output: a trace cut on purpose (the reader says how far it got).
             if not run.stdout:
                 continue
         for number, line in enumerate(run.stdout.decode("utf-8").splitlines(), 1):
             lines_checked += 1
+            fd_paths_seen += line.count('"path":')
             document = json.loads(line)
             kinds.add(document.get("type"))
             errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
@@ -47,7 +50,7 @@ def main():
             print(f"{trace}: jq failed: {jq.stderr.decode()}", file=sys.stderr)
     print(f"{len(traces)} traces, {lines_checked} lines ({', '.join(sorted(k for k in kinds if k))}), "
           f"{failures} schema failures")
-    if lines_checked == 0:
+    if lines_checked == 0 or fd_paths_seen == 0:
         return 1
     return 1 if failures else 0
 

@@ -1047,5 +1047,38 @@ TEST_F(DaemonTest, WatchPrintsWhatItsFiltersSelect) {
   EXPECT_EQ(out.find("write("), std::string::npos) << out;
 }
 
+// A container already running when the daemon starts: the fds its processes
+// hold are read then, and -y names them where no recorded call opened them.
+TEST_F(DaemonTest, FdsOpenBeforeTheDaemonStartedAreNamedWithY) {
+  std::string id = unique_id("fds");
+  ASSERT_EQ(run_container(work_, id,
+                          "exec 3</etc/passwd; while true; do cat <&3 >/dev/null; echo tick; sleep 0.2; done",
+                          "--detach"),
+            0);
+  START_DAEMON();
+  fs::path snapshot;
+  ASSERT_TRUE(wait_for([&] {
+    auto reply = send_request(socket(), {Verb::snapshot, id});
+    if (!reply.ok() || !reply->ok) return false;
+    snapshot = reply->body.substr(0, reply->body.find('\n'));
+    auto snap = format::load_trace(snapshot);
+    return snap.ok() && has_write(*snap, "tick");
+  }));
+  kill_container(id);
+  auto trace = format::load_trace(snapshot);
+  ASSERT_TRUE(trace.ok());
+  bool held = false;
+  for (const auto& s : trace->metadata.fd_snapshots)
+    for (const auto& f : s.fds) held = held || (f.fd == 3 && f.target == "/etc/passwd");
+  EXPECT_TRUE(held) << "the shell's fd 3 is not in the file's fd snapshot";
+  tools::ShowOptions show;
+  show.path = snapshot.string();
+  show.render.format = tools::OutputFormat::strace;
+  show.fd_paths = tools::FdPaths::paths;
+  std::ostringstream out, err;
+  EXPECT_EQ(tools::run_show(show, out, err), 0) << err.str();
+  EXPECT_NE(out.str().find("3</etc/passwd>"), std::string::npos) << out.str().substr(0, 4000);
+}
+
 }  // namespace
 }  // namespace traceloop::daemon

@@ -8,6 +8,7 @@
 
 #include "format/trace_reader.h"
 #include "tools/lib/decoder/decode.h"
+#include "tools/lib/decoder/fd_tracker.h"
 #include "tools/lib/analyses/grep_line.h"
 #include "tools/lib/analyses/grep_parallel.h"
 #include "tools/lib/decoder/output.h"
@@ -20,8 +21,13 @@ namespace {
 
 // Per thread, for -A/-B: the last events (for -B), the after-context still
 // owed, and what was printed last (for the "--" group separator).
+struct HeldEvent {
+  uint64_t number = 0;
+  format::OwnedEvent event;
+  std::string text;  // with -y: its line, rendered when the fds it names were known
+};
 struct ThreadContext {
-  std::deque<std::pair<uint64_t, format::OwnedEvent>> before;  // (event number, event)
+  std::deque<HeldEvent> before;
   size_t after_left = 0;
   uint64_t ordinal = 0;        // events of this thread seen
   uint64_t last_printed = 0;   // ordinal of the last one printed (0: none)
@@ -39,12 +45,23 @@ class FileGrep {
     DecodeOptions decode;
     decode.string_limit = options_.string_limit.value_or(default_string_limit(options_.render.format));
     decode.strings_in_hex = options_.strings_in_hex;
+    // The fd tracker serves -y (the text) and -P (which calls on an fd of
+    // the path match).
+    std::unique_ptr<FdTracker> fds;
+    if (options_.fd_paths != FdPaths::off || !options_.filter.paths.empty())
+      fds = std::make_unique<FdTracker>(metadata);
+    if (options_.fd_paths != FdPaths::off) {
+      decode.fd_paths = fds.get();
+      decode.fd_paths_detailed = options_.fd_paths == FdPaths::detailed;
+    }
     Decoder decoder(metadata, decode);
     RenderOptions render = options_.render;
     render.color = false;  // matching sees plain text; highlights are added after
     auto renderer = make_renderer(render, decoder, metadata);
-    auto filter = value_or_throw(EventFilter::create(options_.filter, metadata));
-    matcher_.begin_file(decoder, options_.render.format != OutputFormat::json);
+    auto filter = value_or_throw(EventFilter::create(options_.filter, metadata, fds.get()));
+    // The prefilter looks for the patterns in an event's own bytes, which
+    // hold no fd path.
+    matcher_.begin_file(decoder, options_.render.format != OutputFormat::json && decode.fd_paths == nullptr);
     std::optional<SliceWriter> slice;
     if (!options_.output_path.empty())
       slice.emplace(value_or_throw(SliceWriter::create(options_.output_path, metadata, {options_.strip_data})));
@@ -60,9 +77,15 @@ class FileGrep {
       const format::DecodedBatch* batch = value_or_throw(reader.next_batch());
       if (batch == nullptr) break;
       progress::add_progress(options_.progress, batch->size());
+      const auto losses = batch->losses();
+      size_t loss_index = 0;
       for (size_t i = 0; i < batch->size() && !done; ++i) {
         ++number;
         const format::Event event = batch->event(i);
+        if (fds) {
+          for (; loss_index < losses.size() && losses[loss_index].before_event <= i; ++loss_index) fds->loss();
+          fds->look_at(event);
+        }
         if (!filter.accepts_all() && !filter.matches(event)) continue;
         line_.clear();
         bool rendered = false;
@@ -100,7 +123,9 @@ class FileGrep {
           if (!rendered) renderer->event(line_, event);
           print(number, '-', line_, false);
         } else if (thread != nullptr && options_.before > 0) {
-          thread->before.emplace_back(number, format::OwnedEvent::from(event));
+          HeldEvent held{number, format::OwnedEvent::from(event), {}};
+          if (decode.fd_paths) renderer->event(held.text, event);
+          thread->before.push_back(std::move(held));
           if (thread->before.size() > options_.before) thread->before.pop_front();
         }
         if (printing && !sink_.maybe_flush()) done = true;
@@ -133,13 +158,16 @@ class FileGrep {
   void print_before(ThreadContext& thread) {
     const uint64_t first_ordinal = thread.ordinal - thread.before.size();
     uint64_t ordinal = first_ordinal;
-    for (auto& [number, owned] : thread.before) {
+    for (auto& held : thread.before) {
       if (ordinal > thread.last_printed) {
         separator(thread, ordinal);
         thread.last_printed = ordinal;
         context_line_.clear();
-        renderer_->event(context_line_, owned.view());
-        print(number, '-', context_line_, false);
+        if (held.text.empty())
+          renderer_->event(context_line_, held.event.view());
+        else
+          context_line_ = held.text;
+        print(held.number, '-', context_line_, false);
       }
       ++ordinal;
     }
@@ -187,7 +215,9 @@ int run_grep(const GrepOptions& options, std::ostream& out, std::ostream& err) {
     uint64_t selected = 0;
     const unsigned threads = options.threads != 0 ? options.threads : std::thread::hardware_concurrency() >= 2 ? 2 : 1;
     for (const auto& path : options.paths) {
-      if (threads > 1 && matcher.renders_every_event() && parallel_grep_possible(options, path)) {
+      if (threads > 1 && matcher.renders_every_event() && options.fd_paths == FdPaths::off &&
+          options.filter.paths.empty() &&
+          parallel_grep_possible(options, path)) {
         selected += parallel_grep_file(options, path, sink, show_name, header, err, threads);
       } else {
         FileGrep grep(options, matcher, sink, show_name, header);

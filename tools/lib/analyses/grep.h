@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/lib/decoder/fd_annotation.h"
 #include "tools/lib/decoder/filter.h"
 #include "tools/lib/analyses/grep_matcher.h"
 #include "tools/progress/progress_sink.h"
@@ -30,6 +31,9 @@ struct GrepOptions {
   RenderOptions render;            // --format, timestamps, color (the matches are highlighted)
   std::optional<size_t> string_limit;  // -s, default as tl-show
   StringHex strings_in_hex = StringHex::none;  // -x, -xx
+  // -y, -yy: lines show what fds refer to, and the patterns match that too.
+  // Every event is then read in order on one thread.
+  FdPaths fd_paths = FdPaths::off;
   FilterOptions filter;            // tl-show's filters, applied before matching
   std::string output_path;         // -o OUT.tl: write a slice instead of printing
   bool strip_data = false;         // --no-data (with -o)

@@ -1,6 +1,9 @@
 #include "tools/lib/analyses/stats.h"
 
+#include <memory>
+
 #include "format/trace_reader.h"
+#include "tools/lib/decoder/fd_tracker.h"
 
 namespace traceloop::tools {
 
@@ -10,9 +13,12 @@ void accumulate_file(StatsAccumulator& stats, const std::string& path, const Fil
                      std::ostream& err, progress::ProgressSink* progress) {
   auto reader = value_or_throw(format::TraceReader::open(path));
   stats.begin_file(reader.metadata());
-  auto filter = value_or_throw(EventFilter::create(filter_options, reader.metadata()));
+  // -P also matches calls on an fd of the path: the fd tracker knows them.
+  std::unique_ptr<FdTracker> fds;
+  if (!filter_options.paths.empty()) fds = std::make_unique<FdTracker>(reader.metadata());
+  auto filter = value_or_throw(EventFilter::create(filter_options, reader.metadata(), fds.get()));
   while (const format::DecodedBatch* batch = value_or_throw(reader.next_batch())) {
-    stats.add_batch(*batch, &filter);
+    stats.add_batch(*batch, &filter, fds.get());
     progress::add_progress(progress, batch->size());
   }
   stats.end_file(reader.counters());

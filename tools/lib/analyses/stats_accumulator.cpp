@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <bit>
 
+#include "tools/lib/decoder/fd_tracker.h"
+
 namespace traceloop::tools {
 
 namespace {
@@ -94,8 +96,11 @@ StatsAccumulator::NrInfo& StatsAccumulator::info_for(uint32_t nr) {
   return info;
 }
 
-void StatsAccumulator::add_batch(const format::DecodedBatch& batch, EventFilter* filter) {
+void StatsAccumulator::add_batch(const format::DecodedBatch& batch, EventFilter* filter, FdTracker* fds) {
   if (filter && filter->accepts_all()) filter = nullptr;
+  if (!filter) fds = nullptr;
+  const auto losses = batch.losses();
+  size_t loss_index = 0;
   for (const auto& positioned : batch.losses()) {
     loss_markers_++;
     marker_lost_ += positioned.loss.lost;
@@ -110,6 +115,10 @@ void StatsAccumulator::add_batch(const format::DecodedBatch& batch, EventFilter*
   for (size_t i = 0; i < batch.size(); ++i) {
     // A filter may look at arguments (-P): then they are decoded.
     const format::Event e = filter ? batch.event(i) : batch.summary(i);
+    if (fds) {
+      for (; loss_index < losses.size() && losses[loss_index].before_event <= i; ++loss_index) fds->loss();
+      fds->look_at(e);
+    }
     if (filter && !filter->matches(e)) continue;
     events_++;
     NrInfo& info = info_for(e.nr);

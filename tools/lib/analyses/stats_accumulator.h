@@ -21,6 +21,8 @@
 
 namespace traceloop::tools {
 
+class FdTracker;
+
 struct SyscallTotals {
   uint64_t calls = 0;
   uint64_t errors = 0;
@@ -68,7 +70,9 @@ class StatsAccumulator {
   // Call once per file before its batches.
   void begin_file(const format::TraceMetadata& metadata);
   // `filter` (optional): only the events it matches count (losses always do).
-  void add_batch(const format::DecodedBatch& batch, EventFilter* filter = nullptr);
+  // `fds` (with a filter, for -P): fed every event and loss before the
+  // filter looks at the event.
+  void add_batch(const format::DecodedBatch& batch, EventFilter* filter = nullptr, FdTracker* fds = nullptr);
   // Call once per file after its last batch, with what the trailer said.
   void end_file(const std::optional<format::Counters>& counters);
 

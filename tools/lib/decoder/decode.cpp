@@ -371,7 +371,9 @@ void Decoder::describe_arg(ValueSink& sink, const Event& event, size_t index) co
 }
 
 void Decoder::append_arg(std::string& out, const Event& event, size_t index) const {
-  TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex);
+  const FdContext fds = impl_->options.fds_of(event);
+  TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex,
+                         fds.lookup ? &fds : nullptr);
   describe_arg(writer, event, index);
 }
 
@@ -386,6 +388,8 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
     }
     return;
   }
+  const FdContext fds = impl_->options.fds_of(event);
+  const FdContext* fds_if_any = fds.lookup ? &fds : nullptr;
   bool first = true;
   const auto append_one = [&](size_t i, std::string_view name) {
     // The separator and the name in one append: a row makes a dozen appends
@@ -409,7 +413,7 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
       prefix[used++] = '=';
     }
     out.append(prefix, used);
-    TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex);
+    TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex, fds_if_any);
     impl_->describe_arg(writer, event, *sp, i);
   };
   if (style == ArgStyle::strace && sp->hooks && sp->hooks->strace_args) {
@@ -473,7 +477,8 @@ void Decoder::append_return(std::string& out, const Event& event) const {
     out.append("unfinished");  // the strace renderer says <unfinished ...>
     return;
   }
-  TextValueWriter writer(out, TextValueWriter::Position::return_value);
+  const FdContext fds = impl_->options.fds_of(event);
+  TextValueWriter writer(out, TextValueWriter::Position::return_value, StringHex::none, fds.lookup ? &fds : nullptr);
   if (!describe_return(writer, event)) out.push_back('X');
 }
 
@@ -537,7 +542,8 @@ bool Decoder::field(std::string& out, const Event& event, const Field& field) co
       if (sp->params[i].name == field.name_) index[event.nr] = static_cast<int8_t>(i);
   }
   if (index[event.nr] < 0) return false;
-  TextValueWriter writer(out);
+  const FdContext fds = impl_->options.fds_of(event);
+  TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex, fds.lookup ? &fds : nullptr);
   impl_->describe_arg(writer, event, *sp, static_cast<size_t>(index[event.nr]));
   return true;
 }

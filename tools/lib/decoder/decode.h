@@ -16,6 +16,7 @@
 #include "format/catalogue.h"
 #include "format/event.h"
 #include "format/metadata.h"
+#include "tools/lib/decoder/fd_annotation.h"
 #include "tools/lib/decoder/value.h"
 #include "tools/lib/decoder/value_text.h"
 
@@ -28,6 +29,13 @@ struct DecodeOptions {
   size_t array_limit = 64;
   // strace -x / -xx: strings in \xNN form.
   StringHex strings_in_hex = StringHex::none;
+  // -y/-yy: fd numbers in the text are followed by what they refer to, as
+  // `fd_paths` says just before the event decoded (which must be the event
+  // it looks at). Null: plain numbers.
+  const FdPathLookup* fd_paths = nullptr;
+  bool fd_paths_detailed = false;
+  // The fd context of an event's values (lookup null without -y).
+  FdContext fds_of(const format::Event& event) const { return {fd_paths, event.pid, fd_paths_detailed}; }
 };
 
 // strace:  AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC

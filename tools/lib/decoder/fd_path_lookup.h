@@ -20,6 +20,12 @@ class FdPathLookup {
   // ("UNIX:[...]", "TCP:[1.2.3.4:80]", "pipe:[...]") when `detailed`, else
   // the kind ("socket:[...]", "pipe:[...]").
   virtual std::optional<std::string_view> path_of(uint32_t pid, int64_t fd, bool detailed) const = 0;
+  // What `fd`, returned by the event being looked at (open's `= 3`), refers
+  // to once that event returned: strace -y's `= 3</etc/passwd>`.
+  virtual std::optional<std::string_view> path_of_result(uint32_t /*pid*/, int64_t /*fd*/,
+                                                         bool /*detailed*/) const {
+    return std::nullopt;
+  }
 };
 
 }  // namespace traceloop::tools

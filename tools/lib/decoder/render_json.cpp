@@ -72,7 +72,7 @@ class JsonRenderer final : public Renderer {
       append_decimal(line, e.args[i]);
       line.append(R"(,"value":)"sv);
       line.flush();
-      JsonValueWriter value(out);
+      JsonValueWriter value(out, decoder_.options().fds_of(e));
       decoder_.describe_arg(value, e, i);
       line.put('}');
     }
@@ -87,7 +87,7 @@ class JsonRenderer final : public Renderer {
       line.flush();
       const size_t mark = out.size();
       out.append(",\"return\":"sv);
-      JsonValueWriter value(out);
+      JsonValueWriter value(out, decoder_.options().fds_of(e), true);
       if (!decoder_.describe_return(value, e)) out.resize(mark);  // a call that never returns
     }
     line.append("}\n"sv);

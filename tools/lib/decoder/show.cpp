@@ -4,6 +4,7 @@
 
 #include "format/trace_reader.h"
 #include "tools/lib/decoder/decode.h"
+#include "tools/lib/decoder/fd_tracker.h"
 #include "tools/lib/decoder/output.h"
 #include "tools/lib/decoder/setup_hiding.h"
 #include "tools/lib/decoder/trace_info.h"
@@ -29,12 +30,15 @@ int fail(std::ostream& err, std::string_view program, const std::string& message
 }
 
 // Renders one batch; false once the reader of the output went away. Without
-// a setup to hide (kHiding false) this is the plain loop, with nothing added.
+// a setup to hide (kHiding false) this is the plain loop, with nothing added;
+// without -y (fds null) neither is anything.
 template <bool kHiding>
 bool render_batch(const format::DecodedBatch& batch, EventFilter& filter, Renderer& renderer, OutputSink& sink,
-                  SetupHider* hider) {
+                  SetupHider* hider, FdTracker* fds) {
   std::string& buf = sink.buffer();
   auto render_loss = [&](const format::LossMarker& loss) {
+    // Every loss, shown or not: what the lost calls did to fds is unknown.
+    if (fds != nullptr) fds->loss();
     if (!filter.matches_loss(loss)) return;
     if constexpr (kHiding)
       hider->loss(loss);
@@ -47,6 +51,9 @@ bool render_batch(const format::DecodedBatch& batch, EventFilter& filter, Render
   for (size_t i = 0; i < n; ++i) {
     while (loss_index < losses.size() && losses[loss_index].before_event <= i) render_loss(losses[loss_index++].loss);
     const format::Event event = batch.event(i);
+    // Every event, before it is matched or rendered: the fds it names are
+    // looked up as they were just before it.
+    if (fds != nullptr) fds->look_at(event);
     if constexpr (kHiding) {
       hider->observe(event);
       if (filter.matches(event)) hider->event(event);
@@ -72,8 +79,16 @@ int run_show(const ShowOptions& options, std::ostream& out, std::ostream& err) {
     DecodeOptions decode_options;
     decode_options.string_limit = options.string_limit.value_or(default_string_limit(options.render.format));
     decode_options.strings_in_hex = options.strings_in_hex;
+    // The fd tracker serves -y (the text) and -P (which calls on an fd of
+    // the path match).
+    std::unique_ptr<FdTracker> fds;
+    if (options.fd_paths != FdPaths::off || !options.filter.paths.empty()) fds = std::make_unique<FdTracker>(metadata);
+    if (options.fd_paths != FdPaths::off) {
+      decode_options.fd_paths = fds.get();
+      decode_options.fd_paths_detailed = options.fd_paths == FdPaths::detailed;
+    }
     const Decoder decoder(metadata, decode_options);
-    auto filter_result = EventFilter::create(options.filter, metadata);
+    auto filter_result = EventFilter::create(options.filter, metadata, fds.get());
     if (!filter_result) return fail(err, options.program, filter_result.error().message);
     EventFilter& filter = filter_result.value();
     auto renderer = make_renderer(options.render, decoder, metadata);
@@ -94,8 +109,8 @@ int run_show(const ShowOptions& options, std::ostream& out, std::ostream& err) {
       if (batch == nullptr) break;
       progress::add_progress(options.progress, batch->size());
       const bool hiding = hider && hider->pending();
-      if (!(hiding ? render_batch<true>(*batch, filter, *renderer, sink, hider.get())
-                   : render_batch<false>(*batch, filter, *renderer, sink, nullptr)))
+      if (!(hiding ? render_batch<true>(*batch, filter, *renderer, sink, hider.get(), fds.get())
+                   : render_batch<false>(*batch, filter, *renderer, sink, nullptr, fds.get())))
         break;
       // Past --until nothing more is shown, but a setup still waiting needs
       // the rest: whether its handover comes decides if it is shown.

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "tools/lib/decoder/fd_annotation.h"
 #include "tools/lib/decoder/filter.h"
 #include "tools/lib/decoder/render.h"
 #include "tools/lib/decoder/setup_hiding.h"
@@ -21,6 +22,8 @@ struct ShowOptions {
   std::string program = "tl-show";
   RenderOptions render;
   FilterOptions filter;
+  // -y, -yy: fds shown with what they refer to (tracked through the trace).
+  FdPaths fd_paths = FdPaths::off;
   // -s: bytes of strings/buffers shown; unset: 32 (strace), 64 (table), unlimited (json).
   std::optional<size_t> string_limit;
   StringHex strings_in_hex = StringHex::none;  // -x, -xx

@@ -99,8 +99,19 @@ void JsonValueWriter::begin_value() {
   }
 }
 
-void JsonValueWriter::signed_integer(int64_t value, Meaning) {
+void JsonValueWriter::signed_integer(int64_t value, Meaning meaning) {
   begin_value();
+  // A return value whatever its kind when the call made an fd (fcntl's F_DUPFD).
+  if (fds_.lookup != nullptr && (meaning == Meaning::fd || result_)) {
+    if (const auto path = fds_.path(value, result_)) {
+      out_.append("{\"fd\":");
+      append_decimal(out_, value);
+      out_.append(",\"path\":");
+      append_json_bytes(out_, *path, false);
+      out_.push_back('}');
+      return;
+    }
+  }
   append_decimal(out_, value);
 }
 

@@ -10,18 +10,23 @@
 //   structures            {"st_mode":{...},"st_size":5}
 //   arrays                [...]; {"array":[...],"truncated":true} when cut
 //   errors                {"errno":"ENOENT","code":-2}
+//   fds (-y, -yy)         {"fd":3,"path":"/etc/passwd"} when what the fd refers to is known, else 3
 
 #include <array>
 #include <cstdint>
 #include <string>
 
+#include "tools/lib/decoder/fd_annotation.h"
 #include "tools/lib/decoder/value.h"
 
 namespace traceloop::tools {
 
 class JsonValueWriter final : public ValueSink {
  public:
-  explicit JsonValueWriter(std::string& out) : out_(out) {}
+  // With `fds`, an fd whose target is known is written with its path;
+  // `result`: the value is the call's return value.
+  explicit JsonValueWriter(std::string& out, FdContext fds = {}, bool result = false)
+      : out_(out), fds_(fds), result_(result) {}
 
   void signed_integer(int64_t value, Meaning meaning) override;
   void unsigned_integer(uint64_t value, Meaning meaning) override;
@@ -48,6 +53,8 @@ class JsonValueWriter final : public ValueSink {
   void names(std::string_view key, std::string_view text, uint64_t raw);
 
   std::string& out_;
+  FdContext fds_;
+  bool result_ = false;
   std::string_view field_;
   bool field_pending_ = false;
   uint64_t has_items_ = 0;

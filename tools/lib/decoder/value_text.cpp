@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "tools/lib/decoder/decode.h"
+#include "tools/lib/decoder/fd_tracker.h"
 #include "tools/lib/decoder/flag_sets.h"
 #include "tools/lib/decoder/text_append.h"
 
@@ -46,9 +47,21 @@ void TextValueWriter::close(bool elided, char bracket) {
   out_.push_back(bracket);
 }
 
-void TextValueWriter::signed_integer(int64_t value, Meaning) {
+[[gnu::noinline]] void TextValueWriter::annotate_fd(int64_t fd) {
+  const auto path = fds_->path(fd, position_ == Position::return_value);
+  if (!path) return;
+  out_.push_back('<');
+  append_fd_path(out_, *path);
+  out_.push_back('>');
+}
+
+void TextValueWriter::signed_integer(int64_t value, Meaning meaning) {
   begin_value();
   append_decimal(out_, value);
+  // A return value is annotated whatever its kind when the call made an fd
+  // (fcntl's F_DUPFD returns a plain int).
+  if (fds_ != nullptr) [[unlikely]]
+    if (meaning == Meaning::fd || position_ == Position::return_value) annotate_fd(value);
 }
 
 void TextValueWriter::unsigned_integer(uint64_t value, Meaning meaning) {
@@ -91,9 +104,12 @@ void TextValueWriter::flags(const FlagSet& set, uint64_t raw) {
   append_flags(out_, set, raw);
 }
 
-void TextValueWriter::constant(std::string_view name, int64_t) {
+void TextValueWriter::constant(std::string_view name, int64_t raw) {
   begin_value();
   out_.append(name);
+  // strace -y names the working directory a relative path starts from.
+  if (fds_ != nullptr) [[unlikely]]
+    if (name == "AT_FDCWD") annotate_fd(raw);
 }
 
 void TextValueWriter::signal(int64_t number) {

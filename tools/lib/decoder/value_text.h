@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "tools/lib/decoder/fd_annotation.h"
 #include "tools/lib/decoder/value.h"
 
 namespace traceloop::tools {
@@ -19,9 +20,11 @@ class TextValueWriter final : public ValueSink {
  public:
   // Appends to `out`. A return value's flags read `0x8002 (flags O_RDWR|O_LARGEFILE)`.
   enum class Position : uint8_t { argument, return_value };
+  // With `fds`, fd numbers are followed by what they refer to: `3</etc/passwd>`.
+  // (`fds` null: plain numbers, at no cost; it must outlive the writer.)
   explicit TextValueWriter(std::string& out, Position position = Position::argument,
-                           StringHex hex = StringHex::none)
-      : out_(out), position_(position), hex_(hex) {}
+                           StringHex hex = StringHex::none, const FdContext* fds = nullptr)
+      : out_(out), position_(position), hex_(hex), fds_(fds) {}
 
   void signed_integer(int64_t value, Meaning meaning) override;
   void unsigned_integer(uint64_t value, Meaning meaning) override;
@@ -50,9 +53,12 @@ class TextValueWriter final : public ValueSink {
   void open(char bracket);
   void close(bool elided, char bracket);
 
+  void annotate_fd(int64_t fd);
+
   std::string& out_;
   Position position_;
   StringHex hex_;
+  const FdContext* fds_;
   std::string_view field_;
   bool field_pending_ = false;
   // Bit d set: the structure or array at depth d holds an item already.
