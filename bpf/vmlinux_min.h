@@ -101,13 +101,23 @@ struct pt_regs {
 };
 #endif
 
-/* Only the fields read directly in tp_btf programs (comm by read_comm,
- * bpf_storage by has_no_task_storage). */
+typedef struct {
+  int counter;
+} atomic_t;
+
+/* Only the fields the programs read: comm (read_comm), bpf_storage
+ * (has_no_task_storage), exit_code and signal->live (task exits). */
+struct signal_struct {
+  atomic_t live;
+};
 struct bpf_local_storage;
 struct task_struct {
   char comm[16];
   struct bpf_local_storage *bpf_storage;
+  int exit_code;
+  struct signal_struct *signal;
 };
+struct kernel_siginfo;
 
 struct bpf_raw_tracepoint_args {
   __u64 args[0];
