@@ -119,7 +119,12 @@ struct tl_call_record {
  * be taken. One record, no enter/exit pair, no captures. A delivery without
  * siginfo is not sent: the kernel's SIGKILL to every thread of a group that
  * exits or dies, which no process sent and which the threads' exit records
- * already tell. Lost like a call (see the losses below). */
+ * already tell. A signal whose default action kills without a core (SIGTERM,
+ * SIGUSR1, SIGPIPE...) sent to a process that does not handle it is never
+ * delivered: the kernel turns it into that SIGKILL when it is sent, and only
+ * the exit record (killed by it) tells it. strace, whose ptrace turns that
+ * shortcut off, shows a delivery there. Lost like a call (see the losses
+ * below). */
 struct tl_signal_record {
   struct tl_record_head head; /* type TL_RECORD_SIGNAL, ncaptures 0 */
   tl_u32 signo;     /* the signal delivered */
