@@ -173,7 +173,9 @@ inline void write_trace(const std::filesystem::path& path, const format::TraceMe
       ASSERT_TRUE(writer->append_loss(losses[loss_index++].second).ok());
     while (notice_index < notices.size() && notices[notice_index].first <= i)
       ASSERT_TRUE(writer->append_notice(notices[notice_index++].second.view()).ok());
-    if (i < builder.events().size()) ASSERT_TRUE(writer->append(builder.events()[i].view()).ok());
+    if (i < builder.events().size()) {
+      ASSERT_TRUE(writer->append(builder.events()[i].view()).ok());
+    }
   }
   auto done = writer->finish();
   ASSERT_TRUE(done.ok()) << done.error().message;
