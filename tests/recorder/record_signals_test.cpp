@@ -195,7 +195,7 @@ TEST(RecordSignals, ThreadsEndOneByOne) {
 // "PID --- ..." and "PID +++ ..." lines with every pid masked, in order per
 // line text (the interleaving of processes differs between runs).
 std::multiset<std::string> notice_lines(const std::string& text) {
-  static const std::regex kLine(R"(^(\d+) ((---|\+\+\+) .*)$)");
+  static const std::regex kLine(R"(^(\d+)\s+((---|\+\+\+) .*)$)");  // strace pads short pids
   std::vector<std::pair<std::string, std::string>> lines;
   std::set<std::string> pids;
   std::istringstream in(text);
