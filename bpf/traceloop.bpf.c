@@ -922,19 +922,95 @@ int tl_pid_fork_raw(struct bpf_raw_tracepoint_args *ctx)
   return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(tl_pid_exit_btf, struct task_struct *task)
+/* ---- signals and task exits: rare next to calls, one record each, built in
+ * the scratch buffer and sent by the same send() (losses counted as calls). ---- */
+
+/* The thread's identity fields shared by both records. */
+#define FILL_TASK_FIELDS(rec, cgroup_id, btf)                 \
+  do {                                                        \
+    __u64 pid_tgid = bpf_get_current_pid_tgid();              \
+    (rec)->head.ncaptures = 0;                                \
+    (rec)->head.pad0 = 0;                                     \
+    (rec)->head.size = sizeof(*(rec));                        \
+    (rec)->cpu = bpf_get_smp_processor_id();                  \
+    (rec)->pid = pid_tgid >> 32;                              \
+    (rec)->tid = (__u32)pid_tgid;                             \
+    (rec)->ts = bpf_ktime_get_boot_ns();                      \
+    (rec)->cgroup_id = (cgroup_id);                           \
+    read_comm((rec)->comm, (btf));                            \
+  } while (0)
+
+/* signal_deliver runs in the thread that takes the signal, before its
+ * handler or default action. */
+static __always_inline int on_signal(int sig, const void *info, int btf)
 {
-  untrace_exited(BPF_CORE_READ(task, tgid), BPF_CORE_READ(task, signal, live.counter));
+  __u64 cgroup_id = bpf_get_current_cgroup_id();
+  if (!is_traced_cgroup(cgroup_id))
+    return 0;
+  if (!info) /* SEND_SIG_NOINFO: a group's exit, see struct tl_signal_record */
+    return 0;
+  struct tl_cpu_counters *counters_p = this_cpu_counters();
+  struct scratch *s = this_cpu_scratch();
+  if (!counters_p || !s)
+    return 0;
+  struct tl_signal_record *rec = (struct tl_signal_record *)s->buf;
+  rec->head.type = TL_RECORD_SIGNAL;
+  FILL_TASK_FIELDS(rec, cgroup_id, btf);
+  rec->signo = sig;
+  if (bpf_probe_read_kernel(rec->siginfo, sizeof(rec->siginfo), info) != 0)
+    __builtin_memset(rec->siginfo, 0, sizeof(rec->siginfo));
+  send(rec, sizeof(*rec), &rec->lost_before, counters_p, cgroup_id, LOSES_CALL);
   return 0;
 }
 
-SEC("raw_tracepoint/sched_process_exit")
-int tl_pid_exit_raw(struct bpf_raw_tracepoint_args *ctx)
+/* sched_process_exit runs in the ending thread, after do_exit() set its
+ * exit_code and counted it out of its group's live threads. */
+static __always_inline int on_task_exit(struct task_struct *task, int btf)
 {
-  struct task_struct *task = (struct task_struct *)ctx->args[0];
-  untrace_exited(BPF_CORE_READ(task, tgid), BPF_CORE_READ(task, signal, live.counter));
+  __u64 cgroup_id = bpf_get_current_cgroup_id();
+  if (!is_traced_cgroup(cgroup_id))
+    return 0;
+  struct tl_cpu_counters *counters_p = this_cpu_counters();
+  struct scratch *s = this_cpu_scratch();
+  if (!counters_p || !s)
+    return 0;
+  struct tl_task_exit_record *rec = (struct tl_task_exit_record *)s->buf;
+  rec->head.type = TL_RECORD_TASK_EXIT;
+  FILL_TASK_FIELDS(rec, cgroup_id, btf);
+  rec->exit_code = BPF_CORE_READ(task, exit_code);
+  /* the tracepoint's own group_dead argument is newer than the programs'
+   * oldest kernels; the count it comes from is not */
+  rec->group_dead = BPF_CORE_READ(task, signal, live.counter) == 0;
+  __builtin_memset(rec->pad0, 0, sizeof(rec->pad0));
+  send(rec, sizeof(*rec), &rec->lost_before, counters_p, cgroup_id, LOSES_CALL);
+  /* after its record: the process's end is its last traced event */
+  if (filter_mode == TL_FILTER_PIDS)
+    untrace_exited(rec->pid, !rec->group_dead);
   return 0;
+}
+
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(tl_signal_btf, int sig, struct kernel_siginfo *info)
+{
+  return on_signal(sig, info, 1);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tl_task_exit_btf, struct task_struct *task)
+{
+  return on_task_exit(task, 1);
+}
+
+SEC("raw_tracepoint/signal_deliver")
+int tl_signal_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+  return on_signal((int)ctx->args[0], (const void *)ctx->args[1], 0);
+}
+
+SEC("raw_tracepoint/sched_process_exit")
+int tl_task_exit_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+  return on_task_exit((struct task_struct *)ctx->args[0], 0);
 }
 
 /* The calls in flight, for user space: one enter record per thread whose

@@ -57,6 +57,8 @@ enum tl_record_type {
   TL_RECORD_ENTER = 1,
   TL_RECORD_EXIT = 2,
   TL_RECORD_CALL = 3,
+  TL_RECORD_SIGNAL = 4,    /* struct tl_signal_record */
+  TL_RECORD_TASK_EXIT = 5, /* struct tl_task_exit_record */
 };
 
 /* Common first 8 bytes of every record. */
@@ -104,6 +106,53 @@ struct tl_call_record {
   tl_u32 exit_cpu;
   tl_u32 pad0;
   /* struct tl_capture entries follow */
+};
+
+/* Bytes of siginfo a signal record carries: the kernel's own siginfo
+ * (struct kernel_siginfo: signo, errno, code and the 32-byte union of the
+ * 64-bit ABIs). The 128-byte siginfo_t a handler sees is these bytes
+ * followed by zeros. */
+#define TL_SIGINFO_BYTES 48
+
+/* A signal taken by a traced thread (tracepoint signal_deliver): its handler
+ * is about to run, or its default action (termination, core dump, stop) to
+ * be taken. One record, no enter/exit pair, no captures. A delivery without
+ * siginfo is not sent: the kernel's SIGKILL to every thread of a group that
+ * exits or dies, which no process sent and which the threads' exit records
+ * already tell. A signal whose default action kills without a core (SIGTERM,
+ * SIGUSR1, SIGPIPE...) sent to a process that does not handle it is never
+ * delivered: the kernel turns it into that SIGKILL when it is sent, and only
+ * the exit record (killed by it) tells it. strace, whose ptrace turns that
+ * shortcut off, shows a delivery there. Lost like a call (see the losses
+ * below). */
+struct tl_signal_record {
+  struct tl_record_head head; /* type TL_RECORD_SIGNAL, ncaptures 0 */
+  tl_u32 signo;     /* the signal delivered */
+  tl_u32 cpu;
+  tl_u32 pid;       /* thread group id */
+  tl_u32 tid;       /* the thread that takes the signal */
+  tl_u64 ts;        /* bpf_ktime_get_boot_ns() at delivery */
+  tl_u64 cgroup_id; /* v2 cgroup id of the task */
+  tl_u64 lost_before; /* calls of this cgroup lost since its previous record */
+  char comm[TL_COMM_LEN];
+  tl_u8 siginfo[TL_SIGINFO_BYTES]; /* the kernel's siginfo, in the layout of siginfo_t */
+};
+
+/* A traced thread ends (tracepoint sched_process_exit), whatever ended it:
+ * its own exit, its group's exit_group, a fatal signal. Lost like a call. */
+struct tl_task_exit_record {
+  struct tl_record_head head; /* type TL_RECORD_TASK_EXIT, ncaptures 0 */
+  tl_u32 exit_code; /* task->exit_code, a wait(2) status: (status << 8) for an exit, else the killing
+                     * signal, with 0x80 when it dumped core */
+  tl_u32 cpu;
+  tl_u32 pid;       /* thread group id */
+  tl_u32 tid;       /* the thread that ends */
+  tl_u64 ts;        /* bpf_ktime_get_boot_ns() at the end */
+  tl_u64 cgroup_id; /* v2 cgroup id of the task */
+  tl_u64 lost_before; /* calls of this cgroup lost since its previous record */
+  char comm[TL_COMM_LEN];
+  tl_u8 group_dead; /* 1: the last thread of its group (the process is gone) */
+  tl_u8 pad0[7];
 };
 
 /* A thread's store keeps entry captures of fewer bytes than this until the
@@ -206,7 +255,8 @@ enum tl_filter_mode {
 
 /* Losses are counted in calls, not records: a call whose record the ring has
  * no room for (its call record, or the enter record that would have started
- * it: its exit record is then not sent) is one call lost. A lost exit record
+ * it: its exit record is then not sent) is one call lost. A signal or task
+ * exit record the ring has no room for counts as one call lost too. A lost exit record
  * of a call whose enter record went to the ring loses only its result: the
  * call is in the trace, shown unfinished, and counted in results_lost. */
 

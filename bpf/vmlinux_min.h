@@ -101,9 +101,9 @@ struct pt_regs {
 };
 #endif
 
-/* Only the fields read directly in tp_btf programs (comm by read_comm,
- * bpf_storage by has_no_task_storage) and through CO-RE (tgid, signal: the
- * processes traced by thread group id). */
+/* Only the fields the programs read: comm (read_comm), bpf_storage
+ * (has_no_task_storage), tgid (the processes traced by thread group id),
+ * exit_code and signal->live (task exits). */
 struct bpf_local_storage;
 typedef struct {
   int counter;
@@ -115,8 +115,10 @@ struct task_struct {
   char comm[16];
   struct bpf_local_storage *bpf_storage;
   int tgid;
+  int exit_code;
   struct signal_struct *signal;
 };
+struct kernel_siginfo;
 
 struct bpf_raw_tracepoint_args {
   __u64 args[0];

@@ -22,4 +22,21 @@ Event OwnedEvent::view() const {
   return e;
 }
 
+OwnedTaskNotice OwnedTaskNotice::from(const TaskNotice& n) {
+  OwnedTaskNotice owned;
+  owned.fields = n;
+  owned.comm.assign(n.comm);
+  owned.siginfo.assign(n.siginfo);
+  owned.fields.comm = {};
+  owned.fields.siginfo = {};
+  return owned;
+}
+
+TaskNotice OwnedTaskNotice::view() const {
+  TaskNotice n = fields;
+  n.comm = comm;
+  n.siginfo = siginfo;
+  return n;
+}
+
 }  // namespace traceloop::format

@@ -85,6 +85,36 @@ struct LossMarker {
   uint64_t at_ns = 0;
 };
 
+// What happened to a thread between its calls: a signal delivered to it (its
+// handler or default action follows), or its end. Non-owning, like Event.
+struct TaskNotice {
+  enum class Kind : uint8_t { signal, exit };
+  Kind kind = Kind::signal;
+  uint64_t at_ns = 0;  // CLOCK_BOOTTIME nanoseconds
+  uint32_t pid = 0;    // thread group id
+  uint32_t tid = 0;
+  uint32_t cpu = 0;
+  uint32_t container = 0;
+  std::string_view comm;
+  // signal:
+  int32_t signo = 0;
+  std::string_view siginfo;  // siginfo_t as its handler gets it, at most kSiginfoBytes; zeros beyond
+  // exit:
+  int32_t exit_status = 0;   // wait(2) status: WIFEXITED/WEXITSTATUS, WTERMSIG, WCOREDUMP
+  bool group_dead = false;   // the last thread of its group
+  static constexpr size_t kSiginfoBytes = 128;  // sizeof(siginfo_t) on every Linux ABI
+};
+
+struct OwnedTaskNotice {
+  TaskNotice fields;  // comm and siginfo are re-pointed by view()
+  std::string comm;
+  std::string siginfo;
+
+  static OwnedTaskNotice from(const TaskNotice& n);
+  // Points into this object: valid until it is modified or moved.
+  TaskNotice view() const;
+};
+
 struct ProcessInfo {
   uint32_t pid = 0;
   uint32_t ppid = 0;

@@ -27,6 +27,9 @@ namespace {
 // Syscall numbers below this use a flat table for the per-syscall
 // predictions; larger (hostile or exotic) numbers use a map.
 constexpr uint32_t kFlatSyscallTable = 1024;
+// A thread's name is at most 15 bytes on Linux; a longer one in a notice is a
+// damaged or hostile file.
+constexpr size_t kMaxNoticeComm = 64;
 
 // The column encoding written (EventBatch.columnEncoding): predicted
 // columns, captures seen before by reference, arguments coded, captured
@@ -379,6 +382,11 @@ struct EventBatchBuilder::Columns {
     LossMarker marker;
   };
   std::vector<Loss> losses;
+  struct Notice {
+    uint32_t before;
+    OwnedTaskNotice notice;
+  };
+  std::vector<Notice> notices;
   uint64_t first_ns = 0, last_ns = 0, lost = 0, overwritten = 0;
 
   size_t raw_bytes() const {
@@ -386,7 +394,7 @@ struct EventBatchBuilder::Columns {
            args.size() + arg_count.size() + state.size() + comm_index.size() +
            container_index.size() + capture_shape.size() + capture_arg.size() + capture_size.size() +
            capture_excess.size() + capture_repeat.size() + capture_bytes + arg_code.size() + comms.size() * 24 +
-           losses.size() * 48;
+           losses.size() * 48 + notices.size() * 96;
   }
 
   size_t memory_bytes() const {
@@ -403,6 +411,8 @@ struct EventBatchBuilder::Columns {
     n += comms.capacity() * sizeof(std::string) + comm_ids.size() * (sizeof(std::string) + 32);
     for (const auto& s : comms) n += 2 * heap(s);
     n += losses.capacity() * sizeof(Loss);
+    n += notices.capacity() * sizeof(Notice);
+    for (const auto& nt : notices) n += heap(nt.notice.comm) + heap(nt.notice.siginfo);
     return n;
   }
 
@@ -433,7 +443,9 @@ EventBatchBuilder& EventBatchBuilder::operator=(EventBatchBuilder&&) noexcept = 
 uint32_t EventBatchBuilder::event_count() const { return columns_->count; }
 size_t EventBatchBuilder::raw_bytes() const { return columns_->raw_bytes(); }
 size_t EventBatchBuilder::memory_bytes() const { return columns_->memory_bytes(); }
-bool EventBatchBuilder::empty() const { return columns_->count == 0 && columns_->losses.empty(); }
+bool EventBatchBuilder::empty() const {
+  return columns_->count == 0 && columns_->losses.empty() && columns_->notices.empty();
+}
 bool EventBatchBuilder::should_flush() const {
   return columns_->count >= max_events_ || columns_->raw_bytes() >= max_raw_bytes_;
 }
@@ -553,6 +565,13 @@ void EventBatchBuilder::add_loss(const LossMarker& loss) {
   c.overwritten += loss.overwritten;
 }
 
+void EventBatchBuilder::add_notice(const TaskNotice& notice) {
+  Columns& c = *columns_;
+  auto owned = OwnedTaskNotice::from(notice);
+  if (owned.siginfo.size() > TaskNotice::kSiginfoBytes) owned.siginfo.resize(TaskNotice::kSiginfoBytes);
+  c.notices.push_back({c.count, std::move(owned)});
+}
+
 EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
   Columns& c = *columns_;
   capnp::MallocMessageBuilder message(std::max<size_t>(1024, c.raw_bytes() / 8 + 64));
@@ -614,6 +633,29 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
     l.setContainerIndex(m.container);
     l.setAtNs(m.at_ns);
   }
+  if (!c.notices.empty()) {
+    auto notices = batch.initNotices(static_cast<unsigned>(c.notices.size()));
+    for (unsigned i = 0; i < c.notices.size(); ++i) {
+      auto out = notices[i];
+      const TaskNotice& n = c.notices[i].notice.fields;
+      out.setBeforeEvent(c.notices[i].before);
+      out.setAtNs(n.at_ns);
+      out.setPid(n.pid);
+      out.setTid(n.tid);
+      out.setCpu(n.cpu);
+      out.setContainerIndex(n.container);
+      out.setComm(c.notices[i].notice.comm);
+      if (n.kind == TaskNotice::Kind::signal) {
+        auto signal = out.initSignal();
+        signal.setSigno(n.signo);
+        signal.setSiginfo(data(c.notices[i].notice.siginfo));
+      } else {
+        auto exit = out.initExit();
+        exit.setStatus(n.exit_status);
+        exit.setGroupDead(n.group_dead);
+      }
+    }
+  }
 
   EncodedFrame frame;
   frame.type = FrameType::events;
@@ -638,6 +680,7 @@ void DecodedBatch::clear() {
   // captures_ keeps its size: capture_begin_ says how much of it is this
   // batch's, and growing it again for every batch would rewrite it.
   losses_.clear();
+  notices_.clear();
   arg_codes_ = arg_values_ = {};
   args_pending_ = false;
 }
@@ -969,6 +1012,42 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
       out.losses_.push_back({loss.getBeforeEvent(), m});
     }
     std::stable_sort(out.losses_.begin(), out.losses_.end(),
+                     [](const auto& a, const auto& b) { return a.before_event < b.before_event; });
+
+    for (auto notice : batch.getNotices()) {
+      if (notice.getBeforeEvent() > count) return Error{"corrupt frame (task notice out of range)"};
+      TaskNotice n;
+      n.at_ns = notice.getAtNs();
+      n.pid = notice.getPid();
+      n.tid = notice.getTid();
+      n.cpu = notice.getCpu();
+      n.container = notice.getContainerIndex();
+      const auto comm = notice.getComm();
+      if (comm.size() > kMaxNoticeComm) return Error{"corrupt frame (task notice name too long)"};
+      n.comm = std::string_view(comm.cStr(), comm.size());
+      switch (notice.which()) {
+        case schema::TaskNotice::SIGNAL: {
+          const auto signal = notice.getSignal();
+          const auto siginfo = signal.getSiginfo();
+          if (siginfo.size() > TaskNotice::kSiginfoBytes) return Error{"corrupt frame (siginfo too long)"};
+          n.kind = TaskNotice::Kind::signal;
+          n.signo = signal.getSigno();
+          n.siginfo = std::string_view(reinterpret_cast<const char*>(siginfo.begin()), siginfo.size());
+          break;
+        }
+        case schema::TaskNotice::EXIT: {
+          const auto exit = notice.getExit();
+          n.kind = TaskNotice::Kind::exit;
+          n.exit_status = exit.getStatus();
+          n.group_dead = exit.getGroupDead();
+          break;
+        }
+        default:
+          continue;  // a kind from a newer minor: it only adds information
+      }
+      out.notices_.push_back({notice.getBeforeEvent(), n});
+    }
+    std::stable_sort(out.notices_.begin(), out.notices_.end(),
                      [](const auto& a, const auto& b) { return a.before_event < b.before_event; });
   } catch (const kj::Exception& e) {
     return Error{"corrupt frame (" + std::string(e.getDescription().cStr()) + ")"};

@@ -43,6 +43,9 @@ class EventBatchBuilder {
   uint32_t time_unit() const;
   void add(const Event& event);
   void add_loss(const LossMarker& loss);
+  // Placed after the events added so far, like a loss. A siginfo longer
+  // than TaskNotice::kSiginfoBytes is cut to it.
+  void add_notice(const TaskNotice& notice);
   uint32_t event_count() const;
   size_t raw_bytes() const;
   // What the open batch holds in memory: its columns as allocated (growth
@@ -61,12 +64,13 @@ class EventBatchBuilder {
   uint32_t max_raw_bytes_;
 };
 
-// An event or a loss marker, in file order.
+// An event, a loss marker or a task notice, in file order.
 struct Record {
-  enum class Kind : uint8_t { event, loss };
+  enum class Kind : uint8_t { event, loss, notice };
   Kind kind = Kind::event;
   Event event;
   LossMarker loss;
+  TaskNotice notice;
 };
 
 // One frame's events, decoded into columns. Reused from frame to frame so a
@@ -86,6 +90,12 @@ class DecodedBatch {
     LossMarker loss;
   };
   std::span<const PositionedLoss> losses() const { return losses_; }
+  struct PositionedNotice {
+    uint32_t before_event;
+    TaskNotice notice;  // comm and siginfo point into the message
+  };
+  // In file order; before_event never decreases.
+  std::span<const PositionedNotice> notices() const { return notices_; }
 
   // Direct column access for aggregations that need one or two fields.
   std::span<const uint32_t> syscall_numbers() const { return nr_; }
@@ -134,6 +144,7 @@ class DecodedBatch {
   };
   std::vector<CaptureGroup> capture_groups_;  // kept from batch to batch for its memory
   std::vector<PositionedLoss> losses_;
+  std::vector<PositionedNotice> notices_;
   uint32_t time_unit_ns_ = 1;
 };
 

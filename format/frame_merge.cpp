@@ -24,13 +24,19 @@ Result<void> EventFrameMerger::add_all(std::span<const EncodedFrame> frames) {
       if (batch_.time_unit_ns() != builder_.time_unit()) return Error{"merge: frames of different time units"};
     }
     auto losses = batch_.losses();
-    size_t next_loss = 0;
-    for (size_t i = 0; i < batch_.size(); ++i) {
+    auto notices = batch_.notices();
+    size_t next_loss = 0, next_notice = 0;
+    auto add_before = [&](size_t i) {
       for (; next_loss < losses.size() && losses[next_loss].before_event <= i; ++next_loss)
         builder_.add_loss(losses[next_loss].loss);
+      for (; next_notice < notices.size() && notices[next_notice].before_event <= i; ++next_notice)
+        builder_.add_notice(notices[next_notice].notice);
+    };
+    for (size_t i = 0; i < batch_.size(); ++i) {
+      add_before(i);
       builder_.add(batch_.event(i));
     }
-    for (; next_loss < losses.size(); ++next_loss) builder_.add_loss(losses[next_loss].loss);
+    add_before(batch_.size());
   }
   return {};
 }

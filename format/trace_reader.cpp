@@ -665,6 +665,12 @@ void TraceReader::RecordIterator::advance() {
         current_.loss = losses[loss_index_++].loss;
         return;
       }
+      const auto notices = batch_->notices();
+      if (notice_index_ < notices.size() && notices[notice_index_].before_event <= event_index_) {
+        current_.kind = Record::Kind::notice;
+        current_.notice = notices[notice_index_++].notice;
+        return;
+      }
       if (event_index_ < batch_->size()) {
         current_.kind = Record::Kind::event;
         current_.event = batch_->event(event_index_++);
@@ -676,6 +682,7 @@ void TraceReader::RecordIterator::advance() {
     batch_ = *next;
     event_index_ = 0;
     loss_index_ = 0;
+    notice_index_ = 0;
     if (batch_ == nullptr) {
       done_ = true;
       return;
@@ -697,11 +704,14 @@ Result<LoadedTrace> load_trace(const std::filesystem::path& path, size_t max_eve
     if (*batch == nullptr) break;
     const DecodedBatch& b = **batch;
     if (on_batch) on_batch(b.size());
-    size_t loss_index = 0;
+    size_t loss_index = 0, notice_index = 0;
     const auto losses = b.losses();
+    const auto notices = b.notices();
     for (size_t i = 0; i <= b.size(); ++i) {
       while (loss_index < losses.size() && losses[loss_index].before_event == i)
         trace.losses.emplace_back(trace.events.size(), losses[loss_index++].loss);
+      while (notice_index < notices.size() && notices[notice_index].before_event == i)
+        trace.notices.emplace_back(trace.events.size(), OwnedTaskNotice::from(notices[notice_index++].notice));
       if (i == b.size()) break;
       if (trace.events.size() >= max_events)
         return Error{reader->file_name() + ": more than " + std::to_string(max_events) + " events"};

@@ -65,7 +65,7 @@ class TraceReader {
   const std::optional<Counters>& counters() const;
   const std::vector<std::string>& warnings() const;
 
-  // Records (events and loss markers in file order) as an input range.
+  // Records (events, loss markers and task notices in file order) as an input range.
   // Throws FatalError where next_batch() would return an error.
   class RecordIterator;
   struct Sentinel {};
@@ -98,6 +98,7 @@ class TraceReader::RecordIterator {
   const DecodedBatch* batch_ = nullptr;
   size_t event_index_ = 0;
   size_t loss_index_ = 0;
+  size_t notice_index_ = 0;
   Record current_;
   bool done_ = true;
 };
@@ -119,6 +120,7 @@ struct LoadedTrace {
   TraceMetadata metadata;
   std::vector<OwnedEvent> events;
   std::vector<std::pair<size_t, LossMarker>> losses;  // shown before events[first]
+  std::vector<std::pair<size_t, OwnedTaskNotice>> notices;  // shown before events[first], after its losses
   std::vector<ProcessInfo> processes;
   std::optional<Counters> counters;
   std::vector<std::string> warnings;

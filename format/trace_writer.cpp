@@ -145,6 +145,13 @@ Result<void> TraceWriter::append_loss(const LossMarker& loss) {
   return {};
 }
 
+Result<void> TraceWriter::append_notice(const TaskNotice& notice) {
+  State& s = *state_;
+  s.batch.add_notice(notice);
+  if (s.batch.should_flush()) return s.flush_batch();
+  return {};
+}
+
 Result<void> TraceWriter::append_processes(std::span<const ProcessInfo> processes) {
   // Chunked so that a huge process table still respects the frame size limit.
   constexpr size_t kChunk = 4096;

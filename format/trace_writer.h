@@ -43,6 +43,8 @@ class TraceWriter {
 
   Result<void> append(const Event& event);
   Result<void> append_loss(const LossMarker& loss);
+  // A signal delivered or a thread ended, after the events appended so far.
+  Result<void> append_notice(const TaskNotice& notice);
   Result<void> append_processes(std::span<const ProcessInfo> processes);
   // A frame made elsewhere (the daemon's in-memory history) — its events and
   // losses are added to the counters.

@@ -81,13 +81,16 @@ Attempt try_load(const BpfOptions& options, bool raw, uint64_t ring_bytes,
   bpf_program__set_autoload(skel->progs.tl_sys_exit_btf, !raw);
   bpf_program__set_autoload(skel->progs.tl_sys_enter_raw, raw);
   bpf_program__set_autoload(skel->progs.tl_sys_exit_raw, raw);
-  // Following forks and exits costs every process on the host something:
-  // only when processes, not cgroups, are traced.
+  bpf_program__set_autoload(skel->progs.tl_signal_btf, !raw);
+  bpf_program__set_autoload(skel->progs.tl_task_exit_btf, !raw);
+  bpf_program__set_autoload(skel->progs.tl_signal_raw, raw);
+  bpf_program__set_autoload(skel->progs.tl_task_exit_raw, raw);
+  // Following forks costs every process on the host something: only when
+  // processes, not cgroups, are traced (their exits are the task exit
+  // programs' work).
   const bool pids = options.filter_processes;
   bpf_program__set_autoload(skel->progs.tl_pid_fork_btf, pids && !raw);
-  bpf_program__set_autoload(skel->progs.tl_pid_exit_btf, pids && !raw);
   bpf_program__set_autoload(skel->progs.tl_pid_fork_raw, pids && raw);
-  bpf_program__set_autoload(skel->progs.tl_pid_exit_raw, pids && raw);
   // read on demand through its own link (in_flight_records)
   bpf_program__set_autoattach(skel->progs.tl_in_flight, false);
   // run on demand (take_losses)
@@ -172,7 +175,7 @@ Result<std::unique_ptr<BpfRecorder>> BpfRecorder::start(const BpfOptions& option
   rec->slot_counts_.assign(TL_CGROUP_SLOTS, 0);
 
   if (traceloop_bpf__attach(rec->skel_.get()) != 0)
-    return Error{describe_errno(errno, "attaching to the sys_enter/sys_exit tracepoints")};
+    return Error{describe_errno(errno, "attaching to the sys_enter, sys_exit, signal_deliver and sched_process_exit tracepoints")};
   return rec;
 }
 

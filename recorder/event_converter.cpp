@@ -62,6 +62,20 @@ void EventConverter::consume(std::span<const uint8_t> sample) {
       return;
     }
     on_call(rec, sample.subspan(sizeof(rec)));
+  } else if (head.type == TL_RECORD_SIGNAL) {
+    tl_signal_record rec{};
+    if (!read_struct(sample, rec)) {
+      ++stats_.malformed;
+      return;
+    }
+    on_signal(rec);
+  } else if (head.type == TL_RECORD_TASK_EXIT) {
+    tl_task_exit_record rec{};
+    if (!read_struct(sample, rec)) {
+      ++stats_.malformed;
+      return;
+    }
+    on_task_exit(rec);
   } else {
     ++stats_.malformed;
   }
@@ -253,6 +267,44 @@ void EventConverter::on_exit(const tl_exit_record& rec, std::span<const uint8_t>
   p.fields.state = format::CallState::returned;
   if (!parse_captures(captures, rec.head.ncaptures, p)) ++stats_.malformed;
   complete(p);
+}
+
+void EventConverter::on_signal(const tl_signal_record& rec) {
+  if (rec.lost_before) report_loss(rec.lost_before, rec.cgroup_id, rec.ts);
+  format::TaskNotice n;
+  n.kind = format::TaskNotice::Kind::signal;
+  n.at_ns = rec.ts;
+  n.pid = rec.pid;
+  n.tid = rec.tid;
+  n.cpu = rec.cpu;
+  n.container = container_of_(rec.cgroup_id);
+  n.comm = std::string_view(rec.comm, comm_length(rec.comm));
+  n.signo = static_cast<int32_t>(rec.signo);
+  n.siginfo = std::string_view(reinterpret_cast<const char*>(rec.siginfo), sizeof(rec.siginfo));
+  ++stats_.notices;
+  sink_.notice(n);
+}
+
+void EventConverter::on_task_exit(const tl_task_exit_record& rec) {
+  if (rec.lost_before) report_loss(rec.lost_before, rec.cgroup_id, rec.ts);
+  if (Pending* previous = find_pending(rec.tid)) {
+    // A call the thread never returned from (its exit record was lost):
+    // shown before the thread's end, not at the end of the trace.
+    previous->fields.state = format::CallState::unfinished;
+    complete(*previous);
+  }
+  format::TaskNotice n;
+  n.kind = format::TaskNotice::Kind::exit;
+  n.at_ns = rec.ts;
+  n.pid = rec.pid;
+  n.tid = rec.tid;
+  n.cpu = rec.cpu;
+  n.container = container_of_(rec.cgroup_id);
+  n.comm = std::string_view(rec.comm, comm_length(rec.comm));
+  n.exit_status = static_cast<int32_t>(rec.exit_code);
+  n.group_dead = rec.group_dead != 0;
+  ++stats_.notices;
+  sink_.notice(n);
 }
 
 void EventConverter::emit(Pending& p) {

@@ -1,7 +1,8 @@
 #pragma once
 // The one place where BPF ring records become format::Event: validates each
 // sample's size, turns call records into events, pairs enter and exit records
-// by thread id, attaches the data captures and places loss markers where the
+// by thread id, attaches the data captures, turns signal and thread-end
+// records into task notices, and places loss markers where the
 // BPF side reported them: a record's lost_before counts calls of its own
 // cgroup, so its marker goes to that cgroup's container, just before it.
 
@@ -25,6 +26,7 @@ struct ConverterStats {
   uint64_t orphan_exits = 0;    // exit records without an enter (a thread without a store, fork child's clone return)
   uint64_t events = 0;
   uint64_t unfinished = 0;
+  uint64_t notices = 0;         // signals delivered and threads ended
 };
 
 class EventConverter {
@@ -78,6 +80,8 @@ class EventConverter {
   void on_enter(const tl_enter_record& rec, std::span<const uint8_t> captures);
   void on_exit(const tl_exit_record& rec, std::span<const uint8_t> captures);
   void on_call(const tl_call_record& rec, std::span<const uint8_t> captures);
+  void on_signal(const tl_signal_record& rec);
+  void on_task_exit(const tl_task_exit_record& rec);
   // p's fields from an enter record (captures appended); false: malformed captures.
   bool fill_enter(const tl_enter_record& rec, std::span<const uint8_t> captures, Pending& p);
   void report_loss(uint64_t lost, uint64_t cgroup_id, uint64_t ts);

@@ -10,6 +10,9 @@ class EventSink {
   virtual ~EventSink() = default;
   virtual void event(const format::Event& event) = 0;
   virtual void loss(const format::LossMarker& loss) = 0;
+  // A signal delivered to a thread or a thread's end, in order with the
+  // events (comm and siginfo are valid during the call only).
+  virtual void notice(const format::TaskNotice& notice) = 0;
 };
 
 }  // namespace traceloop::recorder

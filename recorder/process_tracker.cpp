@@ -76,6 +76,14 @@ void ProcessTracker::observe(const format::Event& e) {
   if (p.comm != e.comm) p.comm.assign(e.comm);
 }
 
+void ProcessTracker::observe(const format::TaskNotice& n) {
+  if (n.kind != format::TaskNotice::Kind::exit || !n.group_dead) return;
+  auto it = processes_.find(n.pid);
+  if (it == processes_.end()) return;  // a process that made no call is not in the table
+  it->second.info.exit_status = n.exit_status;
+  it->second.info.exit_ns = n.at_ns;
+}
+
 void ProcessTracker::set_root(uint32_t pid, uint32_t ppid) { forked_by_[pid] = {ppid, UINT64_MAX}; }
 
 void ProcessTracker::set_exit_status(uint32_t pid, int32_t status, uint64_t exit_ns) {

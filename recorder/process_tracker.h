@@ -20,6 +20,9 @@ class ProcessTracker {
   ProcessTracker(const ProcessTracker&) = delete;  // last_ points into its own table
   ProcessTracker& operator=(const ProcessTracker&) = delete;
   void observe(const format::Event& event);
+  // The kernel's word on a process's end (its last thread's exit status)
+  // outranks what the calls suggested.
+  void observe(const format::TaskNotice& notice);
   // The root process's parent and its wait status are known from outside.
   void set_root(uint32_t pid, uint32_t ppid);
   void set_exit_status(uint32_t pid, int32_t status, uint64_t exit_ns);

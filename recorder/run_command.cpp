@@ -175,6 +175,12 @@ class TraceFileSink : public EventSink {
     keep_error(writer_.append_loss(l));
     lost_ += l.lost;
   }
+  void notice(const format::TaskNotice& n) override {
+    if (!command_started_ && n.tid == command_tid_) return;  // the recorder's own child, before the exec
+    if (error_) return;
+    tracker_.observe(n);
+    keep_error(writer_.append_notice(n));
+  }
   uint64_t events() const { return events_; }
   uint64_t lost() const { return lost_; }
   // The first write that failed (a full disk): the trace is lost, but the

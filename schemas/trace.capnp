@@ -18,8 +18,9 @@
 # container metadata (image, labels, runtime namespace, init pid). Minor 2
 # added Param.variants (shapes chosen by another argument); a reader without
 # them decodes such a parameter in its plain shape. Minor 3 added
-# Header.fdSnapshots (the fds open when recording began); a reader without
-# them shows those fds without their paths.
+# Header.fdSnapshots (the fds open when recording began) and
+# EventBatch.notices (signal deliveries and thread ends); a reader without
+# them shows those fds without their paths, and the calls only.
 @0xe839cf2774f826e5;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -264,6 +265,31 @@ struct EventBatch {
   losses @20 :List(LossMarker);
   timeUnitNs @29 :UInt32;    # [1] baseEnterNs is a multiple of it, and enterGap and duration count in it
                              #     (0: 1 ns); a writer floors every event time to it
+  notices @34 :List(TaskNotice); # (minor 3) signals delivered and threads ended, in the order they came
+}
+
+# (minor 3) What happened to a thread between its calls: a signal delivered
+# to it, or its end. Placed among the batch's events like a LossMarker. Its
+# time is not floored to timeUnitNs.
+struct TaskNotice {
+  beforeEvent @0 :UInt32;    # position in this batch: shown before event beforeEvent
+  atNs @1 :UInt64;           # boot-time ns of the delivery or of the end
+  pid @2 :UInt32;            # thread group id
+  tid @3 :UInt32;
+  cpu @4 :UInt32;
+  containerIndex @5 :UInt32;
+  comm @6 :Text;             # the thread's name then (at most 15 bytes)
+  union {
+    signal :group {          # a signal delivered: its handler or its default action follows
+      signo @7 :Int32;
+      siginfo @8 :Data;      # the siginfo_t its handler gets (layout of the header's arch), at most 128 bytes;
+                             # bytes beyond those stored are zero
+    }
+    exit :group {            # the thread ended
+      status @9 :Int32;      # wait(2) status: exit status << 8, or the killing signal (| 0x80: core dumped)
+      groupDead @10 :Bool;   # the last thread of its group: the process ended
+    }
+  }
 }
 
 # A marker with lost = 0 and overwritten = 0 says that events are missing

@@ -23,7 +23,7 @@ busybox=$(command -v busybox) || { echo "record_testdata.sh: busybox-static is n
 bin=/tmp/traceloop-testdata/bin
 rm -rf /tmp/traceloop-testdata
 mkdir -p "$bin"
-for applet in sh echo bc cat ls grep mv cp rm; do ln -s "$busybox" "$bin/$applet"; done
+for applet in sh echo bc cat ls grep mv cp rm sleep; do ln -s "$busybox" "$bin/$applet"; done
 
 out=$src/testdata/real
 mkdir -p "$out"
@@ -32,6 +32,8 @@ cd /tmp/traceloop-testdata
 env -i PATH="$bin" "$record" run -o "$out/multiplication.tl" -- \
   sh -c 'RANDOM=output ; echo "3*7*2" | bc > /tmp/file-$RANDOM ; cat /tmp/file-$RANDOM' || true
 env -i PATH="$bin" "$record" run -o "$out/listing.tl" -- sh -c "ls -l $bin | grep mv" || true
+# A child killed by a signal, the shell's SIGCHLD and its exit status (format 4.3 notices).
+env -i PATH="$bin" "$record" run -o "$out/signals.tl" -- sh -c 'sleep 5 & kill -USR1 $!; wait; exit 3' || true
 chmod 0644 "$out"/*.tl  # test data, not secrets: readable in the repository
 
 TRACELOOP_UPDATE_GOLDEN=1 TRACELOOP_SOURCE_DIR=$src "$golden_test" --gtest_filter='GoldenTest.RealTraces*'

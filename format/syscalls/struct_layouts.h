@@ -216,10 +216,21 @@ struct SiginfoLayout {
   LayoutField status;
   LayoutField utime;
   LayoutField stime;
+  LayoutField error;
+  LayoutField addr;
+  LayoutField value_int;
+  LayoutField value_ptr;
+  LayoutField band;
+  LayoutField fd;
+  LayoutField timerid;
+  LayoutField overrun;
+  LayoutField call_addr;
+  LayoutField call_nr;
+  LayoutField audit_arch;
 };
 inline constexpr SiginfoLayout kSiginfoLayout[] = {
-    {.size = 128, .si_signo = {0, 4}, .si_code = {8, 4}, .pid = {16, 4}, .uid = {20, 4}, .status = {24, 4}, .utime = {32, 8}, .stime = {40, 8}},  // x86_64
-    {.size = 128, .si_signo = {0, 4}, .si_code = {8, 4}, .pid = {16, 4}, .uid = {20, 4}, .status = {24, 4}, .utime = {32, 8}, .stime = {40, 8}},  // aarch64
+    {.size = 128, .si_signo = {0, 4}, .si_code = {8, 4}, .pid = {16, 4}, .uid = {20, 4}, .status = {24, 4}, .utime = {32, 8}, .stime = {40, 8}, .error = {4, 4}, .addr = {16, 8}, .value_int = {24, 4}, .value_ptr = {24, 8}, .band = {16, 8}, .fd = {24, 4}, .timerid = {16, 4}, .overrun = {20, 4}, .call_addr = {16, 8}, .call_nr = {24, 4}, .audit_arch = {28, 4}},  // x86_64
+    {.size = 128, .si_signo = {0, 4}, .si_code = {8, 4}, .pid = {16, 4}, .uid = {20, 4}, .status = {24, 4}, .utime = {32, 8}, .stime = {40, 8}, .error = {4, 4}, .addr = {16, 8}, .value_int = {24, 4}, .value_ptr = {24, 8}, .band = {16, 8}, .fd = {24, 4}, .timerid = {16, 4}, .overrun = {20, 4}, .call_addr = {16, 8}, .call_nr = {24, 4}, .audit_arch = {28, 4}},  // aarch64
 };
 
 // sigset: sigset_t (<asm/signal.h>)

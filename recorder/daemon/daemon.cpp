@@ -96,6 +96,7 @@ struct InFlightOf : recorder::EventSink {
     if (e.container == index) events.push_back(format::OwnedEvent::from(e));
   }
   void loss(const format::LossMarker&) override {}
+  void notice(const format::TaskNotice&) override {}  // a snapshot adds calls in flight only
   uint32_t index;
   std::vector<format::OwnedEvent> events;
 };
@@ -186,6 +187,12 @@ struct Daemon::State : recorder::EventSink {
   }
   void loss(const format::LossMarker& l) override {
     if (Tracked* t = registry->by_index(l.container)) t->buffer.add_loss(l);
+  }
+  void notice(const format::TaskNotice& n) override {
+    Tracked* t = registry->by_index(n.container);
+    if (t == nullptr || (t->host && n.pid == self_pid)) return;
+    t->buffer.add_notice(n);
+    t->processes.observe(n);
   }
 
   // --- tracking ---------------------------------------------------------------

@@ -50,6 +50,13 @@ void FlightBuffer::add_loss(const format::LossMarker& loss) {
   lost_ += loss.lost;
 }
 
+void FlightBuffer::add_notice(const format::TaskNotice& notice) {
+  format::TaskNotice n = notice;
+  n.container = 0;
+  open_.add_notice(n);
+  open_bytes_ = open_.memory_bytes();
+}
+
 void FlightBuffer::seal(FlightCodec& codec) {
   if (open_.empty()) return;
   push_frame(open_.finish(codec.zstd));

@@ -68,6 +68,7 @@ class FlightBuffer {
   // The event is stored as the file's container 0 (one container per file).
   void add(const format::Event& event, FlightCodec& codec);
   void add_loss(const format::LossMarker& loss);
+  void add_notice(const format::TaskNotice& notice);
   // Compresses the open batch into a small frame (snapshots, shutdown).
   void seal(FlightCodec& codec);
   // Drops the oldest sealed frame (total-budget eviction); false when none.

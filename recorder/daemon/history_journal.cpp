@@ -240,6 +240,10 @@ Result<ReplayedJournal> replay_journal(const fs::path& dir, recorder::EventSink&
           sink.loss(record.loss);
           continue;
         }
+        if (record.kind == format::Record::Kind::notice) {
+          sink.notice(record.notice);
+          continue;
+        }
         sink.event(record.event);
         ++out.events;
         out.last_ns = record.event.enter_ns;

@@ -25,6 +25,10 @@ struct Refill : recorder::EventSink {
     processes.observe(e);
   }
   void loss(const format::LossMarker& l) override { buffer.add_loss(l); }
+  void notice(const format::TaskNotice& n) override {
+    buffer.add_notice(n);
+    processes.observe(n);
+  }
   FlightBuffer& buffer;
   recorder::ProcessTracker& processes;
   FlightCodec& codec;

@@ -22,8 +22,10 @@ namespace {
 
 struct Collect : EventSink {
   std::vector<format::OwnedEvent> events;
+  std::vector<format::OwnedTaskNotice> notices;
   void event(const format::Event& e) override { events.push_back(format::OwnedEvent::from(e)); }
   void loss(const format::LossMarker&) override {}
+  void notice(const format::TaskNotice& n) override { notices.push_back(format::OwnedTaskNotice::from(n)); }
 };
 
 // Runs `sh -c script` inside cgroup `cg` (moved there before exec).
@@ -130,6 +132,7 @@ struct Losses : EventSink {
   std::map<uint32_t, uint64_t> events;  // by container index
   void event(const format::Event& e) override { ++events[e.container]; }
   void loss(const format::LossMarker& l) override { lost[l.container] += l.lost; }
+  void notice(const format::TaskNotice& n) override { ++events[n.container]; }
 };
 
 // A cgroup's losses are its own: another cgroup's records after them do not

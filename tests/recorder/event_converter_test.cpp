@@ -22,6 +22,12 @@ struct CollectingSink : EventSink {
     losses.push_back(l);
     loss_positions.push_back(events.size());
   }
+  std::vector<format::OwnedTaskNotice> notices;
+  std::vector<size_t> notice_positions;  // events emitted before each notice
+  void notice(const format::TaskNotice& n) override {
+    notices.push_back(format::OwnedTaskNotice::from(n));
+    notice_positions.push_back(events.size());
+  }
 };
 
 struct Cap {

@@ -8,7 +8,10 @@
 // set_tid_address) are "PID"; addresses returned by mmap/brk-like calls (ReturnKind hex) are
 // "ADDR"; errors are -errno on both sides (strace prints "-1 ENOENT (...)");
 // calls that never return (exit_group, rt_sigreturn...) compare by name only;
-// strace's signal and exit notices ("--- SIG", "+++") are not syscalls.
+// each thread's end ("+++ exited with 0 +++", "+++ killed by SIGKILL +++")
+// closes its sequence. Signal deliveries ("--- SIG") are not compared: strace
+// sees signals that an untraced process never gets (ptrace keeps a SIGCHLD
+// whose action is to be ignored, which the kernel otherwise drops unsent).
 // Signal timing differs between two runs (ptrace slows the tracee: a SIGCHLD
 // lands before a wait4 in one run and interrupts it in the other), so
 // rt_sigreturn and calls interrupted for a restart (ERESTART*, -512..-516)
@@ -20,6 +23,7 @@
 #include <sstream>
 
 #include "tests/recorder/recorder_test_util.h"
+#include "tools/lib/decoder/notice_text.h"
 
 namespace traceloop::recorder {
 namespace {
@@ -59,8 +63,12 @@ Threads parse_strace(const std::string& path, const format::Catalogue& cat) {
     std::string rest;
     std::getline(ls, rest);
     while (!rest.empty() && rest[0] == ' ') rest.erase(0, 1);
-    if (rest.rfind("---", 0) == 0 || rest.rfind("+++", 0) == 0) continue;
+    if (rest.rfind("---", 0) == 0) continue;
     if (std::find(order.begin(), order.end(), pid) == order.end()) order.push_back(pid);
+    if (rest.rfind("+++ ", 0) == 0) {
+      calls[pid].push_back({"+++", rest.substr(4, rest.size() - std::min<size_t>(rest.size(), 8))});
+      continue;
+    }
     std::string name;
     std::string ret_text;
     if (rest.rfind("<... ", 0) == 0) {
@@ -90,8 +98,11 @@ Threads parse_strace(const std::string& path, const format::Catalogue& cat) {
     if (spec && spec->returns == format::ReturnKind::pid && ret.size() && ret[0] != '-' && ret != "0") ret = "PID";
     calls[pid].push_back({name, ret});
   }
-  // calls strace saw start but never end (exit_group) count too
-  for (const auto& [pid, name] : unfinished) calls[pid].push_back({name, "?"});
+  // calls strace saw start but never end (exit_group) count too, before the end
+  for (const auto& [pid, name] : unfinished) {
+    auto& c = calls[pid];
+    c.insert(!c.empty() && c.back().first == "+++" ? c.end() - 1 : c.end(), Call{name, "?"});
+  }
   Threads out;
   for (int pid : order) out.push_back(calls[pid]);
   return out;
@@ -114,6 +125,15 @@ Threads from_trace(const format::LoadedTrace& t) {
     auto& entry = by_tid[e.tid];
     if (entry.second.empty() || e.enter_ns < entry.first) entry.first = e.enter_ns;
     entry.second.push_back({cat.name_of(e.nr), ret});
+  }
+  for (const auto& [at, owned] : t.notices) {
+    const format::TaskNotice n = owned.view();
+    if (n.kind != format::TaskNotice::Kind::exit) continue;
+    std::string text;
+    tools::append_exit_outcome(text, n.exit_status);
+    auto& entry = by_tid[n.tid];
+    if (entry.second.empty()) entry.first = n.at_ns;
+    entry.second.push_back({"+++", text});
   }
   std::vector<std::pair<uint64_t, std::vector<Call>>> sorted;
   for (auto& [tid, v] : by_tid) sorted.push_back(std::move(v));

@@ -114,14 +114,45 @@ class EventBuilder {
     losses_.push_back({events_.size(), format::LossMarker{lost, overwritten, -1, container_, now_ns_}});
     return *this;
   }
+  // A signal delivered to the current thread, with its siginfo bytes.
+  EventBuilder& signal(int32_t signo, std::string_view siginfo) {
+    format::TaskNotice n = notice_here(format::TaskNotice::Kind::signal);
+    n.signo = signo;
+    n.siginfo = siginfo;
+    notices_.push_back({events_.size(), format::OwnedTaskNotice::from(n)});
+    return *this;
+  }
+  // The current thread's end with a wait status; `group_dead`: the last of its process.
+  EventBuilder& thread_end(int32_t wait_status, bool group_dead = true) {
+    format::TaskNotice n = notice_here(format::TaskNotice::Kind::exit);
+    n.exit_status = wait_status;
+    n.group_dead = group_dead;
+    notices_.push_back({events_.size(), format::OwnedTaskNotice::from(n)});
+    return *this;
+  }
   const std::vector<format::OwnedEvent>& events() const { return events_; }
   const std::vector<std::pair<size_t, format::LossMarker>>& losses() const { return losses_; }
+  const std::vector<std::pair<size_t, format::OwnedTaskNotice>>& notices() const { return notices_; }
   format::Event last() const { return events_.back().view(); }
 
  private:
+  format::TaskNotice notice_here(format::TaskNotice::Kind kind) {
+    now_ns_ += 10000;
+    format::TaskNotice n;
+    n.kind = kind;
+    n.at_ns = now_ns_;
+    n.pid = pid_;
+    n.tid = tid_ ? tid_ : pid_;
+    n.cpu = cpu_;
+    n.container = container_;
+    n.comm = comm_;
+    return n;
+  }
+
   const format::Catalogue& catalogue_;
   std::vector<format::OwnedEvent> events_;
   std::vector<std::pair<size_t, format::LossMarker>> losses_;
+  std::vector<std::pair<size_t, format::OwnedTaskNotice>> notices_;  // after the events before each
   uint64_t now_ns_ = 5'000'000'000;
   uint32_t pid_ = 100;
   uint32_t tid_ = 0;
@@ -134,14 +165,18 @@ inline void write_trace(const std::filesystem::path& path, const format::TraceMe
                         const EventBuilder& builder) {
   auto writer = format::TraceWriter::create(path, metadata);
   ASSERT_TRUE(writer.ok()) << writer.error().message;
-  size_t loss_index = 0;
+  size_t loss_index = 0, notice_index = 0;
   const auto& losses = builder.losses();
-  for (size_t i = 0; i < builder.events().size(); ++i) {
+  const auto& notices = builder.notices();
+  for (size_t i = 0; i <= builder.events().size(); ++i) {
     while (loss_index < losses.size() && losses[loss_index].first <= i)
       ASSERT_TRUE(writer->append_loss(losses[loss_index++].second).ok());
-    ASSERT_TRUE(writer->append(builder.events()[i].view()).ok());
+    while (notice_index < notices.size() && notices[notice_index].first <= i)
+      ASSERT_TRUE(writer->append_notice(notices[notice_index++].second.view()).ok());
+    if (i < builder.events().size()) {
+      ASSERT_TRUE(writer->append(builder.events()[i].view()).ok());
+    }
   }
-  while (loss_index < losses.size()) ASSERT_TRUE(writer->append_loss(losses[loss_index++].second).ok());
   auto done = writer->finish();
   ASSERT_TRUE(done.ok()) << done.error().message;
 }

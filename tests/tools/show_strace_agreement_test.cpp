@@ -1,9 +1,10 @@
 // strace agreement: for a set of commands, `tl-show --format strace` of a
 // `traceloop-record run` trace against `strace -f` of the same command, after
 // normalising what differs from run to run (pids, pointers, random bytes,
-// strace's unfinished/resumed split). Lines are compared as multisets (the
-// interleaving of processes differs between runs); the test prints the rate
-// per command and overall, and the first mismatches. Target: >= 95%.
+// strace's unfinished/resumed split). Lines, those of signals and process ends
+// included, are compared as multisets (the interleaving of processes differs
+// between runs); the test prints the rate per command and overall, and the
+// first mismatches. Target: >= 95%.
 //
 // Needs root, BPF, strace and the recorder (TRACELOOP_BINARY_DIR/recorder/
 // traceloop-record; TRACELOOP_BINARY_DIR is set by ctest, else the build
@@ -67,6 +68,8 @@ std::vector<std::string> normalise(const std::string& text) {
   static const std::regex kRandom(R"("(\\x[0-9a-f]{2})+")");
   static const std::regex kAssign(R"(\)\s+= )");
   static const std::regex kPpid(R"(^getppid\(\) = \d+)");
+  // a child's CPU times in a SIGCHLD differ from run to run
+  static const std::regex kTimes(R"(si_utime=\d+, si_stime=\d+)");
   std::vector<std::pair<std::string, std::string>> calls;  // pid, text
   std::map<std::string, std::string> pending;              // unfinished text per pid
   std::set<std::string> pids;
@@ -75,7 +78,10 @@ std::vector<std::string> normalise(const std::string& text) {
     if (!std::regex_match(line, m, kPidPrefix)) continue;  // loss markers, blank lines
     const std::string pid = m[1], rest = m[2];
     pids.insert(pid);
-    if (rest.starts_with("---") || rest.starts_with("+++")) continue;
+    if (rest.starts_with("---") || rest.starts_with("+++")) {  // a signal or an end: one line, as strace's
+      calls.emplace_back(pid, std::regex_replace(rest, kTimes, "si_utime=T, si_stime=T"));
+      continue;
+    }
     const std::string kUnfinished = " <unfinished ...>";
     if (rest.ends_with(kUnfinished)) {
       pending[pid] = rest.substr(0, rest.size() - kUnfinished.size());
@@ -132,11 +138,17 @@ TEST(StraceAgreementTest, NormaliseJoinsUnfinishedCallsAndMasksRunSpecificValues
       "13 getpid()                          = 13\n"
       "12 <... read resumed>\"x\", 10)         = 1\n"
       "12 mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, 3, 0) = 0x7f0598682000\n"
+      "13 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=12, si_uid=0, si_status=0, si_utime=1, "
+      "si_stime=0} ---\n"
       "12 +++ exited with 0 +++\n");
-  ASSERT_EQ(lines.size(), 3u);
+  ASSERT_EQ(lines.size(), 5u);
   EXPECT_EQ(lines[0], "getpid() = PID");
   EXPECT_EQ(lines[1], "read(3, \"x\", 10) = 1");
   EXPECT_EQ(lines[2], "mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, 3, 0) = 0x?");
+  EXPECT_EQ(lines[3],
+            "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=PID, si_uid=0, si_status=0, si_utime=T, "
+            "si_stime=T} ---");
+  EXPECT_EQ(lines[4], "+++ exited with 0 +++");
   const auto r = compare({"a", "b", "b"}, {"b", "a", "c"});
   EXPECT_EQ(r.matched, 2u);
   EXPECT_EQ(r.total, 3u);
@@ -169,7 +181,8 @@ TEST(StraceAgreementTest, TlShowStraceFormatMatchesStrace) {
     const auto trace = dir / "trace.tl";
     fs::remove(trace);
     const std::string cmd = join_quoted(argv);
-    std::system(("strace -f -qq -s 32 -o " + shell_quote(strace_out) + " -- " + cmd + " >/dev/null 2>&1").c_str());
+    // -q, not -qq: -qq leaves out the "+++ exited with N +++" lines
+    std::system(("strace -f -q -s 32 -o " + shell_quote(strace_out) + " -- " + cmd + " >/dev/null 2>&1").c_str());
     const int rec = std::system((shell_quote(recorder) + " run -o " + shell_quote(trace) + " -- " + cmd +
                                  " >/dev/null 2>" + shell_quote(dir / "recorder.err"))
                                     .c_str());

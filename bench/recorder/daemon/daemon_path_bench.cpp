@@ -37,6 +37,7 @@ struct Sink : recorder::EventSink {
     if (buffer.overwritten() != forgotten) processes.forget_before(forgotten = buffer.overwritten());
   }
   void loss(const format::LossMarker& l) override { buffer.add_loss(l); }
+  void notice(const format::TaskNotice& n) override { buffer.add_notice(n); }
   daemon::FlightCodec codec{3};
   daemon::FlightBuffer buffer;
   recorder::ProcessTracker processes;

@@ -50,8 +50,10 @@ void feed(FlightBuffer& buffer, FlightCodec& codec, const std::vector<format::Ow
 struct Collect : recorder::EventSink {
   void event(const format::Event& e) override { events.push_back(format::OwnedEvent::from(e)); }
   void loss(const format::LossMarker& l) override { losses.push_back(l); }
+  void notice(const format::TaskNotice& n) override { notices.push_back(format::OwnedTaskNotice::from(n)); }
   std::vector<format::OwnedEvent> events;
   std::vector<format::LossMarker> losses;
+  std::vector<format::OwnedTaskNotice> notices;
 };
 
 uint64_t bytes_in(const fs::path& dir) {
@@ -201,6 +203,7 @@ TEST(HistoryJournal, AResumedJournalGoesOnAfterItsOldSegments) {
     Refill(FlightBuffer& b, FlightCodec& c) : buffer(b), codec(c) {}
     void event(const format::Event& e) override { buffer.add(e, codec); }
     void loss(const format::LossMarker& l) override { buffer.add_loss(l); }
+    void notice(const format::TaskNotice& n) override { buffer.add_notice(n); }
     FlightBuffer& buffer;
     FlightCodec& codec;
   } refill(buffer, codec);

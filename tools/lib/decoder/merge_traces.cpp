@@ -23,7 +23,12 @@ struct Input {
   bool done() const { return !at || *at == format::TraceReader::Sentinel{}; }
   uint64_t time() const {
     const auto& r = **at;
-    return r.kind == format::Record::Kind::event ? r.event.enter_ns : r.loss.at_ns;
+    switch (r.kind) {
+      case format::Record::Kind::event: return r.event.enter_ns;
+      case format::Record::Kind::loss: return r.loss.at_ns;
+      case format::Record::Kind::notice: return r.notice.at_ns;
+    }
+    return 0;
   }
 };
 
@@ -74,6 +79,10 @@ Result<void> merge_traces(std::span<const fs::path> paths, const fs::path& outpu
         format::Event e = r.event;
         e.container += next->container_base;
         if (auto w = writer->append(e); !w.ok()) return w.error();
+      } else if (r.kind == format::Record::Kind::notice) {
+        format::TaskNotice n = r.notice;
+        n.container += next->container_base;
+        if (auto w = writer->append_notice(n); !w.ok()) return w.error();
       } else {
         format::LossMarker l = r.loss;
         l.container += next->container_base;

@@ -80,6 +80,13 @@ void append_timestamp(std::string& out, TimestampMode mode, const format::Event&
   }
 }
 
+void append_timestamp(std::string& out, TimestampMode mode, const format::TaskNotice& notice, int64_t boot_to_wall_ns,
+                      int64_t utc_offset_s, uint64_t& previous_enter_ns) {
+  format::Event at;  // a notice has one time, where a call has its entry
+  at.enter_ns = notice.at_ns;
+  append_timestamp(out, mode, at, boot_to_wall_ns, utc_offset_s, previous_enter_ns);
+}
+
 void append_duration(std::string& out, const format::Event& event) {
   if (event.state != format::CallState::returned) return;
   const uint64_t d = event.duration_ns();

@@ -68,6 +68,8 @@ class Renderer {
   virtual void header(std::string& out) = 0;
   virtual void event(std::string& out, const format::Event& event) = 0;
   virtual void loss(std::string& out, const format::LossMarker& loss) = 0;
+  // A signal delivered or a thread's end: a row of its own.
+  virtual void notice(std::string& out, const format::TaskNotice& notice) = 0;
   virtual void setup(std::string& out, const SetupMarker& marker) = 0;
   // The trace's process table, complete once every event was read: given
   // just before footer() to the formats that name processes at the end.
@@ -96,6 +98,9 @@ std::unique_ptr<Renderer> make_html_renderer(const RenderOptions& options, const
 // nothing for TimestampMode::none). `utc_offset_s` shifts -t/-tt to local
 // time (0: UTC); `previous_enter_ns` feeds -r and is updated.
 void append_timestamp(std::string& out, TimestampMode mode, const format::Event& event,
+                      int64_t boot_to_wall_ns, int64_t utc_offset_s, uint64_t& previous_enter_ns);
+// The same for a task notice, at its time.
+void append_timestamp(std::string& out, TimestampMode mode, const format::TaskNotice& notice,
                       int64_t boot_to_wall_ns, int64_t utc_offset_s, uint64_t& previous_enter_ns);
 // The offset of local time from UTC when the trace was made (0 unless
 // options.local_time): computed once per renderer, not per event.

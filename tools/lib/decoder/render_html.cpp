@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "tools/lib/decoder/json_string.h"
+#include "tools/lib/decoder/notice_text.h"
 #include "tools/lib/decoder/render.h"
 #include "tools/lib/decoder/text_append.h"
 #include "tools/lib/timeline_html.h"
@@ -68,6 +69,14 @@ class HtmlRenderer final : public Renderer {
     std::string text;
     append_loss_text(text, loss);
     markers_.push_back({"loss", loss.at_ns, std::move(text)});
+  }
+
+  // A marker at its time, with strace's text.
+  void notice(std::string&, const format::TaskNotice& n) override {
+    end_ns_ = std::max(end_ns_, n.at_ns);
+    std::string text = "[pid " + std::to_string(n.tid) + "] ";
+    append_notice(text, n, decoder_.catalogue().arch());
+    markers_.push_back({n.kind == format::TaskNotice::Kind::signal ? "signal" : "exit", n.at_ns, std::move(text)});
   }
 
   void setup(std::string&, const SetupMarker& marker) override {

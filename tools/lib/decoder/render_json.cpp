@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tools/lib/decoder/json_string.h"
+#include "tools/lib/decoder/notice_text.h"
 #include "tools/lib/decoder/render.h"
 #include "tools/lib/decoder/text_append.h"
 #include "tools/lib/decoder/value_json.h"
@@ -98,6 +99,49 @@ class JsonRenderer final : public Renderer {
     fmt::format_to(std::back_inserter(out), "{{\"type\":\"loss\",\"at_ns\":{},\"lost\":{},\"overwritten\":{},\"cpu\":{}",
                    loss.at_ns, loss.lost, loss.overwritten, loss.cpu);
     append_container(out, loss.container);
+    out.append("}\n");
+  }
+
+  // type "signal": signo, signal and the decoded siginfo; type "exit": the
+  // wait status and what it says. Both name the thread like an event does.
+  void notice(std::string& out, const format::TaskNotice& n) override {
+    using namespace std::string_view_literals;
+    const bool signal = n.kind == format::TaskNotice::Kind::signal;
+    out.append(signal ? R"({"type":"signal","at_ns":)"sv : R"({"type":"exit","at_ns":)"sv);
+    append_decimal(out, n.at_ns);
+    out.append(R"(,"wall_ns":)"sv);
+    append_decimal(out, static_cast<int64_t>(n.at_ns) + metadata_.boot_to_wall_ns);
+    out.append(R"(,"pid":)"sv);
+    append_decimal(out, uint64_t{n.pid});
+    out.append(R"(,"tid":)"sv);
+    append_decimal(out, uint64_t{n.tid});
+    out.append(R"(,"cpu":)"sv);
+    append_decimal(out, uint64_t{n.cpu});
+    out.append(R"(,"comm":)"sv);
+    append_json_bytes(out, n.comm, false);
+    append_container(out, n.container);
+    if (signal) {
+      out.append(R"(,"signo":)"sv);
+      append_decimal(out, int64_t{n.signo});
+      out.append(R"(,"signal":)"sv);
+      JsonValueWriter(out).signal(n.signo);
+      out.append(R"(,"siginfo":)"sv);
+      JsonValueWriter siginfo(out);
+      describe_notice_siginfo(siginfo, n, decoder_.catalogue().arch());
+    } else {
+      const ExitOutcome o = exit_outcome(n.exit_status);
+      out.append(R"(,"status":)"sv);
+      append_decimal(out, int64_t{n.exit_status});
+      if (o.killed) {
+        out.append(R"(,"killed_by":)"sv);
+        JsonValueWriter(out).signal(o.code);
+        out.append(o.core_dumped ? R"(,"core_dumped":true)"sv : R"(,"core_dumped":false)"sv);
+      } else {
+        out.append(R"(,"exit_code":)"sv);
+        append_decimal(out, int64_t{o.code});
+      }
+      out.append(n.group_dead ? R"(,"process_ended":true)"sv : R"(,"process_ended":false)"sv);
+    }
     out.append("}\n");
   }
 

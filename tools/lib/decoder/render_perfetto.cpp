@@ -22,7 +22,9 @@
 #include <optional>
 #include <unordered_set>
 
+#include "tools/lib/decoder/flag_sets.h"
 #include "tools/lib/decoder/json_string.h"
+#include "tools/lib/decoder/notice_text.h"
 #include "tools/lib/decoder/render.h"
 #include "tools/lib/decoder/text_append.h"
 #include "tools/lib/decoder/timeline_tracks.h"
@@ -111,6 +113,32 @@ class PerfettoRenderer final : public Renderer {
     append_decimal(out, loss.overwritten);
     out.append(",\"cpu\":");
     append_decimal(out, int64_t{loss.cpu});
+    out.append("}}");
+  }
+
+  // An instant on the thread's track, named as strace writes it.
+  void notice(std::string& out, const format::TaskNotice& n) override {
+    end_ns_ = std::max(end_ns_, n.at_ns);
+    begin_record(out);
+    const bool signal = n.kind == format::TaskNotice::Kind::signal;
+    out.append(signal ? "{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"signal\",\"name\":"
+                      : "{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"exit\",\"name\":");
+    scratch_.clear();
+    if (signal)
+      append_signal(scratch_, n.signo);
+    else
+      append_exit_outcome(scratch_, n.exit_status);
+    append_json_string(out, scratch_);
+    out.append(",\"ts\":");
+    append_micros(out, n.at_ns);
+    out.append(",\"pid\":");
+    append_decimal(out, uint64_t{n.pid});
+    out.append(",\"tid\":");
+    append_decimal(out, uint64_t{n.tid});
+    out.append(",\"args\":{\"text\":");
+    scratch_.clear();
+    append_notice(scratch_, n, decoder_.catalogue().arch());
+    append_json_string(out, scratch_);
     out.append("}}");
   }
 

@@ -1,12 +1,14 @@
 // The line format of `strace -f`: "TID syscall(args) = ret", the return value
 // at column 40 like strace, "= ?" for calls that never return and
-// "<unfinished ...>" for calls still in flight, so people and scripts used to
-// strace feel at home.
+// "<unfinished ...>" for calls still in flight, signals and ends as
+// "TID --- SIG... {...} ---" and "TID +++ exited with N +++", so people and
+// scripts used to strace feel at home.
 
 #include <fmt/format.h>
 
 #include <iterator>
 
+#include "tools/lib/decoder/notice_text.h"
 #include "tools/lib/decoder/render.h"
 #include "tools/lib/decoder/text_append.h"
 
@@ -64,6 +66,17 @@ class StraceRenderer final : public Renderer {
   }
 
   void loss(std::string& out, const format::LossMarker& loss) override { append_loss_line(out, loss, options_.color); }
+
+  // strace -f -o's "TID --- SIGCHLD {...} ---" and "TID +++ exited with 0 +++".
+  void notice(std::string& out, const format::TaskNotice& n) override {
+    append_decimal(out, uint64_t{n.tid});
+    out.push_back(' ');
+    append_timestamp(out, options_.timestamps, n, metadata_.boot_to_wall_ns, utc_offset_s_, previous_ns_);
+    const size_t text_start = out.size();
+    append_notice(out, n, decoder_.catalogue().arch());
+    if (options_.color) color_signal_names(out, text_start);
+    out.push_back('\n');
+  }
 
   void setup(std::string& out, const SetupMarker& marker) override {
     append_setup_line(out, marker, metadata_, options_.color);

@@ -7,8 +7,11 @@
 
 #include <iterator>
 
+#include "tools/lib/decoder/flag_sets.h"
+#include "tools/lib/decoder/notice_text.h"
 #include "tools/lib/decoder/render.h"
 #include "tools/lib/decoder/text_append.h"
+#include "tools/lib/decoder/value_text.h"
 
 namespace traceloop::tools {
 namespace {
@@ -44,25 +47,11 @@ class TableRenderer final : public Renderer {
 
   void event(std::string& out, const format::Event& e) override {
     append_timestamp(out, options_.timestamps, e, metadata_.boot_to_wall_ns, utc_offset_s_, previous_ns_);
-    if (container_column_) {
-      const size_t col = out.size();
-      if (e.container < metadata_.containers.size()) {
-        const auto& c = metadata_.containers[e.container];
-        append_escaped(out, std::string_view(c.name.empty() ? c.id : c.name).substr(0, 12));
-      } else {
-        out.push_back('-');
-      }
-      pad_to(out, col, 14);
-    }
     {
-      // CPU to SYSCALL in one append: each append is a call.
+      // The thread's columns to SYSCALL in one append: each append is a call.
       StagedAppend head(out);
-      append_padded(head, e.cpu, 4);
-      append_padded(head, e.pid, 8);
-      size_t start = head.written();
-      append_escaped(head, e.comm);
-      pad_column(head, start, 16);
-      start = head.written();
+      append_thread_columns(head, e.container, e.cpu, e.pid, e.comm);
+      const size_t start = head.written();
       if (options_.color) head.append(kBold);
       head.append(decoder_.syscall_name(e));
       if (options_.color) head.append(kReset);
@@ -84,6 +73,35 @@ class TableRenderer final : public Renderer {
 
   void loss(std::string& out, const format::LossMarker& loss) override { append_loss_line(out, loss, options_.color); }
 
+  // SYSCALL "--- SIGSEGV" with the siginfo as PARAMS, or "+++" with how the
+  // thread ended; no RET.
+  void notice(std::string& out, const format::TaskNotice& n) override {
+    append_timestamp(out, options_.timestamps, n, metadata_.boot_to_wall_ns, utc_offset_s_, previous_ns_);
+    {
+      StagedAppend head(out);
+      append_thread_columns(head, n.container, n.cpu, n.pid, n.comm);
+      head.flush();
+    }
+    const size_t col = out.size();
+    if (n.kind == format::TaskNotice::Kind::signal) {
+      out.append("--- ");
+      append_signal(out, n.signo);
+      size_t escapes = options_.color ? color_signal_names(out, col) : 0;
+      pad_to(out, col, 17 + escapes);
+      const size_t params = out.size();
+      TextValueWriter writer(out);
+      describe_notice_siginfo(writer, n, decoder_.catalogue().arch());
+      if (options_.color) color_signal_names(out, params);
+    } else {
+      out.append("+++");
+      pad_to(out, col, 17);
+      const size_t params = out.size();
+      append_exit_outcome(out, n.exit_status);
+      if (options_.color) color_signal_names(out, params);
+    }
+    out.push_back('\n');
+  }
+
   void setup(std::string& out, const SetupMarker& marker) override {
     append_setup_line(out, marker, metadata_, options_.color);
   }
@@ -91,6 +109,28 @@ class TableRenderer final : public Renderer {
   void footer(std::string&) override {}
 
  private:
+  // CONTAINER (when shown), CPU, PID and COMM, each padded to its column.
+  // CONTAINER (when shown), CPU, PID and COMM, each padded, gathered in
+  // `head` with what follows them on the row.
+  void append_thread_columns(StagedAppend& head, uint32_t container, uint32_t cpu, uint32_t pid,
+                             std::string_view comm) const {
+    if (container_column_) {
+      const size_t start = head.written();
+      if (container < metadata_.containers.size()) {
+        const auto& c = metadata_.containers[container];
+        append_escaped(head, std::string_view(c.name.empty() ? c.id : c.name).substr(0, 12));
+      } else {
+        head.put('-');
+      }
+      pad_column(head, start, 14);
+    }
+    append_padded(head, cpu, 4);
+    append_padded(head, pid, 8);
+    const size_t start = head.written();
+    append_escaped(head, comm);
+    pad_column(head, start, 16);
+  }
+
   size_t time_width() const {
     switch (options_.timestamps) {
       case TimestampMode::relative: return 14;

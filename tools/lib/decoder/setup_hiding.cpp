@@ -109,6 +109,28 @@ void SetupHider::loss(const format::LossMarker& loss) {
   if (queued_bytes_ > hold_bytes_) enforce_bound();
 }
 
+void SetupHider::notice(const format::TaskNotice& n) {
+  // Only among held calls: a setup's marker stands for its calls, and a
+  // container with none held has nothing the notice could be dropped with.
+  if (n.container < containers_.size() && containers_[n.container].state == Container::State::waiting &&
+      containers_[n.container].held_calls > 0) {
+    if (queue_.empty() || !queue_.back().held || queue_.back().container != n.container)
+      queue_.push_back(Segment{n.container, true, {}});
+    std::string& text = queue_.back().text;
+    const size_t before = text.size();
+    renderer_.notice(text, n);
+    queued_bytes_ += text.size() - before;
+    if (queued_bytes_ > hold_bytes_) enforce_bound();
+    return;
+  }
+  std::string& text = free_text();
+  const size_t before = text.size();
+  renderer_.notice(text, n);
+  if (&text == &out_) return;
+  queued_bytes_ += text.size() - before;
+  if (queued_bytes_ > hold_bytes_) enforce_bound();
+}
+
 void SetupHider::hand_over(uint32_t container) {
   Container& c = containers_[container];
   c.state = Container::State::done;

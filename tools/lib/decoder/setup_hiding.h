@@ -53,6 +53,9 @@ class SetupHider {
   void event(const format::Event& event);
   // Renders a loss marker: always shown, where it happened.
   void loss(const format::LossMarker& loss);
+  // Renders a task notice the filters let through, held back with its
+  // container's setup when it comes among held calls.
+  void notice(const format::TaskNotice& notice);
   // End of the trace: the setups still waiting are shown in full.
   void finish();
 

@@ -5,6 +5,7 @@
 #include "format/trace_reader.h"
 #include "tools/lib/decoder/decode.h"
 #include "tools/lib/decoder/fd_tracker.h"
+#include "tools/lib/decoder/notice_filter.h"
 #include "tools/lib/decoder/output.h"
 #include "tools/lib/decoder/setup_hiding.h"
 #include "tools/lib/decoder/trace_info.h"
@@ -33,8 +34,8 @@ int fail(std::ostream& err, std::string_view program, const std::string& message
 // a setup to hide (kHiding false) this is the plain loop, with nothing added;
 // without -y (fds null) neither is anything.
 template <bool kHiding>
-bool render_batch(const format::DecodedBatch& batch, EventFilter& filter, Renderer& renderer, OutputSink& sink,
-                  SetupHider* hider, FdTracker* fds) {
+bool render_batch(const format::DecodedBatch& batch, EventFilter& filter, NoticeFilter& notice_filter,
+                  Renderer& renderer, OutputSink& sink, SetupHider* hider, FdTracker* fds) {
   std::string& buf = sink.buffer();
   auto render_loss = [&](const format::LossMarker& loss) {
     // Every loss, shown or not: what the lost calls did to fds is unknown.
@@ -45,11 +46,22 @@ bool render_batch(const format::DecodedBatch& batch, EventFilter& filter, Render
     else
       renderer.loss(buf, loss);
   };
+  const auto notices = batch.notices();
+  auto render_notice = [&](const format::TaskNotice& notice) {
+    notice_filter.set_origin_once(batch.size() > 0 ? batch.enter_times()[0] : notice.at_ns);
+    if (!notice_filter.matches(notice)) return;
+    if constexpr (kHiding)
+      hider->notice(notice);
+    else
+      renderer.notice(buf, notice);
+  };
   const auto losses = batch.losses();
-  size_t loss_index = 0;
+  size_t loss_index = 0, notice_index = 0;
   const size_t n = batch.size();
   for (size_t i = 0; i < n; ++i) {
     while (loss_index < losses.size() && losses[loss_index].before_event <= i) render_loss(losses[loss_index++].loss);
+    while (notice_index < notices.size() && notices[notice_index].before_event <= i)
+      render_notice(notices[notice_index++].notice);
     const format::Event event = batch.event(i);
     // Every event, before it is matched or rendered: the fds it names are
     // looked up as they were just before it.
@@ -63,6 +75,7 @@ bool render_batch(const format::DecodedBatch& batch, EventFilter& filter, Render
     if (!sink.maybe_flush()) return false;
   }
   for (; loss_index < losses.size(); ++loss_index) render_loss(losses[loss_index].loss);
+  for (; notice_index < notices.size(); ++notice_index) render_notice(notices[notice_index].notice);
   return true;
 }
 
@@ -91,6 +104,9 @@ int run_show(const ShowOptions& options, std::ostream& out, std::ostream& err) {
     auto filter_result = EventFilter::create(options.filter, metadata, fds.get());
     if (!filter_result) return fail(err, options.program, filter_result.error().message);
     EventFilter& filter = filter_result.value();
+    auto notice_filter_result = NoticeFilter::create(options.filter, metadata);
+    if (!notice_filter_result) return fail(err, options.program, notice_filter_result.error().message);
+    NoticeFilter& notice_filter = notice_filter_result.value();
     auto renderer = make_renderer(options.render, decoder, metadata);
 
     OutputSink sink(out);
@@ -109,8 +125,8 @@ int run_show(const ShowOptions& options, std::ostream& out, std::ostream& err) {
       if (batch == nullptr) break;
       progress::add_progress(options.progress, batch->size());
       const bool hiding = hider && hider->pending();
-      if (!(hiding ? render_batch<true>(*batch, filter, *renderer, sink, hider.get(), fds.get())
-                   : render_batch<false>(*batch, filter, *renderer, sink, nullptr, fds.get())))
+      if (!(hiding ? render_batch<true>(*batch, filter, notice_filter, *renderer, sink, hider.get(), fds.get())
+                   : render_batch<false>(*batch, filter, notice_filter, *renderer, sink, nullptr, fds.get())))
         break;
       // Past --until nothing more is shown, but a setup still waiting needs
       // the rest: whether its handover comes decides if it is shown.

@@ -12,6 +12,7 @@
 
 #include "format/syscalls/struct_layouts.h"
 #include "format/syscalls/uapi_constants.h"
+#include "tools/lib/decoder/decode.h"
 #include "tools/lib/decoder/flag_sets.h"
 #include "tools/lib/decoder/value_text.h"
 
@@ -276,21 +277,74 @@ bool describe_sigaction(ValueSink& s, std::string_view bytes, const StructContex
   return true;
 }
 
+// si_code: the generic codes first, then those of the signal (strace's order:
+// SI_KERNEL is 0x80 whatever the signal).
+void si_code_value(ValueSink& s, int64_t signo, int64_t code, format::Arch arch) {
+  if (named_constant(s, "si_code", arch, static_cast<uint32_t>(code), code)) return;
+  const auto sig = static_cast<uint64_t>(signo);
+  const std::string_view set = sig == uapi::kSigchld  ? "sigchld_code"
+                               : sig == uapi::kSigill  ? "sigill_code"
+                               : sig == uapi::kSigfpe  ? "sigfpe_code"
+                               : sig == uapi::kSigsegv ? "sigsegv_code"
+                               : sig == uapi::kSigbus  ? "sigbus_code"
+                               : sig == uapi::kSigtrap ? "sigtrap_code"
+                               : sig == uapi::kSigpoll ? "sigpoll_code"
+                               : sig == uapi::kSigsys  ? "sigsys_code"
+                                                       : "";
+  if (set.empty() || !named_constant(s, set, arch, static_cast<uint64_t>(code), code)) s.signed_integer(code, Meaning::none);
+}
+
+// The sender of a signal: si_pid, si_uid.
+void sig_source(ValueSink& s, const Bytes& b, const uapi::SiginfoLayout& L) {
+  int_field(s, "si_pid", b.i(L.pid), Meaning::pid);
+  uint_field(s, "si_uid", b.u(L.uid), Meaning::id);
+}
+
+// si_value as strace writes it: si_int, then si_ptr (the same bytes).
+void sig_value(ValueSink& s, const Bytes& b, const uapi::SiginfoLayout& L) {
+  int_field(s, "si_int", b.i(L.value_int));
+  hex_field(s, "si_ptr", b.u(L.value_ptr), Meaning::address);
+}
+
+// The fields strace shows for a siginfo depend on who sent the signal (a
+// process: si_code <= 0) and else on the signal; its choice, field by field.
 bool describe_siginfo(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
   const Bytes b(bytes);
   const auto& L = layout(uapi::kSiginfoLayout, ctx.arch);
-  if (!b.holds(end_of(L.stime))) return false;  // the fields shown
+  if (!b.holds(end_of(L.stime))) return false;  // the common fields and the largest union member shown
   const int64_t signo = b.i(L.si_signo);
   const int64_t code = b.i(L.si_code);
   s.begin_struct();
+  if (signo == 0) {  // nothing pending (rt_sigtimedwait's timeout, waitid's WNOHANG): strace writes {}
+    s.end_struct(false);
+    return true;
+  }
   s.field("si_signo");
   s.signal(signo);
   s.field("si_code");
-  if (static_cast<uint64_t>(signo) == uapi::kSigchld) {
-    if (!named_constant(s, "sigchld_code", ctx.arch, static_cast<uint32_t>(code), code))
-      s.signed_integer(code, Meaning::none);
-    int_field(s, "si_pid", b.i(L.pid), Meaning::pid);
-    uint_field(s, "si_uid", b.u(L.uid), Meaning::id);
+  si_code_value(s, signo, code, ctx.arch);
+  if (const int64_t err = b.i(L.error); err != 0) {
+    s.field("si_errno");
+    const auto name = errno_name(static_cast<int>(err));
+    if (name.empty())
+      s.signed_integer(err, Meaning::none);
+    else
+      s.constant(name, err);
+  }
+  const auto sig = static_cast<uint64_t>(signo);
+  if (code <= 0) {  // sent by a process
+    if (code == static_cast<int64_t>(uapi::kSiTimer)) {
+      hex_field(s, "si_timerid", b.u(L.timerid));
+      int_field(s, "si_overrun", b.i(L.overrun));
+      sig_value(s, b, L);
+    } else {
+      sig_source(s, b, L);
+      if (code != static_cast<int64_t>(uapi::kSiUser) && code != static_cast<int64_t>(uapi::kSiTkill) &&
+          b.u(L.value_ptr) != 0)
+        sig_value(s, b, L);
+    }
+  } else if (sig == uapi::kSigchld) {
+    sig_source(s, b, L);
     const int64_t status = b.i(L.status);
     s.field("si_status");
     if (static_cast<uint64_t>(code) == uapi::kCldExited)
@@ -299,12 +353,24 @@ bool describe_siginfo(ValueSink& s, std::string_view bytes, const StructContext&
       s.signal(status);
     int_field(s, "si_utime", b.i(L.utime), Meaning::time);
     int_field(s, "si_stime", b.i(L.stime), Meaning::time);
-    s.end_struct(false);
-    return true;
+  } else if (sig == uapi::kSigill || sig == uapi::kSigfpe || sig == uapi::kSigsegv || sig == uapi::kSigbus) {
+    hex_field(s, "si_addr", b.u(L.addr), Meaning::address);
+  } else if (sig == uapi::kSigpoll) {
+    const auto c = static_cast<uint64_t>(code);
+    if (c == uapi::kPollIn || c == uapi::kPollOut || c == uapi::kPollMsg) {
+      int_field(s, "si_band", b.i(L.band));
+      int_field(s, "si_fd", b.i(L.fd), Meaning::fd);
+    }
+  } else if (sig == uapi::kSigsys) {
+    hex_field(s, "si_call_addr", b.u(L.call_addr), Meaning::address);
+    int_field(s, "si_syscall", b.i(L.call_nr));
+    s.field("si_arch");
+    const uint64_t arch = b.u(L.audit_arch);
+    if (!named_constant(s, "audit_arch", ctx.arch, arch, static_cast<int64_t>(arch))) s.hex_integer(arch, Meaning::none);
+  } else {
+    if (b.u(L.pid) != 0 || b.u(L.uid) != 0) sig_source(s, b, L);
+    if (b.u(L.value_ptr) != 0) sig_value(s, b, L);
   }
-  if (!named_constant(s, "si_code", ctx.arch, static_cast<uint32_t>(code), code)) s.signed_integer(code, Meaning::none);
-  int_field(s, "si_pid", b.i(L.pid), Meaning::pid);
-  uint_field(s, "si_uid", b.u(L.uid), Meaning::id);
   s.end_struct(false);
   return true;
 }
