@@ -44,7 +44,12 @@ struct scratch { /* a per-CPU map value may not exceed 32 KiB */
    * its states); the same for the count of captures. */
   __u8 failed_strings;
   __u8 ncaptures;
-  __u8 pad[14]; /* the value is exactly SCRATCH_SIZE bytes: sizes masked to it stay inside */
+  __u8 pad[2];
+  /* A walk over directory records: the next record's offset and the records
+   * left out so far (bytes that change at every step: on the stack, the
+   * verifier would never see the walk's states converge). */
+  __u32 walk_left_out;
+  __u64 walk_pos; /* the value is exactly SCRATCH_SIZE bytes: sizes masked to it stay inside */
 };
 _Static_assert(sizeof(struct scratch) == SCRATCH_SIZE, "scratch size");
 
@@ -400,7 +405,35 @@ __noinline __u32 tl_put_string(__u32 off, __u32 arg, __u64 uptr)
   return end_capture(cap, at, arg, len, size);
 }
 
-/* argv: elements kept NUL-separated, within max_data in total. */
+/* Counting elements beyond those kept takes up to TL_MAX_COUNTED steps:
+ * bpf_loop runs them with one verification of the step, where a loop the
+ * verifier unrolls would exceed its limits. */
+struct pointer_count {
+  __u64 uptr;  /* the first pointer to look at */
+  __u32 count; /* non-NULL pointers seen */
+};
+
+static long count_pointer(__u32 index, void *data)
+{
+  struct pointer_count *c = data;
+  const char *p = 0;
+  if (bpf_probe_read_user(&p, sizeof(p), (const char *const *)c->uptr + index) != 0 || !p)
+    return 1;
+  c->count++;
+  return 0;
+}
+
+/* How many non-NULL pointers the array at `uptr` holds from index `from` on,
+ * up to its NULL (at most TL_MAX_COUNTED; 0 when unreadable). */
+__noinline __u32 tl_count_pointers(__u64 uptr, __u32 from)
+{
+  struct pointer_count c = {.uptr = uptr + (__u64)from * sizeof(__u64), .count = 0};
+  bpf_loop(TL_MAX_COUNTED, count_pointer, &c, 0);
+  return c.count;
+}
+
+/* argv, envp: elements kept NUL-separated, within max_data in total; the
+ * elements left out are counted (see struct tl_capture). */
 __noinline __u32 tl_put_string_array(__u32 off, __u32 arg, __u64 uptr)
 {
   struct scratch *s = this_cpu_scratch();
@@ -411,20 +444,20 @@ __noinline __u32 tl_put_string_array(__u32 off, __u32 arg, __u64 uptr)
   __u64 base = at + sizeof(*cap);
   __u32 limit = clamp_len(TL_MAX_DATA_LIMIT);
   __u32 used = 0;
-  __u32 size = 0;
-  int complete = 0;
+  __u32 kept = 0; /* elements read */
+  int complete = 0, unreadable = 0;
   for (int i = 0; i < TL_MAX_ARGV; i++) {
     const char *p = 0;
-    if (bpf_probe_read_user(&p, sizeof(p), (const char *const *)uptr + i) != 0)
+    if (bpf_probe_read_user(&p, sizeof(p), (const char *const *)uptr + i) != 0) {
+      unreadable = 1;
       break;
+    }
     if (!p) {
       complete = 1;
       break;
     }
-    if (used >= limit) {
-      size = used + 1;
+    if (used >= limit)
       break;
-    }
     /* masks keep both bounds visible to the verifier (used < limit <= 4096) */
     __u64 room = mask_for_verifier(limit - used, 2 * TL_MAX_DATA_LIMIT - 1);
     __u64 where = base + mask_for_verifier(used, TL_MAX_DATA_LIMIT - 1);
@@ -434,13 +467,57 @@ __noinline __u32 tl_put_string_array(__u32 off, __u32 arg, __u64 uptr)
     if (n <= 0)
       break;
     used += n;
-    size = used;
+    kept++;
   }
-  if (!complete && size <= used)
-    size = used + 1; /* elements dropped */
   if (used > TL_MAX_DATA_LIMIT)
     used = TL_MAX_DATA_LIMIT;
-  return end_capture(cap, at, arg, used, size);
+  __u32 left_out = 0;
+  if (!complete) {
+    left_out = unreadable ? 0 : tl_count_pointers(uptr, kept);
+    if (left_out == 0)
+      left_out = 1; /* some were, how many is unknown */
+  }
+  return end_capture(cap, at, arg, used, used + left_out);
+}
+
+struct dirent_count {
+  __u64 uptr, size, kept_bytes;
+};
+
+/* One record of the walk; its position and count live in the scratch. */
+static long count_dirent(__u32 index, void *data)
+{
+  struct dirent_count *c = data;
+  struct scratch *s = this_cpu_scratch();
+  __u16 reclen = 0;
+  if (!s || s->walk_pos >= c->size ||
+      bpf_probe_read_user(&reclen, sizeof(reclen), (const char *)c->uptr + s->walk_pos + 16) != 0 || reclen == 0)
+    return 1;
+  s->walk_pos += reclen;
+  if (s->walk_pos > c->kept_bytes)
+    s->walk_left_out++;
+  return 0;
+}
+
+/* getdents: the records within max_data, and the records left out counted by
+ * walking their d_reclen (at offset 16 in linux_dirent and linux_dirent64 of
+ * 64-bit architectures) over the `size` bytes the kernel wrote. */
+__noinline __u32 tl_put_dirents(__u32 off, __u32 arg, __u64 uptr, __u64 size)
+{
+  __u32 next = tl_put_bytes(off, arg, uptr, size);
+  struct scratch *s = this_cpu_scratch();
+  if (!s || next == off || off >= CAPTURE_AREA)
+    return next;
+  struct tl_capture *cap = (struct tl_capture *)(s->buf + mask_for_verifier(off, CAPTURE_AREA - 1));
+  struct dirent_count c = {.uptr = uptr, .size = size, .kept_bytes = cap->len};
+  s->walk_pos = 0;
+  s->walk_left_out = 0;
+  bpf_loop(TL_MAX_COUNTED, count_dirent, &c, 0);
+  __u32 left_out = s->walk_left_out;
+  if (c.kept_bytes < size && left_out == 0)
+    left_out = 1;
+  cap->size = cap->len + left_out;
+  return next;
 }
 
 /* The capture of argument `arg` as its plan says. The plan comes as scalars
@@ -477,6 +554,11 @@ __noinline __u32 tl_put_capture(__u32 off, __u32 arg, __u32 packed_plan, __u32 e
     if (ret <= 0)
       return off;
     return tl_put_bytes(off, arg, uptr, (__u64)ret * elem);
+  }
+  if (how == TL_CAP_DIRENTS) {
+    if (ret <= 0)
+      return off;
+    return tl_put_dirents(off, arg, uptr, (__u64)ret);
   }
   if (how == TL_CAP_LEN_PTR_ARG) {
     if (len_arg < 0 || len_arg >= TL_ARGS)

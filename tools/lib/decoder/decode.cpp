@@ -133,9 +133,20 @@ void describe_value(ValueSink& sink, const ParamPlan& p, uint64_t v) {
   }
 }
 
-// The elements of a NUL-separated list (argv, envp).
-void describe_string_array(ValueSink& sink, const format::CaptureView& cap, const StructContext& ctx) {
-  sink.begin_array();
+// The elements of a NUL-separated list (argv, envp); `counted`: an array
+// strace abbreviates to its address and length (envp).
+void describe_string_array(ValueSink& sink, uint64_t address, const format::CaptureView& cap, const StructContext& ctx,
+                           bool counted) {
+  if (counted) {
+    // The elements kept, each NUL-terminated (the last perhaps cut), and
+    // those the recorder left out: size - len (see format::CaptureView).
+    std::string_view bytes = cap.bytes;
+    uint64_t elements = static_cast<uint64_t>(std::count(bytes.begin(), bytes.end(), '\0'));
+    if (!bytes.empty() && bytes.back() != '\0') ++elements;
+    sink.begin_counted_array({address, elements + (cap.size - bytes.size()), CountedElements::vars});
+  } else {
+    sink.begin_array();
+  }
   std::string_view rest = cap.bytes;
   size_t n = 0;
   bool cut = cap.truncated();
@@ -157,13 +168,24 @@ void describe_string_array(ValueSink& sink, const format::CaptureView& cap, cons
   sink.end_array(cut);
 }
 
+// getdents' records: those kept whole, and those the recorder left out
+// (size - len, see format::CaptureView).
+ArrayCount dirents_count(uint64_t address, const format::CaptureView& cap, bool is64, format::Arch arch) {
+  return {address, count_dirents(cap.bytes, is64, arch) + (cap.size - cap.bytes.size()), CountedElements::entries};
+}
+
 void describe_data(ValueSink& sink, const Event& e, const ParamPlan& p, size_t i, const StructContext& ctx) {
   const uint64_t v = e.args[i];
   const auto* cap = e.capture_for(static_cast<unsigned>(i));
-  // A successful read of 0 bytes: strace shows "".
+  // A successful read of 0 bytes: strace shows "" (getdents: no entries).
   if (cap == nullptr && v != 0 && p.kind == ArgKind::buffer_out && p.len_arg == format::kLenFromReturn &&
-      p.records == ParamPlan::Records::none && returned_ok(e) && e.ret == 0) {
-    sink.string({});
+      returned_ok(e) && e.ret == 0) {
+    if (p.records == ParamPlan::Records::none) {
+      sink.string({});
+    } else {
+      sink.begin_counted_array({v, 0, CountedElements::entries});
+      sink.end_array(false);
+    }
     return;
   }
   // Output data of a call that failed (or never finished) holds nothing: the pointer.
@@ -180,13 +202,16 @@ void describe_data(ValueSink& sink, const Event& e, const ParamPlan& p, size_t i
       return;
     case ArgKind::buffer_in:
     case ArgKind::buffer_out:
-      if (p.records != ParamPlan::Records::none)
-        describe_dirents(sink, cap->bytes, p.records == ParamPlan::Records::dirent64, cap->truncated(), ctx);
-      else
+      if (p.records != ParamPlan::Records::none) {
+        const bool is64 = p.records == ParamPlan::Records::dirent64;
+        const ArrayCount count = dirents_count(v, *cap, is64, ctx.arch);
+        describe_dirents(sink, cap->bytes, is64, cap->truncated(), ctx, &count);
+      } else {
         sink.string({cap->bytes, ctx.string_limit, cap->truncated()});
+      }
       return;
     case ArgKind::string_array:
-      describe_string_array(sink, *cap, ctx);
+      describe_string_array(sink, v, *cap, ctx, p.counted_strings);
       return;
     case ArgKind::struct_in:
     case ArgKind::struct_out:
@@ -225,6 +250,8 @@ ParamPlan plan_param(const format::ParamSpec& param, format::Arch arch) {
   if (!param.struct_type.empty()) p.structure = find_struct_decoder(param.struct_type);
   if (param.struct_type == "linux_dirent64") p.records = ParamPlan::Records::dirent64;
   if (param.struct_type == "linux_dirent") p.records = ParamPlan::Records::dirent;
+  // strace abbreviates the environment, never the arguments.
+  p.counted_strings = param.kind == ArgKind::string_array && param.name == "envp";
   p.is32 = is_32bit_type(param.c_type);
   p.address_like = is_address_name(param.name);
   // The catalogue's annotations name the set; nothing here overrides them.
@@ -370,7 +397,7 @@ void Decoder::describe_arg(ValueSink& sink, const Event& event, size_t index) co
 }
 
 void Decoder::append_arg(std::string& out, const Event& event, size_t index) const {
-  TextValueWriter writer(out);
+  TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.verbose);
   describe_arg(writer, event, index);
 }
 
@@ -407,7 +434,7 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
       out.append(name);
       out.push_back('=');
     }
-    TextValueWriter writer(out);
+    TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.verbose);
     impl_->describe_arg(writer, event, *sp, i);
   }
 }
@@ -455,7 +482,7 @@ void Decoder::append_return(std::string& out, const Event& event) const {
     out.append("unfinished");  // the strace renderer says <unfinished ...>
     return;
   }
-  TextValueWriter writer(out, TextValueWriter::Position::return_value);
+  TextValueWriter writer(out, TextValueWriter::Position::return_value, impl_->options.verbose);
   if (!describe_return(writer, event)) out.push_back('X');
 }
 
@@ -519,7 +546,7 @@ bool Decoder::field(std::string& out, const Event& event, const Field& field) co
       if (sp->params[i].name == field.name_) index[event.nr] = static_cast<int8_t>(i);
   }
   if (index[event.nr] < 0) return false;
-  TextValueWriter writer(out);
+  TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.verbose);
   impl_->describe_arg(writer, event, *sp, static_cast<size_t>(index[event.nr]));
   return true;
 }

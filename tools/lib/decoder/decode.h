@@ -25,6 +25,9 @@ struct DecodeOptions {
   size_t string_limit = 32;
   // Maximum elements shown of an array (argv, dirents, pollfds) before `...`; 0: unlimited.
   size_t array_limit = 64;
+  // strace -v: execve's envp and getdents' entries in full in the text,
+  // rather than as `0x7ffd1000 /* 37 vars */` (JSON always has them in full).
+  bool verbose = false;
 };
 
 // strace:  AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC

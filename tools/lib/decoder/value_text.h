@@ -15,8 +15,9 @@ class TextValueWriter final : public ValueSink {
  public:
   // Appends to `out`. A return value's flags read `0x8002 (flags O_RDWR|O_LARGEFILE)`.
   enum class Position : uint8_t { argument, return_value };
-  explicit TextValueWriter(std::string& out, Position position = Position::argument)
-      : out_(out), position_(position) {}
+  // `verbose` (strace -v): counted arrays in full rather than as `0x7ffd1000 /* 37 vars */`.
+  explicit TextValueWriter(std::string& out, Position position = Position::argument, bool verbose = false)
+      : out_(out), position_(position), verbose_(verbose) {}
 
   void signed_integer(int64_t value, Meaning meaning) override;
   void unsigned_integer(uint64_t value, Meaning meaning) override;
@@ -36,6 +37,7 @@ class TextValueWriter final : public ValueSink {
   void end_struct(bool abbreviated) override;
   void begin_array() override;
   void end_array(bool cut) override;
+  void begin_counted_array(const ArrayCount& count) override;
   void error(int errno_number) override;
 
  private:
@@ -47,6 +49,11 @@ class TextValueWriter final : public ValueSink {
 
   std::string& out_;
   Position position_;
+  bool verbose_;
+  // An abbreviated counted array: its depth (0: none) and where its elements,
+  // written and then dropped, start.
+  unsigned counted_depth_ = 0;
+  size_t counted_from_ = 0;
   std::string_view field_;
   bool field_pending_ = false;
   // Bit d set: the structure or array at depth d holds an item already.

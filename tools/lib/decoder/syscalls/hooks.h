@@ -15,5 +15,6 @@ extern const SyscallHooks kFutex;
 extern const SyscallHooks kGetcwd;
 extern const SyscallHooks kGetrandom;
 extern const SyscallHooks kOpen;
+extern const SyscallHooks kPrctl;
 
 }  // namespace traceloop::tools::syscalls

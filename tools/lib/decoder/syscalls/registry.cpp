@@ -17,6 +17,7 @@ const SyscallHooks* find_syscall_hooks(std::string_view syscall_name) {
       {"mq_open", &kOpen},
       {"open", &kOpen},
       {"openat", &kOpen},
+      {"prctl", &kPrctl},
   };
   for (const auto& [name, hooks] : kRegistry)
     if (name == syscall_name) return hooks;
