@@ -271,6 +271,28 @@ static __always_inline __u64 submit_flags(struct tl_cpu_counters *c)
 #define REG_NR syscallno
 #endif
 
+/* rt_sigreturn takes no argument: its first is made the address of the
+ * signal mask it restores (the catalogue's `mask`, annotations.txt). x86_64:
+ * the handler's ret popped the frame's return address, so the user stack
+ * pointer is at the frame's struct ucontext, whose uc_sigmask follows
+ * uc_flags, uc_link, uc_stack (24) and uc_mcontext (256). arm64: it is at
+ * struct rt_sigframe, a siginfo (128) and then struct ucontext, whose
+ * uc_sigmask follows uc_flags, uc_link and uc_stack (24). */
+#if defined(__TARGET_ARCH_x86)
+#define NR_RT_SIGRETURN 15
+#define SIGRETURN_MASK_AT_SP 296
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_RT_SIGRETURN 139
+#define SIGRETURN_MASK_AT_SP 168
+#endif
+
+static __always_inline __u64 read_user_sp(struct pt_regs *regs, int btf)
+{
+  if (btf)
+    return regs->sp;
+  return BPF_CORE_READ(regs, sp);
+}
+
 static __always_inline void read_args(struct pt_regs *regs, __u64 *args, int btf)
 {
 #if defined(__TARGET_ARCH_x86)
@@ -699,6 +721,8 @@ static __always_inline void fill_enter(struct tl_enter_record *rec, __u32 nr, __
   rec->ts = bpf_ktime_get_boot_ns();
   rec->cgroup_id = cgroup_id;
   read_args(regs, rec->args, btf);
+  if (nr == NR_RT_SIGRETURN)
+    rec->args[0] = read_user_sp(regs, btf) + SIGRETURN_MASK_AT_SP;
   read_comm(rec->comm, btf);
 }
 
@@ -875,6 +899,10 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
     return 0;
   st->state = STASH_IDLE;
   __u32 nr = read_nr(regs, btf);
+  /* rt_sigreturn leaves with the context it restored, which has no syscall
+   * number (-1: no restart) */
+  if (nr == (__u32)-1 && st->rec.enter.nr == NR_RT_SIGRETURN)
+    nr = NR_RT_SIGRETURN;
   if (st->rec.enter.nr != nr || nr >= TL_MAX_SYSCALLS) { /* the held call never returned; this exit has no entry */
     if (state == STASH_HELD)
       send_held_enter(st, counters_p);

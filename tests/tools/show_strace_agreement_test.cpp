@@ -3,7 +3,11 @@
 // normalising what differs from run to run (pids, pointers, random bytes,
 // strace's unfinished/resumed split). Lines are compared as multisets (the
 // interleaving of processes differs between runs); the test prints the rate
-// per command and overall, and the first mismatches. Target: >= 95%.
+// per command and overall, and the first mismatches. Target: >= 99.5%.
+// Nothing else is taken out: envp's `/* 37 vars */` and getdents'
+// `/* 4 entries */` compare as printed (the environment of both runs is the
+// test's own). Signal (`---`) and exit (`+++`) notices are skipped: they are
+// not calls.
 //
 // Needs root, BPF, strace and the recorder (TRACELOOP_BINARY_DIR/recorder/
 // traceloop-record; TRACELOOP_BINARY_DIR is set by ctest, else the build
@@ -63,7 +67,6 @@ std::vector<std::string> normalise(const std::string& text) {
   static const std::regex kPidPrefix(R"(^(\d+)\s+(.*)$)");
   static const std::regex kResumed(R"(^<\.\.\. [a-z0-9_]+ resumed>\s*(.*)$)");
   static const std::regex kHex(R"(0x[0-9a-f]+)");
-  static const std::regex kVars(R"( /\* \d+ vars? \*/)");
   static const std::regex kRandom(R"("(\\x[0-9a-f]{2})+")");
   static const std::regex kAssign(R"(\)\s+= )");
   static const std::regex kPpid(R"(^getppid\(\) = \d+)");
@@ -92,7 +95,6 @@ std::vector<std::string> normalise(const std::string& text) {
   std::vector<std::string> out;
   for (auto& [pid, call] : calls) {
     std::string s = std::regex_replace(call, kHex, "0x?");
-    s = std::regex_replace(s, kVars, "");
     s = std::regex_replace(s, kRandom, "\"RANDOM\"");
     s = std::regex_replace(s, kAssign, ") = ");
     s = std::regex_replace(s, kPpid, "getppid() = PPID");
@@ -187,13 +189,13 @@ TEST(StraceAgreementTest, TlShowStraceFormatMatchesStrace) {
     matched += r.matched;
     total += r.total;
     report += "  " + cmd + ": " + std::to_string(r.matched) + "/" + std::to_string(r.total) + " lines agree\n";
-    for (size_t i = 0; i < std::min<size_t>(4, r.only_strace.size()); ++i) report += "    strace only: " + r.only_strace[i] + "\n";
-    for (size_t i = 0; i < std::min<size_t>(4, r.only_ours.size()); ++i) report += "    tl-show only: " + r.only_ours[i] + "\n";
+    for (size_t i = 0; i < std::min<size_t>(8, r.only_strace.size()); ++i) report += "    strace only: " + r.only_strace[i] + "\n";
+    for (size_t i = 0; i < std::min<size_t>(8, r.only_ours.size()); ++i) report += "    tl-show only: " + r.only_ours[i] + "\n";
   }
   fs::remove_all(dir);
   const double rate = total ? static_cast<double>(matched) / static_cast<double>(total) : 0;
   std::cout << "strace agreement: " << matched << "/" << total << " lines = " << rate * 100 << "%\n" << report;
-  EXPECT_GE(rate, 0.95) << report;
+  EXPECT_GE(rate, 0.995) << report;
 }
 
 }  // namespace

@@ -16,5 +16,6 @@ extern const SyscallHooks kGetcwd;
 extern const SyscallHooks kGetrandom;
 extern const SyscallHooks kOpen;
 extern const SyscallHooks kPrctl;
+extern const SyscallHooks kRtSigreturn;
 
 }  // namespace traceloop::tools::syscalls
