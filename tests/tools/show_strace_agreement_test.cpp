@@ -163,6 +163,11 @@ TEST(StraceAgreementTest, TlShowStraceFormatMatchesStrace) {
       {"busybox", "sh", "-c", "ls / ; cat /etc/passwd | grep root"},
       {"head", "-c", "64", "/etc/passwd"},
       {"stat", "/", "/tmp"},
+      // More variables than the recorder keeps (counted all the same), a
+      // directory of more entries than it keeps, a handler's sigreturn.
+      {"env", "V01=1", "V02=2", "V03=3", "V04=4", "V05=5", "V06=6", "V07=7", "V08=8", "V09=9", "V10=10", "V11=11",
+       "V12=12", "V13=13", "V14=14", "V15=15", "V16=16", "V17=17", "V18=18", "V19=19", "V20=20", "ls", "/usr/bin"},
+      {"bash", "-c", "trap 'echo usr1' USR1; kill -USR1 $$; echo done"},
   };
   size_t matched = 0, total = 0;
   std::string report;
