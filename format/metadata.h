@@ -11,7 +11,7 @@
 namespace traceloop::format {
 
 inline constexpr uint16_t kFormatMajor = 4;
-inline constexpr uint16_t kFormatMinor = 2;
+inline constexpr uint16_t kFormatMinor = 3;
 
 struct CaptureSettings {
   std::string mode = "run";  // run, daemon, synthetic, slice

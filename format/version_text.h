@@ -14,8 +14,9 @@ namespace traceloop::format {
 // structures only grow, and every event column kept its meaning.
 inline constexpr uint16_t kOldestFormatMajor = 1;
 
-// "tl-show 0.1.0\ntrace format 4.2 (reads formats 1.0 to 4.x)\n"; a program
-// that `writes` trace files says that it writes 4.2.
+// "tl-show 0.1.0\ntrace format 4.2 (reads formats 1.0 to 4.x)" (no final
+// newline: CLI11's --version adds it); a program that `writes` trace files
+// says that it writes 4.2.
 std::string version_text(std::string_view program, bool writes);
 
 }  // namespace traceloop::format

@@ -17,6 +17,7 @@
 #include "format/published_file.h"
 #include "recorder/daemon/control_client.h"
 #include "format/trace_reader.h"
+#include "tools/lib/decoder/cli_no_abbrev.h"
 #include "tools/lib/decoder/cli_options.h"
 #include "tools/lib/decoder/merge_traces.h"
 #include "tools/lib/decoder/json_string.h"
@@ -299,9 +300,11 @@ int run_show_command(const DaemonCliState& s, std::ostream& out, std::ostream& e
   show.program = "traceloop-record show";
   show.path = path.string();
   show.render.format = *format;
+  show.render.local_time = true;  // as tl-show
   show.render.color = (&out == &std::cout || s.color == "always") && tools::color_from_option(s.color, STDOUT_FILENO);
   show.show_setup = tools::setup_wanted(*s.show_cmd);
   show.info = s.info;
+  show.no_abbrev = s.no_abbrev;
   return tools::run_show(show, out, err);
 }
 
@@ -432,6 +435,7 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
       ->default_val("table");
   tools::add_setup_option(*s.show_cmd);
   tools::add_info_option(*s.show_cmd, s.info);
+  tools::add_no_abbrev_option(*s.show_cmd, s.no_abbrev, true);
   tools::add_color_option(*s.show_cmd, s.color);
   s.snapshot_cmd = app.add_subcommand("snapshot", "save a running container's history without stopping it");
   add_connection_options(s.snapshot_cmd, s);

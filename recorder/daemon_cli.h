@@ -42,6 +42,7 @@ struct DaemonCliState {
   std::string show_format = "table";
   std::string list_format = "table";
   bool info = false;       // show --info
+  bool no_abbrev = false;  // show -v, --no-abbrev (strace's -v)
   std::string color = "auto";  // show --color
   bool no_headers = false; // list
   std::string node;        // daemon --node

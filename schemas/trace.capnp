@@ -17,7 +17,10 @@
 # format/frame.h). Readers of major 4 read all. Minor 1 added the engine's
 # container metadata (image, labels, runtime namespace, init pid). Minor 2
 # added Param.variants (shapes chosen by another argument); a reader without
-# them decodes such a parameter in its plain shape.
+# them decodes such a parameter in its plain shape. Minor 3: the original size
+# of a cut string array (argv, now envp too) or run of directory records is
+# the bytes kept plus the number of elements left out, so that their count is
+# known (before, directory records had their byte length there).
 @0xe839cf2774f826e5;
 
 using Cxx = import "/capnp/c++.capnp";

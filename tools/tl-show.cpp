@@ -6,7 +6,9 @@
 #include <iostream>
 #include <unistd.h>
 
+#include "format/version_text.h"
 #include "tools/cli_completion/cli_completion.h"
+#include "tools/lib/decoder/cli_no_abbrev.h"
 #include "tools/lib/decoder/cli_options.h"
 #include "tools/lib/decoder/output.h"
 #include "tools/lib/decoder/show.h"
@@ -15,17 +17,20 @@
 int main(int argc, char** argv) {
   using namespace traceloop::tools;
   CLI::App app{"Render a traceloop trace as text"};
+  app.set_version_flag("--version", traceloop::format::version_text("tl-show", false));
   ShowOptions options;
+  std::vector<std::string> files;
   std::string format = "table";
   TimestampFlags timestamps;
   bool no_header = false;
   size_t string_limit = 0;
   std::string color = "auto";
   bool no_progress = false;
-  app.add_option("file", options.path, "Trace file (- for stdin)")->required()->type_name("FILE");
+  app.add_option("file", files, "Trace files (- for stdin); several are merged by time")->required()->type_name("FILE");
   app.add_option("--format,-f", format, "table, strace, json, perfetto (trace-event JSON) or html (timeline page)")
       ->check(CLI::IsMember({"table", "strace", "json", "perfetto", "html"}));
   auto* limit = app.add_option("-s,--string-limit", string_limit, "Bytes of strings shown (0: all)");
+  add_no_abbrev_option(app, options.no_abbrev, true);
   app.add_flag("--no-header", no_header, "No table header");
   add_timestamp_options(app, timestamps, options.render.durations);
   add_filter_options(app, options.filter);
@@ -40,6 +45,7 @@ int main(int argc, char** argv) {
       "  tl-show --syscall openat,execve --comm sh trace.tl\n"
       "  tl-show -f json trace.tl | jq .syscall       JSON Lines\n"
       "  tl-show -f html trace.tl > timeline.html     a timeline page\n"
+      "  tl-show web.tl db.tl                         two traces as one, merged by time\n"
       "See tl-show(1).");
   traceloop::cli_completion::add_completion_option(app, "tl-show");
   try {
@@ -48,6 +54,8 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;  // usage errors are errors: exit status 2 like every tl-* failure
   }
 
+  options.path = files.front();
+  options.more_paths.assign(files.begin() + 1, files.end());
   options.render.format = *output_format_from_name(format);
   options.render.timestamps = timestamps.mode();
   options.render.header = !no_header;
@@ -59,7 +67,7 @@ int main(int argc, char** argv) {
   const bool exporting =
       options.render.format == OutputFormat::perfetto || options.render.format == OutputFormat::html;
   const auto meter = traceloop::progress::ProgressMeter::start(
-      "tl-show", {options.path}, exporting && !options.info && !no_progress && ::isatty(STDOUT_FILENO) != 1);
+      "tl-show", files, exporting && !options.info && !no_progress && ::isatty(STDOUT_FILENO) != 1);
   options.progress = meter.get();
   ignore_sigpipe();
   std::ios::sync_with_stdio(false);

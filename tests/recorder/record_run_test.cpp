@@ -21,6 +21,7 @@
 #include "recorder/cgroup.h"
 #include "format/metadata.h"
 #include "recorder/run_command.h"
+#include "format/version_text.h"
 #include "tests/recorder/recorder_test_util.h"
 #include "tests/support/file_bytes.h"
 #include "tests/support/frame_walk.h"
@@ -773,7 +774,11 @@ TEST(RecordRun, NoBpfPermissionNamesTheCapability) {
 TEST(RecordRun, VersionNamesTheBuild) {
   auto r = run_process({recorder_binary().string(), "--version"});
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out, "traceloop-record " + std::string(format::traceloop_version()) + "\n");
+  EXPECT_EQ(r.out, format::version_text("traceloop-record", true) + "\n");
+  EXPECT_NE(r.out.find("trace format " + std::to_string(format::kFormatMajor) + "." +
+                       std::to_string(format::kFormatMinor) + " (writes it"),
+            std::string::npos)
+      << r.out;
 }
 
 }  // namespace

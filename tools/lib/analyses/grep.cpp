@@ -38,6 +38,7 @@ class FileGrep {
     const format::TraceMetadata& metadata = reader.metadata();
     DecodeOptions decode;
     decode.string_limit = options_.string_limit.value_or(default_string_limit(options_.render.format));
+    decode.verbose = options_.no_abbrev;
     Decoder decoder(metadata, decode);
     RenderOptions render = options_.render;
     render.color = false;  // matching sees plain text; highlights are added after

@@ -28,6 +28,7 @@ struct GrepOptions {
   size_t after = 0;                // -A
   RenderOptions render;            // --format, timestamps, color (the matches are highlighted)
   std::optional<size_t> string_limit;  // -s, default as tl-show
+  bool no_abbrev = false;          // --no-abbrev: strace's -v (-v is grep's here)
   FilterOptions filter;            // tl-show's filters, applied before matching
   std::string output_path;         // -o OUT.tl: write a slice instead of printing
   bool strip_data = false;         // --no-data (with -o)

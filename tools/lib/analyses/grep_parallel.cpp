@@ -88,6 +88,7 @@ void work(const GrepOptions& options, const std::string& path, bool show_name, u
     const format::TraceMetadata& metadata = reader.metadata();
     DecodeOptions decode;
     decode.string_limit = options.string_limit.value_or(default_string_limit(options.render.format));
+    decode.verbose = options.no_abbrev;
     Decoder decoder(metadata, decode);
     RenderOptions render = options.render;
     render.color = false;

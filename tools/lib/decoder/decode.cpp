@@ -137,7 +137,7 @@ void describe_value(ValueSink& sink, const ParamPlan& p, uint64_t v) {
 // strace abbreviates to its address and length (envp).
 void describe_string_array(ValueSink& sink, uint64_t address, const format::CaptureView& cap, const StructContext& ctx,
                            bool counted) {
-  if (counted) {
+  if (counted && cap.size >= cap.bytes.size()) {
     // The elements kept, each NUL-terminated (the last perhaps cut), and
     // those the recorder left out: size - len (see format::CaptureView).
     std::string_view bytes = cap.bytes;
@@ -174,7 +174,15 @@ ArrayCount dirents_count(uint64_t address, const format::CaptureView& cap, bool 
   return {address, count_dirents(cap.bytes, is64, arch) + (cap.size - cap.bytes.size()), CountedElements::entries};
 }
 
-void describe_data(ValueSink& sink, const Event& e, const ParamPlan& p, size_t i, const StructContext& ctx) {
+// Whether a file's cut element runs (string arrays, directory records) count
+// the elements left out in their size: from format 4.3. Before, directory
+// records had their byte length there, and a cut run's length is unknown.
+bool counts_left_out(const format::TraceMetadata& m) {
+  return m.format_major > 4 || (m.format_major == 4 && m.format_minor >= 3);
+}
+
+void describe_data(ValueSink& sink, const Event& e, const ParamPlan& p, size_t i, const StructContext& ctx,
+                   bool counted_runs) {
   const uint64_t v = e.args[i];
   const auto* cap = e.capture_for(static_cast<unsigned>(i));
   // A successful read of 0 bytes: strace shows "" (getdents: no entries).
@@ -205,13 +213,14 @@ void describe_data(ValueSink& sink, const Event& e, const ParamPlan& p, size_t i
       if (p.records != ParamPlan::Records::none) {
         const bool is64 = p.records == ParamPlan::Records::dirent64;
         const ArrayCount count = dirents_count(v, *cap, is64, ctx.arch);
-        describe_dirents(sink, cap->bytes, is64, cap->truncated(), ctx, &count);
+        const bool known = counted_runs || !cap->truncated();
+        describe_dirents(sink, cap->bytes, is64, cap->truncated(), ctx, known ? &count : nullptr);
       } else {
         sink.string({cap->bytes, ctx.string_limit, cap->truncated()});
       }
       return;
     case ArgKind::string_array:
-      describe_string_array(sink, v, *cap, ctx, p.counted_strings);
+      describe_string_array(sink, v, *cap, ctx, p.counted_strings && (counted_runs || !cap->truncated()));
       return;
     case ArgKind::struct_in:
     case ArgKind::struct_out:
@@ -268,11 +277,11 @@ const ParamPlan& shape_of(const ParamPlan& p, const Event& e) {
 
 class GenericDescriber final : public ArgDescriber {
  public:
-  explicit GenericDescriber(const StructContext& ctx) : ctx_(ctx) {}
+  GenericDescriber(const StructContext& ctx, bool counted_runs) : ctx_(ctx), counted_runs_(counted_runs) {}
   void describe(ValueSink& sink, const Event& e, const SyscallPlan& plan, size_t i) const override {
     const ParamPlan& p = shape_of(plan.params[i], e);
     if (is_data_kind(p.kind))
-      describe_data(sink, e, p, i, ctx_);
+      describe_data(sink, e, p, i, ctx_, counted_runs_);
     else
       describe_value(sink, p, e.args[i]);
   }
@@ -280,6 +289,7 @@ class GenericDescriber final : public ArgDescriber {
 
  private:
   const StructContext& ctx_;
+  bool counted_runs_;
 };
 
 }  // namespace
@@ -289,6 +299,7 @@ struct Decoder::Impl {
   const format::Catalogue* catalogue;
   DecodeOptions options;
   StructContext ctx;
+  bool counted_runs = false;  // counts_left_out() of the file
   std::vector<SyscallPlan> plans;  // by nr
   std::vector<std::string> names;  // by nr, "syscall_N" for unknown
   // Names of numbers beyond the table (hostile input): bounded cache.
@@ -299,7 +310,7 @@ struct Decoder::Impl {
     return nr < plans.size() && plans[nr].spec ? &plans[nr] : nullptr;
   }
   void describe_arg(ValueSink& sink, const Event& e, const SyscallPlan& sp, size_t i) const {
-    const GenericDescriber generic(ctx);
+    const GenericDescriber generic(ctx, counted_runs);
     if (sp.hooks && sp.hooks->describe_arg &&
         sp.hooks->describe_arg(HookCall{e, sp, generic, sink, ctx.arch}, i))
       return;
@@ -313,6 +324,7 @@ Decoder::Decoder(const format::TraceMetadata& metadata, DecodeOptions options) :
   d.catalogue = &metadata.catalogue;
   d.options = options;
   d.ctx = StructContext{metadata.catalogue.arch(), options.string_limit, options.array_limit};
+  d.counted_runs = counts_left_out(metadata);
   const auto arch = metadata.catalogue.arch();
   uint32_t max_nr = 0;
   for (const auto& s : metadata.catalogue.syscalls()) max_nr = std::max(max_nr, s.nr);
@@ -415,7 +427,7 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
   std::array<ShownArg, 6> shown;
   size_t n = 0;
   if (style == ArgStyle::strace && sp->hooks && sp->hooks->strace_args) {
-    const GenericDescriber generic(impl_->ctx);
+    const GenericDescriber generic(impl_->ctx, impl_->counted_runs);
     // strace_args only chooses arguments; it describes none to this sink.
     TextValueWriter unused(out);
     n = sp->hooks->strace_args(HookCall{event, *sp, generic, unused, impl_->ctx.arch}, shown);
@@ -450,7 +462,7 @@ bool Decoder::describe_return(ValueSink& sink, const Event& event) const {
     return true;
   }
   if (sp && sp->hooks && sp->hooks->describe_return) {
-    const GenericDescriber generic(impl_->ctx);
+    const GenericDescriber generic(impl_->ctx, impl_->counted_runs);
     if (sp->hooks->describe_return(HookCall{event, *sp, generic, sink, impl_->ctx.arch})) return true;
   }
   switch (kind) {
