@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
+#include <optional>
 #include <unordered_map>
 
 #include "format/syscalls/uapi_constants.h"
@@ -169,9 +170,19 @@ void describe_string_array(ValueSink& sink, uint64_t address, const format::Capt
 }
 
 // getdents' records: those kept whole, and those the recorder left out
-// (size - len, see format::CaptureView).
-ArrayCount dirents_count(uint64_t address, const format::CaptureView& cap, bool is64, format::Arch arch) {
-  return {address, count_dirents(cap.bytes, is64, arch) + (cap.size - cap.bytes.size()), CountedElements::entries};
+// (size - len, see format::CaptureView); none when that cannot be right:
+// fewer than the smallest record (24 bytes: header, a one-byte name and its
+// NUL, 8-aligned) fit in the `ret` bytes not kept, as in a file that kept
+// their byte length there (before format 4.3, or merged from one).
+std::optional<ArrayCount> dirents_count(uint64_t address, const format::CaptureView& cap, bool is64,
+                                        format::Arch arch, int64_t ret) {
+  constexpr uint64_t kSmallestRecord = 24;
+  size_t whole_bytes = 0;
+  const uint64_t kept = count_dirents(cap.bytes, is64, arch, &whole_bytes);
+  const uint64_t left_out = cap.size - cap.bytes.size();
+  const uint64_t rest = ret > 0 && static_cast<uint64_t>(ret) > whole_bytes ? static_cast<uint64_t>(ret) - whole_bytes : 0;
+  if (left_out > rest / kSmallestRecord) return std::nullopt;
+  return ArrayCount{address, kept + left_out, CountedElements::entries};
 }
 
 // Whether a file's cut element runs (string arrays, directory records) count
@@ -212,9 +223,9 @@ void describe_data(ValueSink& sink, const Event& e, const ParamPlan& p, size_t i
     case ArgKind::buffer_out:
       if (p.records != ParamPlan::Records::none) {
         const bool is64 = p.records == ParamPlan::Records::dirent64;
-        const ArrayCount count = dirents_count(v, *cap, is64, ctx.arch);
-        const bool known = counted_runs || !cap->truncated();
-        describe_dirents(sink, cap->bytes, is64, cap->truncated(), ctx, known ? &count : nullptr);
+        const auto count = dirents_count(v, *cap, is64, ctx.arch, e.ret);
+        const bool known = count && (counted_runs || !cap->truncated());
+        describe_dirents(sink, cap->bytes, is64, cap->truncated(), ctx, known ? &*count : nullptr);
       } else {
         sink.string({cap->bytes, ctx.string_limit, cap->truncated()});
       }

@@ -660,18 +660,20 @@ bool describe_struct_array(ValueSink& sink, const StructDecoder& decoder, size_t
   return true;
 }
 
-uint64_t count_dirents(std::string_view bytes, bool is64, format::Arch arch) {
+uint64_t count_dirents(std::string_view bytes, bool is64, format::Arch arch, size_t* whole_bytes) {
   const auto& d64 = layout(uapi::kLinuxDirent64Layout, arch);
   const auto& d = layout(uapi::kLinuxDirentLayout, arch);
   const LayoutField reclen_field = is64 ? d64.d_reclen : d.d_reclen;
   const size_t header = is64 ? d64.d_name.offset : d.d_name.offset;
   const Bytes all(bytes);
   uint64_t n = 0;
-  for (size_t off = 0; off + header <= bytes.size(); ++n) {
+  size_t off = 0;
+  for (; off + header <= bytes.size(); ++n) {
     const uint64_t reclen = all.at(off).u(reclen_field);
     if (reclen < header || off + reclen > bytes.size()) break;
     off += reclen;
   }
+  if (whole_bytes) *whole_bytes = off;
   return n;
 }
 

@@ -46,8 +46,9 @@ bool describe_struct_array(ValueSink& sink, const StructDecoder& decoder, size_t
 // getdents); with `count`, a counted array (strace abbreviates it unless -v).
 void describe_dirents(ValueSink& sink, std::string_view bytes, bool is64, bool truncated, const StructContext& ctx,
                       const ArrayCount* count = nullptr);
-// How many whole directory records `bytes` holds.
-uint64_t count_dirents(std::string_view bytes, bool is64, format::Arch arch);
+// How many whole directory records `bytes` holds; `whole_bytes`, when given,
+// receives how many bytes they take.
+uint64_t count_dirents(std::string_view bytes, bool is64, format::Arch arch, size_t* whole_bytes = nullptr);
 // A socket address of any family.
 void describe_sockaddr(ValueSink& sink, std::string_view bytes, const StructContext& ctx);
 
