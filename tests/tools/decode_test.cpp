@@ -282,10 +282,10 @@ TEST_F(DecodeTest, ExecveEnvpCounted) {
 TEST_F(DecodeTest, PrctlShowsTheArgumentsItsOptionUses) {
   builder_.call("prctl", {PR_SET_NAME, 0x1000, 0, 0, 0}, 0).str(1, "ls");
   EXPECT_EQ(args(), R"(PR_SET_NAME, "ls")");
-  builder_.call("prctl", {PR_GET_NAME, 0x1000, 0, 0, 0}, 0).as(7, "busybox");
+  builder_.as(7, "busybox").call("prctl", {PR_GET_NAME, 0x1000, 0, 0, 0}, 0);
   EXPECT_EQ(args(), R"(PR_GET_NAME, "busybox")");
   EXPECT_EQ(args(ArgStyle::table), R"(option=PR_GET_NAME, arg2="busybox", arg3=0, arg4=0, arg5=0)");
-  builder_.call("prctl", {PR_GET_NAME, 0x1000, 0, 0, 0}, -14).as(7, "busybox");
+  builder_.call("prctl", {PR_GET_NAME, 0x1000, 0, 0, 0}, -14);
   EXPECT_EQ(args(), "PR_GET_NAME, 0x1000");
   builder_.call("prctl", {PR_GET_DUMPABLE, 0, 0, 0, 0}, 1);
   EXPECT_EQ(args(), "PR_GET_DUMPABLE");

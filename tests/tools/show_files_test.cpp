@@ -67,7 +67,7 @@ class ShowFilesTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  // Ten close() calls 10 us apart from boot time 10 us (2026-11-22T03:00:00.000010Z).
+  // Ten close() calls 10 us apart (the first at 2026-11-22T03:00:05.000010Z).
   fs::path ten_calls() {
     const auto path = dir_ / "ten.tl";
     const auto metadata = testing::test_metadata();
@@ -80,8 +80,8 @@ class ShowFilesTest : public ::testing::Test {
   fs::path dir_;
 };
 
-// Paris in November is UTC+1: -tt prints 04:00:00.000030 for the third call,
-// and --since 04:00:00.000030 must start there (it used to read the time as
+// Paris in November is UTC+1: -tt prints 04:00:05.000030 for the third call,
+// and --since 04:00:05.000030 must start there (it used to read the time as
 // UTC, an hour after every call: nothing was shown).
 TEST_F(ShowFilesTest, SinceReadsTheLocalTimeThatTtPrints) {
   const ScopedTz paris("CET-1CEST,M3.5.0,M10.5.0/3");
@@ -95,11 +95,11 @@ TEST_F(ShowFilesTest, SinceReadsTheLocalTimeThatTtPrints) {
   std::smatch m;
   ASSERT_TRUE(std::regex_search(all[2], m, std::regex(R"(\d\d:\d\d:\d\d\.\d{6})"))) << all[2];
   const std::string printed = m.str();
-  EXPECT_EQ(printed, "04:00:00.000030");
+  EXPECT_EQ(printed, "04:00:05.000030");
   for (const std::string& since :
-       {printed, std::string("03:00:00.000030Z"), std::string("04:00:00.000030+01:00"),
-        std::string("05:30:00.000030+0230"), std::string("2026-11-22T04:00:00.000030"),
-        std::string("2026-11-22 03:00:00.000030Z")}) {
+       {printed, std::string("03:00:05.000030Z"), std::string("04:00:05.000030+01:00"),
+        std::string("05:30:05.000030+0230"), std::string("2026-11-22T04:00:05.000030"),
+        std::string("2026-11-22 03:00:05.000030Z")}) {
     ShowOptions from = o;
     from.filter.since = since;
     const auto r = show(from);
