@@ -61,5 +61,6 @@ inline constexpr uint64_t kPrSetChildSubreaper = 0x24;
 inline constexpr uint64_t kPrGetSeccomp = 0x15;
 inline constexpr uint64_t kPrGetTimerslack = 0x1e;
 inline constexpr uint64_t kPrSetTimerslack = 0x1d;
+inline constexpr uint64_t kPrSetNoNewPrivs = 0x26;
 
 }  // namespace traceloop::uapi

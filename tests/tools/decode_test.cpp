@@ -292,7 +292,9 @@ TEST_F(DecodeTest, PrctlShowsTheArgumentsItsOptionUses) {
   builder_.call("prctl", {PR_SET_PDEATHSIG, 9, 0, 0, 0}, 0);
   EXPECT_EQ(args(), "PR_SET_PDEATHSIG, SIGKILL");
   builder_.call("prctl", {PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0}, 0);
-  EXPECT_EQ(args(), "PR_SET_NO_NEW_PRIVS, 0x1, 0, 0, 0");
+  EXPECT_EQ(args(), "PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0");
+  builder_.call("prctl", {PR_SET_TIMERSLACK, 50000, 0, 0, 0}, 0);
+  EXPECT_EQ(args(), "PR_SET_TIMERSLACK, 50000");
 }
 
 // rt_sigreturn: the mask it restores, and the value it returns (the

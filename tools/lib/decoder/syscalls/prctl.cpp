@@ -1,5 +1,6 @@
 // prctl: strace shows only the arguments an option uses (the options below;
-// every other one with all five), and the name PR_GET_NAME wrote as a string.
+// every other one with all five), the name PR_GET_NAME wrote as a string,
+// and the numbers some options take in decimal.
 // (What arg2 is for each option is declared in the annotations.)
 
 #include "tools/lib/decoder/syscalls/hooks.h"
@@ -32,10 +33,20 @@ size_t strace_args(const HookCall& call, std::array<ShownArg, 6>& shown) {
 // PR_GET_NAME copies the calling thread's name (current->comm) into arg2:
 // the name the event recorded at the call's entry, so no capture is needed.
 bool describe_arg(const HookCall& call, size_t index) {
-  if (index != 1 || option(call.event) != uapi::kPrGetName || call.event.args[1] == 0 || !returned_ok(call.event))
-    return false;
-  call.sink.string({call.event.comm, 0, false});
-  return true;
+  if (index != 1) return false;
+  switch (option(call.event)) {
+    case uapi::kPrGetName:
+      if (call.event.args[1] == 0 || !returned_ok(call.event)) return false;
+      call.sink.string({call.event.comm, 0, false});
+      return true;
+    // A number, which strace writes in decimal.
+    case uapi::kPrSetDumpable: case uapi::kPrSetKeepcaps: case uapi::kPrSetChildSubreaper:
+    case uapi::kPrSetTimerslack: case uapi::kPrSetNoNewPrivs:
+      call.sink.unsigned_integer(call.event.args[1], Meaning::none);
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace
