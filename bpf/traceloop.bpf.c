@@ -433,24 +433,32 @@ __noinline __u32 tl_put_string(__u32 off, __u32 arg, __u64 uptr)
 struct pointer_count {
   __u64 uptr;  /* the first pointer to look at */
   __u32 count; /* non-NULL pointers seen */
+  __u32 ended; /* 1: the NULL was reached */
 };
 
 static long count_pointer(__u32 index, void *data)
 {
   struct pointer_count *c = data;
   const char *p = 0;
-  if (bpf_probe_read_user(&p, sizeof(p), (const char *const *)c->uptr + index) != 0 || !p)
+  if (bpf_probe_read_user(&p, sizeof(p), (const char *const *)c->uptr + index) != 0)
     return 1;
+  if (!p) {
+    c->ended = 1;
+    return 1;
+  }
   c->count++;
   return 0;
 }
 
 /* How many non-NULL pointers the array at `uptr` holds from index `from` on,
- * up to its NULL (at most TL_MAX_COUNTED; 0 when unreadable). */
+ * up to its NULL; at least 1 when the NULL was not reached (unreadable, or
+ * more than TL_MAX_COUNTED: some, how many is not known). */
 __noinline __u32 tl_count_pointers(__u64 uptr, __u32 from)
 {
-  struct pointer_count c = {.uptr = uptr + (__u64)from * sizeof(__u64), .count = 0};
+  struct pointer_count c = {.uptr = uptr + (__u64)from * sizeof(__u64), .count = 0, .ended = 0};
   bpf_loop(TL_MAX_COUNTED, count_pointer, &c, 0);
+  if (!c.ended && c.count == 0)
+    return 1;
   return c.count;
 }
 
@@ -494,11 +502,8 @@ __noinline __u32 tl_put_string_array(__u32 off, __u32 arg, __u64 uptr)
   if (used > TL_MAX_DATA_LIMIT)
     used = TL_MAX_DATA_LIMIT;
   __u32 left_out = 0;
-  if (!complete) {
-    left_out = unreadable ? 0 : tl_count_pointers(uptr, kept);
-    if (left_out == 0)
-      left_out = 1; /* some were, how many is unknown */
-  }
+  if (!complete) /* an unreadable array: some were left out, how many is unknown */
+    left_out = unreadable ? 1 : tl_count_pointers(uptr, kept);
   return end_capture(cap, at, arg, used, used + left_out);
 }
 
