@@ -7,7 +7,7 @@
 // Normalised: process/thread ids returned (ReturnKind pid: clone, wait4,
 // set_tid_address) are "PID"; addresses returned by mmap/brk-like calls (ReturnKind hex) are
 // "ADDR"; errors are -errno on both sides (strace prints "-1 ENOENT (...)");
-// calls that never return (exit_group, rt_sigreturn...) compare by name only;
+// calls that never return (exit, exit_group) compare by name only;
 // strace's signal and exit notices ("--- SIG", "+++") are not syscalls.
 // Signal timing differs between two runs (ptrace slows the tracee: a SIGCHLD
 // lands before a wait4 in one run and interrupts it in the other), so
