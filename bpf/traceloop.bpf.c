@@ -44,7 +44,12 @@ struct scratch { /* a per-CPU map value may not exceed 32 KiB */
    * bit (which multiplies its states); the same for the count of captures. */
   __u8 failed_captures;
   __u8 ncaptures;
-  __u8 pad[14]; /* the value is exactly SCRATCH_SIZE bytes: sizes masked to it stay inside */
+  __u8 pad[2];
+  /* A walk over directory records: the next record's offset and the records
+   * left out so far (bytes that change at every step: on the stack, the
+   * verifier would never see the walk's states converge). */
+  __u32 walk_left_out;
+  __u64 walk_pos; /* the value is exactly SCRATCH_SIZE bytes: sizes masked to it stay inside */
 };
 _Static_assert(sizeof(struct scratch) == SCRATCH_SIZE, "scratch size");
 
@@ -269,6 +274,28 @@ static __always_inline __u64 submit_flags(struct tl_cpu_counters *c)
 #define REG_NR syscallno
 #endif
 
+/* rt_sigreturn takes no argument: its first is made the address of the
+ * signal mask it restores (the catalogue's `mask`, annotations.txt). x86_64:
+ * the handler's ret popped the frame's return address, so the user stack
+ * pointer is at the frame's struct ucontext, whose uc_sigmask follows
+ * uc_flags, uc_link, uc_stack (24) and uc_mcontext (256). arm64: it is at
+ * struct rt_sigframe, a siginfo (128) and then struct ucontext, whose
+ * uc_sigmask follows uc_flags, uc_link and uc_stack (24). */
+#if defined(__TARGET_ARCH_x86)
+#define NR_RT_SIGRETURN 15
+#define SIGRETURN_MASK_AT_SP 296
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_RT_SIGRETURN 139
+#define SIGRETURN_MASK_AT_SP 168
+#endif
+
+static __always_inline __u64 read_user_sp(struct pt_regs *regs, int btf)
+{
+  if (btf)
+    return regs->sp;
+  return BPF_CORE_READ(regs, sp);
+}
+
 static __always_inline void read_args(struct pt_regs *regs, __u64 *args, int btf)
 {
 #if defined(__TARGET_ARCH_x86)
@@ -405,7 +432,43 @@ __noinline __u32 tl_put_string(__u32 off, __u32 arg, __u64 uptr)
   return end_capture(cap, at, arg, len, size);
 }
 
-/* argv: elements kept NUL-separated, within max_data in total. */
+/* Counting elements beyond those kept takes up to TL_MAX_COUNTED steps:
+ * bpf_loop runs them with one verification of the step, where a loop the
+ * verifier unrolls would exceed its limits. */
+struct pointer_count {
+  __u64 uptr;  /* the first pointer to look at */
+  __u32 count; /* non-NULL pointers seen */
+  __u32 ended; /* 1: the NULL was reached */
+};
+
+static long count_pointer(__u32 index, void *data)
+{
+  struct pointer_count *c = data;
+  const char *p = 0;
+  if (bpf_probe_read_user(&p, sizeof(p), (const char *const *)c->uptr + index) != 0)
+    return 1;
+  if (!p) {
+    c->ended = 1;
+    return 1;
+  }
+  c->count++;
+  return 0;
+}
+
+/* How many non-NULL pointers the array at `uptr` holds from index `from` on,
+ * up to its NULL; at least 1 when the NULL was not reached (unreadable, or
+ * more than TL_MAX_COUNTED: some, how many is not known). */
+__noinline __u32 tl_count_pointers(__u64 uptr, __u32 from)
+{
+  struct pointer_count c = {.uptr = uptr + (__u64)from * sizeof(__u64), .count = 0, .ended = 0};
+  bpf_loop(TL_MAX_COUNTED, count_pointer, &c, 0);
+  if (!c.ended && c.count == 0)
+    return 1;
+  return c.count;
+}
+
+/* argv, envp: elements kept NUL-separated, within max_data in total; the
+ * elements left out are counted (see struct tl_capture). */
 __noinline __u32 tl_put_string_array(__u32 off, __u32 arg, __u64 uptr)
 {
   struct scratch *s = this_cpu_scratch();
@@ -416,20 +479,20 @@ __noinline __u32 tl_put_string_array(__u32 off, __u32 arg, __u64 uptr)
   __u64 base = at + sizeof(*cap);
   __u32 limit = clamp_len(TL_MAX_DATA_LIMIT);
   __u32 used = 0;
-  __u32 size = 0;
-  int complete = 0;
+  __u32 kept = 0; /* elements read */
+  int complete = 0, unreadable = 0;
   for (int i = 0; i < TL_MAX_ARGV; i++) {
     const char *p = 0;
-    if (bpf_probe_read_user(&p, sizeof(p), (const char *const *)uptr + i) != 0)
+    if (bpf_probe_read_user(&p, sizeof(p), (const char *const *)uptr + i) != 0) {
+      unreadable = 1;
       break;
+    }
     if (!p) {
       complete = 1;
       break;
     }
-    if (used >= limit) {
-      size = used + 1;
+    if (used >= limit)
       break;
-    }
     /* masks keep both bounds visible to the verifier (used < limit <= 4096) */
     __u64 room = mask_for_verifier(limit - used, 2 * TL_MAX_DATA_LIMIT - 1);
     __u64 where = base + mask_for_verifier(used, TL_MAX_DATA_LIMIT - 1);
@@ -439,15 +502,56 @@ __noinline __u32 tl_put_string_array(__u32 off, __u32 arg, __u64 uptr)
     if (n <= 0)
       break;
     used += n;
-    size = used;
+    kept++;
   }
   if (!complete && used == 0)
     return off; /* not even the first element could be read: a failed read */
-  if (!complete && size <= used)
-    size = used + 1; /* elements dropped */
   if (used > TL_MAX_DATA_LIMIT)
     used = TL_MAX_DATA_LIMIT;
-  return end_capture(cap, at, arg, used, size);
+  __u32 left_out = 0;
+  if (!complete) /* an unreadable array: some were left out, how many is unknown */
+    left_out = unreadable ? 1 : tl_count_pointers(uptr, kept);
+  return end_capture(cap, at, arg, used, used + left_out);
+}
+
+struct dirent_count {
+  __u64 uptr, size, kept_bytes;
+};
+
+/* One record of the walk; its position and count live in the scratch. */
+static long count_dirent(__u32 index, void *data)
+{
+  struct dirent_count *c = data;
+  struct scratch *s = this_cpu_scratch();
+  __u16 reclen = 0;
+  if (!s || s->walk_pos >= c->size ||
+      bpf_probe_read_user(&reclen, sizeof(reclen), (const char *)c->uptr + s->walk_pos + 16) != 0 || reclen == 0)
+    return 1;
+  s->walk_pos += reclen;
+  if (s->walk_pos > c->kept_bytes)
+    s->walk_left_out++;
+  return 0;
+}
+
+/* getdents: the records within max_data, and the records left out counted by
+ * walking their d_reclen (at offset 16 in linux_dirent and linux_dirent64 of
+ * 64-bit architectures) over the `size` bytes the kernel wrote. */
+__noinline __u32 tl_put_dirents(__u32 off, __u32 arg, __u64 uptr, __u64 size)
+{
+  __u32 next = tl_put_bytes(off, arg, uptr, size);
+  struct scratch *s = this_cpu_scratch();
+  if (!s || next == off || off >= CAPTURE_AREA)
+    return next;
+  struct tl_capture *cap = (struct tl_capture *)(s->buf + mask_for_verifier(off, CAPTURE_AREA - 1));
+  struct dirent_count c = {.uptr = uptr, .size = size, .kept_bytes = cap->len};
+  s->walk_pos = 0;
+  s->walk_left_out = 0;
+  bpf_loop(TL_MAX_COUNTED, count_dirent, &c, 0);
+  __u32 left_out = s->walk_left_out;
+  if (c.kept_bytes < size && left_out == 0)
+    left_out = 1;
+  cap->size = cap->len + left_out;
+  return next;
 }
 
 /* The capture of argument `arg` as its plan says. The plan comes as scalars
@@ -484,6 +588,11 @@ __noinline __u32 tl_put_capture(__u32 off, __u32 arg, __u32 packed_plan, __u32 e
     if (ret <= 0)
       return off;
     return tl_put_bytes(off, arg, uptr, (__u64)ret * elem);
+  }
+  if (how == TL_CAP_DIRENTS) {
+    if (ret <= 0)
+      return off;
+    return tl_put_dirents(off, arg, uptr, (__u64)ret);
   }
   if (how == TL_CAP_LEN_PTR_ARG) {
     if (len_arg < 0 || len_arg >= TL_ARGS)
@@ -629,6 +738,8 @@ static __always_inline void fill_enter(struct tl_enter_record *rec, __u32 nr, __
   rec->ts = bpf_ktime_get_boot_ns();
   rec->cgroup_id = cgroup_id;
   read_args(regs, rec->args, btf);
+  if (nr == NR_RT_SIGRETURN)
+    rec->args[0] = read_user_sp(regs, btf) + SIGRETURN_MASK_AT_SP;
   read_comm(rec->comm, btf);
 }
 
@@ -815,6 +926,10 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
     return 0;
   st->state = TL_STASH_IDLE;
   __u32 nr = read_nr(regs, btf);
+  /* rt_sigreturn leaves with the context it restored, which has no syscall
+   * number (-1: no restart) */
+  if (nr == (__u32)-1 && st->rec.enter.nr == NR_RT_SIGRETURN)
+    nr = NR_RT_SIGRETURN;
   if (st->rec.enter.nr != nr || nr >= TL_MAX_SYSCALLS) { /* the held call never returned; this exit has no entry */
     if (state == TL_STASH_HELD)
       send_held_enter(st, counters_p);

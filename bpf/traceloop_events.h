@@ -52,6 +52,9 @@ typedef __s64 tl_s64;
 #define TL_CGROUP_SLOTS 65536
 /* execve argv: at most this many elements are read. */
 #define TL_MAX_ARGV 32
+/* Elements counted beyond those kept (string arrays, directory records): a
+ * count that reaches it is a lower bound. */
+#define TL_MAX_COUNTED 2048
 
 enum tl_record_type {
   TL_RECORD_ENTER = 1,
@@ -187,9 +190,12 @@ struct tl_stash {
 /* One argument's data. `len` bytes follow the header, then padding to 8.
  * `size` follows format::CaptureView: the size in user memory when known
  * (count of a write, return value of a read, strlen+1 of a path); a string cut
- * by the limit before its NUL has size = len + 1. A read that failed (a bad
- * pointer, or a page still not there at exit) leaves no capture at all: the
- * argument is then shown as its address, as strace does, never as empty data. */
+ * by the limit before its NUL has size = len + 1. A run of elements (a string
+ * array, directory records) has size = len + the number of elements left
+ * out, so that its length in user memory is known (strace's `37 vars`)
+ * and size > len still says it was cut. A read that failed (a bad pointer,
+ * or a page still not there at exit) leaves no capture at all: the argument
+ * is then shown as its address, as strace does, never as empty data. */
 struct tl_capture {
   tl_u8 arg;        /* argument index 0..5 */
   tl_u8 pad0;
@@ -208,6 +214,7 @@ enum tl_capture_how {
   TL_CAP_FIXED = 4,        /* fixed_size bytes */
   TL_CAP_STRING_ARRAY = 5, /* NULL-terminated array of strings, kept NUL-separated */
   TL_CAP_LEN_PTR_ARG = 6,  /* bytes, length = u32 read from the pointer in argument len_arg (sockaddr out) */
+  TL_CAP_DIRENTS = 7,      /* directory records, length = return value; exit only (getdents) */
 };
 
 enum tl_capture_when {

@@ -26,6 +26,7 @@
 #include "format/frame_codec.h"
 #include "format/schema_convert.h"
 #include "format/unique_fd.h"
+#include "format/version_text.h"
 #include "format/zstd_codec.h"
 
 namespace traceloop::format {
@@ -576,7 +577,8 @@ Result<TraceReader> TraceReader::open(const std::filesystem::path& path, ReaderL
     return state->error("trace format " + std::to_string(major) + "." + std::to_string(minor) +
                         " is newer than this tool reads (" + std::to_string(kFormatMajor) +
                         ".x); upgrade traceloop");
-  if (major == 0) return state->error("corrupt trace (format version 0)");
+  if (major < kOldestFormatMajor)
+    return state->error("corrupt trace (format version " + std::to_string(major) + ")");
   state->metadata.format_major = major;
   state->metadata.format_minor = minor;
   if (auto r = state->read_header(); !r) return r.error();

@@ -40,8 +40,13 @@ tl_arg_plan plan_for_shape(const format::ParamSpec& param) {
       return make(TL_CAP_STRING, when);
     case ArgKind::string_array:
       return make(TL_CAP_STRING_ARRAY, when);
-    case ArgKind::buffer_in:
     case ArgKind::buffer_out:
+      // Directory records: the recorder also counts those it leaves out.
+      if ((param.struct_type == "linux_dirent64" || param.struct_type == "linux_dirent") &&
+          param.len_arg == format::kLenFromReturn)
+        return make(TL_CAP_DIRENTS, when);
+      return sized(param, when, 0);
+    case ArgKind::buffer_in:
     case ArgKind::sockaddr_in:
       return sized(param, when, 0);
     case ArgKind::struct_in:

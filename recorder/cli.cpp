@@ -1,6 +1,6 @@
 #include "recorder/cli.h"
 
-#include "format/metadata.h"
+#include "format/version_text.h"
 
 #include <sys/resource.h>
 
@@ -54,7 +54,7 @@ int run_subcommand(const RunOptions& options, bool verbose) {
 int record_main(int argc, char** argv) {
   CLI::App app{"traceloop-record: flight recorder for system calls"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "traceloop-record " + std::string(format::traceloop_version()));
+  app.set_version_flag("--version", format::version_text("traceloop-record", true));
 
   RunOptions run;
   std::string output;

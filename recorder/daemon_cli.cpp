@@ -17,6 +17,7 @@
 #include "format/published_file.h"
 #include "recorder/daemon/control_client.h"
 #include "format/trace_reader.h"
+#include "tools/lib/decoder/cli_no_abbrev.h"
 #include "tools/lib/decoder/cli_options.h"
 #include "tools/lib/decoder/merge_traces.h"
 #include "tools/lib/decoder/json_string.h"
@@ -298,6 +299,7 @@ int run_show_command(const DaemonCliState& s, std::ostream& out, std::ostream& e
   show.program = "traceloop-record show";
   show.path = path.string();
   show.render.format = *format;
+  show.render.local_time = true;  // as tl-show
   show.render.color = (&out == &std::cout || s.color == "always") && tools::color_from_option(s.color, STDOUT_FILENO);
   show.show_setup = tools::setup_wanted(*s.show_cmd);
   show.info = s.info;
@@ -305,6 +307,7 @@ int run_show_command(const DaemonCliState& s, std::ostream& out, std::ostream& e
   show.strings_in_hex = tools::string_hex_from_count(s.show_hex);
   tools::warn_deprecated_filters(*s.show_cmd, err, "traceloop-record show");
   show.fd_paths = s.fd_paths.mode();
+  show.no_abbrev = s.no_abbrev;
   return tools::run_show(show, out, err);
 }
 
@@ -444,6 +447,7 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
       ->default_val("table");
   tools::add_setup_option(*s.show_cmd);
   tools::add_info_option(*s.show_cmd, s.info);
+  tools::add_no_abbrev_option(*s.show_cmd, s.no_abbrev, true);
   tools::add_color_option(*s.show_cmd, s.color);
   tools::add_filter_options(*s.show_cmd, s.show_filter);
   tools::add_string_hex_option(*s.show_cmd, s.show_hex);

@@ -48,6 +48,7 @@ struct DaemonCliState {
   tools::FilterOptions show_filter;  // show: tl-show's filters
   int show_hex = 0;                  // show -x, -xx
   tools::FdPathsFlag fd_paths;  // show -y, -yy
+  bool no_abbrev = false;  // show -v, --no-abbrev (strace's -v)
   std::string color = "auto";  // show --color
   bool no_headers = false; // list
   std::string node;        // daemon --node

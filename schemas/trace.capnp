@@ -20,7 +20,11 @@
 # them decodes such a parameter in its plain shape. Minor 3 added
 # Header.fdSnapshots (the fds open when recording began) and
 # EventBatch.notices (signal deliveries and thread ends); a reader without
-# them shows those fds without their paths, and the calls only.
+# them shows those fds without their paths, and the calls only. From minor 3
+# on, the original size of a cut string array (argv, now envp too) or run of
+# directory records is the bytes kept plus the number of elements left out,
+# so that their count is known (before, directory records had their byte
+# length there).
 @0xe839cf2774f826e5;
 
 using Cxx = import "/capnp/c++.capnp";

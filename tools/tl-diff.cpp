@@ -5,6 +5,7 @@
 
 #include <iostream>
 
+#include "format/version_text.h"
 #include "tools/cli_completion/cli_completion.h"
 #include "tools/lib/analyses/diff.h"
 #include "tools/lib/decoder/cli_options.h"
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   std::string format = "text";
   bool no_progress = false;
   CLI::App app{"Where two traceloop traces diverge, process by process, after normalising volatile values"};
+  app.set_version_flag("--version", traceloop::format::version_text("tl-diff", false));
   app.add_option("A", options.path_a, "First trace")->required()->type_name("FILE");
   app.add_option("B", options.path_b, "Second trace")->required()->type_name("FILE");
   app.add_option("-U,--context", options.context, "Events of context around each change");

@@ -5,7 +5,9 @@
 
 #include <iostream>
 
+#include "format/version_text.h"
 #include "tools/cli_completion/cli_completion.h"
+#include "tools/lib/decoder/cli_no_abbrev.h"
 #include "tools/lib/decoder/cli_options.h"
 #include "tools/lib/decoder/fd_paths_option.h"
 #include "tools/lib/analyses/grep.h"
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
   bool no_progress = false;
   int hex = 0;
   CLI::App app{"Find events in traceloop traces, grep-style"};
+  app.set_version_flag("--version", traceloop::format::version_text("tl-grep", true));
   app.set_help_flag("--help", "Print this help message and exit");
   app.add_option("args", args, "PATTERN FILE... (FILE... alone with -e)")->required()->type_name("FILE");
   app.add_option("-e,--regexp", options.match.patterns,
@@ -46,6 +49,7 @@ int main(int argc, char** argv) {
   add_color_option(app, color);
   app.add_option("-s,--string-limit", options.string_limit, "Bytes of strings and buffers shown");
   add_string_hex_option(app, hex);
+  add_no_abbrev_option(app, options.no_abbrev, false);
   app.add_option("-o,--output", options.output_path, "Write the selected events as a new trace (a slice) instead of printing")
       ->type_name("FILE");
   app.add_flag("--no-data", options.strip_data, "With -o: drop captured buffers, keep paths");
@@ -101,6 +105,7 @@ int main(int argc, char** argv) {
   options.fd_paths = fd_paths.mode();
   options.render.timestamps = timestamps.mode();
   options.render.color = color_from_option(color, STDOUT_FILENO);
+  options.render.local_time = true;  // -t/-tt as tl-show and strace print them, and --since reads them
   // Matches printed on the terminal are progress enough, and would break the line.
   const auto meter = traceloop::progress::ProgressMeter::start(
       "tl-grep", options.paths, !no_progress && ::isatty(STDOUT_FILENO) != 1);

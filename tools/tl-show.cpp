@@ -6,7 +6,9 @@
 #include <iostream>
 #include <unistd.h>
 
+#include "format/version_text.h"
 #include "tools/cli_completion/cli_completion.h"
+#include "tools/lib/decoder/cli_no_abbrev.h"
 #include "tools/lib/decoder/cli_options.h"
 #include "tools/lib/decoder/fd_paths_option.h"
 #include "tools/lib/decoder/output.h"
@@ -16,7 +18,9 @@
 int main(int argc, char** argv) {
   using namespace traceloop::tools;
   CLI::App app{"Render a traceloop trace as text"};
+  app.set_version_flag("--version", traceloop::format::version_text("tl-show", false));
   ShowOptions options;
+  std::vector<std::string> files;
   std::string format = "table";
   TimestampFlags timestamps;
   bool no_header = false;
@@ -25,11 +29,12 @@ int main(int argc, char** argv) {
   bool no_progress = false;
   int hex = 0;
   FdPathsFlag fd_paths;
-  app.add_option("file", options.path, "Trace file (- for stdin)")->required()->type_name("FILE");
+  app.add_option("file", files, "Trace files (- for stdin); several are merged by time")->required()->type_name("FILE");
   app.add_option("--format,-f", format, "table, strace, json, perfetto (trace-event JSON) or html (timeline page)")
       ->check(CLI::IsMember({"table", "strace", "json", "perfetto", "html"}));
   auto* limit = app.add_option("-s,--string-limit", string_limit, "Bytes of strings shown (0: all)");
   add_string_hex_option(app, hex);
+  add_no_abbrev_option(app, options.no_abbrev, true);
   app.add_flag("--no-header", no_header, "No table header");
   add_timestamp_options(app, timestamps, options.render.durations);
   add_filter_options(app, options.filter);
@@ -48,6 +53,7 @@ int main(int argc, char** argv) {
       "  tl-show -f strace -yy trace.tl               fds with their paths and socket addresses\n"
       "  tl-show -f json trace.tl | jq .syscall       JSON Lines\n"
       "  tl-show -f html trace.tl > timeline.html     a timeline page\n"
+      "  tl-show web.tl db.tl                         two traces as one, merged by time\n"
       "See tl-show(1).");
   traceloop::cli_completion::add_completion_option(app, "tl-show");
   try {
@@ -58,6 +64,8 @@ int main(int argc, char** argv) {
 
   warn_deprecated_filters(app, std::cerr, "tl-show");
   options.strings_in_hex = string_hex_from_count(hex);
+  options.path = files.front();
+  options.more_paths.assign(files.begin() + 1, files.end());
   options.render.format = *output_format_from_name(format);
   options.render.timestamps = timestamps.mode();
   options.render.header = !no_header;
@@ -70,7 +78,7 @@ int main(int argc, char** argv) {
   const bool exporting =
       options.render.format == OutputFormat::perfetto || options.render.format == OutputFormat::html;
   const auto meter = traceloop::progress::ProgressMeter::start(
-      "tl-show", {options.path}, exporting && !options.info && !no_progress && ::isatty(STDOUT_FILENO) != 1);
+      "tl-show", files, exporting && !options.info && !no_progress && ::isatty(STDOUT_FILENO) != 1);
   options.progress = meter.get();
   ignore_sigpipe();
   std::ios::sync_with_stdio(false);

@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "format/version_text.h"
 #include "tools/cli_completion/cli_completion.h"
 #include "tools/lib/analyses/stats.h"
 #include "tools/lib/decoder/cli_options.h"
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   std::string format = "text";
   bool no_progress = false;
   CLI::App app{"Summaries of traceloop traces: the strace -c table, errors, paths, latency histograms"};
+  app.set_version_flag("--version", traceloop::format::version_text("tl-stats", false));
   app.add_option("files", options.paths, "Trace files")->required()->type_name("FILE");
   app.add_option("-S,--sort", sort, "Sort the syscall table by time|seconds|usecs|calls|errors|syscall")
       ->check(CLI::IsMember({"time", "%time", "seconds", "usecs", "usecs/call", "avg", "calls", "errors", "syscall", "name"}));

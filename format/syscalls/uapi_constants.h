@@ -63,5 +63,17 @@ inline constexpr uint64_t kSIfblk = 0x6000;
 inline constexpr int64_t kRlim64Infinity = -1;
 inline constexpr uint64_t kAfUnix = 0x1;
 inline constexpr uint64_t kCloneArgsSizeVer0 = 0x40;
+inline constexpr uint64_t kPrSetName = 0xf;
+inline constexpr uint64_t kPrGetName = 0x10;
+inline constexpr uint64_t kPrSetPdeathsig = 0x1;
+inline constexpr uint64_t kPrGetDumpable = 0x3;
+inline constexpr uint64_t kPrSetDumpable = 0x4;
+inline constexpr uint64_t kPrGetKeepcaps = 0x7;
+inline constexpr uint64_t kPrSetKeepcaps = 0x8;
+inline constexpr uint64_t kPrSetChildSubreaper = 0x24;
+inline constexpr uint64_t kPrGetSeccomp = 0x15;
+inline constexpr uint64_t kPrGetTimerslack = 0x1e;
+inline constexpr uint64_t kPrSetTimerslack = 0x1d;
+inline constexpr uint64_t kPrSetNoNewPrivs = 0x26;
 
 }  // namespace traceloop::uapi

@@ -127,14 +127,22 @@ TEST(CatalogueTest, ExecveArgvAndNeverReturningCalls) {
     EXPECT_EQ(param_names(*execve), (std::vector<std::string>{"filename", "argv", "envp"}));
     EXPECT_EQ(execve->params[0].kind, ArgKind::path);
     EXPECT_EQ(execve->params[1].kind, ArgKind::string_array);
-    EXPECT_EQ(execve->params[2].kind, ArgKind::pointer);
+    EXPECT_EQ(execve->params[2].kind, ArgKind::string_array);  // envp: strace's /* 37 vars */
     EXPECT_FALSE(execve->never_returns);
 
-    for (std::string_view name : {"exit", "exit_group", "rt_sigreturn"}) {
+    for (std::string_view name : {"exit", "exit_group"}) {
       const SyscallSpec& spec = must_find(cat, name);
       EXPECT_TRUE(spec.never_returns) << name;
       EXPECT_EQ(spec.returns, ReturnKind::none) << name;
     }
+    // rt_sigreturn returns (the interrupted code's value), and its one
+    // argument is the signal mask it restores, which the recorder fills.
+    const SyscallSpec& sigreturn = must_find(cat, "rt_sigreturn");
+    EXPECT_FALSE(sigreturn.never_returns);
+    EXPECT_EQ(sigreturn.returns, ReturnKind::integer);
+    ASSERT_EQ(sigreturn.params.size(), 1u);
+    EXPECT_EQ(sigreturn.params[0].kind, ArgKind::struct_in);
+    EXPECT_EQ(sigreturn.params[0].struct_type, "sigset");
   }
   EXPECT_EQ(must_find(builtin_catalogue(Arch::x86_64), "exit_group").nr, 231u);
   EXPECT_EQ(must_find(builtin_catalogue(Arch::aarch64), "exit_group").nr, 94u);

@@ -57,6 +57,25 @@ TEST(CapturePlan, ReadBufferAtExitSizedByReturn) {
   EXPECT_EQ(p.entry_captures, 0);
 }
 
+// getdents' records are read at exit like a read's bytes, and those left out
+// counted; execve's envp is read at entry like argv (its elements counted too);
+// rt_sigreturn returns (its first argument is the mask it restores).
+TEST(CapturePlan, CountedRunsAndSigreturn) {
+  auto plans = build_capture_plans(cat(), {});
+  const auto& g = plan_of(plans, "getdents64");
+  EXPECT_EQ(g.args[1].how, TL_CAP_DIRENTS);
+  EXPECT_EQ(g.args[1].when, TL_WHEN_EXIT);
+  const auto& e = plan_of(plans, "execve");
+  EXPECT_EQ(e.args[1].how, TL_CAP_STRING_ARRAY);
+  EXPECT_EQ(e.args[2].how, TL_CAP_STRING_ARRAY);
+  EXPECT_EQ(e.args[2].when, TL_WHEN_ENTRY);
+  const auto& r = plan_of(plans, "rt_sigreturn");
+  EXPECT_EQ(r.never_returns, 0);
+  EXPECT_EQ(r.args[0].how, TL_CAP_FIXED);
+  EXPECT_EQ(r.args[0].elem_size, 8u);
+  EXPECT_EQ(r.args[0].when, TL_WHEN_ENTRY);
+}
+
 TEST(CapturePlan, WriteBufferAtEntrySizedByCount) {
   auto plans = build_capture_plans(cat(), {});
   const auto& p = plan_of(plans, "write");

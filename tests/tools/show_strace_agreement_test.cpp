@@ -4,7 +4,9 @@
 // strace's unfinished/resumed split). Lines, those of signals and process ends
 // included, are compared as multisets (the interleaving of processes differs
 // between runs); the test prints the rate per command and overall, and the
-// first mismatches. Target: >= 95%.
+// first mismatches. Target: >= 99.5%. Nothing else is taken out: envp's
+// `/* 37 vars */` and getdents' `/* 4 entries */` compare as printed (the
+// environment of both runs is the test's own).
 //
 // Needs root, BPF, strace and the recorder (TRACELOOP_BINARY_DIR/recorder/
 // traceloop-record; TRACELOOP_BINARY_DIR is set by ctest, else the build
@@ -64,7 +66,6 @@ std::vector<std::string> normalise(const std::string& text) {
   static const std::regex kPidPrefix(R"(^(\d+)\s+(.*)$)");
   static const std::regex kResumed(R"(^<\.\.\. [a-z0-9_]+ resumed>\s*(.*)$)");
   static const std::regex kHex(R"(0x[0-9a-f]+)");
-  static const std::regex kVars(R"( /\* \d+ vars? \*/)");
   static const std::regex kRandom(R"("(\\x[0-9a-f]{2})+")");
   static const std::regex kAssign(R"(\)\s+= )");
   static const std::regex kPpid(R"(^getppid\(\) = \d+)");
@@ -98,7 +99,6 @@ std::vector<std::string> normalise(const std::string& text) {
   std::vector<std::string> out;
   for (auto& [pid, call] : calls) {
     std::string s = std::regex_replace(call, kHex, "0x?");
-    s = std::regex_replace(s, kVars, "");
     s = std::regex_replace(s, kRandom, "\"RANDOM\"");
     s = std::regex_replace(s, kAssign, ") = ");
     s = std::regex_replace(s, kPpid, "getppid() = PPID");
@@ -173,6 +173,11 @@ TEST(StraceAgreementTest, TlShowStraceFormatMatchesStrace) {
       {"busybox", "sh", "-c", "ls / ; cat /etc/passwd | grep root"},
       {"head", "-c", "64", "/etc/passwd"},
       {"stat", "/", "/tmp"},
+      // More variables than the recorder keeps (counted all the same), a
+      // directory of more entries than it keeps, a handler's sigreturn.
+      {"env", "V01=1", "V02=2", "V03=3", "V04=4", "V05=5", "V06=6", "V07=7", "V08=8", "V09=9", "V10=10", "V11=11",
+       "V12=12", "V13=13", "V14=14", "V15=15", "V16=16", "V17=17", "V18=18", "V19=19", "V20=20", "ls", "/usr/bin"},
+      {"bash", "-c", "trap 'echo usr1' USR1; kill -USR1 $$; echo done"},
   };
   size_t matched = 0, total = 0;
   std::string report;
@@ -200,13 +205,13 @@ TEST(StraceAgreementTest, TlShowStraceFormatMatchesStrace) {
     matched += r.matched;
     total += r.total;
     report += "  " + cmd + ": " + std::to_string(r.matched) + "/" + std::to_string(r.total) + " lines agree\n";
-    for (size_t i = 0; i < std::min<size_t>(4, r.only_strace.size()); ++i) report += "    strace only: " + r.only_strace[i] + "\n";
-    for (size_t i = 0; i < std::min<size_t>(4, r.only_ours.size()); ++i) report += "    tl-show only: " + r.only_ours[i] + "\n";
+    for (size_t i = 0; i < std::min<size_t>(8, r.only_strace.size()); ++i) report += "    strace only: " + r.only_strace[i] + "\n";
+    for (size_t i = 0; i < std::min<size_t>(8, r.only_ours.size()); ++i) report += "    tl-show only: " + r.only_ours[i] + "\n";
   }
   fs::remove_all(dir);
   const double rate = total ? static_cast<double>(matched) / static_cast<double>(total) : 0;
   std::cout << "strace agreement: " << matched << "/" << total << " lines = " << rate * 100 << "%\n" << report;
-  EXPECT_GE(rate, 0.95) << report;
+  EXPECT_GE(rate, 0.995) << report;
 }
 
 }  // namespace

@@ -54,6 +54,7 @@ class FileGrep {
       decode.fd_paths = fds.get();
       decode.fd_paths_detailed = options_.fd_paths == FdPaths::detailed;
     }
+    decode.verbose = options_.no_abbrev;
     Decoder decoder(metadata, decode);
     RenderOptions render = options_.render;
     render.color = false;  // matching sees plain text; highlights are added after

@@ -34,6 +34,7 @@ struct GrepOptions {
   // -y, -yy: lines show what fds refer to, and the patterns match that too.
   // Every event is then read in order on one thread.
   FdPaths fd_paths = FdPaths::off;
+  bool no_abbrev = false;          // --no-abbrev: strace's -v (-v is grep's here)
   FilterOptions filter;            // tl-show's filters, applied before matching
   std::string output_path;         // -o OUT.tl: write a slice instead of printing
   bool strip_data = false;         // --no-data (with -o)

@@ -89,6 +89,7 @@ void work(const GrepOptions& options, const std::string& path, bool show_name, u
     DecodeOptions decode;
     decode.string_limit = options.string_limit.value_or(default_string_limit(options.render.format));
     decode.strings_in_hex = options.strings_in_hex;
+    decode.verbose = options.no_abbrev;
     Decoder decoder(metadata, decode);
     RenderOptions render = options.render;
     render.color = false;

@@ -75,7 +75,8 @@ inline void add_filter_options(CLI::App& app, FilterOptions& filter, FilterSpell
   app.add_option("--tid", filter.tids, "Only these thread ids")->delimiter(',')->allow_extra_args(false);
   app.add_option("--comm", filter.comms, "Only these command names")->delimiter(',')->allow_extra_args(false);
   app.add_option("--since", filter.since,
-                 "From this time: +SECONDS/1.5s/250ms after the first event, @EPOCH, or [DATE T]HH:MM:SS[.frac] UTC");
+                 "From this time: +SECONDS/1.5s/250ms after the first event, @EPOCH, or [DATE T]HH:MM:SS[.frac] "
+                 "in local time as -t/-tt print it (a Z or +HH:MM suffix: UTC or that offset)");
   app.add_option("--until", filter.until, "Up to this time (same forms as --since)");
   if (spellings.container) {
     app.add_option("--container", filter.containers, "Only these containers (id, id prefix or name)")

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstring>
 #include <iterator>
+#include <optional>
 #include <unordered_map>
 
 #include "format/syscalls/uapi_constants.h"
@@ -134,9 +135,20 @@ void describe_value(ValueSink& sink, const ParamPlan& p, uint64_t v) {
   }
 }
 
-// The elements of a NUL-separated list (argv, envp).
-void describe_string_array(ValueSink& sink, const format::CaptureView& cap, const StructContext& ctx) {
-  sink.begin_array();
+// The elements of a NUL-separated list (argv, envp); `counted`: an array
+// strace abbreviates to its address and length (envp).
+void describe_string_array(ValueSink& sink, uint64_t address, const format::CaptureView& cap, const StructContext& ctx,
+                           bool counted) {
+  if (counted && cap.size >= cap.bytes.size()) {
+    // The elements kept, each NUL-terminated (the last perhaps cut), and
+    // those the recorder left out: size - len (see format::CaptureView).
+    std::string_view bytes = cap.bytes;
+    uint64_t elements = static_cast<uint64_t>(std::count(bytes.begin(), bytes.end(), '\0'));
+    if (!bytes.empty() && bytes.back() != '\0') ++elements;
+    sink.begin_counted_array({address, elements + (cap.size - bytes.size()), CountedElements::vars});
+  } else {
+    sink.begin_array();
+  }
   std::string_view rest = cap.bytes;
   size_t n = 0;
   bool cut = cap.truncated();
@@ -158,13 +170,42 @@ void describe_string_array(ValueSink& sink, const format::CaptureView& cap, cons
   sink.end_array(cut);
 }
 
-void describe_data(ValueSink& sink, const Event& e, const ParamPlan& p, size_t i, const StructContext& ctx) {
+// getdents' records: those kept whole, and those the recorder left out
+// (size - len, see format::CaptureView); none when that cannot be right:
+// fewer than the smallest record (24 bytes: header, a one-byte name and its
+// NUL, 8-aligned) fit in the `ret` bytes not kept, as in a file that kept
+// their byte length there (before format 4.3, or merged from one).
+std::optional<ArrayCount> dirents_count(uint64_t address, const format::CaptureView& cap, bool is64,
+                                        format::Arch arch, int64_t ret) {
+  constexpr uint64_t kSmallestRecord = 24;
+  size_t whole_bytes = 0;
+  const uint64_t kept = count_dirents(cap.bytes, is64, arch, &whole_bytes);
+  const uint64_t left_out = cap.size - cap.bytes.size();
+  const uint64_t rest = ret > 0 && static_cast<uint64_t>(ret) > whole_bytes ? static_cast<uint64_t>(ret) - whole_bytes : 0;
+  if (left_out > rest / kSmallestRecord) return std::nullopt;
+  return ArrayCount{address, kept + left_out, CountedElements::entries};
+}
+
+// Whether a file's cut element runs (string arrays, directory records) count
+// the elements left out in their size: from format 4.3. Before, directory
+// records had their byte length there, and a cut run's length is unknown.
+bool counts_left_out(const format::TraceMetadata& m) {
+  return m.format_major > 4 || (m.format_major == 4 && m.format_minor >= 3);
+}
+
+void describe_data(ValueSink& sink, const Event& e, const ParamPlan& p, size_t i, const StructContext& ctx,
+                   bool counted_runs) {
   const uint64_t v = e.args[i];
   const auto* cap = e.capture_for(static_cast<unsigned>(i));
-  // A successful read of 0 bytes: strace shows "".
+  // A successful read of 0 bytes: strace shows "" (getdents: no entries).
   if (cap == nullptr && v != 0 && p.kind == ArgKind::buffer_out && p.len_arg == format::kLenFromReturn &&
-      p.records == ParamPlan::Records::none && returned_ok(e) && e.ret == 0) {
-    sink.string({});
+      returned_ok(e) && e.ret == 0) {
+    if (p.records == ParamPlan::Records::none) {
+      sink.string({});
+    } else {
+      sink.begin_counted_array({v, 0, CountedElements::entries});
+      sink.end_array(false);
+    }
     return;
   }
   // Output data of a call that failed (or never finished) holds nothing: the pointer.
@@ -181,13 +222,17 @@ void describe_data(ValueSink& sink, const Event& e, const ParamPlan& p, size_t i
       return;
     case ArgKind::buffer_in:
     case ArgKind::buffer_out:
-      if (p.records != ParamPlan::Records::none)
-        describe_dirents(sink, cap->bytes, p.records == ParamPlan::Records::dirent64, cap->truncated(), ctx);
-      else
+      if (p.records != ParamPlan::Records::none) {
+        const bool is64 = p.records == ParamPlan::Records::dirent64;
+        const auto count = dirents_count(v, *cap, is64, ctx.arch, e.ret);
+        const bool known = count && (counted_runs || !cap->truncated());
+        describe_dirents(sink, cap->bytes, is64, cap->truncated(), ctx, known ? &*count : nullptr);
+      } else {
         sink.string({cap->bytes, ctx.string_limit, cap->truncated()});
+      }
       return;
     case ArgKind::string_array:
-      describe_string_array(sink, *cap, ctx);
+      describe_string_array(sink, v, *cap, ctx, p.counted_strings && (counted_runs || !cap->truncated()));
       return;
     case ArgKind::struct_in:
     case ArgKind::struct_out:
@@ -226,6 +271,8 @@ ParamPlan plan_param(const format::ParamSpec& param, format::Arch arch) {
   if (!param.struct_type.empty()) p.structure = find_struct_decoder(param.struct_type);
   if (param.struct_type == "linux_dirent64") p.records = ParamPlan::Records::dirent64;
   if (param.struct_type == "linux_dirent") p.records = ParamPlan::Records::dirent;
+  // strace abbreviates the environment, never the arguments.
+  p.counted_strings = param.kind == ArgKind::string_array && param.name == "envp";
   p.is32 = is_32bit_type(param.c_type);
   p.address_like = is_address_name(param.name);
   // The catalogue's annotations name the set; nothing here overrides them.
@@ -242,11 +289,11 @@ const ParamPlan& shape_of(const ParamPlan& p, const Event& e) {
 
 class GenericDescriber final : public ArgDescriber {
  public:
-  explicit GenericDescriber(const StructContext& ctx) : ctx_(ctx) {}
+  GenericDescriber(const StructContext& ctx, bool counted_runs) : ctx_(ctx), counted_runs_(counted_runs) {}
   void describe(ValueSink& sink, const Event& e, const SyscallPlan& plan, size_t i) const override {
     const ParamPlan& p = shape_of(plan.params[i], e);
     if (is_data_kind(p.kind))
-      describe_data(sink, e, p, i, ctx_);
+      describe_data(sink, e, p, i, ctx_, counted_runs_);
     else
       describe_value(sink, p, e.args[i]);
   }
@@ -254,6 +301,7 @@ class GenericDescriber final : public ArgDescriber {
 
  private:
   const StructContext& ctx_;
+  bool counted_runs_;
 };
 
 }  // namespace
@@ -263,6 +311,7 @@ struct Decoder::Impl {
   const format::Catalogue* catalogue;
   DecodeOptions options;
   StructContext ctx;
+  bool counted_runs = false;  // counts_left_out() of the file
   std::vector<SyscallPlan> plans;  // by nr
   std::vector<std::string> names;  // by nr, "syscall_N" for unknown
   // Names of numbers beyond the table (hostile input): bounded cache.
@@ -273,7 +322,7 @@ struct Decoder::Impl {
     return nr < plans.size() && plans[nr].spec ? &plans[nr] : nullptr;
   }
   void describe_arg(ValueSink& sink, const Event& e, const SyscallPlan& sp, size_t i) const {
-    const GenericDescriber generic(ctx);
+    const GenericDescriber generic(ctx, counted_runs);
     if (sp.hooks && sp.hooks->describe_arg &&
         sp.hooks->describe_arg(HookCall{e, sp, generic, sink, ctx.arch}, i))
       return;
@@ -287,6 +336,7 @@ Decoder::Decoder(const format::TraceMetadata& metadata, DecodeOptions options) :
   d.catalogue = &metadata.catalogue;
   d.options = options;
   d.ctx = StructContext{metadata.catalogue.arch(), options.string_limit, options.array_limit};
+  d.counted_runs = counts_left_out(metadata);
   const auto arch = metadata.catalogue.arch();
   uint32_t max_nr = 0;
   for (const auto& s : metadata.catalogue.syscalls()) max_nr = std::max(max_nr, s.nr);
@@ -373,7 +423,7 @@ void Decoder::describe_arg(ValueSink& sink, const Event& event, size_t index) co
 void Decoder::append_arg(std::string& out, const Event& event, size_t index) const {
   const FdContext fds = impl_->options.fds_of(event);
   TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex,
-                         fds.lookup ? &fds : nullptr);
+                         fds.lookup ? &fds : nullptr, impl_->options.verbose);
   describe_arg(writer, event, index);
 }
 
@@ -413,12 +463,13 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
       prefix[used++] = '=';
     }
     out.append(prefix, used);
-    TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex, fds_if_any);
+    TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex, fds_if_any,
+                           impl_->options.verbose);
     impl_->describe_arg(writer, event, *sp, i);
   };
   if (style == ArgStyle::strace && sp->hooks && sp->hooks->strace_args) {
     std::array<ShownArg, 6> shown;
-    const GenericDescriber generic(impl_->ctx);
+    const GenericDescriber generic(impl_->ctx, impl_->counted_runs);
     // strace_args only chooses arguments; it describes none to this sink.
     TextValueWriter unused(out);
     const size_t n = sp->hooks->strace_args(HookCall{event, *sp, generic, unused, impl_->ctx.arch}, shown);
@@ -445,7 +496,7 @@ bool Decoder::describe_return(ValueSink& sink, const Event& event) const {
     return true;
   }
   if (sp && sp->hooks && sp->hooks->describe_return) {
-    const GenericDescriber generic(impl_->ctx);
+    const GenericDescriber generic(impl_->ctx, impl_->counted_runs);
     if (sp->hooks->describe_return(HookCall{event, *sp, generic, sink, impl_->ctx.arch})) return true;
   }
   switch (kind) {
@@ -478,7 +529,8 @@ void Decoder::append_return(std::string& out, const Event& event) const {
     return;
   }
   const FdContext fds = impl_->options.fds_of(event);
-  TextValueWriter writer(out, TextValueWriter::Position::return_value, StringHex::none, fds.lookup ? &fds : nullptr);
+  TextValueWriter writer(out, TextValueWriter::Position::return_value, StringHex::none, fds.lookup ? &fds : nullptr,
+                         impl_->options.verbose);
   if (!describe_return(writer, event)) out.push_back('X');
 }
 
@@ -543,7 +595,8 @@ bool Decoder::field(std::string& out, const Event& event, const Field& field) co
   }
   if (index[event.nr] < 0) return false;
   const FdContext fds = impl_->options.fds_of(event);
-  TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex, fds.lookup ? &fds : nullptr);
+  TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex,
+                         fds.lookup ? &fds : nullptr, impl_->options.verbose);
   impl_->describe_arg(writer, event, *sp, static_cast<size_t>(index[event.nr]));
   return true;
 }

@@ -36,6 +36,9 @@ struct DecodeOptions {
   bool fd_paths_detailed = false;
   // The fd context of an event's values (lookup null without -y).
   FdContext fds_of(const format::Event& event) const { return {fd_paths, event.pid, fd_paths_detailed}; }
+  // strace -v: execve's envp and getdents' entries in full in the text,
+  // rather than as `0x7ffd1000 /* 37 vars */` (JSON always has them in full).
+  bool verbose = false;
 };
 
 // strace:  AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC

@@ -48,7 +48,8 @@ std::optional<int64_t> parse_seconds(std::string_view s, int64_t unit_ns) {
 Result<ParsedTime> parse_time_bound(const std::string& text, const format::TraceMetadata& metadata) {
   std::string_view s = text;
   auto bad = [&] {
-    return Error{fmt::format("invalid time '{}': use +SECONDS, 1.5s, 250ms, @EPOCH or [YYYY-MM-DDT]HH:MM:SS[.frac]", text)};
+    return Error{fmt::format(
+        "invalid time '{}': use +SECONDS, 1.5s, 250ms, @EPOCH or [YYYY-MM-DDT]HH:MM:SS[.frac][Z|+HH:MM]", text)};
   };
   if (s.empty()) return bad();
   if (s[0] == '@') {
@@ -57,27 +58,37 @@ Result<ParsedTime> parse_time_bound(const std::string& text, const format::Trace
     return ParsedTime{false, *ns - metadata.boot_to_wall_ns};
   }
   if (s.find(':') != std::string_view::npos) {
-    // Date: given, or the day the trace was created (UTC).
-    int64_t day_start_s = 0;
+    // A wall clock time is local, as -t and -tt print it, unless it names
+    // its zone: Z (UTC) or an offset east of UTC (+02:00, -0500, +01).
     std::string_view clock = s;
+    int y = 0, mo = 0, d = 0;
     const auto sep = s.find_first_of("T ");
-    if (sep != std::string_view::npos) {
-      int y = 0, mo = 0, d = 0;
+    const bool dated = sep != std::string_view::npos;
+    if (dated) {
       if (std::sscanf(std::string(s.substr(0, sep)).c_str(), "%4d-%2d-%2d", &y, &mo, &d) != 3) return bad();
-      struct tm tm {};
-      tm.tm_year = y - 1900;
-      tm.tm_mon = mo - 1;
-      tm.tm_mday = d;
-      day_start_s = timegm(&tm);
       clock = s.substr(sep + 1);
-    } else {
-      const int64_t created_s = metadata.created_wall_ns / 1'000'000'000;
-      day_start_s = created_s - created_s % 86400;
     }
-    int h = 0, m = 0;
     const auto c1 = clock.find(':');
     const auto c2 = clock.find(':', c1 + 1);
     if (c2 == std::string_view::npos) return bad();
+    std::optional<int64_t> offset_s;
+    if (clock.ends_with('Z') || clock.ends_with('z')) {
+      offset_s = 0;
+      clock.remove_suffix(1);
+    } else if (const auto z = clock.find_first_of("+-", c2); z != std::string_view::npos) {
+      std::string digits;
+      for (char c : clock.substr(z + 1))
+        if (c != ':') digits.push_back(c);
+      int oh = 0, om = 0;
+      if ((digits.size() != 2 && digits.size() != 4) ||
+          std::from_chars(digits.data(), digits.data() + 2, oh).ec != std::errc{} ||
+          (digits.size() == 4 && std::from_chars(digits.data() + 2, digits.data() + 4, om).ec != std::errc{}) ||
+          oh > 14 || om > 59)
+        return bad();
+      offset_s = (clock[z] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+      clock = clock.substr(0, z);
+    }
+    int h = 0, m = 0;
     auto hs = clock.substr(0, c1);
     auto ms = clock.substr(c1 + 1, c2 - c1 - 1);
     if (std::from_chars(hs.data(), hs.data() + hs.size(), h).ec != std::errc{} ||
@@ -85,7 +96,32 @@ Result<ParsedTime> parse_time_bound(const std::string& text, const format::Trace
       return bad();
     auto sec = parse_seconds(clock.substr(c2 + 1), 1'000'000'000);
     if (!sec) return bad();
-    const int64_t wall_ns = (day_start_s + h * 3600 + m * 60) * 1'000'000'000 + *sec;
+    struct tm tm {};
+    if (!dated) {
+      // The day the trace was created, in the same zone.
+      const time_t created_s = static_cast<time_t>(metadata.created_wall_ns / 1'000'000'000);
+      if (offset_s) {
+        const time_t shifted = created_s + static_cast<time_t>(*offset_s);
+        gmtime_r(&shifted, &tm);
+      } else {
+        localtime_r(&created_s, &tm);
+      }
+    } else {
+      tm.tm_year = y - 1900;
+      tm.tm_mon = mo - 1;
+      tm.tm_mday = d;
+    }
+    tm.tm_hour = h;
+    tm.tm_min = m;
+    tm.tm_sec = 0;
+    int64_t minute_s = 0;
+    if (offset_s) {
+      minute_s = static_cast<int64_t>(timegm(&tm)) - *offset_s;
+    } else {
+      tm.tm_isdst = -1;  // whichever the date had
+      minute_s = static_cast<int64_t>(mktime(&tm));
+    }
+    const int64_t wall_ns = minute_s * 1'000'000'000 + *sec;
     return ParsedTime{false, wall_ns - metadata.boot_to_wall_ns};
   }
   if (s[0] == '+') s.remove_prefix(1);

@@ -1,11 +1,19 @@
 #include "tools/lib/decoder/show.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <vector>
 
 #include "format/trace_reader.h"
 #include "tools/lib/decoder/decode.h"
 #include "tools/lib/decoder/fd_tracker.h"
 #include "tools/lib/decoder/notice_filter.h"
+#include "tools/lib/decoder/merge_traces.h"
 #include "tools/lib/decoder/output.h"
 #include "tools/lib/decoder/setup_hiding.h"
 #include "tools/lib/decoder/trace_info.h"
@@ -79,12 +87,42 @@ bool render_batch(const format::DecodedBatch& batch, EventFilter& filter, Notice
   return true;
 }
 
+// The merged trace of several files, removed when done with.
+class MergedFile {
+ public:
+  explicit MergedFile(std::filesystem::path path) : path_(std::move(path)) {}
+  MergedFile(const MergedFile&) = delete;
+  MergedFile& operator=(const MergedFile&) = delete;
+  ~MergedFile() {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 }  // namespace
 
 int run_show(const ShowOptions& options, std::ostream& out, std::ostream& err) {
+  if (options.info && !options.more_paths.empty()) return fail(err, options.program, "--info takes one file");
   if (options.info) return run_info(options.path, options.render.format, options.program, out, err);
+  std::optional<MergedFile> merged;
+  if (!options.more_paths.empty()) {
+    // Merged through a temporary file: the reader streams it like any
+    // trace, with memory bounded by a frame per input while merging.
+    std::vector<std::filesystem::path> inputs{options.path};
+    inputs.insert(inputs.end(), options.more_paths.begin(), options.more_paths.end());
+    std::string name = (std::filesystem::temp_directory_path() / "tl-show-merged-XXXXXX").string();
+    const int fd = ::mkstemp(name.data());
+    if (fd < 0) return fail(err, options.program, fmt::format("{}: {}", name, std::strerror(errno)));
+    ::close(fd);
+    merged.emplace(name);
+    if (auto r = merge_traces(inputs, merged->path()); !r) return fail(err, options.program, r.error().message);
+  }
   try {
-    auto opened = format::TraceReader::open(options.path);
+    auto opened = format::TraceReader::open(merged ? merged->path().string() : options.path);
     if (!opened) return fail(err, options.program, opened.error().message);
     auto& reader = opened.value();
     const auto& metadata = reader.metadata();
@@ -100,6 +138,7 @@ int run_show(const ShowOptions& options, std::ostream& out, std::ostream& err) {
       decode_options.fd_paths = fds.get();
       decode_options.fd_paths_detailed = options.fd_paths == FdPaths::detailed;
     }
+    decode_options.verbose = options.no_abbrev;
     const Decoder decoder(metadata, decode_options);
     auto filter_result = EventFilter::create(options.filter, metadata, fds.get());
     if (!filter_result) return fail(err, options.program, filter_result.error().message);

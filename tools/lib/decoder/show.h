@@ -6,6 +6,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tools/lib/decoder/fd_annotation.h"
 #include "tools/lib/decoder/filter.h"
@@ -18,6 +19,9 @@ namespace traceloop::tools {
 
 struct ShowOptions {
   std::string path;  // "-" reads stdin
+  // Further files: all are shown as one, their events merged by time (each
+  // file's containers stay apart: the table's CONTAINER column names them).
+  std::vector<std::string> more_paths;
   // Names the command in messages: "tl-show", "traceloop-record show".
   std::string program = "tl-show";
   RenderOptions render;
@@ -27,6 +31,8 @@ struct ShowOptions {
   // -s: bytes of strings/buffers shown; unset: 32 (strace), 64 (table), unlimited (json).
   std::optional<size_t> string_limit;
   StringHex strings_in_hex = StringHex::none;  // -x, -xx
+  // -v (strace's): execve's envp and getdents' entries in full, not counted.
+  bool no_abbrev = false;
   // Also the calls each container's OCI runtime made setting it up, before
   // its init executed the entrypoint (hidden by default: see setup_hiding.h).
   bool show_setup = false;

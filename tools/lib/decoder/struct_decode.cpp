@@ -726,7 +726,25 @@ bool describe_struct_array(ValueSink& sink, const StructDecoder& decoder, size_t
   return true;
 }
 
-void describe_dirents(ValueSink& s, std::string_view bytes, bool is64, bool truncated, const StructContext& ctx) {
+uint64_t count_dirents(std::string_view bytes, bool is64, format::Arch arch, size_t* whole_bytes) {
+  const auto& d64 = layout(uapi::kLinuxDirent64Layout, arch);
+  const auto& d = layout(uapi::kLinuxDirentLayout, arch);
+  const LayoutField reclen_field = is64 ? d64.d_reclen : d.d_reclen;
+  const size_t header = is64 ? d64.d_name.offset : d.d_name.offset;
+  const Bytes all(bytes);
+  uint64_t n = 0;
+  size_t off = 0;
+  for (; off + header <= bytes.size(); ++n) {
+    const uint64_t reclen = all.at(off).u(reclen_field);
+    if (reclen < header || off + reclen > bytes.size()) break;
+    off += reclen;
+  }
+  if (whole_bytes) *whole_bytes = off;
+  return n;
+}
+
+void describe_dirents(ValueSink& s, std::string_view bytes, bool is64, bool truncated, const StructContext& ctx,
+                      const ArrayCount* count) {
   const auto& d64 = layout(uapi::kLinuxDirent64Layout, ctx.arch);
   const auto& d = layout(uapi::kLinuxDirentLayout, ctx.arch);
   const LayoutField ino = is64 ? d64.d_ino : d.d_ino;
@@ -734,7 +752,10 @@ void describe_dirents(ValueSink& s, std::string_view bytes, bool is64, bool trun
   const LayoutField reclen_field = is64 ? d64.d_reclen : d.d_reclen;
   const size_t header = is64 ? d64.d_name.offset : d.d_name.offset;  // bytes before d_name
   const Bytes all(bytes);
-  s.begin_array();
+  if (count)
+    s.begin_counted_array(*count);
+  else
+    s.begin_array();
   size_t off = 0;
   size_t shown = 0;
   bool cut = truncated;

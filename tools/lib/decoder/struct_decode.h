@@ -42,8 +42,13 @@ const StructDecoder* find_struct_decoder(std::string_view type);
 // array form.
 bool describe_struct_array(ValueSink& sink, const StructDecoder& decoder, size_t size, size_t count,
                            std::string_view bytes, bool truncated, const StructContext& ctx);
-// A run of variable-size directory records (getdents64 when `is64`, else getdents).
-void describe_dirents(ValueSink& sink, std::string_view bytes, bool is64, bool truncated, const StructContext& ctx);
+// A run of variable-size directory records (getdents64 when `is64`, else
+// getdents); with `count`, a counted array (strace abbreviates it unless -v).
+void describe_dirents(ValueSink& sink, std::string_view bytes, bool is64, bool truncated, const StructContext& ctx,
+                      const ArrayCount* count = nullptr);
+// How many whole directory records `bytes` holds; `whole_bytes`, when given,
+// receives how many bytes they take.
+uint64_t count_dirents(std::string_view bytes, bool is64, format::Arch arch, size_t* whole_bytes = nullptr);
 // A socket address of any family.
 void describe_sockaddr(ValueSink& sink, std::string_view bytes, const StructContext& ctx);
 

@@ -38,6 +38,7 @@ struct ParamPlan {
   const StructDecoder* structure = nullptr;    // struct kinds
   uint32_t struct_size = 0;
   enum class Records : uint8_t { none, dirent, dirent64 } records = Records::none;  // getdents buffers
+  bool counted_strings = false;  // a string array strace abbreviates to its length unless -v (envp)
   bool is32 = false;        // a C int: the upper half of the register is noise
   bool address_like = false;  // a hex value that is an address: 0 is NULL
   // Other shapes chosen by another argument's value (the annotations' `when`):

@@ -46,6 +46,16 @@ struct StringValue {
   StringForm form = StringForm::text;
 };
 
+// An array strace shows as its address and length unless -v (abbreviated):
+// `0x7ffd1000 /* 37 vars */` (execve's envp), `0x5633e000 /* 4 entries */`
+// (getdents' records).
+enum class CountedElements : uint8_t { vars, entries };
+struct ArrayCount {
+  uint64_t address = 0;
+  uint64_t count = 0;  // elements in user memory: more than those described when the capture was cut
+  CountedElements elements = CountedElements::vars;
+};
+
 class ValueSink {
  public:
   virtual ~ValueSink() = default;
@@ -81,6 +91,12 @@ class ValueSink {
   virtual void begin_array() = 0;
   // `cut`: elements were left out (array limit, short capture).
   virtual void end_array(bool cut) = 0;
+  // An array whose length is known (ArrayCount); its elements follow, up to
+  // end_array(). By default a plain array: only strace's text abbreviates.
+  virtual void begin_counted_array(const ArrayCount& count) {
+    (void)count;
+    begin_array();
+  }
 
   // Return values only: a failed call's error (errno > 0).
   virtual void error(int errno_number) = 0;

@@ -300,6 +300,7 @@ void JsonValueWriter::begin_array() {
   begin_value();
   if (depth_ < 64) ++depth_;
   array_start_[depth_ - 1] = out_.size();
+  array_count_[depth_ - 1] = 0;
   out_.push_back('[');
   has_items_ &= ~(uint64_t{1} << (depth_ - 1));
 }
@@ -308,13 +309,25 @@ void JsonValueWriter::end_array(bool cut) {
   if (depth_ == 0) return;
   has_items_ &= ~(uint64_t{1} << (depth_ - 1));
   const size_t start = array_start_[depth_ - 1];
+  const uint64_t count = array_count_[depth_ - 1];
   --depth_;
   field_pending_ = false;
   out_.push_back(']');
   if (cut && start < out_.size()) {
     out_.insert(start, "{\"array\":");
-    out_.append(",\"truncated\":true}"sv);
+    out_.append(",\"truncated\":true"sv);
+    if (count != 0) {
+      out_.append(",\"count\":"sv);
+      append_decimal(out_, count);
+    }
+    out_.push_back('}');
   }
+}
+
+// JSON keeps every element it has; a cut array also says how many there were.
+void JsonValueWriter::begin_counted_array(const ArrayCount& count) {
+  begin_array();
+  array_count_[depth_ - 1] = count.count;
 }
 
 void JsonValueWriter::error(int errno_number) {

@@ -46,6 +46,7 @@ class JsonValueWriter final : public ValueSink {
   void end_struct(bool abbreviated) override;
   void begin_array() override;
   void end_array(bool cut) override;
+  void begin_counted_array(const ArrayCount& count) override;
   void error(int errno_number) override;
 
  private:
@@ -61,6 +62,9 @@ class JsonValueWriter final : public ValueSink {
   unsigned depth_ = 0;
   // Where each open array starts, to wrap it when it turns out cut.
   std::array<size_t, 64> array_start_;  // set as arrays open
+  // The length in user memory of each open counted array (0: not counted),
+  // written beside a cut array's elements.
+  std::array<uint64_t, 64> array_count_{};
   std::string scratch_;
 };
 

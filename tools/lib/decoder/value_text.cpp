@@ -209,7 +209,38 @@ void TextValueWriter::end_struct(bool abbreviated) { close(abbreviated, '}'); }
 
 void TextValueWriter::begin_array() { open('['); }
 
-void TextValueWriter::end_array(bool cut) { close(cut, ']'); }
+void TextValueWriter::end_array(bool cut) {
+  if (counted_depth_ != 0 && depth_ == counted_depth_) {
+    out_.resize(counted_from_);  // the elements: the count stands for them
+    has_items_ &= ~(uint64_t{1} << (depth_ - 1));
+    --depth_;
+    counted_depth_ = 0;
+    field_pending_ = false;
+    return;
+  }
+  close(cut, ']');
+}
+
+void TextValueWriter::begin_counted_array(const ArrayCount& count) {
+  if (verbose_ || counted_depth_ != 0 || depth_ >= 64) {
+    open('[');
+    return;
+  }
+  begin_value();
+  if (count.address == 0)
+    out_.append("NULL");
+  else
+    append_hex(out_, count.address);
+  auto it = std::back_inserter(out_);
+  if (count.elements == CountedElements::vars)
+    fmt::format_to(it, " /* {} var{} */", count.count, count.count == 1 ? "" : "s");
+  else
+    fmt::format_to(it, " /* {} entries */", count.count);
+  ++depth_;
+  has_items_ &= ~(uint64_t{1} << (depth_ - 1));
+  counted_depth_ = depth_;
+  counted_from_ = out_.size();
+}
 
 void TextValueWriter::error(int errno_number) {
   begin_value();

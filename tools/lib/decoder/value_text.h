@@ -22,9 +22,10 @@ class TextValueWriter final : public ValueSink {
   enum class Position : uint8_t { argument, return_value };
   // With `fds`, fd numbers are followed by what they refer to: `3</etc/passwd>`.
   // (`fds` null: plain numbers, at no cost; it must outlive the writer.)
+  // `verbose` (strace -v): counted arrays in full rather than as `0x7ffd1000 /* 37 vars */`.
   explicit TextValueWriter(std::string& out, Position position = Position::argument,
-                           StringHex hex = StringHex::none, const FdContext* fds = nullptr)
-      : out_(out), position_(position), hex_(hex), fds_(fds) {}
+                           StringHex hex = StringHex::none, const FdContext* fds = nullptr, bool verbose = false)
+      : out_(out), position_(position), hex_(hex), fds_(fds), verbose_(verbose) {}
 
   void signed_integer(int64_t value, Meaning meaning) override;
   void unsigned_integer(uint64_t value, Meaning meaning) override;
@@ -44,6 +45,7 @@ class TextValueWriter final : public ValueSink {
   void end_struct(bool abbreviated) override;
   void begin_array() override;
   void end_array(bool cut) override;
+  void begin_counted_array(const ArrayCount& count) override;
   void error(int errno_number) override;
 
  private:
@@ -59,6 +61,11 @@ class TextValueWriter final : public ValueSink {
   Position position_;
   StringHex hex_;
   const FdContext* fds_;
+  bool verbose_;
+  // An abbreviated counted array: its depth (0: none) and where its elements,
+  // written and then dropped, start.
+  unsigned counted_depth_ = 0;
+  size_t counted_from_ = 0;
   std::string_view field_;
   bool field_pending_ = false;
   // Bit d set: the structure or array at depth d holds an item already.

@@ -15,5 +15,7 @@ extern const SyscallHooks kFutex;
 extern const SyscallHooks kGetcwd;
 extern const SyscallHooks kGetrandom;
 extern const SyscallHooks kOpen;
+extern const SyscallHooks kPrctl;
+extern const SyscallHooks kRtSigreturn;
 
 }  // namespace traceloop::tools::syscalls

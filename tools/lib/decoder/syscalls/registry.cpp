@@ -17,6 +17,8 @@ const SyscallHooks* find_syscall_hooks(std::string_view syscall_name) {
       {"mq_open", &kOpen},
       {"open", &kOpen},
       {"openat", &kOpen},
+      {"prctl", &kPrctl},
+      {"rt_sigreturn", &kRtSigreturn},
   };
   for (const auto& [name, hooks] : kRegistry)
     if (name == syscall_name) return hooks;
