@@ -695,7 +695,8 @@ static __always_inline int traced_syscall(__u32 nr, const struct tl_plan **plan,
 /* What send() does when the ring has no room. */
 enum send_loss {
   LOSES_CALL = 1,   /* a call record, or the enter record that starts a call */
-  LOSES_RESULT = 2, /* the exit record of a call whose enter record was sent */
+  LOSES_RESULT = 2, /* the exit record of a call whose enter record was sent, or a
+                     * signal or exit notice: no call is missing */
 };
 
 /* Sends `size` bytes at `data` as one record of `cgroup_id` whose
@@ -1074,7 +1075,7 @@ static __always_inline int on_signal(int sig, const void *info, int btf)
   rec->signo = sig;
   if (bpf_probe_read_kernel(rec->siginfo, sizeof(rec->siginfo), info) != 0)
     __builtin_memset(rec->siginfo, 0, sizeof(rec->siginfo));
-  send(rec, sizeof(*rec), &rec->lost_before, counters_p, cgroup_id, LOSES_CALL);
+  send(rec, sizeof(*rec), &rec->lost_before, counters_p, cgroup_id, LOSES_RESULT);
   return 0;
 }
 
@@ -1097,7 +1098,7 @@ static __always_inline int on_task_exit(struct task_struct *task, int btf)
    * oldest kernels; the count it comes from is not */
   rec->group_dead = BPF_CORE_READ(task, signal, live.counter) == 0;
   __builtin_memset(rec->pad0, 0, sizeof(rec->pad0));
-  send(rec, sizeof(*rec), &rec->lost_before, counters_p, cgroup_id, LOSES_CALL);
+  send(rec, sizeof(*rec), &rec->lost_before, counters_p, cgroup_id, LOSES_RESULT);
   /* after its record: the process's end is its last traced event */
   if (filter_mode == TL_FILTER_PIDS)
     untrace_exited(rec->pid, !rec->group_dead);

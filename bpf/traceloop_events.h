@@ -271,7 +271,8 @@ enum tl_filter_mode {
 struct tl_cpu_counters {
   tl_u64 lost_total;      /* calls lost on this CPU because the ring was full */
   tl_u64 lost_unattributed; /* of those, of a cgroup no longer traced or without room in lost_per_cgroup */
-  tl_u64 results_lost;    /* exit records lost (see above), not in lost_total */
+  tl_u64 results_lost;    /* exit records lost (see above), and signal and exit notices
+                           * lost; not in lost_total */
   tl_u32 records;         /* records sent, modulo 2^32 (when to look at the ring's fill level) */
   tl_u32 woke;            /* 1: this CPU woke the consumer since the ring was last seen below the mark */
 };
