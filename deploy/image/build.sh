@@ -40,7 +40,8 @@ if [ -z "$busybox" ] || ! file -L "$busybox" 2>/dev/null | grep -q "statically l
   busybox=/bin/busybox
   [ -x "$busybox" ] || { echo "$0: busybox-static is missing (apt-get install busybox-static)" >&2; exit 1; }
 fi
-version=$("$build/recorder/traceloop-record" --version 2>/dev/null | awk '{print $NF}' || true)
+# The first line of --version is "traceloop-record VERSION"; the next names the trace formats.
+version=$("$build/recorder/traceloop-record" --version 2>/dev/null | awk 'NR == 1 {print $NF}' || true)
 [ -n "$version" ] || version=dev
 [ -n "$tag" ] || tag="traceloop:$version"
 

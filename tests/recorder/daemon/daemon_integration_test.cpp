@@ -335,7 +335,8 @@ TEST_F(DaemonTest, ProcessTableForgetsProcessesWhoseEventsWereOverwritten) {
   // The shells the history kept: each exited with status 3, seen by its exit_group and its parent's wait4.
   size_t exited_3 = 0;
   for (const auto& [pid, p] : table) exited_3 += p.exit_ns != 0 && p.exit_status == (3 << 8) ? 1 : 0;
-  EXPECT_GT(exited_3, 5u);
+  EXPECT_GT(exited_3, 5u) << trace->events.size() << " events, " << trace->notices.size() << " notices, "
+                          << table.size() << " processes";
 }
 
 TEST_F(DaemonTest, SnapshotDeleteAndPrefixes) {
