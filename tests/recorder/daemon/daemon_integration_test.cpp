@@ -335,7 +335,7 @@ TEST_F(DaemonTest, ProcessTableForgetsProcessesWhoseEventsWereOverwritten) {
   // The shells the history kept: each exited with status 3, seen by its exit_group and its parent's wait4.
   size_t exited_3 = 0;
   for (const auto& [pid, p] : table) exited_3 += p.exit_ns != 0 && p.exit_status == (3 << 8) ? 1 : 0;
-  EXPECT_GT(exited_3, 5u) << trace->events.size() << " events, " << trace->notices.size() << " notices, "
+  EXPECT_GT(exited_3, 5u) << trace->events.size() << " events, " << trace->notices.size() << " notices, " << trace->counters->events_overwritten << " overwritten, " << trace->counters->events_lost << " lost, "
                           << table.size() << " processes";
 }
 

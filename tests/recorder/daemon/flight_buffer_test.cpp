@@ -65,6 +65,39 @@ TEST(FlightBuffer, KeepsEverythingWithinBudget) {
   for (size_t i = 0; i < 5000; ++i) ASSERT_EQ(trace->events[i].fields.enter_ns, again.next().enter_ns) << i;
 }
 
+// Signal deliveries and process ends come with the calls of a fork-heavy
+// workload (a shell's children: an exit and a SIGCHLD each); they must cost
+// the history about what they weigh, not its depth.
+TEST(FlightBuffer, TaskNoticesCostTheHistoryLittleDepth) {
+  auto held_with = [](bool notices) {
+    FlightCodec codec(3);
+    FlightBuffer buffer({.budget_bytes = 64u << 10});
+    format::SyntheticWorkload work(catalogue(), 5);
+    for (uint64_t i = 0; i < 40000; ++i) {
+      format::Event e = work.next();
+      buffer.add(e, codec);
+      if (notices && i % 35 == 34) {
+        format::TaskNotice n;
+        n.kind = format::TaskNotice::Kind::exit;
+        n.at_ns = e.enter_ns + 1;
+        n.pid = n.tid = e.pid;
+        n.comm = e.comm;
+        n.exit_status = 3 << 8;
+        n.group_dead = true;
+        buffer.add_notice(n);
+      }
+    }
+    std::printf("frames %zu bytes %llu open %llu open events %llu\n", buffer.frame_count(),
+                (unsigned long long)buffer.bytes(), (unsigned long long)buffer.open_bytes(),
+                (unsigned long long)buffer.open_events());
+    return buffer.events_held();
+  };
+  const uint64_t plain = held_with(false), with_notices = held_with(true);
+  std::printf("events held in 64 KiB: %llu plain, %llu with a notice every 35 calls\n",
+              static_cast<unsigned long long>(plain), static_cast<unsigned long long>(with_notices));
+  EXPECT_GT(with_notices, plain * 8 / 10);
+}
+
 TEST(FlightBuffer, DropsOldestFirstAndCountsOverwritten) {
   FlightCodec codec(3);
   FlightBuffer buffer({.budget_bytes = 64u << 10, .chunk_raw_bytes = 16u << 10});
