@@ -382,11 +382,12 @@ struct EventBatchBuilder::Columns {
     LossMarker marker;
   };
   std::vector<Loss> losses;
-  struct Notice {
-    uint32_t before;
-    OwnedTaskNotice notice;
-  };
-  std::vector<Notice> notices;
+  // Notices wait here one after another, as calls do in their columns (see
+  // put_notice): a workload of short processes brings two per process (an
+  // exit, a SIGCHLD), and kept as objects they would outweigh its calls in
+  // a small history's open batch.
+  std::string notice_bytes;
+  uint32_t notice_count = 0;
   uint64_t first_ns = 0, last_ns = 0, lost = 0, overwritten = 0;
 
   size_t raw_bytes() const {
@@ -394,7 +395,7 @@ struct EventBatchBuilder::Columns {
            args.size() + arg_count.size() + state.size() + comm_index.size() +
            container_index.size() + capture_shape.size() + capture_arg.size() + capture_size.size() +
            capture_excess.size() + capture_repeat.size() + capture_bytes + arg_code.size() + comms.size() * 24 +
-           losses.size() * 48 + notices.size() * 96;
+           losses.size() * 48 + notice_bytes.size() + notice_count * 24;
   }
 
   size_t memory_bytes() const {
@@ -411,8 +412,7 @@ struct EventBatchBuilder::Columns {
     n += comms.capacity() * sizeof(std::string) + comm_ids.size() * (sizeof(std::string) + 32);
     for (const auto& s : comms) n += 2 * heap(s);
     n += losses.capacity() * sizeof(Loss);
-    n += notices.capacity() * sizeof(Notice);
-    for (const auto& nt : notices) n += heap(nt.notice.comm) + heap(nt.notice.siginfo);
+    n += heap(notice_bytes);
     return n;
   }
 
@@ -444,7 +444,7 @@ uint32_t EventBatchBuilder::event_count() const { return columns_->count; }
 size_t EventBatchBuilder::raw_bytes() const { return columns_->raw_bytes(); }
 size_t EventBatchBuilder::memory_bytes() const { return columns_->memory_bytes(); }
 bool EventBatchBuilder::empty() const {
-  return columns_->count == 0 && columns_->losses.empty() && columns_->notices.empty();
+  return columns_->count == 0 && columns_->losses.empty() && columns_->notice_count == 0;
 }
 bool EventBatchBuilder::should_flush() const {
   return columns_->count >= max_events_ || columns_->raw_bytes() >= max_raw_bytes_;
@@ -565,11 +565,53 @@ void EventBatchBuilder::add_loss(const LossMarker& loss) {
   c.overwritten += loss.overwritten;
 }
 
+namespace {
+
+// A notice as it waits in the open batch: its position and fields as
+// varints, then its comm and siginfo as length and bytes.
+void put_notice(std::string& out, uint32_t before, const TaskNotice& n) {
+  for (const uint64_t v : {uint64_t{before}, uint64_t{n.kind == TaskNotice::Kind::signal}, n.at_ns, uint64_t{n.pid},
+                           uint64_t{n.tid}, uint64_t{n.cpu}, uint64_t{n.container}, zigzag(n.signo),
+                           zigzag(n.exit_status), uint64_t{n.group_dead}})
+    put_varint(out, v);
+  const std::string_view siginfo = n.siginfo.substr(0, TaskNotice::kSiginfoBytes);
+  for (const std::string_view bytes : {n.comm, siginfo}) {
+    put_varint(out, bytes.size());
+    out.append(bytes);
+  }
+}
+
+// Reads put_notice's bytes back (written by this process: no hostile input).
+class NoticeBytesReader {
+ public:
+  explicit NoticeBytesReader(std::string_view bytes) : bytes_(bytes) {}
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (unsigned shift = 0; at_ < bytes_.size() && shift < 64; shift += 7) {
+      const auto byte = static_cast<uint8_t>(bytes_[at_++]);
+      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if (byte < 0x80) break;
+    }
+    return v;
+  }
+  std::string_view bytes() {
+    const size_t n = std::min<size_t>(varint(), bytes_.size() - at_);
+    const std::string_view out = bytes_.substr(at_, n);
+    at_ += n;
+    return out;
+  }
+
+ private:
+  std::string_view bytes_;
+  size_t at_ = 0;
+};
+
+}  // namespace
+
 void EventBatchBuilder::add_notice(const TaskNotice& notice) {
   Columns& c = *columns_;
-  auto owned = OwnedTaskNotice::from(notice);
-  if (owned.siginfo.size() > TaskNotice::kSiginfoBytes) owned.siginfo.resize(TaskNotice::kSiginfoBytes);
-  c.notices.push_back({c.count, std::move(owned)});
+  put_notice(c.notice_bytes, c.count, notice);
+  ++c.notice_count;
 }
 
 EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
@@ -633,26 +675,32 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
     l.setContainerIndex(m.container);
     l.setAtNs(m.at_ns);
   }
-  if (!c.notices.empty()) {
-    auto notices = batch.initNotices(static_cast<unsigned>(c.notices.size()));
-    for (unsigned i = 0; i < c.notices.size(); ++i) {
+  if (c.notice_count != 0) {
+    auto notices = batch.initNotices(c.notice_count);
+    NoticeBytesReader in(c.notice_bytes);
+    for (unsigned i = 0; i < c.notice_count; ++i) {
       auto out = notices[i];
-      const TaskNotice& n = c.notices[i].notice.fields;
-      out.setBeforeEvent(c.notices[i].before);
-      out.setAtNs(n.at_ns);
-      out.setPid(n.pid);
-      out.setTid(n.tid);
-      out.setCpu(n.cpu);
-      out.setContainerIndex(n.container);
-      out.setComm(c.notices[i].notice.comm);
-      if (n.kind == TaskNotice::Kind::signal) {
-        auto signal = out.initSignal();
-        signal.setSigno(n.signo);
-        signal.setSiginfo(data(c.notices[i].notice.siginfo));
+      out.setBeforeEvent(static_cast<uint32_t>(in.varint()));
+      const bool signal = in.varint() != 0;
+      out.setAtNs(in.varint());
+      out.setPid(static_cast<uint32_t>(in.varint()));
+      out.setTid(static_cast<uint32_t>(in.varint()));
+      out.setCpu(static_cast<uint32_t>(in.varint()));
+      out.setContainerIndex(static_cast<uint32_t>(in.varint()));
+      const auto signo = static_cast<int32_t>(unzigzag(in.varint()));
+      const auto exit_status = static_cast<int32_t>(unzigzag(in.varint()));
+      const bool group_dead = in.varint() != 0;
+      const std::string comm(in.bytes());  // Cap'n Proto's text wants its NUL
+      out.setComm(comm.c_str());
+      const std::string_view siginfo = in.bytes();
+      if (signal) {
+        auto sig = out.initSignal();
+        sig.setSigno(signo);
+        sig.setSiginfo(data(siginfo));
       } else {
         auto exit = out.initExit();
-        exit.setStatus(n.exit_status);
-        exit.setGroupDead(n.group_dead);
+        exit.setStatus(exit_status);
+        exit.setGroupDead(group_dead);
       }
     }
   }

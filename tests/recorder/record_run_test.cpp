@@ -274,7 +274,9 @@ TEST(RecordRun, StructuresFilledAtExit) {
       ++whole;
     }
     EXPECT_EQ(whole + (c->size - c->bytes.size()), entries_of_root) << "ret " << v.ret;
-    if (static_cast<size_t>(v.ret) <= 256) EXPECT_EQ(c->size, static_cast<uint32_t>(v.ret));
+    if (static_cast<size_t>(v.ret) <= 256) {
+      EXPECT_EQ(c->size, static_cast<uint32_t>(v.ret));
+    }
     dents = true;
   }
   EXPECT_TRUE(dents);

@@ -499,8 +499,9 @@ TEST_F(DecodeTest, CatalogueMissingEntriesAndUnknownSetsRenderSafely) {
   format::SyscallSpec s;
   s.nr = 7;
   s.name = "frobnicate";
-  format::ParamSpec p1{"how", "int", format::ArgKind::flags, format::kNoLenArg, "frob_flags", "", 0};
-  format::ParamSpec p2{"what", "struct frob *", format::ArgKind::struct_in, format::kNoLenArg, "", "frob", 24};
+  format::ParamSpec p1{.name = "how", .c_type = "int", .kind = format::ArgKind::flags, .flag_set = "frob_flags"};
+  format::ParamSpec p2{.name = "what", .c_type = "struct frob *", .kind = format::ArgKind::struct_in,
+                       .struct_type = "frob", .struct_size = 24};
   s.params = {p1, p2};
   specs.push_back(s);
   m.catalogue = format::Catalogue(format::Arch::x86_64, specs);

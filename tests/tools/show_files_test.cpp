@@ -146,7 +146,9 @@ TEST_F(ShowFilesTest, SeveralFilesMergedByTime) {
     auto writer = format::TraceWriter::create(path, m);
     ASSERT_TRUE(writer.ok());
     for (const auto& e : builder.events())
-      if (e.fields.nr != m.catalogue.find("getpid")->nr) ASSERT_TRUE(writer->append(e.view()).ok());
+      if (e.fields.nr != m.catalogue.find("getpid")->nr) {
+        ASSERT_TRUE(writer->append(e.view()).ok());
+      }
     ASSERT_TRUE(writer->finish().ok());
   };
   write_without_getpid(dir_ / "web.tl", first, a_timed);

@@ -1044,7 +1044,9 @@ TEST_F(DaemonTest, WatchPrintsWhatItsFiltersSelect) {
   EXPECT_NE(out.find("\"/nonexistent-file\""), std::string::npos) << out;
   std::istringstream lines(out);
   for (std::string line; std::getline(lines, line);)
-    if (line.find(" = ") != std::string::npos) EXPECT_NE(line.find(" = -1 E"), std::string::npos) << line;
+    if (line.find(" = ") != std::string::npos) {
+      EXPECT_NE(line.find(" = -1 E"), std::string::npos) << line;
+    }
   EXPECT_EQ(out.find("write("), std::string::npos) << out;
 }
 

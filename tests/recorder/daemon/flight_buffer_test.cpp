@@ -87,9 +87,6 @@ TEST(FlightBuffer, TaskNoticesCostTheHistoryLittleDepth) {
         buffer.add_notice(n);
       }
     }
-    std::printf("frames %zu bytes %llu open %llu open events %llu\n", buffer.frame_count(),
-                (unsigned long long)buffer.bytes(), (unsigned long long)buffer.open_bytes(),
-                (unsigned long long)buffer.open_events());
     return buffer.events_held();
   };
   const uint64_t plain = held_with(false), with_notices = held_with(true);
