@@ -39,13 +39,26 @@ Calls parse(const std::string& text) {
   std::istringstream lines(text);
   std::string line;
   static const std::regex kLine(R"(^(\d+)\s+([a-z0-9_]+)\((.*)$)");
+  static const std::regex kResumed(R"(^(\d+)\s+<\.\.\. ([a-z0-9_]+) resumed>(.*)$)");
+  std::map<std::string, size_t> unfinished;  // pid -> its call strace split, waiting for the rest
   while (std::getline(lines, line)) {
     std::smatch m;
-    if (!std::regex_match(line, m, kLine)) continue;  // resumed parts, signals, exits
+    if (std::regex_match(line, m, kResumed)) {
+      // A call another process's line interrupted: one call again.
+      const auto role_it = role.find(m[1].str());
+      const auto open = unfinished.find(m[1].str());
+      if (role_it != role.end() && open != unfinished.end()) calls[role_it->second][open->second].text += m[3].str();
+      unfinished.erase(m[1].str());
+      continue;
+    }
+    if (!std::regex_match(line, m, kLine)) continue;  // signals, exits
     auto [it, fresh] = role.try_emplace(m[1].str(), role.size());
     if (fresh) calls.emplace_back();
     std::string rest = m[2].str() + "(" + m[3].str();
-    if (const size_t cut = rest.find(" <unfinished ...>"); cut != std::string::npos) rest.resize(cut);
+    if (const size_t cut = rest.find(" <unfinished ...>"); cut != std::string::npos) {
+      rest.resize(cut);
+      unfinished[m[1].str()] = calls[it->second].size();
+    }
     calls[it->second].push_back({m[2].str(), rest});
   }
   return calls;

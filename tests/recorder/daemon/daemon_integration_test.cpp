@@ -317,7 +317,9 @@ TEST_F(DaemonTest, ProcessTableForgetsProcessesWhoseEventsWereOverwritten) {
   // A shell starting 400 short-lived shells under a small budget: the
   // history keeps the last few, and so does the process table, though it
   // still describes every process the history's events come from.
-  options_.budget_per_container = 16u << 10;  // ~3,000 events: ~100 of the shells' ~35 calls each
+  // ~100 of the shells' ~35 calls and 2 notices each (its end, its parent's
+  // SIGCHLD); below this, the open batch's own tables take most of a budget.
+  options_.budget_per_container = 32u << 10;
   START_DAEMON();
   const std::string id = unique_id("forks");
   ASSERT_EQ(run_container(work_, id, "i=0; while [ $i -lt 400 ]; do sh -c 'exit 3'; i=$((i+1)); done"), 0);
@@ -335,8 +337,8 @@ TEST_F(DaemonTest, ProcessTableForgetsProcessesWhoseEventsWereOverwritten) {
   // The shells the history kept: each exited with status 3, seen by its exit_group and its parent's wait4.
   size_t exited_3 = 0;
   for (const auto& [pid, p] : table) exited_3 += p.exit_ns != 0 && p.exit_status == (3 << 8) ? 1 : 0;
-  EXPECT_GT(exited_3, 5u) << trace->events.size() << " events, " << trace->notices.size() << " notices, " << trace->counters->events_overwritten << " overwritten, " << trace->counters->events_lost << " lost, "
-                          << table.size() << " processes";
+  EXPECT_GT(exited_3, 5u) << trace->events.size() << " events, " << trace->notices.size() << " notices, "
+                          << trace->counters->events_overwritten << " overwritten";
 }
 
 TEST_F(DaemonTest, SnapshotDeleteAndPrefixes) {
