@@ -308,6 +308,8 @@ int run_show_command(const DaemonCliState& s, std::ostream& out, std::ostream& e
   tools::warn_deprecated_filters(*s.show_cmd, err, "traceloop-record show");
   show.fd_paths = s.fd_paths.mode();
   show.no_abbrev = s.no_abbrev;
+  show.render.timestamps = s.show_timestamps.mode();
+  show.render.durations = s.show_durations;
   return tools::run_show(show, out, err);
 }
 
@@ -452,6 +454,7 @@ void add_daemon_commands(CLI::App& app, DaemonCliState& s) {
   tools::add_filter_options(*s.show_cmd, s.show_filter);
   tools::add_string_hex_option(*s.show_cmd, s.show_hex);
   tools::add_fd_paths_option(*s.show_cmd, s.fd_paths);
+  tools::add_timestamp_options(*s.show_cmd, s.show_timestamps, s.show_durations);
   s.snapshot_cmd = app.add_subcommand("snapshot", "save a running container's history without stopping it");
   add_connection_options(s.snapshot_cmd, s);
   s.snapshot_cmd->add_option("id", s.id, "container id or unambiguous prefix")->required();

@@ -21,6 +21,7 @@
 #include "recorder/daemon/daemon.h"
 #include "recorder/trace_option.h"
 #include "tools/lib/decoder/filter.h"
+#include "tools/lib/decoder/cli_options.h"
 #include "tools/lib/decoder/fd_paths_option.h"
 
 namespace CLI {
@@ -49,6 +50,8 @@ struct DaemonCliState {
   int show_hex = 0;                  // show -x, -xx
   tools::FdPathsFlag fd_paths;  // show -y, -yy
   bool no_abbrev = false;  // show -v, --no-abbrev (strace's -v)
+  tools::TimestampFlags show_timestamps;  // show -t, -tt, -ttt, -r
+  bool show_durations = false;            // show -T
   std::string color = "auto";  // show --color
   bool no_headers = false; // list
   std::string node;        // daemon --node

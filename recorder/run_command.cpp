@@ -24,6 +24,7 @@
 #include "format/trace_writer.h"
 #include "format/unique_fd.h"
 #include "recorder/attached_process.h"
+#include "recorder/fd_snapshot.h"
 #include "recorder/cgroup.h"
 #include "recorder/clock.h"
 #include "recorder/process_tracker.h"
@@ -314,6 +315,18 @@ Result<RunResult> attach_traced(const RunOptions& options) {
   container.started_wall_ns = wall_ns();
   metadata.containers.push_back(container);
 
+  // From here on every call these processes make, and every process they
+  // fork, is traced (kept in the ring until the first drain below).
+  for (const auto& p : *processes)
+    if (auto r = recorder.trace_process(p.tgid); !r.ok()) return r.error();
+  // The descriptors open now (a /proc/PID/fd snapshot of each process), in
+  // the header: taken after the processes are traced, so that an fd opened
+  // or closed meanwhile is in the trace as a call too, and -y replays it on
+  // top of the snapshot.
+  std::vector<uint32_t> tgids;
+  for (const auto& p : *processes) tgids.push_back(p.tgid);
+  metadata.fd_snapshots = read_fd_snapshots(tgids, boot_ns());
+
   // An attached recording has no natural end: it streams, in zstd, as the
   // daemon's do, whatever its length.
   auto writer = format::TraceWriter::create(result.output, metadata, format::WriterOptions{});
@@ -338,19 +351,11 @@ Result<RunResult> attach_traced(const RunOptions& options) {
     ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev);
   }
 
-  // From here on every call these processes make, and every process they
-  // fork, is traced.
-  for (const auto& p : *processes)
-    if (auto r = recorder.trace_process(p.tgid); !r.ok()) return r.error();
   // The calls they are blocked in now (a read waiting for input) began
   // before: shown from now on, as strace shows them once attached, their
   // entry data read at their exit. Before the first drain, so that each
   // exit finds its entry.
   if (auto r = resume_blocked_calls(recorder, converter, *processes); !r.ok()) return r.error();
-  // The descriptors open at attach time (a /proc/PID/fd snapshot of each
-  // process, recorder/fd_snapshot.h) belong in the trace here: after the
-  // processes are traced, so that an fd opened meanwhile is in the trace as
-  // a call or in the snapshot.
   result.startup_ns = boot_ns() - started;
   auto notify = [&](const std::string& line) {
     if (options.notice) options.notice(line);

@@ -7,14 +7,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 
 #include "tests/recorder/recorder_test_util.h"
+#include "tools/lib/decoder/show.h"
 #include "tests/support/child_process.h"
 
 namespace traceloop::recorder {
@@ -111,6 +114,23 @@ TEST(Attach, RecordsThreadsAndLaterChildrenUntilSigint) {
   EXPECT_EQ(t.metadata.command[0], helper_binary("tl_attach_loop").string() + " traced");
 
   const uint32_t pid = static_cast<uint32_t>(traced.pid());
+  // The fds it held at the attach are in the header (its pipe among them),
+  // so -y names the pipe its resumed read reads, as strace -y -p does.
+  const format::FdSnapshot* held = nullptr;
+  for (const auto& snapshot : t.metadata.fd_snapshots)
+    if (snapshot.pid == pid) held = &snapshot;
+  ASSERT_NE(held, nullptr) << "no fd snapshot of the attached process";
+  EXPECT_TRUE(std::any_of(held->fds.begin(), held->fds.end(),
+                          [](const format::OpenFd& f) { return f.target.starts_with("pipe:["); }));
+  tools::ShowOptions show;
+  show.path = out.string();
+  show.render.format = tools::OutputFormat::strace;
+  show.fd_paths = tools::FdPaths::paths;
+  std::ostringstream shown, show_err;
+  EXPECT_EQ(tools::run_show(show, shown, show_err), 0) << show_err.str();
+  EXPECT_TRUE(std::regex_search(shown.str(), std::regex(R"(read\(\d+<pipe:\[\d+\]>, "wake\\n")")))
+      << shown.str().substr(0, 3000);
+
   int main_calls = 0, thread_calls = 0, child_calls = 0;
   std::set<uint32_t> children;
   int resumed_reads = 0;
