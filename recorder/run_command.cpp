@@ -269,6 +269,33 @@ constexpr int kLivenessEvery = 10;
 // `run -p`: the processes are traced by thread group id (BPF filter mode
 // TL_FILTER_PIDS), not by cgroup: they run on where they are, untouched, and
 // are let go by detaching the programs.
+// The BPF programs of a run or an attach, started with the options' capture
+// choice (exec traced whatever the set: the process table takes each
+// process's argv from it), and the calls to keep of what they record.
+struct StartedRecorder {
+  std::unique_ptr<BpfRecorder> bpf;
+  format::SyscallSet recorded;
+};
+enum class TaskFilter { one_cgroup, processes };
+Result<StartedRecorder> start_recorder(const RunOptions& options, const format::Catalogue& catalogue,
+                                       TaskFilter filter, CaptureChoice& capture) {
+  capture = CaptureChoice{options.syscall_filters, options.capture_data, options.max_data,
+                          options.timestamp_resolution_ns, true};
+  auto chosen = bpf_options_for(catalogue, capture);
+  if (!chosen.ok()) return chosen.error();
+  auto recorded = recorded_syscalls(catalogue, capture);
+  if (!recorded.ok()) return recorded.error();
+  BpfOptions& bpf_options = *chosen;
+  bpf_options.ring_bytes = options.ring_bytes;
+  bpf_options.force_raw_tracepoint = options.force_raw_tracepoint;
+  bpf_options.single_cgroup = filter == TaskFilter::one_cgroup;
+  bpf_options.filter_processes = filter == TaskFilter::processes;
+  bpf_options.verifier_stats = options.verifier_stats;
+  auto bpf = BpfRecorder::start(bpf_options);
+  if (!bpf.ok()) return bpf.error();
+  return StartedRecorder{std::move(bpf).value(), std::move(recorded).value()};
+}
+
 Result<RunResult> attach_traced(const RunOptions& options) {
   if (!options.command.empty()) return Error{"-p/--attach and a command exclude each other"};
   SignalBlock signals;
@@ -278,22 +305,11 @@ Result<RunResult> attach_traced(const RunOptions& options) {
   const AttachedProcess& first = processes->front();
   const format::Catalogue& catalogue = format::builtin_catalogue(format::host_arch());
 
-  // exec is traced whatever the set, as for a command: the process table
-  // takes each process's argv from it.
-  const CaptureChoice capture{options.syscall_filters, options.capture_data, options.max_data,
-                              options.timestamp_resolution_ns, true};
-  auto chosen = bpf_options_for(catalogue, capture);
-  if (!chosen.ok()) return chosen.error();
-  auto recorded = recorded_syscalls(catalogue, capture);
-  if (!recorded.ok()) return recorded.error();
-  BpfOptions& bpf_options = *chosen;
-  bpf_options.ring_bytes = options.ring_bytes;
-  bpf_options.force_raw_tracepoint = options.force_raw_tracepoint;
-  bpf_options.filter_processes = true;
-  bpf_options.verifier_stats = options.verifier_stats;
-  auto bpf = BpfRecorder::start(bpf_options);
-  if (!bpf.ok()) return bpf.error();
-  BpfRecorder& recorder = **bpf;
+  CaptureChoice capture;
+  auto started_recorder = start_recorder(options, catalogue, TaskFilter::processes, capture);
+  if (!started_recorder.ok()) return started_recorder.error();
+  BpfRecorder& recorder = *started_recorder->bpf;
+  auto& recorded = started_recorder->recorded;
 
   RunResult result;
   result.output = options.output ? *options.output
@@ -335,7 +351,7 @@ Result<RunResult> attach_traced(const RunOptions& options) {
   ProcessTracker tracker(catalogue);
   for (const auto& p : *processes) tracker.set_root(p.tgid, p.ppid);
   // No setup of the recorder's own to leave out: every call is the processes'.
-  TraceFileSink sink(*writer, tracker, catalogue, 0, std::move(recorded).value());
+  TraceFileSink sink(*writer, tracker, catalogue, 0, std::move(recorded));
   EventConverter converter(catalogue, sink, [](uint64_t) { return 0u; });
   auto consumer = RingConsumer::create(recorder.ring_map_fd(),
                                        [&](std::span<const uint8_t> s) { converter.consume(s); });
@@ -412,20 +428,11 @@ Result<RunResult> run_traced(const RunOptions& options) {
   const std::vector<int> inherited_fds = open_fds();
   const std::optional<std::string> program = resolve_command(options.command[0]);
 
-  const CaptureChoice capture{options.syscall_filters, options.capture_data, options.max_data,
-                              options.timestamp_resolution_ns, true};
-  auto chosen = bpf_options_for(catalogue, capture);
-  if (!chosen.ok()) return chosen.error();
-  auto recorded = recorded_syscalls(catalogue, capture);
-  if (!recorded.ok()) return recorded.error();
-  BpfOptions& bpf_options = *chosen;
-  bpf_options.ring_bytes = options.ring_bytes;
-  bpf_options.force_raw_tracepoint = options.force_raw_tracepoint;
-  bpf_options.single_cgroup = true;
-  bpf_options.verifier_stats = options.verifier_stats;
-  auto bpf = BpfRecorder::start(bpf_options);
-  if (!bpf.ok()) return bpf.error();
-  BpfRecorder& recorder = **bpf;
+  CaptureChoice capture;
+  auto started_recorder = start_recorder(options, catalogue, TaskFilter::one_cgroup, capture);
+  if (!started_recorder.ok()) return started_recorder.error();
+  BpfRecorder& recorder = *started_recorder->bpf;
+  auto& recorded = started_recorder->recorded;
 
   auto mount = cgroup2_mount();
   if (!mount.ok()) return mount.error();
@@ -499,7 +506,7 @@ Result<RunResult> run_traced(const RunOptions& options) {
 
   ProcessTracker tracker(catalogue);
   tracker.set_root(static_cast<uint32_t>(child), static_cast<uint32_t>(::getpid()));
-  TraceFileSink sink(*writer, tracker, catalogue, static_cast<uint32_t>(child), std::move(recorded).value());
+  TraceFileSink sink(*writer, tracker, catalogue, static_cast<uint32_t>(child), std::move(recorded));
   EventConverter converter(catalogue, sink, [](uint64_t) { return 0u; });
   auto consumer = RingConsumer::create(recorder.ring_map_fd(),
                                        [&](std::span<const uint8_t> s) { converter.consume(s); });
