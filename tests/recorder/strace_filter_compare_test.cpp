@@ -26,7 +26,14 @@ std::string call_name(const std::string& line) {
   while (at < line.size() && (std::isdigit(static_cast<unsigned char>(line[at])) || line[at] == ' ')) ++at;
   const std::string rest = line.substr(at);
   if (rest.empty() || rest.starts_with("---") || rest.starts_with("+++") || rest.starts_with("<...")) return "";
-  return rest.substr(0, rest.find('('));
+  // A name, then its arguments. strace may also print the rest of a split
+  // call alone, without "<... resumed>", when -e status= left its first half
+  // out ("[{WIFEXITED(s) ...}], 0, NULL) = 12"): no call starts there.
+  const size_t paren = rest.find('(');
+  if (paren == 0 || paren == std::string::npos) return "";
+  for (size_t i = 0; i < paren; ++i)
+    if (!std::isalnum(static_cast<unsigned char>(rest[i])) && rest[i] != '_') return "";
+  return rest.substr(0, paren);
 }
 
 Counts count_calls(const std::string& text) {
