@@ -20,6 +20,21 @@ size_t comm_length(const char (&comm)[TL_COMM_LEN]) {
   return n;
 }
 
+// A signal or exit record's thread, time and container: the fields both
+// kinds share.
+template <typename Record>
+format::TaskNotice notice_of(format::TaskNotice::Kind kind, const Record& rec, uint32_t container) {
+  format::TaskNotice n;
+  n.kind = kind;
+  n.at_ns = rec.ts;
+  n.pid = rec.pid;
+  n.tid = rec.tid;
+  n.cpu = rec.cpu;
+  n.container = container;
+  n.comm = std::string_view(rec.comm, comm_length(rec.comm));
+  return n;
+}
+
 }  // namespace
 
 EventConverter::EventConverter(const format::Catalogue& catalogue, EventSink& sink,
@@ -271,14 +286,7 @@ void EventConverter::on_exit(const tl_exit_record& rec, std::span<const uint8_t>
 
 void EventConverter::on_signal(const tl_signal_record& rec) {
   if (rec.lost_before) report_loss(rec.lost_before, rec.cgroup_id, rec.ts);
-  format::TaskNotice n;
-  n.kind = format::TaskNotice::Kind::signal;
-  n.at_ns = rec.ts;
-  n.pid = rec.pid;
-  n.tid = rec.tid;
-  n.cpu = rec.cpu;
-  n.container = container_of_(rec.cgroup_id);
-  n.comm = std::string_view(rec.comm, comm_length(rec.comm));
+  format::TaskNotice n = notice_of(format::TaskNotice::Kind::signal, rec, container_of_(rec.cgroup_id));
   n.signo = static_cast<int32_t>(rec.signo);
   n.siginfo = std::string_view(reinterpret_cast<const char*>(rec.siginfo), sizeof(rec.siginfo));
   ++stats_.notices;
@@ -293,14 +301,7 @@ void EventConverter::on_task_exit(const tl_task_exit_record& rec) {
     previous->fields.state = format::CallState::unfinished;
     complete(*previous);
   }
-  format::TaskNotice n;
-  n.kind = format::TaskNotice::Kind::exit;
-  n.at_ns = rec.ts;
-  n.pid = rec.pid;
-  n.tid = rec.tid;
-  n.cpu = rec.cpu;
-  n.container = container_of_(rec.cgroup_id);
-  n.comm = std::string_view(rec.comm, comm_length(rec.comm));
+  format::TaskNotice n = notice_of(format::TaskNotice::Kind::exit, rec, container_of_(rec.cgroup_id));
   n.exit_status = static_cast<int32_t>(rec.exit_code);
   n.group_dead = rec.group_dead != 0;
   ++stats_.notices;
