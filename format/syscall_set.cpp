@@ -82,20 +82,27 @@ std::vector<uint32_t> SyscallSet::numbers_below(uint32_t limit) const {
   return out;
 }
 
+SetPrefix parse_set_prefix(std::string_view expression) {
+  SetPrefix prefix;
+  std::string_view rest = expression;
+  while (rest.starts_with('!')) {
+    prefix.negated = !prefix.negated;
+    rest.remove_prefix(1);
+  }
+  if (rest == "all")
+    prefix.negated = !prefix.negated;
+  else if (rest != "none")
+    prefix.list = rest;
+  return prefix;
+}
+
 Result<SyscallSet> SyscallSet::parse(std::string_view expression, const Catalogue& catalogue) {
   const Catalogue& builtin = builtin_catalogue(catalogue.arch());
   SyscallSet set;
-  set.negated_ = false;
-  std::string_view rest = expression;
-  while (rest.starts_with('!')) {
-    set.negated_ = !set.negated_;
-    rest.remove_prefix(1);
-  }
-  if (rest == "none") return set;
-  if (rest == "all") {
-    set.negated_ = !set.negated_;
-    return set;
-  }
+  const SetPrefix prefix = parse_set_prefix(expression);
+  set.negated_ = prefix.negated;
+  if (!prefix.list) return set;
+  std::string_view rest = *prefix.list;
   if (rest.empty()) return Error{std::string("invalid syscall set '") + std::string(expression) + "': it is empty"};
   auto both = [&](auto&& each) {
     for (const SyscallSpec& spec : builtin.syscalls()) each(spec);

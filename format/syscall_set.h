@@ -6,6 +6,7 @@
 // what the kernel records, the tools what they show: one parser for both.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,16 @@ inline constexpr uint32_t kClassPure = 1u << 16;       // %pure
 // `arch`; 0 for a number it does not know or that no class lists.
 uint32_t builtin_syscall_classes(Arch arch, uint32_t nr);
 
+
+// The start strace gives every set qualifier (trace=, signal=...): any
+// number of `!`, each inverting the set, then a list, or `all` or `none`
+// standing alone. `list` is what follows the `!`s, or nullopt for `all` and
+// `none`, whose set is then the empty one, inverted when `negated` says so.
+struct SetPrefix {
+  bool negated = false;
+  std::optional<std::string_view> list;
+};
+SetPrefix parse_set_prefix(std::string_view expression);
 
 class SyscallSet {
  public:

@@ -196,17 +196,10 @@ Result<uint8_t> parse_status_set(std::string_view expression) {
 
 Result<SignalSet> SignalSet::parse(std::string_view expression) {
   SignalSet set;
-  set.negated_ = false;
-  std::string_view rest = expression;
-  while (rest.starts_with('!')) {
-    set.negated_ = !set.negated_;
-    rest.remove_prefix(1);
-  }
-  if (rest == "none") return set;
-  if (rest == "all") {
-    set.negated_ = !set.negated_;
-    return set;
-  }
+  const format::SetPrefix prefix = format::parse_set_prefix(expression);
+  set.negated_ = prefix.negated;
+  if (!prefix.list) return set;
+  std::string_view rest = *prefix.list;
   if (rest.empty()) return Error{fmt::format("invalid signal set '{}': it is empty", expression)};
   while (true) {
     const auto comma = rest.find(',');
