@@ -32,7 +32,8 @@ const volatile __u64 wakeup_bytes = 1 << 20; /* wake the consumer when this much
 
 #define SCRATCH_SIZE 32768 /* power of two: sizes are masked with SCRATCH_SIZE - 1 for the verifier */
 /* Captures start below CAPTURE_AREA; each is at most 8 + TL_MAX_DATA_LIMIT + 1
- * bytes, so the end stays inside the scratch buffer. Arguments beyond it
+ * bytes (a message header, struct tl_msghdr_head: its parts and
+ * TL_MSGHDR_DATA bytes of data), so the end stays inside the scratch buffer. Arguments beyond it
  * (only with several multi-KiB captures in one call) are not captured. */
 #define CAPTURE_AREA 16384
 
@@ -46,8 +47,9 @@ struct scratch { /* a per-CPU map value may not exceed 32 KiB */
   __u8 ncaptures;
   __u8 pad[2];
   /* A walk over directory records: the next record's offset and the records
-   * left out so far (bytes that change at every step: on the stack, the
-   * verifier would never see the walk's states converge). */
+   * left out so far; over a message's iovecs: the bytes moved not yet
+   * given to an iovec and the data kept (bytes that change at every step:
+   * on the stack, the verifier would never see the walk's states converge). */
   __u32 walk_left_out;
   __u64 walk_pos; /* the value is exactly SCRATCH_SIZE bytes: sizes masked to it stay inside */
 };
@@ -158,6 +160,17 @@ static __always_inline int is_traced_process(void)
   return bpf_map_lookup_elem(&traced_tgids, &tgid) != 0;
 }
 
+/* TL_FILTER_SINGLE and TL_FILTER_SET: whether a cgroup is traced. */
+static __always_inline int cgroup_in_traced_set(__u64 cgroup_id)
+{
+  if (filter_mode == TL_FILTER_SINGLE)
+    return cgroup_id == single_cgroup_id;
+  /* an untraced task: one byte, no hash of its id */
+  if (!traced_slots[cgroup_id & (TL_CGROUP_SLOTS - 1)])
+    return 0;
+  return bpf_map_lookup_elem(&traced_cgroups, &cgroup_id) != 0;
+}
+
 /* Whether the current task is traced: its cgroup (cgroup_id is the current
  * task's), or in TL_FILTER_PIDS mode its process. */
 static __always_inline int is_traced_cgroup(__u64 cgroup_id)
@@ -166,12 +179,7 @@ static __always_inline int is_traced_cgroup(__u64 cgroup_id)
     return 1;
   if (filter_mode == TL_FILTER_PIDS)
     return is_traced_process();
-  if (filter_mode == TL_FILTER_SINGLE)
-    return cgroup_id == single_cgroup_id;
-  /* an untraced task: one byte, no hash of its id */
-  if (!traced_slots[cgroup_id & (TL_CGROUP_SLOTS - 1)])
-    return 0;
-  return bpf_map_lookup_elem(&traced_cgroups, &cgroup_id) != 0;
+  return cgroup_in_traced_set(cgroup_id);
 }
 
 static __always_inline int is_error(long ret) { return ret < 0 && ret >= -4095; }
@@ -275,19 +283,15 @@ static __always_inline __u64 submit_flags(struct tl_cpu_counters *c)
 #endif
 
 /* rt_sigreturn takes no argument: its first is made the address of the
- * signal mask it restores (the catalogue's `mask`, annotations.txt). x86_64:
- * the handler's ret popped the frame's return address, so the user stack
- * pointer is at the frame's struct ucontext, whose uc_sigmask follows
- * uc_flags, uc_link, uc_stack (24) and uc_mcontext (256). arm64: it is at
- * struct rt_sigframe, a siginfo (128) and then struct ucontext, whose
- * uc_sigmask follows uc_flags, uc_link and uc_stack (24). */
+ * signal mask it restores (the catalogue's `mask`, annotations.txt), at
+ * sigreturn_mask_at_sp bytes above the user stack pointer (set by user
+ * space from the kernel's signal frame, recorder/signal_frame.cpp). */
 #if defined(__TARGET_ARCH_x86)
 #define NR_RT_SIGRETURN 15
-#define SIGRETURN_MASK_AT_SP 296
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_RT_SIGRETURN 139
-#define SIGRETURN_MASK_AT_SP 168
 #endif
+const volatile __u32 sigreturn_mask_at_sp = 0;
 
 static __always_inline __u64 read_user_sp(struct pt_regs *regs, int btf)
 {
@@ -554,9 +558,156 @@ __noinline __u32 tl_put_dirents(__u32 off, __u32 arg, __u64 uptr, __u64 size)
   return next;
 }
 
+/* struct user_msghdr and struct iovec as user memory holds them on the
+ * 64-bit ABIs (x86_64, arm64); the decoder reads the header with the
+ * generated layouts (struct tl_msghdr_head keeps its bytes). */
+struct tl_user_msghdr {
+  __u64 name;
+  __u32 namelen; /* an int: a negative one reads as huge, and is cut to the bound */
+  __u32 pad0;
+  __u64 iov;
+  __u64 iovlen;
+  __u64 control;
+  __u64 controllen;
+  __u32 flags;
+  __u32 pad1;
+};
+_Static_assert(sizeof(struct tl_user_msghdr) == TL_MSGHDR_BYTES, "msghdr size");
+struct tl_user_iovec {
+  __u64 base;
+  __u64 len;
+};
+/* Where the parts of a msghdr capture start, relative to its head: each
+ * bound a power of two above the largest offset (the verifier sees masks). */
+#define MSGHDR_IOV_AT_MASK 511   /* head 80 + header 56 + name 128 */
+#define MSGHDR_CTL_AT_MASK 1023  /* + iovecs 512 */
+#define MSGHDR_DATA_AT_MASK 2047 /* + control 256 */
+_Static_assert(sizeof(struct tl_msghdr_head) + TL_MSGHDR_BYTES + TL_MSGHDR_NAME <= MSGHDR_IOV_AT_MASK, "iov at");
+_Static_assert(sizeof(struct tl_msghdr_head) + TL_MSGHDR_BYTES + TL_MSGHDR_NAME +
+                   TL_MSGHDR_IOVS * sizeof(struct tl_user_iovec) <= MSGHDR_CTL_AT_MASK, "control at");
+_Static_assert(sizeof(struct tl_msghdr_head) + TL_MSGHDR_BYTES + TL_MSGHDR_NAME +
+                   TL_MSGHDR_IOVS * sizeof(struct tl_user_iovec) + TL_MSGHDR_CONTROL <= MSGHDR_DATA_AT_MASK, "data at");
+_Static_assert((TL_MSGHDR_IOVS & (TL_MSGHDR_IOVS - 1)) == 0, "iovec index masked");
+_Static_assert(TL_MSGHDR_DATA == TL_MAX_DATA_LIMIT, "data offsets masked with TL_MAX_DATA_LIMIT");
+
+/* The data walk over the kept iovecs (one bpf_loop step each: verified
+ * once). Its running state (bytes the call moved not yet given to an
+ * iovec, bytes kept) lives in the scratch, as the directory walk's does. */
+struct msghdr_walk {
+  __u64 cap_at;  /* offset of the capture in the scratch (its head follows) */
+  __u32 iov_at;  /* offsets of the kept iovecs and of the data, from the head */
+  __u32 data_at;
+  __u32 limit;   /* each iovec's data: the data limit */
+  __u32 unread;  /* out: an iovec's data could not be read */
+};
+
+static long msghdr_iov_step(__u32 index, void *data)
+{
+  struct msghdr_walk *w = data;
+  struct scratch *s = this_cpu_scratch();
+  if (!s)
+    return 1;
+  __u64 head_at = mask_for_verifier(w->cap_at, CAPTURE_AREA - 1) + sizeof(struct tl_capture);
+  struct tl_msghdr_head *h = (struct tl_msghdr_head *)(s->buf + head_at);
+  __u32 i = index & (TL_MSGHDR_IOVS - 1);
+  const struct tl_user_iovec *v = (const struct tl_user_iovec *)(s->buf + head_at +
+                                                                 mask_for_verifier(w->iov_at, MSGHDR_IOV_AT_MASK) +
+                                                                 i * sizeof(struct tl_user_iovec));
+  /* walk_pos ~0: every iovec whole (sendmsg), as strace's data_size -1 */
+  __u64 moved = v->len < s->walk_pos ? v->len : s->walk_pos;
+  if (s->walk_pos != ~0ull)
+    s->walk_pos -= moved;
+  __u32 used = s->walk_left_out;
+  if (used > TL_MSGHDR_DATA)
+    return 1;
+  __u64 want = moved < w->limit ? moved : w->limit;
+  if (want > TL_MSGHDR_DATA - used)
+    want = TL_MSGHDR_DATA - used;
+  if (want && bpf_probe_read_user(s->buf + head_at + mask_for_verifier(w->data_at, MSGHDR_DATA_AT_MASK) +
+                                      mask_for_verifier(used, TL_MSGHDR_DATA - 1),
+                                  mask_for_verifier(want, 2 * TL_MSGHDR_DATA - 1), (const void *)v->base) != 0) {
+    h->iov_data[i] = TL_MSGHDR_UNREAD; /* strace shows each iovec on its own: the next ones still count */
+    w->unread = 1;
+    return 0;
+  }
+  h->iov_data[i] = want;
+  s->walk_left_out = used + want;
+  return 0;
+}
+
+/* sendmsg's and recvmsg's message header and what it points to (struct
+ * tl_msghdr_head). `moved`: the bytes the call moved, -1 for all of them
+ * (sendmsg); `partial_ok`: keep a capture some part of which could not be
+ * read (at exit; at entry the exit reads it all again instead). */
+__noinline __u32 tl_put_msghdr(__u32 off, __u32 arg, __u64 uptr, __s64 moved, __u32 partial_ok)
+{
+  struct scratch *s = this_cpu_scratch();
+  if (!s || off >= CAPTURE_AREA)
+    return off;
+  __u64 at = mask_for_verifier(off, CAPTURE_AREA - 1);
+  struct tl_capture *cap = (struct tl_capture *)(s->buf + at);
+  __u64 head_at = at + sizeof(*cap);
+  struct tl_msghdr_head *h = (struct tl_msghdr_head *)(s->buf + head_at);
+  struct tl_user_msghdr *m = (struct tl_user_msghdr *)(s->buf + head_at + sizeof(*h));
+  if (bpf_probe_read_user(m, sizeof(*m), (const void *)uptr) != 0)
+    return off;
+  __builtin_memset(h, 0, sizeof(*h));
+  h->hdr_len = sizeof(*m);
+  __u32 pos = sizeof(*h) + sizeof(*m);
+  __u32 name_len = m->namelen > TL_MSGHDR_NAME ? TL_MSGHDR_NAME : m->namelen;
+  if (m->name && name_len) {
+    if (bpf_probe_read_user(s->buf + head_at + pos, mask_for_verifier(name_len, 2 * TL_MSGHDR_NAME - 1),
+                            (const void *)m->name) != 0) {
+      h->faults |= TL_MSGHDR_FAULT_NAME;
+    } else {
+      h->name_len = name_len;
+      pos += name_len;
+    }
+  }
+  __u32 iov_at = pos;
+  __u32 count = m->iovlen > TL_MSGHDR_IOVS ? TL_MSGHDR_IOVS : m->iovlen;
+  if (m->iov && count) {
+    if (bpf_probe_read_user(s->buf + head_at + mask_for_verifier(iov_at, MSGHDR_IOV_AT_MASK),
+                            mask_for_verifier(count * sizeof(struct tl_user_iovec), 1023),
+                            (const void *)m->iov) != 0) {
+      h->faults |= TL_MSGHDR_FAULT_IOV;
+      count = 0;
+    } else {
+      h->iov_count = count;
+      pos += count * sizeof(struct tl_user_iovec);
+    }
+  } else {
+    count = 0;
+  }
+  __u32 control_len = m->controllen > TL_MSGHDR_CONTROL ? TL_MSGHDR_CONTROL : m->controllen;
+  if (m->control && control_len) {
+    if (bpf_probe_read_user(s->buf + head_at + mask_for_verifier(pos, MSGHDR_CTL_AT_MASK),
+                            mask_for_verifier(control_len, 2 * TL_MSGHDR_CONTROL - 1),
+                            (const void *)m->control) != 0) {
+      h->faults |= TL_MSGHDR_FAULT_CONTROL;
+    } else {
+      h->control_len = control_len;
+      pos += control_len;
+    }
+  }
+  struct msghdr_walk w = {.cap_at = at, .iov_at = iov_at, .data_at = pos,
+                          .limit = clamp_len(TL_MAX_DATA_LIMIT), .unread = 0};
+  s->walk_pos = moved < 0 ? ~0ull : (__u64)moved;
+  s->walk_left_out = 0;
+  if (count)
+    bpf_loop(count, msghdr_iov_step, &w, 0);
+  if (!partial_ok && (h->faults || w.unread))
+    return off;
+  __u32 len = pos + s->walk_left_out;
+  if (len > 0xffff)
+    return off;
+  return end_capture(cap, at, arg, len, len);
+}
+
 /* The capture of argument `arg` as its plan says. The plan comes as scalars
  * (what the verifier checks once for any value): `how` in bits 0-7, `when`
- * in bits 8-15, `len_arg` in bits 16-23; `ret` is the return value at exit. */
+ * in bits 8-15, `len_arg` in bits 16-23, bit 24 set when an entry capture is
+ * read again at exit; `ret` is the return value at exit. */
 __noinline __u32 tl_put_capture(__u32 off, __u32 arg, __u32 packed_plan, __u32 elem_size, __s64 ret)
 {
   struct scratch *s = this_cpu_scratch();
@@ -570,6 +721,11 @@ __noinline __u32 tl_put_capture(__u32 off, __u32 arg, __u32 packed_plan, __u32 e
   __u8 when = (packed_plan >> 8) & 0xff;
   __s8 len_arg = (__s8)((packed_plan >> 16) & 0xff);
   __u64 elem = elem_size ? elem_size : 1;
+  if (how == TL_CAP_MSGHDR) {
+    /* recvmsg's moved what it returned; sendmsg's, all of it */
+    int at_exit = when == TL_WHEN_EXIT || (packed_plan >> 24) & 1;
+    return tl_put_msghdr(off, arg, uptr, when == TL_WHEN_EXIT ? ret : -1, at_exit);
+  }
   if (how == TL_CAP_FIXED)
     return tl_put_bytes(off, arg, uptr, elem_size);
   if (how == TL_CAP_LEN_ARG) {
@@ -666,7 +822,7 @@ __noinline __u32 tl_put_retried(__u32 off, __u32 nr, __u32 mask)
     if (!(mask & (1u << i)))
       continue;
     const struct tl_arg_plan *p = &plan_of(nr)->args[i];
-    __u32 packed_plan = p->how | (__u32)p->when << 8 | (__u32)(__u8)p->len_arg << 16;
+    __u32 packed_plan = p->how | (__u32)p->when << 8 | (__u32)(__u8)p->len_arg << 16 | 1u << 24;
     __u32 next = tl_put_capture(off, i, packed_plan, p->elem_size, 0);
     if (next != off)
       s->ncaptures++;
@@ -740,7 +896,7 @@ static __always_inline void fill_enter(struct tl_enter_record *rec, __u32 nr, __
   rec->cgroup_id = cgroup_id;
   read_args(regs, rec->args, btf);
   if (nr == NR_RT_SIGRETURN)
-    rec->args[0] = read_user_sp(regs, btf) + SIGRETURN_MASK_AT_SP;
+    rec->args[0] = read_user_sp(regs, btf) + sigreturn_mask_at_sp;
   read_comm(rec->comm, btf);
 }
 
@@ -749,6 +905,8 @@ static __always_inline void fill_enter(struct tl_enter_record *rec, __u32 nr, __
  * same thread enters another call or leaves a different one. */
 static __always_inline void send_held_enter(struct tl_stash *st, struct tl_cpu_counters *counters_p)
 {
+  if (!plan_of(st->rec.enter.nr)->traced) /* the filter changed since: as at its exit */
+    return;
   struct scratch *s = this_cpu_scratch();
   if (!s)
     return;
@@ -937,6 +1095,12 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret, int btf)
     return 0;
   }
   const struct tl_plan *plan = plan_of(nr);
+  /* A held call whose syscall the filter no longer records (it changed
+   * while the call was in flight, or the task's container was chosen again
+   * under another filter) ends unrecorded: nothing of it was sent. One whose
+   * enter record was sent is completed, so that no enter waits for ever. */
+  if (state == TL_STASH_HELD && !plan->traced)
+    return 0;
   if (state == TL_STASH_SENT) {
     send_exit(regs, nr, ret, st->rec.enter.cgroup_id, plan, retry_mask_at_exit(st, plan, ret), counters_p, btf);
     return 0;
@@ -1056,6 +1220,23 @@ int tl_pid_fork_raw(struct bpf_raw_tracepoint_args *ctx)
     read_comm((rec)->comm, (btf));                            \
   } while (0)
 
+/* One signal notice of the current thread, its siginfo read from `info`
+ * (kernel memory: the kernel's siginfo, or a fatal_signals entry). */
+static __always_inline void send_signal_notice(int sig, const void *info, __u64 cgroup_id, int btf)
+{
+  struct tl_cpu_counters *counters_p = this_cpu_counters();
+  struct scratch *s = this_cpu_scratch();
+  if (!counters_p || !s)
+    return;
+  struct tl_signal_record *rec = (struct tl_signal_record *)s->buf;
+  rec->head.type = TL_RECORD_SIGNAL;
+  FILL_TASK_FIELDS(rec, cgroup_id, btf);
+  rec->signo = sig;
+  if (bpf_probe_read_kernel(rec->siginfo, sizeof(rec->siginfo), info) != 0)
+    __builtin_memset(rec->siginfo, 0, sizeof(rec->siginfo));
+  send(rec, sizeof(*rec), &rec->lost_before, counters_p, cgroup_id, LOSES_RESULT);
+}
+
 /* signal_deliver runs in the thread that takes the signal, before its
  * handler or default action. */
 static __always_inline int on_signal(int sig, const void *info, int btf)
@@ -1065,18 +1246,129 @@ static __always_inline int on_signal(int sig, const void *info, int btf)
     return 0;
   if (!info) /* SEND_SIG_NOINFO: a group's exit, see struct tl_signal_record */
     return 0;
-  struct tl_cpu_counters *counters_p = this_cpu_counters();
-  struct scratch *s = this_cpu_scratch();
-  if (!counters_p || !s)
-    return 0;
-  struct tl_signal_record *rec = (struct tl_signal_record *)s->buf;
-  rec->head.type = TL_RECORD_SIGNAL;
-  FILL_TASK_FIELDS(rec, cgroup_id, btf);
-  rec->signo = sig;
-  if (bpf_probe_read_kernel(rec->siginfo, sizeof(rec->siginfo), info) != 0)
-    __builtin_memset(rec->siginfo, 0, sizeof(rec->siginfo));
-  send(rec, sizeof(*rec), &rec->lost_before, counters_p, cgroup_id, LOSES_RESULT);
+  send_signal_notice(sig, info, cgroup_id, btf);
   return 0;
+}
+
+/* ---- fatal signals that are never delivered ----
+ *
+ * A signal whose default action kills without a core, sent to a process
+ * that neither handles nor blocks it (and is not ptraced), is never
+ * delivered: complete_signal() takes a short-cut when the signal is sent
+ * (the group's exit starts, SIGKILL is queued to every thread) and
+ * signal_deliver then sees SIGKILL without siginfo. strace, whose ptrace
+ * turns the short-cut off, shows `--- SIGTERM {...} ---` before `+++ killed
+ * by SIGTERM +++`. signal_generate runs in the sender, after
+ * complete_signal(); it keeps the signal here, keyed by the thread that
+ * would have taken it, and that thread's end (sched_process_exit, after the
+ * syscall it was in returned) sends the notice just before its exit
+ * record: the order strace shows. */
+struct tl_fatal_signal {
+  __u64 task;       /* the thread's task_struct: a tid reused later does not match */
+  __u32 signo;
+  __u32 pad0;
+  __u8 siginfo[TL_SIGINFO_BYTES];
+};
+
+/* Each entry lives from the signal's sending to its thread's end, a few
+ * microseconds; a full map loses the notice (counted in results_lost). */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u32);
+  __type(value, struct tl_fatal_signal);
+} fatal_signals SEC(".maps");
+
+/* Whether `task` (not the current task) is traced: the same filter as
+ * is_traced_cgroup, on the task's own cgroup (the one
+ * bpf_get_current_cgroup_id gives when it runs) or process. */
+static __always_inline int is_traced_task(struct task_struct *task)
+{
+  if (filter_mode == TL_FILTER_ALL)
+    return 1;
+  if (filter_mode == TL_FILTER_PIDS) {
+    __u32 tgid = BPF_CORE_READ(task, tgid);
+    return bpf_map_lookup_elem(&traced_tgids, &tgid) != 0;
+  }
+  return cgroup_in_traced_set(BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id));
+}
+
+#define SIGKILL_NR 9 /* the same on every architecture */
+
+/* `task` is the target found by the sender; `group`: a process-directed
+ * signal. This runs for every signal on the host: the cheapest and most
+ * selective tests first (a few compares, then two loads that almost every
+ * signal fails), the target's filter after them. */
+static __always_inline int on_signal_generate(int sig, const void *info, struct task_struct *task, int group,
+                                              int result, int btf)
+{
+  /* A signal that was queued (not ignored, not already pending) and is not
+   * SIGKILL (strace shows no line for it either). */
+  if (result != TRACE_SIGNAL_DELIVERED || sig == SIGKILL_NR || sig < 1 || sig > 64)
+    return 0;
+  /* The short-cut was taken just now: it set the group's exit code to this
+   * signal. prepare_signal() drops every signal to a group whose exit has
+   * begun (the result is then not DELIVERED), so the code was not set by an
+   * earlier exit; a signal handled, blocked by every thread that could take
+   * it, ignored, stopping, dumping core, or sent to a ptraced process leaves
+   * it unset. The kernel's own decision, read instead of re-derived from
+   * its signal sets, handlers and masks. tp_btf: direct loads. */
+  struct signal_struct *signal = btf ? task->signal : BPF_CORE_READ(task, signal);
+  int exit_code = btf ? signal->group_exit_code : BPF_CORE_READ(signal, group_exit_code);
+  if (exit_code != sig)
+    return 0;
+  if (!is_traced_task(task))
+    return 0;
+  /* The thread complete_signal() chose, the one that would have dequeued
+   * it: the target itself, unless it blocks the signal or has ended (a
+   * leader gone before its threads, a zombie: exit_state set); a
+   * process-directed signal then goes to signal->curr_target, which the
+   * search just set. */
+  struct task_struct *taker = task;
+  if (group && ((BPF_CORE_READ(task, blocked.sig[0]) & (1ull << ((sig - 1) & 63))) || BPF_CORE_READ(task, exit_state)))
+    taker = BPF_CORE_READ(signal, curr_target);
+  /* on the stack: this may run in an interrupt (a timer's SIGALRM) over
+   * another program that holds this CPU's scratch buffer */
+  struct tl_fatal_signal entry;
+  struct tl_fatal_signal *f = &entry;
+  f->task = (__u64)taker;
+  f->signo = sig;
+  f->pad0 = 0;
+  /* The siginfo the thread would have dequeued: the queue entry just added
+   * at the tail of the pending list (pid and uid as the target's namespaces
+   * see them). Without one (no memory for it), the sender's siginfo. */
+  struct sigpending *pending = group ? &signal->shared_pending : &task->pending;
+  struct list_head *last = BPF_CORE_READ(pending, list.prev);
+  struct sigqueue *q = (struct sigqueue *)((void *)last - bpf_core_field_offset(struct sigqueue, list));
+  if (last != &pending->list && BPF_CORE_READ(q, info.si_signo) == sig) {
+    if (bpf_probe_read_kernel(f->siginfo, sizeof(f->siginfo), &q->info) != 0)
+      return 0;
+  } else if ((__u64)info > 1) { /* not SEND_SIG_NOINFO or SEND_SIG_PRIV */
+    if (bpf_probe_read_kernel(f->siginfo, sizeof(f->siginfo), info) != 0)
+      return 0;
+  } else {
+    return 0;
+  }
+  __u32 tid = BPF_CORE_READ(taker, pid);
+  if (bpf_map_update_elem(&fatal_signals, &tid, f, BPF_ANY) != 0) {
+    struct tl_cpu_counters *counters_p = this_cpu_counters();
+    if (counters_p)
+      counters_p->results_lost++;
+  }
+  return 0;
+}
+
+/* The current thread ends: the fatal signal kept for it, if any, as its
+ * notice. */
+static __always_inline void send_fatal_signal(__u64 cgroup_id, int btf)
+{
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct tl_fatal_signal *f = bpf_map_lookup_elem(&fatal_signals, &tid);
+  if (!f)
+    return;
+  if (f->task == bpf_get_current_task())
+    send_signal_notice(f->signo, f->siginfo, cgroup_id, btf);
+  bpf_map_delete_elem(&fatal_signals, &tid);
 }
 
 /* sched_process_exit runs in the ending thread, after do_exit() set its
@@ -1086,6 +1378,7 @@ static __always_inline int on_task_exit(struct task_struct *task, int btf)
   __u64 cgroup_id = bpf_get_current_cgroup_id();
   if (!is_traced_cgroup(cgroup_id))
     return 0;
+  send_fatal_signal(cgroup_id, btf);
   struct tl_cpu_counters *counters_p = this_cpu_counters();
   struct scratch *s = this_cpu_scratch();
   if (!counters_p || !s)
@@ -1123,6 +1416,20 @@ int tl_signal_raw(struct bpf_raw_tracepoint_args *ctx)
   return on_signal((int)ctx->args[0], (const void *)ctx->args[1], 0);
 }
 
+SEC("tp_btf/signal_generate")
+int BPF_PROG(tl_signal_generate_btf, int sig, struct kernel_siginfo *info, struct task_struct *task, int group,
+             int result)
+{
+  return on_signal_generate(sig, info, task, group, result, 1);
+}
+
+SEC("raw_tracepoint/signal_generate")
+int tl_signal_generate_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+  return on_signal_generate((int)ctx->args[0], (const void *)ctx->args[1], (struct task_struct *)ctx->args[2],
+                            (int)ctx->args[3], (int)ctx->args[4], 0);
+}
+
 SEC("raw_tracepoint/sched_process_exit")
 int tl_task_exit_raw(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -1139,6 +1446,9 @@ int tl_in_flight(struct bpf_iter__task *ctx)
     return 0;
   struct tl_stash *st = bpf_task_storage_get(&calls, task, 0, 0);
   if (!st || st->state != TL_STASH_HELD)
+    return 0;
+  /* as its exit would: a syscall the filter no longer records is not shown */
+  if (st->rec.enter.nr >= TL_MAX_SYSCALLS || !plan_of(st->rec.enter.nr)->traced)
     return 0;
   struct tl_enter_record rec = st->rec.enter;
   __u32 len = stash_len(st);

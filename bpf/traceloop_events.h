@@ -15,7 +15,9 @@
  * A call still in flight (a thread blocked in a syscall) lives only in its
  * thread's store: program tl_in_flight (a task iterator) writes one enter
  * record per such call, without losses field (lost_before 0), when user
- * space reads it (at a snapshot, at the end of a recording).
+ * space reads it (at a snapshot, at the end of a recording). A held call of
+ * a syscall that the filter stopped recording meanwhile is neither written
+ * there nor sent at its exit.
  *
  * Included by C (BPF) and C++; only fixed-width types, explicit padding, every
  * record 8-byte aligned.
@@ -123,10 +125,12 @@ struct tl_call_record {
  * siginfo is not sent: the kernel's SIGKILL to every thread of a group that
  * exits or dies, which no process sent and which the threads' exit records
  * already tell. A signal whose default action kills without a core (SIGTERM,
- * SIGUSR1, SIGPIPE...) sent to a process that does not handle it is never
- * delivered: the kernel turns it into that SIGKILL when it is sent, and only
- * the exit record (killed by it) tells it. strace, whose ptrace turns that
- * shortcut off, shows a delivery there. Lost like a call (see the losses
+ * SIGUSR1, SIGPIPE...) sent to a process that neither handles nor blocks it
+ * is never delivered: the kernel turns it into that SIGKILL when it is sent.
+ * strace, whose ptrace turns that short-cut off, shows a delivery there; so
+ * does the same record, kept at the sending (tracepoint signal_generate) and
+ * sent by the thread that would have taken it, at its end, just before its
+ * exit record (ts and cpu: that moment's). Lost like a call (see the losses
  * below). */
 struct tl_signal_record {
   struct tl_record_head head; /* type TL_RECORD_SIGNAL, ncaptures 0 */
@@ -215,6 +219,48 @@ enum tl_capture_how {
   TL_CAP_STRING_ARRAY = 5, /* NULL-terminated array of strings, kept NUL-separated */
   TL_CAP_LEN_PTR_ARG = 6,  /* bytes, length = u32 read from the pointer in argument len_arg (sockaddr out) */
   TL_CAP_DIRENTS = 7,      /* directory records, length = return value; exit only (getdents) */
+  TL_CAP_MSGHDR = 8,       /* struct msghdr and what it points to (struct tl_msghdr_head) */
+};
+
+/* TL_CAP_MSGHDR: sendmsg's message header at entry, recvmsg's at exit (as
+ * the kernel filled it in), with what it points to, in one capture: this
+ * head, then the header's own bytes (hdr_len: the architecture's struct
+ * user_msghdr), msg_name (name_len bytes), the iovecs (iov_count whole
+ * struct iovec), msg_control (control_len bytes), and the iovecs' data
+ * (iov_data[i] bytes of the i-th kept iovec, one after the other). The
+ * capture's size is its length: what was cut shows in the lengths kept
+ * against the header's.
+ *
+ * Bounds: msg_name up to a sockaddr_storage, TL_MSGHDR_IOVS iovecs (strace
+ * shows 32 at its default -s), TL_MSGHDR_CONTROL bytes of control messages
+ * (a few SCM_RIGHTS and SCM_CREDENTIALS messages; more is rare), and of the
+ * data, like strace's strings, each iovec's up to the data limit (max_data)
+ * and what the call moved (all of it for sendmsg, the return value for
+ * recvmsg), TL_MSGHDR_DATA bytes in all. The data limit bounds the data
+ * only: with --max-data 0 the header, name, iovecs and control messages are
+ * kept (the fds passed are known), the data are not. A part that could not
+ * be read has its TL_MSGHDR_FAULT_* bit (iov data: TL_MSGHDR_UNREAD) and no
+ * bytes; at entry such a capture is not kept at all, so that the exit reads
+ * it again (see struct tl_stash). */
+#define TL_MSGHDR_BYTES 56      /* struct user_msghdr of the 64-bit ABIs */
+#define TL_MSGHDR_NAME 128      /* sizeof(struct sockaddr_storage) */
+#define TL_MSGHDR_IOVS 32
+#define TL_MSGHDR_CONTROL 256
+#define TL_MSGHDR_DATA 4096
+#define TL_MSGHDR_UNREAD 0xffff /* iov_data: that iovec's data could not be read */
+enum tl_msghdr_fault {
+  TL_MSGHDR_FAULT_NAME = 1,
+  TL_MSGHDR_FAULT_IOV = 2,
+  TL_MSGHDR_FAULT_CONTROL = 4,
+};
+struct tl_msghdr_head {
+  tl_u16 hdr_len;
+  tl_u16 name_len;
+  tl_u16 iov_count;
+  tl_u16 control_len;
+  tl_u8 faults;     /* enum tl_msghdr_fault bits */
+  tl_u8 pad0[7];
+  tl_u16 iov_data[TL_MSGHDR_IOVS];
 };
 
 enum tl_capture_when {

@@ -30,6 +30,11 @@ enum {
   BPF_F_NO_PREALLOC = 1,
 };
 
+/* The signal_generate tracepoint's result. */
+enum trace_signal_deliver {
+  TRACE_SIGNAL_DELIVERED = 0,
+};
+
 enum {
   BPF_LOCAL_STORAGE_GET_F_CREATE = 1,
 };
@@ -103,22 +108,63 @@ struct pt_regs {
 
 /* Only the fields the programs read: comm (read_comm), bpf_storage
  * (has_no_task_storage), tgid (the processes traced by thread group id),
- * exit_code and signal->live (task exits). */
+ * exit_code and signal->live (task exits); for a fatal signal's sending
+ * (on_signal_generate): the target's pid, blocked mask, pending queues,
+ * cgroup, exit state and group exit code. */
 struct bpf_local_storage;
 typedef struct {
   int counter;
 } atomic_t;
+struct list_head {
+  struct list_head *next;
+  struct list_head *prev;
+};
+typedef struct {
+  unsigned long sig[1];
+} sigset_t;
+struct sigpending {
+  struct list_head list;
+  sigset_t signal;
+};
+struct kernel_siginfo {
+  int si_signo;
+  int si_errno;
+  int si_code;
+};
+typedef struct kernel_siginfo kernel_siginfo_t;
+struct sigqueue {
+  struct list_head list;
+  int flags;
+  kernel_siginfo_t info;
+};
+struct kernfs_node {
+  __u64 id;
+};
+struct cgroup {
+  struct kernfs_node *kn;
+};
+struct css_set {
+  struct cgroup *dfl_cgrp;
+};
+struct task_struct;
 struct signal_struct {
   atomic_t live;
+  struct task_struct *curr_target;
+  struct sigpending shared_pending;
+  int group_exit_code;
 };
 struct task_struct {
   char comm[16];
   struct bpf_local_storage *bpf_storage;
+  int pid;
   int tgid;
+  int exit_state;
   int exit_code;
   struct signal_struct *signal;
+  sigset_t blocked;
+  struct sigpending pending;
+  struct css_set *cgroups;
 };
-struct kernel_siginfo;
 
 struct bpf_raw_tracepoint_args {
   __u64 args[0];

@@ -36,6 +36,7 @@ constexpr size_t kMaxNoticeComm = 64;
 // bytes grouped by syscall argument, times and results by syscall. Earlier
 // encodings are read by event_batch_legacy.cpp.
 using detail::kColumnsGrouped;
+using detail::kColumnsParted;
 
 // Which arguments an event captured. Events of one syscall nearly always
 // capture the same arguments (given success or failure), so the encoder
@@ -72,6 +73,43 @@ constexpr uint64_t kArgCodes = kArgFromAddress + kRecentAddresses;
 // or AT_FDCWD sign-extended).
 bool is_address_like(uint64_t v) { return v >= 0x10000 && v < (uint64_t{1} << 56); }
 
+// Eight bytes of a column at `p`, byte k in bits 8k..8k+7.
+uint64_t load_word(const char* p) {
+  uint64_t word;
+  std::memcpy(&word, p, sizeof word);
+  if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+  return word;
+}
+constexpr uint64_t kByteTops = 0x8080808080808080ull;
+constexpr uint64_t bytes_of(uint8_t b) { return 0x0101010101010101ull * b; }
+// The top bit of each byte of `word` that is `bound` or more (bound < 0x80).
+constexpr uint64_t bytes_at_least(uint64_t word, uint8_t bound) {
+  // No byte borrows from the next: each is 0x80 or more before the subtraction.
+  return (((word | kByteTops) - bytes_of(bound)) | word) & kByteTops;
+}
+
+// The argument codes column, one byte per argument: the largest code when
+// one is kArgCodes or more, else 0.
+uint8_t check_arg_codes(std::string_view codes) {
+  uint64_t bad = 0;
+  size_t at = 0;
+  for (; codes.size() - at >= 8; at += 8) bad |= bytes_at_least(load_word(codes.data() + at), kArgCodes);
+  for (; at < codes.size(); ++at) bad |= static_cast<uint8_t>(codes[at]) >= kArgCodes ? 1 : 0;
+  if (bad == 0) return 0;
+  uint8_t largest = 0;
+  for (const char c : codes) largest = std::max(largest, static_cast<uint8_t>(c));
+  return largest;
+}
+// How many of the (checked) codes take a value of the args column.
+uint64_t count_arg_differences(std::string_view codes) {
+  uint64_t count = 0;
+  size_t at = 0;
+  for (; codes.size() - at >= 8; at += 8)
+    count += detail::count_top_bits(bytes_at_least(load_word(codes.data() + at), kArgFromPrevious));
+  for (; at < codes.size(); ++at) count += static_cast<uint8_t>(codes[at]) >= kArgFromPrevious ? 1 : 0;
+  return count;
+}
+
 class RecentAddresses {
  public:
   // i = 0 is the most recent.
@@ -94,31 +132,56 @@ using RecentValues = std::array<uint64_t, kRecentArgs>;
 using SyscallArgs = std::array<RecentValues, 6>;
 
 // What a batch remembers per syscall number. A batch uses a few dozen
-// numbers: entries exist for those only, rather than 1024 cleared per batch.
+// numbers: entries exist for those only, found from a table of 2-byte slots
+// and the slots' pointers (indexing the deque itself costs more) rather
+// than 1024 entries cleared per batch. The table stays small: a daemon
+// keeps an open batch for every container it tracks, under budgets as small
+// as 32 KiB, and a batch holds two of these.
 // References stay valid as it grows (a deque).
 template <typename T>
 class PerSyscall {
  public:
   [[gnu::always_inline]] T& operator[](uint32_t nr) {
     if (nr >= kFlatSyscallTable) [[unlikely]] return other_[nr];  // hostile or exotic numbers
-    if (slot_[nr] == 0) {
-      used_.emplace_back();
-      slot_[nr] = static_cast<uint16_t>(used_.size());
-    }
-    return used_[slot_[nr] - 1u];
+    const uint16_t slot = slot_[nr];
+    if (slot == 0) [[unlikely]] return add(nr);
+    return *entries_[slot - 1];
   }
 
-  // Beyond sizeof: the entries (a deque allocates at least 512 bytes a block).
+  // Beyond sizeof: the entries (a deque allocates at least 512 bytes a block)
+  // and their pointers.
   size_t memory_bytes() const {
-    return used_.size() * std::max<size_t>(sizeof(T), 64) + 512 + other_.size() * (sizeof(T) + 32);
+    return used_.size() * std::max<size_t>(sizeof(T), 64) + 512 + entries_.capacity() * sizeof(T*) +
+           other_.size() * (sizeof(T) + 32);
   }
 
  private:
-  std::array<uint16_t, kFlatSyscallTable> slot_{};  // 1 + index into used_; 0: none yet
+  [[gnu::noinline]] T& add(uint32_t nr) {
+    T* entry = &used_.emplace_back();
+    entries_.push_back(entry);
+    slot_[nr] = static_cast<uint16_t>(entries_.size());
+    return *entry;
+  }
+
+  std::array<uint16_t, kFlatSyscallTable> slot_{};  // 1 + index into entries_; 0: none yet
+  std::vector<T*> entries_;                          // into used_
   std::deque<T> used_;
   std::unordered_map<uint32_t, T> other_;
 };
 using RecentArgs = PerSyscall<SyscallArgs>;
+
+// Where the first NUL of `s` is (npos: none). Paths are short: most end in
+// the first word or two, found without a call to memchr.
+size_t find_nul(std::string_view s) {
+  size_t at = 0;
+  for (int words = 0; words < 4 && s.size() - at >= 8; ++words, at += 8) {
+    const uint64_t word = load_word(s.data() + at);
+    if (const uint64_t zeros = (word - bytes_of(1)) & ~word & kByteTops; zeros != 0)
+      return at + static_cast<size_t>(__builtin_ctzll(zeros)) / 8;
+  }
+  const size_t nul = s.substr(at).find('\0');
+  return nul == std::string_view::npos ? nul : at + nul;
+}
 
 // What the encoder and the decoder remember about a syscall number within a
 // batch; both update it identically, event by event.
@@ -155,7 +218,7 @@ struct SyscallPrediction {
   std::optional<uint64_t> decode_size(size_t k, uint64_t value, int64_t ret, std::string_view rest) const {
     if (predicts_ret(k)) return static_cast<uint64_t>(wrapping_add(unzigzag(value), ret));
     if (value != 0) return static_cast<uint64_t>(unzigzag(value - 1));
-    const size_t nul = rest.find('\0');
+    const size_t nul = find_nul(rest);
     if (nul == std::string_view::npos) return std::nullopt;
     return nul + 1;
   }
@@ -237,12 +300,16 @@ class RecentCaptures {
     }
     return 0;
   }
-  // The entry `repeat` (1-based) names, moved to the front; nullopt if none.
+  // The entry `repeat` (1-based) names, moved to the front, into `found`;
+  // false if none. (Not an optional: built on the stack and copied out, its
+  // two halves were stored apart and loaded as one, which stalls the load.)
   template <typename GroupBytes>
-  std::optional<std::string_view> use(const GroupBytes& group_bytes, uint64_t repeat) {
-    if (repeat == 0 || repeat > count_) return std::nullopt;
+  bool use(const GroupBytes& group_bytes, uint64_t repeat, std::string_view& found) {
+    if (repeat == 0 || repeat > count_) return false;
     promote(static_cast<uint32_t>(repeat - 1));
-    return group_bytes(entries_[0].group).substr(entries_[0].offset, entries_[0].length);
+    // Within the group: add() was given a place in it.
+    found = std::string_view(group_bytes(entries_[0].group).data() + entries_[0].offset, entries_[0].length);
+    return true;
   }
   void add(uint32_t group, size_t offset, size_t length) {
     count_ = std::min(count_ + 1, kSize);
@@ -290,7 +357,15 @@ class PartedColumn {
   }
   bool whole_in_parts() const { return used_ == whole_.size(); }
   uint32_t parts() const { return static_cast<uint32_t>(parts_.size()); }
-  [[gnu::always_inline]] uint64_t next(uint32_t part) { return parts_[part].next(); }
+  // Each part is read a value at a time, in turn with the parts of other
+  // syscalls: too many streams for the hardware to see, so each read asks
+  // for the part's next cache line itself, which then comes in while the
+  // events before its use are decoded.
+  [[gnu::always_inline]] uint64_t next(uint32_t part) {
+    VarintReader& reader = parts_[part];
+    reader.prefetch_next_line();
+    return reader.next();
+  }
   bool all_read() const {
     return std::all_of(parts_.begin(), parts_.end(), [](const VarintReader& r) { return !r.failed() && r.at_end(); });
   }
@@ -299,6 +374,15 @@ class PartedColumn {
   std::string_view whole_;
   size_t used_ = 0;
   std::vector<VarintReader> parts_;
+};
+
+// The values of the columns with one per event (but the per-syscall ones),
+// for a block of events: small enough to stay in the L1 cache.
+struct BlockColumns {
+  static constexpr size_t kEvents = 128;
+  static constexpr size_t kSize = kEvents + VarintReader::kSlack;
+  uint64_t tid[kSize], pid_delta[kSize], nr[kSize], cpu[kSize], arg_count[kSize], state[kSize], comm_index[kSize],
+      container[kSize], capture_count[kSize];
 };
 
 bool is_failure(uint8_t state, int64_t ret) { return state == 0 && ret < 0 && ret >= -4095; }
@@ -389,6 +473,13 @@ struct EventBatchBuilder::Columns {
   std::string notice_bytes;
   uint32_t notice_count = 0;
   uint64_t first_ns = 0, last_ns = 0, lost = 0, overwritten = 0;
+  // Where end_capture_part() ended parts: after `events` events, with the
+  // capture groups this large.
+  struct PartEnd {
+    uint32_t events;
+    std::vector<size_t> group_sizes;
+  };
+  std::vector<PartEnd> part_ends;
 
   size_t raw_bytes() const {
     return per_syscall_bytes + tid.size() + pid_delta.size() + cpu.size() + nr.size() +
@@ -614,15 +705,19 @@ void EventBatchBuilder::add_notice(const TaskNotice& notice) {
   ++c.notice_count;
 }
 
-EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
-  Columns& c = *columns_;
-  capnp::MallocMessageBuilder message(std::max<size_t>(1024, c.raw_bytes() / 8 + 64));
+namespace {
+
+capnp::Data::Reader as_data(std::string_view s) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
+}
+
+}  // namespace
+
+void EventBatchBuilder::to_message(capnp::MessageBuilder& message, const std::vector<CapturePart>* parts) const {
+  const Columns& c = *columns_;
   auto batch = message.initRoot<schema::EventBatch>();
-  auto data = [](std::string_view s) {
-    return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
-  };
   batch.setCount(c.count);
-  batch.setColumnEncoding(kColumnsGrouped);
+  batch.setColumnEncoding(parts != nullptr ? kColumnsParted : kColumnsGrouped);
   batch.setBaseEnterNs(c.base_enter_ns);
   if (c.time_unit_ns != 1) batch.setTimeUnitNs(static_cast<uint32_t>(c.time_unit_ns));
   {
@@ -633,36 +728,47 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
       ret += part.ret.view();
       for (const ByteColumn* column : {&part.enter_gap, &part.duration, &part.ret}) put_varint(sizes, column->size());
     }
-    batch.setEnterGap(data(enter_gap));
-    batch.setDuration(data(duration));
-    batch.setRetChange(data(ret));
-    batch.setPerSyscallSizes(data(sizes));
+    batch.setEnterGap(as_data(enter_gap));
+    batch.setDuration(as_data(duration));
+    batch.setRetChange(as_data(ret));
+    batch.setPerSyscallSizes(as_data(sizes));
   }
-  batch.setTid(data(c.tid.view()));
-  batch.setPidDelta(data(c.pid_delta.view()));
-  batch.setCpuChange(data(c.cpu.view()));
-  batch.setSyscallNr(data(c.nr.view()));
-  batch.setArgs(data(c.args.view()));
-  batch.setArgCode(data(c.arg_code.view()));
-  batch.setArgCountChange(data(c.arg_count.view()));
-  batch.setState(data(c.state.view()));
-  batch.setCommIndex(data(c.comm_index.view()));
+  batch.setTid(as_data(c.tid.view()));
+  batch.setPidDelta(as_data(c.pid_delta.view()));
+  batch.setCpuChange(as_data(c.cpu.view()));
+  batch.setSyscallNr(as_data(c.nr.view()));
+  batch.setArgs(as_data(c.args.view()));
+  batch.setArgCode(as_data(c.arg_code.view()));
+  batch.setArgCountChange(as_data(c.arg_count.view()));
+  batch.setState(as_data(c.state.view()));
+  batch.setCommIndex(as_data(c.comm_index.view()));
   auto comms = batch.initComms(static_cast<unsigned>(c.comms.size()));
   for (unsigned i = 0; i < c.comms.size(); ++i) comms.set(i, c.comms[i]);
-  if (c.any_container) batch.setContainerIndex(data(c.container_index.view()));
-  batch.setCaptureShape(data(c.capture_shape.view()));
-  batch.setCaptureArg(data(c.capture_arg.view()));
-  batch.setCaptureSizeChange(data(c.capture_size.view()));
-  batch.setCaptureExcess(data(c.capture_excess.view()));
-  batch.setCaptureRepeat(data(c.capture_repeat.view()));
-  std::string group_sizes;
-  for (const auto& group : c.capture_groups) put_varint(group_sizes, group.size());
-  batch.setCaptureGroupSizes(data(group_sizes));
-  auto capture_bytes = batch.initCaptureBytes(static_cast<unsigned>(c.capture_bytes));
-  size_t at = 0;
-  for (const auto& group : c.capture_groups) {
-    std::memcpy(capture_bytes.begin() + at, group.data(), group.size());
-    at += group.size();
+  if (c.any_container) batch.setContainerIndex(as_data(c.container_index.view()));
+  batch.setCaptureShape(as_data(c.capture_shape.view()));
+  batch.setCaptureArg(as_data(c.capture_arg.view()));
+  batch.setCaptureSizeChange(as_data(c.capture_size.view()));
+  batch.setCaptureExcess(as_data(c.capture_excess.view()));
+  batch.setCaptureRepeat(as_data(c.capture_repeat.view()));
+  if (parts != nullptr) {
+    // Per part: its events, its groups, the bytes of each (see the schema).
+    std::string column;
+    for (const CapturePart& part : *parts) {
+      put_varint(column, part.events);
+      put_varint(column, part.pieces.size());
+      for (const size_t piece : part.pieces) put_varint(column, piece);
+    }
+    batch.setCaptureParts(as_data(column));
+  } else {
+    std::string group_sizes;
+    for (const auto& group : c.capture_groups) put_varint(group_sizes, group.size());
+    batch.setCaptureGroupSizes(as_data(group_sizes));
+    auto capture_bytes = batch.initCaptureBytes(static_cast<unsigned>(c.capture_bytes));
+    size_t at = 0;
+    for (const auto& group : c.capture_groups) {
+      std::memcpy(capture_bytes.begin() + at, group.data(), group.size());
+      at += group.size();
+    }
   }
   auto losses = batch.initLosses(static_cast<unsigned>(c.losses.size()));
   for (unsigned i = 0; i < c.losses.size(); ++i) {
@@ -696,7 +802,7 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
       if (signal) {
         auto sig = out.initSignal();
         sig.setSigno(signo);
-        sig.setSiginfo(data(siginfo));
+        sig.setSiginfo(as_data(siginfo));
       } else {
         auto exit = out.initExit();
         exit.setStatus(exit_status);
@@ -704,7 +810,98 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
       }
     }
   }
+}
 
+size_t EventBatchBuilder::capture_bytes() const { return columns_->capture_bytes; }
+std::vector<std::string_view> EventBatchBuilder::capture_groups() const {
+  return {columns_->capture_groups.begin(), columns_->capture_groups.end()};
+}
+
+void EventBatchBuilder::end_capture_part() {
+  Columns& c = *columns_;
+  if (c.count == (c.part_ends.empty() ? 0 : c.part_ends.back().events)) return;  // no events since the last
+  Columns::PartEnd end{c.count, {}};
+  for (const auto& group : c.capture_groups) end.group_sizes.push_back(group.size());
+  c.part_ends.push_back(std::move(end));
+}
+
+std::vector<EventBatchBuilder::CapturePart> EventBatchBuilder::capture_parts(
+    const std::vector<bool>& whole_groups) const {
+  const Columns& c = *columns_;
+  std::vector<Columns::PartEnd> ends = c.part_ends;
+  if (ends.empty() || ends.back().events != c.count) {
+    ends.push_back({c.count, {}});
+    for (const auto& group : c.capture_groups) ends.back().group_sizes.push_back(group.size());
+  }
+  std::vector<CapturePart> parts;
+  uint32_t events = 0;
+  const std::vector<size_t>* before = nullptr;
+  for (const auto& end : ends) {
+    CapturePart& part = parts.emplace_back();
+    part.events = end.events - events;
+    for (size_t g = 0; g < end.group_sizes.size(); ++g) {
+      const bool earlier = before != nullptr && g < before->size();
+      // A small group is not worth a piece per part (each costs the
+      // compressor a new context): all of it goes with its first capture.
+      if (g < whole_groups.size() && whole_groups[g]) {
+        part.pieces.push_back(earlier ? 0 : c.capture_groups[g].size());
+        continue;
+      }
+      part.pieces.push_back(end.group_sizes[g] - (earlier ? (*before)[g] : 0));
+    }
+    events = end.events;
+    before = &end.group_sizes;
+  }
+  return parts;
+}
+
+EventBatchBuilder::PartedMessages EventBatchBuilder::finish_parted(const std::vector<bool>& whole_groups) {
+  const Columns& c = *columns_;
+  const std::vector<CapturePart> parts = capture_parts(whole_groups);
+  PartedMessages out;
+  out.event_count = c.count;
+  {
+    capnp::MallocMessageBuilder message(std::max<size_t>(1024, (c.raw_bytes() - c.capture_bytes) / 8 + 64));
+    to_message(message, &parts);
+    const kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+    out.batch.assign(words.asChars().begin(), words.asChars().size());
+  }
+  std::vector<size_t> taken(c.capture_groups.size(), 0);  // of each group, by the parts before
+  for (const CapturePart& part : parts) {
+    size_t size = 0;
+    for (const size_t piece : part.pieces) size += piece;
+    capnp::MallocMessageBuilder message(size / 8 + 64);
+    auto root = message.initRoot<schema::CaptureBytes>();
+    root.setPart(static_cast<uint32_t>(out.parts.size()));
+    auto bytes = root.initBytes(static_cast<unsigned>(size));
+    size_t at = 0;
+    for (size_t g = 0; g < part.pieces.size(); ++g) {
+      std::memcpy(bytes.begin() + at, c.capture_groups[g].data() + taken[g], part.pieces[g]);
+      taken[g] += part.pieces[g];
+      at += part.pieces[g];
+    }
+    const kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+    out.parts.emplace_back(words.asChars().begin(), words.asChars().size());
+  }
+  reset();
+  return out;
+}
+
+void EventBatchBuilder::reset() {
+  const uint64_t unit = columns_->time_unit_ns;
+  *columns_ = Columns();
+  columns_->time_unit_ns = unit;
+}
+
+size_t EventBatchBuilder::message_words() const {
+  const size_t raw = columns_->raw_bytes();
+  return raw / 8 + raw / 64 + 1024;
+}
+
+EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
+  const Columns& c = *columns_;
+  detail::FrameMessage message(message_words());
+  to_message(message.builder(), nullptr);
   EncodedFrame frame;
   frame.type = FrameType::events;
   frame.event_count = c.count;
@@ -713,9 +910,7 @@ EncodedFrame EventBatchBuilder::finish(ZstdCompressor& compressor) {
   frame.lost = c.lost;
   frame.overwritten = c.overwritten;
   detail::encode_frame(FrameType::events, message, c.count, compressor, frame);
-  const uint64_t unit = c.time_unit_ns;
-  *columns_ = Columns();
-  columns_->time_unit_ns = unit;
+  reset();
   return frame;
 }
 
@@ -741,15 +936,17 @@ void DecodedBatch::decode_args() const {
   // kArgCodes. They are read as the bytes they are, no varint decoding.
   const auto* code_bytes = reinterpret_cast<const uint8_t*>(arg_codes_.data());
   VarintReader values(arg_values_);
-  for (size_t i = 0; i < size(); ++i) {
+  uint64_t* out = args_.data();
+  const size_t n_events = size();
+  for (size_t i = 0; i < n_events; ++i, out += 6) {
     SyscallArgs& recent = recent_args[nr_[i]];
-    uint64_t* out = &args_[i * 6];
     const unsigned n = arg_count_[i];
+    std::memset(out, 0, 6 * sizeof *out);  // beyond n: 0
     for (unsigned a = 0; a < n; ++a) {
       RecentValues& r = recent[a];
       const uint64_t code = *code_bytes++;
       if (code < kRecentArgs) {
-        promote(r, code);
+        if (code != 0) promote(r, code);  // 0, the last value again: the most common
       } else {
         const uint64_t base = code == kArgFromPrevious ? r[0] : addresses.get(code - kArgFromAddress);
         push_front(r, base + static_cast<uint64_t>(unzigzag(values.next())));
@@ -757,35 +954,9 @@ void DecodedBatch::decode_args() const {
       out[a] = r[0];
       addresses.note(r[0]);
     }
-    std::fill(out + n, out + 6, uint64_t{0});
     addresses.note(static_cast<uint64_t>(ret_[i]));
   }
   args_pending_ = false;
-}
-
-Event DecodedBatch::event(size_t i) const {
-  if (args_pending_) decode_args();
-  Event e = summary(i);
-  std::copy_n(&args_[i * 6], 6, e.args.begin());
-  return e;
-}
-
-Event DecodedBatch::summary(size_t i) const {
-  Event e;
-  e.enter_ns = enter_ns_[i];
-  e.state = static_cast<CallState>(state_[i]);
-  e.exit_ns = e.state == CallState::returned ? enter_ns_[i] + duration_ns_[i] : 0;
-  e.pid = pid_[i];
-  e.tid = tid_[i];
-  e.cpu = cpu_[i];
-  e.nr = nr_[i];
-  e.container = container_.empty() ? 0 : container_[i];
-  e.arg_count = arg_count_[i];
-  e.ret = ret_[i];
-  e.comm = comms_[comm_index_[i]];
-  e.captures = std::span<const CaptureView>(captures_.data() + capture_begin_[i],
-                                            capture_begin_[i + 1] - capture_begin_[i]);
-  return e;
 }
 
 namespace detail {
@@ -794,10 +965,21 @@ namespace detail {
 // losses are decode_event_batch's.
 class BatchDecoder {
  public:
-  static Result<void> decode_columns(schema::EventBatch::Reader batch, uint32_t count, DecodedBatch& out);
+  // Where a parted batch's (kColumnsParted) captured bytes are, once
+  // gathered: the captureBytes and captureGroupSizes of the events before
+  // `events_with_data`; the events after have none.
+  struct Gathered {
+    std::string_view bytes, group_sizes;
+    uint32_t events_with_data = 0;
+  };
+  static Result<void> decode_columns(schema::EventBatch::Reader batch, uint32_t count, DecodedBatch& out,
+                                     const Gathered* gathered = nullptr);
+  static Result<Gathered> gather_parts(schema::EventBatch::Reader batch, uint32_t count, const CaptureFrames& frames,
+                                       const ReaderLimits& limits, DecodedBatch& out);
 };
 
-Result<void> BatchDecoder::decode_columns(schema::EventBatch::Reader batch, uint32_t count, DecodedBatch& out) {
+Result<void> BatchDecoder::decode_columns(schema::EventBatch::Reader batch, uint32_t count, DecodedBatch& out,
+                                          const Gathered* gathered) {
   auto text = [](capnp::Data::Reader d) { return std::string_view(reinterpret_cast<const char*>(d.begin()), d.size()); };
   VarintReader tid(text(batch.getTid())), pid_delta(text(batch.getPidDelta())),
       cpu(text(batch.getCpuChange())), nr(text(batch.getSyscallNr())),
@@ -824,13 +1006,15 @@ Result<void> BatchDecoder::decode_columns(schema::EventBatch::Reader batch, uint
       if (!column->whole_in_parts()) return Error{"corrupt frame (per-syscall sizes)"};
   }
   const bool has_container = batch.hasContainerIndex() && batch.getContainerIndex().size() > 0;
-  const auto bytes = text(batch.getCaptureBytes());
+  const auto bytes = gathered != nullptr ? gathered->bytes : text(batch.getCaptureBytes());
+  const uint32_t captures_until = gathered != nullptr ? gathered->events_with_data : count;
+  out.captures_cut_from_ = captures_until;
   // Captures are views into it: the message outlives the batch's use (see event_batch.h).
   // Where each capture group's bytes are.
   auto& groups = out.capture_groups_;
   groups.clear();
   {
-    VarintReader sizes(text(batch.getCaptureGroupSizes()));
+    VarintReader sizes(gathered != nullptr ? gathered->group_sizes : text(batch.getCaptureGroupSizes()));
     size_t begin = 0;
     while (!sizes.at_end()) {
       const uint64_t size = sizes.next();
@@ -841,7 +1025,7 @@ Result<void> BatchDecoder::decode_columns(schema::EventBatch::Reader batch, uint
     if (begin != bytes.size()) return Error{"corrupt frame (capture group sizes)"};
   }
   size_t groups_used = 0;
-  const auto group_bytes = [&](uint32_t g) { return bytes.substr(groups[g].begin, groups[g].size); };
+  const auto group_bytes = [&](uint32_t g) { return std::string_view(bytes.data() + groups[g].begin, groups[g].size); };
 
   out.enter_ns_.resize(count);
   out.duration_ns_.resize(count);
@@ -865,12 +1049,47 @@ Result<void> BatchDecoder::decode_columns(schema::EventBatch::Reader batch, uint
   uint64_t arg_total = 0;
   uint32_t prev_tid = 0;
   size_t n_captures_total = 0;
+  // Written through plain pointers: the vectors' own would be loaded again
+  // after every byte stored (a uint8_t store may alias anything).
+  uint64_t* const enter_out = out.enter_ns_.data();
+  uint64_t* const duration_out = out.duration_ns_.data();
+  uint32_t* const pid_out = out.pid_.data();
+  uint32_t* const tid_out = out.tid_.data();
+  uint32_t* const cpu_out = out.cpu_.data();
+  uint32_t* const nr_out = out.nr_.data();
+  int64_t* const ret_out = out.ret_.data();
+  uint8_t* const state_out = out.state_.data();
+  uint8_t* const arg_count_out = out.arg_count_.data();
+  uint32_t* const comm_index_out = out.comm_index_.data();
+  uint32_t* const container_out = out.container_.data();
+  uint32_t* const capture_begin_out = out.capture_begin_.data();
+  const size_t n_comms = out.comms_.size();
+  CaptureView* captures_out = out.captures_.data();
+  size_t captures_room = out.captures_.size();
+  // The columns with a value per event are decoded a block of events ahead
+  // (BlockColumns), where runs of one-byte values cost little; the checks
+  // below still see every value in event order.
+  BlockColumns block;
   for (uint32_t i = 0; i < count; ++i) {
-    prev_tid = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) + unzigzag(tid.next()));
-    out.tid_[i] = prev_tid;
-    out.pid_[i] = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) - unzigzag(pid_delta.next()));
-    const auto syscall_nr = static_cast<uint32_t>(nr.next());
-    out.nr_[i] = syscall_nr;
+    const uint32_t j = i % BlockColumns::kEvents;
+    if (j == 0) {
+      const size_t n = std::min<size_t>(BlockColumns::kEvents, count - i);
+      tid.next_n(block.tid, n);
+      pid_delta.next_n(block.pid_delta, n);
+      nr.next_n(block.nr, n);
+      cpu.next_n(block.cpu, n);
+      arg_count.next_n(block.arg_count, n);
+      state.next_n(block.state, n);
+      comm_index.next_n(block.comm_index, n);
+      if (has_container) container.next_n(block.container, n);
+      // Events without their captured bytes read nothing of the capture columns.
+      capture_count.next_n(block.capture_count, i < captures_until ? std::min<size_t>(n, captures_until - i) : 0);
+    }
+    prev_tid = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) + unzigzag(block.tid[j]));
+    tid_out[i] = prev_tid;
+    pid_out[i] = static_cast<uint32_t>(static_cast<int64_t>(prev_tid) - unzigzag(block.pid_delta[j]));
+    const auto syscall_nr = static_cast<uint32_t>(block.nr[j]);
+    nr_out[i] = syscall_nr;
     SyscallPrediction& expected = predictions.syscall(syscall_nr);
     if (expected.columns_part == 0) {
       if (parts_used == enter_column.parts()) return Error{"corrupt frame (per-syscall sizes)"};
@@ -878,35 +1097,40 @@ Result<void> BatchDecoder::decode_columns(schema::EventBatch::Reader batch, uint
     }
     const uint32_t part = expected.columns_part - 1;
     const uint64_t duration_units = duration.next(part);
-    out.duration_ns_[i] = duration_units * unit;
+    duration_out[i] = duration_units * unit;
     const ThreadPrediction* thread = predictions.thread(prev_tid);
     enter = (thread != nullptr ? thread->end : enter) + static_cast<uint64_t>(unzigzag(enter_column.next(part)));
-    const uint64_t cpu_change = cpu.next();
+    const uint64_t cpu_change = block.cpu[j];
     if (cpu_change == 0 && thread == nullptr) return Error{"corrupt frame (cpu of an unseen thread)"};
-    out.cpu_[i] = cpu_change == 0 ? thread->cpu : static_cast<uint32_t>(cpu_change - 1);
-    predictions.update_thread(prev_tid, enter + duration_units, out.cpu_[i]);
-    out.enter_ns_[i] = enter * unit;
-    uint64_t n_args = arg_count.next();
+    const uint32_t event_cpu = cpu_change == 0 ? thread->cpu : static_cast<uint32_t>(cpu_change - 1);
+    cpu_out[i] = event_cpu;
+    predictions.update_thread(prev_tid, enter + duration_units, event_cpu);
+    enter_out[i] = enter * unit;
+    uint64_t n_args = block.arg_count[j];
     n_args = n_args == 0 ? expected.arg_count : n_args - 1;
     if (n_args > 6) return Error{"corrupt frame (argument count " + std::to_string(n_args) + ")"};
     expected.arg_count = static_cast<uint8_t>(n_args);
-    out.arg_count_[i] = static_cast<uint8_t>(n_args);
     arg_total += n_args;
-    out.ret_[i] = wrapping_add(unzigzag(ret.next(part)), expected.predict_ret());
-    expected.last_ret = out.ret_[i];
-    const uint64_t st = state.next();
+    const int64_t event_ret = wrapping_add(unzigzag(ret.next(part)), expected.predict_ret());
+    ret_out[i] = event_ret;
+    expected.last_ret = event_ret;
+    const uint64_t st = block.state[j];
     if (st > 2) return Error{"corrupt frame (call state " + std::to_string(st) + ")"};
-    out.state_[i] = static_cast<uint8_t>(st);
-    const uint64_t ci = comm_index.next();
-    if (ci >= out.comms_.size()) return Error{"corrupt frame (comm index out of range)"};
-    out.comm_index_[i] = static_cast<uint32_t>(ci);
-    if (has_container) out.container_[i] = static_cast<uint32_t>(container.next());
-    out.capture_begin_[i] = static_cast<uint32_t>(n_captures_total);
+    const uint64_t ci = block.comm_index[j];
+    if (ci >= n_comms) return Error{"corrupt frame (comm index out of range)"};
+    comm_index_out[i] = static_cast<uint32_t>(ci);
+    if (has_container) container_out[i] = static_cast<uint32_t>(block.container[j]);
+    capture_begin_out[i] = static_cast<uint32_t>(n_captures_total);
+    // The byte columns last: after a uint8_t store everything in memory is
+    // loaded again.
+    state_out[i] = static_cast<uint8_t>(st);
+    arg_count_out[i] = static_cast<uint8_t>(n_args);
+    if (i >= captures_until) continue;  // its captures frame is missing
 
     // The capture arguments: explicit, or (shape 0) those of the previous
     // event with the same syscall and outcome.
-    uint64_t n_captures = capture_count.next();
-    CaptureShape* shape = &expected.shape[is_failure(out.state_[i], out.ret_[i])];
+    uint64_t n_captures = block.capture_count[j];
+    CaptureShape* shape = &expected.shape[is_failure(static_cast<uint8_t>(st), event_ret)];
     bool from_shape = false;
     if (n_captures == 0) {
       from_shape = true;
@@ -917,8 +1141,12 @@ Result<void> BatchDecoder::decode_columns(schema::EventBatch::Reader batch, uint
       else shape->count = static_cast<uint8_t>(n_captures);
     }
     if (n_captures > 64) return Error{"corrupt frame (" + std::to_string(n_captures) + " captures in one event)"};
+    if (n_captures > captures_room - n_captures_total) [[unlikely]] {
+      captures_out = out.grow_captures(n_captures_total + n_captures);
+      captures_room = out.captures_.size();
+    }
     for (uint64_t k = 0; k < n_captures; ++k) {
-      CaptureView view;
+      CaptureView& view = captures_out[n_captures_total++];
       uint64_t arg = 0;
       if (from_shape) {
         arg = shape->args[k];
@@ -940,45 +1168,45 @@ Result<void> BatchDecoder::decode_columns(schema::EventBatch::Reader batch, uint
       const bool string = expected.is_string_code(k, size);
       if (string) {
         if (const uint64_t repeat = capture_repeat.next(); repeat != 0) {
-          const auto earlier = recent_strings.use(group_bytes, repeat);
-          if (!earlier || len != 0) return Error{"corrupt frame (bad string repeat)"};
-          expected.learn_size(k, earlier->size(), out.ret_[i]);
-          view.size = static_cast<uint32_t>(earlier->size());
-          view.bytes = *earlier;
-          out.add_capture(n_captures_total++, view);
+          if (!recent_strings.use(group_bytes, repeat, view.bytes) || len != 0)
+            return Error{"corrupt frame (bad string repeat)"};
+          expected.learn_size(k, view.bytes.size(), event_ret);
+          view.size = static_cast<uint32_t>(view.bytes.size());
           continue;
         }
       }
-      const std::string_view rest = bytes.substr(group.begin + group.used, group.size - group.used);
-      const auto decoded = expected.decode_size(k, size, out.ret_[i], rest);
+      // The group's bytes from here on: begin + used stays within the column.
+      const std::string_view rest(bytes.data() + group.begin + group.used, group.size - group.used);
+      const auto decoded = expected.decode_size(k, size, event_ret, rest);
       if (!decoded) return Error{"corrupt frame (string capture without its NUL)"};
       size = *decoded;
       len = size - static_cast<uint64_t>(unzigzag(len));
-      expected.learn_size(k, size, out.ret_[i]);
+      expected.learn_size(k, size, event_ret);
       if (size > UINT32_MAX) return Error{"corrupt frame (capture out of bounds)"};
       view.size = static_cast<uint32_t>(size);
       const bool blob = !string && len >= kMinRepeatBytes;
       if (blob) {
         if (const uint64_t repeat = capture_repeat.next(); repeat != 0) {
-          const auto earlier = recent_blobs.use(group_bytes, repeat);
-          if (!earlier || earlier->size() != len) return Error{"corrupt frame (bad capture repeat)"};
-          view.bytes = *earlier;
-          out.add_capture(n_captures_total++, view);
+          if (!recent_blobs.use(group_bytes, repeat, view.bytes) || view.bytes.size() != len)
+            return Error{"corrupt frame (bad capture repeat)"};
           continue;
         }
       }
       if (len > rest.size()) return Error{"corrupt frame (capture out of bounds)"};
-      view.bytes = rest.substr(0, len);
+      view.bytes = std::string_view(rest.data(), len);
       if (string) recent_strings.add(group_index, group.used, len);
       if (blob) recent_blobs.add(group_index, group.used, len);
       group.used += len;
-      out.add_capture(n_captures_total++, view);
     }
   }
   out.capture_begin_[count] = static_cast<uint32_t>(n_captures_total);
-  for (auto* column : {&tid, &pid_delta, &cpu, &nr, &arg_count, &state, &comm_index, &capture_count, &capture_arg,
-                       &capture_size, &capture_len, &capture_repeat}) {
+  for (auto* column : {&tid, &pid_delta, &cpu, &nr, &arg_count, &state, &comm_index}) {
     if (column->failed() || !column->at_end()) return Error{"corrupt frame (column length mismatch)"};
+  }
+  // The capture columns of events without their captured bytes stay unread.
+  for (auto* column : {&capture_count, &capture_arg, &capture_size, &capture_len, &capture_repeat}) {
+    if (column->failed() || (captures_until == count && !column->at_end()))
+      return Error{"corrupt frame (column length mismatch)"};
   }
   for (const PartedColumn* column : {&enter_column, &duration, &ret})
     if (!column->all_read()) return Error{"corrupt frame (column length mismatch)"};
@@ -986,21 +1214,18 @@ Result<void> BatchDecoder::decode_columns(schema::EventBatch::Reader batch, uint
   if (has_container && (container.failed() || !container.at_end()))
     return Error{"corrupt frame (column length mismatch)"};
   if (groups_used != groups.size()) return Error{"corrupt frame (capture group sizes)"};
+  // (A cut batch's groups may hold bytes of the events after: see captureParts.)
   for (const auto& group : groups)
-    if (group.used != group.size) return Error{"corrupt frame (column length mismatch)"};
+    if (group.used != group.size && captures_until == count) return Error{"corrupt frame (column length mismatch)"};
 
   // Arguments are decoded on first use (decode_args): checked here, so that
   // decoding them then cannot fail. Every code is below 0x80, a one-byte
   // varint: a byte per argument.
   const auto codes = text(batch.getArgCode());
   if (codes.size() != arg_total) return Error{"corrupt frame (column length mismatch)"};
-  uint8_t largest = 0;
-  uint64_t differences = 0;
-  for (const char c : codes) {
-    largest = std::max(largest, static_cast<uint8_t>(c));
-    differences += static_cast<uint8_t>(c) >= kArgFromPrevious ? 1 : 0;
-  }
-  if (largest >= kArgCodes) return Error{"corrupt frame (argument code " + std::to_string(largest) + ")"};
+  if (const auto largest = check_arg_codes(codes); largest >= kArgCodes)
+    return Error{"corrupt frame (argument code " + std::to_string(largest) + ")"};
+  const uint64_t differences = count_arg_differences(codes);
   out.arg_codes_ = codes;
   const auto values = text(batch.getArgs());
   if (detail::count_varints(values) != static_cast<int64_t>(differences))
@@ -1011,9 +1236,101 @@ Result<void> BatchDecoder::decode_columns(schema::EventBatch::Reader batch, uint
   return {};
 }
 
+Result<BatchDecoder::Gathered> BatchDecoder::gather_parts(schema::EventBatch::Reader batch, uint32_t count,
+                                                          const CaptureFrames& frames, const ReaderLimits& limits,
+                                                          DecodedBatch& out) {
+  const auto column = batch.getCaptureParts();
+  VarintReader in(std::string_view(reinterpret_cast<const char*>(column.begin()), column.size()));
+  // The parts as the batch declares them; their pieces' sizes in `pieces`.
+  struct Part {
+    uint64_t events = 0;
+    uint64_t groups = 0;
+    size_t first_piece = 0;
+    uint64_t bytes = 0;
+  };
+  std::vector<Part> parts;
+  std::vector<uint64_t> pieces;
+  const Error bad{"corrupt frame (capture parts)"};
+  uint64_t events = 0;
+  while (!in.at_end()) {
+    Part part;
+    part.events = in.next();
+    part.groups = in.next();
+    part.first_piece = pieces.size();
+    if (in.failed() || part.events > count - events || (!parts.empty() && part.groups < parts.back().groups))
+      return bad;
+    // Every piece takes a byte of the column at least: reading stops at its end.
+    for (uint64_t g = 0; g < part.groups; ++g) {
+      const uint64_t size = in.next();
+      if (in.failed() || size > limits.max_frame_raw_bytes) return bad;
+      pieces.push_back(size);
+      part.bytes += size;
+    }
+    events += part.events;
+    parts.push_back(part);
+  }
+  if (events != count || parts.empty()) return bad;
+  // A cut file may have lost the last parts; anything else is damage.
+  const size_t available = frames.messages.size();
+  if (available > parts.size() || (available < parts.size() && !frames.file_ended))
+    return Error{"corrupt frame (" + std::to_string(available) + " captures frames after an events frame of " +
+                 std::to_string(parts.size()) + ")"};
+
+  std::vector<std::string_view> part_bytes;
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = limits.traversal_limit_words;
+  options.nestingLimit = limits.nesting_limit;
+  for (size_t k = 0; k < available; ++k) {
+    const std::string_view message = frames.messages[k];
+    if (message.size() % sizeof(capnp::word) != 0) return Error{"corrupt frame (message size not word aligned)"};
+    capnp::FlatArrayMessageReader reader(
+        kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(message.data()),
+                                        message.size() / sizeof(capnp::word)),
+        options);
+    const auto root = reader.getRoot<schema::CaptureBytes>();
+    if (root.getPart() != k)
+      return Error{"corrupt frame (captures frame of part " + std::to_string(root.getPart()) + " where part " +
+                   std::to_string(k) + " belongs)"};
+    const auto bytes = root.getBytes();
+    if (bytes.size() != parts[k].bytes)
+      return Error{"corrupt frame (captures frame of part " + std::to_string(k) + " holds " +
+                   std::to_string(bytes.size()) + " bytes, its events frame declares " +
+                   std::to_string(parts[k].bytes) + ")"};
+    part_bytes.emplace_back(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  }
+
+  // Each group's pieces one after the other, as in captureBytes. Their total
+  // is that of the frames' bytes, which the caller bounded.
+  const uint64_t groups = available == 0 ? 0 : parts[available - 1].groups;
+  std::vector<size_t> group_begin(groups + 1, 0);
+  for (size_t k = 0; k < available; ++k)
+    for (uint64_t g = 0; g < parts[k].groups; ++g) group_begin[g + 1] += pieces[parts[k].first_piece + g];
+  out.gathered_group_sizes_.clear();
+  for (uint64_t g = 0; g < groups; ++g) {
+    detail::put_varint(out.gathered_group_sizes_, group_begin[g + 1]);
+    group_begin[g + 1] += group_begin[g];
+  }
+  out.gathered_bytes_.resize(group_begin[groups]);
+  Gathered gathered;
+  for (size_t k = 0; k < available; ++k) {
+    size_t at = 0;
+    for (uint64_t g = 0; g < parts[k].groups; ++g) {
+      const uint64_t size = pieces[parts[k].first_piece + g];
+      std::memcpy(out.gathered_bytes_.data() + group_begin[g], part_bytes[k].data() + at, size);
+      group_begin[g] += size;
+      at += size;
+    }
+    gathered.events_with_data += static_cast<uint32_t>(parts[k].events);
+  }
+  gathered.bytes = out.gathered_bytes_;
+  gathered.group_sizes = out.gathered_group_sizes_;
+  return gathered;
+}
+
 }  // namespace detail
 
-Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& out, const ReaderLimits& limits) {
+Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& out, const ReaderLimits& limits,
+                                const CaptureFrames& captures) {
   out.clear();
   if (message_bytes.size() % sizeof(capnp::word) != 0) return Error{"corrupt frame (message size not word aligned)"};
   try {
@@ -1035,10 +1352,17 @@ Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& ou
     for (unsigned i = 0; i < comms.size(); ++i) out.comms_[i].assign(comms[i].cStr(), comms[i].size());
 
     const uint8_t encoding = batch.getColumnEncoding();
-    if (encoding > kColumnsGrouped)
+    if (encoding > kColumnsParted)
       return Error{"corrupt frame (unknown column encoding " + std::to_string(encoding) + ")"};
+    if (encoding != kColumnsParted && !captures.messages.empty())
+      return Error{"corrupt frame (captures frames after an events frame that holds its captured bytes)"};
+    out.captures_cut_from_ = count;
     if (encoding < kColumnsGrouped) {
       if (auto r = detail::LegacyBatchDecoder::decode(batch, encoding, message_bytes.size(), out); !r) return r;
+    } else if (encoding == kColumnsParted) {
+      auto gathered = detail::BatchDecoder::gather_parts(batch, count, captures, limits, out);
+      if (!gathered) return gathered.error();
+      if (auto r = detail::BatchDecoder::decode_columns(batch, count, out, &*gathered); !r) return r;
     } else if (auto r = detail::BatchDecoder::decode_columns(batch, count, out); !r) {
       return r;
     }

@@ -2,7 +2,9 @@
 // Column encoding of events into one frame (EventBatch in the schema) and the
 // decoded, reusable form readers hand out.
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -13,6 +15,10 @@
 #include "format/event.h"
 #include "format/frame.h"
 #include "format/result.h"
+
+namespace capnp {
+class MessageBuilder;
+}
 
 namespace traceloop::format {
 
@@ -54,10 +60,45 @@ class EventBatchBuilder {
   size_t memory_bytes() const;
   bool empty() const;
   bool should_flush() const;
+  // The room, in words, finish() builds its message in: the columns with
+  // their lists' pointers and padding, and room to spare (never touched when
+  // not used). A message that fits it is compressed without a copy.
+  size_t message_words() const;
   // Encodes, compresses (zstd level of the compressor) and resets the builder.
   EncodedFrame finish(ZstdCompressor& compressor);
 
+  // The captured bytes stored so far (a capture given as a repeat of an
+  // earlier one stores none).
+  size_t capture_bytes() const;
+  // Those bytes by capture group (the captures of one argument of one
+  // syscall), in order of the groups' first captures.
+  std::vector<std::string_view> capture_groups() const;
+  // For finish_parted(): the captured bytes of the events added since the
+  // last call make a part (nothing without events since).
+  void end_capture_part();
+  // A batch whose captured bytes come in parts (columnEncoding 4): the
+  // EventBatch message without them, and a CaptureBytes message per part,
+  // serialised and uncompressed (compaction compresses them as one LZMA2
+  // stream, see trace_compaction.h).
+  struct PartedMessages {
+    std::string batch;
+    std::vector<std::string> parts;
+    uint32_t event_count = 0;
+  };
+  // Encodes with the parts end_capture_part() ended, the events after the
+  // last one making the last part, and resets the builder. A capture group
+  // (see capture_groups()) whose entry in `whole_groups` is true is not cut:
+  // all of it goes into the part of its first capture.
+  PartedMessages finish_parted(const std::vector<bool>& whole_groups = {});
+
  private:
+  struct CapturePart {
+    uint32_t events = 0;
+    std::vector<size_t> pieces;  // bytes of each group in the part
+  };
+  std::vector<CapturePart> capture_parts(const std::vector<bool>& whole_groups) const;
+  void to_message(capnp::MessageBuilder& message, const std::vector<CapturePart>* parts) const;
+  void reset();
   struct Columns;
   std::unique_ptr<Columns> columns_;
   uint32_t max_events_;
@@ -73,6 +114,15 @@ struct Record {
   TaskNotice notice;
 };
 
+// The captures frames (format 5) that followed a batch's events frame, for a
+// batch whose captured bytes are in them (columnEncoding 4): their messages,
+// in file order, and whether the file ended right after them, in which case
+// the parts after them are missing from a file cut short, not corrupt.
+struct CaptureFrames {
+  std::span<const std::string_view> messages;
+  bool file_ended = false;
+};
+
 // One frame's events, decoded into columns. Reused from frame to frame so a
 // steady-state read allocates nothing. Captured bytes are not copied: they
 // point into the message the batch was decoded from.
@@ -80,11 +130,33 @@ class DecodedBatch {
  public:
   size_t size() const { return enter_ns_.size(); }
   // Arguments are decoded for the whole batch on the first call: a batch is
-  // used by one thread at a time.
-  Event event(size_t i) const;
+  // used by one thread at a time. Inline, as summary(): called for every
+  // event, and a caller that ignores a field then does not load it.
+  Event event(size_t i) const {
+    if (args_pending_) [[unlikely]] decode_args();
+    Event e = summary(i);
+    std::memcpy(e.args.data(), &args_[i * 6], sizeof e.args);
+    return e;
+  }
   // The event with its arguments left 0, for aggregations that never look at
   // them (tl-stats): they then cost nothing to decode.
-  Event summary(size_t i) const;
+  Event summary(size_t i) const {
+    Event e;
+    e.enter_ns = enter_ns_[i];
+    e.state = static_cast<CallState>(state_[i]);
+    e.exit_ns = e.state == CallState::returned ? enter_ns_[i] + duration_ns_[i] : 0;
+    e.pid = pid_[i];
+    e.tid = tid_[i];
+    e.cpu = cpu_[i];
+    e.nr = nr_[i];
+    e.container = container_.empty() ? 0 : container_[i];
+    e.arg_count = arg_count_[i];
+    e.ret = ret_[i];
+    e.comm = comms_[comm_index_[i]];
+    e.captures = std::span<const CaptureView>(captures_.data() + capture_begin_[i],
+                                              capture_begin_[i + 1] - capture_begin_[i]);
+    return e;
+  }
   struct PositionedLoss {
     uint32_t before_event;
     LossMarker loss;
@@ -108,17 +180,27 @@ class DecodedBatch {
   // The unit the batch's times were floored to.
   uint32_t time_unit_ns() const { return time_unit_ns_; }
   uint32_t container(size_t i) const { return container_.empty() ? 0 : container_[i]; }
+  // The events from this one on lost their captured data: a file cut short
+  // kept the batch's events frame but not all of its captures frames (see
+  // CaptureFrames). Their captures are empty, as those of a call whose
+  // arguments could not be read, and a reader says so. size() when none did.
+  size_t captures_cut_from() const { return captures_cut_from_; }
 
  private:
   friend Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& out,
-                                         const ReaderLimits& limits);
+                                         const ReaderLimits& limits, const CaptureFrames& captures);
   friend class detail::BatchDecoder;
   friend class detail::LegacyBatchDecoder;
   void clear();
   // captures_[i] = view, growing it geometrically (never shrunk: see clear()).
   void add_capture(size_t i, const CaptureView& view) {
-    if (i >= captures_.size()) captures_.resize(captures_.size() * 2 + 64);
+    if (i >= captures_.size()) grow_captures(i + 1);
     captures_[i] = view;
+  }
+  // Makes captures_ hold `size` at least; its data.
+  CaptureView* grow_captures(size_t size) {
+    captures_.resize(std::max(size, captures_.size() * 2 + 64));
+    return captures_.data();
   }
 
   std::vector<uint64_t> enter_ns_;
@@ -146,12 +228,17 @@ class DecodedBatch {
   std::vector<PositionedLoss> losses_;
   std::vector<PositionedNotice> notices_;
   uint32_t time_unit_ns_ = 1;
+  size_t captures_cut_from_ = 0;
+  // A parted batch's captured bytes gathered from its captures frames, as
+  // captureBytes and captureGroupSizes would hold them: captures_ point here.
+  std::string gathered_bytes_, gathered_group_sizes_;
 };
 
 // Parses an EventBatch message (decompressed frame payload) into `out`,
-// checking every count and length against the message itself. The events'
-// captures point into `message_bytes`, which must stay alive and unchanged
-// while `out` is used.
-Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& out, const ReaderLimits& limits);
+// checking every count and length against the message itself and its
+// captures frames. The events' captures point into `message_bytes` or into
+// `out`: the message must stay alive and unchanged while `out` is used.
+Result<void> decode_event_batch(std::string_view message_bytes, DecodedBatch& out, const ReaderLimits& limits,
+                                const CaptureFrames& captures = {});
 
 }  // namespace traceloop::format

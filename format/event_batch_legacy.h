@@ -17,8 +17,11 @@ namespace traceloop::format::detail {
 inline constexpr uint8_t kColumnsV1 = 0;         // format 1: plain deltas
 inline constexpr uint8_t kColumnsPredicted = 1;  // format 2: per-syscall and per-thread predictions
 inline constexpr uint8_t kColumnsRepeats = 2;    // format 3: 1, captures seen before by reference, arguments coded
-// The encoding written today (event_batch.cpp).
+// The encodings written today (event_batch.cpp).
 inline constexpr uint8_t kColumnsGrouped = 3;
+// 3 with the captured bytes in CaptureBytes messages of their own, each
+// holding those of a run of events (a compacted trace's captures frames).
+inline constexpr uint8_t kColumnsParted = 4;
 
 class LegacyBatchDecoder {
  public:

@@ -38,4 +38,15 @@ void sanitise_fd_snapshots(std::vector<FdSnapshot>& snapshots) {
   }
 }
 
+size_t memory_bytes(const std::vector<FdSnapshot>& snapshots) {
+  // A string's own buffer only past its short-string capacity.
+  const auto heap = [](const std::string& text) { return text.capacity() > 15 ? text.capacity() + 1 : 0; };
+  size_t n = snapshots.capacity() * sizeof(FdSnapshot);
+  for (const FdSnapshot& s : snapshots) {
+    n += heap(s.cwd) + s.fds.capacity() * sizeof(OpenFd);
+    for (const OpenFd& f : s.fds) n += heap(f.target) + heap(f.detail);
+  }
+  return n;
+}
+
 }  // namespace traceloop::format

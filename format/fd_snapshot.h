@@ -45,4 +45,8 @@ inline constexpr size_t kMaxSnapshotTextBytes = 4096;
 // safe to show once escaped.
 void sanitise_fd_snapshots(std::vector<FdSnapshot>& snapshots);
 
+// The heap the snapshots hold, as allocated (capacities, not lengths): what
+// a daemon keeps per container until the container's history is written.
+size_t memory_bytes(const std::vector<FdSnapshot>& snapshots);
+
 }  // namespace traceloop::format

@@ -2,8 +2,11 @@
 
 #include <capnp/serialize.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <new>
 
 #include "format/lzma_codec.h"
 
@@ -48,7 +51,12 @@ FrameHeader parse_frame_header(const char* in) {
 std::string frame_header_problem(const char* in, const ReaderLimits& limits) {
   const FrameHeader h = parse_frame_header(in);
   if (in[2] != 0 || in[3] != 0) return "bad frame header";
-  if (h.codec > static_cast<uint8_t>(FrameCodec::lzma2)) return "unknown frame codec " + std::to_string(h.codec);
+  if (h.codec > static_cast<uint8_t>(FrameCodec::lzma2_stream)) return "unknown frame codec " + std::to_string(h.codec);
+  // Only an events frame and its captures frames are chained: the others
+  // must read on their own, also for readers that pass over every events frame.
+  if (h.codec == static_cast<uint8_t>(FrameCodec::lzma2_stream) && h.type != static_cast<uint8_t>(FrameType::events) &&
+      h.type != static_cast<uint8_t>(FrameType::captures))
+    return "an LZMA2 stream frame that is neither an events nor a captures frame";
   if (h.compressed_size > limits.max_frame_compressed_bytes)
     return "declares " + std::to_string(h.compressed_size) + " compressed bytes, limit " +
            std::to_string(limits.max_frame_compressed_bytes);
@@ -67,11 +75,36 @@ std::string make_preamble(uint16_t major, uint16_t minor) {
   return p;
 }
 
-void encode_frame(FrameType type, capnp::MessageBuilder& message, uint32_t event_count, ZstdCompressor& compressor,
+void FrameMessage::Free::operator()(capnp::word* p) const { std::free(p); }
+
+FrameMessage::FrameMessage(size_t words_hint)
+    : buffer_(static_cast<capnp::word*>(std::calloc(std::max<size_t>(words_hint, 64) + 1, sizeof(capnp::word)))),
+      words_(std::max<size_t>(words_hint, 64)) {
+  if (!buffer_) throw std::bad_alloc();
+  builder_ = std::make_unique<capnp::MallocMessageBuilder>(kj::arrayPtr(buffer_.get() + 1, words_));
+}
+
+FrameMessage::~FrameMessage() = default;
+
+capnp::MessageBuilder& FrameMessage::builder() { return *builder_; }
+
+std::string_view FrameMessage::serialised() {
+  const auto segments = builder_->getSegmentsForOutput();
+  in_place_ = segments.size() == 1 && segments[0].begin() == buffer_.get() + 1;
+  if (in_place_) {
+    // The segment table of one segment: its count less one, then its size in words.
+    char* table = reinterpret_cast<char*>(buffer_.get());
+    put_u32(table, 0);
+    put_u32(table + 4, static_cast<uint32_t>(segments[0].size()));
+    return std::string_view(table, (segments[0].size() + 1) * sizeof(capnp::word));
+  }
+  flat_ = capnp::messageToFlatArray(segments);
+  return std::string_view(flat_.asChars().begin(), flat_.asChars().size());
+}
+
+void encode_frame(FrameType type, FrameMessage& message, uint32_t event_count, ZstdCompressor& compressor,
                   EncodedFrame& frame) {
-  const kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
-  const auto bytes = words.asChars();
-  encode_raw_frame(type, std::string_view(bytes.begin(), bytes.size()), event_count, compressor, frame);
+  encode_raw_frame(type, message.serialised(), event_count, compressor, frame);
 }
 
 namespace {
@@ -108,8 +141,16 @@ void encode_compact_frame(FrameType type, std::string_view message, uint32_t eve
   if (zstd.bytes.size() < frame.bytes.size()) frame.bytes.swap(zstd.bytes);
 }
 
+void encode_stream_frame(FrameType type, std::string_view message, uint32_t event_count, LzmaStreamEncoder& encoder,
+                         EncodedFrame& frame) {
+  frame_payload(type, FrameCodec::lzma2_stream, message, event_count,
+                [&](std::string& out) { encoder.compress(message, out); }, frame);
+}
+
 Result<void> FrameDecompressor::decompress(const FrameHeader& h, std::string_view payload, char* out) {
   if (h.codec == static_cast<uint8_t>(FrameCodec::lzma2)) return lzma_decompress(payload, out, h.raw_size);
+  if (h.codec == static_cast<uint8_t>(FrameCodec::lzma2_stream))
+    return lzma_stream_.decompress(payload, out, h.raw_size, kMaxStreamDictionaryBytes);
   return zstd_.decompress(payload, out, h.raw_size);
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "format/frame.h"
+#include "format/lzma_codec.h"
 #include "format/result.h"
 #include "format/zstd_codec.h"
 
@@ -33,8 +34,39 @@ std::string frame_header_problem(const char* in, const ReaderLimits& limits);
 
 std::string make_preamble(uint16_t major, uint16_t minor);
 
+// A message built where it is compressed from. Its first segment starts one
+// word into a zeroed buffer of its own, so a message that fits there is, once
+// its segment table (one word for one segment) is written in front, its own
+// serialised form: no flat copy of a merged frame's megabytes beside it.
+// `words_hint`: the expected size; more costs only address space (a large
+// buffer is fresh zero pages, resident once written). A message that
+// outgrows it gets more segments and is serialised by a copy.
+class FrameMessage {
+ public:
+  explicit FrameMessage(size_t words_hint);
+  FrameMessage(const FrameMessage&) = delete;
+  FrameMessage& operator=(const FrameMessage&) = delete;
+  ~FrameMessage();
+
+  capnp::MessageBuilder& builder();
+  // The serialised message, valid while this lives; call once, when built.
+  std::string_view serialised();
+  // Whether serialised() needed no copy (the message fit its first segment).
+  bool in_place() const { return in_place_; }
+
+ private:
+  struct Free {
+    void operator()(capnp::word* p) const;
+  };
+  std::unique_ptr<capnp::word[], Free> buffer_;
+  size_t words_;
+  std::unique_ptr<capnp::MallocMessageBuilder> builder_;  // after buffer_: gone before it
+  kj::Array<capnp::word> flat_;
+  bool in_place_ = false;
+};
+
 // Serialises, compresses and frames one message.
-void encode_frame(FrameType type, capnp::MessageBuilder& message, uint32_t event_count, ZstdCompressor& compressor,
+void encode_frame(FrameType type, FrameMessage& message, uint32_t event_count, ZstdCompressor& compressor,
                   EncodedFrame& frame);
 // Compresses and frames a serialised message.
 void encode_raw_frame(FrameType type, std::string_view message, uint32_t event_count, ZstdCompressor& compressor,
@@ -44,6 +76,10 @@ void encode_raw_frame(FrameType type, std::string_view message, uint32_t event_c
 // Small messages (a trailer, a process table) are tried in zstd too and the
 // smaller is kept.
 void encode_compact_frame(FrameType type, std::string_view message, uint32_t event_count, EncodedFrame& frame);
+// The next frame of an LZMA2 stream (codec 2): a compacted trace's events
+// frame, which starts one, and its captures frames.
+void encode_stream_frame(FrameType type, std::string_view message, uint32_t event_count, LzmaStreamEncoder& encoder,
+                         EncodedFrame& frame);
 
 // Word-aligned storage for a decompressed message. Unlike a vector it
 // neither zero-fills nor copies the old contents when it grows: zstd
@@ -68,7 +104,8 @@ class MessageBuffer {
   size_t size_ = 0;
 };
 
-// Decompresses frame payloads of either codec; reused from frame to frame.
+// Decompresses frame payloads of any codec; reused from frame to frame of
+// one file, in file order (codec 2 frames continue each other).
 class FrameDecompressor {
  public:
   // Exactly h.raw_size bytes into `out`; `h` passed frame_header_problem().
@@ -76,6 +113,7 @@ class FrameDecompressor {
 
  private:
   ZstdDecompressor zstd_;
+  LzmaStreamDecoder lzma_stream_;
 };
 
 // The message of a whole frame (header and payload) this library wrote,

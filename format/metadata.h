@@ -11,8 +11,8 @@
 
 namespace traceloop::format {
 
-inline constexpr uint16_t kFormatMajor = 4;
-inline constexpr uint16_t kFormatMinor = 3;
+inline constexpr uint16_t kFormatMajor = 5;
+inline constexpr uint16_t kFormatMinor = 0;
 
 struct CaptureSettings {
   std::string mode = "run";  // run, daemon, synthetic, slice

@@ -22,10 +22,12 @@ enum class HeaderCodec { zstd, zstd_fast, compact };
 Result<EncodedFrame> encode_header_frame(const TraceMetadata& metadata, HeaderCodec codec = HeaderCodec::zstd);
 
 // The whole compacted file (preamble, header, frames): the frames of `fd`
-// from byte `frames_begin` to `frames_end` recompressed by
-// encode_compact_frame (~0.13 s per MiB of messages), the header made from
-// `metadata` with the catalogue cut to the events' syscalls. Messages are
-// kept as they are.
+// from byte `frames_begin` to `frames_end` recompressed (~0.13 s per MiB of
+// messages), the header made from `metadata` with the catalogue cut to the
+// events' syscalls. An events frame's captured bytes move to captures frames
+// after it, parts of one LZMA2 stream with it (see trace_compaction.cpp), so
+// that a copy of the file cut short still shows its events; other messages
+// are kept as they are (encode_compact_frame).
 Result<std::string> compact_trace(int fd, uint64_t frames_begin, uint64_t frames_end, TraceMetadata metadata);
 
 }  // namespace traceloop::format::detail

@@ -23,6 +23,7 @@
 #include <system_error>
 #include <thread>
 
+#include "format/event_batch_legacy.h"
 #include "format/frame_codec.h"
 #include "format/schema_convert.h"
 #include "format/unique_fd.h"
@@ -171,26 +172,59 @@ class InputFile {
 
 using detail::MessageBuffer;
 
+// Whether an events frame's message says that captures frames follow it
+// (columnEncoding 4): the reader looks for them only then, so that a batch
+// read from a pipe is not held back until the next frame comes. False for
+// a message that does not parse (decoding it says why).
+bool has_capture_parts(std::string_view message, const ReaderLimits& limits) {
+  if (message.size() % sizeof(capnp::word) != 0) return false;
+  try {
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = limits.traversal_limit_words;
+    options.nestingLimit = limits.nesting_limit;
+    capnp::FlatArrayMessageReader reader(
+        kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(message.data()),
+                                        message.size() / sizeof(capnp::word)),
+        options);
+    return reader.getRoot<schema::EventBatch>().getColumnEncoding() == detail::kColumnsParted;
+  } catch (const kj::Exception&) {
+    return false;
+  }
+}
+
 // One frame, decompressed, and for an events frame decoded by whichever
 // thread got to it first (see FramePrefetcher::produce()).
 struct Frame {
   detail::FrameHeader header;
   uint64_t number = 0;  // 1-based among the complete frames of the file, for messages
   MessageBuffer message;             // decompressed, word aligned for Cap'n Proto
-  DecodedBatch batch;                // its captures point into `message`
+  DecodedBatch batch;                // its captures point into `message` or into itself
   std::optional<Result<void>> decoded;
   // An events frame another reader of the file owns (see
   // TraceReader::share_events_frames): read past, not decompressed.
   bool passed_over = false;
+  // An events frame's captures frames (format 5), decompressed: the first
+  // `capture_frames` of `captures` (kept from frame to frame for their
+  // memory), and whether the file ended right after them.
+  std::vector<MessageBuffer> captures;
+  size_t capture_frames = 0;
+  bool file_ended_after_captures = false;
+  std::vector<std::string_view> capture_messages;  // views of them, for the decoder
 
   std::string_view bytes() const {
     return {reinterpret_cast<const char*>(message.data()), header.raw_size};
   }
-  // Decoding is a pure function of the message: done on either thread, it
+  // Decoding is a pure function of the messages: done on either thread, it
   // gives the same batch and the same error, which the caller reports only
   // where it reaches the frame.
   const Result<void>& decode(const ReaderLimits& limits) {
-    if (!decoded) decoded = decode_event_batch(bytes(), batch, limits);
+    if (!decoded) {
+      capture_messages.clear();
+      for (size_t k = 0; k < capture_frames; ++k)
+        capture_messages.emplace_back(reinterpret_cast<const char*>(captures[k].data()),
+                                      captures[k].size() * sizeof(capnp::word));
+      decoded = decode_event_batch(bytes(), batch, limits, {capture_messages, file_ended_after_captures});
+    }
     return *decoded;
   }
 };
@@ -216,10 +250,10 @@ class FrameSource {
   // next call goes on after the bytes it consumed, as it always did.
   Result<bool> next(Frame& frame, std::string& warning) {
     char header[kFrameHeaderBytes];
-    auto got = input_.read(header, sizeof(header));
+    uint64_t frame_offset = 0;
+    auto got = read_frame_header(header, frame_offset);
     if (!got) return error(got.error().message);
     if (*got == 0) return false;
-    const uint64_t frame_offset = input_.offset() - *got;
     if (*got < sizeof(header)) {
       warning = name_ + ": file is truncated (incomplete frame header at byte " + std::to_string(frame_offset) +
                 "); showing the " + std::to_string(frames_read_) + " complete frames";
@@ -229,6 +263,12 @@ class FrameSource {
     const auto& h = frame.header;
     if (auto problem = detail::frame_header_problem(header, limits_); !problem.empty())
       return error("corrupt frame at byte " + std::to_string(frame_offset) + " (" + problem + ")");
+    // An events frame's own are read with it.
+    if (h.type == static_cast<uint8_t>(FrameType::captures))
+      return error("corrupt frame at byte " + std::to_string(frame_offset) +
+                   " (a captures frame after no events frame that has captures frames)");
+    frame.capture_frames = 0;
+    frame.file_ended_after_captures = false;
     if (pass_over_all_ && h.type == static_cast<uint8_t>(FrameType::events)) {
       got = input_.skip(h.compressed_size);
       if (!got) return error(got.error().message);
@@ -241,6 +281,7 @@ class FrameSource {
       frame.decoded.reset();
       frame.passed_over = true;
       frame.number = ++frames_read_;
+      if (auto r = read_captures(frame, warning); !r) return r.error();
       return true;
     }
     compressed_.resize(h.compressed_size);
@@ -260,11 +301,93 @@ class FrameSource {
         return error(r.error().message + " at byte " + std::to_string(frame_offset));
     }
     frame.number = ++frames_read_;
+    // A passed-over frame's message is unknown: any captures frames after it
+    // are its own.
+    if (h.type == static_cast<uint8_t>(FrameType::events) &&
+        (frame.passed_over || has_capture_parts(frame.bytes(), limits_))) {
+      if (auto r = read_captures(frame, warning); !r) return r.error();
+    }
     return true;
   }
 
  private:
   Error error(const std::string& what) const { return Error{name_ + ": " + what}; }
+
+  // The next frame header: the one read_captures() read ahead, or the
+  // file's next bytes (fewer at its end). `offset`: where it is.
+  Result<size_t> read_frame_header(char* out, uint64_t& offset) {
+    if (has_pending_) {
+      std::memcpy(out, pending_header_, kFrameHeaderBytes);
+      offset = pending_offset_;
+      has_pending_ = false;
+      return kFrameHeaderBytes;
+    }
+    auto got = input_.read(out, kFrameHeaderBytes);
+    if (got) offset = input_.offset() - *got;
+    return got;
+  }
+
+  std::string truncated(uint64_t got, uint64_t of) const {
+    return name_ + ": file is truncated (last frame has " + std::to_string(got) + " of " + std::to_string(of) +
+           " bytes); showing the " + std::to_string(frames_read_) + " complete frames";
+  }
+
+  // The captures frames after an events frame are its own: read with it,
+  // decompressed unless it is passed over, up to the next frame of another
+  // type, whose header the next call takes. Together they hold at most the
+  // frame limit. A file cut among them is no error: the events frame
+  // decodes without the missing parts (see CaptureFrames).
+  Result<void> read_captures(Frame& frame, std::string& warning) {
+    uint64_t raw = frame.header.raw_size;
+    for (;;) {
+      uint64_t offset = 0;
+      auto got = read_frame_header(pending_header_, offset);
+      if (!got) return error(got.error().message);
+      if (*got < kFrameHeaderBytes) {
+        if (*got > 0)
+          warning = name_ + ": file is truncated (incomplete frame header at byte " + std::to_string(offset) +
+                    "); showing the " + std::to_string(frames_read_) + " complete frames";
+        frame.file_ended_after_captures = true;
+        return {};
+      }
+      const detail::FrameHeader h = detail::parse_frame_header(pending_header_);
+      if (h.type != static_cast<uint8_t>(FrameType::captures)) {
+        has_pending_ = true;
+        pending_offset_ = offset;
+        return {};
+      }
+      const std::string at = "corrupt frame at byte " + std::to_string(offset);
+      if (auto problem = detail::frame_header_problem(pending_header_, limits_); !problem.empty())
+        return error(at + " (" + problem + ")");
+      if (raw + h.raw_size > limits_.max_frame_raw_bytes)
+        return error(at + " (an events frame and its captures frames declare more than " +
+                     std::to_string(limits_.max_frame_raw_bytes) + " decompressed bytes)");
+      raw += h.raw_size;
+      if (frame.capture_frames == kMaxCaptureFrames)
+        return error(at + " (more than " + std::to_string(kMaxCaptureFrames) + " captures frames after an events frame)");
+      if (frame.passed_over) {
+        got = input_.skip(h.compressed_size);
+      } else {
+        compressed_.resize(h.compressed_size);
+        got = input_.read(compressed_.data(), h.compressed_size);
+      }
+      if (!got) return error(got.error().message);
+      if (*got < h.compressed_size) {
+        warning = truncated(*got, h.compressed_size);
+        frame.file_ended_after_captures = true;
+        return {};
+      }
+      if (!frame.passed_over) {
+        if (frame.captures.size() == frame.capture_frames) frame.captures.emplace_back();
+        MessageBuffer& part = frame.captures[frame.capture_frames];
+        part.resize_for_overwrite(h.raw_size / sizeof(capnp::word));
+        if (auto r = decompressor_.decompress(h, compressed_, reinterpret_cast<char*>(part.data())); !r)
+          return error(r.error().message + " at byte " + std::to_string(offset));
+      }
+      ++frame.capture_frames;
+      ++frames_read_;
+    }
+  }
 
   const std::string name_;
   const ReaderLimits limits_;
@@ -275,6 +398,9 @@ class FrameSource {
   uint64_t events_frames_ = 0;
   uint32_t stride_ = 1, offset_ = 0;
   bool pass_over_all_ = false;  // events frames are skipped, never read
+  char pending_header_[kFrameHeaderBytes] = {};
+  uint64_t pending_offset_ = 0;
+  bool has_pending_ = false;
 };
 
 // One outcome of FrameSource::next(), in file order.
@@ -296,8 +422,9 @@ struct Fetched {
 // caller's current_ -> back to free_ on the caller's next call, never
 // earlier, because the batch the caller holds points into it. Memory is
 // bounded by (kFramesAhead + 1) frames of at most limits.max_frame_raw_bytes
-// (and their decoded batches) plus one compressed frame, and a steady-state
-// read allocates nothing.
+// (an events frame and its captures frames together; and their decoded
+// batches, which hold a copy of the captured bytes of captures frames) plus
+// one compressed frame, and a steady-state read allocates nothing.
 class FramePrefetcher {
  public:
   static constexpr size_t kFramesAhead = 2;
@@ -627,6 +754,13 @@ Result<const DecodedBatch*> TraceReader::next_batch() {
           return s.error(decoded.error().message + " in frame " + std::to_string(frame.number));
         if (frame.batch.size() != frame.header.event_count)
           return s.error("corrupt frame " + std::to_string(frame.number) + " (event count disagrees with header)");
+        if (const size_t cut_from = frame.batch.captures_cut_from(); cut_from < frame.batch.size())
+          s.warnings.push_back(s.name + ": file cut short: the last " + std::to_string(frame.batch.size() - cut_from) +
+                               " of the " + std::to_string(frame.batch.size()) + " events of frame " +
+                               std::to_string(frame.number) + " (from event " +
+                               std::to_string(s.events_read + cut_from + 1) +
+                               " of the file on) lost their captured data: their paths, strings, buffers and "
+                               "structures show as addresses");
         s.events_before_batch = s.events_read;
         s.events_read += frame.batch.size();
         return &frame.batch;

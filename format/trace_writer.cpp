@@ -157,8 +157,9 @@ Result<void> TraceWriter::append_processes(std::span<const ProcessInfo> processe
   constexpr size_t kChunk = 4096;
   for (size_t begin = 0; begin < processes.size(); begin += kChunk) {
     const auto chunk = processes.subspan(begin, std::min(kChunk, processes.size() - begin));
-    capnp::MallocMessageBuilder message;
-    detail::to_schema(std::vector<ProcessInfo>(chunk.begin(), chunk.end()), message.initRoot<schema::ProcessTable>());
+    detail::FrameMessage message(chunk.size() * 64);
+    detail::to_schema(std::vector<ProcessInfo>(chunk.begin(), chunk.end()),
+                      message.builder().initRoot<schema::ProcessTable>());
     EncodedFrame frame;
     detail::encode_frame(FrameType::processes, message, 0, state_->compressor, frame);
     if (auto r = state_->write_frame(frame); !r) return r;
@@ -182,8 +183,8 @@ Result<void> TraceWriter::finish() {
   State& s = *state_;
   if (auto r = s.flush_batch(); !r) return r;
   s.counters.end_wall_ns = wall_now_ns();
-  capnp::MallocMessageBuilder message;
-  detail::to_schema(s.counters, message.initRoot<schema::Trailer>());
+  detail::FrameMessage message(64);
+  detail::to_schema(s.counters, message.builder().initRoot<schema::Trailer>());
   EncodedFrame trailer;
   detail::encode_frame(FrameType::trailer, message, 0, s.compressor, trailer);
   if (auto r = s.write_frame(trailer); !r) return r;

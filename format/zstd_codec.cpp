@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <memory>
 #include <new>
 #include <string>
 
@@ -17,11 +18,15 @@ ZstdCompressor::ZstdCompressor(int level) : ctx_(ZSTD_createCCtx()) {
 ZstdCompressor::~ZstdCompressor() { ZSTD_freeCCtx(ctx_); }
 
 void ZstdCompressor::compress(std::string_view input, std::string& out) {
-  const size_t offset = out.size();
-  out.resize(offset + ZSTD_compressBound(input.size()));
-  const size_t n = ZSTD_compress2(ctx_, out.data() + offset, out.size() - offset, input.data(), input.size());
+  // Into room left uninitialised, then appended: `out` resized to the bound
+  // would write zeros over all of it and keep that capacity, several times
+  // what compression leaves (a large room is fresh pages, resident only
+  // where written, and returned at once).
+  const size_t bound = ZSTD_compressBound(input.size());
+  const std::unique_ptr<char[]> room(new char[bound]);
+  const size_t n = ZSTD_compress2(ctx_, room.get(), bound, input.data(), input.size());
   if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
-  out.resize(offset + n);
+  out.append(room.get(), n);
 }
 
 ZstdDecompressor::ZstdDecompressor() : ctx_(ZSTD_createDCtx()) {

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "format/unique_fd.h"
+#include "recorder/signal_frame.h"
 #include "traceloop_bpf.skel.h"
 
 namespace traceloop::recorder {
@@ -71,6 +72,7 @@ Attempt try_load(const BpfOptions& options, bool raw, uint64_t ring_bytes,
   }
   auto* skel = a.skel;
   skel->rodata->max_data = options.max_data;
+  skel->rodata->sigreturn_mask_at_sp = sigreturn_mask_at_sp(format::host_arch());
   skel->rodata->filter_mode = options.filter_processes ? TL_FILTER_PIDS
                               : !options.filter_cgroups ? TL_FILTER_ALL
                               : options.single_cgroup   ? TL_FILTER_SINGLE
@@ -84,6 +86,8 @@ Attempt try_load(const BpfOptions& options, bool raw, uint64_t ring_bytes,
   bpf_program__set_autoload(skel->progs.tl_signal_btf, !raw);
   bpf_program__set_autoload(skel->progs.tl_task_exit_btf, !raw);
   bpf_program__set_autoload(skel->progs.tl_signal_raw, raw);
+  bpf_program__set_autoload(skel->progs.tl_signal_generate_btf, !raw);
+  bpf_program__set_autoload(skel->progs.tl_signal_generate_raw, raw);
   bpf_program__set_autoload(skel->progs.tl_task_exit_raw, raw);
   // Following forks costs every process on the host something: only when
   // processes, not cgroups, are traced (their exits are the task exit
@@ -175,7 +179,7 @@ Result<std::unique_ptr<BpfRecorder>> BpfRecorder::start(const BpfOptions& option
   rec->slot_counts_.assign(TL_CGROUP_SLOTS, 0);
 
   if (traceloop_bpf__attach(rec->skel_.get()) != 0)
-    return Error{describe_errno(errno, "attaching to the sys_enter, sys_exit, signal_deliver and sched_process_exit tracepoints")};
+    return Error{describe_errno(errno, "attaching to the sys_enter, sys_exit, signal_deliver, signal_generate and sched_process_exit tracepoints")};
   return rec;
 }
 

@@ -51,6 +51,8 @@ tl_arg_plan plan_for_shape(const format::ParamSpec& param) {
       return sized(param, when, 0);
     case ArgKind::struct_in:
     case ArgKind::struct_out:
+      // A message header: the recorder follows its pointers too.
+      if (param.struct_type == "msghdr") return make(TL_CAP_MSGHDR, when);
       if (param.struct_size == 0) return {};
       return make(TL_CAP_FIXED, when, 0, param.struct_size);
     case ArgKind::sockaddr_out:

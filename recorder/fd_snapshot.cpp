@@ -30,12 +30,13 @@ constexpr uint64_t kOCloexec = 02000000;
 // of a snapshot: past this, its sockets go without details.
 constexpr size_t kMaxNetTableBytes = 4u << 20;
 
+// The text at its length: a daemon keeps these for every tracked process,
+// and a string shrunk from the room a link could need would keep that room.
 std::optional<std::string> read_link(const fs::path& path) {
-  std::string buf(format::kMaxSnapshotTextBytes + 1, '\0');
-  const ssize_t n = ::readlink(path.c_str(), buf.data(), buf.size());
+  char buf[format::kMaxSnapshotTextBytes + 1];
+  const ssize_t n = ::readlink(path.c_str(), buf, sizeof(buf));
   if (n <= 0 || static_cast<size_t>(n) > format::kMaxSnapshotTextBytes) return std::nullopt;  // gone, or too long
-  buf.resize(static_cast<size_t>(n));
-  return buf;
+  return std::string(buf, static_cast<size_t>(n));
 }
 
 std::string read_bounded(const fs::path& path, size_t limit) {

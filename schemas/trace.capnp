@@ -1,10 +1,11 @@
 # traceloop trace file schema.
 #
 # A .tl file is: a 16-byte file preamble, then a sequence of frames (see
-# format/framing.h). Each frame carries one Cap'n Proto message, compressed
-# by zstd on its own, so a reader can stream in bounded memory and a file cut
-# short still yields every complete frame. The frame type says which root
-# struct below the message holds.
+# format/frame.h). Each frame carries one Cap'n Proto message, compressed
+# by zstd or LZMA2 on its own or (a compacted trace's events frame and the
+# captures frames after it) as a part of one LZMA2 stream, so a reader can
+# stream in bounded memory and a file cut short still yields every complete
+# frame. The frame type says which root struct below the message holds.
 #
 # Versioning: the preamble carries major.minor of the format. Readers refuse a
 # newer major; a newer minor only adds fields (Cap'n Proto keeps old readers
@@ -24,7 +25,14 @@
 # on, the original size of a cut string array (argv, now envp too) or run of
 # directory records is the bytes kept plus the number of elements left out,
 # so that their count is known (before, directory records had their byte
-# length there).
+# length there). Major 5 added captures frames (frame type 5, CaptureBytes):
+# a compacted trace's events frame keeps every column but the captured bytes
+# (columnEncoding 4), which follow it in frames of their own, each holding
+# those of a run of consecutive events, so that a copy cut short shows all
+# the events of the frame and the data of those whose captures frames
+# survived; the frames are parts of one LZMA2 stream (frame codec 2). A
+# major 4 reader could not decode such an events frame. Readers of major 5
+# read all.
 @0xe839cf2774f826e5;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -114,8 +122,9 @@ enum ArgKind {
   string @7;        # other NUL-terminated string at entry (xattr name, ...)
   bufferIn @8;      # bytes at entry, length from argument lenArg
   bufferOut @9;     # bytes at exit, length from the return value (lenArg = -1) or argument lenArg
-  structIn @10;     # fixed-size structure read at entry
-  structOut @11;    # fixed-size structure read at exit (only if the call succeeded)
+  structIn @10;     # fixed-size structure read at entry (structType msghdr: the message header
+                    # with what it points to, bpf/traceloop_events.h struct tl_msghdr_head)
+  structOut @11;    # fixed-size structure read at exit (only if the call succeeded; msghdr as structIn)
   stringArray @12;  # NULL-terminated array of strings (argv) at entry
   sockaddrIn @13;   # sockaddr at entry, length from argument lenArg
   sockaddrOut @14;  # sockaddr at exit, length pointed to by argument lenArg
@@ -193,18 +202,21 @@ struct Catalogue {
 # Four column encodings exist (columnEncoding). Format 1 files use encoding 0
 # only; format 2 writers use encoding 1, format 3 writers encoding 2 (which is
 # 1 plus captureRepeat and argCode), format 4 writers encoding 3 (2 with the
-# captured bytes grouped, and times and results in a part per syscall). In 1 to 3, several columns store the
+# captured bytes grouped, and times and results in a part per syscall), and
+# format 5 writers 3 and, in a compacted trace, 4 (3 with the captured bytes
+# in captures frames, see captureParts). In 1 to 4, several columns store the
 # difference from a prediction that encoder and decoder both make from the
 # events before, within the batch: the same thread's previous event (time,
 # CPU) or the previous event with the same syscall number (argument count,
 # arguments, which arguments have captures). A right prediction is a zero, and
 # runs of zeros cost almost nothing once compressed. Fields marked [0] are
-# used by encoding 0 only, [1] by 1 and up, [2] by 2 and up, [3] by 3; the
-# others by all.
+# used by encoding 0 only, [1] by 1 and up, [2] by 2 and up, [3] by 3 and 4,
+# [4] by 4; the others by all.
 struct EventBatch {
   count @0 :UInt32;
   columnEncoding @21 :UInt8;  # 0: format 1 columns; 1: predicted columns; 2: predicted, with repeats and coded
-                              # arguments; 3: 2 with captured bytes grouped, and per-syscall parts (format 4)
+                              # arguments; 3: 2 with captured bytes grouped, and per-syscall parts (format 4);
+                              # 4: 3 with the captured bytes in the captures frames after the batch's (format 5)
   baseEnterNs @1 :UInt64;    # [0] enterDelta of event 0 is relative to this;
                              # [1] the enterGap of a batch's first event of a thread is too
   enterDelta @2 :Data;       # [0] zigzag(enter_ns - previous enter_ns)
@@ -258,10 +270,11 @@ struct EventBatch {
                              #     in captureBytes
   captureLen @18 :Data;      # [0] bytes kept (<= the original size unless truncated strings, see format/event.h)
   captureBytes @19 :Data;    # the kept bytes, concatenated: [0-2] in capture order; [3] in groups (see
-                             #     captureGroupSizes), each in capture order
+                             #     captureGroupSizes), each in capture order; [4] empty (see captureParts)
   captureGroupSizes @32 :Data; # [3] bytes of each capture group, in captureBytes order. A group holds the captures of
                              #     one argument of one syscall number; groups come in the order of their first
-                             #     capture in the batch (a group whose captures are all repeats is there, empty)
+                             #     capture in the batch (a group whose captures are all repeats is there, empty);
+                             #     [4] empty
   perSyscallSizes @33 :Data;  # [3] enterGap, duration and retChange hold a part per syscall number, in the order
                              #     of the number's first event in the batch: each event's values are in its
                              #     number's part, in event order. Per number, three varints: the bytes of its
@@ -270,6 +283,23 @@ struct EventBatch {
   timeUnitNs @29 :UInt32;    # [1] baseEnterNs is a multiple of it, and enterGap and duration count in it
                              #     (0: 1 ns); a writer floors every event time to it
   notices @34 :List(TaskNotice); # (minor 3) signals delivered and threads ended, in the order they came
+  captureParts @35 :Data;    # [4] the captured bytes come in parts, one per captures frame, which follow the batch's
+                             #     frame in part order. Part p goes with a run of consecutive events (part 0's come
+                             #     first) and holds a piece of each group (captureGroupSizes' groups, in their order):
+                             #     a group's pieces, in part order, make its bytes, and the pieces of parts 0 to p
+                             #     hold at least the bytes of the events of those parts (a small group may be whole
+                             #     in the part of its first capture). Per part, varints: its number of events (all
+                             #     parts' add up to count), the number n of groups first used by its events or by
+                             #     earlier ones (never decreasing), then the bytes of each of these n groups' piece
+}
+
+# (format 5) Frame type 5: the captured bytes of one part of the events frame
+# before it (EventBatch.captureParts, columnEncoding 4). A reader that has the
+# events frame but not all its captures frames (a file cut short) shows every
+# event, without the captured data of those whose part is missing.
+struct CaptureBytes {
+  part @0 :UInt32;           # its number among the parts, from 0
+  bytes @1 :Data;            # as captureParts says
 }
 
 # (minor 3) What happened to a thread between its calls: a signal delivered

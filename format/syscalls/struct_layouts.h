@@ -35,6 +35,18 @@ inline constexpr CloneArgsLayout kCloneArgsLayout[] = {
     {.size = 88, .flags = {0, 8}, .pidfd = {8, 8}, .child_tid = {16, 8}, .parent_tid = {24, 8}, .exit_signal = {32, 8}, .stack = {40, 8}, .stack_size = {48, 8}, .tls = {56, 8}},  // aarch64
 };
 
+// cmsghdr: struct cmsghdr (no header; else annotations.txt's layout_decl)
+struct CmsghdrLayout {
+  uint32_t size;
+  LayoutField cmsg_len;
+  LayoutField cmsg_level;
+  LayoutField cmsg_type;
+};
+inline constexpr CmsghdrLayout kCmsghdrLayout[] = {
+    {.size = 16, .cmsg_len = {0, 8}, .cmsg_level = {8, 4}, .cmsg_type = {12, 4}},  // x86_64
+    {.size = 16, .cmsg_len = {0, 8}, .cmsg_level = {8, 4}, .cmsg_type = {12, 4}},  // aarch64
+};
+
 // epoll_event: struct epoll_event (<linux/eventpoll.h>)
 struct EpollEventLayout {
   uint32_t size;
@@ -137,6 +149,22 @@ inline constexpr MountAttrLayout kMountAttrLayout[] = {
     {.size = 32, .attr_set = {0, 8}, .attr_clr = {8, 8}, .propagation = {16, 8}, .userns_fd = {24, 8}},  // aarch64
 };
 
+// msghdr: struct user_msghdr (no header; else annotations.txt's layout_decl)
+struct MsghdrLayout {
+  uint32_t size;
+  LayoutField msg_name;
+  LayoutField msg_namelen;
+  LayoutField msg_iov;
+  LayoutField msg_iovlen;
+  LayoutField msg_control;
+  LayoutField msg_controllen;
+  LayoutField msg_flags;
+};
+inline constexpr MsghdrLayout kMsghdrLayout[] = {
+    {.size = 56, .msg_name = {0, 8}, .msg_namelen = {8, 4}, .msg_iov = {16, 8}, .msg_iovlen = {24, 8}, .msg_control = {32, 8}, .msg_controllen = {40, 8}, .msg_flags = {48, 4}},  // x86_64
+    {.size = 56, .msg_name = {0, 8}, .msg_namelen = {8, 4}, .msg_iov = {16, 8}, .msg_iovlen = {24, 8}, .msg_control = {32, 8}, .msg_controllen = {40, 8}, .msg_flags = {48, 4}},  // aarch64
+};
+
 // open_how: struct open_how (<linux/openat2.h>)
 struct OpenHowLayout {
   uint32_t size;
@@ -191,6 +219,15 @@ struct SchedParamLayout {
 inline constexpr SchedParamLayout kSchedParamLayout[] = {
     {.size = 4, .sched_priority = {0, 4}},  // x86_64
     {.size = 4, .sched_priority = {0, 4}},  // aarch64
+};
+
+// scm_fd: int (no header)
+struct ScmFdLayout {
+  uint32_t size;
+};
+inline constexpr ScmFdLayout kScmFdLayout[] = {
+    {.size = 4},  // x86_64
+    {.size = 4},  // aarch64
 };
 
 // sigaction: struct sigaction (<asm/signal.h>)
@@ -442,6 +479,28 @@ struct TmsLayout {
 inline constexpr TmsLayout kTmsLayout[] = {
     {.size = 32, .tms_utime = {0, 8}, .tms_stime = {8, 8}, .tms_cutime = {16, 8}, .tms_cstime = {24, 8}},  // x86_64
     {.size = 32, .tms_utime = {0, 8}, .tms_stime = {8, 8}, .tms_cutime = {16, 8}, .tms_cstime = {24, 8}},  // aarch64
+};
+
+// ucontext: struct ucontext (<asm/sigcontext.h>, <asm/signal.h>, <asm/ucontext.h>)
+struct UcontextLayout {
+  uint32_t size;
+  LayoutField sigmask;
+};
+inline constexpr UcontextLayout kUcontextLayout[] = {
+    {.size = 304, .sigmask = {296, 8}},  // x86_64
+    {.size = 4560, .sigmask = {40, 8}},  // aarch64
+};
+
+// ucred: struct ucred (<sys/socket.h>)
+struct UcredLayout {
+  uint32_t size;
+  LayoutField pid;
+  LayoutField uid;
+  LayoutField gid;
+};
+inline constexpr UcredLayout kUcredLayout[] = {
+    {.size = 12, .pid = {0, 4}, .uid = {4, 4}, .gid = {8, 4}},  // x86_64
+    {.size = 12, .pid = {0, 4}, .uid = {4, 4}, .gid = {8, 4}},  // aarch64
 };
 
 // uid: __kernel_uid32_t (<linux/posix_types.h>)

@@ -46,7 +46,8 @@ struct Tracked {
   // been told are gone.
   uint64_t events_before_buffer = 0;
   uint64_t events_forgotten = 0;
-  uint64_t table_bytes = 0;   // processes.memory_bytes(), its journal's and this entry, as of the last tick
+  // processes.memory_bytes(), its fd snapshots', its journal's and this entry, as of the last tick
+  uint64_t table_bytes = 0;
   uint64_t seen_at_tick = 0;  // buffer.events_seen() then
   std::chrono::steady_clock::time_point noticed = std::chrono::steady_clock::now();
 };

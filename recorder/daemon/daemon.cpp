@@ -345,6 +345,12 @@ struct Daemon::State : recorder::EventSink {
     t->info = c.info;
     t->info.cgroup_id = t->cgroup_id;
     if (t->info.init_pid == 0 && c.init_pid > 0) t->info.init_pid = static_cast<uint32_t>(c.init_pid);
+    // Its first process may have ended before its state was read (a command
+    // of a few milliseconds, a busy daemon): any process left in the cgroup
+    // lives in the container's mount namespace too.
+    if (t->info.mount_ns_id == 0)
+      t->info.mount_ns_id = first_foreign_mount_ns(cgroups->mount() / fs::path(t->cgroup_path).relative_path(),
+                                                   own_mount_ns);
     if (t->info.started_wall_ns == 0) t->info.started_wall_ns = wall_ns();
     resume_from_disk(*t);
   }
@@ -481,14 +487,23 @@ struct Daemon::State : recorder::EventSink {
                    root.runtime.c_str(), root.runtime_namespace.c_str());
       return;
     }
-    if (c.removed) return;  // the cgroup's end publishes the history
+    if (c.removed) {
+      // The cgroup's end publishes the history. A state that came and went
+      // while the daemon was busy (before it could watch the new directory)
+      // was never read: remembered, so that the cgroup's end still saves it.
+      if (!c.id.empty()) remember_vanished(c.id, root);
+      return;
+    }
     auto container = read_runtime_container(root, c.id);
     if (!container.ok()) {
+      // Remembered either way: should its cgroup end before a later read
+      // succeeds, the history is saved with what is known (the id) rather
+      // than dropped. (A runtime deleting a container removes its state
+      // before its directory: a read between the two fails, and the
+      // directory's removal may come too late or not be seen.)
+      remember_vanished(c.id, root);
       std::error_code ec;
-      if (!fs::exists(root.dir / c.id, ec)) {
-        remember_vanished(c.id, root);  // not unreadable: already gone
-        return;
-      }
+      if (!fs::exists(root.dir / c.id, ec)) return;  // not unreadable: already gone
       report(c.id, "unreadable", container.error().message);
       return;
     }
@@ -507,9 +522,9 @@ struct Daemon::State : recorder::EventSink {
   }
 
   // An unidentified cgroup that emptied: a container whose state was gone
-  // before it could be read, when its cgroup carries that container's id
-  // (runc's and Docker's cgroups do). Identified with what is known: its
-  // id and its runtime.
+  // (or unreadable) before it could be read, when its cgroup carries that
+  // container's id (runc's and Docker's cgroups do). Identified with what is
+  // known: its id and its runtime.
   void identify_vanished(const Tracked& t) {
     const std::string id = id_from_cgroup_path(t.cgroup_path);
     auto it = vanished.find(id);
@@ -521,8 +536,8 @@ struct Daemon::State : recorder::EventSink {
     c.info.runtime_namespace = it->second.runtime_namespace;
     c.info.cgroup_path = t.cgroup_path;
     std::fprintf(stderr,
-                 "traceloop-record daemon: %s: its runtime state was gone before it could be read; saved without "
-                 "its metadata\n",
+                 "traceloop-record daemon: %s: its runtime state was gone or unreadable when it was read; saved "
+                 "without its metadata\n",
                  id.c_str());
     identify(c);
   }
@@ -564,6 +579,7 @@ struct Daemon::State : recorder::EventSink {
     const auto now = std::chrono::steady_clock::now();
     for (const auto& [index, t] : registry->entries()) {
       t->table_bytes = sizeof(Tracked) + t->processes.memory_bytes() + t->cgroup_path.capacity() +
+                       format::memory_bytes(t->fd_snapshots) +
                        (t->buffer.journal() != nullptr ? t->buffer.journal()->memory_bytes() : 0);
       const uint64_t seen = t->buffer.events_seen();
       keep_on_disk(*t, now);

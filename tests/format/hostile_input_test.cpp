@@ -13,7 +13,9 @@
 #include <fstream>
 #include <random>
 
+#include <capnp/message.h>
 #include <capnp/schema.h>
+#include <capnp/serialize.h>
 
 #include "format/frame_codec.h"
 #include "format/synthetic_workload.h"
@@ -23,6 +25,7 @@
 #include "trace.capnp.h"
 #include "tests/support/file_bytes.h"
 #include "tests/support/frame_walk.h"
+#include "tests/support/random_captures.h"
 #include "tests/support/temp_dir.h"
 
 namespace traceloop::format {
@@ -385,6 +388,190 @@ TEST(HostileInput, ZeroSizedProcessesCannotAmplifyAFrame) {
     const Outcome o = read_all(dir / "amplified.tl");
     return !o.ok && o.error.find("process") != std::string::npos && one_line(o.error) == o.error;
   }, 64u << 20);
+}
+
+// A compacted trace's events frame and the captures frames after it (format 5).
+struct PartedTrace {
+  std::string bytes;
+  std::vector<testing::FrameAt> frames;
+  size_t events = 0;                 // index into frames of the events frame
+  std::vector<size_t> captures;      // of its captures frames
+  std::string frame(size_t i) const {
+    return bytes.substr(frames[i].offset, kFrameHeaderBytes + frames[i].header.compressed_size);
+  }
+  size_t end(size_t i) const { return frames[i].offset + kFrameHeaderBytes + frames[i].header.compressed_size; }
+};
+
+PartedTrace parted_trace(const TempDir& dir) {
+  PartedTrace t;
+  testing::write_random_capture_trace(dir / "parted.tl", 400, 1024);
+  t.bytes = read_file(dir / "parted.tl");
+  t.frames = testing::frames_of(t.bytes);
+  for (size_t i = 0; i < t.frames.size(); ++i) {
+    if (t.frames[i].header.type == static_cast<uint8_t>(FrameType::events)) t.events = i;
+    if (t.frames[i].header.type == static_cast<uint8_t>(FrameType::captures)) t.captures.push_back(i);
+  }
+  return t;
+}
+
+// Every frame of `bytes` decompressed and written again in zstd on its own,
+// with `change` applied to the message of frame `changed`: a file whose
+// messages lie while every frame decompresses.
+std::string repacked(const std::string& bytes, size_t changed, const std::function<void(std::string&)>& change) {
+  std::string out = bytes.substr(0, kPreambleBytes);
+  detail::FrameDecompressor decompressor;
+  detail::MessageBuffer words;
+  ZstdCompressor compressor(1);
+  const auto frames = testing::frames_of(bytes);
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const auto& f = frames[i];
+    auto message = detail::decompress_frame(
+        std::string_view(bytes).substr(f.offset, kFrameHeaderBytes + f.header.compressed_size), decompressor, words);
+    if (!message) throw std::runtime_error(message.error().message);
+    std::string m(*message);
+    if (i == changed) change(m);
+    EncodedFrame frame;
+    detail::encode_raw_frame(static_cast<FrameType>(f.header.type), m, f.header.event_count, compressor, frame);
+    out += frame.bytes;
+  }
+  return out;
+}
+
+std::string capture_bytes_message(uint32_t part, std::string_view bytes) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::CaptureBytes>();
+  root.setPart(part);
+  root.setBytes(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+  const auto words = capnp::messageToFlatArray(message);
+  return std::string(words.asChars().begin(), words.asChars().size());
+}
+
+// Captures frames belong right after their events frame, in part order, each
+// once: anything else is refused in one line, never decoded from the wrong
+// bytes.
+TEST(HostileInput, CapturesFramesOutOfPlaceAreRefused) {
+  TempDir dir;
+  const PartedTrace t = parted_trace(dir);
+  ASSERT_GE(t.captures.size(), 3u);
+  ASSERT_EQ(t.captures.front(), t.events + 1);
+  const auto expect_refused = [&](const std::string& evil, const std::string& what, const std::string& says) {
+    write_file(dir / "p.tl", evil);
+    const auto o = read_all(dir / "p.tl");
+    EXPECT_FALSE(o.ok) << what;
+    EXPECT_EQ(o.error.rfind((dir / "p.tl").string() + ": corrupt frame", 0), 0u) << what << ": " << o.error;
+    EXPECT_NE(o.error.find(says), std::string::npos) << what << ": " << o.error;
+    EXPECT_EQ(one_line(o.error), o.error);
+  };
+  const size_t first = t.frames[t.captures[0]].offset, second = t.frames[t.captures[1]].offset;
+  {  // without their events frame
+    std::string evil = t.bytes;
+    evil.erase(t.frames[t.events].offset, first - t.frames[t.events].offset);
+    expect_refused(evil, "events frame missing", "(a captures frame after no events frame that has captures frames)");
+  }
+  {  // after the trailer
+    std::string evil = t.bytes;
+    const std::string moved = t.frame(t.captures.back());
+    evil.erase(t.frames[t.captures.back()].offset, moved.size());
+    evil += moved;
+    expect_refused(evil, "captures frame after the trailer",
+                   "(" + std::to_string(t.captures.size() - 1) + " captures frames after an events frame of " +
+                       std::to_string(t.captures.size()) + ")");
+  }
+  {  // two swapped
+    std::string evil = t.bytes;
+    evil.replace(first, t.end(t.captures[1]) - first, t.frame(t.captures[1]) + t.frame(t.captures[0]));
+    expect_refused(evil, "captures frames swapped", "corrupt frame");
+  }
+  {  // one twice
+    std::string evil = t.bytes;
+    evil.insert(second, t.frame(t.captures[0]));
+    expect_refused(evil, "captures frame duplicated", "corrupt frame");
+  }
+  {  // one in the middle missing
+    std::string evil = t.bytes;
+    evil.erase(second, t.end(t.captures[1]) - second);
+    expect_refused(evil, "captures frame missing", "corrupt frame");
+  }
+  {  // the last one missing, with the trailer after: damage, not a cut
+    std::string evil = t.bytes;
+    const size_t last = t.frames[t.captures.back()].offset;
+    evil.erase(last, t.end(t.captures.back()) - last);
+    expect_refused(evil, "last captures frame missing",
+                   "(" + std::to_string(t.captures.size() - 1) + " captures frames after an events frame of " +
+                       std::to_string(t.captures.size()) + ")");
+  }
+  {  // Only an events frame and its captures frames are parts of an LZMA2 stream.
+    std::string evil = t.bytes;
+    evil[t.frames.back().offset + 1] = static_cast<char>(FrameCodec::lzma2_stream);
+    expect_refused(evil, "a stream trailer", "neither an events nor a captures frame");
+  }
+  // The messages themselves, in frames that each decompress on their own.
+  expect_refused(repacked(t.bytes, t.captures[1],
+                          [](std::string& m) { m = capture_bytes_message(2, "abc"); }),
+                 "a part out of order", "(captures frame of part 2 where part 1 belongs)");
+  expect_refused(repacked(t.bytes, t.captures[1], [](std::string& m) { m = capture_bytes_message(1, "abc"); }),
+                 "a part of the wrong size", "(captures frame of part 1 holds 3 bytes, its events frame declares ");
+  {  // captures after a batch that holds its own captured bytes
+    const std::string streamed = valid_trace(dir, 200, 100);
+    const auto frames = testing::frames_of(streamed);
+    size_t events = 0;
+    while (frames[events].header.type != static_cast<uint8_t>(FrameType::events)) ++events;
+    const size_t after = frames[events].offset + kFrameHeaderBytes + frames[events].header.compressed_size;
+    ZstdCompressor compressor(1);
+    EncodedFrame part;
+    detail::encode_raw_frame(FrameType::captures, capture_bytes_message(0, ""), 0, compressor, part);
+    std::string evil = streamed;
+    evil.insert(after, part.bytes);
+    expect_refused(evil, "captures of a batch that has its own",
+                   "(a captures frame after no events frame that has captures frames)");
+  }
+}
+
+TEST(HostileInput, CapturesFramesDeclaringTooMuchAreRefusedBeforeAllocating) {
+  TempDir dir;
+  const PartedTrace t = parted_trace(dir);
+  ASSERT_GE(t.captures.size(), 2u);
+  {  // each within the frame limit, together beyond it
+    std::string evil = t.bytes;
+    const auto& f = t.frames[t.captures[1]];
+    detail::write_frame_header(evil.data() + f.offset, FrameType::captures, FrameCodec::lzma2_stream,
+                               f.header.compressed_size, kMaxFrameRawBytes - 8, 0);
+    write_file(dir / "big.tl", evil);
+    expect_bounded([&] {
+      const auto o = read_all(dir / "big.tl");
+      return !o.ok && o.error.find("(an events frame and its captures frames declare more than 67108864 "
+                                   "decompressed bytes)") != std::string::npos &&
+             one_line(o.error) == o.error;
+    }, 64u << 20);
+  }
+  {  // more frames than any writer makes
+    ZstdCompressor compressor(1);
+    EncodedFrame part;
+    detail::encode_raw_frame(FrameType::captures, capture_bytes_message(0, ""), 0, compressor, part);
+    std::string evil = t.bytes.substr(0, t.frames[t.captures[0]].offset);
+    for (uint32_t i = 0; i <= kMaxCaptureFrames; ++i) evil += part.bytes;
+    write_file(dir / "many.tl", evil);
+    const auto o = read_all(dir / "many.tl");
+    EXPECT_FALSE(o.ok);
+    EXPECT_NE(o.error.find("(more than 4096 captures frames after an events frame)"), std::string::npos) << o.error;
+  }
+}
+
+// Cut anywhere, a compacted trace shows nothing of an events frame cut short
+// and every event of a whole one, with the data of its whole captures frames.
+TEST(HostileInput, ACompactedTraceCutAnywhereShowsTheEventsOfAWholeEventsFrame) {
+  TempDir dir;
+  const PartedTrace t = parted_trace(dir);
+  for (size_t cut = t.frames[1].offset; cut < t.bytes.size(); cut += 1009) {
+    write_file(dir / "cut.tl", std::string_view(t.bytes).substr(0, cut));
+    const auto o = read_all(dir / "cut.tl");
+    ASSERT_TRUE(o.ok) << "cut at " << cut << ": " << o.error;
+    EXPECT_EQ(o.events, cut >= t.end(t.events) ? 400u : 0u) << "cut at " << cut;
+    ASSERT_GE(o.warnings.size(), 1u);
+    const bool data_lost = cut >= t.end(t.events) && cut < t.end(t.captures.back());
+    EXPECT_EQ(o.warnings.back().find("lost their captured data") != std::string::npos, data_lost)
+        << "cut at " << cut << ": " << o.warnings.back();
+  }
 }
 
 TEST(HostileInput, RandomMutationsNeverCrash) {

@@ -237,6 +237,22 @@ TEST(PredictedColumns, LyingPredictionsAreRefused) {
   EXPECT_EQ(r.error().message, "corrupt frame (unknown column encoding 7)");
 }
 
+// The argument codes are checked eight at a time where the column holds
+// eight more: a bad one is found wherever it is, and the largest is named.
+TEST(PredictedColumns, ABadArgumentCodeIsRefusedAnywhereInItsColumn) {
+  for (size_t position = 0; position < 18; ++position) {
+    for (const int code : {21, 0x7f, 0x80, 0xff}) {
+      const auto r = decode_corrupted([&](std::string& raw) {
+        const size_t at = column_offset(raw, [](auto batch) { return batch.getArgCode(); });
+        ASSERT_EQ(raw.substr(at, 18), std::string(18, '\0')) << "three events of six arguments, all 0";
+        raw[at + position] = static_cast<char>(code);
+      });
+      ASSERT_FALSE(r.ok()) << position << " " << code;
+      EXPECT_EQ(r.error().message, "corrupt frame (argument code " + std::to_string(code) + ")") << position;
+    }
+  }
+}
+
 TEST(PredictedColumns, RepeatedStringsAreStoredOnce) {
   // ls -l: statx, lgetxattr and getxattr of each file name in turn.
   auto encode = [](int calls_per_path) {
@@ -416,6 +432,25 @@ TEST(PredictedColumns, TimesAndResultsAreKeptInAPartPerSyscall) {
   EXPECT_EQ(refused(std::string("\x03\x03\x83", 3)), "corrupt frame (per-syscall sizes)") << "a cut varint";
   EXPECT_EQ(refused(varints({2, 4, 3, 4, 2, 3})), "corrupt frame (column length mismatch)")
       << "the reads' gaps end early, the writes' have one too many";
+}
+
+// Arguments are decoded when first used, unchecked: the count of the values
+// column is their check. A value with a tenth byte above 1 (beyond 64 bits)
+// is refused there; it was accepted, then read as a silent 0.
+TEST(PredictedColumns, AnArgumentBeyond64BitsIsRefused) {
+  const std::string good = round_trip({call(0, {3, 0x7ffd0000, 64, 0, 0, 0})});
+  const std::string values = column(good, [](auto batch) { return batch.getArgs(); });
+  ASSERT_FALSE(values.empty());
+  size_t first = 0;  // the last byte of the first value
+  while (first < values.size() && static_cast<uint8_t>(values[first]) >= 0x80) ++first;
+  ASSERT_LT(first, values.size());
+  const std::string rest = values.substr(first + 1);  // the values after the first
+  const auto with_first = [&](const std::string& value) {
+    return decode_changed(good, [&](schema::EventBatch::Builder batch) { batch.setArgs(data(value + rest)); });
+  };
+  EXPECT_EQ(with_first(std::string(9, '\xff') + '\x01'), "accepted") << "bit 63: the largest value";
+  EXPECT_EQ(with_first(std::string(9, '\xff') + '\x02'), "corrupt frame (column length mismatch)");
+  EXPECT_EQ(with_first(std::string(9, '\x80') + '\x7f'), "corrupt frame (column length mismatch)");
 }
 
 TEST(PredictedColumns, ArgumentsSeenBeforeCostOnlyTheirCode) {

@@ -6,9 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include "recorder/bpf_recorder.h"
 #include "recorder/capture_plan.h"
@@ -114,6 +117,64 @@ TEST(BpfRecorder, CgroupSetTracesOnlyItsMembersWithTheirContainerIndex) {
   EXPECT_TRUE(saw_b_again);
   EXPECT_FALSE(saw_untraced);
   EXPECT_EQ((*bpf)->counters().lost_total(), 0u);
+}
+
+// An unhandled SIGTERM, which the kernel never delivers, from this untraced
+// process: a notice for the child in a traced cgroup (the target's cgroup
+// decides, not the sender's), none for the one in an untraced cgroup.
+TEST(BpfRecorder, FatalSignalToATracedCgroupOnly) {
+  REQUIRE_BPF_OR_SKIP();
+  const auto& cat = format::builtin_catalogue(format::host_arch());
+  auto bpf = start_set_recorder();
+  ASSERT_TRUE(bpf.ok()) << bpf.error().message;
+  auto traced = test_cgroup("sig-traced");
+  auto other = test_cgroup("sig-other");
+  ASSERT_TRUE(traced.ok() && other.ok());
+  ASSERT_TRUE((*bpf)->trace_cgroup(traced->id(), 4).ok());
+  Collect sink;
+  EventConverter conv(cat, sink, [](uint64_t) { return 4u; });
+  auto ring = RingConsumer::create((*bpf)->ring_map_fd(), [&](std::span<const uint8_t> s) { conv.consume(s); });
+  ASSERT_TRUE(ring.ok());
+
+  std::map<pid_t, bool> children;  // pid -> in the traced cgroup
+  for (const ScopedCgroup* cg : {&*traced, &*other}) {
+    const pid_t child = cg->fork_into();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      for (;;) pause();
+    }
+    children[child] = cg == &*traced;
+  }
+  usleep(50000);  // both asleep in pause()
+  for (const auto& [child, in_traced] : children) {
+    ASSERT_EQ(kill(child, SIGTERM), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+  }
+  (*bpf)->detach();
+  ASSERT_TRUE(ring->drain().ok());
+  conv.finish();
+
+  std::map<pid_t, std::vector<format::TaskNotice::Kind>> kinds;
+  for (const auto& owned : sink.notices) {
+    const auto n = owned.view();
+    kinds[static_cast<pid_t>(n.tid)].push_back(n.kind);
+    if (n.kind != format::TaskNotice::Kind::signal) continue;
+    EXPECT_EQ(n.signo, SIGTERM);
+    siginfo_t info{};
+    std::memcpy(&info, n.siginfo.data(), std::min(sizeof(info), n.siginfo.size()));
+    EXPECT_EQ(info.si_code, SI_USER);
+    EXPECT_EQ(info.si_pid, getpid());
+  }
+  for (const auto& [child, in_traced] : children) {
+    if (in_traced) {
+      EXPECT_EQ(kinds[child],
+                (std::vector<format::TaskNotice::Kind>{format::TaskNotice::Kind::signal, format::TaskNotice::Kind::exit}));
+    } else {
+      EXPECT_TRUE(kinds[child].empty());
+    }
+  }
 }
 
 // Calls of `n` getppid in a child inside `cg`, then its exit.

@@ -76,6 +76,20 @@ TEST(CapturePlan, CountedRunsAndSigreturn) {
   EXPECT_EQ(r.args[0].when, TL_WHEN_ENTRY);
 }
 
+// The message header with what it points to: sendmsg's as sent, recvmsg's
+// as the call filled it in.
+TEST(CapturePlan, MessageHeadersOfSendmsgAtEntryOfRecvmsgAtExit) {
+  auto plans = build_capture_plans(cat(), {});
+  const auto& send = plan_of(plans, "sendmsg");
+  EXPECT_EQ(send.args[1].how, TL_CAP_MSGHDR);
+  EXPECT_EQ(send.args[1].when, TL_WHEN_ENTRY);
+  EXPECT_EQ(send.entry_captures, 1);
+  const auto& receive = plan_of(plans, "recvmsg");
+  EXPECT_EQ(receive.args[1].how, TL_CAP_MSGHDR);
+  EXPECT_EQ(receive.args[1].when, TL_WHEN_EXIT);
+  EXPECT_EQ(receive.exit_captures, 1);
+}
+
 TEST(CapturePlan, WriteBufferAtEntrySizedByCount) {
   auto plans = build_capture_plans(cat(), {});
   const auto& p = plan_of(plans, "write");

@@ -77,6 +77,18 @@ TEST(ColdCapture, EntryDataInUntouchedPagesAreReadAgainAtExit) {
     argv_seen = true;
   }
   EXPECT_TRUE(argv_seen) << dump(t);
+
+  // sendmsg: the header, its iovec and the data, all read again at exit
+  bool message_seen = false;
+  for (const auto* e : events_named(t, "sendmsg")) {
+    auto v = e->view();
+    if (v.ret != 15) continue;
+    EXPECT_EQ(strace_args(t, v), std::to_string(v.args[0]) +
+                                     R"(, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="tl-cold-buffer\0", )"
+                                     "iov_len=15}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0");
+    message_seen = true;
+  }
+  EXPECT_TRUE(message_seen) << dump(t);
 }
 
 TEST(ColdCapture, UnreadableDataAreShownAsTheAddress) {
@@ -100,8 +112,19 @@ TEST(ColdCapture, UnreadableDataAreShownAsTheAddress) {
     EXPECT_EQ(strace_args(t, v), std::to_string(v.args[0]) + ", 0x1, 10");
     write_seen = true;
   }
+  size_t messages_seen = 0;
+  for (const char* name : {"sendmsg", "recvmsg"}) {
+    for (const auto* e : events_named(t, name)) {
+      auto v = e->view();
+      if (v.ret != -EFAULT) continue;
+      EXPECT_EQ(v.capture_for(1), nullptr);
+      EXPECT_EQ(strace_args(t, v), std::to_string(v.args[0]) + ", 0x1, 0");
+      ++messages_seen;
+    }
+  }
   EXPECT_TRUE(open_seen) << dump(t);
   EXPECT_TRUE(write_seen) << dump(t);
+  EXPECT_EQ(messages_seen, 2u) << dump(t);
 }
 
 }  // namespace

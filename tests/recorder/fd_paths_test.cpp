@@ -7,9 +7,10 @@
 // annotates must read as strace's annotation of that fd on that call (the
 // inodes of sockets and pipes, which no recorded call reveals, compared as
 // `?`); and every fd strace annotates that the trace's line shows must be
-// annotated too, except the fds the trace cannot know: those the process
-// had before it was traced (0-2) and the one received through SCM_RIGHTS
-// (the control data is not captured).
+// annotated too, except those the process had before it was traced (0-2),
+// which the trace cannot know. The fd passed through SCM_RIGHTS is among
+// them: in the sendmsg's control data, in the recvmsg's, and in the child's
+// calls on it. The sendmsg and recvmsg lines are strace's, inodes aside.
 
 #include <gtest/gtest.h>
 
@@ -107,7 +108,8 @@ void compare(const std::string& ours_text, const std::string& strace_text, const
     std::smatch m;
     if (c.name == "recvmsg" && std::regex_search(c.text, m, std::regex(R"(cmsg_data=\[(\d+)<)"))) received = m[1];
   }
-  EXPECT_FALSE(received.empty()) << strace_text;
+  ASSERT_FALSE(received.empty()) << strace_text;
+  size_t received_compared = 0, messages_compared = 0;
   for (size_t role = 0; role < 2; ++role) {
     // From the open of the file on: the dynamic loader's opens before it go
     // through symbolic links strace resolves and a trace cannot.
@@ -128,6 +130,13 @@ void compare(const std::string& ours_text, const std::string& strace_text, const
       const auto it = by_key.find({c.name, seen_a[c.name]++});
       if (it == by_key.end()) continue;
       const auto mine = annotations(c.text), strace = annotations(it->second->text);
+      // The message headers whole: structure, data, control messages.
+      if (c.name == "sendmsg" || c.name == "recvmsg") {
+        static const std::regex kInode(R"((\[|->)\d+)");
+        EXPECT_EQ(std::regex_replace(c.text, kInode, "$1?"), std::regex_replace(it->second->text, kInode, "$1?"));
+        ++messages_compared;
+      }
+      if (role == 1 && mine.contains(received)) ++received_compared;
       for (const auto& [fd, path] : mine) {
         ++compared;
         const auto s = strace.find(fd);
@@ -136,12 +145,15 @@ void compare(const std::string& ours_text, const std::string& strace_text, const
         EXPECT_EQ(path, s->second) << "\n  trace:  " << c.text << "\n  strace: " << it->second->text;
       }
       for (const auto& [fd, path] : strace) {
-        if (mine.contains(fd) || std::stoi(fd) <= 2 || (role == 1 && fd == received)) continue;
+        if (mine.contains(fd) || std::stoi(fd) <= 2) continue;
         EXPECT_FALSE(shows_number(c.text, fd)) << "fd " << fd << " (" << path << ") left plain\n  trace:  " << c.text
                                                << "\n  strace: " << it->second->text;
       }
     }
   }
+  // recvmsg, pread64, close: the received fd annotated in the child.
+  EXPECT_GE(received_compared, 3u) << ours_text;
+  EXPECT_EQ(messages_compared, 2u) << "the sendmsg and the recvmsg";
 }
 
 TEST(FdPaths, AgreeWithStraceOnARealProgram) {
@@ -163,6 +175,43 @@ TEST(FdPaths, AgreeWithStraceOnARealProgram) {
   // open, dup, fcntl, dup3, read, pread, pipe2 (2), write, read, socketpair
   // (2), closes, sendmsg, recvmsg..., in both runs.
   EXPECT_GE(compared, 2u * 25) << show(dir.path() / "fdpass.tl", tools::FdPaths::detailed);
+}
+
+// The line of the first call named `name` in the strace-style text.
+std::string line_of(const std::string& text, const std::string& name) {
+  for (const auto& process : parse(text))
+    for (const auto& c : process)
+      if (c.name == name) return c.text;
+  return {};
+}
+
+// The data limit bounds the data a message carries, not its header: with
+// --max-data 0 the header and its control messages (the fds passed) are
+// still captured, the iovecs' data are not. --no-data captures nothing:
+// the headers show as their addresses.
+TEST(FdPaths, MessageHeadersWithoutTheData) {
+  REQUIRE_BPF_OR_SKIP();
+  TempDir dir;
+  const fs::path data = dir.path() / "data.txt";
+  std::ofstream(data) << "hello\n";
+  const std::string program = helper_binary("tl_fdpass").string();
+  auto rec = record(dir.path() / "nodata0.tl", {"--max-data", "0"}, {program, data.string()});
+  ASSERT_EQ(rec.result.status, 0) << rec.result.err;
+  std::string text = show(dir.path() / "nodata0.tl", tools::FdPaths::off);
+  for (const std::string name : {"sendmsg", "recvmsg"}) {
+    const std::regex header("^" + name +
+                            R"(\(\d+, \{msg_name=NULL, msg_namelen=0, msg_iov=\[\{iov_base=""\.\.\., iov_len=1\}\], )"
+                            R"(msg_iovlen=1, msg_control=\[\{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, )"
+                            R"(cmsg_data=\[\d+\]\}\], msg_controllen=24, msg_flags=0\}, 0\) += 1$)");
+    EXPECT_TRUE(std::regex_match(line_of(text, name), header)) << text;
+  }
+
+  rec = record(dir.path() / "nodata.tl", {"--no-data"}, {program, data.string()});
+  ASSERT_EQ(rec.result.status, 0) << rec.result.err;
+  text = show(dir.path() / "nodata.tl", tools::FdPaths::off);
+  for (const std::string name : {"sendmsg", "recvmsg"})
+    EXPECT_TRUE(std::regex_match(line_of(text, name), std::regex("^" + name + R"(\(\d+, 0x[0-9a-f]+, 0\) += 1$)")))
+        << text;
 }
 
 }  // namespace

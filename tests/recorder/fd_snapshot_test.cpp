@@ -85,6 +85,24 @@ TEST(FdSnapshot, ReadsARealProcess) {
   EXPECT_EQ(t->detail, "TCP:[127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "]");
 }
 
+// A daemon keeps the snapshots of every container it tracks: each text
+// holds its length, not the room a link could need, and memory_bytes (what
+// the daemon counts in its budget) sees all of it.
+TEST(FdSnapshot, TextsHoldTheirLengthAndAreCounted) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  UniqueFd pipe_read(pipe_fds[0]), pipe_write(pipe_fds[1]);
+  const auto snapshots = read_fd_snapshots(std::vector<uint32_t>{static_cast<uint32_t>(::getpid())}, 1);
+  ASSERT_EQ(snapshots.size(), 1u);
+  size_t texts = 0;
+  for (const auto& f : snapshots[0].fds) {
+    EXPECT_LE(f.target.capacity(), std::max<size_t>(f.target.size() * 2, 15)) << f.target;
+    if (f.target.size() > 15) texts += f.target.size();  // beyond the string's own short buffer
+  }
+  EXPECT_LE(snapshots[0].cwd.capacity(), std::max<size_t>(snapshots[0].cwd.size() * 2, 15));
+  EXPECT_GE(format::memory_bytes(snapshots), texts + snapshots[0].fds.size() * sizeof(format::OpenFd));
+}
+
 void write(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
   std::ofstream(path) << text;

@@ -2,12 +2,15 @@
 // never touched, so that a BPF read at syscall entry fails and only a read
 // at exit (after the kernel faulted the page in) can see them. Each kind of
 // entry capture once: a buffer (write), a structure (nanosleep), a string
-// array (a failing execve). Then captures that can never succeed: bad
-// pointers (EFAULT), which strace shows as the address.
+// array (a failing execve), a message header with its iovec and data
+// (sendmsg). Then captures that can never succeed: bad pointers (EFAULT),
+// which strace shows as the address.
 //
 // Usage: tl_cold_data DIR (a directory for the file mapping).
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,7 +26,8 @@ constexpr size_t kPage = 4096;
 // Where the file mapping goes: the argv array in it points into itself, so
 // its address must be known before the file is written.
 constexpr uintptr_t kFileAt = 0x7e1000000000;
-constexpr size_t kArgvAt = 0, kArgv0At = 64, kArgv1At = 96, kTimespecAt = 128, kBufferAt = 256;
+constexpr size_t kArgvAt = 0, kArgv0At = 64, kArgv1At = 96, kTimespecAt = 128, kBufferAt = 256, kMessageAt = 512,
+                 kIovecAt = 640;
 constexpr char kArgv0[] = "tl-cold-argv0";
 constexpr char kArgv1[] = "tl-cold-argv1";
 constexpr char kBuffer[] = "tl-cold-buffer";
@@ -59,6 +63,13 @@ int main(int argc, char** argv) {
   const struct timespec ts = {0, 1000};
   std::memcpy(content + kTimespecAt, &ts, sizeof(ts));
   std::memcpy(content + kBufferAt, kBuffer, sizeof(kBuffer));
+  // sendmsg's header, its iovec and the data it points to, all in the page
+  const iovec iov{reinterpret_cast<void*>(kFileAt + kBufferAt), sizeof(kBuffer)};
+  msghdr message{};
+  message.msg_iov = reinterpret_cast<iovec*>(kFileAt + kIovecAt);
+  message.msg_iovlen = 1;
+  std::memcpy(content + kIovecAt, &iov, sizeof(iov));
+  std::memcpy(content + kMessageAt, &message, sizeof(message));
   if (pwrite(fd, content, sizeof(content), 0) != static_cast<ssize_t>(sizeof(content))) return 2;
   // Each call gets its own mapping of the file: the first call's fault does
   // not make the next one's page present.
@@ -76,6 +87,13 @@ int main(int argc, char** argv) {
   if ((page = fresh()) == nullptr) return 4;
   // the raw call: glibc's nanosleep is clock_nanosleep
   if (syscall(SYS_nanosleep, page + kTimespecAt, nullptr) != 0) return 2;
+  drop(page);
+
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0) return 2;
+  if ((page = fresh()) == nullptr) return 4;
+  if (sendmsg(pair[0], reinterpret_cast<const msghdr*>(page + kMessageAt), 0) != static_cast<ssize_t>(sizeof(kBuffer)))
+    return 2;
   drop(page);
 
   if ((page = fresh()) == nullptr) return 4;
@@ -96,6 +114,9 @@ int main(int argc, char** argv) {
   // such pointers to the libc wrappers).
   if (syscall(SYS_openat, AT_FDCWD, 1L, O_RDONLY) != -1) return 2;
   if (syscall(SYS_write, out, 1L, 10L) != -1) return 2;
+  if (syscall(SYS_sendmsg, pair[0], 1L, 0L) != -1 || syscall(SYS_recvmsg, pair[1], 1L, 0L) != -1) return 2;
+  close(pair[0]);
+  close(pair[1]);
   unlink(sink.c_str());
   return 0;
 }

@@ -1,8 +1,11 @@
 // Test helper: every way an fd is made, copied, passed and closed that
 // strace -y annotates. Opens FILE, dups it (dup, fcntl F_DUPFD_CLOEXEC,
-// dup3), makes a pipe and a unix socketpair, forks; the parent sends the
-// file's fd to the child over the socketpair (SCM_RIGHTS), the child reads
-// the file through the fd it received, and both close everything.
+// dup3), makes a pipe and a unix socketpair, sends the file's fd over the
+// socketpair (SCM_RIGHTS) and forks; the child receives it, reads the file
+// through the fd it received, and both close everything. The send comes
+// before the fork so that the receive never waits for it: a receive that
+// began before its send has its fds known from the send on, not on its own
+// line (tools/lib/decoder/fd_tracker.h).
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -62,7 +65,7 @@ int main(int argc, char** argv) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0 || write(pipe_fds[1], "p", 1) != 1 || read(pipe_fds[0], buf, 1) != 1) return 2;
   int pair[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0) return 2;
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0 || !send_fd(pair[0], copy)) return 2;
   const pid_t child = fork();
   if (child < 0) return 2;
   if (child == 0) {
@@ -75,7 +78,6 @@ int main(int argc, char** argv) {
     _exit(n > 0 ? 0 : 3);
   }
   close(pair[1]);
-  if (!send_fd(pair[0], copy)) return 2;
   int status = 0;
   if (waitpid(child, &status, 0) != child) return 2;
   if (read(file, buf, sizeof(buf)) < 0) return 2;

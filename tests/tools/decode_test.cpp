@@ -10,6 +10,7 @@
 
 #include <set>
 
+#include "bpf/traceloop_events.h"
 #include "tests/tools/show_fixtures.h"
 #include "tools/lib/decoder/flag_sets.h"
 #include "tools/lib/decoder/struct_decode.h"
@@ -297,6 +298,25 @@ TEST_F(DecodeTest, PrctlShowsTheArgumentsItsOptionUses) {
   EXPECT_EQ(args(), "PR_SET_TIMERSLACK, 50000");
 }
 
+// The dumpable state by name, as strace 6.1 shows it (its own output for
+// these calls): the argument of PR_SET_DUMPABLE, the result of
+// PR_GET_DUMPABLE; a value without a name as the number.
+TEST_F(DecodeTest, PrctlNamesTheDumpableState) {
+  builder_.call("prctl", {PR_SET_DUMPABLE, 0, 0, 0, 0}, 0);
+  EXPECT_EQ(args(), "PR_SET_DUMPABLE, SUID_DUMP_DISABLE");
+  EXPECT_EQ(ret(), "0");
+  builder_.call("prctl", {PR_SET_DUMPABLE, 2, 0, 0, 0}, -22);
+  EXPECT_EQ(args(), "PR_SET_DUMPABLE, SUID_DUMP_ROOT");
+  builder_.call("prctl", {PR_SET_DUMPABLE, 7, 0, 0, 0}, -22);
+  EXPECT_EQ(args(), "PR_SET_DUMPABLE, 0x7");
+  builder_.call("prctl", {PR_GET_DUMPABLE, 0, 0, 0, 0}, 0);
+  EXPECT_EQ(ret(), "0 (SUID_DUMP_DISABLE)");
+  builder_.call("prctl", {PR_GET_DUMPABLE, 0, 0, 0, 0}, 1);
+  EXPECT_EQ(ret(), "1 (SUID_DUMP_USER)");
+  builder_.call("prctl", {PR_GET_DUMPABLE, 0, 0, 0, 0}, 5);
+  EXPECT_EQ(ret(), "5");
+}
+
 // rt_sigreturn: the mask it restores, and the value it returns (the
 // interrupted code's).
 TEST_F(DecodeTest, RtSigreturnShowsTheMaskItRestores) {
@@ -390,6 +410,165 @@ TEST_F(DecodeTest, Sockets) {
   EXPECT_EQ(args(), R"(3, {sa_family=AF_UNIX, sun_path=@"abc\ndef"}, 9)");
   builder_.call("accept4", {3, 0x1000, 0x2000, 02000000}, -11);
   EXPECT_EQ(args(), "3, 0x1000, 0x2000, SOCK_CLOEXEC");
+}
+
+constexpr int32_t kSolSocket = 1, kScmRights = 1, kScmCredentials = 2;
+constexpr uint64_t kMsgCmsgCloexec = 0x40000000, kMsgDontwait = 0x40;
+
+std::string ints(std::initializer_list<int32_t> values) {
+  std::string s;
+  for (int32_t v : values) s.append(reinterpret_cast<const char*>(&v), sizeof(v));
+  return s;
+}
+
+// The texts strace 6.1 prints for these messages (tests/recorder's
+// fd_paths_test compares the recorded ones with strace itself).
+TEST_F(DecodeTest, SendmsgAndRecvmsgAsStrace) {
+  using testing::cmsg;
+  using testing::simple_message;
+  builder_.call("sendmsg", {3, 0x7ffd0000, 0}, 1).data(1, simple_message("x", cmsg(kSolSocket, kScmRights, ints({4}))).str());
+  EXPECT_EQ(args(),
+            "3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base=\"x\", iov_len=1}], msg_iovlen=1, "
+            "msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[4]}], "
+            "msg_controllen=24, msg_flags=0}, 0");
+  // recvmsg: each iovec holds what the call moved (its return value), the
+  // recorder's limit cut the second; the name and flags the kernel wrote.
+  testing::MessageCapture m;
+  m.name = 0x7ffd0400;
+  m.namelen = 9;
+  m.name_bytes = std::string("\x01\x00/tmp/s\0", 9);
+  m.iov = 0x7ffd0100;
+  m.iovlen = 3;
+  m.iovecs = {{0x7ffd0200, 10}, {0x7ffd0300, 1000}, {0, 0}};
+  m.data = {std::string(10, 'a'), std::string(256, 'b'), ""};
+  m.control = 0x7ffd0500;
+  m.controllen = 48;
+  m.control_bytes = cmsg(kSolSocket, kScmRights, ints({5, 6})) + cmsg(kSolSocket, kScmCredentials, ints({42, 0, 0}));
+  m.flags = static_cast<uint32_t>(kMsgCmsgCloexec);
+  builder_.call("recvmsg", {4, 0x7ffd0000, kMsgCmsgCloexec}, 304).data(1, m.str());
+  EXPECT_EQ(args(),
+            "4, {msg_name={sa_family=AF_UNIX, sun_path=\"/tmp/s\"}, msg_namelen=9, msg_iov=[{iov_base=\"aaaaaaaaaa\", "
+            "iov_len=10}, {iov_base=\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"..., iov_len=1000}, {iov_base=NULL, iov_len=0}], "
+            "msg_iovlen=3, msg_control=[{cmsg_len=24, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[5, 6]}, "
+            "{cmsg_len=28, cmsg_level=SOL_SOCKET, cmsg_type=SCM_CREDENTIALS, cmsg_data={pid=42, uid=0, gid=0}}], "
+            "msg_controllen=48, msg_flags=MSG_CMSG_CLOEXEC}, MSG_CMSG_CLOEXEC");
+  // Of the second iovec the call moved 294 bytes, all kept by a larger limit.
+  m.data[1] = std::string(294, 'b');
+  builder_.call("recvmsg", {4, 0x7ffd0000, 0}, 304).data(1, m.str());
+  EXPECT_NE(args().find("{iov_base=\"" + std::string(32, 'b') + "\"..., iov_len=1000}"), std::string::npos);
+  // A call that failed, and a header that could not be read: the address.
+  builder_.call("recvmsg", {4, 0x7ffd0000, kMsgDontwait}, -11).data(1, m.str());
+  EXPECT_EQ(args(), "4, 0x7ffd0000, MSG_DONTWAIT");
+  builder_.call("sendmsg", {3, 0x10, 0}, -14);
+  EXPECT_EQ(args(), "3, 0x10, 0");
+  // Parts that could not be read: their addresses; no control data at all:
+  // no msg_control field.
+  testing::MessageCapture bad = simple_message("x");
+  bad.iovecs.push_back({0xdead0000, 5});
+  bad.iovlen = 2;
+  bad.data.push_back("");
+  bad.unread = {1};
+  bad.name = 0x7ffd0600;
+  bad.namelen = 16;
+  bad.faults = TL_MSGHDR_FAULT_NAME;
+  builder_.call("sendmsg", {3, 0x7ffd0000, 0}, -14).data(1, bad.str());
+  EXPECT_EQ(args(),
+            "3, {msg_name=0x7ffd0600, msg_namelen=16, msg_iov=[{iov_base=\"x\", iov_len=1}, {iov_base=0xdead0000, "
+            "iov_len=5}], msg_iovlen=2, msg_controllen=0, msg_flags=0}, 0");
+  bad.controllen = 24;
+  bad.control = 0x7ffd0700;
+  bad.faults = TL_MSGHDR_FAULT_CONTROL | TL_MSGHDR_FAULT_IOV;
+  bad.iovecs.clear();
+  bad.data.clear();
+  bad.unread.clear();
+  builder_.call("sendmsg", {3, 0x7ffd0000, 0}, -14).data(1, bad.str());
+  EXPECT_NE(args().find("msg_iov=0x7ffd0100, msg_iovlen=2, msg_control=0x7ffd0700, msg_controllen=24"),
+            std::string::npos)
+      << args();
+}
+
+TEST_F(DecodeTest, MessageHeadersInJsonAreObjects) {
+  builder_.call("sendmsg", {3, 0x7ffd0000, 0}, 1)
+      .data(1, testing::simple_message("x", testing::cmsg(kSolSocket, kScmRights, ints({4}))).str());
+  std::string json;
+  JsonValueWriter writer(json);
+  decoder_.describe_arg(writer, builder_.last(), 1);
+  EXPECT_EQ(json.front(), '{') << json;
+  EXPECT_NE(json.find(R"("msg_iov":[{"iov_base":)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("cmsg_data":[)"), std::string::npos) << json;
+}
+
+// Bytes a hostile or damaged file may hold: every length is checked against
+// what is there, and what cannot be walked ends the walk.
+TEST_F(DecodeTest, HostileMessageHeaders) {
+  using testing::cmsg;
+  using testing::simple_message;
+  const std::string rights = cmsg(kSolSocket, kScmRights, ints({4}));
+  // msg_controllen larger than the bytes kept: what was kept, then `...`.
+  auto m = simple_message("x", rights);
+  m.controllen = 100000;
+  builder_.call("sendmsg", {3, 0x7ffd0000, 0}, 1).data(1, m.str());
+  EXPECT_NE(args().find("cmsg_data=[4]}, ...], msg_controllen=100000"), std::string::npos) << args();
+  // cmsg_len 0: one message, then the walk stops (strace's form).
+  m = simple_message("x", cmsg(kSolSocket, kScmRights, ints({4}), 0));
+  builder_.call("sendmsg", {3, 0x7ffd0000, 0}, -22).data(1, m.str());
+  EXPECT_NE(args().find("msg_control=[{cmsg_len=0, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS}, ...]"),
+            std::string::npos)
+      << args();
+  // cmsg_len past the end: the fds the bytes hold, nothing beyond.
+  m = simple_message("x", cmsg(kSolSocket, kScmRights, ints({4, 5}), 1 << 30));
+  builder_.call("sendmsg", {3, 0x7ffd0000, 0}, -22).data(1, m.str());
+  EXPECT_NE(args().find("cmsg_len=1073741824, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[4, 5]}]"),
+            std::string::npos)
+      << args();
+  // Fewer than a header's bytes: the address; an unknown level in hex.
+  m = simple_message("x", std::string(7, '\0'));
+  builder_.call("sendmsg", {3, 0x7ffd0000, 0}, 1).data(1, m.str());
+  EXPECT_NE(args().find("msg_control=0x7ffd0300, msg_controllen=7"), std::string::npos) << args();
+  m = simple_message("x", cmsg(99, 1, ints({4})));
+  builder_.call("sendmsg", {3, 0x7ffd0000, 0}, 1).data(1, m.str());
+  EXPECT_NE(args().find("{cmsg_len=20, cmsg_level=0x63, cmsg_type=0x1}"), std::string::npos) << args();
+  // A huge msg_iovlen: the iovecs kept, then `...`.
+  m = simple_message("x");
+  m.iovlen = uint64_t{1} << 40;
+  builder_.call("sendmsg", {3, 0x7ffd0000, 0}, -90).data(1, m.str());
+  EXPECT_NE(args().find("msg_iov=[{iov_base=\"x\", iov_len=1}, ...], msg_iovlen=1099511627776"), std::string::npos)
+      << args();
+
+  // Cut anywhere, and lengths that claim more than there is: never a read
+  // past the bytes; a head or part that does not fit shows the address.
+  m = simple_message("hello", rights);
+  m.name = 0x7ffd0400;
+  m.namelen = 9;
+  m.name_bytes = std::string("\x01\x00/tmp/s\0", 9);
+  const std::string whole = m.str();
+  for (size_t n = 0; n < whole.size(); ++n) {
+    builder_.call("sendmsg", {3, 0x7ffd0000, 0}, 5).data(1, whole.substr(0, n));
+    const std::string text = args();
+    if (n < whole.size() - 5) {  // the data alone may be cut
+      EXPECT_EQ(text, "3, 0x7ffd0000, 0") << n;
+    } else {
+      EXPECT_NE(text.find("iov_base=0x7ffd0200"), std::string::npos) << n;
+    }
+  }
+  for (size_t at : {size_t{0}, size_t{2}, size_t{4}, size_t{6}}) {  // hdr_len, name_len, iov_count, control_len
+    std::string lying = whole;
+    lying[at] = '\xff';
+    lying[at + 1] = '\xff';
+    builder_.call("sendmsg", {3, 0x7ffd0000, 0}, 5).data(1, lying);
+    EXPECT_EQ(args(), "3, 0x7ffd0000, 0") << at;
+  }
+  // Data lengths per iovec that claim more than the bytes: the address.
+  std::string lying = whole;
+  lying[16] = '\x40';
+  builder_.call("sendmsg", {3, 0x7ffd0000, 0}, 5).data(1, lying);
+  EXPECT_NE(args().find("iov_base=0x7ffd0200"), std::string::npos) << args();
+  // The fds for the tracker, from the same bytes.
+  const auto fds = scm_rights_fds(whole, Arch::x86_64);
+  ASSERT_TRUE(fds.has_value());
+  EXPECT_EQ(fds->fds, std::vector<int32_t>{4});
+  EXPECT_TRUE(fds->complete);
+  EXPECT_FALSE(scm_rights_fds(whole.substr(0, 100), Arch::x86_64).has_value());
 }
 
 // Levels and SOL_SOCKET option names by their kernel numbers, typed here from
@@ -499,9 +678,18 @@ TEST_F(DecodeTest, CatalogueMissingEntriesAndUnknownSetsRenderSafely) {
   format::SyscallSpec s;
   s.nr = 7;
   s.name = "frobnicate";
-  format::ParamSpec p1{.name = "how", .c_type = "int", .kind = format::ArgKind::flags, .flag_set = "frob_flags"};
-  format::ParamSpec p2{.name = "what", .c_type = "struct frob *", .kind = format::ArgKind::struct_in,
-                       .struct_type = "frob", .struct_size = 24};
+  const auto param = [](std::string name, std::string c_type, format::ArgKind kind) {
+    format::ParamSpec p;
+    p.name = std::move(name);
+    p.c_type = std::move(c_type);
+    p.kind = kind;
+    return p;
+  };
+  format::ParamSpec p1 = param("how", "int", format::ArgKind::flags);
+  p1.flag_set = "frob_flags";
+  format::ParamSpec p2 = param("what", "struct frob *", format::ArgKind::struct_in);
+  p2.struct_type = "frob";
+  p2.struct_size = 24;
   s.params = {p1, p2};
   specs.push_back(s);
   m.catalogue = format::Catalogue(format::Arch::x86_64, specs);
@@ -551,6 +739,15 @@ TEST(FlagSetsTest, EveryCatalogueSetIsImplemented) {
 }
 
 // Every structure type the catalogue names decodes from zeroed bytes of its size.
+// A message header with no parts: the header alone.
+TEST(StructDecodeTest, MessageHeaderWithoutItsParts) {
+  for (Arch arch : {Arch::x86_64, Arch::aarch64}) {
+    std::string out;
+    EXPECT_TRUE(append_struct(out, "msghdr", testing::MessageCapture{}.str(), StructContext{arch, 32, 64}));
+    EXPECT_EQ(out, "{msg_name=NULL, msg_namelen=0, msg_iov=NULL, msg_iovlen=0, msg_controllen=0, msg_flags=0}");
+  }
+}
+
 TEST(StructDecodeTest, EveryCatalogueStructIsImplemented) {
   for (Arch arch : {Arch::x86_64, Arch::aarch64}) {
     std::set<std::string> missing;
@@ -559,7 +756,9 @@ TEST(StructDecodeTest, EveryCatalogueStructIsImplemented) {
       for (const auto& p : s.params) {
         if (p.struct_type.empty() || p.struct_size == 0) continue;
         std::string out;
-        const std::string zeros(p.struct_size, '\0');
+        std::string zeros(p.struct_size, '\0');
+        // A message header's capture carries its parts (struct tl_msghdr_head): none here.
+        if (p.struct_type == "msghdr") zeros = testing::MessageCapture{}.str();
         const bool ok = (p.kind == format::ArgKind::struct_array_in || p.kind == format::ArgKind::struct_array_out)
                             ? append_struct_array(out, p.struct_type, p.struct_size, 1, zeros, false, ctx)
                             : append_struct(out, p.struct_type, zeros, ctx);
@@ -592,8 +791,11 @@ TEST(FlagSetsTest, OpenFlagsDifferPerArch) {
 // dereferenced as if it existed) shows the flags in hex.
 TEST(DecodeHostileCatalogue, StatxFlagsOfAnUnknownSetAreShownInHex) {
   format::TraceMetadata metadata;
-  format::ParamSpec flags{.name = "flags", .c_type = "unsigned int", .kind = format::ArgKind::flags,
-                          .flag_set = "no_such_set"};
+  format::ParamSpec flags;
+  flags.name = "flags";
+  flags.c_type = "unsigned int";
+  flags.kind = format::ArgKind::flags;
+  flags.flag_set = "no_such_set";
   format::SyscallSpec statx{.nr = 332, .name = "statx", .params = {flags}};
   metadata.catalogue = format::Catalogue(Arch::x86_64, {statx});
   Decoder decoder(metadata);

@@ -10,15 +10,19 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "format/utf8.h"
 #include "tools/lib/decoder/decode.h"
 #include "tools/lib/decoder/flag_sets.h"
 #include "tools/lib/decoder/json_string.h"
 #include "tools/lib/decoder/text_append.h"
+#include "tests/tools/reference_json.h"
 
 namespace traceloop::tools {
 namespace {
+
+using testing_reference::reference_json;
 
 // strace's C-style escaping, one byte at a time.
 std::string reference_escaped(std::string_view bytes) {
@@ -46,41 +50,6 @@ std::string reference_escaped(std::string_view bytes) {
     out += static_cast<char>('0' + (c & 7));
   }
   return out;
-}
-
-// JSON string escaping, one byte (or UTF-8 sequence) at a time; empty
-// optional when `strict` and the bytes are not UTF-8.
-std::optional<std::string> reference_json(std::string_view bytes, bool strict) {
-  std::string out = "\"";
-  for (size_t i = 0; i < bytes.size();) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\u{:04x}", c);
-    } else if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else if (const size_t n = format::utf8_length(bytes, i); n > 0) {
-      if (format::is_c1_control(bytes, i, n))
-        out += fmt::format("\\u{:04x}", static_cast<unsigned char>(bytes[i + 1]));
-      else
-        out.append(bytes.substr(i, n));
-      i += n;
-      continue;
-    } else {
-      if (strict) return std::nullopt;
-      out += "\\ufffd";
-    }
-    ++i;
-  }
-  return out + "\"";
 }
 
 // Bytes weighted towards what the escapers treat apart: plain text, NULs,
@@ -123,6 +92,56 @@ TEST(Escape, PlainRunsEndAtEveryPositionOfA16ByteChunk) {
   }
 }
 
+// Each escaped byte is written as a fixed 4-byte store of which its escape's
+// size counts: every byte value, followed by the end of the bytes, by octal
+// digits (the three-digit form), by a digit that is not octal, by plain
+// text and by another escape, written where the staging buffer is nearly
+// full and where a stretch of escapes ends.
+TEST(Escape, EveryByteBeforeEveryKindOfNextByte) {
+  for (int c = 0; c < 256; ++c) {
+    for (const std::string_view next : {"", "0", "7", "8", "9", "a", "\x01", "\xff", "\\"}) {
+      for (const size_t before : {size_t{0}, size_t{63}, size_t{64}, size_t{130}}) {
+        std::string bytes(before, '\0');  // escapes: `before` of them fill part of a stretch
+        bytes += static_cast<char>(c);
+        bytes += next;
+        for (const size_t staged_fill : {size_t{0}, StagedAppend::kSize - 3, StagedAppend::kSize - 1}) {
+          std::string out;
+          StagedAppend staged(out);
+          for (size_t i = 0; i < staged_fill; ++i) staged.put('.');
+          append_escaped(staged, bytes);
+          staged.flush();
+          ASSERT_EQ(out, std::string(staged_fill, '.') + reference_escaped(bytes))
+              << "byte " << c << " before " << next << " after " << before << " escapes";
+        }
+      }
+    }
+  }
+}
+
+// The quoting into a caller's StagedAppend is the quoting into a string.
+TEST(Escape, QuotingIntoAStagedAppendIsQuotingIntoAString) {
+  std::mt19937 random(11);
+  for (size_t length = 0; length < 700; length += 1 + length / 8) {
+    const std::string bytes = random_bytes(random, length);
+    for (const size_t limit : {size_t{0}, size_t{32}}) {
+      for (const bool truncated : {false, true}) {
+        std::string direct = "kept|", staged_out = "kept|";
+        append_quoted(direct, bytes, limit, truncated);
+        StagedAppend staged(staged_out);
+        append_quoted(staged, bytes, limit, truncated);
+        staged.flush();
+        ASSERT_EQ(staged_out, direct) << "length " << length;
+        direct = staged_out = "kept|";
+        append_quoted_hex(direct, bytes, limit, truncated);
+        StagedAppend hex(staged_out);
+        append_quoted_hex(hex, bytes, limit, truncated);
+        hex.flush();
+        ASSERT_EQ(staged_out, direct) << "length " << length;
+      }
+    }
+  }
+}
+
 TEST(Escape, HexQuotingOfLongBuffersIsWhole) {
   const std::string bytes(700, '\xab');
   std::string out;
@@ -159,9 +178,14 @@ TEST(Escape, JsonEscapesOfALongBinaryBuffer) {
   EXPECT_EQ(json_string(bytes), expected + "\"");
 }
 
-TEST(StagedAppend, CountsWhatItWroteAcrossFlushes) {
+// written() is where the next byte lands in `out`: it holds across flushes,
+// long pieces sent straight to `out`, and what a caller appended to `out`
+// itself after a flush (a value written directly), so columns are measured
+// without flushing first.
+TEST(StagedAppend, WrittenIsThePositionInTheOutput) {
   std::string out = "x";
   StagedAppend staged(out);
+  EXPECT_EQ(staged.written(), 1u);
   std::string expected = "x";
   for (int i = 0; i < 300; ++i) {  // beyond the buffer: flushed on the way
     staged.append("ab");
@@ -169,13 +193,17 @@ TEST(StagedAppend, CountsWhatItWroteAcrossFlushes) {
   }
   staged.append(std::string(400, 'c'));  // a long piece goes straight to `out`
   expected += std::string(400, 'c');
+  EXPECT_EQ(staged.written(), 1u + 600u + 400u);
   const size_t start = staged.written();
   append_decimal(staged, uint64_t{12345});
-  pad_column(staged, start, 8);
-  append_padded(staged, uint64_t{7}, 1);  // wider than its column: one space still
   staged.flush();
-  EXPECT_EQ(staged.written(), 600u + 400u + 8u + 2u);
-  EXPECT_EQ(out, expected + "12345   7 ");
+  out.append("-6");  // a value appended directly: part of the column
+  pad_column(staged, start, 10);
+  append_padded(staged, uint64_t{7}, 1);  // wider than its column: one space still
+  EXPECT_EQ(staged.written(), 1u + 600u + 400u + 10u + 2u);
+  staged.flush();
+  EXPECT_EQ(out, expected + "12345-6   7 ");
+  EXPECT_EQ(staged.written(), out.size());
 }
 
 TEST(StagedAppend, PadsColumnsWiderThanItsSpaces) {
@@ -184,6 +212,55 @@ TEST(StagedAppend, PadsColumnsWiderThanItsSpaces) {
   pad_column(staged, 0, 75);
   staged.flush();
   EXPECT_EQ(out, std::string(75, ' '));
+}
+
+// The decimal writer splits numbers into 8-digit lanes: every digit count,
+// both sides of each power of ten, the extremes of both signs and random
+// values of every bit width must read as std::to_string writes them, through
+// each way in (string, staging buffer, padded column).
+TEST(TextAppend, DecimalsAreToStringsDecimals) {
+  std::vector<uint64_t> unsigned_values = {0, 1, 9, 10, 11, 99, 100, 101, UINT32_MAX, INT64_MAX, UINT64_MAX - 1, UINT64_MAX};
+  uint64_t power = 1;
+  for (int digits = 1; digits <= 19; ++digits) {
+    power *= 10;
+    for (const uint64_t v : {power - 1, power, power + 1, power / 2, power * 9 / 10 - 1}) unsigned_values.push_back(v);
+  }
+  std::mt19937_64 random(7);
+  for (unsigned bits = 1; bits <= 64; ++bits)
+    for (int k = 0; k < 50; ++k) unsigned_values.push_back(random() >> (64 - bits));
+  std::vector<int64_t> signed_values = {0, -1, -9, -10, -99, -100, -4095, -2, INT64_MIN, INT64_MIN + 1, INT64_MAX, INT32_MIN};
+  for (const uint64_t v : unsigned_values) {
+    signed_values.push_back(static_cast<int64_t>(v));
+    signed_values.push_back(-static_cast<int64_t>(v & INT64_MAX));
+  }
+
+  std::string out, staged_out;
+  StagedAppend staged(staged_out);
+  std::string expected;
+  // The same text into a string and through the staging buffer, signed or not.
+  const auto check_decimal = [&](auto v) {
+    out.clear();
+    append_decimal(out, v);
+    EXPECT_EQ(out, std::to_string(v));
+    append_decimal(staged, v);
+    staged.put(' ');
+    expected += std::to_string(v) + ' ';
+  };
+  for (const uint64_t v : unsigned_values) {
+    check_decimal(v);
+    out.clear();
+    append_padded(out, v, 8);
+    const std::string text = std::to_string(v);
+    EXPECT_EQ(out, text + std::string(text.size() < 8 ? 8 - text.size() : 1, ' '));
+    // Room for 20 bytes is all it takes: the 21st is left alone.
+    char room[21];
+    room[20] = 'x';
+    EXPECT_EQ(std::string_view(room, static_cast<size_t>(write_decimal(room, v) - room)), text);
+    EXPECT_EQ(room[20], 'x');
+  }
+  for (const int64_t v : signed_values) check_decimal(v);
+  staged.flush();
+  EXPECT_EQ(staged_out, expected);
 }
 
 // append_mode writes the permission bits as fmt's "{:#03o}" did.
@@ -202,6 +279,18 @@ TEST(Escape, ModeBitsAreWrittenAsFmtsAlternateOctal) {
   out.clear();
   append_mode(out, 0100000);
   EXPECT_EQ(out, "S_IFREG|000");
+  // The longest text (a file type, every special bit, 64 bits of octal) fits
+  // the room a staging buffer gives write_mode.
+  const uint64_t longest = (~0ull & ~0170000ull) | 0100000ull;
+  out.clear();
+  append_mode(out, longest);
+  EXPECT_EQ(out, "S_IFREG|S_ISUID|S_ISGID|S_ISVTX|" + fmt::format("{:#o}", longest & ~0177000ull));
+  EXPECT_LE(out.size(), kModeTextMax);
+  std::string staged_out;
+  StagedAppend staged(staged_out);
+  staged.commit(write_mode(staged.room(kModeTextMax), longest));
+  staged.flush();
+  EXPECT_EQ(staged_out, out);
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <map>
 #include <utility>
 
@@ -182,6 +185,24 @@ TEST(EventFilter, PathMatchesPathArguments) {
   o.paths = {"/etc/passwd", "/nonexistent"};
   EXPECT_EQ(c.matching(make(o)), (Indices{0, 2}));
   o.paths = {"/etc"};  // equal, not a prefix
+  EXPECT_EQ(c.matching(make(o)), (Indices{}));
+}
+
+// strace resolves -P's path (realpath) and matches both names: a symbolic
+// link given finds the calls on its target. A path that does not resolve
+// here is kept as given.
+TEST(EventFilter, PathGivenThroughASymbolicLinkMatchesItsTarget) {
+  Calls c;
+  const auto dir = std::filesystem::temp_directory_path() / ("tl_filter_link_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::create_symlink("/etc/passwd", dir / "link");
+  FilterOptions o;
+  o.paths = {(dir / "link").string()};
+  EXPECT_EQ(c.matching(make(o)), (Indices{0}));
+  o.paths = {(dir / ".." / dir.filename() / "link").string()};
+  EXPECT_EQ(c.matching(make(o)), (Indices{0}));
+  std::filesystem::remove_all(dir);
+  o.paths = {(dir / "link").string()};  // gone: matched as given only
   EXPECT_EQ(c.matching(make(o)), (Indices{}));
 }
 

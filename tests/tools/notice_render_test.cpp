@@ -50,7 +50,7 @@ class Siginfo {
 
 std::string strace_line(const format::TaskNotice& n, format::Arch arch = format::Arch::x86_64) {
   std::string out;
-  append_notice(out, n, arch);
+  append_notice(out, n, format::builtin_catalogue(arch));
   return out;
 }
 
@@ -93,7 +93,18 @@ TEST(NoticeText, SiginfoAsStracePrintsIt) {
             "--- SIGIO {si_signo=SIGIO, si_code=POLL_IN, si_band=1, si_fd=5} ---");
   EXPECT_EQ(line(Siginfo(5, 1)), "--- SIGTRAP {si_signo=SIGTRAP, si_code=TRAP_BRKPT} ---");
   EXPECT_EQ(line(Siginfo(31, 1).addr(0x401234).at(24, 39, 4).at(28, 0xc000003e, 4)),
-            "--- SIGSYS {si_signo=SIGSYS, si_code=SYS_SECCOMP, si_call_addr=0x401234, si_syscall=39, "
+            "--- SIGSYS {si_signo=SIGSYS, si_code=SYS_SECCOMP, si_call_addr=0x401234, si_syscall=__NR_getpid, "
+            "si_arch=AUDIT_ARCH_X86_64} ---");
+  // si_arch chooses the table, whatever the trace's architecture; a number
+  // no table names stays a number
+  EXPECT_EQ(line(Siginfo(31, 1).addr(0x401234).at(24, 172, 4).at(28, 0xc00000b7, 4)),
+            "--- SIGSYS {si_signo=SIGSYS, si_code=SYS_SECCOMP, si_call_addr=0x401234, si_syscall=__NR_getpid, "
+            "si_arch=AUDIT_ARCH_AARCH64} ---");
+  EXPECT_EQ(line(Siginfo(31, 1).addr(0x401234).at(24, 20, 4).at(28, 0x40000003, 4)),
+            "--- SIGSYS {si_signo=SIGSYS, si_code=SYS_SECCOMP, si_call_addr=0x401234, si_syscall=20, "
+            "si_arch=AUDIT_ARCH_I386} ---");
+  EXPECT_EQ(line(Siginfo(31, 1).addr(0x401234).at(24, 999, 4).at(28, 0xc000003e, 4)),
+            "--- SIGSYS {si_signo=SIGSYS, si_code=SYS_SECCOMP, si_call_addr=0x401234, si_syscall=999, "
             "si_arch=AUDIT_ARCH_X86_64} ---");
   // a kernel signal of no family: the sender only when there is one
   EXPECT_EQ(line(Siginfo(15, 0x80)), "--- SIGTERM {si_signo=SIGTERM, si_code=SI_KERNEL} ---");

@@ -8,6 +8,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "tests/tools/show_fixtures.h"
 #include "tools/lib/decoder/output.h"
@@ -72,6 +76,62 @@ TEST_F(RenderTest, WideNumbersKeepColumnsApart) {
   append_hex(hex, 0xdeadbeef);
   append_decimal(hex, int64_t{-5});
   EXPECT_EQ(hex, "0x00xdeadbeef-5");
+}
+
+// The table keeps the last row's COMM column: a name that changes, comes
+// back, needs escaping or overflows its column is still written as its own.
+TEST_F(RenderTest, CommColumnFollowsEachRowsThread) {
+  const std::vector<std::string> comms = {"sh", "a\nb", "sh", "sh", "", "sixteen-or-more-bytes", "s", "sh"};
+  for (size_t i = 0; i < comms.size(); ++i) builder_.as(static_cast<uint32_t>(100 + i), comms[i]).call("close", {3}, 0);
+  RenderOptions table;
+  table.header = false;
+  const std::string out = render(table);
+  std::vector<std::string> rows;
+  for (size_t start = 0; start < out.size();) {
+    const size_t end = out.find('\n', start);
+    rows.push_back(out.substr(start, end - start));
+    start = end + 1;
+  }
+  ASSERT_EQ(rows.size(), comms.size()) << out;
+  for (size_t i = 0; i < comms.size(); ++i) {
+    std::string escaped;
+    append_escaped(escaped, comms[i]);
+    const std::string column = escaped + std::string(escaped.size() < 16 ? 16 - escaped.size() : 1, ' ');
+    EXPECT_EQ(rows[i].substr(4, 8 + column.size() + 5), fmt::format("{:<8}{}close", 100 + i, column)) << rows[i];
+  }
+}
+
+// The table keeps the CPU, PID and COMM columns by pid and cpu in a few
+// slots: threads that take turns, pids and cpus that share a slot, a name
+// that changes under the same pid and cpu, wide numbers: every row still
+// shows its own.
+TEST_F(RenderTest, ThreadColumnsFollowEachRow) {
+  struct Row {
+    uint32_t cpu, pid;
+    std::string comm;
+  };
+  const std::vector<Row> rows = {{0, 100, "sh"},   {0, 132, "ls"},   {0, 100, "sh"},      {1, 100, "sh"},  {32, 100, "sh"},
+                                 {0, 100, "sh2"},  {0, 100, "sh"},   {7, 107, "x"},       {0, 132, "ls"},
+                                 {1, 100, "a\nb"}, {1234, 100, "sh"}, {0, 123456789, "big"}, {0, 100, "sh"},
+                                 {3, 4, ""},       {3, 4, "sixteen-or-more-bytes"}, {3, 4, ""}};
+  for (const auto& r : rows) builder_.as(r.pid, r.comm).on_cpu(r.cpu).call("close", {3}, 0);
+  RenderOptions table;
+  table.header = false;
+  const std::string out = render(table);
+  const auto padded = [](std::string text, size_t width) {
+    return text + std::string(text.size() < width ? width - text.size() : 1, ' ');
+  };
+  size_t start = 0;
+  for (const auto& r : rows) {
+    const size_t end = out.find('\n', start);
+    ASSERT_NE(end, std::string::npos) << out;
+    std::string comm;
+    append_escaped(comm, r.comm);
+    const std::string expected =
+        padded(std::to_string(r.cpu), 4) + padded(std::to_string(r.pid), 8) + padded(comm, 16) + "close";
+    EXPECT_EQ(out.substr(start, expected.size()), expected) << out.substr(start, end - start);
+    start = end + 1;
+  }
 }
 
 TEST_F(RenderTest, LossText) {

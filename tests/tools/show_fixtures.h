@@ -215,6 +215,68 @@ inline std::string dirent64(uint64_t ino, const std::string& name, uint8_t type)
 
 // The build directory: TRACELOOP_BINARY_DIR (set by ctest), else derived from
 // this test binary's place (BUILD/tests/tools/<test>).
+// A control message of the 64-bit ABIs: struct cmsghdr (cmsg_len,
+// cmsg_level, cmsg_type), its data, padding to 8 bytes. `len`: cmsg_len when
+// it is to lie (default: header and data).
+inline std::string cmsg(int32_t level, int32_t type, std::string_view data, int64_t len = -1) {
+  StructBytes b((16 + data.size() + 7) / 8 * 8);
+  b.set<uint64_t>(0, len < 0 ? 16 + data.size() : static_cast<uint64_t>(len)).set<int32_t>(8, level).set<int32_t>(12, type);
+  b.text(16, data);
+  return b.str();
+}
+
+// A message header as the recorder captures it (bpf/traceloop_events.h,
+// struct tl_msghdr_head), in the 64-bit ABIs' struct user_msghdr and iovec.
+struct MessageCapture {
+  uint64_t name = 0;
+  int32_t namelen = 0;
+  uint64_t iov = 0;
+  uint64_t iovlen = 0;
+  uint64_t control = 0;
+  uint64_t controllen = 0;
+  uint32_t flags = 0;
+  std::string name_bytes;                              // kept of msg_name
+  std::vector<std::pair<uint64_t, uint64_t>> iovecs;   // kept: base, len
+  std::vector<std::string> data;                       // kept of each iovec's data
+  std::vector<size_t> unread;                          // iovecs whose data could not be read
+  std::string control_bytes;                           // kept of msg_control
+  uint8_t faults = 0;                                  // TL_MSGHDR_FAULT_* bits
+
+  std::string str() const {
+    StructBytes head(80);
+    head.set<uint16_t>(0, 56)
+        .set<uint16_t>(2, static_cast<uint16_t>(name_bytes.size()))
+        .set<uint16_t>(4, static_cast<uint16_t>(iovecs.size()))
+        .set<uint16_t>(6, static_cast<uint16_t>(control_bytes.size()))
+        .set<uint8_t>(8, faults);
+    for (size_t i = 0; i < data.size(); ++i) head.set<uint16_t>(16 + 2 * i, static_cast<uint16_t>(data[i].size()));
+    for (size_t i : unread) head.set<uint16_t>(16 + 2 * i, 0xffff);
+    StructBytes hdr(56);
+    hdr.set<uint64_t>(0, name).set<int32_t>(8, namelen).set<uint64_t>(16, iov).set<uint64_t>(24, iovlen);
+    hdr.set<uint64_t>(32, control).set<uint64_t>(40, controllen).set<uint32_t>(48, flags);
+    std::string out = head.str() + hdr.str() + name_bytes;
+    for (const auto& [base, len] : iovecs) out += StructBytes(16).set<uint64_t>(0, base).set<uint64_t>(8, len).str();
+    out += control_bytes;
+    for (const auto& d : data) out += d;
+    return out;
+  }
+};
+
+// One iovec of `text`, and `control` (whole) as its control data.
+inline MessageCapture simple_message(std::string_view text, std::string control = {}) {
+  MessageCapture m;
+  m.iov = 0x7ffd0100;
+  m.iovlen = 1;
+  m.iovecs = {{0x7ffd0200, text.size()}};
+  m.data = {std::string(text)};
+  if (!control.empty()) {
+    m.control = 0x7ffd0300;
+    m.controllen = control.size();
+    m.control_bytes = std::move(control);
+  }
+  return m;
+}
+
 inline std::filesystem::path binary_dir() {
   if (const char* dir = std::getenv("TRACELOOP_BINARY_DIR"); dir && *dir) return dir;
   std::error_code ec;

@@ -80,9 +80,15 @@ class FileGrep {
       progress::add_progress(options_.progress, batch->size());
       const auto losses = batch->losses();
       size_t loss_index = 0;
+      const auto notices = batch->notices();
+      size_t notice_index = 0;
       for (size_t i = 0; i < batch->size() && !done; ++i) {
         ++number;
         const format::Event event = batch->event(i);
+        if (slice) {
+          for (; notice_index < notices.size() && notices[notice_index].before_event <= i; ++notice_index)
+            value_or_throw(slice->add_notice(notices[notice_index].notice));
+        }
         if (fds) {
           for (; loss_index < losses.size() && losses[loss_index].before_event <= i; ++loss_index) fds->loss();
           fds->look_at(event);
@@ -130,6 +136,10 @@ class FileGrep {
           if (thread->before.size() > options_.before) thread->before.pop_front();
         }
         if (printing && !sink_.maybe_flush()) done = true;
+      }
+      if (slice && !done) {
+        for (; notice_index < notices.size(); ++notice_index)
+          value_or_throw(slice->add_notice(notices[notice_index].notice));
       }
     }
     if (printing && header_printed_) renderer->footer(sink_.buffer());

@@ -36,6 +36,12 @@ Result<void> SliceWriter::add(const format::Event& event) {
   return writer_.append(stripped);
 }
 
+Result<void> SliceWriter::add_notice(const format::TaskNotice& notice) {
+  if (!pids_.contains(notice.pid)) return {};
+  notices_++;
+  return writer_.append_notice(notice);
+}
+
 Result<void> SliceWriter::finish(const std::vector<format::ProcessInfo>& processes) {
   std::vector<format::ProcessInfo> kept;
   for (const auto& process : processes) {

@@ -30,9 +30,15 @@ class SliceWriter {
                                     SliceOptions options = {});
 
   Result<void> add(const format::Event& event);
+  // A signal delivered or a thread ended, in its place among the events:
+  // kept when its process already has a call in the slice (so a slice keeps
+  // the crash and the end of the processes it shows; a notice of a process
+  // before its first selected call is left out, as that call's past is).
+  Result<void> add_notice(const format::TaskNotice& notice);
   // Keeps the entries of `processes` whose pid has an event in the slice, then publishes the file.
   Result<void> finish(const std::vector<format::ProcessInfo>& processes);
   uint64_t events() const { return events_; }
+  uint64_t notices() const { return notices_; }
 
  private:
   SliceWriter(format::TraceWriter writer, format::TraceMetadata metadata, SliceOptions options);
@@ -43,6 +49,7 @@ class SliceWriter {
   std::unordered_set<uint32_t> pids_;
   std::vector<format::CaptureView> kept_;  // reused per event
   uint64_t events_ = 0;
+  uint64_t notices_ = 0;
 };
 
 // The metadata of a slice of `source` (exposed for tests).

@@ -4,6 +4,7 @@
 
 #include "format/trace_reader.h"
 #include "tools/lib/decoder/fd_tracker.h"
+#include "tools/lib/decoder/notice_filter.h"
 
 namespace traceloop::tools {
 
@@ -17,8 +18,10 @@ void accumulate_file(StatsAccumulator& stats, const std::string& path, const Fil
   std::unique_ptr<FdTracker> fds;
   if (!filter_options.paths.empty()) fds = std::make_unique<FdTracker>(reader.metadata());
   auto filter = value_or_throw(EventFilter::create(filter_options, reader.metadata(), fds.get()));
+  auto notice_filter = value_or_throw(NoticeFilter::create(filter_options, reader.metadata()));
   while (const format::DecodedBatch* batch = value_or_throw(reader.next_batch())) {
     stats.add_batch(*batch, &filter, fds.get());
+    stats.add_notices(*batch, &notice_filter);
     progress::add_progress(progress, batch->size());
   }
   stats.end_file(reader.counters());

@@ -4,6 +4,7 @@
 #include <bit>
 
 #include "tools/lib/decoder/fd_tracker.h"
+#include "tools/lib/decoder/notice_filter.h"
 
 namespace traceloop::tools {
 
@@ -179,6 +180,21 @@ void StatsAccumulator::add_batch(const format::DecodedBatch& batch, EventFilter*
 
     file_first_ns_ = std::min(file_first_ns_, e.enter_ns);
     file_last_ns_ = std::max(file_last_ns_, returned ? e.exit_ns : e.enter_ns);
+  }
+}
+
+void StatsAccumulator::add_notices(const format::DecodedBatch& batch, NoticeFilter* filter) {
+  for (const auto& positioned : batch.notices()) {
+    const format::TaskNotice& notice = positioned.notice;
+    if (filter != nullptr) {
+      filter->set_origin_once(batch.size() > 0 ? batch.enter_times()[0] : notice.at_ns);
+      if (!filter->matches(notice)) continue;
+    }
+    if (notice.kind == format::TaskNotice::Kind::signal) {
+      signals_[notice.signo]++;
+    } else if (notice.group_dead) {
+      process_ends_[notice.exit_status & 0xffff]++;  // the bits wait(2) defines
+    }
   }
 }
 

@@ -22,6 +22,7 @@
 namespace traceloop::tools {
 
 class FdTracker;
+class NoticeFilter;
 
 struct SyscallTotals {
   uint64_t calls = 0;
@@ -73,6 +74,9 @@ class StatsAccumulator {
   // `fds` (with a filter, for -P): fed every event and loss before the
   // filter looks at the event.
   void add_batch(const format::DecodedBatch& batch, EventFilter* filter = nullptr, FdTracker* fds = nullptr);
+  // The batch's task notices: signals delivered, and processes' ends (the
+  // last thread of a group). `filter` (optional): only those it matches count.
+  void add_notices(const format::DecodedBatch& batch, NoticeFilter* filter = nullptr);
   // Call once per file after its last batch, with what the trailer said.
   void end_file(const std::optional<format::Counters>& counters);
 
@@ -86,6 +90,10 @@ class StatsAccumulator {
   std::vector<PathCount> top_opened(size_t n) const;
   std::vector<PathCount> top_failed(size_t n) const;
   const std::map<std::string, LatencyHistogram>& histograms() const { return histograms_; }
+  // Signal number -> deliveries (the numbers of x86_64 and aarch64 are the same).
+  const std::map<int32_t, uint64_t>& signals() const { return signals_; }
+  // A process's wait(2) status (its last thread's end) -> processes that ended so.
+  const std::map<int32_t, uint64_t>& process_ends() const { return process_ends_; }
 
   uint64_t events() const { return events_; }
   uint64_t lost_markers_lost() const { return marker_lost_; }
@@ -135,6 +143,8 @@ class StatsAccumulator {
   std::map<std::string, SyscallTotals> syscalls_;
   std::map<std::pair<std::string, int>, uint64_t> errors_;
   std::map<std::string, LatencyHistogram> histograms_;
+  std::map<int32_t, uint64_t> signals_;
+  std::map<int32_t, uint64_t> process_ends_;
   std::unordered_map<uint64_t, size_t> process_index_;  // file << 32 | pid -> processes_
   std::vector<ProcessSlot> processes_;
   std::map<std::string, ContainerTotals> containers_;

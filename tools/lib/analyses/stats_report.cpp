@@ -5,6 +5,8 @@
 #include <ctime>
 
 #include "tools/lib/decoder/decode.h"
+#include "tools/lib/decoder/flag_sets.h"
+#include "tools/lib/decoder/notice_text.h"
 #include "tools/lib/analyses/stats.h"
 #include "tools/lib/decoder/json_string.h"
 
@@ -107,6 +109,25 @@ void write_histogram(std::string& out, std::string_view name, const LatencyHisto
   }
 }
 
+// Most frequent first; ties in key order.
+std::vector<std::pair<int32_t, uint64_t>> by_count(const std::map<int32_t, uint64_t>& counts) {
+  std::vector<std::pair<int32_t, uint64_t>> rows(counts.begin(), counts.end());
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return rows;
+}
+
+std::string signal_label(int32_t signo) {
+  std::string out;
+  append_signal(out, signo);
+  return out;
+}
+
+std::string end_label(int32_t wait_status) {
+  std::string out;
+  append_exit_outcome(out, wait_status);
+  return out;
+}
+
 }  // namespace
 
 std::optional<StatsSortKey> stats_sort_key_from_name(std::string_view name) {
@@ -146,6 +167,16 @@ void write_stats_text(std::ostream& stream, const StatsAccumulator& stats, const
       fmt::format_to(std::back_inserter(out), "{:9} {:<16} {} ({})\n", count, key.first, errno_label(key.second),
                      errno_message(key.second));
     }
+  }
+  if (!stats.signals().empty()) {
+    out += "\nsignals delivered:\n";
+    for (const auto& [signo, count] : by_count(stats.signals()))
+      fmt::format_to(std::back_inserter(out), "{:9} {}\n", count, signal_label(signo));
+  }
+  if (!stats.process_ends().empty()) {
+    out += "\nprocess ends:\n";
+    for (const auto& [status, count] : by_count(stats.process_ends()))
+      fmt::format_to(std::back_inserter(out), "{:9} {}\n", count, end_label(status));
   }
   auto paths = [&](std::string_view title, const std::vector<PathCount>& list) {
     if (list.empty()) return;
@@ -222,6 +253,32 @@ void write_stats_json(std::ostream& stream, const StatsAccumulator& stats, const
     append_json_string(out, errno_name(key.second));
     out += ",\"message\":";
     append_json_string(out, errno_message(key.second));
+    fmt::format_to(std::back_inserter(out), ",\"count\":{}}}", count);
+  }
+  out += "],\"signals\":[";
+  first = true;
+  for (const auto& [signo, count] : by_count(stats.signals())) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"signal\":";
+    append_json_string(out, signal_label(signo));
+    fmt::format_to(std::back_inserter(out), ",\"signo\":{},\"count\":{}}}", signo, count);
+  }
+  out += "],\"process_ends\":[";
+  first = true;
+  for (const auto& [status, count] : by_count(stats.process_ends())) {
+    if (!first) out += ',';
+    first = false;
+    const ExitOutcome end = exit_outcome(status);
+    out += "{\"end\":";
+    append_json_string(out, end_label(status));
+    if (end.killed) {
+      out += ",\"signal\":";
+      append_json_string(out, signal_label(end.code));
+      fmt::format_to(std::back_inserter(out), ",\"core_dumped\":{}", end.core_dumped);
+    } else {
+      fmt::format_to(std::back_inserter(out), ",\"exit_code\":{}", end.code);
+    }
     fmt::format_to(std::back_inserter(out), ",\"count\":{}}}", count);
   }
   out += ']';

@@ -57,7 +57,8 @@ inline void add_filter_options(CLI::App& app, FilterOptions& filter, FilterSpell
   app.add_flag("-z", filter.successful, "Only calls that succeeded (-e status=successful)");
   app.add_flag("-Z,--failed", filter.failed, "Only calls that failed, -1 Exxx (-e status=failed)");
   app.add_option("-P,--trace-path", filter.paths,
-                 "Only calls on this path: path arguments equal to it, or fds that refer to it (repeatable)")
+                 "Only calls on this path: path arguments equal to it, or fds that refer to it (repeatable); "
+                 "a path that resolves here to another one (a symbolic link) matches that one too, as in strace")
       ->type_name("PATH")
       ->allow_extra_args(false);
   app.add_option("--duration", filter.duration,

@@ -17,6 +17,7 @@
 
 #include "format/syscalls/uapi_constants.h"
 #include "tools/lib/decoder/flag_sets.h"
+#include "tools/lib/decoder/flag_text_cache.h"
 #include "tools/lib/decoder/struct_decode.h"
 #include "tools/lib/decoder/syscall_hooks.h"
 #include "tools/lib/decoder/text_append.h"
@@ -78,11 +79,6 @@ bool is_data_kind(ArgKind kind) {
 bool is_output_kind(ArgKind kind) {
   return kind == ArgKind::buffer_out || kind == ArgKind::struct_out || kind == ArgKind::sockaddr_out ||
          kind == ArgKind::struct_array_out;
-}
-
-template <typename... Args>
-void put(std::string& out, fmt::format_string<Args...> format, Args&&... args) {
-  fmt::format_to(std::back_inserter(out), format, std::forward<Args>(args)...);
 }
 
 void describe_value(ValueSink& sink, const ParamPlan& p, uint64_t v) {
@@ -313,9 +309,16 @@ struct Decoder::Impl {
   StructContext ctx;
   bool counted_runs = false;  // counts_left_out() of the file
   std::vector<SyscallPlan> plans;  // by nr
+  // By nr, each parameter's ", name=" as the table writes it before the
+  // value (without its first two bytes for the first): one piece per
+  // argument rather than three.
+  std::vector<std::vector<std::string>> table_labels;
   std::vector<std::string> names;  // by nr, "syscall_N" for unknown
   // Names of numbers beyond the table (hostile input): bounded cache.
   mutable std::unordered_map<uint32_t, std::string> extra_names;
+  // The text writers' flag names (one decoder per thread, see decode.h).
+  mutable FlagTextCache flag_texts;
+  mutable FdTextCache fd_texts;  // -y's annotations, likewise
   std::string unknown_name = "syscall_unknown";
 
   const SyscallPlan* plan(uint32_t nr) const {
@@ -335,7 +338,7 @@ Decoder::Decoder(const format::TraceMetadata& metadata, DecodeOptions options) :
   d.metadata = &metadata;
   d.catalogue = &metadata.catalogue;
   d.options = options;
-  d.ctx = StructContext{metadata.catalogue.arch(), options.string_limit, options.array_limit};
+  d.ctx = StructContext{metadata.catalogue.arch(), options.string_limit, options.array_limit, &metadata.catalogue};
   d.counted_runs = counts_left_out(metadata);
   const auto arch = metadata.catalogue.arch();
   uint32_t max_nr = 0;
@@ -344,6 +347,7 @@ Decoder::Decoder(const format::TraceMetadata& metadata, DecodeOptions options) :
   // through find(), only the dense tables are bounded.
   const size_t table = std::min<size_t>(std::max<size_t>(max_nr + 1, 1024), 1u << 16);
   d.plans.resize(table);
+  d.table_labels.resize(table);
   d.names.resize(table);
   for (size_t nr = 0; nr < table; ++nr) d.names[nr] = fmt::format("syscall_{}", nr);
   const format::Catalogue& builtin = format::builtin_catalogue(arch);
@@ -371,6 +375,7 @@ Decoder::Decoder(const format::TraceMetadata& metadata, DecodeOptions options) :
       p.spec = shapes;  // whose variants shape_of() chooses from
       for (const auto& variant : shapes->variants) p.variants.push_back(plan_param(variant.shape, arch));
       if (param.kind == ArgKind::path || param.kind == ArgKind::string) sp.path_params = true;
+      d.table_labels[s.nr].push_back(fmt::format(", {}=", p.name));
       sp.params.push_back(std::move(p));
     }
   }
@@ -423,56 +428,53 @@ void Decoder::describe_arg(ValueSink& sink, const Event& event, size_t index) co
 void Decoder::append_arg(std::string& out, const Event& event, size_t index) const {
   const FdContext fds = impl_->options.fds_of(event);
   TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex,
-                         fds.lookup ? &fds : nullptr, impl_->options.verbose);
+                         fds.lookup ? &fds : nullptr, impl_->options.verbose, &impl_->flag_texts, &impl_->fd_texts);
   describe_arg(writer, event, index);
 }
 
 void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) const {
+  StagedAppend staged(out);
+  append_args(staged, out, event, style);
+  staged.flush();
+}
+
+void Decoder::append_args(StagedAppend& staged, std::string& out, const Event& event, ArgStyle style) const {
   const auto* sp = impl_->plan(event.nr);
   if (!sp) {
     const size_t n = std::min<size_t>(event.arg_count, 6);
+    TextValueWriter writer(staged, out);
     for (size_t i = 0; i < n; ++i) {
-      if (i) out.append(", ");
-      if (style == ArgStyle::table) put(out, "arg{}=", i);
-      append_hex(out, event.args[i]);
+      if (i) staged.append(", ");
+      if (style == ArgStyle::table) {
+        staged.append("arg");
+        staged.put(static_cast<char>('0' + i));
+        staged.put('=');
+      }
+      writer.hex_integer(event.args[i], Meaning::none);
     }
     return;
   }
   const FdContext fds = impl_->options.fds_of(event);
-  const FdContext* fds_if_any = fds.lookup ? &fds : nullptr;
+  // One writer for the row's values: each leaves it as it found it (no
+  // structure open, no field pending), so the next starts afresh.
+  TextValueWriter writer(staged, out, TextValueWriter::Position::argument, impl_->options.strings_in_hex,
+                         fds.lookup ? &fds : nullptr, impl_->options.verbose, &impl_->flag_texts, &impl_->fd_texts);
+  const auto append_value = [&](size_t i) { impl_->describe_arg(writer, event, *sp, i); };
   bool first = true;
   const auto append_one = [&](size_t i, std::string_view name) {
-    // The separator and the name in one append: a row makes a dozen appends
-    // and each is a call.
-    char prefix[64];
-    size_t used = 0;
-    if (!first) {
-      prefix[used++] = ',';
-      prefix[used++] = ' ';
-    }
+    if (!first) staged.append(", ");
     first = false;
     if (!name.empty()) {
-      if (name.size() >= sizeof prefix - used) {
-        out.append(prefix, used);
-        used = 0;
-        out.append(name);
-      } else {
-        std::memcpy(prefix + used, name.data(), name.size());
-        used += name.size();
-      }
-      prefix[used++] = '=';
+      staged.append(name);
+      staged.put('=');
     }
-    out.append(prefix, used);
-    TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex, fds_if_any,
-                           impl_->options.verbose);
-    impl_->describe_arg(writer, event, *sp, i);
+    append_value(i);
   };
   if (style == ArgStyle::strace && sp->hooks && sp->hooks->strace_args) {
     std::array<ShownArg, 6> shown;
     const GenericDescriber generic(impl_->ctx, impl_->counted_runs);
-    // strace_args only chooses arguments; it describes none to this sink.
-    TextValueWriter unused(out);
-    const size_t n = sp->hooks->strace_args(HookCall{event, *sp, generic, unused, impl_->ctx.arch}, shown);
+    // strace_args only chooses arguments; it describes none to the sink.
+    const size_t n = sp->hooks->strace_args(HookCall{event, *sp, generic, writer, impl_->ctx.arch}, shown);
     for (size_t k = 0; k < n; ++k) {
       const size_t i = shown[k].index;
       if (i >= sp->params.size() || i >= 6) continue;  // a file's catalogue may declare fewer
@@ -482,7 +484,18 @@ void Decoder::append_args(std::string& out, const Event& event, ArgStyle style) 
   }
   // Every parameter in order (no array of them to fill: this is most rows).
   const size_t n = std::min<size_t>(sp->params.size(), 6);
-  for (size_t i = 0; i < n; ++i) append_one(i, style == ArgStyle::table ? sp->params[i].name : std::string_view{});
+  if (style == ArgStyle::table) {
+    const std::vector<std::string>& labels = impl_->table_labels[event.nr];
+    for (size_t i = 0; i < n; ++i) {
+      staged.append(std::string_view(labels[i]).substr(i == 0 ? 2 : 0));
+      append_value(i);
+    }
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (i != 0) staged.append(", ");
+    append_value(i);
+  }
 }
 
 bool Decoder::describe_return(ValueSink& sink, const Event& event) const {
@@ -520,18 +533,24 @@ bool Decoder::describe_return(ValueSink& sink, const Event& event) const {
 }
 
 void Decoder::append_return(std::string& out, const Event& event) const {
+  StagedAppend staged(out);
+  append_return(staged, out, event);
+  staged.flush();
+}
+
+void Decoder::append_return(StagedAppend& staged, std::string& out, const Event& event) const {
   if (event.state == CallState::never_returned) {
-    out.push_back('X');
+    staged.put('X');
     return;
   }
   if (event.state == CallState::unfinished) {
-    out.append("unfinished");  // the strace renderer says <unfinished ...>
+    staged.append("unfinished");  // the strace renderer says <unfinished ...>
     return;
   }
   const FdContext fds = impl_->options.fds_of(event);
-  TextValueWriter writer(out, TextValueWriter::Position::return_value, StringHex::none, fds.lookup ? &fds : nullptr,
-                         impl_->options.verbose);
-  if (!describe_return(writer, event)) out.push_back('X');
+  TextValueWriter writer(staged, out, TextValueWriter::Position::return_value, StringHex::none,
+                         fds.lookup ? &fds : nullptr, impl_->options.verbose, &impl_->flag_texts, &impl_->fd_texts);
+  if (!describe_return(writer, event)) staged.put('X');
 }
 
 Decoder::Field::Field(std::string_view name) : name_(name), kind_(Kind::param) {
@@ -596,7 +615,7 @@ bool Decoder::field(std::string& out, const Event& event, const Field& field) co
   if (index[event.nr] < 0) return false;
   const FdContext fds = impl_->options.fds_of(event);
   TextValueWriter writer(out, TextValueWriter::Position::argument, impl_->options.strings_in_hex,
-                         fds.lookup ? &fds : nullptr, impl_->options.verbose);
+                         fds.lookup ? &fds : nullptr, impl_->options.verbose, &impl_->flag_texts, &impl_->fd_texts);
   impl_->describe_arg(writer, event, *sp, static_cast<size_t>(index[event.nr]));
   return true;
 }

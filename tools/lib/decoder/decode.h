@@ -65,6 +65,9 @@ class Decoder {
 
   // All arguments, comma separated, in the given style.
   void append_args(std::string& out, const format::Event& event, ArgStyle style) const;
+  // The same gathered in `staged`, which appends to `out`, for a renderer
+  // that flushes a whole row at once.
+  void append_args(StagedAppend& staged, std::string& out, const format::Event& event, ArgStyle style) const;
   // Number of parameters the catalogue lists for the event (arg_count when unknown).
   size_t param_count(const format::Event& event) const;
   // Parameter name ("arg<i>" when unknown).
@@ -82,6 +85,7 @@ class Decoder {
   // calls that never return, "unfinished" for calls still in flight when the
   // trace was taken.
   void append_return(std::string& out, const format::Event& event) const;
+  void append_return(StagedAppend& staged, std::string& out, const format::Event& event) const;
 
   // Decoded text of one field, for tl-grep --field and filters: "syscall",
   // "comm", "pid", "tid", "cpu", "ret" (as append_return), "errno" (ENOENT or
@@ -123,8 +127,10 @@ int errno_from_name(std::string_view name);
 // when cut by `limit` (0: unlimited) or when `truncated` says the source was
 // longer than the bytes. Never emits a raw control byte or invalid UTF-8.
 void append_quoted(std::string& out, std::string_view bytes, size_t limit, bool truncated);
+void append_quoted(StagedAppend& out, std::string_view bytes, size_t limit, bool truncated);
 // Every byte as \xNN (random data: getrandom), same quoting rules.
 void append_quoted_hex(std::string& out, std::string_view bytes, size_t limit, bool truncated);
+void append_quoted_hex(StagedAppend& out, std::string_view bytes, size_t limit, bool truncated);
 // The escaping alone, without quotes or limit (JSON uses its own).
 void append_escaped(std::string& out, std::string_view bytes);
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 #include "tools/lib/decoder/decode.h"
 #include "tools/lib/decoder/text_append.h"
@@ -13,20 +14,60 @@
 namespace traceloop::tools {
 namespace {
 
-// 0: copy as is; otherwise the escape letter, or 'o' for octal.
-constexpr std::array<char, 256> make_escape_table() {
-  std::array<char, 256> table{};
-  for (int c = 0; c < 256; ++c) table[static_cast<size_t>(c)] = (c >= 0x20 && c < 0x7f) ? 0 : 'o';
-  table['"'] = '"';
-  table['\\'] = '\\';
-  table['\t'] = 't';
-  table['\n'] = 'n';
-  table['\v'] = 'v';
-  table['\f'] = 'f';
-  table['\r'] = 'r';
+// A byte's escape, written as 4 bytes of which `size` count: `\t`, `\"`,
+// `\0`, `\33`, `\177`; `size` 0 for a byte copied as is. `digits_follow`:
+// the three-digit form, for when an octal digit comes next (else it would
+// read as part of the escape).
+struct Escape {
+  std::array<char, 4> text{};
+  uint8_t size = 0;
+  std::array<char, 4> digits_follow{};
+  uint8_t digits_follow_size = 0;
+};
+
+constexpr std::array<Escape, 256> make_escape_table() {
+  std::array<Escape, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    Escape& e = table[static_cast<size_t>(c)];
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') continue;
+    char letter = 0;
+    switch (c) {
+      case '"': letter = '"'; break;
+      case '\\': letter = '\\'; break;
+      case '\t': letter = 't'; break;
+      case '\n': letter = 'n'; break;
+      case '\v': letter = 'v'; break;
+      case '\f': letter = 'f'; break;
+      case '\r': letter = 'r'; break;
+      default: break;
+    }
+    e.text[0] = '\\';
+    if (letter != 0) {
+      e.text[1] = letter;
+      e.size = 2;
+      e.digits_follow = e.text;
+      e.digits_follow_size = 2;
+      continue;
+    }
+    const char d0 = static_cast<char>('0' + (c >> 6)), d1 = static_cast<char>('0' + ((c >> 3) & 7)),
+               d2 = static_cast<char>('0' + (c & 7));
+    e.digits_follow = {'\\', d0, d1, d2};
+    e.digits_follow_size = 4;
+    // Minimal octal digits.
+    if (c >= 0100) {
+      e.text = {'\\', d0, d1, d2};
+      e.size = 4;
+    } else if (c >= 010) {
+      e.text = {'\\', d1, d2, 0};
+      e.size = 3;
+    } else {
+      e.text = {'\\', d2, 0, 0};
+      e.size = 2;
+    }
+  }
   return table;
 }
-constexpr auto kEscape = make_escape_table();
+constexpr auto kEscapes = make_escape_table();
 
 inline bool is_octal_digit(char c) { return c >= '0' && c <= '7'; }
 
@@ -41,24 +82,21 @@ void escape_into(StagedAppend& staged, std::string_view bytes) {
     if (run != i) staged.append(bytes.substr(i, run - i));
     if (run == n) break;
     // Then the bytes to escape, up to the next plain one, a stretch at a
-    // time: room for 4 bytes each is asked once per stretch.
+    // time: room for 4 bytes each is asked once per stretch, and each is
+    // written as 4 bytes of which its size count.
     constexpr size_t kStretch = 64;
     static_assert(kStretch * 4 <= StagedAppend::kSize);
     char* p = staged.room(kStretch * 4);
     const size_t stop = std::min(n, run + kStretch);
     for (i = run; i < stop; ++i) {
-      const auto c = static_cast<uint8_t>(bytes[i]);
-      const char kind = kEscape[c];
-      if (kind == 0) break;
-      *p++ = '\\';
-      if (kind != 'o') {
-        *p++ = kind;
+      const Escape& e = kEscapes[static_cast<uint8_t>(bytes[i])];
+      if (e.size == 0) break;
+      if (i + 1 < n && is_octal_digit(bytes[i + 1])) [[unlikely]] {
+        std::memcpy(p, e.digits_follow.data(), 4);
+        p += e.digits_follow_size;
       } else {
-        // Minimal octal digits unless the next byte is a digit that would be read as part of it.
-        const bool pad = i + 1 < n && is_octal_digit(bytes[i + 1]);
-        if (pad || c >= 0100) *p++ = static_cast<char>('0' + (c >> 6));
-        if (pad || c >= 010) *p++ = static_cast<char>('0' + ((c >> 3) & 7));
-        *p++ = static_cast<char>('0' + (c & 7));
+        std::memcpy(p, e.text.data(), 4);
+        p += e.size;
       }
     }
     staged.commit(p);
@@ -75,17 +113,21 @@ void append_escaped(std::string& out, std::string_view bytes) {
 
 void append_escaped(StagedAppend& staged, std::string_view bytes) { escape_into(staged, bytes); }
 
-void append_quoted(std::string& out, std::string_view bytes, size_t limit, bool truncated) {
+void append_quoted(StagedAppend& staged, std::string_view bytes, size_t limit, bool truncated) {
   bool cut = truncated;
   if (limit != 0 && bytes.size() > limit) {
     bytes = bytes.substr(0, limit);
     cut = true;
   }
-  StagedAppend staged(out);
   staged.put('"');
   escape_into(staged, bytes);
   staged.put('"');
   if (cut) staged.append("...");
+}
+
+void append_quoted(std::string& out, std::string_view bytes, size_t limit, bool truncated) {
+  StagedAppend staged(out);
+  append_quoted(staged, bytes, limit, truncated);
   staged.flush();
 }
 
@@ -93,14 +135,13 @@ void append_quoted(std::string& out, std::string_view bytes, size_t limit, bool 
 
 namespace traceloop::tools {
 
-void append_quoted_hex(std::string& out, std::string_view bytes, size_t limit, bool truncated) {
+void append_quoted_hex(StagedAppend& staged, std::string_view bytes, size_t limit, bool truncated) {
   static constexpr char kDigits[] = "0123456789abcdef";
   bool cut = truncated;
   if (limit != 0 && bytes.size() > limit) {
     bytes = bytes.substr(0, limit);
     cut = true;
   }
-  StagedAppend staged(out);
   staged.put('"');
   for (const char ch : bytes) {
     const auto c = static_cast<uint8_t>(ch);
@@ -113,6 +154,11 @@ void append_quoted_hex(std::string& out, std::string_view bytes, size_t limit, b
   }
   staged.put('"');
   if (cut) staged.append("...");
+}
+
+void append_quoted_hex(std::string& out, std::string_view bytes, size_t limit, bool truncated) {
+  StagedAppend staged(out);
+  append_quoted_hex(staged, bytes, limit, truncated);
   staged.flush();
 }
 

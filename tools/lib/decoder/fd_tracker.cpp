@@ -3,21 +3,19 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <deque>
+
+#include "format/syscalls/uapi_constants.h"
+#include "tools/lib/decoder/struct_decode.h"
 
 namespace traceloop::tools {
 
-// Constants shared by x86_64 and aarch64 (asm-generic values on both).
 namespace {
-constexpr uint64_t kOCloexec = 02000000;  // also SOCK_CLOEXEC, EFD_CLOEXEC, EPOLL_CLOEXEC...
-constexpr uint64_t kMfdCloexec = 1;
-constexpr uint64_t kCloneFiles = 0x400;
-constexpr uint64_t kCloneThread = 0x10000;
-constexpr uint64_t kCloseRangeUnshare = 2;
-constexpr uint64_t kCloseRangeCloexec = 4;
-constexpr int64_t kAtFdcwd = -100;
-constexpr uint64_t kFDupfd = 0, kFSetfd = 2, kFDupfdCloexec = 1030;
-constexpr int kAfUnix = 1, kAfInet = 2, kAfInet6 = 10;
-constexpr int kSockStream = 1, kSockDgram = 2, kSockSeqpacket = 5;
+// The kernel's values, the same on x86_64 and aarch64 (generated from the uapi headers).
+using uapi::kAfInet, uapi::kAfInet6, uapi::kAfUnix, uapi::kAtFdcwd, uapi::kCloneFiles, uapi::kCloneThread,
+    uapi::kCloseRangeCloexec, uapi::kCloseRangeUnshare, uapi::kFDupfd, uapi::kFDupfdCloexec, uapi::kFSetfd,
+    uapi::kMfdCloexec, uapi::kOCloexec, uapi::kSockCloexec, uapi::kSockDgram, uapi::kSockSeqpacket,
+    uapi::kSockStream;
 }  // namespace
 
 enum class FdTracker::Op : uint8_t {
@@ -50,6 +48,8 @@ enum class FdTracker::Op : uint8_t {
   chdir,
   fchdir,
   pidfd_getfd,  // a copy of another process's fd: which one is not in this trace's terms
+  sendmsg,      // sendmsg(fd, msg): fds passed with SCM_RIGHTS
+  recvmsg,      // recvmsg(fd, msg, flags): fds received with SCM_RIGHTS
   other_fd,     // another call returning a new fd: that number's old meaning is gone
 };
 
@@ -64,6 +64,22 @@ struct FdTracker::Object {
   std::string local;  // "127.0.0.1:80", a unix path in quotes; empty: unknown
   std::string peer;
   bool connected = false;
+  // The other end of a socketpair, where what is sent on this one arrives.
+  std::weak_ptr<Object> other_end;
+  // Fds passed to this end (SCM_RIGHTS) and not received yet: per message,
+  // what each fd referred to in its sender (null: not known).
+  std::deque<std::vector<std::shared_ptr<Object>>> inbox;
+  // Receives that returned before their message's send was seen (a receiver
+  // blocked in recvmsg began before the send): the fds are set when it is.
+  struct Waiting {
+    std::weak_ptr<Table> table;  // the receiver's
+    std::vector<int32_t> fds;
+    bool cloexec = false;
+  };
+  std::deque<Waiting> waiting;
+  // A message of this end's was sent or received unseen (its data not
+  // captured): which message a receive takes is no longer known.
+  bool inbox_unknown = false;
 
   std::string_view text(bool detailed) const { return detailed && !detail.empty() ? detail : path; }
 
@@ -224,7 +240,7 @@ std::string connection_local(const std::string& listening) {
 
 }  // namespace
 
-FdTracker::FdTracker(const format::TraceMetadata& metadata) {
+FdTracker::FdTracker(const format::TraceMetadata& metadata) : arch_(metadata.catalogue.arch()) {
   static constexpr std::pair<std::string_view, Op> kOps[] = {
       {"open", Op::open},
       {"openat", Op::openat},
@@ -266,6 +282,8 @@ FdTracker::FdTracker(const format::TraceMetadata& metadata) {
       {"chdir", Op::chdir},
       {"fchdir", Op::fchdir},
       {"pidfd_getfd", Op::pidfd_getfd},
+      {"sendmsg", Op::sendmsg},
+      {"recvmsg", Op::recvmsg},
   };
   for (const auto& spec : metadata.catalogue.syscalls()) {
     Op op = spec.returns == format::ReturnKind::fd ? Op::other_fd : Op::none;
@@ -275,18 +293,19 @@ FdTracker::FdTracker(const format::TraceMetadata& metadata) {
     if (spec.nr >= ops_.size()) ops_.resize(spec.nr + 1, Op::none);
     ops_[spec.nr] = op;
   }
+  // Each call's own close-on-exec flag (userfaultfd takes O_CLOEXEC itself).
   static constexpr std::pair<std::string_view, AnonKind> kAnon[] = {
-      {"eventfd", {"anon_inode:[eventfd]", -1, -1, false}},
-      {"eventfd2", {"anon_inode:[eventfd]", 1, -1, false}},
-      {"epoll_create", {"anon_inode:[eventpoll]", -1, -1, false}},
-      {"epoll_create1", {"anon_inode:[eventpoll]", 0, -1, false}},
-      {"signalfd", {"anon_inode:[signalfd]", -1, 0, false}},
-      {"signalfd4", {"anon_inode:[signalfd]", 3, 0, false}},
-      {"timerfd_create", {"anon_inode:[timerfd]", 1, -1, false}},
-      {"inotify_init", {"anon_inode:inotify", -1, -1, false}},
-      {"inotify_init1", {"anon_inode:inotify", 0, -1, false}},
-      {"pidfd_open", {"anon_inode:[pidfd]", -1, -1, true}},
-      {"userfaultfd", {"anon_inode:[userfaultfd]", 0, -1, false}},
+      {"eventfd", {"anon_inode:[eventfd]", -1, 0, -1, false}},
+      {"eventfd2", {"anon_inode:[eventfd]", 1, uapi::kEfdCloexec, -1, false}},
+      {"epoll_create", {"anon_inode:[eventpoll]", -1, 0, -1, false}},
+      {"epoll_create1", {"anon_inode:[eventpoll]", 0, uapi::kEpollCloexec, -1, false}},
+      {"signalfd", {"anon_inode:[signalfd]", -1, 0, 0, false}},
+      {"signalfd4", {"anon_inode:[signalfd]", 3, uapi::kSfdCloexec, 0, false}},
+      {"timerfd_create", {"anon_inode:[timerfd]", 1, uapi::kTfdCloexec, -1, false}},
+      {"inotify_init", {"anon_inode:inotify", -1, 0, -1, false}},
+      {"inotify_init1", {"anon_inode:inotify", 0, uapi::kInCloexec, -1, false}},
+      {"pidfd_open", {"anon_inode:[pidfd]", -1, 0, -1, true}},
+      {"userfaultfd", {"anon_inode:[userfaultfd]", 0, uapi::kOCloexec, -1, false}},
   };
   anon_.resize(ops_.size());
   for (const auto& [name, kind] : kAnon)
@@ -350,6 +369,10 @@ std::optional<std::string_view> FdTracker::path_of(uint32_t pid, int64_t fd, boo
   // strace shows them as the call made them.
   if (pending_ && pid == current_.pid && (fd == pair_[0] || fd == pair_[1]) && fd >= 0 && result_)
     return (fd == pair_[0] ? result_ : second_)->text(detailed);
+  // The fds a recvmsg received: free before it, shown as it made them.
+  if (pending_ && pid == current_.pid && current_op_ == Op::recvmsg)
+    for (const auto& [number, object] : received_)
+      if (number == fd) return object ? std::optional(object->text(detailed)) : std::nullopt;
   const Slot* s = slot(pid, fd);
   if (s == nullptr) return std::nullopt;
   return s->object->text(detailed);
@@ -411,6 +434,10 @@ void FdTracker::prepare(const format::Event& e) {
   current_op_ = e.nr < ops_.size() ? ops_[e.nr] : Op::none;
   result_.reset();
   second_.reset();
+  message_end_.reset();
+  passed_.clear();
+  received_.clear();
+  received_cloexec_ = false;
   result_cloexec_ = false;
   pair_[0] = pair_[1] = -1;
   address_.reset();
@@ -451,7 +478,7 @@ void FdTracker::prepare(const format::Event& e) {
     case Op::creat: open_result(kAtFdcwd, 0, 0); break;
     case Op::socket:
       result_ = new_socket(static_cast<int>(a[0]), static_cast<int>(a[1]));
-      result_cloexec_ = (a[1] & kOCloexec) != 0;
+      result_cloexec_ = (a[1] & kSockCloexec) != 0;
       break;
     case Op::socketpair:
       if (auto sv = whole(e, 3); sv && sv->size() >= 8) {
@@ -463,12 +490,14 @@ void FdTracker::prepare(const format::Event& e) {
           o->connected = true;
           o->describe_socket();
         }
-        result_cloexec_ = (a[1] & kOCloexec) != 0;
+        result_->other_end = second_;
+        second_->other_end = result_;
+        result_cloexec_ = (a[1] & kSockCloexec) != 0;
       }
       break;
     case Op::accept:
     case Op::accept4: {
-      result_cloexec_ = current_op_ == Op::accept4 && (a[3] & kOCloexec) != 0;
+      result_cloexec_ = current_op_ == Op::accept4 && (a[3] & kSockCloexec) != 0;
       auto listener = copy_of(static_cast<int32_t>(a[0]));
       if (!listener || !listener->socket) break;
       auto o = std::make_shared<Object>();
@@ -503,7 +532,7 @@ void FdTracker::prepare(const format::Event& e) {
       }
       result_ = named(std::string(kind.name));
       result_cloexec_ = kind.always_cloexec ||
-                        (kind.flags_arg >= 0 && (a[static_cast<size_t>(kind.flags_arg)] & kOCloexec) != 0);
+                        (kind.flags_arg >= 0 && (a[static_cast<size_t>(kind.flags_arg)] & kind.cloexec_flag) != 0);
       break;
     }
     case Op::memfd:
@@ -515,6 +544,50 @@ void FdTracker::prepare(const format::Event& e) {
       if (const Slot* sl = slot(e.pid, static_cast<int32_t>(a[0])); sl != nullptr && sl->object->socket)
         if (auto addr = whole(e, 1)) address_ = endpoint(*addr, sl->object->family);
       break;
+    case Op::sendmsg: {
+      // Where the fds go: the other end of a socketpair (another kind of
+      // connection does not say which socket receives).
+      const Slot* sl = slot(e.pid, static_cast<int32_t>(a[0]));
+      if (sl == nullptr || !sl->object->socket) break;
+      auto other = sl->object->other_end.lock();
+      if (!other) break;
+      const auto* cap = e.capture_for(1);
+      const auto passed = cap ? scm_rights_fds(cap->bytes, arch_) : std::nullopt;
+      if (!passed) {
+        other->inbox_unknown = true;
+        break;
+      }
+      if (passed->fds.empty()) break;
+      message_end_ = std::move(other);
+      // What each fd refers to in the sender now (null: not known).
+      for (const int32_t fd : passed->fds) passed_.push_back(copy_of(fd));
+      break;
+    }
+    case Op::recvmsg: {
+      const Slot* sl = slot(e.pid, static_cast<int32_t>(a[0]));
+      const auto* cap = e.capture_for(1);
+      const auto got = cap ? scm_rights_fds(cap->bytes, arch_) : std::nullopt;
+      if (!got) {
+        if (sl != nullptr && sl->object->socket) sl->object->inbox_unknown = true;
+        break;
+      }
+      if (got->fds.empty()) break;
+      received_cloexec_ = (a[2] & uapi::kMsgCmsgCloexec) != 0;
+      std::vector<std::shared_ptr<Object>> objects;
+      if (sl != nullptr && sl->object->socket && !sl->object->inbox_unknown) {
+        Object& end = *sl->object;
+        if (!end.inbox.empty()) {
+          objects = end.inbox.front();
+          // a peek installs the fds and leaves the message for the next receive
+          if ((a[2] & uapi::kMsgPeek) == 0) end.inbox.pop_front();
+        } else if (!end.other_end.expired()) {
+          message_end_ = sl->object;  // the send is still to come: apply() waits for it
+        }
+      }
+      for (size_t i = 0; i < got->fds.size(); ++i)
+        received_.emplace_back(got->fds[i], i < objects.size() ? objects[i] : nullptr);
+      break;
+    }
     case Op::clone: clone_flags_ = a[0]; break;
     case Op::clone3:
       if (auto args = whole(e, 0))
@@ -610,6 +683,30 @@ void FdTracker::apply() {
           it->second.cloexec = (a[2] & 1) != 0;
       }
       break;
+    case Op::sendmsg:
+      if (!message_end_) break;
+      if (!message_end_->waiting.empty()) {
+        // a receive returned already: its fds are these, unless the number
+        // was reused since
+        const Object::Waiting w = std::move(message_end_->waiting.front());
+        message_end_->waiting.pop_front();
+        if (auto table = w.table.lock())
+          for (size_t i = 0; i < w.fds.size() && i < passed_.size(); ++i)
+            if (passed_[i] && !table->fds.contains(w.fds[i])) table->fds[w.fds[i]] = Slot{passed_[i], w.cloexec};
+      } else {
+        message_end_->inbox.push_back(std::move(passed_));
+      }
+      break;
+    case Op::recvmsg: {
+      // New numbers: whatever they meant before is gone.
+      std::vector<int32_t> fds;
+      for (const auto& [fd, object] : received_) {
+        set(p, fd, object, received_cloexec_);
+        fds.push_back(fd);
+      }
+      if (message_end_) message_end_->waiting.push_back({p.table, std::move(fds), received_cloexec_});
+      break;
+    }
     case Op::close: forget(p, static_cast<int32_t>(a[0])); break;
     case Op::close_range: {
       const uint32_t first = static_cast<uint32_t>(a[0]), last = static_cast<uint32_t>(a[1]);

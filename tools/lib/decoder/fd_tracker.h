@@ -11,12 +11,21 @@
 // epoll_create*, memfd_create and other anonymous fds, dup*, fcntl
 // F_DUPFD*/F_SETFD, close, close_range, exec (close-on-exec), fork/clone
 // with and without CLONE_FILES (shared tables), unshare(CLONE_FILES),
-// chdir/fchdir (the base of relative paths).
+// chdir/fchdir (the base of relative paths), and sendmsg/recvmsg passing
+// fds with SCM_RIGHTS over a socketpair: a received fd refers to what the
+// sender's fd referred to when it was sent (MSG_CMSG_CLOEXEC makes it
+// close-on-exec), messages taken in the order they were sent (MSG_PEEK
+// leaves one for the next receive).
 //
 // Never a guess: an fd whose origin the trace does not show has no answer.
 // What is not known:
-//   - fds received by recvmsg (SCM_RIGHTS): the control data is not captured,
-//     so received fds stay unknown (they take numbers that were free);
+//   - fds received over a socket that is not one end of a socketpair the
+//     trace shows made (a connect/accept pair, an inherited socket: which
+//     socket sends to it is not in the trace), or once a message of that
+//     socket was sent or received without its header captured (--no-data);
+//   - the recvmsg line itself of a receive that began before its message's
+//     sendmsg (a receiver blocked waiting): events come in order of entry,
+//     so the fds it received are known from the send on, not on its line;
 //   - the kernel's name of a file: paths are the ones the program gave, made
 //     absolute from the working directory or dirfd and cleaned lexically
 //     (symbolic links are not resolved, where strace shows their target);
@@ -82,6 +91,7 @@ class FdTracker final : public FdPathLookup {
   struct AnonKind {
     std::string_view name;
     int8_t flags_arg = -1;
+    uint64_t cloexec_flag = 0;  // the bit of flags_arg that makes the fd close on exec
     int8_t reuses_fd_arg = -1;
     bool always_cloexec = false;
   };
@@ -117,6 +127,15 @@ class FdTracker final : public FdPathLookup {
   std::optional<std::string> address_;   // connect, bind: the endpoint, when captured whole
   std::optional<std::string> new_cwd_;   // chdir: where to, when known
   std::optional<uint64_t> clone_flags_;  // clone, clone3
+  // sendmsg: the fds passed (what each refers to in the sender) and the end
+  // they go to; recvmsg: the fds received (their numbers and what each
+  // refers to, null when not known) and, when their send is still to come,
+  // the end that waits for it.
+  std::vector<std::shared_ptr<Object>> passed_;
+  std::vector<std::pair<int32_t, std::shared_ptr<Object>>> received_;
+  bool received_cloexec_ = false;
+  std::shared_ptr<Object> message_end_;
+  format::Arch arch_;  // the layouts of the captured message headers
 };
 
 // strace's escaping of what an fd refers to inside <...>: printable ASCII as

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <ctime>
 #include <algorithm>
 #include <cctype>
@@ -249,6 +251,24 @@ Result<uint64_t> parse_duration(std::string_view text) {
   return static_cast<uint64_t>(*ns);
 }
 
+namespace {
+
+// -P PATH as strace takes it: the path given and, when it resolves on this
+// machine to another one (a symbolic link, `..`), that one too (strace
+// resolves it with realpath(3) at its start). A trace read where it was
+// recorded then finds calls made through either name; a path that does not
+// resolve here (another machine's, a container's) is matched as given.
+std::vector<std::string> with_resolved_paths(const std::vector<std::string>& given) {
+  std::vector<std::string> out = given;
+  for (const auto& path : given) {
+    const std::unique_ptr<char, decltype(&std::free)> resolved(realpath(path.c_str(), nullptr), &std::free);
+    if (resolved && std::find(out.begin(), out.end(), resolved.get()) == out.end()) out.emplace_back(resolved.get());
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<EventFilter> EventFilter::create(const FilterOptions& options, const format::TraceMetadata& metadata,
                                         const FdPathLookup* fds) {
   EventFilter f;
@@ -286,7 +306,7 @@ Result<EventFilter> EventFilter::create(const FilterOptions& options, const form
   }
   if (f.syscalls_filtered_ || f.status_ != kStatusAll) f.accepts_all_ = false;
   if (!options.paths.empty()) {
-    f.paths_ = options.paths;
+    f.paths_ = with_resolved_paths(options.paths);
     f.fds_ = fds;
     const auto arch = metadata.catalogue.arch();
     for (const auto& spec : metadata.catalogue.syscalls()) {

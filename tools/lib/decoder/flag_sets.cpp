@@ -8,7 +8,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <iterator>
 
 #include "format/syscalls/uapi_constants.h"
@@ -162,26 +164,42 @@ void append_sigset(std::string& out, uint64_t mask) {
   out.push_back(']');
 }
 
-void append_mode(std::string& out, uint64_t mode) {
+namespace {
+
+constexpr size_t longest_mode_text() {
+  size_t type = 0, special = 0;
+  for (const auto& n : kFileTypes.values) type = std::max(type, n.name.size() + 1);
+  for (const auto& b : kModeSpecialBits.bits) special += b.name.size() + 1;
+  return type + special + 23;  // a 0 and the 22 octal digits of 64 bits
+}
+static_assert(longest_mode_text() <= kModeTextMax);
+
+char* append_name(char* out, std::string_view name) {
+  std::memcpy(out, name.data(), name.size());
+  out[name.size()] = '|';
+  return out + name.size() + 1;
+}
+
+}  // namespace
+
+char* write_mode(char* out, uint64_t mode) {
   const uint64_t type = mode & uapi::kSIfmt;
   if (type != 0) {
     if (const auto* n = find_value(kFileTypes.values, type)) {
-      out.append(n->name);
-      out.push_back('|');
+      out = append_name(out, n->name);
       mode &= ~uapi::kSIfmt;
       // With a file type (stat results) strace names the special bits too.
       for (const auto& s : kModeSpecialBits.bits) {
         if (mode & s.value) {
-          out.append(s.name);
-          out.push_back('|');
+          out = append_name(out, s.name);
           mode &= ~s.value;
         }
       }
     }
   }
   if (mode == 0 && type == 0) {
-    out.push_back('0');  // the original tool and the SPEC print mode=0
-    return;
+    *out = '0';  // the original tool and the SPEC print mode=0
+    return out + 1;
   }
   // fmt's "{:#03o}" written directly (every stat result has a mode): a 0
   // prefix unless the value is 0, zeros up to 3 characters.
@@ -194,7 +212,14 @@ void append_mode(std::string& out, uint64_t mode) {
   } while (mode != 0);
   if (*p != '0') *--p = '0';
   while (end - p < 3) *--p = '0';
-  out.append(p, static_cast<size_t>(end - p));
+  const auto n = static_cast<size_t>(end - p);
+  std::memcpy(out, p, n);
+  return out + n;
+}
+
+void append_mode(std::string& out, uint64_t mode) {
+  char text[kModeTextMax];
+  out.append(text, static_cast<size_t>(write_mode(text, mode) - text));
 }
 
 }  // namespace traceloop::tools

@@ -50,5 +50,10 @@ std::string_view signal_short_name(int signal);
 void append_sigset(std::string& out, uint64_t mask);
 // Mode bits in octal ("0644"), with the file type when present ("S_IFREG|0644").
 void append_mode(std::string& out, uint64_t mode);
+// The longest text of a mode: a file type, every special bit, 22 octal digits.
+inline constexpr size_t kModeTextMax = 64;
+// append_mode's text written at `out`, which has room for kModeTextMax bytes
+// (a caller's staging buffer); returns its end.
+char* write_mode(char* out, uint64_t mode);
 
 }  // namespace traceloop::tools

@@ -6,7 +6,12 @@
 #include <cstring>
 
 #include "format/utf8.h"
+#include "tools/lib/decoder/json_buffer.h"
 #include "tools/lib/decoder/text_append.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace traceloop::tools {
 
@@ -35,26 +40,52 @@ constexpr std::array<JsonEscape, 128> make_json_escapes() {
   return table;
 }
 constexpr auto kJsonEscapes = make_json_escapes();
+constexpr char kEightZeros[] = R"(\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000)";
+static_assert(sizeof kEightZeros == 48 + 1);
+
+#if defined(__SSE2__)
+// Bit k set for each byte k of `v` JSON escapes (or that is not ASCII).
+inline unsigned special_bytes(__m128i v) {
+  const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f), quote = _mm_set1_epi8('"'),
+                backslash = _mm_set1_epi8('\\');
+  // A signed compare: bytes from 0x80 on are negative, below 0x20 like the control bytes.
+  const __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del)),
+                                       _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+  return static_cast<unsigned>(_mm_movemask_epi8(special));
+}
+
+inline unsigned special_in_16(const char* p) {
+  return special_bytes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+inline unsigned special_in_8(const char* p) {
+  return special_bytes(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))) & 0xffu;
+}
+inline unsigned special_in_4(const char* p) {
+  int32_t word;
+  std::memcpy(&word, p, 4);
+  return special_bytes(_mm_cvtsi32_si128(word)) & 0xfu;
+}
+#endif
 
 // kStrict: stop at the first byte that is not UTF-8 (returns false, `out`
 // holding a partial string the caller drops) instead of replacing it.
-// Written through a StagedAppend with a pointer: a binary buffer is mostly
-// escapes, six bytes each, and appending them one at a time to `out` cost
-// more than the rest of the line.
-template <bool kStrict>
-bool append_json(std::string& out, std::string_view bytes) {
+// Written through a pointer into a staging buffer (StagedAppend) or the
+// line itself (JsonBuffer): a binary buffer is mostly escapes, six bytes
+// each, and appending them one at a time to a string cost more than the rest
+// of the line.
+template <bool kStrict, typename Staged>
+bool write_json(Staged& staged, std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   // Bytes written per stretch: each makes at most 6, and an escape is copied
   // as 8 (a single store) before the pointer moves on by its length.
   constexpr size_t kStretch = 64;
   static_assert(kStretch * 6 + 2 <= StagedAppend::kSize);
-  StagedAppend staged(out);
   staged.put('"');
   const size_t size = bytes.size();
   size_t i = 0;
   while (i < size) {
     // Printable ASCII in runs: the common case, appended at once.
-    const size_t run = i + plain_ascii_run(bytes.data() + i, size - i);
+    const size_t run = i + json_plain_run(bytes.data() + i, size - i);
     if (run != i) staged.append(bytes.substr(i, run - i));
     i = run;
     if (i == size) break;
@@ -62,6 +93,14 @@ bool append_json(std::string& out, std::string_view bytes) {
     char* p = staged.room(kStretch * 6 + 2);
     const size_t stop = std::min(size, i + kStretch);
     while (i < stop) {
+      // Zero bytes (binary buffers are mostly zeros) eight at a time: 48
+      // bytes of \u0000 in three stores.
+      if (uint64_t word; bytes[i] == 0 && stop - i >= 8 && (std::memcpy(&word, bytes.data() + i, 8), word == 0)) {
+        std::memcpy(p, kEightZeros, 48);
+        p += 48;
+        i += 8;
+        continue;
+      }
       const auto c = static_cast<unsigned char>(bytes[i]);
       if (c < 0x80) {
         const JsonEscape& e = kJsonEscapes[c];
@@ -89,7 +128,6 @@ bool append_json(std::string& out, std::string_view bytes) {
       }
       if constexpr (kStrict) {
         staged.commit(p);
-        staged.flush();
         return false;
       }
       // Not UTF-8: the replacement character, as a JSON reader would show
@@ -101,8 +139,15 @@ bool append_json(std::string& out, std::string_view bytes) {
     staged.commit(p);
   }
   staged.put('"');
-  staged.flush();
   return true;
+}
+
+template <bool kStrict>
+bool append_json(std::string& out, std::string_view bytes) {
+  StagedAppend staged(out);
+  const bool ok = write_json<kStrict>(staged, bytes);
+  staged.flush();
+  return ok;
 }
 
 }  // namespace
@@ -110,6 +155,38 @@ bool append_json(std::string& out, std::string_view bytes) {
 void append_json_string(std::string& out, std::string_view bytes) { append_json<false>(out, bytes); }
 
 bool append_json_string_if_utf8(std::string& out, std::string_view bytes) { return append_json<true>(out, bytes); }
+
+void append_json_string(JsonBuffer& out, std::string_view bytes) { write_json<false>(out, bytes); }
+
+bool append_json_string_if_utf8(JsonBuffer& out, std::string_view bytes) { return write_json<true>(out, bytes); }
+
+size_t json_plain_run(const char* p, size_t n) {
+#if defined(__SSE2__)
+  if (n >= 16) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+      if (const unsigned mask = special_in_16(p + i); mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
+    if (i == n) return n;
+    // The last bytes in a block that ends with them, overlapping those seen.
+    const unsigned mask = special_in_16(p + n - 16) >> (16 - (n - i));
+    return mask != 0 ? i + static_cast<size_t>(__builtin_ctz(mask)) : n;
+  }
+  if (n >= 8) {
+    const unsigned mask = special_in_8(p) | special_in_8(p + n - 8) << (n - 8);
+    return mask != 0 ? static_cast<size_t>(__builtin_ctz(mask)) : n;
+  }
+  if (n >= 4) {
+    const unsigned mask = special_in_4(p) | special_in_4(p + n - 4) << (n - 4);
+    return mask != 0 ? static_cast<size_t>(__builtin_ctz(mask)) : n;
+  }
+#endif
+  size_t i = 0;
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') break;
+  }
+  return i;
+}
 
 std::string json_string(std::string_view bytes) {
   std::string out;

@@ -10,14 +10,15 @@
 
 namespace traceloop::tools {
 
-void describe_notice_siginfo(ValueSink& sink, const format::TaskNotice& n, format::Arch arch) {
+void describe_notice_siginfo(ValueSink& sink, const format::TaskNotice& n, const format::Catalogue& catalogue) {
   // The recorder keeps the kernel's part of siginfo_t; the rest is zeros
   // by definition, which the decoder reads as such.
   std::array<char, format::TaskNotice::kSiginfoBytes> bytes{};
   std::memcpy(bytes.data(), n.siginfo.data(), std::min(n.siginfo.size(), bytes.size()));
   static const StructDecoder* const decoder = find_struct_decoder("siginfo");
   StructContext ctx;
-  ctx.arch = arch;
+  ctx.arch = catalogue.arch();
+  ctx.catalogue = &catalogue;
   decoder->describe(sink, std::string_view(bytes.data(), bytes.size()), ctx);
 }
 
@@ -42,7 +43,7 @@ void append_exit_outcome(std::string& out, int32_t status) {
   if (o.core_dumped) out.append(" (core dumped)");
 }
 
-void append_notice(std::string& out, const format::TaskNotice& n, format::Arch arch) {
+void append_notice(std::string& out, const format::TaskNotice& n, const format::Catalogue& catalogue) {
   if (n.kind == format::TaskNotice::Kind::exit) {
     out.append("+++ ");
     append_exit_outcome(out, n.exit_status);
@@ -53,7 +54,7 @@ void append_notice(std::string& out, const format::TaskNotice& n, format::Arch a
   append_signal(out, n.signo);
   out.push_back(' ');
   TextValueWriter writer(out);
-  describe_notice_siginfo(writer, n, arch);
+  describe_notice_siginfo(writer, n, catalogue);
   out.append(" ---");
 }
 

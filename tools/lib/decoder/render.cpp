@@ -199,4 +199,16 @@ void append_return_and_end(std::string& out, const Decoder& decoder, const forma
   out.push_back('\n');
 }
 
+void append_return_and_end(StagedAppend& row, std::string& out, const Decoder& decoder, const format::Event& event,
+                           const RenderOptions& options) {
+  if (options.durations || (options.color && event.failed())) {
+    row.flush();
+    append_return_and_end(out, decoder, event, options);
+    return;
+  }
+  decoder.append_return(row, out, event);
+  row.put('\n');
+  row.flush();
+}
+
 }  // namespace traceloop::tools

@@ -119,6 +119,11 @@ void append_setup_line(std::string& out, const SetupMarker& marker, const format
 // when asked, then the newline: how every text row ends.
 void append_return_and_end(std::string& out, const Decoder& decoder, const format::Event& event,
                            const RenderOptions& options);
+// The same at the end of a row staged in `row` (flushed by the time it
+// returns), straight into the staging where neither colour nor a duration
+// asks for more.
+void append_return_and_end(StagedAppend& row, std::string& out, const Decoder& decoder, const format::Event& event,
+                           const RenderOptions& options);
 
 // Colours the signal names (SIGINT, SIGRT_3) that decoding appended to `out`
 // from `from` on, outside quoted strings (SIG_DFL is a handler, SIGEV_SIGNAL

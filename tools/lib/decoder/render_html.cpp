@@ -75,7 +75,7 @@ class HtmlRenderer final : public Renderer {
   void notice(std::string&, const format::TaskNotice& n) override {
     end_ns_ = std::max(end_ns_, n.at_ns);
     std::string text = "[pid " + std::to_string(n.tid) + "] ";
-    append_notice(text, n, decoder_.catalogue().arch());
+    append_notice(text, n, decoder_.catalogue());
     markers_.push_back({n.kind == format::TaskNotice::Kind::signal ? "signal" : "exit", n.at_ns, std::move(text)});
   }
 

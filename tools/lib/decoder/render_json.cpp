@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tools/lib/decoder/flag_text_cache.h"
+#include "tools/lib/decoder/json_buffer.h"
 #include "tools/lib/decoder/json_string.h"
 #include "tools/lib/decoder/notice_text.h"
 #include "tools/lib/decoder/render.h"
@@ -18,13 +20,15 @@
 namespace traceloop::tools {
 namespace {
 
-std::string_view state_name(format::CallState s) {
+// The end of the arguments and the call's state.
+std::string_view state_json(format::CallState s) {
+  using namespace std::string_view_literals;
   switch (s) {
-    case format::CallState::returned: return "returned";
-    case format::CallState::never_returned: return "never_returned";
-    case format::CallState::unfinished: return "unfinished";
+    case format::CallState::returned: return R"(],"state":"returned")"sv;
+    case format::CallState::never_returned: return R"(],"state":"never_returned")"sv;
+    case format::CallState::unfinished: return R"(],"state":"unfinished")"sv;
   }
-  return "unknown";
+  return R"(],"state":"unknown")"sv;
 }
 
 class JsonRenderer final : public Renderer {
@@ -36,19 +40,10 @@ class JsonRenderer final : public Renderer {
 
   void event(std::string& out, const format::Event& e) override {
     using namespace std::string_view_literals;
-    // Gathered on the stack between the values the decoder writes: a line
-    // would otherwise take some thirty appends, each a call.
-    StagedAppend line(out);
-    line.append(R"({"type":"event","enter_ns":)"sv);
-    append_decimal(line, e.enter_ns);
-    line.append(R"(,"wall_ns":)"sv);
-    append_decimal(line, static_cast<int64_t>(e.enter_ns) + metadata_.boot_to_wall_ns);
-    line.append(R"(,"pid":)"sv);
-    append_decimal(line, uint64_t{e.pid});
-    line.append(R"(,"tid":)"sv);
-    append_decimal(line, uint64_t{e.tid});
-    line.append(R"(,"cpu":)"sv);
-    append_decimal(line, uint64_t{e.cpu});
+    // The line is written into a buffer kept from one event to the next and
+    // appended to `out` once: it is some fifty pieces of a few bytes.
+    JsonBuffer& line = line_;
+    line.clear();
     // A thread's name and its container change rarely: their JSON is kept.
     if (e.comm != comm_ || !comm_known_) {
       comm_known_ = true;
@@ -56,43 +51,61 @@ class JsonRenderer final : public Renderer {
       comm_json_.assign(R"(,"comm":)"sv);
       append_json_bytes(comm_json_, e.comm, false);
     }
-    line.append(comm_json_);
     if (e.container != container_ || !container_known_) {
       container_ = e.container;
       container_known_ = true;
       container_json_.clear();
       append_container(container_json_, e.container);
     }
-    line.append(container_json_);
     const SyscallJson& call = syscall_json(e);
-    line.append(call.prefix);
+    // Up to the arguments in one room(): the keys (some 70 bytes), five
+    // numbers of at most 21 characters, the last one's 20 bytes of scratch
+    // beyond (write_decimal), and the kept pieces.
+    char* p = line.room(256 + comm_json_.size() + container_json_.size() + call.prefix.size());
+    p = JsonBuffer::write(p, R"({"type":"event","enter_ns":)"sv);
+    p = write_decimal(p, e.enter_ns);
+    p = JsonBuffer::write(p, R"(,"wall_ns":)"sv);
+    p = write_decimal(p, static_cast<int64_t>(e.enter_ns) + metadata_.boot_to_wall_ns);
+    p = JsonBuffer::write(p, R"(,"pid":)"sv);
+    p = write_decimal(p, uint64_t{e.pid});
+    p = JsonBuffer::write(p, R"(,"tid":)"sv);
+    p = write_decimal(p, uint64_t{e.tid});
+    p = JsonBuffer::write(p, R"(,"cpu":)"sv);
+    p = write_decimal(p, uint64_t{e.cpu});
+    p = JsonBuffer::write(p, comm_json_);
+    p = JsonBuffer::write(p, container_json_);
+    p = JsonBuffer::write(p, call.prefix);
+    line.commit(p);
     const size_t n = std::min<size_t>(call.arg_prefixes.size(), 6);
+    const FdContext fds = decoder_.options().fds_of(e);
     for (size_t i = 0; i < n; ++i) {
-      if (i) line.put(',');
-      line.append(call.arg_prefixes[i]);
-      append_decimal(line, e.args[i]);
-      line.append(R"(,"value":)"sv);
-      line.flush();
-      JsonValueWriter value(out, decoder_.options().fds_of(e));
+      const std::string& prefix = call.arg_prefixes[i];
+      p = line.room(prefix.size() + 64);  // the number and its scratch, the key
+      p = JsonBuffer::write(p, prefix);
+      p = write_decimal(p, e.args[i]);
+      p = JsonBuffer::write(p, R"(,"value":)"sv);
+      line.commit(p);
+      JsonValueWriter value(line, fds, false, &flag_texts_);
       decoder_.describe_arg(value, e, i);
       line.put('}');
     }
-    line.append("],\"state\":\""sv);
-    line.append(state_name(e.state));
-    line.put('"');
+    p = line.room(128);  // the state (at most 26 bytes), two numbers and their keys
+    p = JsonBuffer::write(p, state_json(e.state));
     if (e.state == format::CallState::returned) {
-      line.append(",\"ret\":"sv);
-      append_decimal(line, e.ret);
-      line.append(",\"duration_ns\":"sv);
-      append_decimal(line, e.duration_ns());
-      line.flush();
-      const size_t mark = out.size();
-      out.append(",\"return\":"sv);
-      JsonValueWriter value(out, decoder_.options().fds_of(e), true);
-      if (!decoder_.describe_return(value, e)) out.resize(mark);  // a call that never returns
+      p = JsonBuffer::write(p, R"(,"ret":)"sv);
+      p = write_decimal(p, e.ret);
+      p = JsonBuffer::write(p, R"(,"duration_ns":)"sv);
+      p = write_decimal(p, e.duration_ns());
+      line.commit(p);
+      const size_t mark = line.size();
+      line.append(R"(,"return":)"sv);
+      JsonValueWriter value(line, fds, true, &flag_texts_);
+      if (!decoder_.describe_return(value, e)) line.truncate(mark);  // a call that never returns
+    } else {
+      line.commit(p);
     }
     line.append("}\n"sv);
-    line.flush();
+    out.append(line.view());
   }
 
   void loss(std::string& out, const format::LossMarker& loss) override {
@@ -127,7 +140,7 @@ class JsonRenderer final : public Renderer {
       JsonValueWriter(out).signal(n.signo);
       out.append(R"(,"siginfo":)"sv);
       JsonValueWriter siginfo(out);
-      describe_notice_siginfo(siginfo, n, decoder_.catalogue().arch());
+      describe_notice_siginfo(siginfo, n, decoder_.catalogue());
     } else {
       const ExitOutcome o = exit_outcome(n.exit_status);
       out.append(R"(,"status":)"sv);
@@ -163,7 +176,8 @@ class JsonRenderer final : public Renderer {
 
  private:
   // What an event's line holds that depends on its syscall number alone:
-  // `,"nr":N,"syscall":"NAME","args":[` and each argument's `{"name":"P","raw":`.
+  // `,"nr":N,"syscall":"NAME","args":[` and each argument's `{"name":"P","raw":`
+  // (after the first with its comma).
   struct SyscallJson {
     std::string prefix;
     std::vector<std::string> arg_prefixes;
@@ -188,7 +202,7 @@ class JsonRenderer final : public Renderer {
     entry->arg_prefixes.clear();
     const size_t n = std::min<size_t>(decoder_.param_count(e), 6);
     for (size_t i = 0; i < n; ++i) {
-      std::string& p = entry->arg_prefixes.emplace_back(R"({"name":)");
+      std::string& p = entry->arg_prefixes.emplace_back(i == 0 ? R"({"name":)" : R"(,{"name":)");
       append_json_string(p, decoder_.param_name(e, i));
       p.append(R"(,"raw":)");
     }
@@ -214,6 +228,8 @@ class JsonRenderer final : public Renderer {
   uint32_t container_ = 0;
   bool container_known_ = false;
   std::string container_json_;
+  FlagTextCache flag_texts_;  // the flag values' JSON, made once per set and value
+  JsonBuffer line_;            // the event's line being written
 };
 
 }  // namespace

@@ -137,7 +137,7 @@ class PerfettoRenderer final : public Renderer {
     append_decimal(out, uint64_t{n.tid});
     out.append(",\"args\":{\"text\":");
     scratch_.clear();
-    append_notice(scratch_, n, decoder_.catalogue().arch());
+    append_notice(scratch_, n, decoder_.catalogue());
     append_json_string(out, scratch_);
     out.append("}}");
   }

@@ -7,9 +7,14 @@
 #include "tools/lib/decoder/struct_decode.h"
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
+#include "bpf/traceloop_events.h"
 #include "format/syscalls/struct_layouts.h"
 #include "format/syscalls/uapi_constants.h"
 #include "tools/lib/decoder/decode.h"
@@ -306,6 +311,25 @@ void sig_value(ValueSink& s, const Bytes& b, const uapi::SiginfoLayout& L) {
   hex_field(s, "si_ptr", b.u(L.value_ptr), Meaning::address);
 }
 
+// SIGSYS's syscall as strace writes it: "__NR_getpid" in the table of the
+// architecture si_arch names (the trace's own when it is the trace's), else
+// the number.
+void syscall_number(ValueSink& s, int64_t nr, uint64_t audit_arch, const StructContext& ctx) {
+  std::optional<format::Arch> arch;
+  if (audit_arch == uapi::kAuditArchX8664) arch = format::Arch::x86_64;
+  if (audit_arch == uapi::kAuditArchAarch64) arch = format::Arch::aarch64;
+  if (arch && nr >= 0 && nr <= UINT32_MAX) {
+    const format::Catalogue& table = ctx.catalogue != nullptr && ctx.catalogue->arch() == *arch
+                                         ? *ctx.catalogue
+                                         : format::builtin_catalogue(*arch);
+    if (const auto* spec = table.find(static_cast<uint32_t>(nr))) {
+      s.constant("__NR_" + spec->name, nr);
+      return;
+    }
+  }
+  s.signed_integer(nr, Meaning::none);
+}
+
 // The fields strace shows for a siginfo depend on who sent the signal (a
 // process: si_code <= 0) and else on the signal; its choice, field by field.
 bool describe_siginfo(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
@@ -363,9 +387,10 @@ bool describe_siginfo(ValueSink& s, std::string_view bytes, const StructContext&
     }
   } else if (sig == uapi::kSigsys) {
     hex_field(s, "si_call_addr", b.u(L.call_addr), Meaning::address);
-    int_field(s, "si_syscall", b.i(L.call_nr));
-    s.field("si_arch");
     const uint64_t arch = b.u(L.audit_arch);
+    s.field("si_syscall");
+    syscall_number(s, b.i(L.call_nr), arch, ctx);
+    s.field("si_arch");
     if (!named_constant(s, "audit_arch", ctx.arch, arch, static_cast<int64_t>(arch))) s.hex_integer(arch, Meaning::none);
   } else {
     if (b.u(L.pid) != 0 || b.u(L.uid) != 0) sig_source(s, b, L);
@@ -660,6 +685,208 @@ bool describe_id(ValueSink& s, std::string_view bytes, const StructContext& ctx)
   return true;
 }
 
+// ---- sendmsg, recvmsg: the message header and what it points to, as the
+// recorder keeps them (struct tl_msghdr_head): every length in it is
+// checked against the bytes, which a hostile file may cut anywhere.
+
+// The parts of a message header capture; nullopt when its lengths do not fit
+// its bytes.
+struct MessageParts {
+  Bytes header{{}};
+  std::string_view name, iovecs, control, data;
+  uint8_t faults = 0;
+  std::array<uint16_t, TL_MSGHDR_IOVS> iov_data{};
+};
+
+std::optional<MessageParts> message_parts(std::string_view bytes, format::Arch arch) {
+  const Bytes b(bytes);
+  constexpr auto field = [](size_t offset, size_t size) {
+    return LayoutField{static_cast<uint32_t>(offset), static_cast<uint32_t>(size)};
+  };
+  using H = tl_msghdr_head;
+  if (!b.holds(sizeof(H))) return std::nullopt;
+  const uint64_t hdr_len = b.u(field(offsetof(H, hdr_len), sizeof(H::hdr_len)));
+  const uint64_t name_len = b.u(field(offsetof(H, name_len), sizeof(H::name_len)));
+  const uint64_t iov_count = b.u(field(offsetof(H, iov_count), sizeof(H::iov_count)));
+  const uint64_t control_len = b.u(field(offsetof(H, control_len), sizeof(H::control_len)));
+  MessageParts parts;
+  parts.faults = static_cast<uint8_t>(b.u(field(offsetof(H, faults), sizeof(H::faults))));
+  for (size_t i = 0; i < TL_MSGHDR_IOVS; ++i)
+    parts.iov_data[i] = static_cast<uint16_t>(b.u(field(offsetof(H, iov_data) + i * sizeof(uint16_t), sizeof(uint16_t))));
+  if (hdr_len < layout(uapi::kMsghdrLayout, arch).size || iov_count > TL_MSGHDR_IOVS) return std::nullopt;
+  const uint64_t iovecs_len = iov_count * layout(uapi::kIovecLayout, arch).size;
+  size_t at = sizeof(H);
+  auto take = [&](uint64_t n) -> std::optional<std::string_view> {
+    if (n > bytes.size() - at) return std::nullopt;
+    const auto part = bytes.substr(at, n);
+    at += n;
+    return part;
+  };
+  const auto header = take(hdr_len), name = take(name_len), iovecs = take(iovecs_len), control = take(control_len);
+  if (!header || !name || !iovecs || !control) return std::nullopt;
+  parts.header = Bytes(*header);
+  parts.name = *name;
+  parts.iovecs = *iovecs;
+  parts.control = *control;
+  parts.data = bytes.substr(at);
+  return parts;
+}
+
+// The iovecs and their data, as strace's tprint_iov_upto: each iovec's
+// string is what the call moved into it (`moved` bytes in all, -1: every
+// iovec whole), cut where the recorder's limit cut it.
+void describe_message_iovecs(ValueSink& s, const MessageParts& m, uint64_t iovlen, int64_t moved,
+                             const StructContext& ctx) {
+  const auto& L = layout(uapi::kIovecLayout, ctx.arch);
+  const size_t kept = m.iovecs.size() / L.size;
+  const size_t shown = ctx.array_limit == 0 ? kept : std::min(kept, ctx.array_limit);
+  uint64_t left = moved < 0 ? UINT64_MAX : static_cast<uint64_t>(moved);
+  std::string_view data = m.data;
+  s.begin_array();
+  for (size_t i = 0; i < shown; ++i) {
+    const Bytes v(m.iovecs.substr(i * L.size, L.size));
+    const uint64_t base = v.u(L.iov_base), len = v.u(L.iov_len);
+    const uint64_t wanted = std::min(len, left);
+    if (moved >= 0) left -= wanted;
+    const uint16_t got = m.iov_data[i];
+    s.begin_struct();
+    s.field("iov_base");
+    if (base == 0 || got == TL_MSGHDR_UNREAD || got > data.size()) {
+      s.hex_integer(base, Meaning::address);
+    } else {
+      s.string({data.substr(0, got), ctx.string_limit, got < wanted});
+      data.remove_prefix(got);
+    }
+    uint_field(s, "iov_len", len);
+    s.end_struct(false);
+  }
+  s.end_array(shown < iovlen);
+}
+
+// cmsg_data of a control message at level SOL_SOCKET, as strace's
+// print_cmsg_type_data: SCM_RIGHTS' fds, SCM_CREDENTIALS' sender, SCM_PIDFD's
+// fd; nothing for the others.
+void describe_cmsg_data(ValueSink& s, uint64_t type, std::string_view data, const StructContext& ctx) {
+  const uint32_t fd_size = layout(uapi::kScmFdLayout, ctx.arch).size;
+  const auto& cred = layout(uapi::kUcredLayout, ctx.arch);
+  if (type == uapi::kScmRights && data.size() >= fd_size) {
+    const size_t n = data.size() / fd_size;
+    const size_t shown = ctx.array_limit == 0 ? n : std::min(n, ctx.array_limit);
+    s.field("cmsg_data");
+    s.begin_array();
+    for (size_t i = 0; i < shown; ++i) s.signed_integer(Bytes(data).i({static_cast<uint32_t>(i * fd_size), fd_size}), Meaning::fd);
+    s.end_array(shown < n);
+  } else if (type == uapi::kScmCredentials && data.size() >= cred.size) {
+    const Bytes b(data);
+    s.field("cmsg_data");
+    s.begin_struct();
+    int_field(s, "pid", b.i(cred.pid), Meaning::pid);
+    uint_field(s, "uid", b.u(cred.uid), Meaning::id);
+    uint_field(s, "gid", b.u(cred.gid), Meaning::id);
+    s.end_struct(false);
+  } else if (type == uapi::kScmPidfd && data.size() >= fd_size) {
+    s.field("cmsg_data");
+    s.signed_integer(Bytes(data).i({0, fd_size}), Meaning::fd);
+  }
+}
+
+// msg_control as strace's decode_msg_control: the control messages the
+// bytes hold, each {cmsg_len, cmsg_level, cmsg_type[, cmsg_data]}, walked
+// by cmsg_len aligned to the word; a header that does not fit ends the walk.
+void describe_control(ValueSink& s, const MessageParts& m, uint64_t address, uint64_t controllen,
+                      const StructContext& ctx) {
+  const auto& L = layout(uapi::kCmsghdrLayout, ctx.arch);
+  const size_t word = L.cmsg_len.size;  // the architecture's long: the alignment of a message
+  std::string_view rest = m.control;
+  // Not read (a fault), or too short for one header: the address.
+  if (rest.size() < L.size || (m.faults & TL_MSGHDR_FAULT_CONTROL) != 0) {
+    s.hex_integer(address, Meaning::address);
+    return;
+  }
+  s.begin_array();
+  size_t shown = 0;
+  bool cut = rest.size() < controllen;
+  while (rest.size() >= L.size) {
+    if (ctx.array_limit != 0 && shown == ctx.array_limit) {
+      cut = true;
+      break;
+    }
+    const Bytes h(rest);
+    const uint64_t len = h.u(L.cmsg_len);
+    const int64_t level = h.i(L.cmsg_level);
+    const int64_t type = h.i(L.cmsg_type);
+    s.begin_struct();
+    uint_field(s, "cmsg_len", len);
+    s.field("cmsg_level");
+    if (!named_constant(s, "socket_level", ctx.arch, static_cast<uint32_t>(level), level))
+      s.hex_integer(static_cast<uint32_t>(level), Meaning::none);
+    s.field("cmsg_type");
+    if (static_cast<uint64_t>(level) == uapi::kSolSocket) {
+      if (!named_constant(s, "scm_type", ctx.arch, static_cast<uint32_t>(type), type))
+        s.hex_integer(static_cast<uint32_t>(type), Meaning::none);
+      // the data the message claims, within the bytes kept
+      const uint64_t claimed = len > L.size ? len - L.size : 0;
+      describe_cmsg_data(s, static_cast<uint32_t>(type), rest.substr(L.size, std::min<uint64_t>(claimed, rest.size() - L.size)), ctx);
+    } else {
+      s.hex_integer(static_cast<uint32_t>(type), Meaning::none);
+    }
+    s.end_struct(false);
+    ++shown;
+    if (len < L.size) {  // a length that cannot be walked: strace stops here
+      cut = true;
+      break;
+    }
+    const uint64_t step = (len + word - 1) & ~uint64_t{word - 1};
+    if (step >= rest.size() || step < len) {
+      rest = {};
+      break;
+    }
+    rest.remove_prefix(step);
+  }
+  s.end_array(cut || !rest.empty());
+}
+
+bool describe_message(ValueSink& s, std::string_view bytes, int64_t moved, const StructContext& ctx) {
+  const auto parts = message_parts(bytes, ctx.arch);
+  if (!parts) return false;
+  const MessageParts& m = *parts;
+  const auto& L = layout(uapi::kMsghdrLayout, ctx.arch);
+  const Bytes& h = m.header;
+  const uint64_t name = h.u(L.msg_name), iov = h.u(L.msg_iov), control = h.u(L.msg_control);
+  const int64_t namelen = h.i(L.msg_namelen);
+  const uint64_t iovlen = h.u(L.msg_iovlen), controllen = h.u(L.msg_controllen);
+  s.begin_struct();
+  s.field("msg_name");
+  // strace's decode_sockaddr: fewer than a family's bytes, or unread, is the address
+  if (name == 0 || namelen < 2 || m.name.size() < 2)
+    s.hex_integer(name, Meaning::address);
+  else
+    describe_sockaddr(s, m.name, ctx);
+  int_field(s, "msg_namelen", namelen);
+  s.field("msg_iov");
+  if (iov == 0 || (m.faults & TL_MSGHDR_FAULT_IOV) != 0 || (iovlen != 0 && m.iovecs.empty()))
+    s.hex_integer(iov, Meaning::address);
+  else
+    describe_message_iovecs(s, m, iovlen, moved, ctx);
+  uint_field(s, "msg_iovlen", iovlen);
+  if (controllen != 0) {
+    s.field("msg_control");
+    if (control == 0)
+      s.hex_integer(control, Meaning::address);
+    else
+      describe_control(s, m, control, controllen, ctx);
+  }
+  uint_field(s, "msg_controllen", controllen);
+  flags_field(s, "msg_flags", "send_flags", ctx.arch, h.u(L.msg_flags));
+  s.end_struct(false);
+  return true;
+}
+
+// As sendmsg sends it: every iovec whole.
+bool describe_msghdr(ValueSink& s, std::string_view bytes, const StructContext& ctx) {
+  return describe_message(s, bytes, -1, ctx);
+}
+
 constexpr StructDecoder kStructDecoders[] = {
     {"stat", describe_stat, nullptr},
     {"statx", describe_statx, nullptr},
@@ -693,6 +920,7 @@ constexpr StructDecoder kStructDecoders[] = {
     {"iovec", describe_iovec, element_size<uapi::kIovecLayout>},
     {"uid", describe_id<uapi::kUidLayout>, element_size<uapi::kUidLayout>},
     {"gid", describe_id<uapi::kGidLayout>, element_size<uapi::kGidLayout>},
+    {"msghdr", describe_msghdr, nullptr},
 };
 
 }  // namespace
@@ -834,6 +1062,46 @@ void describe_sockaddr(ValueSink& s, std::string_view bytes, const StructContext
     s.string({bytes.substr(data), ctx.string_limit});
   }
   s.end_struct(false);
+}
+
+bool describe_msghdr(ValueSink& sink, std::string_view bytes, int64_t moved, const StructContext& ctx) {
+  return describe_message(sink, bytes, moved, ctx);
+}
+
+std::optional<PassedFds> scm_rights_fds(std::string_view bytes, format::Arch arch) {
+  const auto parts = message_parts(bytes, arch);
+  if (!parts || (parts->faults & TL_MSGHDR_FAULT_CONTROL) != 0) return std::nullopt;
+  const auto& L = layout(uapi::kCmsghdrLayout, arch);
+  const auto& M = layout(uapi::kMsghdrLayout, arch);
+  const uint32_t fd_size = layout(uapi::kScmFdLayout, arch).size;
+  const size_t word = L.cmsg_len.size;
+  PassedFds out;
+  out.complete = parts->control.size() >= parts->header.u(M.msg_controllen);
+  std::string_view rest = parts->control;
+  while (rest.size() >= L.size) {
+    const Bytes h(rest);
+    const uint64_t len = h.u(L.cmsg_len);
+    if (len < L.size) break;
+    if (static_cast<uint64_t>(h.i(L.cmsg_level)) == uapi::kSolSocket &&
+        static_cast<uint64_t>(static_cast<uint32_t>(h.i(L.cmsg_type))) == uapi::kScmRights) {
+      if (len > rest.size()) out.complete = false;
+      const auto data = rest.substr(L.size, std::min<uint64_t>(len, rest.size()) - L.size);
+      for (size_t at = 0; at + fd_size <= data.size(); at += fd_size)
+        out.fds.push_back(static_cast<int32_t>(Bytes(data).i({static_cast<uint32_t>(at), fd_size})));
+    }
+    const uint64_t step = (len + word - 1) & ~uint64_t{word - 1};
+    if (step >= rest.size() || step < len) break;
+    rest.remove_prefix(step);
+  }
+  return out;
+}
+
+bool append_msghdr(std::string& out, std::string_view bytes, int64_t moved, const StructContext& ctx) {
+  const size_t mark = out.size();
+  TextValueWriter writer(out);
+  if (describe_msghdr(writer, bytes, moved, ctx)) return true;
+  out.resize(mark);
+  return false;
 }
 
 bool append_struct(std::string& out, std::string_view type, std::string_view bytes, const StructContext& ctx) {

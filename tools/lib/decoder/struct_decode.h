@@ -10,8 +10,11 @@
 // Internal to the decoder; exposed for its tests.
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "format/catalogue.h"
 #include "tools/lib/decoder/value.h"
@@ -22,6 +25,9 @@ struct StructContext {
   format::Arch arch = format::Arch::x86_64;
   size_t string_limit = 32;  // strings inside structures (sun_path, d_name, utsname)
   size_t array_limit = 64;   // elements of arrays (dirents, pollfds)
+  // The trace's own syscall table (SIGSYS's si_syscall); nullptr: the
+  // built-in one of the architecture.
+  const format::Catalogue* catalogue = nullptr;
 };
 
 struct StructDecoder {
@@ -51,6 +57,22 @@ void describe_dirents(ValueSink& sink, std::string_view bytes, bool is64, bool t
 uint64_t count_dirents(std::string_view bytes, bool is64, format::Arch arch, size_t* whole_bytes = nullptr);
 // A socket address of any family.
 void describe_sockaddr(ValueSink& sink, std::string_view bytes, const StructContext& ctx);
+// sendmsg's and recvmsg's message header with what it points to, as the
+// recorder keeps it (bpf/traceloop_events.h, struct tl_msghdr_head), in
+// strace's form; `moved`: the bytes the call moved (recvmsg's return value),
+// -1 for every iovec whole (sendmsg). False when the bytes are not such a
+// capture (the caller shows the pointer).
+bool describe_msghdr(ValueSink& sink, std::string_view bytes, int64_t moved, const StructContext& ctx);
+
+// The fds a message header's SCM_RIGHTS control messages carry, in order;
+// `complete` false when the capture kept only part of the control data.
+// nullopt when the bytes are not such a capture or the control data could
+// not be read.
+struct PassedFds {
+  std::vector<int32_t> fds;
+  bool complete = true;
+};
+std::optional<PassedFds> scm_rights_fds(std::string_view bytes, format::Arch arch);
 
 // Text forms, for tests and for callers that want strace's text directly.
 bool append_struct(std::string& out, std::string_view type, std::string_view bytes, const StructContext& ctx);
@@ -58,6 +80,7 @@ bool append_struct_array(std::string& out, std::string_view type, size_t size, s
                          std::string_view bytes, bool truncated, const StructContext& ctx);
 void append_dirents(std::string& out, std::string_view bytes, bool is64, bool truncated, const StructContext& ctx);
 void append_sockaddr(std::string& out, std::string_view bytes, const StructContext& ctx);
+bool append_msghdr(std::string& out, std::string_view bytes, int64_t moved, const StructContext& ctx);
 // wait(2) status: {WIFEXITED(s) && WEXITSTATUS(s) == 0}.
 void append_wait_status(std::string& out, int status);
 

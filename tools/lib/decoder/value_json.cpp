@@ -3,14 +3,13 @@
 #include <arpa/inet.h>
 #include <sys/wait.h>
 
-#include <fmt/format.h>
-
 #include <cstring>
-#include <iterator>
+#include <optional>
 
 #include "format/utf8.h"
 #include "tools/lib/decoder/decode.h"
 #include "tools/lib/decoder/flag_sets.h"
+#include "tools/lib/decoder/flag_text_cache.h"
 #include "tools/lib/decoder/json_string.h"
 #include "tools/lib/decoder/text_append.h"
 
@@ -20,26 +19,30 @@ using namespace std::string_view_literals;  // appends of literals need no strle
 
 namespace {
 
-void append_base64(std::string& out, std::string_view bytes) {
+void append_base64(JsonBuffer& out, std::string_view bytes) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char* p = out.room((bytes.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     const uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16 |
                        static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8 |
                        static_cast<unsigned char>(bytes[i + 2]);
-    out.push_back(kAlphabet[v >> 18]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
+    p[0] = kAlphabet[v >> 18];
+    p[1] = kAlphabet[(v >> 12) & 63];
+    p[2] = kAlphabet[(v >> 6) & 63];
+    p[3] = kAlphabet[v & 63];
+    p += 4;
   }
   if (const size_t rest = bytes.size() - i; rest > 0) {
     uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
     if (rest == 2) v |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-    out.push_back(kAlphabet[v >> 18]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(rest == 2 ? kAlphabet[(v >> 6) & 63] : '=');
-    out.push_back('=');
+    p[0] = kAlphabet[v >> 18];
+    p[1] = kAlphabet[(v >> 12) & 63];
+    p[2] = rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+    p[3] = '=';
+    p += 4;
   }
+  out.commit(p);
 }
 
 bool is_name(std::string_view text) {
@@ -47,54 +50,145 @@ bool is_name(std::string_view text) {
 }
 
 // Names from this build's tables (flags, signals, errnos): identifiers, or
-// a number in hex, which JSON takes as they are.
-void append_name(std::string& out, std::string_view name) {
-  char quoted[64];  // with its quotes in one append: a few per argument
-  if (name.size() + 2 > sizeof quoted) {
-    out.push_back('"');
-    out.append(name);
-    out.push_back('"');
-    return;
-  }
-  quoted[0] = '"';
-  std::memcpy(quoted + 1, name.data(), name.size());
-  quoted[name.size() + 1] = '"';
-  out.append(quoted, name.size() + 2);
+// a number in hex, which JSON takes as they are. `Out`: a JsonBuffer, or a
+// StagedAppend in front of a string.
+template <typename Out>
+void append_name(Out& out, std::string_view name) {
+  out.put('"');
+  out.append(name);
+  out.put('"');
 }
 
-void append_name_or_null(std::string& out, std::string_view text) {
+template <typename Out>
+void append_name_or_null(Out& out, std::string_view text) {
   if (is_name(text))
     append_name(out, text);
   else
     out.append("null"sv);
 }
 
+// {"KEY":NAME_OR_NULL,"raw":RAW}: an enum, a constant, a signal. RAW is
+// written signed or unsigned as given.
+template <typename Out, typename Raw>
+void append_named_number(Out& json, std::string_view key, std::string_view name, Raw raw) {
+  json.append("{\""sv);
+  json.append(key);
+  json.append("\":"sv);
+  append_name_or_null(json, name);
+  json.append(",\"raw\":"sv);
+  append_decimal(json, raw);
+  json.put('}');
+}
+
+// {"KEY":["NAME",...],"raw":RAW} from `text`, names joined by '|'.
+template <typename Out>
+void append_names(Out& json, std::string_view key, std::string_view text, uint64_t raw) {
+  json.append("{\""sv);
+  json.append(key);
+  json.append("\":["sv);
+  bool first = true;
+  while (!text.empty()) {
+    const size_t bar = text.find('|');
+    const std::string_view name = text.substr(0, bar);
+    text = bar == std::string_view::npos ? std::string_view{} : text.substr(bar + 1);
+    if (name.empty() || name == "0") continue;
+    if (!first) json.put(',');
+    first = false;
+    append_name(json, name);
+  }
+  json.append("],\"raw\":"sv);
+  append_decimal(json, raw);
+  json.put('}');
+}
+
+// A flag set's value: {"enum":...} for a pure enum, else {"flags":[...]}.
+template <typename Out>
+void append_flags_json(Out& out, const FlagSet& set, uint64_t raw, std::string& scratch) {
+  scratch.clear();
+  append_flags(scratch, set, raw);
+  if (set.enum_mask == ~0ull) {
+    append_named_number(out, "enum"sv, scratch, raw);
+    return;
+  }
+  append_names(out, "flags"sv, scratch, raw);
+}
+
+// {"flags":["S_IFREG",...],"raw":RAW,"permissions":"0755"}
+template <typename Out>
+void append_mode_json(Out& out, uint64_t mode, std::string& scratch) {
+  scratch.clear();
+  append_mode(scratch, mode);
+  // "S_IFREG|S_ISUID|0755": the names, then the permission bits in octal.
+  const size_t bar = scratch.rfind('|');
+  const std::string_view text = scratch;
+  const std::string_view permissions = bar == std::string::npos ? text : text.substr(bar + 1);
+  out.append("{\"flags\":["sv);
+  bool first = true;
+  for (std::string_view names = bar == std::string::npos ? std::string_view{} : text.substr(0, bar); !names.empty();) {
+    const size_t next = names.find('|');
+    const std::string_view name = names.substr(0, next);
+    names = next == std::string_view::npos ? std::string_view{} : names.substr(next + 1);
+    if (name.empty() || name == "0") continue;
+    if (!first) out.put(',');
+    first = false;
+    append_name(out, name);
+  }
+  out.append("],\"raw\":"sv);
+  append_decimal(out, mode);
+  // Octal digits: nothing to escape.
+  out.append(",\"permissions\":\""sv);
+  out.append(permissions);
+  out.append("\"}"sv);
+}
+
+// The key of modes' JSON in a FlagTextCache: a set of its own.
+constexpr FlagSet kModeKey = [] {
+  FlagSet set;
+  set.name = "mode";
+  return set;
+}();
+
 }  // namespace
 
-void append_json_bytes(std::string& out, std::string_view bytes, bool truncated) {
+void append_json_bytes(JsonBuffer& out, std::string_view bytes, bool truncated) {
   const size_t mark = out.size();
   if (truncated) out.append("{\"text\":"sv);
   if (append_json_string_if_utf8(out, bytes)) {
     if (truncated) out.append(",\"truncated\":true}"sv);
     return;
   }
-  out.resize(mark);
-  {
-    out.append("{\"base64\":\""sv);
-    append_base64(out, bytes);
-    out.append(truncated ? "\",\"truncated\":true}" : "\",\"truncated\":false}");
-  }
+  out.truncate(mark);
+  out.append("{\"base64\":\""sv);
+  append_base64(out, bytes);
+  out.append(truncated ? "\",\"truncated\":true}"sv : "\",\"truncated\":false}"sv);
 }
 
-void JsonValueWriter::begin_value() {
+void append_json_bytes(std::string& out, std::string_view bytes, bool truncated) {
+  if (!truncated) {  // text, the common case: no buffer to allocate
+    const size_t mark = out.size();
+    if (append_json_string_if_utf8(out, bytes)) return;
+    out.resize(mark);
+  }
+  JsonBuffer json;
+  append_json_bytes(json, bytes, truncated);
+  out.append(json.view());
+}
+
+void JsonValueWriter::begin_nested_value() {
   if (depth_ > 0) {
     const uint64_t bit = uint64_t{1} << (depth_ - 1);
-    if (has_items_ & bit) out_.push_back(',');
+    if (has_items_ & bit) out_.put(',');
     has_items_ |= bit;
   }
   if (field_pending_) {
-    append_name(out_, field_);  // the decoders' own field names
-    out_.push_back(':');
+    // The decoders' own field names, quoted, with the colon.
+    char* p = out_.room(field_.size() + 3);
+    *p++ = '"';
+    std::memcpy(p, field_.data(), field_.size());
+    p += field_.size();
+    *p++ = '"';
+    *p++ = ':';
+    out_.commit(p);
     field_pending_ = false;
   }
 }
@@ -102,22 +196,24 @@ void JsonValueWriter::begin_value() {
 void JsonValueWriter::signed_integer(int64_t value, Meaning meaning) {
   begin_value();
   // A return value whatever its kind when the call made an fd (fcntl's F_DUPFD).
-  if (fds_.lookup != nullptr && (meaning == Meaning::fd || result_)) {
-    if (const auto path = fds_.path(value, result_)) {
-      out_.append("{\"fd\":");
-      append_decimal(out_, value);
-      out_.append(",\"path\":");
-      append_json_bytes(out_, *path, false);
-      out_.push_back('}');
-      return;
-    }
+  const std::optional<std::string_view> path =
+      fds_.lookup != nullptr && (meaning == Meaning::fd || result_) ? fds_.path(value, result_) : std::nullopt;
+  if (path) {
+    out_.append("{\"fd\":"sv);
+    append_decimal(out_, value);
+    out_.append(",\"path\":"sv);
+    append_json_bytes(out_, *path, false);
+    out_.put('}');
+  } else {
+    append_decimal(out_, value);
   }
-  append_decimal(out_, value);
+  end_value();
 }
 
 void JsonValueWriter::unsigned_integer(uint64_t value, Meaning) {
   begin_value();
   append_decimal(out_, value);
+  end_value();
 }
 
 void JsonValueWriter::hex_integer(uint64_t value, Meaning meaning) {
@@ -127,69 +223,55 @@ void JsonValueWriter::hex_integer(uint64_t value, Meaning meaning) {
   } else if (value == 0) {
     out_.append("null"sv);
   } else {
-    out_.append("{\"address\":\""sv);
-    append_hex(out_, value);
-    out_.append("\"}"sv);
+    // {"address":"0x7ffd4a1c"}: hex digits written from the right.
+    static constexpr char kDigits[] = "0123456789abcdef";
+    char text[32];
+    char* end = text + sizeof text;
+    char* p = end;
+    *--p = '}';
+    *--p = '"';
+    do {
+      *--p = kDigits[value & 15];
+      value >>= 4;
+    } while (value != 0);
+    out_.append("{\"address\":\"0x"sv);
+    out_.append(std::string_view(p, static_cast<size_t>(end - p)));
   }
+  end_value();
 }
 
 void JsonValueWriter::network_integer(uint64_t host_value, unsigned) {
   begin_value();
   append_decimal(out_, host_value);
-}
-
-void JsonValueWriter::names(std::string_view key, std::string_view text, uint64_t raw) {
-  out_.append("{\""sv);
-  out_.append(key);
-  out_.append("\":["sv);
-  bool first = true;
-  while (!text.empty()) {
-    const size_t bar = text.find('|');
-    const std::string_view name = text.substr(0, bar);
-    text = bar == std::string_view::npos ? std::string_view{} : text.substr(bar + 1);
-    if (name.empty() || name == "0") continue;
-    if (!first) out_.push_back(',');
-    first = false;
-    append_name(out_, name);
-  }
-  out_.append("],\"raw\":"sv);
-  append_decimal(out_, raw);
-  out_.push_back('}');
+  end_value();
 }
 
 void JsonValueWriter::flags(const FlagSet& set, uint64_t raw) {
   begin_value();
-  scratch_.clear();
-  append_flags(scratch_, set, raw);
-  if (set.enum_mask == ~0ull) {
-    out_.append("{\"enum\":"sv);
-    append_name_or_null(out_, scratch_);
-    out_.append(",\"raw\":"sv);
-    append_decimal(out_, raw);
-    out_.push_back('}');
-    return;
+  if (flag_texts_ == nullptr) {
+    append_flags_json(out_, set, raw, scratch_);
+  } else {
+    out_.append(flag_texts_->get(set, raw, [&](std::string& text) {
+      StagedAppend staged(text);
+      append_flags_json(staged, set, raw, scratch_);
+      staged.flush();
+    }));
   }
-  names("flags", scratch_, raw);
+  end_value();
 }
 
 void JsonValueWriter::constant(std::string_view name, int64_t raw) {
   begin_value();
-  out_.append("{\"enum\":"sv);
-  append_name_or_null(out_, name);
-  out_.append(",\"raw\":"sv);
-  append_decimal(out_, raw);
-  out_.push_back('}');
+  append_named_number(out_, "enum"sv, name, raw);
+  end_value();
 }
 
 void JsonValueWriter::signal(int64_t number) {
   begin_value();
   scratch_.clear();
   append_signal(scratch_, number);
-  out_.append("{\"signal\":"sv);
-  append_name_or_null(out_, scratch_);
-  out_.append(",\"raw\":"sv);
-  append_decimal(out_, number);
-  out_.push_back('}');
+  append_named_number(out_, "signal"sv, scratch_, number);
+  end_value();
 }
 
 void JsonValueWriter::signal_set(uint64_t mask) {
@@ -198,7 +280,7 @@ void JsonValueWriter::signal_set(uint64_t mask) {
   bool first = true;
   for (int bit = 0; bit < 64; ++bit) {
     if ((mask & (uint64_t{1} << bit)) == 0) continue;
-    if (!first) out_.push_back(',');
+    if (!first) out_.put(',');
     first = false;
     scratch_.clear();
     append_signal(scratch_, bit + 1);
@@ -206,35 +288,40 @@ void JsonValueWriter::signal_set(uint64_t mask) {
   }
   out_.append("],\"raw\":"sv);
   append_decimal(out_, mask);
-  out_.push_back('}');
+  out_.put('}');
+  end_value();
 }
 
 void JsonValueWriter::mode(uint64_t mode) {
   begin_value();
-  scratch_.clear();
-  append_mode(scratch_, mode);
-  // "S_IFREG|S_ISUID|0755": the names, then the permission bits in octal.
-  const size_t bar = scratch_.rfind('|');
-  const std::string_view text = scratch_;
-  const std::string_view permissions = bar == std::string::npos ? text : text.substr(bar + 1);
-  names("flags", bar == std::string::npos ? std::string_view{} : text.substr(0, bar), mode);
-  out_.pop_back();
-  out_.append(",\"permissions\":"sv);
-  append_json_string(out_, permissions);
-  out_.push_back('}');
+  if (flag_texts_ == nullptr) {
+    append_mode_json(out_, mode, scratch_);
+  } else {
+    out_.append(flag_texts_->get(kModeKey, mode, [&](std::string& text) {
+      StagedAppend staged(text);
+      append_mode_json(staged, mode, scratch_);
+      staged.flush();
+    }));
+  }
+  end_value();
 }
 
 void JsonValueWriter::device(uint64_t major, uint64_t minor) {
   begin_value();
-  fmt::format_to(std::back_inserter(out_), "{{\"major\":{},\"minor\":{}}}", major, minor);
+  out_.append("{\"major\":"sv);
+  append_decimal(out_, major);
+  out_.append(",\"minor\":"sv);
+  append_decimal(out_, minor);
+  out_.put('}');
+  end_value();
 }
 
 void JsonValueWriter::wait_status(int status) {
   begin_value();
-  auto it = std::back_inserter(out_);
   scratch_.clear();
   if (WIFEXITED(status)) {
-    fmt::format_to(it, "{{\"exited\":{}", WEXITSTATUS(status));
+    out_.append("{\"exited\":"sv);
+    append_decimal(out_, int64_t{WEXITSTATUS(status)});
   } else if (WIFSTOPPED(status)) {
     append_signal(scratch_, WSTOPSIG(status));
     out_.append("{\"stopped\":"sv);
@@ -245,9 +332,12 @@ void JsonValueWriter::wait_status(int status) {
     append_signal(scratch_, WTERMSIG(status));
     out_.append("{\"signaled\":"sv);
     append_json_string(out_, scratch_);
-    out_.append(WCOREDUMP(status) ? ",\"core_dumped\":true" : ",\"core_dumped\":false");
+    out_.append(WCOREDUMP(status) ? ",\"core_dumped\":true"sv : ",\"core_dumped\":false"sv);
   }
-  fmt::format_to(it, ",\"raw\":{}}}", status);
+  out_.append(",\"raw\":"sv);
+  append_decimal(out_, int64_t{status});
+  out_.put('}');
+  end_value();
 }
 
 void JsonValueWriter::ip_address(int family, std::string_view address) {
@@ -258,6 +348,7 @@ void JsonValueWriter::ip_address(int family, std::string_view address) {
     append_json_string(out_, text);
   else
     append_json_bytes(out_, address, false);
+  end_value();
 }
 
 void JsonValueWriter::string(const StringValue& value) {
@@ -269,16 +360,17 @@ void JsonValueWriter::string(const StringValue& value) {
   if (value.form == StringForm::binary) {
     out_.append("{\"base64\":\""sv);
     append_base64(out_, bytes);
-    out_.append(truncated ? "\",\"truncated\":true}" : "\",\"truncated\":false}");
+    out_.append(truncated ? "\",\"truncated\":true}"sv : "\",\"truncated\":false}"sv);
   } else {
     append_json_bytes(out_, bytes, truncated);
   }
-  if (value.form == StringForm::abstract) out_.push_back('}');
+  if (value.form == StringForm::abstract) out_.put('}');
+  end_value();
 }
 
 void JsonValueWriter::begin_struct() {
   begin_value();
-  out_.push_back('{');
+  out_.put('{');
   if (depth_ < 64) ++depth_;
   has_items_ &= ~(uint64_t{1} << (depth_ - 1));
 }
@@ -293,7 +385,8 @@ void JsonValueWriter::end_struct(bool) {
   has_items_ &= ~(uint64_t{1} << (depth_ - 1));
   --depth_;
   field_pending_ = false;
-  out_.push_back('}');
+  out_.put('}');
+  end_value();
 }
 
 void JsonValueWriter::begin_array() {
@@ -301,7 +394,7 @@ void JsonValueWriter::begin_array() {
   if (depth_ < 64) ++depth_;
   array_start_[depth_ - 1] = out_.size();
   array_count_[depth_ - 1] = 0;
-  out_.push_back('[');
+  out_.put('[');
   has_items_ &= ~(uint64_t{1} << (depth_ - 1));
 }
 
@@ -312,16 +405,17 @@ void JsonValueWriter::end_array(bool cut) {
   const uint64_t count = array_count_[depth_ - 1];
   --depth_;
   field_pending_ = false;
-  out_.push_back(']');
+  out_.put(']');
   if (cut && start < out_.size()) {
-    out_.insert(start, "{\"array\":");
+    out_.insert(start, "{\"array\":"sv);
     out_.append(",\"truncated\":true"sv);
     if (count != 0) {
       out_.append(",\"count\":"sv);
       append_decimal(out_, count);
     }
-    out_.push_back('}');
+    out_.put('}');
   }
+  end_value();
 }
 
 // JSON keeps every element it has; a cut array also says how many there were.
@@ -336,7 +430,8 @@ void JsonValueWriter::error(int errno_number) {
   append_name_or_null(out_, errno_name(errno_number));
   out_.append(",\"code\":"sv);
   append_decimal(out_, -static_cast<int64_t>(errno_number));
-  out_.push_back('}');
+  out_.put('}');
+  end_value();
 }
 
 }  // namespace traceloop::tools

@@ -17,16 +17,27 @@
 #include <string>
 
 #include "tools/lib/decoder/fd_annotation.h"
+#include "tools/lib/decoder/json_buffer.h"
 #include "tools/lib/decoder/value.h"
 
 namespace traceloop::tools {
 
+class FlagTextCache;
+
 class JsonValueWriter final : public ValueSink {
  public:
   // With `fds`, an fd whose target is known is written with its path;
-  // `result`: the value is the call's return value.
-  explicit JsonValueWriter(std::string& out, FdContext fds = {}, bool result = false)
-      : out_(out), fds_(fds), result_(result) {}
+  // `result`: the value is the call's return value. With `flag_texts`, a
+  // flag value's (or a mode's) JSON is made once per (set, value) while the
+  // cache keeps it (it must outlive the writer). Written into `out`, a line
+  // being written (json_buffer.h).
+  explicit JsonValueWriter(JsonBuffer& out, FdContext fds = {}, bool result = false,
+                           FlagTextCache* flag_texts = nullptr)
+      : out_(out), fds_(fds), result_(result), flag_texts_(flag_texts) {}
+  // Into a string: each value is appended to `out` once complete.
+  explicit JsonValueWriter(std::string& out, FdContext fds = {}, bool result = false,
+                           FlagTextCache* flag_texts = nullptr)
+      : out_(own_), target_(&out), fds_(fds), result_(result), flag_texts_(flag_texts) {}
 
   void signed_integer(int64_t value, Meaning meaning) override;
   void unsigned_integer(uint64_t value, Meaning meaning) override;
@@ -50,26 +61,43 @@ class JsonValueWriter final : public ValueSink {
   void error(int errno_number) override;
 
  private:
-  void begin_value();
-  void names(std::string_view key, std::string_view text, uint64_t raw);
+  // Before each value: the comma and the field's key, when there are.
+  void begin_value() {
+    if (depth_ != 0 || field_pending_) begin_nested_value();
+  }
+  void begin_nested_value();
+  // A value is complete: a writer into a string appends it there.
+  void end_value() {
+    if (target_ != nullptr && depth_ == 0) {
+      target_->append(own_.view());
+      own_.clear();
+    }
+  }
 
-  std::string& out_;
+  JsonBuffer own_;  // a string's writer's line (before out_, which may refer to it)
+  JsonBuffer& out_;
+  std::string* target_ = nullptr;
   FdContext fds_;
   bool result_ = false;
+  FlagTextCache* flag_texts_ = nullptr;
   std::string_view field_;
   bool field_pending_ = false;
   uint64_t has_items_ = 0;
   unsigned depth_ = 0;
   // Where each open array starts, to wrap it when it turns out cut.
-  std::array<size_t, 64> array_start_;  // set as arrays open
+  // Both are set as arrays open and left uninitialised before: a writer is
+  // made per value, and clearing a kilobyte for each cost more than writing
+  // most values.
+  std::array<size_t, 64> array_start_;
   // The length in user memory of each open counted array (0: not counted),
   // written beside a cut array's elements.
-  std::array<uint64_t, 64> array_count_{};
+  std::array<uint64_t, 64> array_count_;
   std::string scratch_;
 };
 
 // A string value as the writer writes it: a JSON string when `bytes` is
 // complete valid UTF-8, else an object with its exact bytes.
 void append_json_bytes(std::string& out, std::string_view bytes, bool truncated);
+void append_json_bytes(JsonBuffer& out, std::string_view bytes, bool truncated);
 
 }  // namespace traceloop::tools

@@ -16,6 +16,7 @@ extern const SyscallHooks kGetcwd;
 extern const SyscallHooks kGetrandom;
 extern const SyscallHooks kOpen;
 extern const SyscallHooks kPrctl;
+extern const SyscallHooks kRecvmsg;
 extern const SyscallHooks kRtSigreturn;
 
 }  // namespace traceloop::tools::syscalls

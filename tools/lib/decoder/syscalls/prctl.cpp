@@ -1,6 +1,7 @@
 // prctl: strace shows only the arguments an option uses (the options below;
 // every other one with all five), the name PR_GET_NAME wrote as a string,
-// and the numbers some options take in decimal.
+// the numbers some options take in decimal, and the dumpable state by name
+// (PR_SET_DUMPABLE's argument, PR_GET_DUMPABLE's result).
 // (What arg2 is for each option is declared in the annotations.)
 
 #include "tools/lib/decoder/syscalls/hooks.h"
@@ -9,6 +10,8 @@ namespace traceloop::tools::syscalls {
 namespace {
 
 uint32_t option(const format::Event& e) { return static_cast<uint32_t>(e.args[0]); }
+
+constexpr size_t kDumpable = 0;  // index in kPrctl's sets
 
 size_t strace_args(const HookCall& call, std::array<ShownArg, 6>& shown) {
   size_t n = 0;
@@ -39,8 +42,14 @@ bool describe_arg(const HookCall& call, size_t index) {
       if (call.event.args[1] == 0 || !returned_ok(call.event)) return false;
       call.sink.string({call.event.comm, 0, false});
       return true;
+    case uapi::kPrSetDumpable:
+      if (const FlagSet* set = call.plan.hook_sets[kDumpable]) {
+        call.sink.flags(*set, static_cast<uint32_t>(call.event.args[1]));
+        return true;
+      }
+      return false;
     // A number, which strace writes in decimal.
-    case uapi::kPrSetDumpable: case uapi::kPrSetKeepcaps: case uapi::kPrSetChildSubreaper:
+    case uapi::kPrSetKeepcaps: case uapi::kPrSetChildSubreaper:
     case uapi::kPrSetTimerslack: case uapi::kPrSetNoNewPrivs:
       call.sink.unsigned_integer(call.event.args[1], Meaning::none);
       return true;
@@ -49,8 +58,21 @@ bool describe_arg(const HookCall& call, size_t index) {
   }
 }
 
+// PR_GET_DUMPABLE's result, named after its value: "1 (SUID_DUMP_USER)".
+bool describe_return(const HookCall& call) {
+  if (option(call.event) != uapi::kPrGetDumpable) return false;
+  const FlagSet* set = call.plan.hook_sets[kDumpable];
+  if (set == nullptr) return false;
+  for (const FlagName& n : set->values)
+    if (static_cast<int64_t>(n.value) == call.event.ret) {
+      call.sink.constant(n.name, call.event.ret);
+      return true;
+    }
+  return false;
+}
+
 }  // namespace
 
-const SyscallHooks kPrctl = {{}, describe_arg, strace_args, nullptr};
+const SyscallHooks kPrctl = {{"dumpable"}, describe_arg, strace_args, describe_return};
 
 }  // namespace traceloop::tools::syscalls

@@ -18,6 +18,7 @@ const SyscallHooks* find_syscall_hooks(std::string_view syscall_name) {
       {"open", &kOpen},
       {"openat", &kOpen},
       {"prctl", &kPrctl},
+      {"recvmsg", &kRecvmsg},
       {"rt_sigreturn", &kRtSigreturn},
   };
   for (const auto& [name, hooks] : kRegistry)
