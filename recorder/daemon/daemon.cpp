@@ -535,6 +535,15 @@ struct Daemon::State : recorder::EventSink {
     c.info.runtime = it->second.runtime;
     c.info.runtime_namespace = it->second.runtime_namespace;
     c.info.cgroup_path = t.cgroup_path;
+    if (!options.selection.matches(c.info)) {
+      // The selection's names (pod, namespace, image...) are what could not
+      // be read: not kept, since the selection promises no other container,
+      // and said where `list` shows it.
+      report(id, "unreadable",
+             "its runtime state was gone or unreadable when it was read, so the selection (" +
+                 describe(options.selection) + ") could not be checked: not recorded");
+      return;
+    }
     std::fprintf(stderr,
                  "traceloop-record daemon: %s: its runtime state was gone or unreadable when it was read; saved "
                  "without its metadata\n",

@@ -123,7 +123,8 @@ class ShowSetupRealTest : public ::testing::Test {
     daemon_ = ::fork();
     ASSERT_GE(daemon_, 0);
     if (daemon_ == 0) {
-      ::execl(cli_.c_str(), cli_.c_str(), "daemon", "--dir", state_.c_str(), "--pod", pod_.c_str(),
+      const std::string chosen = ok_id_ + "," + fail_id_;
+      ::execl(cli_.c_str(), cli_.c_str(), "daemon", "--dir", state_.c_str(), "--container", chosen.c_str(),
               static_cast<char*>(nullptr));
       _exit(127);
     }
@@ -161,13 +162,18 @@ class ShowSetupRealTest : public ::testing::Test {
   }
 
   fs::path cli_, dir_, state_;
-  const std::string pod_ = "tlsetup-" + std::to_string(::getpid());  // the daemon records only these
+  const std::string pod_ = "tlsetup-" + std::to_string(::getpid());
+  // The daemon records only these, chosen by id: a container that fails at
+  // once may be gone before the daemon reads its state, and its id (from its
+  // cgroup) is then all that is known of it, not its pod.
+  const std::string ok_id_ = "tlsetup-ok-" + std::to_string(::getpid());
+  const std::string fail_id_ = "tlsetup-fail-" + std::to_string(::getpid());
   pid_t daemon_ = -1;
   std::vector<std::string> containers_;
 };
 
 TEST_F(ShowSetupRealTest, ARuncContainerStartsAtItsEntrypoint) {
-  const std::string id = "tlsetup-ok-" + std::to_string(::getpid());
+  const std::string id = ok_id_;
   const auto b = bundle(id, "sh -c 'echo started; cat /etc/app.conf'");
   ASSERT_EQ(std::system(("runc create --bundle " + quote(b) + " " + id + " >/dev/null 2>&1").c_str()), 0);
   const auto state = output_of("runc state " + id);
@@ -241,7 +247,7 @@ TEST_F(ShowSetupRealTest, ARuncContainerStartsAtItsEntrypoint) {
 }
 
 TEST_F(ShowSetupRealTest, ARuncContainerWhoseEntrypointIsMissingShowsItsWholeSetup) {
-  const std::string id = "tlsetup-fail-" + std::to_string(::getpid());
+  const std::string id = fail_id_;
   const auto b = bundle(id, "/bin/no-such-program");
   // runc fails (exec: no such file), after its init set the container up.
   EXPECT_NE(std::system(("runc run --bundle " + quote(b) + " " + id + " </dev/null >/dev/null 2>&1").c_str()), 0);

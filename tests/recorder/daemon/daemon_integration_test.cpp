@@ -146,40 +146,60 @@ class DaemonTest : public ::testing::Test {
 
   // A cgroup named by its id under a runtime root of the test's own; once
   // the daemon tracks it, `play_state(state_dir, id)` leaves its runtime
-  // state unusable. A process of the cgroup writes, the cgroup ends: the
-  // history must be saved under the id, the runtime named.
-  void expect_saved_without_state(const std::string& name,
-                                  const std::function<void(const fs::path&, const std::string&)>& play_state) {
+  // state unusable. A process of the cgroup writes `name-id`, the cgroup
+  // ends: its id, or "" when the test failed or was skipped.
+  std::string end_a_container_without_state(
+      const std::string& name, const std::function<void(const fs::path&, const std::string&)>& play_state) {
     options_.runtime_prefix = dir_ / "prefix";
     fs::create_directories(options_.runtime_prefix / "run/runc");
-    if (!start()) {  // START_DAEMON(), defined below
-      if (bpf_required()) FAIL() << refusal_;
-      GTEST_SKIP() << "daemon could not start (BPF?): " << refusal_;
+    if (!start()) {
+      if (bpf_required()) ADD_FAILURE() << refusal_;
+      else [&] { GTEST_SKIP() << "daemon could not start (BPF?): " << refusal_; }();
+      return "";
     }
     auto mount = recorder::cgroup2_mount();
-    ASSERT_TRUE(mount.ok()) << mount.error().message;
+    if (!mount.ok()) {
+      ADD_FAILURE() << mount.error().message;
+      return "";
+    }
     const std::string id = unique_id(name);
     auto cgroup = recorder::ScopedCgroup::create(*mount, id);
-    ASSERT_TRUE(cgroup.ok()) << cgroup.error().message;
-    ASSERT_TRUE(wait_for([&] { return daemon_->stats().tracked_cgroups > 0; }));
+    if (!cgroup.ok()) {
+      ADD_FAILURE() << cgroup.error().message;
+      return "";
+    }
+    if (!wait_for([&] { return daemon_->stats().tracked_cgroups > 0; })) {
+      ADD_FAILURE() << "the cgroup was never tracked";
+      return "";
+    }
     const fs::path state_dir = options_.runtime_prefix / "run/runc" / id;
     play_state(state_dir, id);
     const std::string marker = name + "-" + id;
     const pid_t child = cgroup->fork_into();
-    ASSERT_GE(child, 0);
+    if (child < 0) {
+      ADD_FAILURE() << "fork_into";
+      return "";
+    }
     if (child == 0) {
       (void)!::write(1, marker.data(), marker.size());
       _exit(0);
     }
-    ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+    EXPECT_EQ(::waitpid(child, nullptr, 0), child);
     { auto gone = std::move(*cgroup); }  // the cgroup empties and goes
+    return id;
+  }
+
+  // As above; the history must be saved under the id, the runtime named.
+  void expect_saved_without_state(const std::string& name,
+                                  const std::function<void(const fs::path&, const std::string&)>& play_state) {
+    const std::string id = end_a_container_without_state(name, play_state);
+    if (id.empty()) return;
     ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(id)); })) << "the history was dropped";
     auto trace = format::load_trace(file_of(id));
     ASSERT_TRUE(trace.ok()) << trace.error().message;
-    EXPECT_TRUE(has_write(*trace, marker));
+    EXPECT_TRUE(has_write(*trace, name + "-" + id));
     ASSERT_EQ(trace->metadata.containers.size(), 1u);
     EXPECT_EQ(trace->metadata.containers[0].runtime, "runc");
-    fs::remove_all(state_dir);
   }
 
   std::vector<ListRow> list() {
@@ -554,6 +574,27 @@ TEST_F(DaemonTest, AContainerWhoseStateCouldNotBeReadIsStillSaved) {
       return reply.ok() && reply->ok && reply->body.find("unreadable") != std::string::npos;
     })) << "the state was not reported unreadable";
   });
+}
+
+// Under a selection by pod, a container whose state was gone before it
+// could be read cannot be told in or out: its history is not kept (the
+// selection promises to record no other pod), and `list` says why rather
+// than the log claiming it was saved.
+TEST_F(DaemonTest, AContainerWhoseStateVanishedIsReportedWhenTheSelectionCannotBeChecked) {
+  options_.selection.pods = {"some-pod"};
+  const std::string id = end_a_container_without_state("podless", [&](const fs::path& state_dir, const std::string&) {
+    fs::create_directories(state_dir);
+    std::this_thread::sleep_for(200ms);  // the daemon watches the new directory
+    fs::remove_all(state_dir);
+    std::this_thread::sleep_for(200ms);  // the daemon sees the state come and go
+  });
+  if (id.empty()) return;
+  ASSERT_TRUE(wait_for([&] { return daemon_->stats().tracked_cgroups == 0; }));
+  EXPECT_FALSE(fs::exists(file_of(id)));
+  const auto row = row_of(id);
+  ASSERT_TRUE(row.has_value()) << "nothing said of " << id;
+  EXPECT_EQ(row->state, "unreadable");
+  EXPECT_NE(row->file.find("pod=some-pod"), std::string::npos) << row->file;
 }
 
 // A snapshot ends with the calls still in flight (a process blocked in
