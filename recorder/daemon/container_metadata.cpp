@@ -86,6 +86,14 @@ void apply_containerd(const RuntimeRoot& root, const std::string& id, const std:
   }
 }
 
+// The engine's record (name, image, labels), then the Kubernetes names of
+// the annotations and labels found so far.
+void apply_engine_record(const RuntimeRoot& root, const std::string& id, const JsonValue* bundle_config,
+                         const std::string& bundle, RuntimeContainer& out) {
+  if (!apply_docker(root, id, bundle_config, out) && root.runtime == "containerd") apply_containerd(root, id, bundle, out);
+  apply_kubernetes_annotations(out.info);
+}
+
 }  // namespace
 
 std::vector<RuntimeRoot> default_runtime_roots(const fs::path& prefix) {
@@ -201,6 +209,15 @@ uint64_t mount_ns_of(const fs::path& proc, pid_t pid) {
   return static_cast<uint64_t>(st.st_ino);
 }
 
+RuntimeContainer read_vanished_container(const RuntimeRoot& root, std::string_view raw_id) {
+  RuntimeContainer out;
+  out.info.id = out.info.name = std::string(raw_id);
+  out.info.runtime = root.runtime;
+  out.info.runtime_namespace = root.runtime_namespace;
+  if (auto id = sanitize_container_id(raw_id)) apply_engine_record(root, *id, nullptr, "", out);
+  return out;
+}
+
 Result<RuntimeContainer> read_runtime_container(const RuntimeRoot& root, std::string_view raw_id, const fs::path& proc) {
   auto id = sanitize_container_id(raw_id);
   if (!id) return Error{"unsafe container id refused: " + bounded_text(raw_id, 64)};
@@ -256,10 +273,7 @@ Result<RuntimeContainer> read_runtime_container(const RuntimeRoot& root, std::st
   // Labels come last: what the runtime recorded wins over the bundle.
   for (const auto& [key, value] : runc_labels) set_annotation(out.info, key, value);
 
-  // The engine's record: name, image, labels.
-  if (!apply_docker(root, *id, bundle_config ? &*bundle_config : nullptr, out) && root.runtime == "containerd")
-    apply_containerd(root, *id, bundle, out);
-  apply_kubernetes_annotations(out.info);
+  apply_engine_record(root, *id, bundle_config ? &*bundle_config : nullptr, bundle, out);
 
   // The kernel's word for the cgroup when the init process lives; else what
   // the runtime configured (cgroupfs-style absolute paths only).

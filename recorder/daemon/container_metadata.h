@@ -94,6 +94,15 @@ void apply_kubernetes_annotations(format::ContainerInfo& info);
 Result<RuntimeContainer> read_runtime_container(const RuntimeRoot& root, std::string_view id,
                                                 const std::filesystem::path& proc = "/proc");
 
+// What is still known of a container whose runtime state is gone (it ended
+// before the state could be read): its id, its runtime, and its engine's
+// record when the engine keeps one after the container stopped (Docker's
+// config.v2.json until `docker rm`; containerd's store until the container
+// is deleted, which for Kubernetes is where the pod's names are), looked
+// for in the engines' default data roots below root.prefix. What could not
+// be found is in `warnings`; an unsafe id is looked for nowhere.
+RuntimeContainer read_vanished_container(const RuntimeRoot& root, std::string_view id);
+
 // What kept a container or a runtime directory from being read.
 struct RuntimeProblem {
   std::filesystem::path dir;  // the runtime root, or the container's directory in it

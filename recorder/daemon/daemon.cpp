@@ -524,30 +524,33 @@ struct Daemon::State : recorder::EventSink {
   // An unidentified cgroup that emptied: a container whose state was gone
   // (or unreadable) before it could be read, when its cgroup carries that
   // container's id (runc's and Docker's cgroups do). Identified with what is
-  // known: its id and its runtime.
+  // known: its id, its runtime, and its engine's record when the engine
+  // still has one (a stopped Docker container's config, a Kubernetes
+  // container in containerd's store: its pod).
   void identify_vanished(const Tracked& t) {
     const std::string id = id_from_cgroup_path(t.cgroup_path);
     auto it = vanished.find(id);
     if (it == vanished.end()) return;
-    RuntimeContainer c;
-    c.info.id = id;
-    c.info.name = id;
-    c.info.runtime = it->second.runtime;
-    c.info.runtime_namespace = it->second.runtime_namespace;
+    RuntimeContainer c = read_vanished_container(it->second, id);
     c.info.cgroup_path = t.cgroup_path;
-    if (!options.selection.matches(c.info)) {
+    const bool from_record = !c.info.image.empty() || !c.info.labels.empty() || c.info.name != id;
+    if (!from_record && !options.selection.matches(c.info)) {
       // The selection's names (pod, namespace, image...) are what could not
       // be read: not kept, since the selection promises no other container,
-      // and said where `list` shows it.
+      // and said where `list` shows it. (With the engine's record, the
+      // selection decides as for any container.)
       report(id, "unreadable",
              "its runtime state was gone or unreadable when it was read, so the selection (" +
                  describe(options.selection) + ") could not be checked: not recorded");
       return;
     }
-    std::fprintf(stderr,
-                 "traceloop-record daemon: %s: its runtime state was gone or unreadable when it was read; saved "
-                 "without its metadata\n",
-                 id.c_str());
+    if (options.selection.matches(c.info))
+      std::fprintf(stderr,
+                   "traceloop-record daemon: %s: its runtime state was gone or unreadable when it was read; %s\n",
+                   id.c_str(),
+                   from_record ? "saved with its engine's record (names, image, labels)" : "saved without its metadata");
+    for (const auto& warning : c.warnings)
+      std::fprintf(stderr, "traceloop-record daemon: %s: %s\n", id.c_str(), warning.c_str());
     identify(c);
   }
 

@@ -403,6 +403,57 @@ TEST(ContainerdMetadata, FallsBackToTheDefaultRootAndSaysWhatIsMissing) {
   EXPECT_NE(warnings_of(*c).find("no valid meta page"), std::string::npos) << warnings_of(*c);
 }
 
+// A container that ended before its runtime state was read: what its
+// engine still keeps of it names it (Docker's config until `docker rm`,
+// containerd's store), found in the default data roots.
+TEST(ContainerMetadata, AVanishedContainerIsNamedFromItsEnginesRecord) {
+  testing::TempDir t;
+  // Docker: its config in the default data root; runc's state already gone.
+  const RuntimeRoot docker = root_of(t.path(), "docker", "moby");
+  install("docker/config.v2.json", t / "var/lib/docker/containers" / kDockerId / "config.v2.json", t.path());
+  RuntimeContainer c = read_vanished_container(docker, kDockerId);
+  EXPECT_EQ(warnings_of(c), "");
+  EXPECT_EQ(c.info.id, kDockerId);
+  EXPECT_EQ(c.info.runtime, "docker");
+  EXPECT_EQ(c.info.runtime_namespace, "moby");
+  EXPECT_EQ(c.info.name, "my-web-1");
+  EXPECT_EQ(c.info.image, "bb:local");
+  EXPECT_EQ(label(c.info, "app"), "demo");
+  EXPECT_EQ(c.init_pid, 0);
+  EXPECT_EQ(c.info.cgroup_path, "");  // the daemon knows it from the cgroup that ended
+
+  // containerd: its store in the default root.
+  const RuntimeRoot containerd = root_of(t.path(), "containerd", "tltest");
+  c = read_vanished_container(containerd, "ctr1");
+  EXPECT_EQ(c.info.image, "");
+  EXPECT_NE(warnings_of(c).find("meta.db"), std::string::npos) << warnings_of(c);
+  copy_binary(kEngines / "containerd/meta.db", t / "var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db");
+  c = read_vanished_container(containerd, "ctr1");
+  EXPECT_EQ(warnings_of(c), "");
+  EXPECT_EQ(c.info.runtime, "containerd");
+  EXPECT_EQ(c.info.image, "docker.io/library/bb:local");
+  EXPECT_EQ(label(c.info, "team"), "core");
+  c = read_vanished_container(containerd, "gone-for-good");
+  EXPECT_EQ(c.info.image, "");
+  EXPECT_NE(warnings_of(c).find("is not in containerd's store"), std::string::npos) << warnings_of(c);
+
+  // Plain runc keeps nothing once the state is gone: the id, the runtime.
+  RuntimeRoot runc;
+  for (const auto& r : default_runtime_roots(t.path()))
+    if (r.runtime == "runc" && !r.namespaces) runc = r;
+  c = read_vanished_container(runc, "short-1");
+  EXPECT_EQ(warnings_of(c), "");
+  EXPECT_EQ(c.info.id, "short-1");
+  EXPECT_EQ(c.info.name, "short-1");
+  EXPECT_EQ(c.info.runtime, "runc");
+  EXPECT_EQ(c.info.image, "");
+
+  // An id that is no file name is looked for nowhere.
+  c = read_vanished_container(docker, "../../etc");
+  EXPECT_EQ(warnings_of(c), "");
+  EXPECT_EQ(c.info.image, "");
+}
+
 TEST(ContainerMetadata, ScanSaysWhichContainersItCouldNotRead) {
   testing::TempDir t;
   write(t / "run/runc/good/state.json", runc_state("good", 0, "/x"));

@@ -30,6 +30,7 @@
 #include "recorder/daemon/daemon.h"
 #include "tests/recorder/daemon/daemon_test_env.h"
 #include "tests/recorder/daemon/trace_checks.h"
+#include "tests/support/source_dir.h"
 #include "tests/support/temp_dir.h"
 #include "tools/lib/decoder/show.h"
 
@@ -148,10 +149,13 @@ class DaemonTest : public ::testing::Test {
   // the daemon tracks it, `play_state(state_dir, id)` leaves its runtime
   // state unusable. A process of the cgroup writes `name-id`, the cgroup
   // ends: its id, or "" when the test failed or was skipped.
-  std::string end_a_container_without_state(
-      const std::string& name, const std::function<void(const fs::path&, const std::string&)>& play_state) {
+  // `runtime_dir` is the runtime's directory below the prefix, `given_id`
+  // the container's id (a new one when empty).
+  std::string end_a_container_without_state(const std::string& name,
+                                            const std::function<void(const fs::path&, const std::string&)>& play_state,
+                                            const fs::path& runtime_dir = "run/runc", const std::string& given_id = "") {
     options_.runtime_prefix = dir_ / "prefix";
-    fs::create_directories(options_.runtime_prefix / "run/runc");
+    fs::create_directories(options_.runtime_prefix / runtime_dir);
     if (!start()) {
       if (bpf_required()) ADD_FAILURE() << refusal_;
       else [&] { GTEST_SKIP() << "daemon could not start (BPF?): " << refusal_; }();
@@ -162,7 +166,7 @@ class DaemonTest : public ::testing::Test {
       ADD_FAILURE() << mount.error().message;
       return "";
     }
-    const std::string id = unique_id(name);
+    const std::string id = given_id.empty() ? unique_id(name) : given_id;
     auto cgroup = recorder::ScopedCgroup::create(*mount, id);
     if (!cgroup.ok()) {
       ADD_FAILURE() << cgroup.error().message;
@@ -172,7 +176,7 @@ class DaemonTest : public ::testing::Test {
       ADD_FAILURE() << "the cgroup was never tracked";
       return "";
     }
-    const fs::path state_dir = options_.runtime_prefix / "run/runc" / id;
+    const fs::path state_dir = options_.runtime_prefix / runtime_dir / id;
     play_state(state_dir, id);
     const std::string marker = name + "-" + id;
     const pid_t child = cgroup->fork_into();
@@ -187,6 +191,15 @@ class DaemonTest : public ::testing::Test {
     EXPECT_EQ(::waitpid(child, nullptr, 0), child);
     { auto gone = std::move(*cgroup); }  // the cgroup empties and goes
     return id;
+  }
+
+  // A runtime's state directory that comes and goes without a state the
+  // daemon could read.
+  static void come_and_go(const fs::path& state_dir, const std::string&) {
+    fs::create_directories(state_dir);
+    std::this_thread::sleep_for(200ms);  // the daemon watches the new directory
+    fs::remove_all(state_dir);
+    std::this_thread::sleep_for(200ms);  // the daemon sees it come and go
   }
 
   // As above; the history must be saved under the id, the runtime named.
@@ -582,12 +595,7 @@ TEST_F(DaemonTest, AContainerWhoseStateCouldNotBeReadIsStillSaved) {
 // than the log claiming it was saved.
 TEST_F(DaemonTest, AContainerWhoseStateVanishedIsReportedWhenTheSelectionCannotBeChecked) {
   options_.selection.pods = {"some-pod"};
-  const std::string id = end_a_container_without_state("podless", [&](const fs::path& state_dir, const std::string&) {
-    fs::create_directories(state_dir);
-    std::this_thread::sleep_for(200ms);  // the daemon watches the new directory
-    fs::remove_all(state_dir);
-    std::this_thread::sleep_for(200ms);  // the daemon sees the state come and go
-  });
+  const std::string id = end_a_container_without_state("podless", come_and_go);
   if (id.empty()) return;
   ASSERT_TRUE(wait_for([&] { return daemon_->stats().tracked_cgroups == 0; }));
   EXPECT_FALSE(fs::exists(file_of(id)));
@@ -595,6 +603,33 @@ TEST_F(DaemonTest, AContainerWhoseStateVanishedIsReportedWhenTheSelectionCannotB
   ASSERT_TRUE(row.has_value()) << "nothing said of " << id;
   EXPECT_EQ(row->state, "unreadable");
   EXPECT_NE(row->file.find("pod=some-pod"), std::string::npos) << row->file;
+}
+
+// Docker keeps a stopped container's config until `docker rm`: a container
+// whose runtime state went before the daemon read it is named from that
+// record (here one copied from a real dockerd), and a selection by Docker's
+// name still chooses it.
+TEST_F(DaemonTest, AContainerWhoseStateVanishedIsNamedFromItsEnginesRecord) {
+  const std::string id = "1e1f89f4c0ef6f48066fd5d612b2a9eadbd31fe50d1424c89c65088f8aba3c74";
+  const fs::path prefix = dir_ / "prefix";
+  {
+    std::ifstream in(testing::source_dir() / "testdata/engines/docker/config.v2.json");
+    std::string text(std::istreambuf_iterator<char>(in), {});
+    for (size_t at = 0; (at = text.find("@ROOT@", at)) != std::string::npos;) text.replace(at, 6, prefix.string());
+    fs::create_directories(prefix / "var/lib/docker/containers" / id);
+    std::ofstream(prefix / "var/lib/docker/containers" / id / "config.v2.json") << text;
+  }
+  options_.selection.containers = {"my-web-1"};
+  if (end_a_container_without_state("docker", come_and_go, "run/docker/runtime-runc/moby", id).empty()) return;
+  ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(id)); })) << "the history was dropped";
+  auto trace = format::load_trace(file_of(id));
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  EXPECT_TRUE(has_write(*trace, "docker-" + id));
+  ASSERT_EQ(trace->metadata.containers.size(), 1u);
+  const auto& info = trace->metadata.containers[0];
+  EXPECT_EQ(info.runtime, "docker");
+  EXPECT_EQ(info.name, "my-web-1");
+  EXPECT_EQ(info.image, "bb:local");
 }
 
 // A snapshot ends with the calls still in flight (a process blocked in

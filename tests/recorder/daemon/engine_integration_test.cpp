@@ -293,6 +293,29 @@ TEST_F(DockerEngineTest, AContainerRemovedAtItsExitKeepsItsHistory) {
   EXPECT_EQ(trace->metadata.containers[0].runtime, "docker");
 }
 
+// The crash a user most wants recorded: an entrypoint that is missing. The
+// container lives milliseconds (runc's state may be gone before the daemon
+// reads it), yet a daemon that records only this name keeps its history,
+// named from what Docker keeps of the stopped container.
+TEST_F(DockerEngineTest, AContainerWhoseEntrypointIsMissingIsRecordedUnderItsName) {
+  const std::string name = unique("tl-missing");
+  options_.selection.containers = {name};
+  START_DAEMON(engine_->root());
+  auto run = engine_->run({"--name", name, DockerEngine::kImage, "/no-such-program"});
+  EXPECT_NE(run.command.status, 0) << run.command.output;
+  ASSERT_EQ(run.id.size(), 64u) << run.command.output;
+  ASSERT_TRUE(wait_for([&] { return fs::exists(file_of(run.id)); })) << "no " << file_of(run.id);
+  auto trace = format::load_trace(file_of(run.id));
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  EXPECT_FALSE(trace->events.empty());
+  ASSERT_EQ(trace->metadata.containers.size(), 1u);
+  const auto& info = trace->metadata.containers[0];
+  EXPECT_EQ(info.runtime, "docker");
+  EXPECT_EQ(info.name, name);
+  EXPECT_EQ(info.image, DockerEngine::kImage);
+  (void)engine_->docker({"rm", "--force", name});
+}
+
 // The original tool's `ig traceloop -c NAME` workflow, without a daemon:
 // `watch -c test-traceloop` started first, then `docker run --rm --name
 // test-traceloop ... ls`, then Ctrl-C prints the table of that container.
