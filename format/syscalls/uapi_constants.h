@@ -62,6 +62,7 @@ inline constexpr uint64_t kAuditArchX8664 = 0xc000003e;
 inline constexpr uint64_t kAuditArchAarch64 = 0xc00000b7;
 inline constexpr uint64_t kSIfchr = 0x2000;
 inline constexpr uint64_t kSIfblk = 0x6000;
+inline constexpr uint64_t kUserHz = 0x64;
 inline constexpr int64_t kRlim64Infinity = -1;
 inline constexpr uint64_t kAfUnix = 0x1;
 inline constexpr uint64_t kScmRights = 0x1;

@@ -14,6 +14,7 @@
 
 #include "recorder/run_command.h"
 #include "tests/recorder/recorder_test_util.h"
+#include "tests/support/child_cpu_times.h"
 #include "tools/lib/decoder/show.h"
 
 namespace traceloop::recorder {
@@ -344,8 +345,7 @@ std::multiset<std::string> notice_lines(const std::string& text) {
   for (auto& [pid, rest] : lines) {
     std::string s = std::regex_replace(rest, std::regex(R"(si_pid=\d+)"), "si_pid=PID");
     s = std::regex_replace(s, std::regex(R"(si_call_addr=0x[0-9a-f]+)"), "si_call_addr=ADDR");
-    s = std::regex_replace(s, std::regex(R"(si_utime=\d+, si_stime=\d+)"), "si_utime=T, si_stime=T");
-    out.insert(s);
+    out.insert(traceloop::testing::mask_child_cpu_times(s));
   }
   return out;
 }

@@ -85,9 +85,9 @@ TEST(NoticeText, SiginfoAsStracePrintsIt) {
             "--- SIGALRM {si_signo=SIGALRM, si_code=SI_TIMER, si_timerid=0x3, si_overrun=1, si_int=9, si_ptr=0x9} ---");
   EXPECT_EQ(line(Siginfo(17, 3).sender(19586, 0).child(11, 0, 1)),
             "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_DUMPED, si_pid=19586, si_uid=0, si_status=SIGSEGV, si_utime=0, "
-            "si_stime=1} ---");
+            "si_stime=1 /* 0.01 s */} ---");
   EXPECT_EQ(line(Siginfo(17, 1).sender(7, 0).child(3, 2, 0)),
-            "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=7, si_uid=0, si_status=3, si_utime=2, "
+            "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=7, si_uid=0, si_status=3, si_utime=2 /* 0.02 s */, "
             "si_stime=0} ---");
   EXPECT_EQ(line(Siginfo(29, 1).at(16, 1, 8).at(24, 5, 4)),
             "--- SIGIO {si_signo=SIGIO, si_code=POLL_IN, si_band=1, si_fd=5} ---");

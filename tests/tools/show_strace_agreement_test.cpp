@@ -23,6 +23,7 @@
 #include <set>
 #include <sstream>
 
+#include "tests/support/child_cpu_times.h"
 #include "tests/tools/show_fixtures.h"
 #include "tools/lib/decoder/show.h"
 
@@ -69,8 +70,6 @@ std::vector<std::string> normalise(const std::string& text) {
   static const std::regex kRandom(R"("(\\x[0-9a-f]{2})+")");
   static const std::regex kAssign(R"(\)\s+= )");
   static const std::regex kPpid(R"(^getppid\(\) = \d+)");
-  // a child's CPU times in a SIGCHLD differ from run to run
-  static const std::regex kTimes(R"(si_utime=\d+, si_stime=\d+)");
   std::vector<std::pair<std::string, std::string>> calls;  // pid, text
   std::map<std::string, std::string> pending;              // unfinished text per pid
   std::set<std::string> pids;
@@ -80,7 +79,7 @@ std::vector<std::string> normalise(const std::string& text) {
     const std::string pid = m[1], rest = m[2];
     pids.insert(pid);
     if (rest.starts_with("---") || rest.starts_with("+++")) {  // a signal or an end: one line, as strace's
-      calls.emplace_back(pid, std::regex_replace(rest, kTimes, "si_utime=T, si_stime=T"));
+      calls.emplace_back(pid, traceloop::testing::mask_child_cpu_times(rest));
       continue;
     }
     const std::string kUnfinished = " <unfinished ...>";
@@ -138,7 +137,7 @@ TEST(StraceAgreementTest, NormaliseJoinsUnfinishedCallsAndMasksRunSpecificValues
       "13 getpid()                          = 13\n"
       "12 <... read resumed>\"x\", 10)         = 1\n"
       "12 mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, 3, 0) = 0x7f0598682000\n"
-      "13 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=12, si_uid=0, si_status=0, si_utime=1, "
+      "13 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=12, si_uid=0, si_status=0, si_utime=1 /* 0.01 s */, "
       "si_stime=0} ---\n"
       "12 +++ exited with 0 +++\n");
   ASSERT_EQ(lines.size(), 5u);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "format/syscalls/uapi_constants.h"
 #include "tests/tools/show_fixtures.h"
 #include "tools/lib/decoder/decode.h"
 #include "tools/lib/decoder/flag_sets.h"
@@ -131,6 +132,7 @@ void describe_every_kind(ValueSink& sink, const FlagSet& set) {
   sink.string({"B=2"});
   sink.end_array(false);
   sink.unsigned_integer(4096, Meaning::rlimit);
+  sink.signed_integer(250, Meaning::clock_ticks);
   sink.network_integer(80, 2);
   sink.constant("AT_FDCWD", -100);
   sink.wait_status(0x100);
@@ -138,6 +140,27 @@ void describe_every_kind(ValueSink& sink, const FlagSet& set) {
   sink.string({"caf\xc3\xa9\n", 4, true});
   sink.error(2);
   sink.error(4000);
+}
+
+// A clock_t (siginfo's si_utime, struct tms) as strace writes it: a nonzero
+// count of ticks is followed by its seconds, at USER_HZ ticks a second.
+TEST(TextValueWriter, ClockTicksAreFollowedByTheirSeconds) {
+  auto ticks = [](int64_t value) {
+    std::string out;
+    TextValueWriter writer(out, TextValueWriter::Position::argument, StringHex::none);
+    writer.signed_integer(value, Meaning::clock_ticks);
+    return out;
+  };
+  ASSERT_EQ(uapi::kUserHz, 100u) << "the expectations below count 100 ticks a second";
+  EXPECT_EQ(ticks(0), "0");
+  EXPECT_EQ(ticks(1), "1 /* 0.01 s */");
+  EXPECT_EQ(ticks(10), "10 /* 0.10 s */");
+  EXPECT_EQ(ticks(250), "250 /* 2.50 s */");
+  EXPECT_EQ(ticks(123456), "123456 /* 1234.56 s */");
+  // Other times stay plain numbers.
+  std::string plain;
+  TextValueWriter(plain, TextValueWriter::Position::argument, StringHex::none).signed_integer(250, Meaning::time);
+  EXPECT_EQ(plain, "250");
 }
 
 TEST(TextValueWriter, StagedWritesWhatDirectWrites) {

@@ -153,6 +153,7 @@ class KeySink final : public ValueSink {
         h_.byte(value == 0 ? kNull : kAddress);
         return;
       case Meaning::time:
+      case Meaning::clock_ticks:
         h_.byte(kTime);
         return;
       case Meaning::fd:

@@ -13,7 +13,7 @@
 //   Meaning::fd               renumbered by first appearance in the process
 //                             (0, 1, 2 and negative values kept)
 //   Meaning::pid              renumbered by first appearance; the process itself is "self"
-//   Meaning::time             masked (clocks, timeouts)
+//   Meaning::time, clock_ticks masked (clocks, timeouts, CPU times)
 //   flags                     compared by name (values differ between architectures)
 //   StringForm::binary        masked (random bytes: getrandom)
 // The return of a call whose catalogue says it returns an fd, a pid or an

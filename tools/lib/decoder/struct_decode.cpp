@@ -375,8 +375,8 @@ bool describe_siginfo(ValueSink& s, std::string_view bytes, const StructContext&
       s.signed_integer(status, Meaning::none);
     else
       s.signal(status);
-    int_field(s, "si_utime", b.i(L.utime), Meaning::time);
-    int_field(s, "si_stime", b.i(L.stime), Meaning::time);
+    int_field(s, "si_utime", b.i(L.utime), Meaning::clock_ticks);
+    int_field(s, "si_stime", b.i(L.stime), Meaning::clock_ticks);
   } else if (sig == uapi::kSigill || sig == uapi::kSigfpe || sig == uapi::kSigsegv || sig == uapi::kSigbus) {
     hex_field(s, "si_addr", b.u(L.addr), Meaning::address);
   } else if (sig == uapi::kSigpoll) {
@@ -554,10 +554,10 @@ bool describe_tms(ValueSink& s, std::string_view bytes, const StructContext& ctx
   const auto& L = layout(uapi::kTmsLayout, ctx.arch);
   if (!b.holds(L.size)) return false;
   s.begin_struct();
-  int_field(s, "tms_utime", b.i(L.tms_utime), Meaning::time);
-  int_field(s, "tms_stime", b.i(L.tms_stime), Meaning::time);
-  int_field(s, "tms_cutime", b.i(L.tms_cutime), Meaning::time);
-  int_field(s, "tms_cstime", b.i(L.tms_cstime), Meaning::time);
+  int_field(s, "tms_utime", b.i(L.tms_utime), Meaning::clock_ticks);
+  int_field(s, "tms_stime", b.i(L.tms_stime), Meaning::clock_ticks);
+  int_field(s, "tms_cutime", b.i(L.tms_cutime), Meaning::clock_ticks);
+  int_field(s, "tms_cstime", b.i(L.tms_cstime), Meaning::clock_ticks);
   s.end_struct(false);
   return true;
 }

@@ -28,6 +28,7 @@ enum class Meaning : uint8_t {
   id,         // a user or group id
   address,    // a user-space address; 0 is NULL
   time,       // seconds, microseconds or nanoseconds of a clock
+  clock_ticks,  // CPU time in clock_t ticks (USER_HZ a second): strace adds the seconds
   rlimit,     // a resource limit (strace writes multiples of 1024 as N*1024)
   hex_word,   // a 32-bit mask strace writes as 8 hex digits (netlink groups)
 };

@@ -8,6 +8,7 @@
 #include <bit>
 #include <iterator>
 
+#include "format/syscalls/uapi_constants.h"
 #include "tools/lib/decoder/decode.h"
 #include "tools/lib/decoder/fd_tracker.h"
 #include "tools/lib/decoder/flag_sets.h"
@@ -32,6 +33,26 @@ inline void append_hex(StagedAppend& out, uint64_t v) {
     v >>= 4;
   } while (v != 0);
   out.commit(end);
+}
+
+// strace's comment after a nonzero clock_t: ` /* 0.01 s */`, the seconds
+// with as many decimals as a tick needs (the digits of USER_HZ - 1: two at
+// 100 a second).
+constexpr uint64_t kTickDecimals = [] {
+  uint64_t digits = 0;
+  for (uint64_t v = uapi::kUserHz - 1; v > 0; v /= 10) ++digits;
+  return digits;
+}();
+void append_clock_seconds(StagedAppend& out, uint64_t ticks) {
+  uint64_t scale = 1;
+  for (uint64_t i = 0; i < kTickDecimals; ++i) scale *= 10;
+  const uint64_t fraction = ((ticks % uapi::kUserHz) * scale * 2 + uapi::kUserHz) / (2 * uapi::kUserHz);
+  out.append(" /* ");
+  append_decimal(out, static_cast<int64_t>(ticks / uapi::kUserHz));
+  out.put('.');
+  for (uint64_t digit = scale / 10; digit > 1 && fraction < digit; digit /= 10) out.put('0');
+  append_decimal(out, static_cast<int64_t>(fraction));
+  out.append(" s */");
 }
 
 }  // namespace
@@ -100,6 +121,8 @@ void TextValueWriter::close(bool elided, char bracket) {
 void TextValueWriter::signed_integer(int64_t value, Meaning meaning) {
   begin_value();
   append_decimal(text_, value);
+  if (meaning == Meaning::clock_ticks && value > 0) [[unlikely]]
+    append_clock_seconds(text_, static_cast<uint64_t>(value));
   // A return value is annotated whatever its kind when the call made an fd
   // (fcntl's F_DUPFD returns a plain int).
   if (fds_ != nullptr) [[unlikely]]
