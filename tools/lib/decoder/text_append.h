@@ -224,20 +224,29 @@ inline void append_padded(StagedAppend& out, uint64_t v, size_t width) {
 // C-style escaping (decode.h's append_escaped) into a StagedAppend.
 void append_escaped(StagedAppend& staged, std::string_view bytes);
 
-// "0x1f"; 0 is "0x0" like fmt's {:#x}.
-inline void append_hex(std::string& out, uint64_t v) {
+// "0x1f" at `out`, which has room for 18 bytes; returns where it ends. 0 is
+// "0x0" like fmt's {:#x}.
+inline char* write_hex(char* out, uint64_t v) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  char buf[18];
-  char* end = buf + sizeof buf;
-  char* p = end;
+  const size_t n = v == 0 ? 1 : (static_cast<size_t>(std::bit_width(v)) + 3) / 4;
+  out[0] = '0';
+  out[1] = 'x';
+  char* const end = out + 2 + n;
+  char* d = end;
   do {
-    *--p = kDigits[v & 15];
+    *--d = kDigits[v & 15];
     v >>= 4;
   } while (v != 0);
-  *--p = 'x';
-  *--p = '0';
-  out.append(p, static_cast<size_t>(end - p));
+  return end;
 }
+
+inline void append_hex(std::string& out, uint64_t v) {
+  char buf[18];
+  out.append(buf, static_cast<size_t>(write_hex(buf, v) - buf));
+}
+
+// Straight into the staging buffer: no copy from a temporary.
+inline void append_hex(StagedAppend& out, uint64_t v) { out.commit(write_hex(out.room(18), v)); }
 
 // Left-aligned in a column of `width` (at least one space follows).
 inline void append_padded(std::string& out, uint64_t v, size_t width) {

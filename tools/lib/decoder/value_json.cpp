@@ -80,12 +80,11 @@ void append_named_number(Out& json, std::string_view key, std::string_view name,
   json.put('}');
 }
 
-// {"KEY":["NAME",...],"raw":RAW} from `text`, names joined by '|'.
+// ["NAME",...] from `text`, names joined by '|' (empty parts and a bare "0"
+// left out).
 template <typename Out>
-void append_names(Out& json, std::string_view key, std::string_view text, uint64_t raw) {
-  json.append("{\""sv);
-  json.append(key);
-  json.append("\":["sv);
+void append_name_list(Out& json, std::string_view text) {
+  json.put('[');
   bool first = true;
   while (!text.empty()) {
     const size_t bar = text.find('|');
@@ -96,7 +95,17 @@ void append_names(Out& json, std::string_view key, std::string_view text, uint64
     first = false;
     append_name(json, name);
   }
-  json.append("],\"raw\":"sv);
+  json.put(']');
+}
+
+// {"KEY":["NAME",...],"raw":RAW} from `text`, names joined by '|'.
+template <typename Out>
+void append_names(Out& json, std::string_view key, std::string_view text, uint64_t raw) {
+  json.append("{\""sv);
+  json.append(key);
+  json.append("\":"sv);
+  append_name_list(json, text);
+  json.append(",\"raw\":"sv);
   append_decimal(json, raw);
   json.put('}');
 }
@@ -122,18 +131,9 @@ void append_mode_json(Out& out, uint64_t mode, std::string& scratch) {
   const size_t bar = scratch.rfind('|');
   const std::string_view text = scratch;
   const std::string_view permissions = bar == std::string::npos ? text : text.substr(bar + 1);
-  out.append("{\"flags\":["sv);
-  bool first = true;
-  for (std::string_view names = bar == std::string::npos ? std::string_view{} : text.substr(0, bar); !names.empty();) {
-    const size_t next = names.find('|');
-    const std::string_view name = names.substr(0, next);
-    names = next == std::string_view::npos ? std::string_view{} : names.substr(next + 1);
-    if (name.empty() || name == "0") continue;
-    if (!first) out.put(',');
-    first = false;
-    append_name(out, name);
-  }
-  out.append("],\"raw\":"sv);
+  out.append("{\"flags\":"sv);
+  append_name_list(out, bar == std::string::npos ? std::string_view{} : text.substr(0, bar));
+  out.append(",\"raw\":"sv);
   append_decimal(out, mode);
   // Octal digits: nothing to escape.
   out.append(",\"permissions\":\""sv);
@@ -223,19 +223,12 @@ void JsonValueWriter::hex_integer(uint64_t value, Meaning meaning) {
   } else if (value == 0) {
     out_.append("null"sv);
   } else {
-    // {"address":"0x7ffd4a1c"}: hex digits written from the right.
-    static constexpr char kDigits[] = "0123456789abcdef";
-    char text[32];
-    char* end = text + sizeof text;
-    char* p = end;
-    *--p = '}';
-    *--p = '"';
-    do {
-      *--p = kDigits[value & 15];
-      value >>= 4;
-    } while (value != 0);
-    out_.append("{\"address\":\"0x"sv);
-    out_.append(std::string_view(p, static_cast<size_t>(end - p)));
+    // {"address":"0x7ffd4a1c"}, the digits straight into the buffer.
+    out_.append("{\"address\":\""sv);
+    char* end = write_hex(out_.room(20), value);
+    *end++ = '"';
+    *end++ = '}';
+    out_.commit(end);
   }
   end_value();
 }

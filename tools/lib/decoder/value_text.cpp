@@ -19,22 +19,6 @@ namespace traceloop::tools {
 
 namespace {
 
-// "0x1f" straight into the staging buffer; the same text as append_hex.
-inline void append_hex(StagedAppend& out, uint64_t v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  const size_t n = v == 0 ? 1 : (static_cast<size_t>(std::bit_width(v)) + 3) / 4;
-  char* p = out.room(18);
-  p[0] = '0';
-  p[1] = 'x';
-  char* end = p + 2 + n;
-  char* d = end;
-  do {
-    *--d = kDigits[v & 15];
-    v >>= 4;
-  } while (v != 0);
-  out.commit(end);
-}
-
 // strace's comment after a nonzero clock_t: ` /* 0.01 s */`, the seconds
 // with as many decimals as a tick needs (the digits of USER_HZ - 1: two at
 // 100 a second).
